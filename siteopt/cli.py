@@ -1,0 +1,150 @@
+"""The ``siteopt`` command line: a thin shell over the package's stages.
+
+Exit codes: 0 success, 2 bad input (one line naming the file, field and what was expected),
+3 infeasible problem (once the optimiser lands).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from siteopt.errors import SiteoptError
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+app = typer.Typer(
+    name="siteopt",
+    help="Where should shared police control rooms be? Sites, staff and cost on a road network.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+EXIT_BAD_INPUT = 2
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object instead.")]
+DatasetOption = Annotated[
+    str, typer.Option("--dataset", help="Embedded dataset name or dataset folder.")
+]
+
+
+def console() -> Console:
+    """Return the rich console used for reports (stdout)."""
+    from rich.console import Console
+
+    return Console(highlight=False)
+
+
+def print_json(payload: Any) -> None:
+    """Print a JSON document to stdout."""
+    sys.stdout.write(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
+
+
+@app.command()
+def validate(
+    files: Annotated[list[Path], typer.Argument(help="Instance files to check.")],
+) -> None:
+    """Check instance files: schema, sources, references, data files. Exit 2 on the first error."""
+    from siteopt.instance import load_instance
+
+    out = console()
+    for file in files:
+        instance = load_instance(file)
+        candidates = instance.candidate_ids()
+        out.print(
+            f"[green]ok[/green] {file}: {instance.name!r}, {len(instance.forces)} forces, "
+            f"{len(candidates)} candidate sites, "
+            f"k = {instance.solver.k_min}..{instance.solver.k_max}, "
+            f"{sum(1 for _ in instance.figures())} figures with source or assumption"
+        )
+
+
+@app.command()
+def data(dataset: DatasetOption = "bch", as_json: JsonOption = False) -> None:
+    """Summarise the embedded dataset: LSOAs, population per force, sites, sources."""
+    from siteopt.data import open_dataset
+    from siteopt.report import dataset_summary, print_dataset_summary
+
+    summary = dataset_summary(open_dataset(dataset, base=Path.cwd()))
+    if as_json:
+        print_json(summary)
+    else:
+        print_dataset_summary(summary, console())
+
+
+@app.command()
+def sites(
+    instance_file: Annotated[
+        Path | None, typer.Option("--instance", help="List this instance's candidates.")
+    ] = None,
+    dataset: DatasetOption = "bch",
+    as_json: JsonOption = False,
+) -> None:
+    """List candidate sites (all dataset sites, or one instance's candidates)."""
+    from siteopt.data import open_dataset
+    from siteopt.instance import load_instance
+    from siteopt.report import print_sites, site_rows
+
+    if instance_file is not None:
+        instance = load_instance(instance_file)
+        rows = site_rows(instance.dataset(), instance)
+    else:
+        rows = site_rows(open_dataset(dataset, base=Path.cwd()), None)
+    if as_json:
+        print_json(rows)
+    else:
+        print_sites(rows, console())
+
+
+@app.command()
+def solve(
+    instance_file: Annotated[Path, typer.Argument(help="Instance file (TOML).")],
+    as_json: JsonOption = False,
+) -> None:
+    """Validate an instance, show the problem it states, and solve it (optimiser: not yet)."""
+    from siteopt.instance import load_instance
+    from siteopt.report import print_problem_summary, problem_summary
+
+    instance = load_instance(instance_file)
+    summary = problem_summary(instance)
+    if as_json:
+        print_json(summary)
+    else:
+        print_problem_summary(summary, console())
+
+
+def _show_error(exc: SiteoptError) -> None:
+    sys.stderr.write(f"siteopt: error: {exc}\n")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; user errors print one line and return exit code 2 (no traceback)."""
+    try:
+        app(args=argv, standalone_mode=False)
+    except SiteoptError as exc:
+        _show_error(exc)
+        return EXIT_BAD_INPUT
+    except typer.Exit as exc:
+        return int(exc.exit_code)
+    except typer.Abort:
+        sys.stderr.write("siteopt: aborted\n")
+        return 1
+    except Exception as exc:  # click usage errors carry their own exit code
+        from click.exceptions import ClickException
+
+        if isinstance(exc, ClickException):
+            exc.show()
+            return int(exc.exit_code)
+        raise
+    return 0
+
+
+def entry_point() -> None:
+    """Console-script entry point."""
+    raise SystemExit(main())

@@ -1,0 +1,285 @@
+"""Reports: plain-data summaries (for ``--json``) and their rich terminal rendering.
+
+Each summary is built by a ``*_summary``/``*_rows`` function that returns JSON-ready data computed
+from the dataset or instance, and printed by a matching ``print_*`` function, so the terminal and
+JSON views always show the same numbers.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from siteopt.data import FORCE_IDS
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from siteopt.data import Dataset
+    from siteopt.instance import Instance
+
+__all__ = [
+    "dataset_summary",
+    "print_dataset_summary",
+    "print_problem_summary",
+    "print_sites",
+    "problem_summary",
+    "site_rows",
+]
+
+
+def dataset_summary(dataset: Dataset) -> dict[str, Any]:
+    """Return LSOA, population, district and site totals of a dataset, computed from its files."""
+    lsoas = dataset.lsoas()
+    by_force = lsoas.groupby("force").agg(
+        lsoas=("lsoa11cd", "size"),
+        districts=("lad13cd", "nunique"),
+        pop_mid2015=("pop_mid2015", "sum"),
+        pop_mid2019=("pop_mid2019", "sum"),
+    )
+    site_forces = [s.force for s in dataset.sites.values()]
+    forces = [
+        {
+            "force": fid,
+            "lsoas": int(by_force.loc[fid, "lsoas"]),
+            "districts": int(by_force.loc[fid, "districts"]),
+            "pop_mid2015": int(by_force.loc[fid, "pop_mid2015"]),
+            "pop_mid2019": int(by_force.loc[fid, "pop_mid2019"]),
+            "sites": site_forces.count(fid),
+        }
+        for fid in by_force.index
+    ]
+    districts = (
+        lsoas.groupby(["force", "lad13cd", "lad19cd", "lad_name"], as_index=False)
+        .agg(lsoas=("lsoa11cd", "size"), pop_mid2015=("pop_mid2015", "sum"))
+        .sort_values(["force", "lad_name"])
+    )
+    manifest = dataset.manifest
+    return {
+        "dataset": str(dataset.root),
+        "forces": forces,
+        "totals": {
+            "lsoas": len(lsoas),
+            "pop_mid2015": int(lsoas["pop_mid2015"].sum()),
+            "pop_mid2019": int(lsoas["pop_mid2019"].sum()),
+            "sites": len(dataset.sites),
+            "current_control_rooms": sorted(
+                s.id for s in dataset.sites.values() if s.current_control_room
+            ),
+            "postcodes": manifest["counts"]["postcodes"],
+        },
+        "districts": [
+            {k: (int(v) if k in {"lsoas", "pop_mid2015"} else v) for k, v in row.items()}
+            for row in districts.to_dict("records")
+        ],
+        "demand_point_methods": {
+            str(k): int(v) for k, v in lsoas["point_method"].value_counts().sort_index().items()
+        },
+        "attribution": dataset.attribution,
+    }
+
+
+def print_dataset_summary(summary: dict[str, Any], out: Console) -> None:
+    """Print a dataset summary as rich tables."""
+    from rich.table import Table
+
+    table = Table(title=f"Embedded dataset: {summary['dataset']}")
+    for col in ("force", "LSOAs", "districts", "pop. mid-2015", "pop. mid-2019", "sites"):
+        table.add_column(col, justify="left" if col == "force" else "right")
+    for row in summary["forces"]:
+        table.add_row(
+            row["force"],
+            f"{row['lsoas']:,}",
+            str(row["districts"]),
+            f"{row['pop_mid2015']:,}",
+            f"{row['pop_mid2019']:,}",
+            str(row["sites"]),
+        )
+    totals = summary["totals"]
+    table.add_row(
+        "[bold]total[/bold]",
+        f"{totals['lsoas']:,}",
+        str(len(summary["districts"])),
+        f"{totals['pop_mid2015']:,}",
+        f"{totals['pop_mid2019']:,}",
+        str(totals["sites"]),
+    )
+    out.print(table)
+
+    districts = Table(title="Districts (2013 code → 2019 code)")
+    for col in ("force", "district", "code 2013", "code 2019", "LSOAs", "pop. mid-2015"):
+        districts.add_column(col, justify="right" if col in {"LSOAs", "pop. mid-2015"} else "left")
+    for row in summary["districts"]:
+        districts.add_row(
+            row["force"],
+            row["lad_name"],
+            row["lad13cd"],
+            row["lad19cd"],
+            str(row["lsoas"]),
+            f"{row['pop_mid2015']:,}",
+        )
+    out.print(districts)
+    methods = ", ".join(f"{k} {v:,}" for k, v in summary["demand_point_methods"].items())
+    out.print(f"Demand points: {methods}.")
+    out.print(
+        f"Postcode index: {totals['postcodes']:,} postcode units (OS Code-Point Open 2014.3). "
+        f"Current control rooms: {', '.join(totals['current_control_rooms'])}."
+    )
+    out.print("[bold]Sources and attribution[/bold]")
+    for line in summary["attribution"].values():
+        out.print(f"  • {line}")
+
+
+def site_rows(dataset: Dataset, instance: Instance | None) -> list[dict[str, Any]]:
+    """Return one row per site: all dataset sites, or an instance's candidates (custom included)."""
+    if instance is None:
+        return [_dataset_site_row(dataset, sid) for sid in dataset.sites]
+    rows = []
+    for sid in instance.candidate_ids():
+        if sid in dataset.sites:
+            rows.append(_dataset_site_row(dataset, sid))
+            continue
+        custom = instance.sites.custom[sid]
+        rows.append(
+            {
+                "id": sid,
+                "name": custom.name,
+                "force": custom.force,
+                "kind": "custom",
+                "postcode": custom.postcode or "",
+                "current_control_room": False,
+                "status_today": "",
+                "confidence": "",
+                "source": custom.source,
+            }
+        )
+    return rows
+
+
+def _dataset_site_row(dataset: Dataset, sid: str) -> dict[str, Any]:
+    site = dataset.sites[sid]
+    return {
+        "id": site.id,
+        "name": site.name,
+        "force": site.force,
+        "kind": site.kind,
+        "postcode": site.postcode,
+        "x": site.x,
+        "y": site.y,
+        "lon": site.lon,
+        "lat": site.lat,
+        "current_control_room": site.current_control_room,
+        "status_today": site.status_today,
+        "confidence": site.confidence,
+        "source": site.source,
+    }
+
+
+def print_sites(rows: list[dict[str, Any]], out: Console) -> None:
+    """Print site rows as a rich table (current control rooms marked, low confidence flagged)."""
+    from rich.table import Table
+
+    table = Table(title=f"Candidate sites ({len(rows)})")
+    for col in ("id", "name", "force", "kind", "postcode", "note"):
+        table.add_column(col)
+    for row in rows:
+        notes = []
+        if row["current_control_room"]:
+            notes.append("[bold]current control room[/bold]")
+        if row["confidence"] == "low":
+            notes.append("[yellow]low-confidence postcode[/yellow]")
+        if row["status_today"] == "closed":
+            notes.append("closed since 2015")
+        table.add_row(
+            row["id"], row["name"], row["force"], row["kind"], row["postcode"], "; ".join(notes)
+        )
+    out.print(table)
+
+
+def problem_summary(instance: Instance) -> dict[str, Any]:
+    """Return what an instance states: forces, demand, candidates, constraints, solver settings."""
+    from siteopt.demand import annual_volumes, force_populations
+
+    volumes = annual_volumes(instance)
+    population = force_populations(instance)
+    return {
+        "status": "NOT_SOLVED",
+        "message": (
+            "instance is valid; the optimiser (cost model, CP-SAT and enumeration) has not "
+            "landed yet, so no sites, staff or costs are reported"
+        ),
+        "instance": {"name": instance.name, "file": str(instance.file)},
+        "forces": [
+            {
+                "id": fid,
+                "name": force.name,
+                "population": population[fid],
+                "current_site": force.current_site,
+                "current_staff": force.current_staff.value,
+            }
+            for fid, force in instance.forces.items()
+        ],
+        "annual_calls": [
+            {
+                "force": v.force,
+                "stream": v.stream,
+                "calls": round(v.calls),
+                "estimated": v.estimated,
+                "provenance": v.provenance,
+            }
+            for v in volumes
+        ],
+        "candidates": instance.candidate_ids(),
+        "constraints": [
+            {"name": name, "type": c.type, "enabled": c.enabled}
+            for name, c in instance.constraints.items()
+        ],
+        "solver": instance.solver.model_dump(),
+        "figures": {
+            "sourced": sum(1 for _, f in instance.figures() if f.source),
+            "assumed": sum(1 for _, f in instance.figures() if f.assumption),
+        },
+    }
+
+
+def print_problem_summary(summary: dict[str, Any], out: Console) -> None:
+    """Print a problem summary: forces, annual calls by stream, candidates and constraints."""
+    from rich.table import Table
+
+    out.print(f"[bold]{summary['instance']['name']}[/bold] ({summary['instance']['file']})")
+    forces = Table(title="Forces")
+    for col in ("force", "population", "today's room", "staff today"):
+        forces.add_column(col, justify="right" if col in {"population", "staff today"} else "left")
+    for row in summary["forces"]:
+        forces.add_row(
+            row["name"], f"{row['population']:,}", row["current_site"], f"{row['current_staff']:,}"
+        )
+    out.print(forces)
+
+    streams = sorted({r["stream"] for r in summary["annual_calls"]}, key=_stream_order(summary))
+    calls = Table(title="Calls a year (* = estimated per head, an assumption)")
+    calls.add_column("force")
+    for stream in streams:
+        calls.add_column(stream, justify="right")
+    calls.add_column("total", justify="right")
+    force_ids = [r["id"] for r in summary["forces"]]
+    ordered = [f for f in FORCE_IDS if f in force_ids] + [
+        f for f in force_ids if f not in FORCE_IDS
+    ]
+    for fid in ordered:
+        cells = {r["stream"]: r for r in summary["annual_calls"] if r["force"] == fid}
+        row = [f"{cells[s]['calls']:,}{'*' if cells[s]['estimated'] else ''}" for s in streams]
+        total = sum(cells[s]["calls"] for s in streams)
+        calls.add_row(fid, *row, f"{total:,}")
+    out.print(calls)
+    figures = summary["figures"]
+    out.print(
+        f"{len(summary['candidates'])} candidate sites; constraints: "
+        + ", ".join(f"{c['name']} ({c['type']})" for c in summary["constraints"] if c["enabled"])
+        + f"; {figures['sourced']} sourced figures, {figures['assumed']} assumptions."
+    )
+    out.print(f"[yellow]Not solved:[/yellow] {summary['message']}.")
+
+
+def _stream_order(summary: dict[str, Any]) -> Any:
+    order = {r["stream"]: i for i, r in enumerate(summary["annual_calls"])}
+    return order.__getitem__
