@@ -126,22 +126,12 @@ def _show_error(exc: SiteoptError) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; user errors print one line and return exit code 2 (no traceback)."""
     try:
-        app(args=argv, standalone_mode=False)
+        app(args=argv, standalone_mode=True)
     except SiteoptError as exc:
         _show_error(exc)
         return EXIT_BAD_INPUT
-    except typer.Exit as exc:
-        return int(exc.exit_code)
-    except typer.Abort:
-        sys.stderr.write("siteopt: aborted\n")
-        return 1
-    except Exception as exc:  # click usage errors carry their own exit code
-        from click.exceptions import ClickException
-
-        if isinstance(exc, ClickException):
-            exc.show()
-            return int(exc.exit_code)
-        raise
+    except SystemExit as exc:  # click's usage errors and --help end here with their own code
+        return exc.code if isinstance(exc.code, int) else 0
     return 0
 
 

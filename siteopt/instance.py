@@ -18,6 +18,7 @@ the offending key, the dotted field path and what was expected.
 from __future__ import annotations
 
 import difflib
+import os
 import tomllib
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -398,7 +399,8 @@ class Instance(Strict):
 
     def dataset(self) -> Dataset:
         """Return the dataset this instance uses (its folder was checked at load time)."""
-        return open_dataset(self.data.dataset, base=self._file.parent)
+        # A relative folder was already resolved against the file that named it, at load time.
+        return open_dataset(self.data.dataset)
 
     def candidate_ids(self) -> list[str]:
         """Return the ids of the candidate sites in the order the solver sees them."""
@@ -541,7 +543,7 @@ def _resolve_relative_paths(raw: dict[str, Any], origins: Origins) -> None:
         if section == "demand" and value == "default":
             continue
         if not Path(value).is_absolute():
-            table[key] = str(origins[(section, key)].parent / value)
+            table[key] = os.path.normpath(origins[(section, key)].parent / value)
 
 
 def _origin_of(loc: tuple[str, ...], origins: Origins, default: Path) -> Path:
@@ -569,8 +571,14 @@ def _instance_error(exc: ValidationError, origins: Origins, file: Path) -> Insta
         message = "required key missing"
     elif kind in {"model_attributes_type", "dict_type", "model_type"}:
         message = f"expected a table, got {_show(first['input'])}"
-    elif kind in {"union_tag_invalid", "literal_error"}:
-        message = f"{first['msg']}, got {_show(first['input'])}"
+    elif kind == "union_tag_invalid":
+        ctx = first.get("ctx", {})
+        loc = (*loc, str(ctx.get("discriminator", "type")).strip("'"))
+        message = (
+            f"unknown {loc[-1]} {ctx.get('tag')!r} (expected one of: {ctx.get('expected_tags')})"
+        )
+    elif kind == "literal_error":
+        message = f"{_lower_first(first['msg'])}, got {_show(first['input'])}"
     elif kind == "value_error":
         message = str(first["ctx"]["error"]) if "ctx" in first else first["msg"]
     else:

@@ -1,0 +1,43 @@
+"""Shared fixtures: repository paths and a CLI runner that returns exit code and output."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from siteopt.cli import main
+
+REPO = Path(__file__).resolve().parents[1]
+INSTANCES = REPO / "instances"
+BAD = Path(__file__).resolve().parent / "data" / "bad"
+SHARED_GEODATA = REPO.parent / "shared" / "geodata"
+
+
+@dataclass(frozen=True)
+class CliResult:
+    """What one CLI call returned and printed."""
+
+    code: int
+    out: str
+    err: str
+
+
+@pytest.fixture
+def run_cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., CliResult]:
+    """Run ``siteopt ARGS`` in-process and return its exit code, stdout and stderr."""
+
+    def run(*args: str) -> CliResult:
+        code = main(list(args))
+        captured = capsys.readouterr()
+        return CliResult(code, captured.out, captured.err)
+
+    return run
+
+
+@pytest.fixture
+def toy_file() -> Path:
+    """The tiny synthetic instance."""
+    return INSTANCES / "toy.toml"

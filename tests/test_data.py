@@ -1,0 +1,95 @@
+"""The embedded dataset as siteopt reads it: sites, LSOAs, postcodes, boundaries."""
+
+from __future__ import annotations
+
+import pytest
+
+from siteopt.data import FORCE_IDS, Dataset, normalise_postcode, open_dataset
+from siteopt.errors import DataError
+
+
+@pytest.fixture(scope="module")
+def bch() -> Dataset:
+    """The embedded BCH dataset."""
+    return open_dataset("bch")
+
+
+def test_current_control_rooms_are_marked_and_placed(bch: Dataset) -> None:
+    """Kempston, Hinchingbrooke and Welwyn Garden City are the three current rooms."""
+    current = {s.id: s for s in bch.sites.values() if s.current_control_room}
+    assert set(current) == {"kempston", "hinchingbrooke", "welwyn"}
+    assert {s.force for s in current.values()} == set(FORCE_IDS)
+    assert current["hinchingbrooke"].postcode == "PE29 6NP"
+    # Hinchingbrooke is the Code-Point centroid of PE29 6NP (E=523020, N=271782).
+    assert (current["hinchingbrooke"].x, current["hinchingbrooke"].y) == (523020, 271782)
+
+
+def test_every_site_has_a_source_and_lies_in_the_region(bch: Dataset) -> None:
+    """Each placed site cites where its coordinates come from and falls inside an LSOA."""
+    for site in bch.sites.values():
+        assert site.source
+        assert site.lsoa11cd.startswith("E01"), site.id
+        assert 480_000 < site.x < 570_000
+        assert 180_000 < site.y < 320_000
+
+
+def test_low_confidence_postcodes_are_carried_through(bch: Dataset) -> None:
+    """Rows the source marks as low confidence stay marked."""
+    assert bch.sites["stevenage"].confidence == "low"
+    assert bch.sites["kempston"].confidence == "normal"
+
+
+def test_postcode_lookup_accepts_any_spacing_and_case(bch: Dataset) -> None:
+    """Postcodes are found whatever their spacing or case."""
+    assert bch.locate_postcode("mk439ax") == bch.locate_postcode("MK43 9AX") == (502713, 246570)
+
+
+def test_unknown_postcode_is_a_clear_error(bch: Dataset) -> None:
+    """An unknown postcode names itself and says what to do instead."""
+    with pytest.raises(DataError, match="'XX1 1XX' is not in the dataset's postcode table"):
+        bch.locate_postcode("XX1 1XX")
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"), [("pe296np", "PE29 6NP"), (" AL8  6XF ", "AL8 6XF"), ("CB11JG", "CB1 1JG")]
+)
+def test_normalise_postcode(raw: str, expected: str) -> None:
+    """Postcodes are put into the standard 'OUTWARD INWARD' form."""
+    assert normalise_postcode(raw) == expected
+
+
+def test_lsoa_table_columns_and_counts(bch: Dataset) -> None:
+    """The LSOA table has every field the later stages need, one row per LSOA."""
+    lsoas = bch.lsoas()
+    assert len(lsoas) == 1558
+    assert lsoas["lsoa11cd"].is_unique
+    for column in ("lad13cd", "lad19cd", "force", "pop_mid2015", "pop_mid2019", "x", "y"):
+        assert lsoas[column].notna().all(), column
+    assert set(lsoas["point_method"]) <= {
+        "postcode_mean",
+        "postcode_nearest_mean",
+        "representative_point",
+    }
+
+
+def test_boundary_layers_are_in_british_national_grid(bch: Dataset) -> None:
+    """Boundary layers load in EPSG:27700 with the expected row counts."""
+    assert bch.boundaries("lsoa").crs.to_epsg() == 27700
+    assert len(bch.boundaries("districts")) == 19
+    assert sorted(bch.boundaries("forces")["force"]) == sorted(FORCE_IDS)
+    with pytest.raises(DataError, match="boundary layer 'wards' not known"):
+        bch.boundaries("wards")
+
+
+def test_missing_dataset_folder_is_a_clear_error() -> None:
+    """A dataset path that does not exist is named in the error."""
+    with pytest.raises(DataError, match="no/such/folder: dataset folder not found"):
+        open_dataset("no/such/folder")
+
+
+def test_attribution_covers_every_source(bch: Dataset) -> None:
+    """Exports can carry OGL and ODbL attribution lines."""
+    text = " ".join(bch.attribution.values())
+    assert "Open Government Licence" in text
+    assert "OpenStreetMap contributors" in text
+    assert "Royal Mail" in text
