@@ -12,6 +12,7 @@ from pathlib import Path
 __all__ = [
     "DataError",
     "InstanceError",
+    "NetworkError",
     "SiteoptError",
     "StaffingError",
 ]
@@ -46,6 +47,10 @@ class InstanceError(SiteoptError, ValueError):
 
 class DataError(SiteoptError, ValueError):
     """An embedded or user-supplied data file is missing or does not have the expected content."""
+
+
+class NetworkError(SiteoptError, ValueError):
+    """A road-network file is unusable, a point cannot be snapped, or a site is unreachable."""
 
 
 class StaffingError(SiteoptError, ValueError):
