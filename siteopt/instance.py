@@ -828,6 +828,10 @@ class _Checker:
         if profile != "default" and not Path(profile).is_file():
             msg = f"profile file {profile!r} not found (expected 'default' or a CSV path)"
             raise self.error(("demand", "profile"), msg)
+        if profile != "default":
+            from siteopt.demand import load_profile_csv  # demand imports this module
+
+            load_profile_csv(profile, self.instance.staffing.interval_minutes)
         road_file = self.instance.network.path
         if road_file is not None and not Path(road_file).exists():
             raise self.error(("network", "path"), f"road data file {road_file!r} not found")

@@ -222,3 +222,16 @@ def test_custom_site_by_postcode_becomes_a_candidate(tmp_path: Path) -> None:
     instance = load_instance(child)
     assert instance.candidate_ids()[-1] == "hinchingbrooke-annex"
     assert instance.dataset().locate_postcode("pe296np") == (523020, 271782)
+
+
+def test_profile_csv_content_is_checked_at_validation(tmp_path: Path) -> None:
+    """A profile CSV with the wrong number of rows fails `validate`, naming the CSV."""
+    (tmp_path / "short.csv").write_text("share\n" + "0.01\n" * 100, encoding="utf-8")
+    child = tmp_path / "v.toml"
+    child.write_text(
+        f'extends = "{(INSTANCES / "toy.toml").as_posix()}"\n[demand]\nprofile = "short.csv"\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(InstanceError, match="got 100") as info:
+        load_instance(child)
+    assert Path(info.value.file).name == "short.csv"
