@@ -191,7 +191,8 @@ def test_bare_number_in_a_root_file_is_refused(tmp_path: Path) -> None:
 def test_relative_paths_resolve_against_the_file_that_sets_them(tmp_path: Path) -> None:
     """A profile path set in a parent stays valid when a child in another folder extends it."""
     (tmp_path / "base").mkdir()
-    (tmp_path / "base" / "profile.csv").write_text("share\n", encoding="utf-8")
+    rows = "".join(f"{1 / 168!r}\n" for _ in range(168))
+    (tmp_path / "base" / "profile.csv").write_text("share\n" + rows, encoding="utf-8")
     base_text = (INSTANCES / "toy.toml").read_text(encoding="utf-8")
     base_text = base_text.replace('profile = "default"', 'profile = "profile.csv"')
     (tmp_path / "base" / "toy.toml").write_text(base_text, encoding="utf-8")
