@@ -232,6 +232,14 @@ class Sites(Strict):
     overrides: dict[Identifier, SiteCosts] = {}
     custom: dict[Identifier, CustomSite] = {}
 
+    def costs_for(self, sid: str) -> SiteCosts:
+        """Return a site's cost figures: the defaults with the site's overrides on top."""
+        override = self.overrides.get(sid)
+        if override is None:
+            return self.defaults
+        given = {k: v for k, v in override if v is not None}
+        return self.defaults.model_copy(update=given)
+
 
 class Costs(Strict):
     """Appraisal conventions and one-off costs."""
@@ -752,6 +760,27 @@ class _Checker:
             self.site(("sites", "overrides", sid), sid)
         if not self.instance.candidate_ids():
             raise self.error(("sites", "candidates"), "no candidate sites left after 'exclude'")
+        for sid in self.instance.candidate_ids():
+            self.check_site_costs(sid)
+
+    def check_site_costs(self, sid: str) -> None:
+        """Each candidate has every cost figure, and no more existing seats than it can hold."""
+        costs = self.instance.sites.costs_for(sid)
+        for name, figure in costs:
+            if figure is None:
+                msg = f"no {name} for site {sid!r}: set it here or in [sites.overrides.{sid}]"
+                raise self.error(("sites", "defaults", name), msg)
+        assert costs.existing_seats is not None and costs.max_seats is not None
+        have, cap = costs.existing_seats.value, costs.max_seats.value
+        if have > cap:
+            where = "overrides" if sid in self.instance.sites.overrides else "defaults"
+            loc = (
+                ("sites", where, sid, "existing_seats")
+                if where == "overrides"
+                else ("sites", "defaults", "existing_seats")
+            )
+            msg = f"expected existing_seats <= max_seats for {sid!r}, got {have} > {cap}"
+            raise self.error(loc, msg)
 
     def check_demand(self) -> None:
         """Every force has a volume for every stream; per-head estimates name measured forces."""

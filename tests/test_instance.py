@@ -236,3 +236,30 @@ def test_profile_csv_content_is_checked_at_validation(tmp_path: Path) -> None:
     with pytest.raises(InstanceError, match="got 100") as info:
         load_instance(child)
     assert Path(info.value.file).name == "short.csv"
+
+
+def test_existing_seats_above_the_maximum_is_an_error(tmp_path: Path) -> None:
+    """A building cannot already have more seats than it can hold."""
+    child = tmp_path / "seats.toml"
+    child.write_text(
+        f'extends = "{(INSTANCES / "toy.toml").as_posix()}"\n'
+        '[sites.overrides.luton]\nexisting_seats = { value = 50, assumption = "t" }\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(
+        InstanceError, match="existing_seats <= max_seats for 'luton', got 50 > 40"
+    ) as info:
+        load_instance(child)
+    assert info.value.path == "sites.overrides.luton.existing_seats"
+    assert info.value.file == str(child)
+
+
+def test_a_site_without_a_cost_figure_is_an_error(tmp_path: Path) -> None:
+    """Every candidate needs every building figure, from the defaults or its override."""
+    text = (INSTANCES / "toy.toml").read_text(encoding="utf-8")
+    text = text.replace('running_cost_gbp = { value = 100000, assumption = "toy" }\n', "")
+    root = tmp_path / "no-running-cost.toml"
+    root.write_text(text, encoding="utf-8")
+    with pytest.raises(InstanceError, match="no running_cost_gbp for site 'kempston'") as info:
+        load_instance(root)
+    assert info.value.path == "sites.defaults.running_cost_gbp"
