@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from typing import Literal
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -31,12 +31,16 @@ from scipy import special
 
 from siteopt.errors import StaffingError
 
+if TYPE_CHECKING:
+    from siteopt.instance import Instance
+
 __all__ = [
     "PoolingCalculator",
     "ServiceTarget",
     "Shrinkage",
     "StaffingFte",
     "StaffingResult",
+    "StaffingTable",
     "blended_required_agents",
     "erlang_a_abandon_probability",
     "erlang_a_asa",
@@ -48,11 +52,14 @@ __all__ = [
     "erlang_c_service_level",
     "evaluate_staffing",
     "fte_from_agents",
+    "instance_shrinkage",
     "occupancy",
     "offered_load",
     "pooled_required_agents",
     "required_agents",
+    "room_fte",
     "separate_required_agents",
+    "staffing_table",
     "team_required_agents",
 ]
 
@@ -1215,7 +1222,7 @@ class StaffingFte:
     agent_fte
         Agent full-time equivalents: hours / (1 - shrinkage) / contract hours.
     supervisor_fte
-        Supervisor FTE (agent FTE / supervisor ratio; 0 without a ratio).
+        Supervisor FTE (agent FTE × supervisors per agent).
     total_fte
         Agents plus supervisors.
     """
@@ -1233,7 +1240,7 @@ def fte_from_agents(
     shrinkage: Shrinkage | float,
     contract_hours_per_week: float,
     min_positions: int = 0,
-    supervisor_ratio: float | None = None,
+    supervisors_per_agent: float = 0.0,
 ) -> StaffingFte:
     """Return the FTE needed to put ``agents_per_interval`` on the phones for one week.
 
@@ -1251,8 +1258,8 @@ def fte_from_agents(
         Paid hours of one FTE per week.
     min_positions
         Minimum agents on duty in every interval (the open room's minimum crew).
-    supervisor_ratio
-        Agents per supervisor; ``None`` for no supervisors.
+    supervisors_per_agent
+        Supervisor FTE per agent FTE (e.g. 0.1 for one supervisor to ten agents); 0 for none.
     """
     agents = _agents_array(agents_per_interval).astype(np.float64)
     if agents.ndim == 0:
@@ -1275,19 +1282,149 @@ def fte_from_agents(
         )
     if min_positions < 0:
         raise StaffingError(f"min_positions: expected a non-negative count, got {min_positions}")
-    if supervisor_ratio is not None and not (
-        math.isfinite(supervisor_ratio) and supervisor_ratio > 0
-    ):
+    if not (math.isfinite(supervisors_per_agent) and supervisors_per_agent >= 0):
         raise StaffingError(
-            f"supervisor_ratio: expected a positive number of agents per supervisor, "
-            f"got {supervisor_ratio}"
+            f"supervisors_per_agent: expected a non-negative share, got {supervisors_per_agent}"
         )
     hours = np.maximum(agents, float(min_positions)).sum(axis=-1) * interval_hours
     agent_fte = hours / (1.0 - total_shrinkage) / contract_hours_per_week
-    supervisors = agent_fte / supervisor_ratio if supervisor_ratio else np.zeros_like(agent_fte)
+    supervisors = agent_fte * supervisors_per_agent
     return StaffingFte(
         weekly_agent_hours=np.asarray(hours, dtype=np.float64),
         agent_fte=np.asarray(agent_fte, dtype=np.float64),
         supervisor_fte=np.asarray(supervisors, dtype=np.float64),
         total_fte=np.asarray(agent_fte + supervisors, dtype=np.float64),
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# From an instance
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class StaffingTable:
+    """Required agents per interval for any group of forces sharing one room, memoised.
+
+    Built from an instance by :func:`staffing_table`; each force group's calls of every stream
+    are added, and the group's streams are staffed as separate teams or one blended team.
+
+    Attributes
+    ----------
+    forces, streams
+        Force and stream ids, in the order of the rate array's first two axes.
+    rates_per_hour
+        Calls per hour, shape ``(forces, streams, intervals)``.
+    aht_s, targets, patience_s
+        Per stream: handling time, service target, mean patience (``None``: Erlang C).
+    stream_teams
+        ``"separate"`` or ``"blended"``.
+    interval_hours
+        Length of one interval.
+    """
+
+    forces: tuple[str, ...]
+    streams: tuple[str, ...]
+    rates_per_hour: FloatArray
+    aht_s: tuple[float, ...]
+    targets: tuple[ServiceTarget, ...]
+    patience_s: tuple[float | None, ...]
+    stream_teams: Literal["separate", "blended"]
+    interval_hours: float
+    _memo: dict[frozenset[str], IntArray] = field(default_factory=dict, repr=False)
+
+    def agents_for(self, forces: Iterable[str]) -> IntArray:
+        """Return agents per interval of one room answering every call of ``forces`` (memoised).
+
+        Parameters
+        ----------
+        forces
+            Force ids served together (any order).
+        """
+        key = frozenset(forces)
+        unknown = key - set(self.forces)
+        if not key or unknown:
+            msg = f"forces: expected a non-empty subset of {list(self.forces)}, got {sorted(key)}"
+            raise StaffingError(msg)
+        if key not in self._memo:
+            agents = self._team_agents(sorted(key))
+            agents.setflags(write=False)
+            self._memo[key] = agents
+        return self._memo[key]
+
+    def _team_agents(self, forces: list[str]) -> IntArray:
+        index = [self.forces.index(f) for f in forces]
+        rates = self.rates_per_hour[index].sum(axis=0)
+        if self.stream_teams == "separate":
+            teams = [
+                required_agents(rates[s], aht_s=aht, target=target, patience_s=patience)
+                for s, (aht, target, patience) in enumerate(
+                    zip(self.aht_s, self.targets, self.patience_s, strict=True)
+                )
+            ]
+            return np.asarray(np.sum(teams, axis=0), dtype=np.int64)
+        return blended_required_agents(
+            list(rates),
+            aht_s=list(self.aht_s),
+            targets=list(self.targets),
+            patience_s=self._blended_patience(rates),
+        )
+
+    def _blended_patience(self, rates: FloatArray) -> float | None:
+        """Arrival-weighted mean patience when every stream has one; else Erlang C (none)."""
+        if any(p is None for p in self.patience_s):
+            return None
+        calls = rates.sum(axis=1)
+        weights = calls / calls.sum() if calls.sum() > 0 else np.full(len(calls), 1 / len(calls))
+        return float(sum(w * p for w, p in zip(weights, self.patience_s, strict=True) if p))
+
+
+def staffing_table(instance: Instance) -> StaffingTable:
+    """Return the staffing table of an instance (arrival rates from :mod:`siteopt.demand`)."""
+    from siteopt.demand import arrival_rates
+
+    rates = arrival_rates(instance)
+    streams = [instance.demand.streams[s] for s in rates.streams]
+    occupancy_cap = instance.staffing.max_occupancy.value
+    return StaffingTable(
+        forces=rates.forces,
+        streams=rates.streams,
+        rates_per_hour=rates.rates_per_hour,
+        aht_s=tuple(s.aht_s.value for s in streams),
+        targets=tuple(
+            ServiceTarget(
+                share=s.target_share.value,
+                wait_s=s.target_within_s.value,
+                max_occupancy=occupancy_cap,
+            )
+            for s in streams
+        ),
+        patience_s=tuple(s.patience_s.value if s.patience_s else None for s in streams),
+        stream_teams=instance.staffing.stream_teams,
+        interval_hours=rates.profile.interval_minutes / 60,
+    )
+
+
+def instance_shrinkage(instance: Instance) -> Shrinkage:
+    """Return the instance's shrinkage components."""
+    parts = instance.staffing.shrinkage
+    return Shrinkage(
+        annual_leave=parts.annual_leave.value,
+        sickness=parts.sickness.value,
+        training=parts.training.value,
+        breaks=parts.breaks.value,
+        other=parts.other.value if parts.other else 0.0,
+    )
+
+
+def room_fte(instance: Instance, agents_per_interval: npt.ArrayLike) -> StaffingFte:
+    """Return the FTE of one open room staffing ``agents_per_interval`` (minimum crew applied)."""
+    staffing = instance.staffing
+    return fte_from_agents(
+        agents_per_interval,
+        staffing.interval_minutes / 60,
+        shrinkage=instance_shrinkage(instance),
+        contract_hours_per_week=staffing.contract_hours_per_week.value,
+        min_positions=staffing.min_positions_per_site.value,
+        supervisors_per_agent=staffing.supervisor_ratio.value if staffing.supervisor_ratio else 0.0,
     )

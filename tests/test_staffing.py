@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from fractions import Fraction
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,7 +12,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import special
 
+from siteopt.demand import arrival_rates
 from siteopt.errors import StaffingError
+from siteopt.instance import load_instance
 from siteopt.staffing import (
     PoolingCalculator,
     ServiceTarget,
@@ -31,9 +34,12 @@ from siteopt.staffing import (
     offered_load,
     pooled_required_agents,
     required_agents,
+    room_fte,
     separate_required_agents,
+    staffing_table,
     team_required_agents,
 )
+from tests.conftest import INSTANCES
 
 # --------------------------------------------------------------------------------------------
 # Slow references, independent of the implementation
@@ -424,7 +430,7 @@ def test_fte_from_agents_worked_example() -> None:
         shrinkage=Shrinkage(annual_leave=0.12, sickness=0.05, training=0.08, breaks=0.05),
         contract_hours_per_week=40.0,
         min_positions=4,
-        supervisor_ratio=10.0,
+        supervisors_per_agent=0.1,
     )
     hours = 160 * 10 + 8 * 4
     assert fte.weekly_agent_hours == hours
@@ -452,7 +458,7 @@ def test_shrinkage_components_add() -> None:
         ({"interval_hours": 2.0}, "agents_per_interval"),
         ({"contract_hours_per_week": 0.0}, "contract_hours_per_week"),
         ({"min_positions": -1}, "min_positions"),
-        ({"supervisor_ratio": 0.0}, "supervisor_ratio"),
+        ({"supervisors_per_agent": -0.1}, "supervisors_per_agent"),
         ({"shrinkage": 1.2}, "shrinkage"),
     ],
 )
@@ -470,7 +476,7 @@ def test_fte_bad_inputs_name_the_field(kwargs: dict[str, float], field: str) -> 
             shrinkage=args["shrinkage"],
             contract_hours_per_week=args["contract_hours_per_week"],
             min_positions=int(kwargs.get("min_positions", 0)),
-            supervisor_ratio=kwargs.get("supervisor_ratio"),
+            supervisors_per_agent=kwargs.get("supervisors_per_agent", 0.0),
         )
 
 
@@ -563,3 +569,61 @@ def test_evaluate_staffing_fields() -> None:
     assert np.all(result.abandon_share[1] < result.abandon_share[0])
     assert np.allclose(result.occupancy, 10.0 * (1 - result.abandon_share) / result.agents)
     assert np.allclose(result.asa_s, result.abandon_share * 120.0)
+
+
+# --------------------------------------------------------------------------------------------
+# From an instance
+# --------------------------------------------------------------------------------------------
+
+
+def test_staffing_table_matches_direct_calls_for_one_force() -> None:
+    """A force alone needs, per interval, the sum of its streams' separate teams."""
+    instance = load_instance(INSTANCES / "toy.toml")
+    table = staffing_table(instance)
+    rates = arrival_rates(instance)
+    f = rates.forces.index("cambridgeshire")
+    expected = required_agents(
+        rates.rates_per_hour[f, 0], aht_s=240, target=ServiceTarget(0.9, 10, max_occupancy=0.85)
+    ) + required_agents(
+        rates.rates_per_hour[f, 1],
+        aht_s=300,
+        target=ServiceTarget(0.8, 30, max_occupancy=0.85),
+        patience_s=180,
+    )
+    assert table.agents_for(["cambridgeshire"]).tolist() == expected.tolist()
+
+
+def test_staffing_table_memoises_and_pooling_never_costs_agents() -> None:
+    """Each force subset is computed once; pooling all forces needs no more than rooms apart."""
+    table = staffing_table(load_instance(INSTANCES / "bch-2015.toml"))
+    everyone = table.agents_for(table.forces)
+    assert table.agents_for(reversed(table.forces)) is everyone
+    assert not everyone.flags.writeable
+    apart = np.sum([table.agents_for([f]) for f in table.forces], axis=0)
+    assert np.all(everyone <= apart)
+    assert everyone.sum() < apart.sum()
+    with pytest.raises(StaffingError, match="non-empty subset"):
+        table.agents_for(["essex"])
+
+
+def test_room_fte_applies_the_minimum_crew_and_supervisors() -> None:
+    """A room never drops below its minimum crew; supervisors add their ratio on top."""
+    instance = load_instance(INSTANCES / "bch-2015.toml")
+    fte = room_fte(instance, np.zeros(168, dtype=np.int64))
+    productive = 37 * (1 - (0.127 + 0.045 + 0.03 + 0.06 + 0.02))
+    assert float(fte.agent_fte) == pytest.approx(6 * 168 / productive)
+    assert float(fte.total_fte) == pytest.approx(1.1 * float(fte.agent_fte))
+
+
+def test_blended_teams_need_no_more_than_separate_teams(tmp_path: Path) -> None:
+    """One blended team is never larger than a team per stream (same targets)."""
+    child = tmp_path / "blended.toml"
+    child.write_text(
+        f'extends = "{(INSTANCES / "toy.toml").as_posix()}"\n'
+        '[staffing]\nstream_teams = "blended"\n',
+        encoding="utf-8",
+    )
+    blended = staffing_table(load_instance(child))
+    separate = staffing_table(load_instance(INSTANCES / "toy.toml"))
+    forces = separate.forces
+    assert blended.agents_for(forces).sum() < separate.agents_for(forces).sum()
