@@ -119,6 +119,88 @@ def solve(
         print_problem_summary(summary, console())
 
 
+@app.command()
+def staffing(
+    calls_per_hour: Annotated[float, typer.Option(help="Arrival rate (calls per hour).")],
+    aht: Annotated[float, typer.Option(help="Average handling time, talk + wrap (seconds).")],
+    target: Annotated[float, typer.Option(help="Share to answer in time, e.g. 0.9.")] = 0.9,
+    within: Annotated[float, typer.Option(help="Answer-time threshold (seconds).")] = 10.0,
+    patience: Annotated[
+        float | None, typer.Option(help="Mean caller patience (seconds): Erlang A.")
+    ] = None,
+    max_occupancy: Annotated[
+        float | None, typer.Option(help="Cap on agent occupancy, e.g. 0.85.")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Agents one queue needs for a service target (Erlang C, or Erlang A with --patience)."""
+    from siteopt.report import print_queue_summary, queue_summary
+
+    summary = queue_summary(
+        calls_per_hour=calls_per_hour,
+        aht_s=aht,
+        share=target,
+        within_s=within,
+        patience_s=patience,
+        max_occupancy=max_occupancy,
+    )
+    if as_json:
+        print_json(summary)
+    else:
+        print_queue_summary(summary, console())
+
+
+@app.command()
+def pooling(
+    instance_file: Annotated[Path, typer.Argument(help="Instance file (TOML).")],
+    as_json: JsonOption = False,
+) -> None:
+    """Agents and FTE for every group of forces sharing one room: what pooling saves."""
+    from siteopt.instance import load_instance
+    from siteopt.report import pooling_summary, print_pooling_summary
+
+    summary = pooling_summary(load_instance(instance_file))
+    if as_json:
+        print_json(summary)
+    else:
+        print_pooling_summary(summary, console())
+
+
+@app.command()
+def simulate(
+    instance_file: Annotated[Path, typer.Argument(help="Instance file (TOML).")],
+    sites: Annotated[str, typer.Option(help="Comma-separated site ids sharing the calls.")],
+    fail: Annotated[str | None, typer.Option(help="Site id to take out of service.")] = None,
+    hours: Annotated[float, typer.Option(help="How long the failed site is out (hours).")] = 4.0,
+    start_hour: Annotated[
+        float | None,
+        typer.Option(help="Failure start, hours from Monday 00:00 (default: busiest hour)."),
+    ] = None,
+    replications: Annotated[int, typer.Option(min=2, help="Independent replications.")] = 10,
+    seed: Annotated[int, typer.Option(help="Seed of the first replication.")] = 0,
+    as_json: JsonOption = False,
+) -> None:
+    """Simulate a week of calls at the given sites (optionally failing one) to check staffing."""
+    from siteopt.instance import load_instance
+    from siteopt.report import print_simulation_summary, simulation_summary
+    from siteopt.simulate import simulate_instance
+
+    result = simulate_instance(
+        load_instance(instance_file),
+        [s.strip() for s in sites.split(",") if s.strip()],
+        fail=fail,
+        failure_hours=hours,
+        failure_start_h=start_hour,
+        replications=replications,
+        seed=seed,
+    )
+    summary = simulation_summary(result)
+    if as_json:
+        print_json(summary)
+    else:
+        print_simulation_summary(summary, console())
+
+
 def _show_error(exc: SiteoptError) -> None:
     sys.stderr.write(f"siteopt: error: {exc}\n")
 

@@ -16,13 +16,20 @@ if TYPE_CHECKING:
 
     from siteopt.data import Dataset
     from siteopt.instance import Instance
+    from siteopt.simulate import InstanceSimulation, WindowStats
 
 __all__ = [
     "dataset_summary",
+    "pooling_summary",
     "print_dataset_summary",
+    "print_pooling_summary",
     "print_problem_summary",
+    "print_queue_summary",
+    "print_simulation_summary",
     "print_sites",
     "problem_summary",
+    "queue_summary",
+    "simulation_summary",
     "site_rows",
 ]
 
@@ -283,3 +290,223 @@ def print_problem_summary(summary: dict[str, Any], out: Console) -> None:
 def _stream_order(summary: dict[str, Any]) -> Any:
     order = {r["stream"]: i for i, r in enumerate(summary["annual_calls"])}
     return order.__getitem__
+
+
+# ---------------------------------------------------------------------------------------------
+# Staffing
+
+
+def queue_summary(
+    *,
+    calls_per_hour: float,
+    aht_s: float,
+    share: float,
+    within_s: float,
+    patience_s: float | None,
+    max_occupancy: float | None,
+) -> dict[str, Any]:
+    """Return the smallest staffing of one queue meeting a target, and how it performs."""
+    from siteopt.staffing import ServiceTarget, evaluate_staffing, required_agents
+
+    target = ServiceTarget(share=share, wait_s=within_s, max_occupancy=max_occupancy)
+    agents = int(required_agents(calls_per_hour, aht_s=aht_s, target=target, patience_s=patience_s))
+    rows = []
+    for n in (agents - 1, agents):
+        if n < 0:
+            continue
+        result = evaluate_staffing(
+            n, calls_per_hour, aht_s=aht_s, target_wait_s=within_s, patience_s=patience_s
+        )
+        rows.append(
+            {
+                "agents": n,
+                "service_level": float(result.service_level),
+                "asa_s": float(result.asa_s),
+                "occupancy": float(result.occupancy),
+                "abandon_share": float(result.abandon_share),
+                "meets_target": n == agents,
+            }
+        )
+    return {
+        "model": "Erlang A" if patience_s is not None else "Erlang C",
+        "calls_per_hour": calls_per_hour,
+        "aht_s": aht_s,
+        "load_erlangs": calls_per_hour * aht_s / 3600,
+        "target": {"share": share, "within_s": within_s, "max_occupancy": max_occupancy},
+        "patience_s": patience_s,
+        "agents": agents,
+        "rows": rows,
+    }
+
+
+def print_queue_summary(summary: dict[str, Any], out: Console) -> None:
+    """Print a queue staffing summary: the required agents, and one fewer for comparison."""
+    from rich.table import Table
+
+    target = summary["target"]
+    out.print(
+        f"{summary['model']}: {summary['calls_per_hour']:g} calls/h × {summary['aht_s']:g} s "
+        f"= {summary['load_erlangs']:.2f} Erlangs; target {target['share']:.0%} within "
+        f"{target['within_s']:g} s → [bold]{summary['agents']} agents[/bold]"
+    )
+    table = Table()
+    for col in ("agents", "service level", "ASA (s)", "occupancy", "abandoned", "meets target"):
+        table.add_column(col, justify="right")
+    for row in summary["rows"]:
+        table.add_row(
+            str(row["agents"]),
+            f"{row['service_level']:.1%}",
+            f"{row['asa_s']:.1f}",
+            f"{row['occupancy']:.1%}",
+            f"{row['abandon_share']:.1%}",
+            "yes" if row["meets_target"] else "no",
+        )
+    out.print(table)
+
+
+def pooling_summary(instance: Instance) -> dict[str, Any]:
+    """Return agents and FTE for every group of forces sharing one room, and the pooling saving."""
+    from itertools import combinations
+
+    from siteopt.staffing import room_fte, staffing_table
+
+    table = staffing_table(instance)
+    hours = table.interval_hours
+    groups: list[dict[str, Any]] = []
+    for size in range(1, len(table.forces) + 1):
+        for group in combinations(table.forces, size):
+            agents = table.agents_for(group)
+            fte = room_fte(instance, agents)
+            groups.append(
+                {
+                    "forces": list(group),
+                    "peak_agents": int(agents.max()),
+                    "night_agents": int(agents.min()),
+                    "weekly_agent_hours": float(agents.sum() * hours),
+                    "fte": float(fte.total_fte),
+                }
+            )
+    separate = float(sum(g["fte"] for g in groups if len(g["forces"]) == 1))
+    pooled = float(groups[-1]["fte"])
+    return {
+        "instance": instance.name,
+        "stream_teams": table.stream_teams,
+        "min_positions_per_site": instance.staffing.min_positions_per_site.value,
+        "groups": groups,
+        "separate_rooms_fte": separate,
+        "one_room_fte": pooled,
+        "pooling_saving_fte": separate - pooled,
+    }
+
+
+def print_pooling_summary(summary: dict[str, Any], out: Console) -> None:
+    """Print agents and FTE per force group, and what one pooled room saves."""
+    from rich.table import Table
+
+    table = Table(
+        title=f"Staffing per room by the forces it serves ({summary['stream_teams']} stream "
+        f"teams, minimum crew {summary['min_positions_per_site']})"
+    )
+    for col in ("forces", "peak agents", "night agents", "agent-hours/week", "FTE"):
+        table.add_column(col, justify="left" if col == "forces" else "right")
+    for group in summary["groups"]:
+        table.add_row(
+            " + ".join(group["forces"]),
+            str(group["peak_agents"]),
+            str(group["night_agents"]),
+            f"{group['weekly_agent_hours']:,.0f}",
+            f"{group['fte']:,.1f}",
+        )
+    out.print(table)
+    out.print(
+        f"Three rooms apart: {summary['separate_rooms_fte']:,.1f} FTE; one pooled room: "
+        f"{summary['one_room_fte']:,.1f} FTE; pooling saves "
+        f"[bold]{summary['pooling_saving_fte']:,.1f} FTE[/bold]."
+    )
+
+
+def simulation_summary(sim: InstanceSimulation) -> dict[str, Any]:
+    """Return a simulated week (and failure, if any) per stream, with confidence intervals."""
+
+    def window(stats: WindowStats) -> list[dict[str, Any]]:
+        return [
+            {
+                "stream": stream,
+                "target": {"share": share, "within_s": wait},
+                "service_level": float(stats.service_level[s]),
+                "service_level_ci": float(stats.service_level_ci[s]),
+                "asa_s": float(stats.asa_s[s]),
+                "abandon_share": float(stats.abandon_share[s]),
+                "calls": float(stats.offered[s]),
+            }
+            for s, (stream, (share, wait)) in enumerate(zip(sim.streams, sim.targets, strict=True))
+        ]
+
+    out: dict[str, Any] = {
+        "sites": list(sim.sites),
+        "replications": sim.week.replications,
+        "confidence": sim.week.confidence,
+        "peak_agents_by_site": {
+            site: int(sim.agents_by_site[k].max()) for k, site in enumerate(sim.sites)
+        },
+        "week": window(sim.week.overall),
+    }
+    if sim.failure is not None:
+        out["failure"] = {
+            "site": sim.failed_site,
+            "start_h": sim.failure_start_h,
+            "hours": sim.failure_hours,
+            "before": window(sim.failure.before),
+            "during": window(sim.failure.during),
+            "during_without_failure": window(sim.failure.during_without_failure),
+            "after": window(sim.failure.after),
+        }
+    return out
+
+
+def print_simulation_summary(summary: dict[str, Any], out: Console) -> None:
+    """Print simulated service levels per stream (and per failure window)."""
+    from rich.table import Table
+
+    conf = f"{summary['confidence']:.0%} CI over {summary['replications']} replications"
+    peaks = ", ".join(f"{k} {v}" for k, v in summary["peak_agents_by_site"].items())
+    out.print(f"Simulated week at {', '.join(summary['sites'])} (peak agents: {peaks}); {conf}.")
+    table = Table(title="Whole week")
+    for col in ("stream", "target", "service level", "ASA (s)", "abandoned", "calls"):
+        table.add_column(col, justify="left" if col in {"stream", "target"} else "right")
+    for row in summary["week"]:
+        table.add_row(*_simulated_row(row))
+    out.print(table)
+    failure = summary.get("failure")
+    if failure is None:
+        return
+    start = failure["start_h"]
+    day = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")[int(start // 24) % 7]
+    title = (
+        f"{failure['site']} down for {failure['hours']:g} h from {day} "
+        f"{int(start % 24):02d}:{round(start % 1 * 60):02d}"
+    )
+    table = Table(title=title)
+    for col in ("window", "stream", "target", "service level", "ASA (s)", "abandoned", "calls"):
+        table.add_column(col, justify="left" if col in {"window", "stream", "target"} else "right")
+    for key, label in (
+        ("before", "before"),
+        ("during_without_failure", "same hours, no failure"),
+        ("during", "during the failure"),
+        ("after", "after (recovery)"),
+    ):
+        for row in failure[key]:
+            table.add_row(label, *_simulated_row(row))
+    out.print(table)
+
+
+def _simulated_row(row: dict[str, Any]) -> list[str]:
+    target = row["target"]
+    return [
+        row["stream"],
+        f"{target['share']:.0%} in {target['within_s']:g} s",
+        f"{row['service_level']:.1%} ± {row['service_level_ci']:.1%}",
+        f"{row['asa_s']:.1f}",
+        f"{row['abandon_share']:.1%}",
+        f"{row['calls']:,.0f}",
+    ]

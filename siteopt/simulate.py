@@ -27,8 +27,9 @@ from __future__ import annotations
 import heapq
 import math
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -36,10 +37,16 @@ from scipy import stats
 
 from siteopt.errors import StaffingError
 
+if TYPE_CHECKING:
+    from siteopt.instance import Instance
+
 __all__ = [
     "FailureResult",
+    "InstanceSimulation",
     "SimulationResult",
     "WindowStats",
+    "even_split",
+    "simulate_instance",
     "simulate_queue",
     "simulate_site_failure",
 ]
@@ -591,3 +598,179 @@ def simulate_site_failure(
     before, during, after = window_stats(with_failure)
     _, baseline, _ = window_stats(total)
     return FailureResult(before, during, after, baseline)
+
+
+# --------------------------------------------------------------------------------------------
+# From an instance
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class InstanceSimulation:
+    """A simulated week of an instance's pooled calls answered at named sites.
+
+    Each team of the staffing model (one per stream with ``stream_teams = "separate"``, one for
+    all streams when blended) is simulated as its own queue, pooled over the sites: its agents are
+    split evenly between the sites, and a site whose teams fall below the minimum crew gets the
+    shortfall added to its first team (999). Results are per stream.
+    """
+
+    sites: tuple[str, ...]
+    streams: tuple[str, ...]
+    targets: tuple[tuple[float, float], ...]
+    agents_by_site: IntArray
+    week: SimulationResult
+    failure: FailureResult | None
+    failed_site: str | None
+    failure_start_h: float | None
+    failure_hours: float | None
+
+
+def even_split(agents: npt.ArrayLike, sites: int) -> IntArray:
+    """Return agents per site (sites × intervals): split evenly, earlier sites take remainders."""
+    total = np.asarray(agents, dtype=np.int64)
+    base, extra = np.divmod(total, sites)
+    return np.stack([base + (extra > k) for k in range(sites)]).astype(np.int64)
+
+
+def _team_split(team_agents: IntArray, sites: int, min_positions: int) -> IntArray:
+    """Agents per team, site and interval; each site's teams together meet the minimum crew."""
+    split = np.stack([even_split(agents, sites) for agents in team_agents])
+    shortfall = np.maximum(min_positions - split.sum(axis=0), 0)
+    split[0] += shortfall
+    return split
+
+
+def _merge_windows(parts: list[tuple[list[int], WindowStats]], n: int) -> WindowStats:
+    """Combine per-team window statistics into one per-stream set."""
+    fields = [
+        "service_level",
+        "service_level_ci",
+        "asa_s",
+        "asa_ci_s",
+        "abandon_share",
+        "abandon_ci",
+        "offered",
+    ]
+    merged = {name: np.zeros(n) for name in fields}
+    for streams, stats_ in parts:
+        for name in fields:
+            merged[name][streams] = getattr(stats_, name)
+    return WindowStats(**merged)
+
+
+def _merge_weeks(parts: list[tuple[list[int], SimulationResult]], n: int) -> SimulationResult:
+    first = parts[0][1]
+    intervals = first.interval_service_level.shape[0]
+    sl = np.zeros((intervals, n))
+    offered = np.zeros((intervals, n))
+    reps = np.zeros((first.replications, n))
+    for streams, result in parts:
+        sl[:, streams] = result.interval_service_level
+        offered[:, streams] = result.interval_offered
+        reps[:, streams] = result.replication_service_level
+    return SimulationResult(
+        overall=_merge_windows([(s, r.overall) for s, r in parts], n),
+        interval_service_level=sl,
+        interval_offered=offered,
+        replication_service_level=reps,
+        replications=first.replications,
+        confidence=first.confidence,
+    )
+
+
+def _merge_failures(parts: list[tuple[list[int], FailureResult]], n: int) -> FailureResult:
+    return FailureResult(
+        **{
+            name: _merge_windows([(s, getattr(r, name)) for s, r in parts], n)
+            for name in ("before", "during", "after", "during_without_failure")
+        }
+    )
+
+
+def simulate_instance(
+    instance: Instance,
+    sites: Sequence[str],
+    *,
+    fail: str | None = None,
+    failure_hours: float = 4.0,
+    failure_start_h: float | None = None,
+    replications: int = 10,
+    seed: int = 0,
+) -> InstanceSimulation:
+    """Simulate the instance's week of calls, pooled over ``sites``, optionally failing one.
+
+    Parameters
+    ----------
+    instance
+        A validated instance (its streams, targets, patience and staffing rules are used).
+    sites
+        Site ids answering one pooled queue; each must be a candidate of the instance.
+    fail
+        A site id among ``sites`` to take out for ``failure_hours`` from ``failure_start_h``
+        (hours from Monday 00:00; default: the busiest interval of the week).
+    failure_hours, failure_start_h
+        Length and start of the failure.
+    replications, seed
+        Independent replications and the seed of the first.
+    """
+    from siteopt.staffing import staffing_table
+
+    candidates = instance.candidate_ids()
+    if not sites or len(set(sites)) != len(sites):
+        raise StaffingError(f"--sites: expected distinct site ids, got {list(sites)}")
+    for sid in sites:
+        if sid not in candidates:
+            msg = f"--sites: {sid!r} is not a candidate site of {instance.file}"
+            raise StaffingError(msg)
+    if fail is not None and fail not in sites:
+        msg = f"--fail: expected one of the simulated sites {list(sites)}, got {fail!r}"
+        raise StaffingError(msg)
+    table = staffing_table(instance)
+    rates = table.rates_per_hour.sum(axis=0).T  # intervals × streams
+    min_crew = instance.staffing.min_positions_per_site.value
+    split = _team_split(table.team_agents(table.forces), len(sites), min_crew)
+    if fail is not None and failure_start_h is None:
+        failure_start_h = float(np.argmax(rates.sum(axis=1))) * table.interval_hours
+    weeks: list[tuple[list[int], SimulationResult]] = []
+    failures: list[tuple[list[int], FailureResult]] = []
+    for team, streams in enumerate(table.teams()):
+        common: dict[str, Any] = {
+            "interval_hours": table.interval_hours,
+            "aht_s": [table.aht_s[s] for s in streams],
+            "target_wait_s": [table.targets[s].wait_s for s in streams],
+            "patience_s": _patience(table.patience_s, streams),
+            "replications": replications,
+            "seed": seed + team,
+        }
+        team_rates = rates[:, streams]
+        weeks.append((streams, simulate_queue(team_rates, split[team].sum(axis=0), **common)))
+        if fail is not None and failure_start_h is not None:
+            result = simulate_site_failure(
+                team_rates,
+                split[team],
+                failed_site=list(sites).index(fail),
+                failure_start_h=failure_start_h,
+                failure_hours=failure_hours,
+                **common,
+            )
+            failures.append((streams, result))
+    n = len(table.streams)
+    return InstanceSimulation(
+        sites=tuple(sites),
+        streams=table.streams,
+        targets=tuple((t.share, t.wait_s) for t in table.targets),
+        agents_by_site=split.sum(axis=0),
+        week=_merge_weeks(weeks, n),
+        failure=_merge_failures(failures, n) if failures else None,
+        failed_site=fail,
+        failure_start_h=failure_start_h if fail is not None else None,
+        failure_hours=failure_hours if fail is not None else None,
+    )
+
+
+def _patience(patience: tuple[float | None, ...], streams: list[int]) -> list[float] | None:
+    chosen = [patience[s] for s in streams]
+    if all(p is None for p in chosen):
+        return None
+    return [p if p is not None else math.inf for p in chosen]

@@ -1341,19 +1341,22 @@ class StaffingTable:
         forces
             Force ids served together (any order).
         """
-        key = frozenset(forces)
-        unknown = key - set(self.forces)
-        if not key or unknown:
-            msg = f"forces: expected a non-empty subset of {list(self.forces)}, got {sorted(key)}"
-            raise StaffingError(msg)
+        key = self._key(forces)
         if key not in self._memo:
-            agents = self._team_agents(sorted(key))
+            agents = np.asarray(self.team_agents(key).sum(axis=0), dtype=np.int64)
             agents.setflags(write=False)
             self._memo[key] = agents
         return self._memo[key]
 
-    def _team_agents(self, forces: list[str]) -> IntArray:
-        index = [self.forces.index(f) for f in forces]
+    def teams(self) -> list[list[int]]:
+        """Return the stream indices of each team: one per stream, or one for all streams."""
+        if self.stream_teams == "separate":
+            return [[s] for s in range(len(self.streams))]
+        return [list(range(len(self.streams)))]
+
+    def team_agents(self, forces: Iterable[str]) -> IntArray:
+        """Return agents per team and interval (``teams() × intervals``) for a force group."""
+        index = [self.forces.index(f) for f in sorted(self._key(forces))]
         rates = self.rates_per_hour[index].sum(axis=0)
         if self.stream_teams == "separate":
             teams = [
@@ -1362,13 +1365,21 @@ class StaffingTable:
                     zip(self.aht_s, self.targets, self.patience_s, strict=True)
                 )
             ]
-            return np.asarray(np.sum(teams, axis=0), dtype=np.int64)
-        return blended_required_agents(
+            return np.asarray(teams, dtype=np.int64)
+        blended = blended_required_agents(
             list(rates),
             aht_s=list(self.aht_s),
             targets=list(self.targets),
             patience_s=self._blended_patience(rates),
         )
+        return blended[np.newaxis, :]
+
+    def _key(self, forces: Iterable[str]) -> frozenset[str]:
+        key = frozenset(forces)
+        if not key or key - set(self.forces):
+            msg = f"forces: expected a non-empty subset of {list(self.forces)}, got {sorted(key)}"
+            raise StaffingError(msg)
+        return key
 
     def _blended_patience(self, rates: FloatArray) -> float | None:
         """Arrival-weighted mean patience when every stream has one; else Erlang C (none)."""

@@ -26,8 +26,14 @@ class CliResult:
 
 
 @pytest.fixture
-def run_cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., CliResult]:
-    """Run ``siteopt ARGS`` in-process and return its exit code, stdout and stderr."""
+def run_cli(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> Callable[..., CliResult]:
+    """Run ``siteopt ARGS`` in-process and return its exit code, stdout and stderr.
+
+    The terminal is made wide so that table cells are not wrapped in what the tests read.
+    """
+    monkeypatch.setenv("COLUMNS", "200")
 
     def run(*args: str) -> CliResult:
         code = main(list(args))

@@ -41,11 +41,8 @@ def test_sites_lists_candidates_of_an_instance(run_cli: Callable[..., CliResult]
     assert [r["id"] for r in rows] == ["kempston", "hinchingbrooke", "welwyn", "luton"]
 
 
-def test_sites_table_marks_current_rooms(
-    run_cli: Callable[..., CliResult], monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_sites_table_marks_current_rooms(run_cli: Callable[..., CliResult]) -> None:
     """The site table marks the current control rooms."""
-    monkeypatch.setenv("COLUMNS", "200")
     result = run_cli("sites")
     assert result.code == 0
     assert "current control room" in result.out
@@ -68,3 +65,58 @@ def test_solve_reports_not_solved_without_inventing_a_result(
 def test_unknown_command_is_a_usage_error(run_cli: Callable[..., CliResult]) -> None:
     """An unknown subcommand exits with click's usage code 2."""
     assert run_cli("frobnicate").code == 2
+
+
+def test_staffing_prints_agents_and_one_fewer(run_cli: Callable[..., CliResult]) -> None:
+    """120 calls/h × 300 s, 90% in 10 s: 15 agents meet it and 14 do not (Erlang C)."""
+    args = ["--calls-per-hour", "120", "--aht", "300", "--target", "0.9", "--within", "10"]
+    summary = json.loads(run_cli("staffing", *args, "--json").out)
+    assert summary["agents"] == 15
+    assert summary["model"] == "Erlang C"
+    below, at = summary["rows"]
+    assert below["service_level"] < 0.9 <= at["service_level"]
+    assert at["occupancy"] == pytest.approx(10 / 15)
+    text = run_cli("staffing", *args).out
+    assert "15 agents" in text
+
+
+def test_staffing_rejects_an_impossible_target(run_cli: Callable[..., CliResult]) -> None:
+    """A 100% target cannot be met by any finite staffing: one clear line, exit 2."""
+    result = run_cli(
+        "staffing", "--calls-per-hour", "50", "--aht", "200", "--target", "1", "--within", "10"
+    )
+    assert result.code == 2
+    assert result.err.count("\n") == 1
+    assert "share" in result.err
+
+
+def test_pooling_shows_the_saving_of_one_room(run_cli: Callable[..., CliResult]) -> None:
+    """One pooled room needs fewer FTE than three rooms apart; the saving is the difference."""
+    summary = json.loads(run_cli("pooling", str(INSTANCES / "toy.toml"), "--json").out)
+    assert len(summary["groups"]) == 7
+    assert summary["one_room_fte"] < summary["separate_rooms_fte"]
+    assert summary["pooling_saving_fte"] == pytest.approx(
+        summary["separate_rooms_fte"] - summary["one_room_fte"]
+    )
+
+
+def test_simulate_with_a_failure_reports_every_window(run_cli: Callable[..., CliResult]) -> None:
+    """`siteopt simulate --sites A,B --fail A` reports the week and the failure windows."""
+    args = ["--sites", "kempston,welwyn", "--fail", "welwyn", "--hours", "3", "--replications", "3"]
+    result = run_cli("simulate", str(INSTANCES / "toy.toml"), *args, "--json")
+    assert result.code == 0, result.err
+    summary = json.loads(result.out)
+    assert [r["stream"] for r in summary["week"]] == ["emergency", "non_emergency"]
+    failure = summary["failure"]
+    assert failure["site"] == "welwyn"
+    assert failure["hours"] == 3
+    during = {r["stream"]: r["service_level"] for r in failure["during"]}
+    normal = {r["stream"]: r["service_level"] for r in failure["during_without_failure"]}
+    assert during["emergency"] < normal["emergency"]
+
+
+def test_simulate_rejects_an_unknown_site(run_cli: Callable[..., CliResult]) -> None:
+    """A site that is not a candidate is one clear error."""
+    result = run_cli("simulate", str(INSTANCES / "toy.toml"), "--sites", "kempston,atlantis")
+    assert result.code == 2
+    assert "'atlantis' is not a candidate site" in result.err

@@ -6,8 +6,10 @@ import numpy as np
 import pytest
 
 from siteopt.errors import StaffingError
-from siteopt.simulate import simulate_queue, simulate_site_failure
+from siteopt.instance import load_instance
+from siteopt.simulate import even_split, simulate_instance, simulate_queue, simulate_site_failure
 from siteopt.staffing import ServiceTarget, blended_required_agents, evaluate_staffing
+from tests.conftest import INSTANCES
 
 HOURS = 24
 CONFIDENCE = 0.99
@@ -218,3 +220,39 @@ def test_bad_rates_and_agents_are_rejected() -> None:
         simulate_queue(-flat(10.0, 2), np.ones(2), interval_hours=1.0, aht_s=1.0, target_wait_s=1.0)
     with pytest.raises(StaffingError, match="agents"):
         simulate_queue(flat(10.0, 2), np.ones(3), interval_hours=1.0, aht_s=1.0, target_wait_s=1.0)
+
+
+# --------------------------------------------------------------------------------------------
+# From an instance
+# --------------------------------------------------------------------------------------------
+
+
+def test_even_split_keeps_the_total() -> None:
+    """Splitting agents between sites loses none and differs by at most one."""
+    agents = np.array([0, 1, 5, 10, 11])
+    split = even_split(agents, 3)
+    assert split.sum(axis=0).tolist() == agents.tolist()
+    assert (split.max(axis=0) - split.min(axis=0)).max() <= 1
+
+
+def test_instance_simulation_meets_the_erlang_targets_over_the_week() -> None:
+    """Staffed by the Erlang model, every stream meets its target over the simulated week."""
+    instance = load_instance(INSTANCES / "toy.toml")
+    sim = simulate_instance(instance, ["kempston"], replications=4, seed=3)
+    for s, (share, _) in enumerate(sim.targets):
+        overall = sim.week.overall
+        assert overall.service_level[s] + overall.service_level_ci[s] >= share
+    assert sim.failure is None
+    assert sim.agents_by_site.min() >= instance.staffing.min_positions_per_site.value
+
+
+def test_instance_simulation_failure_hurts_service() -> None:
+    """Losing one of two sites for four hours lowers service during the failure."""
+    instance = load_instance(INSTANCES / "toy.toml")
+    sim = simulate_instance(
+        instance, ["kempston", "welwyn"], fail="kempston", failure_hours=4, replications=4
+    )
+    assert sim.failure is not None
+    assert np.all(
+        sim.failure.during.service_level < sim.failure.during_without_failure.service_level
+    )
