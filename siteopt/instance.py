@@ -166,7 +166,7 @@ class Staffing(Strict):
         default=["pooled", "by_force"], min_length=1
     )
     interval_minutes: Literal[30, 60] = 60
-    stream_teams: Literal["separate", "blended"] = "separate"
+    stream_teams: Literal["separate", "blended", "priority"] = "separate"
     max_occupancy: Figure[OpenShare]
     min_positions_per_site: Figure[Annotated[int, Field(ge=1)]]
     contract_hours_per_week: Figure[Annotated[float, Field(gt=0, le=60)]]

@@ -742,6 +742,7 @@ def simulate_instance(
             "patience_s": _patience(table.patience_s, streams),
             "replications": replications,
             "seed": seed + team,
+            "priority_first": table.stream_teams == "priority",
         }
         team_rates = rates[:, streams]
         weeks.append((streams, simulate_queue(team_rates, split[team].sum(axis=0), **common)))

@@ -15,10 +15,12 @@ from scipy import special
 from siteopt.demand import arrival_rates
 from siteopt.errors import StaffingError
 from siteopt.instance import load_instance
+from siteopt.simulate import simulate_queue
 from siteopt.staffing import (
     PoolingCalculator,
     ServiceTarget,
     Shrinkage,
+    _priority_targets_met,
     blended_required_agents,
     erlang_a_abandon_probability,
     erlang_a_asa,
@@ -33,6 +35,7 @@ from siteopt.staffing import (
     occupancy,
     offered_load,
     pooled_required_agents,
+    priority_required_agents,
     required_agents,
     room_fte,
     separate_required_agents,
@@ -627,3 +630,78 @@ def test_blended_teams_need_no_more_than_separate_teams(tmp_path: Path) -> None:
     separate = staffing_table(load_instance(INSTANCES / "toy.toml"))
     forces = separate.forces
     assert blended.agents_for(forces).sum() < separate.agents_for(forces).sum()
+
+
+# --------------------------------------------------------------------------------------------
+# Priority for 999
+# --------------------------------------------------------------------------------------------
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    rate=st.floats(min_value=1.0, max_value=400.0),
+    aht=st.floats(min_value=60.0, max_value=900.0),
+)
+def test_priority_without_priority_calls_is_erlang_c(rate: float, aht: float) -> None:
+    """With no priority calls, the other stream is staffed exactly as by Erlang C."""
+    target = ServiceTarget(0.8, 30)
+    both = priority_required_agents([0.0, rate], aht_s=[aht, aht], targets=[target, target])
+    assert int(both) == int(required_agents(rate, aht_s=aht, target=target))
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    high=st.floats(min_value=1.0, max_value=200.0),
+    low=st.floats(min_value=1.0, max_value=300.0),
+)
+def test_priority_staffing_is_the_smallest_meeting_both_targets(high: float, low: float) -> None:
+    """At the returned N both targets hold; at N − 1 one of them fails (by the same formulas)."""
+    targets = [ServiceTarget(0.9, 10), ServiceTarget(0.8, 30)]
+    n = int(priority_required_agents([high, low], aht_s=[270.0, 270.0], targets=targets))
+    lam0, lam = high / 3600, (high + low) / 3600
+    load = lam * 270.0
+
+    def met(agents: int) -> bool:
+        return bool(
+            _priority_targets_met(
+                np.array([float(agents)]),
+                load=np.array([load]),
+                aht=np.array([270.0]),
+                lam0=np.array([lam0]),
+                lam=np.array([lam]),
+                targets=targets,
+            )[0]
+        )
+
+    assert met(n)
+    assert not met(n - 1)
+
+
+def test_priority_staffing_meets_both_targets_in_simulation() -> None:
+    """Simulated with 999 answered first, the priority staffing meets both targets."""
+    targets = [ServiceTarget(0.9, 10), ServiceTarget(0.8, 30)]
+    n = int(priority_required_agents([60.0, 200.0], aht_s=[270.0, 400.0], targets=targets))
+    sim = simulate_queue(
+        np.tile([60.0, 200.0], (24, 1)),
+        np.full(24, n),
+        interval_hours=1.0,
+        aht_s=[270.0, 400.0],
+        target_wait_s=[10.0, 30.0],
+        priority_first=True,
+        replications=8,
+        seed=5,
+    )
+    level, half_width = sim.overall.service_level, sim.overall.service_level_ci
+    assert level[0] + half_width[0] >= 0.9
+    assert level[1] + half_width[1] >= 0.8
+    assert level[0] > level[1]  # priority calls are answered faster
+
+
+def test_priority_needs_two_streams_and_a_meetable_target() -> None:
+    """Priority staffing refuses a single stream and a 100% target."""
+    with pytest.raises(StaffingError, match="at least two streams"):
+        priority_required_agents([10.0], aht_s=[200.0], targets=[ServiceTarget()])
+    with pytest.raises(StaffingError, match=r"target\.share"):
+        priority_required_agents(
+            [10.0, 5.0], aht_s=[200.0, 200.0], targets=[ServiceTarget(1.0, 10), ServiceTarget()]
+        )
