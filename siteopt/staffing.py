@@ -1446,6 +1446,21 @@ class StaffingTable:
             self._memo[key] = agents
         return self._memo[key]
 
+    def agents_for_partition(self, groups: Sequence[Iterable[str]]) -> IntArray:
+        """Return agents per group and interval when each group of forces has its own room.
+
+        Parameters
+        ----------
+        groups
+            Disjoint force groups, e.g. ``[["bedfordshire", "cambridgeshire"], ["hertfordshire"]]``
+            for ``by_force`` routing to two rooms (use one group of all forces for ``pooled``).
+        """
+        keys = [self._key(group) for group in groups]
+        if sum(len(k) for k in keys) != len(frozenset().union(*keys)):
+            msg = f"groups: expected disjoint force groups, got {[sorted(k) for k in keys]}"
+            raise StaffingError(msg)
+        return np.stack([self.agents_for(key) for key in keys])
+
     def teams(self) -> list[list[int]]:
         """Return the stream indices of each team: one per stream, or one team for all."""
         if self.stream_teams == "separate":

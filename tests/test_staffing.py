@@ -705,3 +705,13 @@ def test_priority_needs_two_streams_and_a_meetable_target() -> None:
         priority_required_agents(
             [10.0, 5.0], aht_s=[200.0, 200.0], targets=[ServiceTarget(1.0, 10), ServiceTarget()]
         )
+
+
+def test_staffing_table_partition_rows_are_the_groups_own_rooms() -> None:
+    """A partition gives one row per group, equal to that group's own room; overlaps are refused."""
+    table = staffing_table(load_instance(INSTANCES / "toy.toml"))
+    rows = table.agents_for_partition([["bedfordshire", "cambridgeshire"], ["hertfordshire"]])
+    assert rows.shape == (2, 168)
+    assert rows[1].tolist() == table.agents_for(["hertfordshire"]).tolist()
+    with pytest.raises(StaffingError, match="disjoint"):
+        table.agents_for_partition([["bedfordshire"], ["bedfordshire", "hertfordshire"]])
