@@ -87,7 +87,14 @@ ATTRIBUTION = {
         "Royal Mail copyright and database right 2014. Contains National Statistics data © Crown "
         "copyright and database right 2014."
     ),
-    "openstreetmap": "Police site locations in part © OpenStreetMap contributors (ODbL).",
+    "openstreetmap": (
+        "Police site locations in part, and the Cambridge road graph that calibrates travel "
+        "times, © OpenStreetMap contributors (ODbL)."
+    ),
+    "dft_traffic": (
+        "Road link lengths from DfT road traffic statistics: contains public sector information "
+        "licensed under the Open Government Licence v3.0."
+    ),
     "os_open_roads": "Contains OS data © Crown copyright and database right 2024 (OS Open Roads).",
     "srn": (
         "Strategic Road Network graph derived from National Highways data (OGL) by Strain, Wilson "
@@ -447,6 +454,8 @@ def write_parquet(frame: gpd.GeoDataFrame | pd.DataFrame, path: Path) -> None:
 
 def readme_text(manifest: dict[str, Any]) -> str:
     """Return the dataset README: what each file is, its sources and the attribution to carry."""
+    from geodata.network_build import network_readme_rows
+
     lines = [
         "# Embedded BCH dataset",
         "",
@@ -470,6 +479,7 @@ def readme_text(manifest: dict[str, Any]) -> str:
         "| `sites_unplaced.csv` | known sites with no coordinates or postcode (not candidates) |",
         "| `attribution.json` | the attribution lines every export must carry |",
         "| `manifest.json` | input hashes, row counts, totals, output hashes |",
+        *network_readme_rows(),
         "",
         "Demand points: "
         + ", ".join(f"{k}: {v}" for k, v in manifest["demand_point_methods"].items())
@@ -528,11 +538,16 @@ def build(shared: Path, out: Path) -> dict[str, Any]:
     sites["lsoa11cd"] = site_lsoas(sites, polys).to_numpy()
     sites = sites[SITE_COLUMNS].sort_values("id").reset_index(drop=True)
 
+    from geodata.network_build import build_network, network_inputs, write_network
+
+    network = build_network(shared, boundaries, lsoas, sites)
+
     manifest: dict[str, Any] = {
         "generated_by": "python -m geodata.build",
         "crs": {"computation": BNG, "web": WGS84},
         "inputs": {
-            str(p.relative_to(shared)): {"sha256": sha256_of(p)} for p in inputs.all_files()
+            str(p.relative_to(shared)): {"sha256": sha256_of(p)}
+            for p in inputs.all_files() + network_inputs(shared)
         },
         "counts": {
             "lsoas": len(lsoas),
@@ -553,6 +568,7 @@ def build(shared: Path, out: Path) -> dict[str, Any]:
             k: int(v) for k, v in sorted(lsoas["point_method"].value_counts().items())
         },
         "simplify_tolerance_m": SIMPLIFY_TOLERANCE_M,
+        "network": network.calibration["counts"],
         "attribution": ATTRIBUTION,
     }
 
@@ -566,6 +582,7 @@ def build(shared: Path, out: Path) -> dict[str, Any]:
         write_parquet(postcode_table, staging / "postcodes.parquet")
         write_csv(sites, staging / "sites.csv")
         write_csv(unplaced, staging / "sites_unplaced.csv")
+        write_network(network, staging)
         (staging / "attribution.json").write_text(
             json.dumps(ATTRIBUTION, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
         )
@@ -591,6 +608,7 @@ def replace_dir(staging: Path, out: Path) -> None:
     if out.exists():
         out.rename(old)
     staging.rename(out)
+    out.chmod(0o755)  # mkdtemp made the staging folder private
     shutil.rmtree(old, ignore_errors=True)
 
 

@@ -201,6 +201,69 @@ def simulate(
         print_simulation_summary(summary, console())
 
 
+CacheDirOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--cache-dir", help="Travel-time cache folder (default $SITEOPT_CACHE or ~/.cache/siteopt)."
+    ),
+]
+
+
+@app.command()
+def matrix(
+    instance_file: Annotated[Path, typer.Argument(help="Instance file (TOML).")],
+    out: Annotated[Path, typer.Option("--out", help="CSV of minutes: LSOAs × candidate sites.")],
+    weights: Annotated[
+        Path | None, typer.Option("--weights", help="Also write LSOA populations to this CSV.")
+    ] = None,
+    cache_dir: CacheDirOption = None,
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="Recompute; do not cache.")] = False,
+) -> None:
+    """Drive times (minutes) from every LSOA demand point to every candidate site."""
+    from siteopt.instance import load_instance
+    from siteopt.network import instance_travel_times, write_matrix_csv, write_weights_csv
+
+    instance = load_instance(instance_file)
+    times = instance_travel_times(instance, cache=not no_cache, cache_dir=cache_dir)
+    write_matrix_csv(times, out)
+    if weights is not None:
+        write_weights_csv(instance, weights)
+    shape = times.seconds.shape
+    sys.stdout.write(
+        f"wrote {out}: {shape[0]} LSOAs × {shape[1]} sites, minutes"
+        f"{' (from cache)' if times.from_cache else ''}\n{times.provenance}\n"
+    )
+    if times.unreachable:
+        sys.stderr.write(f"siteopt: {len(times.unreachable)} pairs have no route (unreachable)\n")
+
+
+@app.command()
+def route(
+    instance_file: Annotated[Path, typer.Argument(help="Instance file (TOML).")],
+    origin: Annotated[str, typer.Argument(help="Site id, LSOA code, postcode or 'lon,lat'.")],
+    destination: Annotated[str, typer.Argument(help="Site id, LSOA code, postcode or 'lon,lat'.")],
+    as_json: JsonOption = False,
+) -> None:
+    """Fastest drive between two places: time, distance and roads used."""
+    from siteopt.instance import load_instance
+    from siteopt.network import load_network, place, route_summary
+    from siteopt.network import route as fastest_route
+
+    instance = load_instance(instance_file)
+    a, b = place(instance, origin), place(instance, destination)
+    found = fastest_route(load_network(instance), a[1:], b[1:], labels=(a[0], b[0]))
+    summary = route_summary(found, a[0], b[0])
+    if as_json:
+        print_json(summary)
+        return
+    sys.stdout.write(
+        f"{a[0]} → {b[0]}: {summary['minutes']:.0f} min, {summary['km']:.1f} km "
+        f"(straight line {summary['straight_km']:.1f} km)\n"
+        f"roads: {' · '.join(summary['roads']) or 'local roads only'}\n"
+        f"{summary['provenance']}\n"
+    )
+
+
 def _show_error(exc: SiteoptError) -> None:
     sys.stderr.write(f"siteopt: error: {exc}\n")
 

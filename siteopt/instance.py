@@ -351,10 +351,20 @@ CONSTRAINT_TYPES = frozenset(
 
 
 class Network(Strict):
-    """Where the road graph comes from."""
+    """Where the road graph comes from, and the speed per road class.
+
+    ``speeds_kph`` overrides the default speed of some road classes (km/h, each a figure with a
+    ``source`` or ``assumption``); classes not named keep their defaults: for the embedded
+    network the calibrated ``local_urban`` speed and the assumed ``motorway``, ``trunk`` and
+    ``local_rural`` speeds of ``geodata/bch/network_calibration.json``; for road files the table
+    in ``siteopt/_roadclasses.py`` (see ``docs/network.md``). ``allow_unreachable`` lists pairs
+    with no route instead of stopping with an error.
+    """
 
     kind: Literal["embedded", "osm", "os_open_roads"] = "embedded"
     path: str | None = None
+    speeds_kph: dict[str, Figure[Positive]] = {}
+    allow_unreachable: bool = False
 
     @model_validator(mode="after")
     def _path_for_files(self) -> Network:
@@ -728,6 +738,7 @@ class _Checker:
         self.check_pay()
         self.check_constraints()
         self.check_solver()
+        self.check_network()
         self.check_files()
 
     def check_forces(self) -> None:
@@ -851,6 +862,17 @@ class _Checker:
         if solver.k_max > n:
             msg = f"expected at most {n} (the number of candidate sites), got {solver.k_max}"
             raise self.error(("solver", "k_max"), msg)
+
+    def check_network(self) -> None:
+        """Speeds are given only for known road classes."""
+        from siteopt._roadclasses import ROAD_CLASSES
+
+        for name in self.instance.network.speeds_kph:
+            if name not in ROAD_CLASSES:
+                close = difflib.get_close_matches(name, ROAD_CLASSES, n=1)
+                hint = f"did you mean {close[0]!r}? " if close else ""
+                msg = f"unknown road class {name!r} ({hint}{_one_of(ROAD_CLASSES)})"
+                raise self.error(("network", "speeds_kph", name), msg)
 
     def check_files(self) -> None:
         """Data files named by the instance exist."""
