@@ -63,11 +63,13 @@ __all__ = [
     "network_from_graphml",
     "network_from_os_open_roads",
     "network_from_osm",
+    "node_metres",
     "node_times",
     "place",
     "route",
     "route_summary",
     "site_points",
+    "travel_distances_km",
     "travel_times",
     "write_matrix_csv",
     "write_weights_csv",
@@ -248,6 +250,22 @@ class RoadNetwork:
         first = np.ones(len(s), dtype=bool)
         first[1:] = (s[1:] != s[:-1]) | (d[1:] != d[:-1])
         return csr_matrix((w[first], (s[first], d[first])), shape=(self.n_nodes, self.n_nodes))
+
+    @cached_property
+    def _fastest_edge_metres(self) -> csr_matrix:
+        """Metres of the edge :attr:`graph` uses between each pair of nodes (the fastest)."""
+        from scipy.sparse import csr_matrix
+
+        src, dst, sec = self.sources, self.indices, self.seconds
+        keep = src != dst
+        order = np.lexsort((sec[keep], dst[keep], src[keep]))
+        s, d, m = src[keep][order], dst[keep][order], self.metres[keep][order]
+        first = np.ones(len(s), dtype=bool)
+        first[1:] = (s[1:] != s[:-1]) | (d[1:] != d[:-1])
+        # Zero-length edges would vanish from a sparse matrix: store them as a tiny length.
+        return csr_matrix(
+            (np.maximum(m[first], 1e-9), (s[first], d[first])), shape=(self.n_nodes, self.n_nodes)
+        )
 
     @cached_property
     def _reverse_graph(self) -> csr_matrix:
@@ -454,6 +472,71 @@ def node_times(
         dist = dijkstra(network.graph, directed=True, indices=usrc, min_only=False)
         out = dist[:, udst][src_inv][:, dst_inv]
     return np.ascontiguousarray(out)
+
+
+def node_metres(
+    network: RoadNetwork, source_nodes: npt.ArrayLike, target_nodes: npt.ArrayLike
+) -> FloatArray:
+    """Road metres along the *fastest* path between nodes, ``sources × targets`` (``inf``: none).
+
+    Dijkstra on seconds with predecessors, then the metres of each tree accumulated from the
+    root by pointer doubling (vectorised; ``O(n log depth)`` per tree).
+    """
+    from scipy.sparse.csgraph import dijkstra
+
+    src = np.asarray(source_nodes, dtype=np.int64)
+    dst = np.asarray(target_nodes, dtype=np.int64)
+    usrc, src_inv = np.unique(src, return_inverse=True)
+    udst, dst_inv = np.unique(dst, return_inverse=True)
+    reverse = len(udst) < len(usrc)
+    graph = network._reverse_graph if reverse else network.graph
+    roots = udst if reverse else usrc
+    seconds, pred = dijkstra(graph, directed=True, indices=roots, return_predecessors=True)
+    edge_m = network._fastest_edge_metres.T.tocsr() if reverse else network._fastest_edge_metres
+    metres = np.full(seconds.shape, np.inf)
+    for row, root in enumerate(roots):
+        metres[row] = _tree_metres(pred[row], edge_m, int(root))
+    metres[~np.isfinite(seconds)] = np.inf
+    if reverse:
+        out: FloatArray = metres[:, usrc][dst_inv][:, src_inv].T
+    else:
+        out = metres[:, udst][src_inv][:, dst_inv]
+    return np.ascontiguousarray(out)
+
+
+def _tree_metres(pred: IntArray, edge_m: csr_matrix, root: int) -> FloatArray:
+    """Metres from the root to every node of a shortest-path tree (``inf`` off the tree)."""
+    n = len(pred)
+    reached = pred >= 0
+    nodes = np.flatnonzero(reached)
+    step = np.zeros(n)
+    step[nodes] = np.asarray(edge_m[pred[nodes], nodes]).ravel()
+    parent = np.where(reached, pred, root)
+    parent[root] = root
+    total = step.copy()
+    while True:
+        moved = parent != root
+        if not moved.any():
+            break
+        total[moved] += total[parent[moved]]
+        parent = np.where(moved, parent[parent], root)
+    total[~reached] = np.inf
+    total[root] = 0.0
+    return total
+
+
+def travel_distances_km(network: RoadNetwork, sources: Points, targets: Points) -> FloatArray:
+    """Road kilometres along the fastest route from every source to every target.
+
+    Includes the off-network legs (snap distance × the network's access detour) at both ends.
+    """
+    s = network.snap(sources.x, sources.y, labels=sources.ids)
+    t = network.snap(targets.x, targets.y, labels=targets.ids)
+    metres = node_metres(network, s.node, t.node)
+    metres += (s.distance_m * network.access_detour)[:, None]
+    metres += (t.distance_m * network.access_detour)[None, :]
+    out: FloatArray = metres / 1000.0
+    return out
 
 
 def travel_times(

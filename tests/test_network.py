@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -21,13 +22,17 @@ from siteopt.network import (
     Points,
     RoadNetwork,
     embedded_network,
+    load_network,
     lsoa_points,
     network_from_edges,
     network_from_graphml,
     network_from_os_open_roads,
     network_from_osm,
+    node_metres,
     node_times,
     route,
+    site_points,
+    travel_distances_km,
     travel_times,
 )
 from tests.conftest import INSTANCES, SHARED_GEODATA, CliResult
@@ -481,3 +486,35 @@ def test_cli_matrix_writes_minutes_and_weights(
     pops = pd.read_csv(weights)
     assert list(pops.columns) == ["lsoa11cd", "force", "population"]
     assert pops["population"].sum() == 652_223 + 832_835 + 1_164_366
+
+
+# ---------------------------------------------------------------------------------------------
+# Distances along the fastest routes
+
+
+@pytest.mark.parametrize("reverse_side", [False, True])
+def test_node_metres_follow_the_fastest_path(embedded: RoadNetwork, reverse_side: bool) -> None:
+    """Metres equal the length of networkx's fastest path, searched from either side."""
+    graph = embedded.to_networkx()
+    rng = np.random.default_rng(7)
+    many = rng.choice(embedded.n_nodes, 6, replace=False).tolist()
+    few = many[:2]
+    sources, targets = (many, few) if reverse_side else (few, many)
+    got = node_metres(embedded, sources, targets)
+    for i, s in enumerate(sources):
+        for j, t in enumerate(targets):
+            path = nx.shortest_path(graph, s, t, weight="seconds")
+            length = sum(graph[u][v]["metres"] for u, v in itertools.pairwise(path))
+            assert got[i, j] == pytest.approx(length, rel=1e-9, abs=1e-6)
+
+
+def test_travel_distances_are_at_least_the_straight_line() -> None:
+    """Road km from every LSOA to every site are finite and no shorter than the crow flies."""
+    instance = load_instance(BCH)
+    network = load_network(instance)
+    homes, _ = lsoa_points(instance.dataset())
+    sites = site_points(instance)
+    km = travel_distances_km(network, homes, sites)
+    straight = np.hypot(homes.x[:, None] - sites.x[None, :], homes.y[:, None] - sites.y[None, :])
+    assert np.isfinite(km).all()
+    assert np.all(km * 1000 >= straight * 0.999)
