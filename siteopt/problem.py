@@ -1,0 +1,532 @@
+"""Problem data: everything the optimiser needs, as integers, built once from an instance.
+
+:class:`ProblemData` is the single contract between the data stages (demand, staffing, costs,
+network, transition) and the solvers (the enumerator now, CP-SAT next). Every coefficient is an
+integer in fine units, so that two solvers over the same data agree to the unit:
+
+- money in :data:`MONEY_UNITS_PER_GBP` units (£0.0001), as a yearly cost;
+- staff in :data:`FTE_UNITS_PER_FTE` units (0.0001 FTE).
+
+The formulation these numbers feed is in ``docs/model.md``; :func:`problem_from_instance` is the
+adapter from an instance file, :class:`ProblemData` itself only holds arrays.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from siteopt.errors import InstanceError
+
+if TYPE_CHECKING:
+    from siteopt.instance import Instance
+    from siteopt.network import RoadNetwork
+
+__all__ = [
+    "FTE_UNITS_PER_FTE",
+    "MONEY_UNITS_PER_GBP",
+    "Absorb",
+    "Fallback",
+    "ForceReach",
+    "PopulationCover",
+    "ProblemData",
+    "Separation",
+    "SiteFilter",
+    "StaffCommute",
+    "problem_from_instance",
+]
+
+MONEY_UNITS_PER_GBP = 10_000
+FTE_UNITS_PER_FTE = 10_000
+
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+Routing = Literal["pooled", "by_force"]
+
+
+def _frozen_int(values: npt.ArrayLike) -> IntArray:
+    array = np.array(values, dtype=np.int64)
+    array.setflags(write=False)
+    return array
+
+
+def _frozen_bool(values: npt.ArrayLike) -> BoolArray:
+    array = np.array(values, dtype=np.bool_)
+    array.setflags(write=False)
+    return array
+
+
+# ---------------------------------------------------------------------------------------------
+# Constraints, precomputed per candidate (each named as in the instance)
+
+
+@dataclass(frozen=True, eq=False)
+class SiteFilter:
+    """Only sites with ``allowed[j]`` may open (``recruitment_pool``)."""
+
+    name: str
+    allowed: BoolArray
+
+
+@dataclass(frozen=True, eq=False)
+class Separation:
+    """No two open sites with ``conflict[j, j']`` (too close, or too far to decamp)."""
+
+    name: str
+    conflict: BoolArray
+
+
+@dataclass(frozen=True, eq=False)
+class ForceReach:
+    """Each force ``f`` has an open site ``j`` with ``reach[f, j]`` (``force_centre_within``)."""
+
+    name: str
+    reach: BoolArray
+
+
+@dataclass(frozen=True, eq=False)
+class PopulationCover:
+    """People in zones covered by an open site (``cover[i, j]``) are at least ``required``."""
+
+    name: str
+    cover: BoolArray
+    people: IntArray
+    required: int
+
+
+@dataclass(frozen=True, eq=False)
+class StaffCommute:
+    """Staff (FTE units) within reach of their new site, ``Σ_f within[f, j(f)] ≥ required``."""
+
+    name: str
+    within: IntArray
+    required: int
+
+
+@dataclass(frozen=True, eq=False)
+class Absorb:
+    """With two or more open sites, each has at least ``min_seats`` seats."""
+
+    name: str
+    min_seats: int
+
+
+@dataclass(frozen=True, eq=False)
+class Fallback:
+    """With one open site ``j``, ``available[j]`` (a fallback building in reach) must hold."""
+
+    name: str
+    available: BoolArray
+    standby_cost: int
+
+
+Constraint = (
+    SiteFilter | Separation | ForceReach | PopulationCover | StaffCommute | Absorb | Fallback
+)
+
+
+@dataclass(frozen=True, eq=False)
+class ProblemData:
+    """The optimisation problem as integer arrays (see the module docstring for the units).
+
+    Attributes
+    ----------
+    site_ids, force_ids
+        Candidate sites ``J`` and forces ``F``.
+    k_min, k_max
+        Bounds on the number of open sites.
+    routings
+        Allowed routings: ``"pooled"`` (one queue over the open sites) and/or ``"by_force"``.
+    group_agents
+        ``(2^F, T)``: agents one room needs per interval for the force group whose bit mask is
+        the row (bit ``f`` set = force ``f`` in the group), minimum crew applied; row 0 is zero.
+    pooled_levels, level_weights, level_of_interval
+        The distinct pooled (all forces) requirements before the minimum crew, how many
+        intervals of the week have each, and the level of each interval.
+    min_crew
+        Minimum agents in an open room at all times.
+    agent_cost
+        ``(J,)`` money a year for one agent on duty in one interval of every week at site ``j``
+        (pay in the site's force area, supervisors and shrinkage included).
+    agent_fte
+        FTE units one agent on duty in one interval of every week needs.
+    existing_seats, max_seats
+        ``(J,)`` control-room positions today and at most.
+    fixed_cost
+        ``(J,)`` money a year to run site ``j`` (running cost, plus the annualised one-off move
+        cost unless it is a force's current room).
+    seat_cost
+        ``(J,)`` money a year per seat added (annualised fit-out with optimism bias).
+    merge_cost
+        Money a year of the one-off ICT of any merged option (annualised).
+    staff
+        ``(F,)`` FTE units of each force's staff today (the model's staffing of its own room).
+    stay
+        ``(F, J)`` FTE units of force ``f``'s staff who would move with the job to site ``j``.
+    move_cost
+        ``(F, J)`` money a year if force ``f``'s staff move to ``j``: redundancy of those who
+        leave and excess travel of those who stay (0 at the force's current room).
+    redundancy_cost, recruit_cost
+        Money a year per FTE unit made redundant beyond the leavers / recruited.
+    room_rank
+        ``(F, J)`` rank of site ``j`` by drive time from force ``f``'s current room (0 nearest);
+        with pooled routing a force's staff go to the best-ranked open site.
+    constraints
+        The instance's enabled constraints, precomputed per candidate.
+    """
+
+    site_ids: tuple[str, ...]
+    force_ids: tuple[str, ...]
+    k_min: int
+    k_max: int
+    routings: tuple[Routing, ...]
+    group_agents: IntArray
+    pooled_levels: IntArray
+    level_weights: IntArray
+    level_of_interval: IntArray
+    min_crew: int
+    agent_cost: IntArray
+    agent_fte: int
+    existing_seats: IntArray
+    max_seats: IntArray
+    fixed_cost: IntArray
+    seat_cost: IntArray
+    merge_cost: int
+    staff: IntArray
+    stay: IntArray
+    move_cost: IntArray
+    redundancy_cost: int
+    recruit_cost: int
+    room_rank: IntArray
+    constraints: tuple[Constraint, ...] = ()
+
+    def __post_init__(self) -> None:
+        n_sites, n_forces = len(self.site_ids), len(self.force_ids)
+        checks = {
+            "group_agents": (self.group_agents.shape[0], 2**n_forces),
+            "agent_cost": (len(self.agent_cost), n_sites),
+            "existing_seats": (len(self.existing_seats), n_sites),
+            "max_seats": (len(self.max_seats), n_sites),
+            "fixed_cost": (len(self.fixed_cost), n_sites),
+            "seat_cost": (len(self.seat_cost), n_sites),
+            "staff": (len(self.staff), n_forces),
+            "stay": (self.stay.shape, (n_forces, n_sites)),
+            "move_cost": (self.move_cost.shape, (n_forces, n_sites)),
+            "room_rank": (self.room_rank.shape, (n_forces, n_sites)),
+            "level_weights": (len(self.level_weights), len(self.pooled_levels)),
+            "level_of_interval": (len(self.level_of_interval), self.group_agents.shape[1]),
+        }
+        for name, (got, expected) in checks.items():
+            if got != expected:
+                raise ValueError(f"{name}: expected shape {expected}, got {got}")
+        if not 1 <= self.k_min <= self.k_max:
+            raise ValueError(
+                f"k_min, k_max: expected 1 <= k_min <= k_max, got {self.k_min}, {self.k_max}"
+            )
+        if not self.routings or set(self.routings) - {"pooled", "by_force"}:
+            raise ValueError(f"routings: expected 'pooled' and/or 'by_force', got {self.routings}")
+
+    @property
+    def n_sites(self) -> int:
+        """Number of candidate sites."""
+        return len(self.site_ids)
+
+    @property
+    def n_forces(self) -> int:
+        """Number of forces."""
+        return len(self.force_ids)
+
+    @property
+    def all_forces(self) -> int:
+        """Bit mask of the group of every force."""
+        return (1 << self.n_forces) - 1
+
+    @property
+    def peak_positions(self) -> int:
+        """Peak agents of one room answering every force's calls (``P*``)."""
+        return int(self.group_agents[self.all_forces].max())
+
+
+def force_mask(forces: list[int] | tuple[int, ...]) -> int:
+    """Return the bit mask of a group of force indices."""
+    return sum(1 << f for f in set(forces))
+
+
+# ---------------------------------------------------------------------------------------------
+# From an instance
+
+
+def problem_from_instance(instance: Instance) -> ProblemData:
+    """Build the integer problem data of an instance (staffing, costs, travel, constraints).
+
+    Travel times come from the instance's road network (cached on disk); the transition of staff
+    uses the gravity model of :mod:`siteopt.transition`.
+    """
+    from siteopt.costs import annuity_factor, employment_cost_per_fte, site_cost_table
+    from siteopt.network import (
+        load_network,
+        lsoa_points,
+        site_points,
+        travel_distances_km,
+        travel_times,
+    )
+    from siteopt.staffing import instance_shrinkage, room_fte, staffing_table
+    from siteopt.transition import TransitionParameters, transition_table
+
+    candidates = instance.candidate_ids()
+    forces = list(instance.forces)
+    rooms = [instance.forces[f].current_site for f in forces]
+    network = load_network(instance)
+    homes, populations = lsoa_points(instance.dataset())
+    population = populations[:, 0 if instance.data.population_year == 2015 else 1]
+    cand_points = site_points(instance, candidates)
+    room_points = site_points(instance, rooms)
+    allow = instance.network.allow_unreachable
+    home_min = np.hstack(
+        [
+            travel_times(network, homes, cand_points, allow_unreachable=allow).minutes,
+            travel_times(network, homes, room_points, allow_unreachable=allow).minutes,
+        ]
+    )
+    home_km = np.hstack(
+        [
+            travel_distances_km(network, homes, cand_points),
+            travel_distances_km(network, homes, room_points),
+        ]
+    )
+    site_min = travel_times(network, cand_points, cand_points, allow_unreachable=allow).minutes
+    room_min = travel_times(network, room_points, cand_points, allow_unreachable=allow).minutes
+
+    # Staffing per force group.
+    table = staffing_table(instance)
+    min_crew = instance.staffing.min_positions_per_site.value
+    n_forces = len(forces)
+    group_agents = np.zeros((2**n_forces, table.rates_per_hour.shape[2]), dtype=np.int64)
+    for mask in range(1, 2**n_forces):
+        group = [forces[f] for f in range(n_forces) if mask >> f & 1]
+        group_agents[mask] = np.maximum(table.agents_for(group), min_crew)
+    levels, level_of_interval, weights = np.unique(
+        table.agents_for(forces), return_inverse=True, return_counts=True
+    )
+
+    # Money and FTE per agent-interval.
+    staffing = instance.staffing
+    shrinkage = instance_shrinkage(instance).total
+    per_agent_interval_fte = table.interval_hours / (
+        (1 - shrinkage) * staffing.contract_hours_per_week.value
+    )
+    supervisors = staffing.supervisor_ratio.value if staffing.supervisor_ratio else 0.0
+    costs = site_cost_table(instance)
+    agent_cost = [
+        per_agent_interval_fte
+        * (
+            employment_cost_per_fte(instance, area)
+            + supervisors * employment_cost_per_fte(instance, area, supervisor=True)
+        )
+        * MONEY_UNITS_PER_GBP
+        for area in costs.forces
+    ]
+    agent_fte = per_agent_interval_fte * (1 + supervisors) * FTE_UNITS_PER_FTE
+
+    rate = instance.costs.discount_rate.value
+    years = instance.costs.appraisal_years.value
+    bias = instance.costs.optimism_bias.value
+    annual = 1 / annuity_factor(rate, years)
+    is_room = np.array([sid in rooms for sid in candidates])
+    fixed = (
+        costs.running_cost_gbp
+        + np.where(is_room, 0.0, costs.move_one_off_gbp) * (1 + bias) * annual
+    ) * MONEY_UNITS_PER_GBP
+    seat = costs.fit_out_per_seat_gbp * (1 + bias) * annual * MONEY_UNITS_PER_GBP
+
+    # Staff transition: today's staff = the model's FTE of each force's own room.
+    staff_fte = np.array(
+        [float(room_fte(instance, table.agents_for([f])).total_fte) for f in forces]
+    )
+    trans = instance.transition
+    params = TransitionParameters(
+        home_decay_per_minute=trans.home_decay_per_minute.value,
+        retention_scale_minutes=trans.retention_scale_minutes.value,
+        excess_travel_years=trans.excess_travel_years.value,
+        excess_travel_gbp_per_km=trans.excess_travel_gbp_per_km.value,
+        working_days_per_year=trans.working_days_per_year.value,
+        discount_rate=rate,
+    )
+    n_cand = len(candidates)
+    room_cols = np.arange(n_cand, n_cand + n_forces)
+    moves = transition_table(
+        population=population, minutes=home_min, km=home_km, current_room=room_cols, params=params
+    )
+    stay_share = moves.stay_share[:, :n_cand]
+    redundancy = trans.redundancy_gbp.value
+    move_gbp = staff_fte[:, None] * (
+        (1 - stay_share) * redundancy + moves.excess_travel_pv_gbp[:, :n_cand]
+    )
+    room_rank = np.argsort(np.argsort(room_min, axis=1, kind="stable"), axis=1, kind="stable")
+
+    problem_constraints = _constraints(
+        instance,
+        candidates=candidates,
+        home_min=home_min[:, :n_cand],
+        population=population,
+        site_min=site_min,
+        staff_fte=staff_fte,
+        home_min_all=home_min,
+        room_cols=room_cols,
+        peak=int(group_agents[2**n_forces - 1].max()),
+        network=network,
+    )
+    return ProblemData(
+        site_ids=tuple(candidates),
+        force_ids=tuple(forces),
+        k_min=instance.solver.k_min,
+        k_max=instance.solver.k_max,
+        routings=tuple(instance.staffing.routing),
+        group_agents=_frozen_int(group_agents),
+        pooled_levels=_frozen_int(levels),
+        level_weights=_frozen_int(weights),
+        level_of_interval=_frozen_int(level_of_interval),
+        min_crew=min_crew,
+        agent_cost=_frozen_int(np.rint(agent_cost)),
+        agent_fte=round(agent_fte),
+        existing_seats=_frozen_int(costs.existing_seats),
+        max_seats=_frozen_int(costs.max_seats),
+        fixed_cost=_frozen_int(np.rint(fixed)),
+        seat_cost=_frozen_int(np.rint(seat)),
+        merge_cost=round(
+            instance.costs.ict_one_off_gbp.value * (1 + bias) * annual * MONEY_UNITS_PER_GBP
+        ),
+        staff=_frozen_int(np.rint(staff_fte * FTE_UNITS_PER_FTE)),
+        stay=_frozen_int(np.rint(staff_fte[:, None] * stay_share * FTE_UNITS_PER_FTE)),
+        move_cost=_frozen_int(np.rint(move_gbp * annual * MONEY_UNITS_PER_GBP)),
+        redundancy_cost=round(redundancy * annual * MONEY_UNITS_PER_GBP / FTE_UNITS_PER_FTE),
+        recruit_cost=round(
+            trans.recruit_train_gbp.value * annual * MONEY_UNITS_PER_GBP / FTE_UNITS_PER_FTE
+        ),
+        room_rank=_frozen_int(room_rank),
+        constraints=problem_constraints,
+    )
+
+
+def _constraints(
+    instance: Instance,
+    *,
+    candidates: list[str],
+    home_min: npt.NDArray[np.float64],
+    population: npt.NDArray[np.float64],
+    site_min: npt.NDArray[np.float64],
+    staff_fte: npt.NDArray[np.float64],
+    home_min_all: npt.NDArray[np.float64],
+    room_cols: IntArray,
+    peak: int,
+    network: RoadNetwork,
+) -> tuple[Constraint, ...]:
+    """Precompute each enabled constraint of the instance per candidate site."""
+    from siteopt import instance as spec
+    from siteopt.costs import site_cost_table
+    from siteopt.transition import commute_share_within
+
+    costs_max = site_cost_table(instance).max_seats
+    staff_units = staff_fte * FTE_UNITS_PER_FTE
+    out: list[Constraint] = []
+    for name, c in instance.constraints.items():
+        if not c.enabled:
+            continue
+        if isinstance(c, spec.StaffCommute):
+            share = commute_share_within(
+                population=population,
+                minutes=home_min_all,
+                current_room=room_cols,
+                decay_per_minute=instance.transition.home_decay_per_minute.value,
+                max_minutes=c.max_minutes.value,
+            )[:, : len(candidates)]
+            within = np.floor(staff_units[:, None] * share)
+            required = math.ceil(c.min_share.value * float(np.rint(staff_units).sum()))
+            out.append(StaffCommute(name, _frozen_int(within), required))
+        elif isinstance(c, spec.PopulationWithin):
+            people = np.rint(population).astype(np.int64)
+            required = math.ceil(c.min_share.value * int(people.sum()))
+            cover = home_min <= c.max_minutes.value
+            out.append(PopulationCover(name, _frozen_bool(cover), _frozen_int(people), required))
+        elif isinstance(c, spec.ForceCentreWithin):
+            minutes = _centre_minutes(instance, network, c.centre, candidates)
+            chosen = list(instance.forces) if c.forces == "all" else list(c.forces)
+            rows = [list(instance.forces).index(f) for f in chosen]
+            reach = np.zeros((len(instance.forces), len(candidates)), dtype=bool)
+            reach[:] = True  # forces not named are not constrained
+            reach[rows] = minutes[rows] <= c.max_minutes.value
+            out.append(ForceReach(name, _frozen_bool(reach)))
+        elif isinstance(c, spec.RecruitmentPool):
+            within = home_min <= c.max_minutes.value
+            pool = c.working_age_share.value * (population @ within)
+            out.append(SiteFilter(name, _frozen_bool(pool >= c.min_people.value)))
+        elif isinstance(c, spec.SiteSeparation):
+            apart = np.minimum(site_min, site_min.T)
+            reach = np.maximum(site_min, site_min.T)
+            conflict = (apart < c.min_minutes.value) | (reach > c.max_minutes.value)
+            np.fill_diagonal(conflict, False)
+            out.append(Separation(name, _frozen_bool(conflict)))
+        elif isinstance(c, spec.AbsorbLoad):
+            out.append(Absorb(name, math.ceil(c.min_share.value * peak)))
+        elif isinstance(c, spec.Fallback):
+            need = math.ceil(c.min_share.value * peak)
+            if c.site == "nearest":
+                ok = (site_min <= c.max_minutes.value) & (costs_max >= need)[None, :]
+                np.fill_diagonal(ok, False)
+                available = ok.any(axis=1)
+            else:
+                to_named = _site_minutes(instance, network, candidates, c.site)
+                named_seats = instance.sites.costs_for(c.site).max_seats
+                big_enough = named_seats is not None and named_seats.value >= need
+                available = (to_named <= c.max_minutes.value) & big_enough
+                available &= np.array([sid != c.site for sid in candidates])
+            standby = round(c.standby_cost_gbp.value * MONEY_UNITS_PER_GBP)
+            out.append(Fallback(name, _frozen_bool(available), standby))
+        else:  # pragma: no cover - the instance schema admits no other type
+            raise InstanceError(instance.file, f"constraints.{name}", "unknown constraint type")
+    return tuple(out)
+
+
+def _centre_minutes(
+    instance: Instance, network: RoadNetwork, centre: str, candidates: list[str]
+) -> npt.NDArray[np.float64]:
+    """Minutes from each force's population-weighted centre (or HQ) to each candidate."""
+    from siteopt.network import Points, site_points, travel_times
+
+    forces = list(instance.forces)
+    if centre == "hq":
+        points = site_points(instance, [instance.forces[f].current_site for f in forces])
+    else:
+        lsoas = instance.dataset().lsoas()
+        column = f"pop_mid{instance.data.population_year}"
+        xs, ys = [], []
+        for f in forces:
+            part = lsoas[lsoas["force"] == f]
+            weight = part[column].to_numpy(dtype=float)
+            xs.append(float(np.average(part["x"], weights=weight)))
+            ys.append(float(np.average(part["y"], weights=weight)))
+        points = Points(tuple(f"centre:{f}" for f in forces), np.array(xs), np.array(ys))
+    targets = site_points(instance, candidates)
+    allow = instance.network.allow_unreachable
+    return travel_times(network, points, targets, allow_unreachable=allow).minutes
+
+
+def _site_minutes(
+    instance: Instance, network: RoadNetwork, candidates: list[str], target: str
+) -> npt.NDArray[np.float64]:
+    """Minutes from each candidate to one named site."""
+    from siteopt.network import site_points, travel_times
+
+    allow = instance.network.allow_unreachable
+    times = travel_times(
+        network,
+        site_points(instance, candidates),
+        site_points(instance, [target]),
+        allow_unreachable=allow,
+    )
+    minutes: npt.NDArray[np.float64] = times.minutes[:, 0]
+    return minutes
