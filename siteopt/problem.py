@@ -66,26 +66,41 @@ def _frozen_bool(values: npt.ArrayLike) -> BoolArray:
 
 @dataclass(frozen=True, eq=False)
 class SiteFilter:
-    """Only sites with ``allowed[j]`` may open (``recruitment_pool``)."""
+    """Only sites with ``allowed[j]`` may open (``recruitment_pool``).
+
+    ``pool`` (for reports): working-age people within reach of each site; ``limit``: the minimum.
+    """
 
     name: str
     allowed: BoolArray
+    pool: npt.NDArray[np.float64] | None = None
+    limit: float = 0.0
 
 
 @dataclass(frozen=True, eq=False)
 class Separation:
-    """No two open sites with ``conflict[j, j']`` (too close, or too far to decamp)."""
+    """No two open sites with ``conflict[j, j']`` (too close, or too far to decamp).
+
+    ``minutes`` (for reports): drive minutes between sites; ``limits``: (min apart, max apart).
+    """
 
     name: str
     conflict: BoolArray
+    minutes: npt.NDArray[np.float64] | None = None
+    limits: tuple[float, float] = (0.0, math.inf)
 
 
 @dataclass(frozen=True, eq=False)
 class ForceReach:
-    """Each force ``f`` has an open site ``j`` with ``reach[f, j]`` (``force_centre_within``)."""
+    """Each force ``f`` has an open site ``j`` with ``reach[f, j]`` (``force_centre_within``).
+
+    ``minutes`` (for reports): from each force's centre to each site; ``limit``: the maximum.
+    """
 
     name: str
     reach: BoolArray
+    minutes: npt.NDArray[np.float64] | None = None
+    limit: float = math.inf
 
 
 @dataclass(frozen=True, eq=False)
@@ -117,11 +132,15 @@ class Absorb:
 
 @dataclass(frozen=True, eq=False)
 class Fallback:
-    """With one open site ``j``, ``available[j]`` (a fallback building in reach) must hold."""
+    """With one open site ``j``, ``available[j]`` (a fallback building in reach) must hold.
+
+    ``fallback_of`` (for reports): the fallback building chosen for each site ("" if none).
+    """
 
     name: str
     available: BoolArray
     standby_cost: int
+    fallback_of: tuple[str, ...] = ()
 
 
 Constraint = (
@@ -177,6 +196,10 @@ class ProblemData:
         with pooled routing a force's staff go to the best-ranked open site.
     constraints
         The instance's enabled constraints, precomputed per candidate.
+    home_share, home_minutes, home_minutes_today
+        For reports only (solvers ignore them): share of force ``f``'s staff living in zone
+        ``i`` ``(F, Z)``, drive minutes from each zone to each candidate ``(Z, J)`` and to each
+        force's room today ``(Z, F)``.
     """
 
     site_ids: tuple[str, ...]
@@ -203,6 +226,9 @@ class ProblemData:
     recruit_cost: int
     room_rank: IntArray
     constraints: tuple[Constraint, ...] = ()
+    home_share: npt.NDArray[np.float64] | None = None
+    home_minutes: npt.NDArray[np.float64] | None = None
+    home_minutes_today: npt.NDArray[np.float64] | None = None
 
     def __post_init__(self) -> None:
         n_sites, n_forces = len(self.site_ids), len(self.force_ids)
@@ -275,7 +301,7 @@ def problem_from_instance(instance: Instance) -> ProblemData:
         travel_times,
     )
     from siteopt.staffing import instance_shrinkage, room_fte, staffing_table
-    from siteopt.transition import TransitionParameters, transition_table
+    from siteopt.transition import TransitionParameters, home_shares, transition_table
 
     candidates = instance.candidate_ids()
     forces = list(instance.forces)
@@ -409,6 +435,16 @@ def problem_from_instance(instance: Instance) -> ProblemData:
         ),
         room_rank=_frozen_int(room_rank),
         constraints=problem_constraints,
+        home_share=np.stack(
+            [
+                home_shares(
+                    population, home_min[:, col], decay_per_minute=params.home_decay_per_minute
+                )
+                for col in room_cols
+            ]
+        ),
+        home_minutes=home_min[:, :n_cand],
+        home_minutes_today=home_min[:, n_cand:],
     )
 
 
@@ -459,17 +495,19 @@ def _constraints(
             reach = np.zeros((len(instance.forces), len(candidates)), dtype=bool)
             reach[:] = True  # forces not named are not constrained
             reach[rows] = minutes[rows] <= c.max_minutes.value
-            out.append(ForceReach(name, _frozen_bool(reach)))
+            out.append(ForceReach(name, _frozen_bool(reach), minutes, c.max_minutes.value))
         elif isinstance(c, spec.RecruitmentPool):
             within = home_min <= c.max_minutes.value
             pool = c.working_age_share.value * (population @ within)
-            out.append(SiteFilter(name, _frozen_bool(pool >= c.min_people.value)))
+            allowed = _frozen_bool(pool >= c.min_people.value)
+            out.append(SiteFilter(name, allowed, pool, c.min_people.value))
         elif isinstance(c, spec.SiteSeparation):
             apart = np.minimum(site_min, site_min.T)
             reach = np.maximum(site_min, site_min.T)
             conflict = (apart < c.min_minutes.value) | (reach > c.max_minutes.value)
             np.fill_diagonal(conflict, False)
-            out.append(Separation(name, _frozen_bool(conflict)))
+            limits = (c.min_minutes.value, c.max_minutes.value)
+            out.append(Separation(name, _frozen_bool(conflict), site_min, limits))
         elif isinstance(c, spec.AbsorbLoad):
             out.append(Absorb(name, math.ceil(c.min_share.value * peak)))
         elif isinstance(c, spec.Fallback):
@@ -477,15 +515,20 @@ def _constraints(
             if c.site == "nearest":
                 ok = (site_min <= c.max_minutes.value) & (costs_max >= need)[None, :]
                 np.fill_diagonal(ok, False)
-                available = ok.any(axis=1)
+                available = np.asarray(ok.any(axis=1), dtype=bool)
+                nearest = np.argmin(np.where(ok, site_min, np.inf), axis=1)
+                fallbacks = tuple(
+                    candidates[int(b)] if available[j] else "" for j, b in enumerate(nearest)
+                )
             else:
                 to_named = _site_minutes(instance, network, candidates, c.site)
                 named_seats = instance.sites.costs_for(c.site).max_seats
                 big_enough = named_seats is not None and named_seats.value >= need
                 available = (to_named <= c.max_minutes.value) & big_enough
                 available &= np.array([sid != c.site for sid in candidates])
+                fallbacks = tuple(c.site if ok_ else "" for ok_ in available)
             standby = round(c.standby_cost_gbp.value * MONEY_UNITS_PER_GBP)
-            out.append(Fallback(name, _frozen_bool(available), standby))
+            out.append(Fallback(name, _frozen_bool(available), standby, fallbacks))
         else:  # pragma: no cover - the instance schema admits no other type
             raise InstanceError(instance.file, f"constraints.{name}", "unknown constraint type")
     return tuple(out)
