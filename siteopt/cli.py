@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
 
@@ -27,6 +27,7 @@ app = typer.Typer(
 )
 
 EXIT_BAD_INPUT = 2
+EXIT_INFEASIBLE = 3
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object instead.")]
 DatasetOption = Annotated[
@@ -105,18 +106,39 @@ def sites(
 @app.command()
 def solve(
     instance_file: Annotated[Path, typer.Argument(help="Instance file (TOML).")],
+    method: Annotated[
+        str | None, typer.Option(help="cp-sat or enumerate (default: the instance's).")
+    ] = None,
+    time_limit: Annotated[
+        float | None, typer.Option(help="Solver time limit, seconds (default: the instance's).")
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Validate an instance, show the problem it states, and solve it (optimiser: not yet)."""
+    """Solve an instance: which sites, how many staff, what it costs and saves against today."""
+    from siteopt.errors import InstanceError
     from siteopt.instance import load_instance
-    from siteopt.report import print_problem_summary, problem_summary
+    from siteopt.report import print_solution
+    from siteopt.solve import solve_instance
 
     instance = load_instance(instance_file)
-    summary = problem_summary(instance)
+    if method is not None and method not in ("cp-sat", "enumerate"):
+        msg = f"expected cp-sat or enumerate, got {method!r}"
+        raise InstanceError(instance_file, "--method", msg)
+    chosen: Literal["cp-sat", "enumerate"] | None = None
+    if method is not None:
+        chosen = "enumerate" if method == "enumerate" else "cp-sat"
+    solution, explanation = solve_instance(instance, method=chosen, time_limit_s=time_limit)
     if as_json:
-        print_json(summary)
+        payload = solution.to_dict()
+        if explanation is not None:
+            from dataclasses import asdict
+
+            payload["infeasibility"] = asdict(explanation)
+        print_json(payload)
     else:
-        print_problem_summary(summary, console())
+        print_solution(solution, explanation, console())
+    if not solution.sites:
+        raise typer.Exit(EXIT_INFEASIBLE)
 
 
 @app.command()
@@ -277,6 +299,8 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_BAD_INPUT
     except SystemExit as exc:  # click's usage errors and --help end here with their own code
         return exc.code if isinstance(exc.code, int) else 0
+    except typer.Exit as exc:  # pragma: no cover - standalone mode turns it into SystemExit
+        return int(exc.exit_code)
     return 0
 
 

@@ -76,8 +76,13 @@ class SiteCostTable:
 def candidate_forces(instance: Instance) -> tuple[str, ...]:
     """Return the force area of each candidate (its pay area), in candidate order."""
     sites = instance.dataset().sites
+    greenfield = {g.id: g.force for g in instance.greenfield_sites}
     return tuple(
-        sites[sid].force if sid in sites else instance.sites.custom[sid].force
+        sites[sid].force
+        if sid in sites
+        else greenfield[sid]
+        if sid in greenfield
+        else instance.sites.custom[sid].force
         for sid in instance.candidate_ids()
     )
 

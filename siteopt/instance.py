@@ -18,9 +18,11 @@ the offending key, the dotted field path and what was expected.
 from __future__ import annotations
 
 import difflib
+import math
 import os
 import tomllib
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
@@ -224,6 +226,41 @@ class CustomSite(Strict):
         return self
 
 
+class Greenfield(Strict):
+    """Generic new-build candidates on a grid over the region: where the ideal site would be."""
+
+    grid_km: Annotated[float, Field(ge=1, le=100)]
+    new_build_one_off_gbp: Figure[NonNegative]
+    running_cost_gbp: Figure[NonNegative]
+    fit_out_per_seat_gbp: Figure[NonNegative]
+    max_seats: Figure[Annotated[int, Field(ge=1)]]
+
+    def costs(self) -> SiteCosts:
+        """Cost figures of one greenfield candidate (no seats today; the build is its move)."""
+        return SiteCosts(
+            existing_seats=Figure[Annotated[int, Field(ge=0)]](
+                value=0, assumption="greenfield: no building yet"
+            ),
+            max_seats=self.max_seats,
+            running_cost_gbp=self.running_cost_gbp,
+            fit_out_per_seat_gbp=self.fit_out_per_seat_gbp,
+            move_one_off_gbp=self.new_build_one_off_gbp,
+        )
+
+
+@dataclass(frozen=True)
+class GreenfieldSite:
+    """One greenfield candidate: grid point (EPSG:27700) and the force area it lies in."""
+
+    id: str
+    x: float
+    y: float
+    force: str
+
+
+GREENFIELD_PREFIX = "gf-"
+
+
 class Sites(Strict):
     """Candidate sites: a selection from the dataset, extra sites, and their cost figures."""
 
@@ -232,9 +269,12 @@ class Sites(Strict):
     defaults: SiteCosts
     overrides: dict[Identifier, SiteCosts] = {}
     custom: dict[Identifier, CustomSite] = {}
+    greenfield: Greenfield | None = None
 
     def costs_for(self, sid: str) -> SiteCosts:
         """Return a site's cost figures: the defaults with the site's overrides on top."""
+        if sid.startswith(GREENFIELD_PREFIX) and self.greenfield is not None:
+            return self.greenfield.costs()
         override = self.overrides.get(sid)
         if override is None:
             return self.defaults
@@ -405,6 +445,7 @@ class Instance(Strict):
 
     _file: Path = PrivateAttr(default=Path("<memory>"))
     _chain: tuple[Path, ...] = PrivateAttr(default=())
+    _greenfield: tuple[GreenfieldSite, ...] = PrivateAttr(default=())
 
     @property
     def file(self) -> Path:
@@ -421,14 +462,18 @@ class Instance(Strict):
         # A relative folder was already resolved against the file that named it, at load time.
         return open_dataset(self.data.dataset)
 
+    @property
+    def greenfield_sites(self) -> tuple[GreenfieldSite, ...]:
+        """The greenfield grid candidates (empty without ``[sites.greenfield]``)."""
+        return self._greenfield
+
     def candidate_ids(self) -> list[str]:
         """Return the ids of the candidate sites in the order the solver sees them."""
         dataset_ids = list(self.dataset().sites)
         chosen = dataset_ids if self.sites.candidates == "all" else list(self.sites.candidates)
+        extra = [*self.sites.custom, *(g.id for g in self._greenfield)]
         excluded = set(self.sites.exclude)
-        return [s for s in chosen if s not in excluded] + [
-            s for s in self.sites.custom if s not in excluded
-        ]
+        return [s for s in [*chosen, *extra] if s not in excluded]
 
     def figures(self) -> Iterator[tuple[str, Figure[Any]]]:
         """Yield every figure with its dotted path (for the assumptions-and-sources table)."""
@@ -465,8 +510,32 @@ def load_instance(path: Path | str) -> Instance:
         raise _instance_error(exc, origins, file) from None
     instance._file = file
     instance._chain = chain
+    if instance.sites.greenfield is not None:
+        instance._greenfield = greenfield_grid(
+            instance.dataset(), instance.sites.greenfield.grid_km
+        )
     _Checker(instance, origins).check_all()
     return instance
+
+
+def greenfield_grid(dataset: Dataset, grid_km: float) -> tuple[GreenfieldSite, ...]:
+    """Return grid points ``grid_km`` apart inside the region's force areas (ids in km)."""
+    import numpy as np
+    import shapely
+
+    forces = dataset.boundaries("forces")
+    minx, miny, maxx, maxy = forces.total_bounds
+    step = grid_km * 1000
+    xs = np.arange(math.floor(minx / step) * step + step / 2, maxx, step)
+    ys = np.arange(math.floor(miny / step) * step + step / 2, maxy, step)
+    gx, gy = (a.ravel() for a in np.meshgrid(xs, ys))
+    out = []
+    for force, geom in zip(forces["force"], forces.geometry, strict=True):
+        inside = shapely.contains_xy(geom, gx, gy)
+        for x, y in zip(gx[inside], gy[inside], strict=True):
+            sid = f"{GREENFIELD_PREFIX}{x / 1000:.1f}-{y / 1000:.1f}".replace(".", "_")
+            out.append(GreenfieldSite(sid, float(x), float(y), str(force)))
+    return tuple(sorted(out, key=lambda g: (g.y, g.x)))
 
 
 def _read_toml(file: Path) -> dict[str, Any]:

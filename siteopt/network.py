@@ -981,10 +981,15 @@ def site_points(instance: Instance, ids: Sequence[str] | None = None) -> Points:
     chosen = list(ids) if ids is not None else instance.candidate_ids()
     xs: list[float] = []
     ys: list[float] = []
+    greenfield = {g.id: g for g in instance.greenfield_sites}
     for sid in chosen:
         if sid in dataset.sites:
             xs.append(dataset.sites[sid].x)
             ys.append(dataset.sites[sid].y)
+            continue
+        if sid in greenfield:
+            xs.append(greenfield[sid].x)
+            ys.append(greenfield[sid].y)
             continue
         custom = instance.sites.custom.get(sid)
         if custom is None:

@@ -17,6 +17,8 @@ if TYPE_CHECKING:
     from siteopt.data import Dataset
     from siteopt.instance import Instance
     from siteopt.simulate import InstanceSimulation, WindowStats
+    from siteopt.solution import Solution
+    from siteopt.solve import Infeasibility
 
 __all__ = [
     "dataset_summary",
@@ -27,6 +29,7 @@ __all__ = [
     "print_queue_summary",
     "print_simulation_summary",
     "print_sites",
+    "print_solution",
     "problem_summary",
     "queue_summary",
     "simulation_summary",
@@ -510,3 +513,111 @@ def _simulated_row(row: dict[str, Any]) -> list[str]:
         f"{row['abandon_share']:.1%}",
         f"{row['calls']:,.0f}",
     ]
+
+
+# ---------------------------------------------------------------------------------------------
+# Solution
+
+
+def print_solution(solution: Solution, explanation: Infeasibility | None, out: Console) -> None:
+    """Print a solved instance: sites, costs against today, constraints, staff, alternatives."""
+    from rich.table import Table
+
+    out.print(f"[bold]{solution.instance}[/bold]: {solution.status} ({_solver_line(solution)})")
+    if not solution.sites:
+        _print_infeasible(explanation, out)
+        return
+    sites = Table(title=f"Chosen sites ({solution.routing} routing)")
+    for col in ("site", "name", "area", "FTE", "peak agents", "seats (today)", "forces served"):
+        sites.add_column(col, justify="right" if col in {"FTE", "peak agents"} else "left")
+    for s in solution.sites:
+        sites.add_row(
+            s.id, s.name, s.force_area, f"{s.fte:,.1f}", str(s.peak_agents),
+            f"{s.seats} ({s.existing_seats})", ", ".join(s.forces_served),
+        )  # fmt: skip
+    out.print(sites)
+    costs = Table(title="Cost a year (one-offs annualised, Green Book)")
+    for col in ("component", "proposal £", "today £"):
+        costs.add_column(col, justify="left" if col == "component" else "right")
+    for key, value in solution.costs.items():
+        costs.add_row(key, f"{value:,.0f}", f"{solution.baseline_costs.get(key, 0):,.0f}")
+    assert solution.objective_gbp is not None and solution.saving_gbp is not None
+    costs.add_row(
+        "[bold]total[/bold]", f"{solution.objective_gbp:,.0f}", f"{solution.baseline_gbp:,.0f}"
+    )
+    out.print(costs)
+    payback = f"{solution.payback_years:.1f} years" if solution.payback_years else "never"
+    out.print(
+        f"Saving against today: [bold]£{solution.saving_gbp:,.0f} a year[/bold]; one-off "
+        f"investment £{solution.one_off_gbp or 0:,.0f}, paid back in {payback}."
+    )
+    _print_constraints(solution, out)
+    impact = solution.staff_impact
+    if impact is not None:
+        out.print(
+            f"Staff (modelled): {impact.staff_today_fte:,.1f} FTE today → {impact.posts_fte:,.1f} "
+            f"posts; {impact.retained_share:.0%} expected to move with the job; "
+            f"{impact.redundancies_fte:,.1f} FTE redundant, {impact.recruits_fte:,.1f} to recruit; "
+            f"extra commute median {impact.median_extra_minutes} min, "
+            f"90th percentile {impact.p90_extra_minutes} min."
+        )
+    _print_alternatives(solution, out)
+    out.print(f"[dim]Travel times: {solution.travel_times}[/dim]")
+
+
+def _solver_line(solution: Solution) -> str:
+    solver = solution.solver
+    proof = "proved optimal" if solution.proved_optimal else "not proved optimal"
+    return f"{solver.get('name')}, {solver.get('wall_s', 0):.2f} s, {proof}"
+
+
+def _print_constraints(solution: Solution, out: Console) -> None:
+    from rich.table import Table
+
+    table = Table(title="Constraints")
+    for col in ("name", "value", "limit", "holds", "what"):
+        table.add_column(col, justify="right" if col in {"value", "limit"} else "left")
+    for c in solution.constraints:
+        table.add_row(
+            c.name, _number(c.value), _number(c.limit),
+            "[green]yes[/green]" if c.holds else "[red]no[/red]", c.detail,
+        )  # fmt: skip
+    out.print(table)
+
+
+def _print_alternatives(solution: Solution, out: Console) -> None:
+    from rich.table import Table
+
+    if not solution.alternatives:
+        return
+    table = Table(title="Next best options")
+    for col in ("sites", "routing", "£ a year", "more than chosen", "fails"):
+        table.add_column(col, justify="right" if "£" in col or "more" in col else "left")
+    best = solution.objective_gbp or 0.0
+    for alt in solution.alternatives:
+        table.add_row(
+            " + ".join(alt.sites), alt.routing, f"{alt.total_gbp:,.0f}",
+            f"{alt.total_gbp - best:+,.0f}", ", ".join(alt.failed) or "-",
+        )  # fmt: skip
+    out.print(table)
+
+
+def _print_infeasible(explanation: Infeasibility | None, out: Console) -> None:
+    out.print("[red]No option meets every constraint.[/red]")
+    if explanation is None:
+        return
+    out.print(f"Smallest conflicting set: [bold]{', '.join(explanation.conflict)}[/bold]")
+    for r in explanation.relaxations:
+        out.print(
+            f"  • without {r.constraint}: best {' + '.join(r.best_sites)} at "
+            f"£{r.best_total_gbp:,.0f} a year, where {r.detail} is {_number(r.value)} "
+            f"(limit {_number(r.limit)})"
+        )
+
+
+def _number(value: float | None) -> str:
+    if value is None:
+        return "-"
+    if abs(value) < 1:
+        return f"{value:.1%}"
+    return f"{value:,.1f}" if abs(value) < 1000 else f"{value:,.0f}"

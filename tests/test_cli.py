@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -48,18 +49,47 @@ def test_sites_table_marks_current_rooms(run_cli: Callable[..., CliResult]) -> N
     assert "current control room" in result.out
 
 
-def test_solve_reports_not_solved_without_inventing_a_result(
-    run_cli: Callable[..., CliResult],
-) -> None:
-    """Until the optimiser lands, solve validates, shows the problem and reports NOT_SOLVED."""
-    result = run_cli("solve", str(INSTANCES / "bch-2015.toml"), "--json")
-    assert result.code == 0
+def test_solve_json_is_the_output_contract(run_cli: Callable[..., CliResult]) -> None:
+    """`siteopt solve FILE --json` prints one object: status, sites, costs, saving, constraints."""
+    result = run_cli("solve", str(INSTANCES / "toy.toml"), "--method", "enumerate", "--json")
+    assert result.code == 0, result.err
     summary = json.loads(result.out)
-    assert summary["status"] == "NOT_SOLVED"
-    assert "objective_gbp" not in summary
-    calls = {(r["force"], r["stream"]): r for r in summary["annual_calls"]}
-    assert calls["bedfordshire", "non_emergency"]["calls"] == 330_000
-    assert calls["hertfordshire", "emergency"]["estimated"]
+    assert summary["status"] == "OPTIMAL"
+    assert summary["sites"]
+    assert summary["saving_gbp"] == pytest.approx(
+        summary["baseline_gbp"] - summary["objective_gbp"], abs=0.01
+    )
+
+
+def test_solve_prints_a_report(run_cli: Callable[..., CliResult]) -> None:
+    """Without --json, a terminal report with the chosen sites, costs and travel-time note."""
+    result = run_cli("solve", str(INSTANCES / "toy.toml"), "--method", "enumerate")
+    assert result.code == 0, result.err
+    for text in ("Chosen sites", "Saving against today", "Constraints", "approximate"):
+        assert text in result.out
+
+
+def test_solve_infeasible_exits_3_with_the_conflict(
+    run_cli: Callable[..., CliResult], tmp_path: Path
+) -> None:
+    """An infeasible instance is not an error: exit code 3 and the conflicting constraints."""
+    path = tmp_path / "apart.toml"
+    path.write_text(
+        f'extends = "{(INSTANCES / "toy.toml").as_posix()}"\n[solver]\nk_min = 2\n'
+        '[constraints.separation]\nmin_minutes = { value = 500, assumption = "t" }\n'
+        'max_minutes = { value = 600, assumption = "t" }\n',
+        encoding="utf-8",
+    )
+    result = run_cli("solve", str(path), "--method", "enumerate")
+    assert result.code == 3
+    assert "Smallest conflicting set: separation" in result.out
+
+
+def test_solve_rejects_an_unknown_method(run_cli: Callable[..., CliResult]) -> None:
+    """A method other than cp-sat or enumerate is one clear error."""
+    result = run_cli("solve", str(INSTANCES / "toy.toml"), "--method", "guess")
+    assert result.code == 2
+    assert "--method: expected cp-sat or enumerate" in result.err
 
 
 def test_unknown_command_is_a_usage_error(run_cli: Callable[..., CliResult]) -> None:

@@ -263,3 +263,30 @@ def test_a_site_without_a_cost_figure_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(InstanceError, match="no running_cost_gbp for site 'kempston'") as info:
         load_instance(root)
     assert info.value.path == "sites.defaults.running_cost_gbp"
+
+
+def test_greenfield_grid_adds_generic_candidates(tmp_path: Path) -> None:
+    """A 10 km grid adds new-build candidates inside the three force areas, priced generically."""
+    child = tmp_path / "greenfield.toml"
+    child.write_text(
+        f'extends = "{(INSTANCES / "toy.toml").as_posix()}"\n'
+        "[sites.greenfield]\ngrid_km = 10\n"
+        'new_build_one_off_gbp = { value = 3000000, assumption = "t" }\n'
+        'running_cost_gbp = { value = 400000, assumption = "t" }\n'
+        'fit_out_per_seat_gbp = { value = 20000, assumption = "t" }\n'
+        'max_seats = { value = 120, assumption = "t" }\n',
+        encoding="utf-8",
+    )
+    instance = load_instance(child)
+    grid = instance.greenfield_sites
+    assert 40 < len(grid) < 90  # ~6,300 km² at one point per 100 km²
+    assert {g.force for g in grid} == {"bedfordshire", "cambridgeshire", "hertfordshire"}
+    assert all(g.id.startswith("gf-") for g in grid)
+    assert len({(g.x, g.y) for g in grid}) == len(grid)
+    assert instance.candidate_ids()[:4] == ["kempston", "hinchingbrooke", "welwyn", "luton"]
+    assert len(instance.candidate_ids()) == 4 + len(grid)
+    costs = instance.sites.costs_for(grid[0].id)
+    assert costs.move_one_off_gbp is not None
+    assert costs.move_one_off_gbp.value == 3_000_000
+    assert costs.existing_seats is not None
+    assert costs.existing_seats.value == 0
