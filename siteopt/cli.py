@@ -112,6 +112,9 @@ def solve(
     time_limit: Annotated[
         float | None, typer.Option(help="Solver time limit, seconds (default: the instance's).")
     ] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Folder to write solution.json into (atomically).")
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Solve an instance: which sites, how many staff, what it costs and saves against today."""
@@ -128,13 +131,13 @@ def solve(
     if method is not None:
         chosen = "enumerate" if method == "enumerate" else "cp-sat"
     solution, explanation = solve_instance(instance, method=chosen, time_limit_s=time_limit)
-    if as_json:
-        payload = solution.to_dict()
-        if explanation is not None:
-            from dataclasses import asdict
+    from dataclasses import asdict
 
-            payload["infeasibility"] = asdict(explanation)
-        print_json(payload)
+    extra = {"infeasibility": asdict(explanation)} if explanation is not None else {}
+    if out is not None:
+        solution.write_json(out / "solution.json", extra=extra)
+    if as_json:
+        print_json(solution.to_dict() | extra)
     else:
         print_solution(solution, explanation, console())
     if not solution.sites:

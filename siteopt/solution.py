@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import json
 import math
+import tempfile
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -136,6 +138,20 @@ class Solution:
     def to_json(self) -> str:
         """Return the output contract as a JSON document."""
         return json.dumps(self.to_dict(), indent=2, ensure_ascii=False)
+
+    def write_json(self, path: Path, *, extra: dict[str, Any] | None = None) -> None:
+        """Write the output contract to ``path`` atomically (temporary file, then rename)."""
+        payload = self.to_dict() | (extra or {})
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-")
+        try:
+            with open(fd, "w", encoding="utf-8") as handle:
+                json.dump(payload, handle, indent=2, ensure_ascii=False)
+                handle.write("\n")
+            Path(temporary).replace(path)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
 
 
 # ---------------------------------------------------------------------------------------------

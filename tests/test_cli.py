@@ -150,3 +150,16 @@ def test_simulate_rejects_an_unknown_site(run_cli: Callable[..., CliResult]) -> 
     result = run_cli("simulate", str(INSTANCES / "toy.toml"), "--sites", "kempston,atlantis")
     assert result.code == 2
     assert "'atlantis' is not a candidate site" in result.err
+
+
+def test_solve_out_writes_solution_json_atomically(
+    run_cli: Callable[..., CliResult], tmp_path: Path
+) -> None:
+    """`--out DIR` writes solution.json (and nothing half-written) with the same numbers."""
+    out = tmp_path / "result"
+    args = ["solve", str(INSTANCES / "toy.toml"), "--method", "enumerate", "--json", "--out"]
+    result = run_cli(*args, str(out))
+    assert result.code == 0, result.err
+    assert [p.name for p in out.iterdir()] == ["solution.json"]
+    written = json.loads((out / "solution.json").read_text(encoding="utf-8"))
+    assert written == json.loads(result.out)
