@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -144,8 +145,9 @@ class Solution:
         payload = self.to_dict() | (extra or {})
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-")
+        os.close(fd)
         try:
-            with open(fd, "w", encoding="utf-8") as handle:
+            with Path(temporary).open("w", encoding="utf-8") as handle:
                 json.dump(payload, handle, indent=2, ensure_ascii=False)
                 handle.write("\n")
             Path(temporary).replace(path)
