@@ -518,10 +518,20 @@ def load_instance(path: Path | str) -> Instance:
     return instance
 
 
+#: Greenfield grid points farther than this from every LSOA demand point (open country with no
+#: settlement to reach it through) are not candidates.
+GREENFIELD_MAX_FROM_SETTLEMENT_M = 4000.0
+
+
 def greenfield_grid(dataset: Dataset, grid_km: float) -> tuple[GreenfieldSite, ...]:
-    """Return grid points ``grid_km`` apart inside the region's force areas (ids in km)."""
+    """Return grid points ``grid_km`` apart inside the region's force areas (ids in km).
+
+    Points more than :data:`GREENFIELD_MAX_FROM_SETTLEMENT_M` from every LSOA demand point are
+    left out: a control room needs a road and a workforce nearby.
+    """
     import numpy as np
     import shapely
+    from scipy.spatial import cKDTree
 
     forces = dataset.boundaries("forces")
     minx, miny, maxx, maxy = forces.total_bounds
@@ -529,6 +539,11 @@ def greenfield_grid(dataset: Dataset, grid_km: float) -> tuple[GreenfieldSite, .
     xs = np.arange(math.floor(minx / step) * step + step / 2, maxx, step)
     ys = np.arange(math.floor(miny / step) * step + step / 2, maxy, step)
     gx, gy = (a.ravel() for a in np.meshgrid(xs, ys))
+    lsoas = dataset.lsoas()
+    tree = cKDTree(np.column_stack([lsoas["x"], lsoas["y"]]))
+    near, _ = tree.query(np.column_stack([gx, gy]))
+    settled = near <= GREENFIELD_MAX_FROM_SETTLEMENT_M
+    gx, gy = gx[settled], gy[settled]
     out = []
     for force, geom in zip(forces["force"], forces.geometry, strict=True):
         inside = shapely.contains_xy(geom, gx, gy)
