@@ -923,6 +923,11 @@ class _Checker:
 
     def check_constraints(self) -> None:
         """Constraints name known forces and sites and have ordered bounds."""
+        for kind in ("absorb_load", "fallback"):
+            names = [n for n, c in self.instance.constraints.items() if c.type == kind]
+            if len(names) > 1:
+                msg = f"expected at most one {kind!r} constraint, got {', '.join(names)}"
+                raise self.error(("constraints", names[1]), msg)
         for name, constraint in self.instance.constraints.items():
             loc = ("constraints", name)
             if isinstance(constraint, ForceCentreWithin) and constraint.forces != "all":

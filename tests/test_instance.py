@@ -290,3 +290,17 @@ def test_greenfield_grid_adds_generic_candidates(tmp_path: Path) -> None:
     assert costs.move_one_off_gbp.value == 3_000_000
     assert costs.existing_seats is not None
     assert costs.existing_seats.value == 0
+
+
+def test_two_absorb_constraints_are_refused(tmp_path: Path) -> None:
+    """Resilience rules of one kind are stated once (the model keeps one of each)."""
+    child = tmp_path / "two.toml"
+    child.write_text(
+        f'extends = "{(INSTANCES / "bch-2015.toml").as_posix()}"\n'
+        '[constraints.absorb_more]\ntype = "absorb_load"\n'
+        'min_share = { value = 0.7, assumption = "t" }\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(InstanceError, match="at most one 'absorb_load' constraint") as info:
+        load_instance(child)
+    assert info.value.path == "constraints.absorb_more"
