@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     import networkx as nx
     from scipy.sparse import csr_matrix
 
+    from siteopt._osm import EdgeList
     from siteopt.data import Dataset
     from siteopt.instance import Instance
 
@@ -835,23 +836,7 @@ def network_from_osm(
     from siteopt._osm import read_osm_ways
 
     ways = read_osm_ways(path)
-    return largest_component(
-        network_from_edges(
-            ways.x,
-            ways.y,
-            ways.src,
-            ways.dst,
-            ways.metres,
-            ways.road_class,
-            two_way=ways.two_way,
-            names=ways.names,
-            cap_kph=ways.cap_kph,
-            speeds_kph=dict(speeds_kph or {}),
-            source=str(path),
-            provenance=_file_provenance("OpenStreetMap extract", path, one_way=True),
-            max_snap_m=1000.0,
-        )
-    )
+    return _network_from_file(ways, path, "OpenStreetMap extract", speeds_kph, one_way_data=True)
 
 
 def network_from_graphml(
@@ -862,22 +847,8 @@ def network_from_graphml(
 
     path = Path(path)
     ways = read_graphml_edges(path)
-    return largest_component(
-        network_from_edges(
-            ways.x,
-            ways.y,
-            ways.src,
-            ways.dst,
-            ways.metres,
-            ways.road_class,
-            two_way=False,
-            names=ways.names,
-            cap_kph=ways.cap_kph,
-            speeds_kph=dict(speeds_kph or {}),
-            source=str(path),
-            provenance=_file_provenance("OpenStreetMap (OSMnx graph)", path, one_way=True),
-            max_snap_m=1000.0,
-        )
+    return _network_from_file(
+        ways, path, "OpenStreetMap (OSMnx graph)", speeds_kph, one_way_data=True
     )
 
 
@@ -893,19 +864,32 @@ def network_from_os_open_roads(
 
     path = Path(path)
     links = read_open_roads(path)
+    return _network_from_file(links, path, "OS Open Roads", speeds_kph, one_way_data=False)
+
+
+def _network_from_file(
+    edges: EdgeList,
+    path: Path,
+    what: str,
+    speeds_kph: Mapping[str, float] | None,
+    *,
+    one_way_data: bool,
+) -> RoadNetwork:
+    """The largest strongly connected part of a network read from a road file."""
     return largest_component(
         network_from_edges(
-            links.x,
-            links.y,
-            links.src,
-            links.dst,
-            links.metres,
-            links.road_class,
-            two_way=True,
-            names=links.names,
+            edges.x,
+            edges.y,
+            edges.src,
+            edges.dst,
+            edges.metres,
+            edges.road_class,
+            two_way=edges.two_way,
+            names=edges.names,
+            cap_kph=edges.cap_kph,
             speeds_kph=dict(speeds_kph or {}),
             source=str(path),
-            provenance=_file_provenance("OS Open Roads", path, one_way=False),
+            provenance=_file_provenance(what, path, one_way=one_way_data),
             max_snap_m=1000.0,
         )
     )
