@@ -373,6 +373,7 @@ def solution_from_option(
     instance: Instance,
     option: Option | None,
     *,
+    baseline_data: ProblemData | None = None,
     status: str,
     best_bound: int | None,
     proved_optimal: bool,
@@ -380,10 +381,13 @@ def solution_from_option(
     solver: dict[str, Any],
     travel_times: str,
 ) -> Solution:
-    """Return the solution of an instance from its chosen option (``None`` when infeasible)."""
+    """Return the solution of an instance from its chosen option (``None`` when infeasible).
+
+    ``baseline_data`` prices today's rooms (default: ``problem``, when all are candidates).
+    """
     from siteopt.costs import site_cost_table
 
-    base = baseline_costs(problem, instance)
+    base = baseline_costs(baseline_data or problem, instance)
     baseline = sum(base.values())
     if option is None:
         return Solution(

@@ -19,7 +19,7 @@ from siteopt.solution import ConstraintResult, Solution, solution_from_option
 if TYPE_CHECKING:
     from siteopt.instance import Instance
 
-__all__ = ["Infeasibility", "explain_infeasibility", "solve_instance"]
+__all__ = ["Infeasibility", "baseline_problem", "explain_infeasibility", "solve_instance"]
 
 Method = Literal["cp-sat", "enumerate"]
 
@@ -137,6 +137,7 @@ def solve_instance(
         problem,
         instance,
         best,
+        baseline_data=baseline_problem(instance, problem),
         status=status,
         best_bound=bound,
         proved_optimal=proved,
@@ -154,6 +155,22 @@ def solve_instance(
             core = infeasible_core(problem, time_limit_s=limit)
             explanation = Infeasibility(tuple(core), ())
     return solution, explanation
+
+
+def baseline_problem(instance: Instance, problem: ProblemData) -> ProblemData:
+    """Problem data that prices today's rooms: ``problem`` itself when they are all candidates.
+
+    A what-if may exclude a current room from the candidates ("Kempston is not available");
+    today's cost is still today's, so it is priced on data built for the rooms alone.
+    """
+    rooms = sorted({force.current_site for force in instance.forces.values()})
+    if all(room in problem.site_ids for room in rooms):
+        return problem
+    sites = instance.sites.model_copy(update={"candidates": rooms, "exclude": []})
+    solver = instance.solver.model_copy(update={"k_min": 1, "k_max": 1})
+    variant = instance.model_copy(update={"sites": sites, "solver": solver, "constraints": {}})
+    variant._greenfield = ()
+    return problem_from_instance(variant)
 
 
 def _travel_note(instance: Instance) -> str:

@@ -187,3 +187,14 @@ def test_three_rooms_are_solved_by_cp_sat_only(tmp_path: Path) -> None:
     assert solution.proved_optimal
     with pytest.raises(ValueError, match="enumeration covers one or two sites"):
         solve_instance(instance, method="enumerate")
+
+
+def test_excluding_a_current_room_keeps_todays_baseline(tmp_path: Path) -> None:
+    """'Kempston is not available': the proposal cannot use it, today's cost still includes it."""
+    path = write_variant(tmp_path, '[sites]\nexclude = ["kempston"]\n')
+    excluded, _ = solve_instance(load_instance(path), method="enumerate")
+    full, _ = solve_instance(load_instance(INSTANCES / "toy.toml"), method="enumerate")
+    assert "kempston" not in {s.id for s in excluded.sites}
+    assert excluded.baseline_gbp == full.baseline_gbp
+    assert excluded.objective_gbp is not None and full.objective_gbp is not None
+    assert excluded.objective_gbp >= full.objective_gbp
