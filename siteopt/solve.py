@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Literal
 
 from siteopt.enumerate import Option, best_options
+from siteopt.errors import InstanceError
 from siteopt.problem import ProblemData, problem_from_instance
 from siteopt.solution import ConstraintResult, Solution, solution_from_option
 
@@ -114,8 +115,8 @@ def solve_instance(
     )
     if method == "enumerate":
         if problem.k_max > 2:
-            msg = "solver.method: enumeration covers one or two sites; use 'cp-sat' for k_max > 2"
-            raise ValueError(msg)
+            msg = f"enumeration covers one or two sites, k_max is {problem.k_max}: use 'cp-sat'"
+            raise InstanceError(instance.file, "solver.method", msg)
         wall = time.perf_counter() - started
         best = ranked[0] if ranked and ranked[0].feasible else None
         status = "OPTIMAL" if best is not None else "INFEASIBLE"

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from siteopt.enumerate import best_options
+from siteopt.errors import InstanceError
 from siteopt.instance import load_instance
 from siteopt.problem import MONEY_UNITS_PER_GBP, force_mask, problem_from_instance
 from siteopt.solution import baseline_costs
@@ -185,8 +186,9 @@ def test_three_rooms_are_solved_by_cp_sat_only(tmp_path: Path) -> None:
     solution, _ = solve_instance(instance, method="cp-sat")
     assert len(solution.sites) == 3
     assert solution.proved_optimal
-    with pytest.raises(ValueError, match="enumeration covers one or two sites"):
+    with pytest.raises(InstanceError, match="enumeration covers one or two sites") as info:
         solve_instance(instance, method="enumerate")
+    assert info.value.path == "solver.method"
 
 
 def test_excluding_a_current_room_keeps_todays_baseline(tmp_path: Path) -> None:
