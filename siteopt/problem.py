@@ -301,7 +301,7 @@ def problem_from_instance(instance: Instance) -> ProblemData:
         travel_times,
     )
     from siteopt.staffing import instance_shrinkage, room_fte, staffing_table
-    from siteopt.transition import TransitionParameters, home_shares, transition_table
+    from siteopt.transition import TransitionParameters, transition_table
 
     candidates = instance.candidate_ids()
     forces = list(instance.forces)
@@ -404,6 +404,7 @@ def problem_from_instance(instance: Instance) -> ProblemData:
         home_min_all=home_min,
         room_cols=room_cols,
         peak=int(group_agents[2**n_forces - 1].max()),
+        max_seats=costs.max_seats,
         network=network,
     )
     return ProblemData(
@@ -435,14 +436,7 @@ def problem_from_instance(instance: Instance) -> ProblemData:
         ),
         room_rank=_frozen_int(room_rank),
         constraints=problem_constraints,
-        home_share=np.stack(
-            [
-                home_shares(
-                    population, home_min[:, col], decay_per_minute=params.home_decay_per_minute
-                )
-                for col in room_cols
-            ]
-        ),
+        home_share=moves.home_share,
         home_minutes=home_min[:, :n_cand],
         home_minutes_today=home_min[:, n_cand:],
     )
@@ -459,14 +453,13 @@ def _constraints(
     home_min_all: npt.NDArray[np.float64],
     room_cols: IntArray,
     peak: int,
+    max_seats: IntArray,
     network: RoadNetwork,
 ) -> tuple[Constraint, ...]:
     """Precompute each enabled constraint of the instance per candidate site."""
     from siteopt import instance as spec
-    from siteopt.costs import site_cost_table
     from siteopt.transition import commute_share_within
 
-    costs_max = site_cost_table(instance).max_seats
     staff_units = staff_fte * FTE_UNITS_PER_FTE
     out: list[Constraint] = []
     for name, c in instance.constraints.items():
@@ -513,7 +506,7 @@ def _constraints(
         elif isinstance(c, spec.Fallback):
             need = math.ceil(c.min_share.value * peak)
             if c.site == "nearest":
-                ok = (site_min <= c.max_minutes.value) & (costs_max >= need)[None, :]
+                ok = (site_min <= c.max_minutes.value) & (max_seats >= need)[None, :]
                 np.fill_diagonal(ok, False)
                 available = np.asarray(ok.any(axis=1), dtype=bool)
                 nearest = np.argmin(np.where(ok, site_min, np.inf), axis=1)

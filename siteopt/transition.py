@@ -57,12 +57,14 @@ class TransitionParameters:
 class TransitionTable:
     """Per force and candidate (arrays ``forces × candidates``): who stays and what they cost.
 
+    ``home_share``: share of each force's staff living in each zone, ``forces × zones``.
     ``stay_share``: expected share of the force's current staff who move with the job.
     ``excess_travel_pv_gbp``: present value, per member of current staff, of excess-travel
     payments to those who stay. ``median_extra_minutes`` / ``p90_extra_minutes``: extra one-way
     commute of current staff, weighted by where they live.
     """
 
+    home_share: FloatArray
     stay_share: FloatArray
     excess_travel_pv_gbp: FloatArray
     mean_extra_minutes: FloatArray
@@ -135,8 +137,10 @@ def transition_table(
     pv_factor = params.excess_travel_years_factor()
     shape = (len(rooms), t.shape[1])
     out = {name: np.zeros(shape) for name in ("stay", "pv", "mean", "median", "p90")}
+    homes = np.zeros((len(rooms), t.shape[0]))
     for f, room in enumerate(rooms):
         w = home_shares(population, t[:, room], decay_per_minute=params.home_decay_per_minute)
+        homes[f] = w
         extra_t = np.maximum(t - t[:, [room]], 0.0)
         extra_km = np.maximum(d - d[:, [room]], 0.0)
         stay = np.exp(-extra_t / params.retention_scale_minutes)
@@ -146,9 +150,10 @@ def transition_table(
         for j in range(t.shape[1]):
             out["median"][f, j] = _weighted_quantile(extra_t[:, j], w, 0.5)
             out["p90"][f, j] = _weighted_quantile(extra_t[:, j], w, 0.9)
-    for array in out.values():
+    for array in (*out.values(), homes):
         array.setflags(write=False)
     return TransitionTable(
+        home_share=homes,
         stay_share=out["stay"],
         excess_travel_pv_gbp=out["pv"],
         mean_extra_minutes=out["mean"],
