@@ -23,8 +23,8 @@ assumptions to an irreducible conflicting set with a deletion filter.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Literal
 
@@ -46,7 +46,14 @@ from siteopt.problem import (
     StaffCommute,
 )
 
-__all__ = ["ModelResult", "SolveStatus", "infeasible_core", "solve_cp_sat"]
+__all__ = [
+    "ModelResult",
+    "SizePart",
+    "SolveStatus",
+    "infeasible_core",
+    "solve_by_size",
+    "solve_cp_sat",
+]
 
 IntArray = npt.NDArray[np.int64]
 SeparationForm = Literal["pairwise", "per_site"]
@@ -105,6 +112,7 @@ def solve_cp_sat(
     relax: frozenset[str] = frozenset(),
     hint: Option | None = None,
     workers: int = 0,
+    size_bounds: Mapping[int, int | None] | None = None,
 ) -> ModelResult:
     """Find the cheapest feasible option with CP-SAT.
 
@@ -121,6 +129,11 @@ def solve_cp_sat(
         A known option to start the search from.
     workers
         CP-SAT search workers (0: one per core).
+    size_bounds
+        Proven lower bounds on the cost of any feasible option with ``k`` open sites
+        (:func:`siteopt.bounds.size_lower_bounds`; ``None``: no feasible option of that size).
+        They tighten the relaxation with many candidates; without them the model proves the
+        optimum on its own.
 
     Returns
     -------
@@ -139,7 +152,106 @@ def solve_cp_sat(
         hint=hint,
         workers=workers,
         separation="pairwise",
+        size_bounds=size_bounds,
     )
+
+
+@dataclass(frozen=True)
+class SizePart:
+    """How :func:`solve_by_size` settled one number of open sites.
+
+    ``how`` is ``"enumeration"`` (exact, one or two sites), ``"bound"`` (its lower bound is no
+    better than the incumbent), ``"cp-sat"`` (searched, with the incumbent as cutoff) or
+    ``"closed"`` (no feasible option of that size); ``bound`` is the proven lower bound on the
+    cost of a better option of that size (``None`` when none can exist).
+    """
+
+    k: int
+    how: str
+    bound: int | None
+    proved: bool
+    wall_s: float
+
+
+def solve_by_size(
+    problem: ProblemData,
+    *,
+    time_limit_s: float = 60.0,
+    workers: int = 0,
+) -> tuple[ModelResult, tuple[SizePart, ...]]:
+    """Find the cheapest feasible option size by size, proving each size settled.
+
+    One and two sites are enumerated exactly (:func:`siteopt.enumerate.option_table`, seconds
+    for hundreds of candidates). A larger size is ruled out when its lower bound
+    (:func:`siteopt.bounds.size_lower_bounds`) is no better than the best option so far;
+    otherwise CP-SAT searches that size alone, for options strictly cheaper than the incumbent.
+    The result is a proven optimum when every size is settled within the time limit.
+    """
+    from siteopt.bounds import size_lower_bounds
+    from siteopt.enumerate import best_options
+
+    start = time.perf_counter()
+    deadline = start + time_limit_s
+    bounds = size_lower_bounds(problem)
+    parts: list[SizePart] = []
+    best: Option | None = None
+    if problem.k_min <= 2:
+        small = problem if problem.k_max <= 2 else replace(problem, k_max=2)
+        ranked = best_options(small, n=1)
+        best = ranked[0] if ranked and ranked[0].feasible else None
+        wall = time.perf_counter() - start
+        for k in range(problem.k_min, min(problem.k_max, 2) + 1):
+            parts.append(SizePart(k, "enumeration", bounds[k], True, wall))
+    for k in range(max(problem.k_min, 3), problem.k_max + 1):
+        part, found = _settle_size(
+            problem, k, bound=bounds[k], best=best, deadline=deadline, workers=workers
+        )
+        parts.append(part)
+        if found is not None and (best is None or found.total < best.total):
+            best = found
+    wall = time.perf_counter() - start
+    proved = all(p.proved for p in parts)
+    known = [p.bound for p in parts if p.bound is not None]
+    if best is None:
+        status = SolveStatus.INFEASIBLE if proved else SolveStatus.UNKNOWN
+        return ModelResult(status, None, None, None, None, wall, False), tuple(parts)
+    bound = min([best.total, *known])
+    status = SolveStatus.OPTIMAL if proved else SolveStatus.FEASIBLE
+    gap = (best.total - bound) / max(1, abs(best.total))
+    return ModelResult(status, best, best.total, bound, gap, wall, proved), tuple(parts)
+
+
+def _settle_size(
+    problem: ProblemData,
+    k: int,
+    *,
+    bound: int | None,
+    best: Option | None,
+    deadline: float,
+    workers: int,
+) -> tuple[SizePart, Option | None]:
+    """Rule out ``k`` open sites by its bound, or search it with CP-SAT below the incumbent."""
+    start = time.perf_counter()
+    if bound is None:
+        return SizePart(k, "closed", None, True, 0.0), None
+    if best is not None and bound >= best.total:
+        return SizePart(k, "bound", bound, True, time.perf_counter() - start), None
+    result = _solve(
+        replace(problem, k_min=k, k_max=k),
+        time_limit_s=max(0.01, deadline - start),
+        relax=frozenset(),
+        hint=None,
+        workers=workers,
+        separation="pairwise",
+        size_bounds={k: bound},
+        below=best.total if best is not None else None,
+    )
+    wall = time.perf_counter() - start
+    if result.status is SolveStatus.INFEASIBLE:  # nothing of this size beats the incumbent
+        settled = best.total if best is not None else None
+        return SizePart(k, "cp-sat", settled, True, wall), None
+    lower = result.best_bound if result.best_bound is not None else bound
+    return SizePart(k, "cp-sat", lower, result.proved_optimal, wall), result.option
 
 
 def infeasible_core(
@@ -229,6 +341,8 @@ def _solve(
     hint: Option | None,
     workers: int,
     separation: SeparationForm,
+    size_bounds: Mapping[int, int | None] | None = None,
+    below: int | None = None,
 ) -> ModelResult:
     start = time.perf_counter()
     _check_costs(problem)
@@ -238,7 +352,13 @@ def _solve(
         raise ValueError(msg)
     active = tuple(c for c in problem.constraints if c.name not in relax)
     built = _build_model(
-        problem, active, guarded=False, separation=separation, capacity=CAPACITY not in relax
+        problem,
+        active,
+        guarded=False,
+        separation=separation,
+        capacity=CAPACITY not in relax,
+        size_bounds=size_bounds if not relax else None,
+        below=below,
     )
     if hint is not None:
         _add_hint(problem, built, hint)
@@ -318,6 +438,8 @@ def _build_model(
     guarded: bool,
     separation: SeparationForm,
     capacity: bool = True,
+    size_bounds: Mapping[int, int | None] | None = None,
+    below: int | None = None,
 ) -> _Built:
     """Variables, structure, constraints and (unless ``guarded``) the objective.
 
@@ -405,8 +527,32 @@ def _build_model(
         guards=guards,
     )
     if not guarded:
-        cp.minimize(_objective(problem, constraints, built, seat_top=seat_top))
+        objective = _objective(problem, constraints, built, seat_top=seat_top)
+        cp.minimize(objective)
+        if size_bounds is not None:
+            _add_size_bounds(built, objective, size_bounds)
+        if below is not None:
+            cp.add(objective <= below - 1)
     return built
+
+
+def _add_size_bounds(
+    built: _Built, objective: cp_model.LinearExprT, bounds: Mapping[int, int | None]
+) -> None:
+    """``cost >= Σ_k bound[k] · count[k]``; sizes without a feasible option are closed."""
+    cp = built.cp
+    terms: list[tuple[Var, int]] = []
+    for count in (built.pooled_count, built.force_count):
+        for k, var in count.items():
+            if k not in bounds:
+                continue
+            bound = bounds[k]
+            if bound is None:
+                cp.add(var == 0)
+            else:
+                terms.append((var, bound))
+    if terms:
+        cp.add(objective >= _dot([v for v, _ in terms], [b for _, b in terms]))
 
 
 def _count_literals(

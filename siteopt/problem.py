@@ -25,6 +25,7 @@ from siteopt.errors import InstanceError
 if TYPE_CHECKING:
     from siteopt.instance import Instance
     from siteopt.network import RoadNetwork
+    from siteopt.staffing import StaffingTable
 
 __all__ = [
     "FTE_UNITS_PER_FTE",
@@ -37,7 +38,9 @@ __all__ = [
     "Separation",
     "SiteFilter",
     "StaffCommute",
+    "TravelInputs",
     "problem_from_instance",
+    "travel_inputs",
 ]
 
 MONEY_UNITS_PER_GBP = 10_000
@@ -286,13 +289,27 @@ def force_mask(forces: list[int] | tuple[int, ...]) -> int:
 # From an instance
 
 
-def problem_from_instance(instance: Instance) -> ProblemData:
-    """Build the integer problem data of an instance (staffing, costs, travel, constraints).
+@dataclass(frozen=True)
+class TravelInputs:
+    """The travel matrices a problem needs, computed once and shared by what-if variants.
 
-    Travel times come from the instance's road network (cached on disk); the transition of staff
-    uses the gravity model of :mod:`siteopt.transition`.
+    They depend only on the road network, the dataset (LSOA points), the candidate sites and
+    today's rooms; a sweep computes them once per distinct set and passes them to
+    :func:`problem_from_instance`, which checks that the ids match.
     """
-    from siteopt.costs import annuity_factor, employment_cost_per_fte, site_cost_table
+
+    candidates: tuple[str, ...]
+    rooms: tuple[str, ...]
+    network: RoadNetwork
+    populations: npt.NDArray[np.float64]  # LSOAs × (mid-2015, mid-2019)
+    home_minutes: npt.NDArray[np.float64]  # LSOAs × (candidates, then rooms)
+    home_km: npt.NDArray[np.float64]
+    site_minutes: npt.NDArray[np.float64]  # candidates × candidates
+    room_minutes: npt.NDArray[np.float64]  # rooms × candidates
+
+
+def travel_inputs(instance: Instance) -> TravelInputs:
+    """Return the travel matrices of an instance: homes → sites and rooms, rooms → sites."""
     from siteopt.network import (
         load_network,
         lsoa_points,
@@ -300,15 +317,11 @@ def problem_from_instance(instance: Instance) -> ProblemData:
         travel_distances_km,
         travel_times,
     )
-    from siteopt.staffing import instance_shrinkage, room_fte, staffing_table
-    from siteopt.transition import TransitionParameters, transition_table
 
     candidates = instance.candidate_ids()
-    forces = list(instance.forces)
-    rooms = [instance.forces[f].current_site for f in forces]
+    rooms = [instance.forces[f].current_site for f in instance.forces]
     network = load_network(instance)
     homes, populations = lsoa_points(instance.dataset())
-    population = populations[:, 0 if instance.data.population_year == 2015 else 1]
     cand_points = site_points(instance, candidates)
     room_points = site_points(instance, rooms)
     allow = instance.network.allow_unreachable
@@ -324,11 +337,60 @@ def problem_from_instance(instance: Instance) -> ProblemData:
             travel_distances_km(network, homes, room_points),
         ]
     )
-    site_min = travel_times(network, cand_points, cand_points, allow_unreachable=allow).minutes
-    room_min = travel_times(network, room_points, cand_points, allow_unreachable=allow).minutes
+    return TravelInputs(
+        candidates=tuple(candidates),
+        rooms=tuple(rooms),
+        network=network,
+        populations=populations,
+        home_minutes=home_min,
+        home_km=home_km,
+        site_minutes=travel_times(
+            network, cand_points, cand_points, allow_unreachable=allow
+        ).minutes,
+        room_minutes=travel_times(
+            network, room_points, cand_points, allow_unreachable=allow
+        ).minutes,
+    )
+
+
+def problem_from_instance(
+    instance: Instance,
+    *,
+    travel: TravelInputs | None = None,
+    staffing_table: StaffingTable | None = None,
+) -> ProblemData:
+    """Build the integer problem data of an instance (staffing, costs, travel, constraints).
+
+    Travel times come from the instance's road network (cached on disk); the transition of staff
+    uses the gravity model of :mod:`siteopt.transition`. ``travel`` and ``staffing_table``, when
+    given, are used instead of being computed (a sweep shares them between scenarios); the
+    caller vouches that the staffing table was built from the same demand and staffing fields.
+    """
+    from siteopt.costs import annuity_factor, employment_cost_per_fte, site_cost_table
+    from siteopt.staffing import instance_shrinkage, room_fte
+    from siteopt.staffing import staffing_table as build_staffing_table
+    from siteopt.transition import TransitionParameters, transition_table
+
+    candidates = instance.candidate_ids()
+    forces = list(instance.forces)
+    rooms = [instance.forces[f].current_site for f in forces]
+    if travel is None:
+        travel = travel_inputs(instance)
+    elif travel.candidates != tuple(candidates) or travel.rooms != tuple(rooms):
+        msg = (
+            f"travel inputs are for candidates {travel.candidates} and rooms {travel.rooms}, "
+            f"the instance has {tuple(candidates)} and {tuple(rooms)}"
+        )
+        raise ValueError(msg)
+    network = travel.network
+    population = travel.populations[:, 0 if instance.data.population_year == 2015 else 1]
+    home_min = travel.home_minutes
+    home_km = travel.home_km
+    site_min = travel.site_minutes
+    room_min = travel.room_minutes
 
     # Staffing per force group.
-    table = staffing_table(instance)
+    table = staffing_table if staffing_table is not None else build_staffing_table(instance)
     min_crew = instance.staffing.min_positions_per_site.value
     n_forces = len(forces)
     group_agents = np.zeros((2**n_forces, table.rates_per_hour.shape[2]), dtype=np.int64)

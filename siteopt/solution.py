@@ -42,7 +42,9 @@ __all__ = [
     "SiteResult",
     "Solution",
     "StaffImpact",
+    "SurfacePoint",
     "baseline_costs",
+    "cost_surface",
     "solution_from_option",
 ]
 
@@ -110,6 +112,22 @@ class OptionSummary:
 
 
 @dataclass(frozen=True)
+class SurfacePoint:
+    """One candidate priced as the only open site: a point of the single-site cost surface.
+
+    ``easting``/``northing`` in EPSG:27700; ``feasible`` says whether that single site meets
+    every constraint; ``greenfield`` marks a grid candidate (no building yet).
+    """
+
+    id: str
+    easting: float
+    northing: float
+    total_gbp: float
+    feasible: bool
+    greenfield: bool
+
+
+@dataclass(frozen=True)
 class Solution:
     """The solved instance, in pounds a year and FTE (see the module docstring)."""
 
@@ -131,6 +149,7 @@ class Solution:
     alternatives: tuple[OptionSummary, ...]
     solver: dict[str, Any]
     travel_times: str
+    cost_surface: tuple[SurfacePoint, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """Return the JSON output contract as plain data."""
@@ -426,4 +445,34 @@ def solution_from_option(
         alternatives=tuple(_summary(problem, o) for o in alternatives),
         solver=solver,
         travel_times=travel_times,
+    )
+
+
+def cost_surface(problem: ProblemData, instance: Instance) -> tuple[SurfacePoint, ...]:
+    """Every candidate priced as the single open site, when the instance has greenfield ones.
+
+    Empty without ``[sites.greenfield]`` or when one site is not allowed (``k_min > 1``): the
+    surface answers "where would the ideal single site be if no building constrained it".
+    """
+    from dataclasses import replace
+
+    from siteopt.enumerate import option_table
+    from siteopt.network import site_points
+
+    if not instance.greenfield_sites or problem.k_min > 1:
+        return ()
+    table = option_table(replace(problem, k_max=1))
+    points = site_points(instance, list(problem.site_ids))
+    greenfield = {g.id for g in instance.greenfield_sites}
+    rows = table.singles()
+    return tuple(
+        SurfacePoint(
+            id=problem.site_ids[j],
+            easting=round(float(points.x[j]), 1),
+            northing=round(float(points.y[j]), 1),
+            total_gbp=gbp(int(table.total[row])),
+            feasible=bool(table.feasible[row]),
+            greenfield=problem.site_ids[j] in greenfield,
+        )
+        for row, j in zip(rows, table.first[rows], strict=True)
     )

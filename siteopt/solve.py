@@ -10,17 +10,25 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from siteopt.enumerate import Option, best_options
 from siteopt.errors import InstanceError
 from siteopt.problem import ProblemData, problem_from_instance
-from siteopt.solution import ConstraintResult, Solution, solution_from_option
+from siteopt.solution import ConstraintResult, Solution, cost_surface, solution_from_option
 
 if TYPE_CHECKING:
     from siteopt.instance import Instance
+    from siteopt.problem import TravelInputs
+    from siteopt.staffing import StaffingTable
 
-__all__ = ["Infeasibility", "baseline_problem", "explain_infeasibility", "solve_instance"]
+__all__ = [
+    "Infeasibility",
+    "baseline_instance",
+    "baseline_problem",
+    "explain_infeasibility",
+    "solve_instance",
+]
 
 Method = Literal["cp-sat", "enumerate"]
 
@@ -103,12 +111,21 @@ def solve_instance(
     *,
     method: Method | None = None,
     time_limit_s: float | None = None,
+    problem: ProblemData | None = None,
+    baseline: ProblemData | None = None,
+    travel_note: str | None = None,
 ) -> tuple[Solution, Infeasibility | None]:
-    """Solve an instance; return the solution and, when infeasible, the explanation."""
+    """Solve an instance; return the solution and, when infeasible, the explanation.
+
+    ``problem`` and ``baseline`` (today's rooms, see :func:`baseline_problem`), when given, must
+    have been built from ``instance``, and ``travel_note`` is its network's provenance; a sweep
+    passes them built from shared travel matrices.
+    """
     method = method or instance.solver.method
     limit = time_limit_s if time_limit_s is not None else instance.solver.time_limit_s
-    problem = problem_from_instance(instance)
-    travel = _travel_note(instance)
+    if problem is None:
+        problem = problem_from_instance(instance)
+    travel = travel_note if travel_note is not None else _travel_note(instance)
     started = time.perf_counter()
     ranked = (
         best_options(problem, n=instance.solver.options_to_rank + 1) if problem.k_min <= 2 else []
@@ -124,21 +141,13 @@ def solve_instance(
         solver = {"name": "enumeration", "wall_s": round(wall, 4), "options": len(ranked)}
         bound = best.total if best is not None else None
     else:
-        from siteopt.model import solve_cp_sat
-
-        hint = ranked[0] if ranked and ranked[0].feasible else None
-        result = solve_cp_sat(problem, time_limit_s=limit, hint=hint)
-        best = result.option
-        status = result.status.name
-        proved = result.proved_optimal
-        bound = result.best_bound
-        solver = {"name": "cp-sat", "wall_s": round(result.wall_s, 4), "gap": result.gap}
+        best, status, proved, bound, solver = _solve_cp_sat(problem, ranked, limit)
     alternatives = [o for o in ranked if best is None or o.sites != best.sites]
     solution = solution_from_option(
         problem,
         instance,
         best,
-        baseline_data=baseline_problem(instance, problem),
+        baseline_data=baseline if baseline is not None else baseline_problem(instance, problem),
         status=status,
         best_bound=bound,
         proved_optimal=proved,
@@ -146,6 +155,8 @@ def solve_instance(
         solver=solver,
         travel_times=travel,
     )
+    if instance.greenfield_sites:
+        solution = replace(solution, cost_surface=cost_surface(problem, instance))
     explanation = None
     if best is None and status == "INFEASIBLE":
         if problem.k_max <= 2:
@@ -158,20 +169,67 @@ def solve_instance(
     return solution, explanation
 
 
-def baseline_problem(instance: Instance, problem: ProblemData) -> ProblemData:
+#: Up to this many candidates (and two sites), one CP-SAT model proves the optimum on its own in
+#: about a second and the enumeration cross-checks it; beyond, sizes are settled one by one.
+MONOLITHIC_SITES = 64
+
+
+def _solve_cp_sat(
+    problem: ProblemData, ranked: list[Option], limit: float
+) -> tuple[Option | None, str, bool, int | None, dict[str, Any]]:
+    """Best option, status, proof, bound and solver record of the ``cp-sat`` method."""
+    from siteopt.model import solve_by_size, solve_cp_sat
+
+    enumerated = ranked[0] if ranked and ranked[0].feasible else None
+    if problem.k_max <= 2 and problem.n_sites <= MONOLITHIC_SITES:
+        result = solve_cp_sat(problem, time_limit_s=limit, hint=enumerated)
+        solver: dict[str, Any] = {
+            "name": "cp-sat",
+            "wall_s": round(result.wall_s, 4),
+            "gap": result.gap,
+            "enumeration_agrees": (enumerated.total if enumerated else None) == result.objective,
+        }
+    else:
+        result, parts = solve_by_size(problem, time_limit_s=limit)
+        solver = {
+            "name": "cp-sat by size",
+            "wall_s": round(result.wall_s, 4),
+            "gap": result.gap,
+            "sizes": [
+                {"k": p.k, "settled_by": p.how, "proved": p.proved, "bound": p.bound} for p in parts
+            ],
+        }
+    return result.option, result.status.name, result.proved_optimal, result.best_bound, solver
+
+
+def baseline_problem(
+    instance: Instance,
+    problem: ProblemData,
+    *,
+    travel: TravelInputs | None = None,
+    staffing_table: StaffingTable | None = None,
+) -> ProblemData:
     """Problem data that prices today's rooms: ``problem`` itself when they are all candidates.
 
     A what-if may exclude a current room from the candidates ("Kempston is not available");
-    today's cost is still today's, so it is priced on data built for the rooms alone.
+    today's cost is still today's, so it is priced on data built for the rooms alone
+    (``travel`` and ``staffing_table``, when given, are that data's shared inputs).
     """
     rooms = sorted({force.current_site for force in instance.forces.values()})
     if all(room in problem.site_ids for room in rooms):
         return problem
+    variant = baseline_instance(instance)
+    return problem_from_instance(variant, travel=travel, staffing_table=staffing_table)
+
+
+def baseline_instance(instance: Instance) -> Instance:
+    """The instance :func:`baseline_problem` prices today's rooms on (rooms as the candidates)."""
+    rooms = sorted({force.current_site for force in instance.forces.values()})
     sites = instance.sites.model_copy(update={"candidates": rooms, "exclude": []})
     solver = instance.solver.model_copy(update={"k_min": 1, "k_max": 1})
     variant = instance.model_copy(update={"sites": sites, "solver": solver, "constraints": {}})
     variant._greenfield = ()
-    return problem_from_instance(variant)
+    return variant
 
 
 def _travel_note(instance: Instance) -> str:

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from siteopt.enumerate import CAPACITY, Option, best_options, enumerate_options
+from siteopt.enumerate import CAPACITY, Option, best_options, enumerate_options, option_table
 from siteopt.problem import (
     Absorb,
     Fallback,
@@ -21,6 +21,7 @@ from siteopt.problem import (
     SiteFilter,
     StaffCommute,
 )
+from tests.test_model import small_problems
 
 
 def make_problem(
@@ -251,3 +252,49 @@ def test_only_allowed_routings_are_priced() -> None:
     assert {o.routing for o in options} == {"by_force"}
     with pytest.raises(ValueError, match="k_min"):
         enumerate_options(replace(make_problem(), k_min=3, k_max=3))
+
+
+# ---------------------------------------------------------------------------------------------
+# The vectorised table against the reference, option by option
+
+
+def reference_best_per_site_set(problem: ProblemData) -> dict[tuple[int, ...], Option]:
+    best: dict[tuple[int, ...], Option] = {}
+    for option in enumerate_options(problem):
+        kept = best.get(option.sites)
+        key = (not option.feasible, option.total)
+        if kept is None or key < (not kept.feasible, kept.total):
+            best[option.sites] = option
+    return best
+
+
+def assert_table_matches_reference(problem: ProblemData) -> None:
+    table = option_table(problem)
+    reference = reference_best_per_site_set(problem)
+    assert len(table.total) == len(reference)
+    for row in range(len(table.total)):
+        option = reference[table.site_set(row)]
+        assert int(table.total[row]) == option.total, table.site_set(row)
+        assert bool(table.feasible[row]) == option.feasible, table.site_set(row)
+
+
+@settings(max_examples=300, deadline=None)
+@given(problem=small_problems())
+def test_option_table_equals_the_reference_enumeration(problem: ProblemData) -> None:
+    """Every site set's best total and feasibility, to the unit, with every constraint type."""
+    assert_table_matches_reference(problem)
+
+
+@pytest.mark.parametrize("constraints", [(), (Absorb("absorb", 9),), (Absorb("absorb", 30),)])
+def test_option_table_on_the_hand_made_problem(constraints: tuple[object, ...]) -> None:
+    assert_table_matches_reference(make_problem(constraints=constraints))
+    assert_table_matches_reference(make_problem(constraints=constraints, max_seats=[9, 20, 8]))
+
+
+def test_best_options_follow_the_table_ranking() -> None:
+    problem = make_problem(max_seats=[9, 20, 20])
+    table = option_table(problem)
+    ranked = best_options(problem, n=10)
+    assert [o.sites for o in ranked] == [table.site_set(r) for r in table.ranked()[:10]]
+    keys = [(not o.feasible, o.total, o.sites) for o in ranked]
+    assert keys == sorted(keys)

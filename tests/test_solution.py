@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -166,6 +167,23 @@ def test_greenfield_candidates_are_solved_and_named(tmp_path: Path) -> None:
     (site,) = solution.sites
     assert site.id.startswith("gf-")
     assert site.name.startswith("greenfield site at grid")
+    # The cost surface prices every candidate alone; its cheapest feasible point is the optimum.
+    surface = solution.cost_surface
+    assert len(surface) == len(instance.candidate_ids())
+    assert {p.id for p in surface if p.greenfield} == {g.id for g in instance.greenfield_sites}
+    best = min((p for p in surface if p.feasible), key=lambda p: p.total_gbp)
+    assert (best.id, best.total_gbp) == (site.id, solution.objective_gbp)
+    grid = {g.id: g for g in instance.greenfield_sites}
+    assert (best.easting, best.northing) == (grid[site.id].x, grid[site.id].y)
+    assert solution.to_dict()["cost_surface"][0].keys() == {
+        "id", "easting", "northing", "total_gbp", "feasible", "greenfield",
+    }  # fmt: skip
+
+
+def test_no_cost_surface_without_greenfield_candidates() -> None:
+    solution, _ = solve_instance(load_instance(INSTANCES / "toy.toml"), method="enumerate")
+    assert solution.cost_surface == ()
+    assert json.loads(solution.to_json())["cost_surface"] == []
 
 
 def test_cp_sat_and_enumeration_agree_on_the_toy() -> None:
