@@ -44,6 +44,7 @@ __all__ = [
     "StaffImpact",
     "SurfacePoint",
     "baseline_costs",
+    "constraint_results",
     "cost_surface",
     "solution_from_option",
 ]
@@ -207,7 +208,8 @@ def baseline_costs(problem: ProblemData, instance: Instance) -> dict[str, int]:
 # From an option
 
 
-def _constraint_results(problem: ProblemData, option: Option) -> tuple[ConstraintResult, ...]:
+def constraint_results(problem: ProblemData, option: Option) -> tuple[ConstraintResult, ...]:
+    """Each named constraint on an option: its value against its limit, and whether it holds."""
     open_ = list(option.sites)
     k = len(open_)
     forces = np.arange(problem.n_forces)
@@ -440,7 +442,7 @@ def solution_from_option(
         saving_gbp=gbp(baseline - option.total),
         one_off_gbp=one_off,
         payback_years=payback if payback is None or math.isfinite(payback) else None,
-        constraints=_constraint_results(problem, option),
+        constraints=constraint_results(problem, option),
         staff_impact=_staff_impact(problem, option),
         alternatives=tuple(_summary(problem, o) for o in alternatives),
         solver=solver,

@@ -59,34 +59,47 @@ def _without(problem: ProblemData, names: set[str]) -> ProblemData:
     )
 
 
-def _feasible_best(problem: ProblemData) -> Option | None:
-    ranked = best_options(problem, n=1)
-    return ranked[0] if ranked and ranked[0].feasible else None
+def _feasible_best(problem: ProblemData, time_limit_s: float) -> Option | None:
+    """The proven cheapest feasible option, or None when there is none (or none found in time)."""
+    if problem.k_max <= 2:
+        ranked = best_options(problem, n=1)
+        return ranked[0] if ranked and ranked[0].feasible else None
+    from siteopt.model import solve_by_size
+
+    result, _ = solve_by_size(problem, time_limit_s=time_limit_s)
+    return result.option
 
 
-def explain_infeasibility(problem: ProblemData) -> Infeasibility:
-    """Return a minimal conflicting set of constraints (deletion filter over the enumeration).
+def explain_infeasibility(problem: ProblemData, *, time_limit_s: float = 60.0) -> Infeasibility:
+    """Return a minimal conflicting set of constraints and what relaxing each one would take.
 
-    Each constraint is dropped in turn; if the rest is still infeasible it is left out for good.
-    What remains is minimal: removing any one member makes the problem feasible. For each member
-    the cheapest option without it, and its value against the member's limit, are reported.
+    One or two sites: a deletion filter over the enumeration (each constraint is dropped in
+    turn; if the rest is still infeasible it is left out for good). More sites: CP-SAT's core of
+    assumptions, shrunk by the same filter (:func:`siteopt.model.infeasible_core`). What remains
+    is minimal: removing any one member makes the problem feasible. For each member the cheapest
+    option without it, and its value against the member's limit ("how far it would have to
+    move"), are reported.
     """
-    from siteopt.solution import _constraint_results
+    from siteopt.solution import constraint_results
 
     names = [c.name for c in problem.constraints]
-    kept = list(names)
-    for name in names:
-        trial = [n for n in kept if n != name]
-        if _feasible_best(_without(problem, set(names) - set(trial))) is None:
-            kept = trial
+    if problem.k_max <= 2:
+        kept = list(names)
+        for name in names:
+            trial = [n for n in kept if n != name]
+            if _feasible_best(_without(problem, set(names) - set(trial)), time_limit_s) is None:
+                kept = trial
+    else:
+        from siteopt.model import infeasible_core
+
+        kept = [n for n in infeasible_core(problem, time_limit_s=time_limit_s) if n in names]
     relaxations = []
     for name in kept:
-        relaxed = _without(problem, {name})
-        best = _feasible_best(relaxed)
-        if best is None:  # pragma: no cover - impossible for a minimal conflict
+        best = _feasible_best(_without(problem, {name}), time_limit_s)
+        if best is None:  # a minimal conflict always frees; only a time-out lands here
             continue
         shown = replace(best, failed=(name,))
-        result = next(r for r in _constraint_results(problem, shown) if r.name == name)
+        result = next(r for r in constraint_results(problem, shown) if r.name == name)
         relaxations.append(_relaxation(problem, name, best, result))
     return Infeasibility(tuple(kept), tuple(relaxations))
 
@@ -159,13 +172,7 @@ def solve_instance(
         solution = replace(solution, cost_surface=cost_surface(problem, instance))
     explanation = None
     if best is None and status == "INFEASIBLE":
-        if problem.k_max <= 2:
-            explanation = explain_infeasibility(problem)
-        else:
-            from siteopt.model import infeasible_core
-
-            core = infeasible_core(problem, time_limit_s=limit)
-            explanation = Infeasibility(tuple(core), ())
+        explanation = explain_infeasibility(problem, time_limit_s=limit)
     return solution, explanation
 
 

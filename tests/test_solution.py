@@ -126,6 +126,23 @@ def test_infeasible_instance_names_the_smallest_conflict(tmp_path: Path) -> None
     assert relaxed.value is not None and relaxed.value < 500
 
 
+def test_infeasible_three_rooms_say_how_far_the_conflict_must_move(tmp_path: Path) -> None:
+    """Beyond two sites the conflict comes from CP-SAT's core, with the same relaxation."""
+    path = write_variant(
+        tmp_path,
+        "[solver]\nk_min = 3\nk_max = 3\n"
+        '[constraints.separation]\nmin_minutes = { value = 500, assumption = "t" }\n'
+        'max_minutes = { value = 600, assumption = "t" }\n',
+    )
+    solution, explanation = solve_instance(load_instance(path), method="cp-sat")
+    assert solution.status == "INFEASIBLE"
+    assert explanation is not None
+    assert explanation.conflict == ("separation",)
+    (relaxed,) = explanation.relaxations
+    assert len(relaxed.best_sites) == 3
+    assert relaxed.value is not None and relaxed.value < 500
+
+
 def test_explanation_is_minimal_when_two_constraints_conflict(tmp_path: Path) -> None:
     """Staff commute within 1 min and force centres within 1 min: each alone is infeasible."""
     path = write_variant(
