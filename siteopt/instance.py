@@ -161,6 +161,61 @@ class Shrinkage(Strict):
         return self
 
 
+HHMM = Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]
+
+
+class RosterShift(Strict):
+    """One shift of the roster menu: paid length, paid break, allowed start times of day."""
+
+    hours: Figure[Annotated[float, Field(gt=0, le=24)]]
+    break_minutes: Figure[NonNegative]
+    starts: list[HHMM] | None = Field(default=None, min_length=1)
+
+
+def _wtr(what: str) -> str:
+    return f"Working Time Regulations 1998 (SI 1998/1833), {what} (legislation.gov.uk, as made)"
+
+
+def _default_shift(hours: float, break_minutes: float) -> RosterShift:
+    note = "default roster menu: starts on the hour or half hour, paid break taken on shift"
+    return RosterShift(
+        hours=Figure(value=hours, assumption=f"{hours:g}-hour shifts ({note})"),
+        break_minutes=Figure(
+            value=break_minutes,
+            assumption=f"{break_minutes:g} min paid break per {hours:g}-hour shift ({note})",
+        ),
+    )
+
+
+def _default_roster_shifts() -> dict[str, RosterShift]:
+    return {
+        "h8": _default_shift(8, 30),
+        "h9": _default_shift(9, 45),
+        "h10": _default_shift(10, 45),
+        "h12": _default_shift(12, 60),
+    }
+
+
+class Roster(Strict):
+    """Shift menu and rules for rostering (``fte_method = "roster"`` and ``siteopt roster``).
+
+    ``starts`` of a shift lists its allowed start times of day (``"HH:MM"``); omitted, every
+    ``interval_minutes`` step of the day is allowed. The same starts apply on every day.
+    """
+
+    interval_minutes: Literal[30, 60] = 30
+    shifts: dict[Identifier, RosterShift] = Field(
+        default_factory=_default_roster_shifts, min_length=1
+    )
+    min_rest_hours: Figure[NonNegative] = Figure(
+        value=11, source=_wtr("reg. 10: 11 consecutive hours' daily rest")
+    )
+    max_weekly_hours: Figure[Positive] = Figure(
+        value=48, source=_wtr("reg. 4: 48 hours a week (averaged; here a cap on each rota line)")
+    )
+    time_limit_s: Annotated[float, Field(gt=0)] = 10.0
+
+
 class Staffing(Strict):
     """How agents are sized and turned into FTE."""
 
@@ -174,6 +229,8 @@ class Staffing(Strict):
     contract_hours_per_week: Figure[Annotated[float, Field(gt=0, le=60)]]
     supervisor_ratio: Figure[Share] | None = None
     shrinkage: Shrinkage
+    fte_method: Literal["shrinkage", "roster"] = "shrinkage"
+    roster: Roster = Field(default_factory=Roster)
 
 
 class Pay(Strict):
@@ -823,6 +880,7 @@ class _Checker:
         self.check_constraints()
         self.check_solver()
         self.check_network()
+        self.check_roster()
         self.check_files()
 
     def check_forces(self) -> None:
@@ -962,6 +1020,29 @@ class _Checker:
                 hint = f"did you mean {close[0]!r}? " if close else ""
                 msg = f"unknown road class {name!r} ({hint}{_one_of(ROAD_CLASSES)})"
                 raise self.error(("network", "speeds_kph", name), msg)
+
+    def check_roster(self) -> None:
+        """Roster shifts are whole roster intervals long, start on the grid, break within."""
+        roster = self.instance.staffing.roster
+        step = roster.interval_minutes
+        for sid, shift in roster.shifts.items():
+            loc = ("staffing", "roster", "shifts", sid)
+            minutes = shift.hours.value * 60
+            if abs(minutes / step - round(minutes / step)) > 1e-9:
+                hours = shift.hours.value
+                msg = f"expected a whole number of {step}-minute intervals, got {hours:g} h"
+                raise self.error((*loc, "hours", "value"), msg)
+            if shift.break_minutes.value >= minutes:
+                msg = (
+                    f"expected a break shorter than the shift ({minutes:g} min), "
+                    f"got {shift.break_minutes.value:g}"
+                )
+                raise self.error((*loc, "break_minutes", "value"), msg)
+            for i, start in enumerate(shift.starts or []):
+                hour, minute = (int(part) for part in start.split(":"))
+                if (hour * 60 + minute) % step:
+                    msg = f"expected a start on the {step}-minute grid, got {start!r}"
+                    raise self.error((*loc, "starts", str(i)), msg)
 
     def check_files(self) -> None:
         """Data files named by the instance exist."""

@@ -33,6 +33,7 @@ from siteopt.errors import StaffingError
 
 if TYPE_CHECKING:
     from siteopt.instance import Instance
+    from siteopt.roster import ShiftMenu
 
 __all__ = [
     "PoolingCalculator",
@@ -1419,6 +1420,11 @@ class StaffingTable:
         ``"separate"``, ``"blended"`` or ``"priority"`` (one team, the first stream first).
     interval_hours
         Length of one interval.
+    roster_menu, roster_time_limit_s, min_crew
+        With ``fte_method = "roster"``: the shift menu, the CP-SAT limit per roster and the
+        minimum crew; :meth:`agents_for` then returns the staff a cheapest roster puts on duty
+        (breaks included, so agents × interval hours are the paid hours). ``None``: the Erlang
+        requirement.
     """
 
     forces: tuple[str, ...]
@@ -1429,10 +1435,15 @@ class StaffingTable:
     patience_s: tuple[float | None, ...]
     stream_teams: Literal["separate", "blended", "priority"]
     interval_hours: float
+    roster_menu: ShiftMenu | None = None
+    roster_time_limit_s: float = 10.0
+    min_crew: int = 0
     _memo: dict[frozenset[str], IntArray] = field(default_factory=dict, repr=False)
 
     def agents_for(self, forces: Iterable[str]) -> IntArray:
         """Return agents per interval of one room answering every call of ``forces`` (memoised).
+
+        With a roster menu, the staff on duty in a cheapest roster covering the requirement.
 
         Parameters
         ----------
@@ -1441,10 +1452,24 @@ class StaffingTable:
         """
         key = self._key(forces)
         if key not in self._memo:
-            agents = np.asarray(self.team_agents(key).sum(axis=0), dtype=np.int64)
+            agents = self.required_for(key)
+            if self.roster_menu is not None:
+                from siteopt.roster import roster_week
+
+                roster = roster_week(
+                    np.maximum(agents, self.min_crew),
+                    self.roster_menu,
+                    time_limit_s=self.roster_time_limit_s,
+                )
+                agents = roster.on_duty
+            agents = np.asarray(agents, dtype=np.int64)
             agents.setflags(write=False)
             self._memo[key] = agents
         return self._memo[key]
+
+    def required_for(self, forces: Iterable[str]) -> IntArray:
+        """Return the Erlang requirement per interval of one room serving ``forces``."""
+        return np.asarray(self.team_agents(forces).sum(axis=0), dtype=np.int64)
 
     def agents_for_partition(self, groups: Sequence[Iterable[str]]) -> IntArray:
         """Return agents per group and interval when each group of forces has its own room.
@@ -1509,9 +1534,22 @@ class StaffingTable:
 
 
 def staffing_table(instance: Instance) -> StaffingTable:
-    """Return the staffing table of an instance (arrival rates from :mod:`siteopt.demand`)."""
+    """Return the staffing table of an instance (arrival rates from :mod:`siteopt.demand`).
+
+    With ``staffing.fte_method = "roster"`` the table works at the roster's interval and its
+    :meth:`StaffingTable.agents_for` gives rostered staff on duty (see :mod:`siteopt.roster`).
+    """
     from siteopt.demand import arrival_rates
 
+    roster_menu = None
+    if instance.staffing.fte_method == "roster":
+        from siteopt.roster import shift_menu
+
+        roster_menu = shift_menu(instance)
+        minutes = instance.staffing.roster.interval_minutes
+        instance = instance.model_copy(
+            update={"staffing": instance.staffing.model_copy(update={"interval_minutes": minutes})}
+        )
     rates = arrival_rates(instance)
     streams = [instance.demand.streams[s] for s in rates.streams]
     occupancy_cap = instance.staffing.max_occupancy.value
@@ -1531,27 +1569,42 @@ def staffing_table(instance: Instance) -> StaffingTable:
         patience_s=tuple(s.patience_s.value if s.patience_s else None for s in streams),
         stream_teams=instance.staffing.stream_teams,
         interval_hours=rates.profile.interval_minutes / 60,
+        roster_menu=roster_menu,
+        roster_time_limit_s=instance.staffing.roster.time_limit_s,
+        min_crew=instance.staffing.min_positions_per_site.value,
     )
 
 
 def instance_shrinkage(instance: Instance) -> Shrinkage:
-    """Return the instance's shrinkage components."""
+    """Return the instance's shrinkage components.
+
+    With ``fte_method = "roster"`` breaks are 0: they are paid hours inside the rostered shifts.
+    """
     parts = instance.staffing.shrinkage
+    rostered = instance.staffing.fte_method == "roster"
     return Shrinkage(
         annual_leave=parts.annual_leave.value,
         sickness=parts.sickness.value,
         training=parts.training.value,
-        breaks=parts.breaks.value,
+        breaks=0.0 if rostered else parts.breaks.value,
         other=parts.other.value if parts.other else 0.0,
     )
 
 
 def room_fte(instance: Instance, agents_per_interval: npt.ArrayLike) -> StaffingFte:
-    """Return the FTE of one open room staffing ``agents_per_interval`` (minimum crew applied)."""
+    """Return the FTE of one open room staffing ``agents_per_interval`` (minimum crew applied).
+
+    With ``fte_method = "roster"`` the agents are rostered staff on duty per roster interval.
+    """
     staffing = instance.staffing
+    minutes = (
+        staffing.roster.interval_minutes
+        if staffing.fte_method == "roster"
+        else staffing.interval_minutes
+    )
     return fte_from_agents(
         agents_per_interval,
-        staffing.interval_minutes / 60,
+        minutes / 60,
         shrinkage=instance_shrinkage(instance),
         contract_hours_per_week=staffing.contract_hours_per_week.value,
         min_positions=staffing.min_positions_per_site.value,
