@@ -44,6 +44,7 @@ __all__ = [
     "Constraint",
     "Figure",
     "Instance",
+    "InstanceTemplate",
     "load_instance",
 ]
 
@@ -558,21 +559,70 @@ PATH_FIELDS = (("data", "dataset"), ("demand", "profile"), ("network", "path"))
 
 def load_instance(path: Path | str) -> Instance:
     """Read, merge (``extends``) and validate an instance file; raise :class:`InstanceError`."""
-    file = Path(path)
-    raw, origins, chain = _merged_toml(file, ())
-    _resolve_relative_paths(raw, origins)
-    try:
-        instance = Instance.model_validate(raw)
-    except ValidationError as exc:
-        raise _instance_error(exc, origins, file) from None
-    instance._file = file
-    instance._chain = chain
-    if instance.sites.greenfield is not None:
-        instance._greenfield = greenfield_grid(
-            instance.dataset(), instance.sites.greenfield.grid_km
-        )
-    _Checker(instance, origins).check_all()
-    return instance
+    return InstanceTemplate.read(path).variant({})
+
+
+class InstanceTemplate:
+    """An instance file read and merged once, to validate many what-if variants of it quickly.
+
+    A sweep validates each scenario as ``template.variant({"demand.growth": 1.2}, sweep_file)``:
+    the overrides go onto the merged TOML by the same merge as ``extends`` (an overridden figure
+    is labelled "what-if set in <file>"), then through the full validator.
+    """
+
+    def __init__(self, file: Path, raw: dict[str, Any], origins: Origins, chain: tuple[Path, ...]):
+        self.file = file
+        self._raw = raw
+        self._origins = origins
+        self._chain = chain
+        self._grids: dict[float, tuple[GreenfieldSite, ...]] = {}
+
+    @classmethod
+    def read(cls, path: Path | str) -> InstanceTemplate:
+        """Read and merge an instance file and what it extends (no validation yet)."""
+        file = Path(path)
+        raw, origins, chain = _merged_toml(file, ())
+        return cls(file, raw, origins, chain)
+
+    def merged(self) -> dict[str, Any]:
+        """The merged TOML table (a copy), before overrides and validation."""
+        import copy
+
+        return copy.deepcopy(self._raw)
+
+    def variant(self, overrides: Mapping[str, Any], source: Path | None = None) -> Instance:
+        """Return the validated instance with ``overrides`` (dotted path → value) applied.
+
+        ``source`` is the file the overrides come from (it labels the overridden figures).
+        """
+        import copy
+
+        raw: Any = copy.deepcopy(self._raw)
+        origins = dict(self._origins)
+        origin = source or self.file
+        for dotted, value in overrides.items():
+            keys = tuple(dotted.split("."))
+            if not all(keys):
+                raise InstanceError(origin, dotted, "expected a dotted field path")
+            over: Any = copy.deepcopy(value)
+            for key in reversed(keys):
+                over = {key: over}
+            raw = _merge(raw, over, origin, ())
+            _record_origins(value, keys, origin, origins)
+        _resolve_relative_paths(raw, origins)
+        try:
+            instance = Instance.model_validate(raw)
+        except ValidationError as exc:
+            raise _instance_error(exc, origins, self.file) from None
+        instance._file = self.file
+        instance._chain = self._chain
+        if instance.sites.greenfield is not None:
+            grid_km = instance.sites.greenfield.grid_km
+            if grid_km not in self._grids:
+                self._grids[grid_km] = greenfield_grid(instance.dataset(), grid_km)
+            instance._greenfield = self._grids[grid_km]
+        _Checker(instance, origins).check_all()
+        return instance
 
 
 #: Greenfield grid points farther than this from every LSOA demand point (open country with no

@@ -304,3 +304,24 @@ def test_two_absorb_constraints_are_refused(tmp_path: Path) -> None:
     with pytest.raises(InstanceError, match="at most one 'absorb_load' constraint") as info:
         load_instance(child)
     assert info.value.path == "constraints.absorb_more"
+
+
+def test_template_variants_validate_overrides_and_label_them(tmp_path: Path) -> None:
+    """A variant is the base with dotted overrides, labelled as what-ifs and fully validated."""
+    from siteopt.instance import InstanceTemplate
+
+    template = InstanceTemplate.read(INSTANCES / "toy.toml")
+    same = template.variant({})
+    loaded = load_instance(INSTANCES / "toy.toml")
+    assert same.solver == loaded.solver
+    assert same.candidate_ids() == loaded.candidate_ids()
+    assert same.forces == loaded.forces
+    sweep = tmp_path / "sweep.toml"
+    changed = template.variant({"solver.k_max": 1}, sweep)
+    assert changed.solver.k_max == 1
+    assert template.variant({}).solver.k_max == same.solver.k_max  # the template is unchanged
+    with pytest.raises(InstanceError) as info:
+        template.variant({"solver.k_max": "two"}, sweep)
+    assert info.value.path == "solver.k_max"
+    with pytest.raises(InstanceError, match="dotted field path"):
+        template.variant({"solver.": 1}, sweep)
