@@ -113,7 +113,16 @@ def solve(
         float | None, typer.Option(help="Solver time limit, seconds (default: the instance's).")
     ] = None,
     out: Annotated[
-        Path | None, typer.Option(help="Folder to write solution.json into (atomically).")
+        Path | None,
+        typer.Option(help="Folder to write the outputs into (atomically): see --format."),
+    ] = None,
+    formats: Annotated[
+        str | None,
+        typer.Option(
+            "--format",
+            help="With --out: comma list of json,md,html,pdf,maps,gpkg,geojson,xlsx,webmap "
+            "(default: all).",
+        ),
     ] = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -127,21 +136,83 @@ def solve(
     if method is not None and method not in ("cp-sat", "enumerate"):
         msg = f"expected cp-sat or enumerate, got {method!r}"
         raise InstanceError(instance_file, "--method", msg)
+    if out is not None:
+        from siteopt.export import parse_formats
+
+        parse_formats(formats)  # a bad --format fails before the solve, not after
     chosen: Literal["cp-sat", "enumerate"] | None = None
     if method is not None:
         chosen = "enumerate" if method == "enumerate" else "cp-sat"
     solution, explanation = solve_instance(instance, method=chosen, time_limit_s=time_limit)
     from dataclasses import asdict
 
-    extra = {"infeasibility": asdict(explanation)} if explanation is not None else {}
+    payload = solution.to_dict()
+    if explanation is not None:
+        payload["infeasibility"] = asdict(explanation)
     if out is not None:
-        solution.write_json(out / "solution.json", extra=extra)
+        payload = _write_solution_outputs(payload, instance_file, out, formats)
     if as_json:
-        print_json(solution.to_dict() | extra)
+        print_json(payload)
     else:
         print_solution(solution, explanation, console())
     if not solution.sites:
         raise typer.Exit(EXIT_INFEASIBLE)
+
+
+def _write_solution_outputs(
+    payload: dict[str, Any], instance_file: Path, out: Path, formats: str | None
+) -> dict[str, Any]:
+    """Write the chosen output formats of a solution into ``out`` (atomically).
+
+    Returns the payload as written to ``solution.json`` (with ``instance_file``).
+    """
+    import os
+
+    from siteopt.export import export_data, parse_formats, write_outputs
+    from siteopt.instance import load_instance
+
+    chosen = parse_formats(formats)
+    # the instance file, relative to the output folder, so `siteopt export` can reload it
+    where = os.path.relpath(instance_file.resolve(), out.resolve())
+    payload = payload | {"instance_file": Path(where).as_posix()}
+    data = export_data(payload, load_instance(instance_file))
+    write_outputs(data, out, chosen)
+    return payload
+
+
+@app.command()
+def export(
+    solution_file: Annotated[Path, typer.Argument(help="solution.json written by --out.")],
+    out: Annotated[Path, typer.Option("--out", help="Folder to write the outputs into.")],
+    formats: Annotated[
+        str | None,
+        typer.Option(
+            "--format",
+            help="Comma list of json,md,html,pdf,maps,gpkg,geojson,xlsx,webmap (default: all).",
+        ),
+    ] = None,
+    instance_file: Annotated[
+        Path | None,
+        typer.Option("--instance", help="Instance file (default: the one the JSON names)."),
+    ] = None,
+) -> None:
+    """Rebuild the report, maps, GIS layers, workbook and offline map of a saved solution."""
+    from siteopt.export import (
+        export_data,
+        load_solution_json,
+        parse_formats,
+        solution_instance_path,
+        write_outputs,
+    )
+    from siteopt.instance import load_instance
+
+    chosen = parse_formats(formats)
+    payload = load_solution_json(solution_file)
+    source = instance_file or solution_instance_path(payload, solution_file)
+    written = write_outputs(export_data(payload, load_instance(source)), out, chosen)
+    sys.stdout.write(
+        f"wrote {len(written)} outputs to {out}: {', '.join(p.name for p in written)}\n"
+    )
 
 
 @app.command()
@@ -226,6 +297,40 @@ def simulate(
         print_simulation_summary(summary, console())
 
 
+@app.command()
+def roster(
+    instance_file: Annotated[Path, typer.Argument(help="Instance file (TOML).")],
+    site: Annotated[str, typer.Option("--site", help="Site id of the room.")],
+    forces: Annotated[
+        str | None,
+        typer.Option(help="Comma-separated forces it answers (default: its own, else all)."),
+    ] = None,
+    time_limit: Annotated[
+        float | None, typer.Option(help="CP-SAT limit, seconds (default: the instance's).")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Folder to write roster-SITE.png into (atomically).")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Weekly shift roster of one room: coverage per hour, rota lines and the FTE behind them."""
+    from siteopt.instance import load_instance
+    from siteopt.roster import print_roster, roster_summary, site_roster, write_coverage_png
+
+    chosen = [f.strip() for f in forces.split(",") if f.strip()] if forces else None
+    instance = load_instance(instance_file)
+    result = site_roster(instance, site, forces=chosen, time_limit_s=time_limit)
+    summary = roster_summary(result)
+    if out is not None:
+        summary["png"] = str(write_coverage_png(result, out / f"roster-{site}.png"))
+    if as_json:
+        print_json(summary)
+    else:
+        print_roster(summary, console())
+        if out is not None:
+            console().print(f"wrote {summary['png']}")
+
+
 CacheDirOption = Annotated[
     Path | None,
     typer.Option(
@@ -287,6 +392,108 @@ def route(
         f"roads: {' · '.join(summary['roads']) or 'local roads only'}\n"
         f"{summary['provenance']}\n"
     )
+
+
+@app.command()
+def sweep(
+    sweep_file: Annotated[Path, typer.Argument(help="Sweep file (instances/sweeps/*.toml).")],
+    out: Annotated[Path, typer.Option(help="Results store folder (rerun to resume).")],
+    scheduler: Annotated[
+        str | None, typer.Option(help="Dask scheduler address, e.g. tcp://HOST:8786.")
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option(min=1, help="Local worker processes (default: one per core).")
+    ] = None,
+    batch_size: Annotated[
+        int | None, typer.Option(min=1, help="Scenarios per task (default: the file's).")
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
+) -> None:
+    """Run every scenario of a sweep file (resumable), then write the summary report."""
+    from siteopt.sweep import load_sweep, run_sweep
+
+    loaded = load_sweep(sweep_file)
+    run = run_sweep(
+        loaded,
+        out,
+        scheduler=scheduler,
+        workers=workers,
+        batch_size=batch_size,
+        progress=not quiet,
+    )
+    sys.stdout.write(
+        f"{run.total} scenarios: {run.skipped} already stored, {run.ran} run "
+        f"({run.failed} infeasible or failed), {run.lost} lost; {run.wall_s:.1f} s\n"
+    )
+    if run.report is not None:
+        sys.stdout.write(f"summary: {run.report}\n")
+    if run.lost:
+        sys.stderr.write("siteopt: some batches were lost by the cluster; rerun to resume\n")
+        raise typer.Exit(1)
+
+
+@app.command("sweep-report")
+def sweep_report(
+    out: Annotated[Path, typer.Argument(help="Results store folder written by `siteopt sweep`.")],
+) -> None:
+    """Summarise a sweep's results: optimal options, costs, regret, what flips the decision."""
+    from siteopt.sweep_report import write_report
+
+    written = write_report(out)
+    sys.stdout.write(written.read_text(encoding="utf-8"))
+
+
+@app.command()
+def locate(
+    source: Annotated[
+        Path, typer.Argument(help="Instance file (TOML), or a cost matrix CSV (id,weight,sites…).")
+    ],
+    model: Annotated[str, typer.Option(help="pmedian, pcenter, lscp, mclp or pdispersion.")],
+    p: Annotated[int | None, typer.Option("-p", "--p", help="Number of sites.")] = None,
+    within: Annotated[
+        float | None, typer.Option(help="Coverage threshold, minutes (lscp, mclp).")
+    ] = None,
+    method: Annotated[str, typer.Option(help="auto, enumerate or mip.")] = "auto",
+    time_limit: Annotated[float | None, typer.Option(help="HiGHS time limit, seconds.")] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Folder for locate.json and locate.geojson (atomic).")
+    ] = None,
+    cache_dir: CacheDirOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Classic location models, solved exactly: p-median, p-center, LSCP, MCLP, p-dispersion."""
+    from siteopt.errors import InstanceError
+    from siteopt.instance import load_instance
+    from siteopt.locate import (
+        LocateError,
+        instance_cost_matrix,
+        print_locate,
+        read_cost_matrix,
+        write_locate_outputs,
+    )
+    from siteopt.locate import locate as solve_locate
+
+    attribution = None
+    if source.suffix.lower() == ".csv":
+        matrix = read_cost_matrix(source)
+    else:
+        instance = load_instance(source)
+        matrix = instance_cost_matrix(instance, cache_dir=cache_dir)
+        attribution = "; ".join(instance.dataset().attribution.values())
+    try:
+        result = solve_locate(
+            matrix, model, p=p, within=within, method=method, time_limit_s=time_limit
+        )
+    except LocateError as exc:
+        raise InstanceError(source, "command line", str(exc)) from None
+    if out is not None:
+        write_locate_outputs(result, matrix, out, attribution=attribution)
+    if as_json:
+        print_json(result.to_dict())
+    else:
+        print_locate(result, console())
+    if not result.sites:
+        raise typer.Exit(EXIT_INFEASIBLE)
 
 
 def _show_error(exc: SiteoptError) -> None:

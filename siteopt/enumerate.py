@@ -47,6 +47,7 @@ __all__ = [
     "best_options",
     "enumerate_options",
     "option_table",
+    "site_set_options",
 ]
 
 IntArray = npt.NDArray[np.int64]
@@ -337,6 +338,13 @@ def _best_of_site_set(problem: ProblemData, sites: tuple[int, ...]) -> Option:
     if best is None:  # pragma: no cover - every site set has at least one routing
         raise ValueError(f"sites {sites}: no routing prices this set")
     return best
+
+
+def site_set_options(problem: ProblemData, sites: tuple[int, ...]) -> list[Option]:
+    """Every priced option of one set of one or two open sites (each routing and assignment)."""
+    if not 1 <= len(sites) <= 2 or len(set(sites)) != len(sites):
+        raise ValueError(f"sites: expected one or two distinct site indices, got {sites}")
+    return _site_options(problem, tuple(sorted(sites)))
 
 
 def best_options(problem: ProblemData, n: int = 10) -> list[Option]:

@@ -7,6 +7,9 @@ JSON views always show the same numbers.
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from siteopt.data import FORCE_IDS
@@ -15,13 +18,21 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from siteopt.data import Dataset
+    from siteopt.export import ExportData
     from siteopt.instance import Instance
     from siteopt.simulate import InstanceSimulation, WindowStats
     from siteopt.solution import Solution
     from siteopt.solve import Infeasibility
 
 __all__ = [
+    "BusinessReport",
+    "ReportSection",
+    "ReportTable",
+    "business_report",
+    "business_tables",
+    "constraint_slack",
     "dataset_summary",
+    "format_value",
     "pooling_summary",
     "print_dataset_summary",
     "print_pooling_summary",
@@ -32,8 +43,11 @@ __all__ = [
     "print_solution",
     "problem_summary",
     "queue_summary",
+    "report_html",
+    "report_markdown",
     "simulation_summary",
     "site_rows",
+    "write_report_pdf",
 ]
 
 
@@ -621,3 +635,715 @@ def _number(value: float | None) -> str:
     if abs(value) < 1:
         return f"{value:.1%}"
     return f"{value:,.1f}" if abs(value) < 1000 else f"{value:,.0f}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Business-case report: one document model rendered as Markdown, HTML, PDF and workbook sheets
+
+#: Cost components of an option, as the report names them.
+COST_LABELS: dict[str, str] = {
+    "sites": "sites (running, and annualised one-off move of a new room)",
+    "seats": "seats added (annualised fit-out)",
+    "staff": "staff (call handlers and supervisors, shrinkage included)",
+    "merge": "merged ICT (annualised one-off)",
+    "standby": "standby fallback room",
+    "transition": "staff transition (redundancy, excess travel, recruiting; annualised)",
+}
+
+#: Constraint types whose value must be at most the limit (the others: at least the limit).
+AT_MOST_TYPES = frozenset({"force_centre_within"})
+
+#: Kind of a constraint's value and limit, by constraint type (for number formats).
+CONSTRAINT_KINDS: dict[str, str] = {
+    "staff_commute": "share",
+    "population_within": "share",
+    "force_centre_within": "minutes",
+    "recruitment_pool": "int",
+    "site_separation": "minutes",
+    "absorb_load": "int",
+    "fallback": "text",
+}
+
+
+@dataclass(frozen=True)
+class ReportTable:
+    """A table of the business case: raw values with a kind per column (or per cell).
+
+    ``kinds`` name the number format of each column (``text``, ``gbp``, ``minutes``,
+    ``share``, ``fte``, ``int``, ``float``, ``years``, ``bool``); ``cell_kinds`` overrides
+    them per cell (row, column) where a column mixes units.
+    """
+
+    title: str
+    sheet: str
+    columns: tuple[str, ...]
+    kinds: tuple[str, ...]
+    rows: tuple[tuple[Any, ...], ...]
+    cell_kinds: dict[tuple[int, int], str] = field(default_factory=dict)
+    freeze_first_column: bool = False
+
+    def kind(self, row: int, col: int) -> str:
+        """Return the number format kind of one cell."""
+        return self.cell_kinds.get((row, col), self.kinds[col])
+
+    def select(self, columns: tuple[str, ...]) -> ReportTable:
+        """The same table with only the named columns (in that order)."""
+        index = [self.columns.index(c) for c in columns]
+        return replace(
+            self,
+            columns=columns,
+            kinds=tuple(self.kinds[i] for i in index),
+            rows=tuple(tuple(row[i] for i in index) for row in self.rows),
+            cell_kinds={
+                (r, index.index(c)): k for (r, c), k in self.cell_kinds.items() if c in index
+            },
+        )
+
+    def formatted(self) -> list[list[str]]:
+        """Return the rows as display strings (the report's cells)."""
+        return [
+            [format_value(v, self.kind(r, c)) for c, v in enumerate(row)]
+            for r, row in enumerate(self.rows)
+        ]
+
+
+@dataclass(frozen=True)
+class ReportSection:
+    """A section of the business case: paragraphs, tables and figures (map keys)."""
+
+    title: str
+    paragraphs: tuple[str, ...] = ()
+    tables: tuple[ReportTable, ...] = ()
+    figures: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class BusinessReport:
+    """The business-case document: title, subtitle and sections in order."""
+
+    title: str
+    subtitle: str
+    sections: tuple[ReportSection, ...]
+
+
+def format_value(value: Any, kind: str) -> str:
+    """Return a value as the report shows it (£ whole pounds, minutes to 0.1, shares in %)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    if kind == "bool":
+        return "yes" if value else "no"
+    if kind == "text" or isinstance(value, str):
+        return str(value)
+    number = float(value)
+    formats = {
+        "gbp": lambda v: f"£{v:,.0f}" if v >= 0 else f"−£{-v:,.0f}",
+        "minutes": lambda v: f"{v:,.1f} min",
+        "share": lambda v: f"{100 * v:.1f} %",
+        "fte": lambda v: f"{v:,.2f}",
+        "int": lambda v: f"{v:,.0f}",
+        "float": lambda v: f"{v:,.1f}",
+        "years": lambda v: f"{v:.2f} years",
+    }
+    return formats.get(kind, lambda v: f"{v:g}")(number)
+
+
+def constraint_slack(constraint: dict[str, Any]) -> float | None:
+    """Return how far a constraint's value is inside its limit (negative: broken by that much)."""
+    value, limit = constraint.get("value"), constraint.get("limit")
+    if value is None or limit is None:
+        return None
+    if constraint.get("type") in AT_MOST_TYPES:
+        return float(limit) - float(value)
+    return float(value) - float(limit)
+
+
+def _site_names(data: ExportData) -> dict[str, str]:
+    return dict(zip(data.sites["id"], data.sites["name"], strict=True))
+
+
+def _summary_table(data: ExportData) -> ReportTable:
+    s = data.solution
+    names = _site_names(data)
+    impact = s.get("staff_impact") or {}
+    opened = "; ".join(f"{names.get(x['id'], x['id'])} ({x['id']})" for x in s["sites"])
+    rows: list[tuple[str, Any, str]] = [
+        ("instance", s["instance"], "text"),
+        ("status", s["status"], "text"),
+        ("proved optimal", bool(s.get("proved_optimal")), "bool"),
+        ("rooms opened", opened or "none (infeasible)", "text"),
+        ("routing", s.get("routing") or "–", "text"),
+        ("staff FTE at the new rooms", sum(x["fte"] for x in s["sites"]) or None, "fte"),
+        ("staff FTE today (modelled)", impact.get("staff_today_fte"), "fte"),
+        ("annual cost of the proposal", s.get("objective_gbp"), "gbp"),
+        ("annual cost today (same model)", s.get("baseline_gbp"), "gbp"),
+        ("saving a year against today", s.get("saving_gbp"), "gbp"),
+        ("one-off investment", s.get("one_off_gbp"), "gbp"),
+        ("payback", s.get("payback_years"), "years"),
+    ]
+    return ReportTable(
+        title="Summary",
+        sheet="Summary",
+        columns=("item", "value"),
+        kinds=("text", "text"),
+        rows=tuple((label, value) for label, value, _ in rows),
+        cell_kinds={(r, 1): kind for r, (_, _, kind) in enumerate(rows)},
+    )
+
+
+def _options_table(data: ExportData) -> ReportTable:
+    s = data.solution
+    chosen = []
+    if s["sites"]:
+        chosen.append(
+            {
+                "sites": [x["id"] for x in s["sites"]],
+                "routing": s["routing"],
+                "total_gbp": s["objective_gbp"],
+                "costs": s["costs"],
+                "feasible": True,
+                "failed": [],
+            }
+        )
+    components = list(COST_LABELS)
+    rows = []
+    for rank, option in enumerate([*chosen, *s["alternatives"]], start=1):
+        rows.append(
+            (
+                rank,
+                " + ".join(option["sites"]),
+                option["routing"],
+                option["total_gbp"],
+                round(s["baseline_gbp"] - option["total_gbp"], 2),
+                *(option["costs"].get(k, 0.0) for k in components),
+                bool(option["feasible"]),
+                ", ".join(option["failed"]) or "all met",
+            )
+        )
+    return ReportTable(
+        title="Options appraisal (best options, cheapest first; rank 1 is the proposal)",
+        sheet="Options",
+        columns=(
+            "rank", "sites", "routing", "total £ a year", "saving £ a year",
+            *(f"{k} £" for k in components), "feasible", "constraints failed",
+        ),
+        kinds=("int", "text", "text", "gbp", "gbp", *("gbp" for _ in components), "bool", "text"),
+        rows=tuple(rows),
+        freeze_first_column=True,
+    )  # fmt: skip
+
+
+def _cost_table(data: ExportData) -> ReportTable:
+    s = data.solution
+    rows = []
+    for key, label in COST_LABELS.items():
+        now = s["baseline_costs"].get(key, 0.0)
+        new = s["costs"].get(key) if s["costs"] else None
+        rows.append((key, label, new, now, None if new is None else round(now - new, 2)))
+    rows.append(("total", "", s.get("objective_gbp"), s["baseline_gbp"], s.get("saving_gbp")))
+    return ReportTable(
+        title="Cost a year by component (one-offs annualised over the appraisal period)",
+        sheet="Costs",
+        columns=(
+            "component",
+            "what it is",
+            "proposal £ a year",
+            "today £ a year",
+            "saving £ a year",
+        ),
+        kinds=("text", "text", "gbp", "gbp", "gbp"),
+        rows=tuple(rows),
+    )
+
+
+def _constraint_table(data: ExportData) -> ReportTable:
+    rows, kinds = [], {}
+    for r, c in enumerate(data.solution.get("constraints", [])):
+        kind = CONSTRAINT_KINDS.get(c["type"], "float")
+        direction = "≤" if c["type"] in AT_MOST_TYPES else "≥"
+        for col in (2, 3, 4):
+            kinds[(r, col)] = kind
+        rows.append(
+            (
+                c["name"],
+                f"{c['type']} ({direction} limit)" if c.get("limit") is not None else c["type"],
+                c.get("value"),
+                c.get("limit"),
+                constraint_slack(c),
+                bool(c["holds"]),
+                c["detail"],
+            )
+        )
+    return ReportTable(
+        title="Constraints of the proposal: value, limit and slack (how far inside the limit)",
+        sheet="Constraints",
+        columns=("constraint", "type", "value", "limit", "slack", "met", "what it measures"),
+        kinds=("text", "text", "float", "float", "float", "bool", "text"),
+        rows=tuple(rows),
+        cell_kinds=kinds,
+    )
+
+
+def _sites_table(data: ExportData) -> ReportTable:
+    rows = tuple(
+        (
+            x["id"], x["name"], x["force_area"], x["fte"], x["seats"], x["existing_seats"],
+            x["peak_agents"], ", ".join(x["forces_served"]),
+        )
+        for x in data.solution["sites"]
+    )  # fmt: skip
+    return ReportTable(
+        title="Chosen rooms: staff and seats",
+        sheet="Sites",
+        columns=(
+            "site", "name", "force area", "FTE", "seats", "seats today", "peak agents",
+            "forces served",
+        ),
+        kinds=("text", "text", "text", "fte", "int", "int", "int", "text"),
+        rows=rows,
+    )  # fmt: skip
+
+
+def _staff_table(data: ExportData) -> ReportTable:
+    impact = data.solution.get("staff_impact") or {}
+    rows: list[tuple[str, Any, str]] = [
+        ("staff today (FTE, modelled)", impact.get("staff_today_fte"), "fte"),
+        ("posts at the new rooms (FTE)", impact.get("posts_fte"), "fte"),
+        ("share of today's staff expected to move with the job", impact.get("retained_share"),
+         "share"),
+        ("leavers (FTE)", impact.get("leavers_fte"), "fte"),
+        ("redundancies (FTE)", impact.get("redundancies_fte"), "fte"),
+        ("to recruit (FTE)", impact.get("recruits_fte"), "fte"),
+        ("extra one-way commute, median", impact.get("median_extra_minutes"), "minutes"),
+        ("extra one-way commute, 90th percentile", impact.get("p90_extra_minutes"), "minutes"),
+    ]  # fmt: skip
+    return ReportTable(
+        title="Staff impact (modelled: gravity-model homes, retention falling with extra commute)",
+        sheet="Staff impact",
+        columns=("measure", "value"),
+        kinds=("text", "float"),
+        rows=tuple((label, value) for label, value, _ in rows),
+        cell_kinds={(r, 1): kind for r, (_, _, kind) in enumerate(rows)},
+    )
+
+
+def _staffing_tables(data: ExportData) -> tuple[ReportTable, ReportTable]:
+    """Agents by hour of week per room (workbook) and its per-room summary (report)."""
+    staffing = data.staffing
+    rooms = [c for c in staffing.columns if c != "interval"]
+    intervals = staffing.shape[0]
+    interval_h = 168 / intervals if intervals else 1.0  # hours in one interval of the week
+    hourly = ReportTable(
+        title="Agents on duty by interval of the week, per room",
+        sheet="Staffing by hour",
+        columns=("interval", *rooms),
+        kinds=("text", *("int" for _ in rooms)),
+        rows=tuple(tuple(r) for r in staffing.itertuples(index=False)),
+        freeze_first_column=True,
+    )
+    summary_rows = tuple(
+        (
+            room,
+            int(staffing[room].min()),
+            float(staffing[room].mean()),
+            int(staffing[room].max()),
+            float(staffing[room].sum() * interval_h),
+        )
+        for room in rooms
+    )
+    summary = ReportTable(
+        title="Agents on duty over the week, per room (the optimiser's staffing)",
+        sheet="Staffing summary",
+        columns=("room", "fewest agents", "mean agents", "most agents", "agent-hours a week"),
+        kinds=("text", "int", "float", "int", "int"),
+        rows=summary_rows,
+    )
+    return hourly, summary
+
+
+def _lsoa_table(data: ExportData) -> ReportTable:
+    frame = data.lsoas
+    columns = (
+        "lsoa11cd", "lsoa11nm", "lad_name", "force", "population", "calls_per_year",
+        "assigned_site", "minutes_assigned", "nearest_site", "minutes_nearest", "minutes_today",
+        "staff_living", "commute_change_min",
+    )  # fmt: skip
+    kinds = (
+        "text", "text", "text", "text", "int", "float", "text", "minutes", "text", "minutes",
+        "minutes", "fte", "minutes",
+    )  # fmt: skip
+    rows = tuple(
+        tuple(None if isinstance(v, float) and math.isnan(v) else v for v in row)
+        for row in frame[list(columns)].itertuples(index=False)
+    )
+    return ReportTable(
+        title="LSOA results",
+        sheet="LSOAs",
+        columns=columns,
+        kinds=kinds,
+        rows=rows,
+        freeze_first_column=True,
+    )
+
+
+def _coverage_table(data: ExportData) -> ReportTable:
+    """Share of population within each drive-time band of the nearest open room, and today."""
+    frame = data.lsoas
+    population = frame["population"].to_numpy(float)
+    total = population.sum()
+    rows = []
+    for limit in (15, 30, 45, 60):
+        new = population[frame["minutes_nearest"].to_numpy(float) <= limit].sum() / total
+        now = population[frame["minutes_today"].to_numpy(float) <= limit].sum() / total
+        rows.append((f"within {limit} min", new, now))
+    return ReportTable(
+        title="Population by drive time from its LSOA demand point",
+        sheet="Coverage",
+        columns=("drive time", "to the nearest chosen room", "to its own force's room today"),
+        kinds=("text", "share", "share"),
+        rows=tuple(rows),
+    )
+
+
+def _assumption_table(data: ExportData) -> ReportTable:
+    rows = []
+    for path, figure in data.instance.figures():
+        label = "source" if figure.source else "assumption"
+        text = figure.source or figure.assumption or ""
+        value = figure.value if isinstance(figure.value, int | float | str) else str(figure.value)
+        rows.append((path, value, label, text))
+    return ReportTable(
+        title="Assumptions and sources (every figure of the instance file)",
+        sheet="Assumptions",
+        columns=("figure", "value", "kind", "source or assumption"),
+        kinds=("text", "float", "text", "text"),
+        rows=tuple(rows),
+        cell_kinds={
+            (r, 1): ("float" if isinstance(row[1], int | float) and not isinstance(row[1], bool)
+                     else "text")
+            for r, row in enumerate(rows)
+        },
+    )  # fmt: skip
+
+
+def business_tables(data: ExportData) -> list[ReportTable]:
+    """Return every table of the business case (the workbook's sheets, in order)."""
+    hourly, staffing = _staffing_tables(data)
+    tables = [_summary_table(data), _options_table(data), _cost_table(data)]
+    if data.solution["sites"]:
+        tables += [_sites_table(data), staffing, hourly]
+    tables += [_constraint_table(data), _staff_table(data)]
+    if data.solution["sites"]:
+        tables += [_coverage_table(data), _lsoa_table(data)]
+    tables.append(_assumption_table(data))
+    return tables
+
+
+def _executive_summary(data: ExportData) -> tuple[str, ...]:
+    s = data.solution
+    names = _site_names(data)
+    if not s["sites"]:
+        conflict = (s.get("infeasibility") or {}).get("conflict") or []
+        why = (
+            f"The smallest set of constraints that cannot hold together: {', '.join(conflict)}."
+            if conflict
+            else "No explanation was computed."
+        )
+        return (
+            f"No option meets every constraint ({s['status']}). Today's three rooms cost "
+            f"{format_value(s['baseline_gbp'], 'gbp')} a year on the same model.",
+            why,
+        )
+    opened = " and ".join(f"{names.get(x['id'], x['id'])} ({x['id']})" for x in s["sites"])
+    fte_total = sum(x["fte"] for x in s["sites"])
+    impact = s.get("staff_impact") or {}
+    payback = s.get("payback_years")
+    proof = "proved optimal" if s.get("proved_optimal") else "best found, not proved optimal"
+    return (
+        f"Recommended: {len(s['sites'])} control room(s) at {opened}, {s['routing']} routing "
+        f"({proof}).",
+        f"Staff: {format_value(fte_total, 'fte')} FTE of call handlers and supervisors, against "
+        f"{format_value(impact.get('staff_today_fte'), 'fte')} FTE in today's rooms.",
+        f"Annual cost {format_value(s['objective_gbp'], 'gbp')} against "
+        f"{format_value(s['baseline_gbp'], 'gbp')} today: a saving of "
+        f"{format_value(s['saving_gbp'], 'gbp')} a year.",
+        f"One-off investment {format_value(s['one_off_gbp'], 'gbp')}, paid back in "
+        f"{format_value(payback, 'years') if payback is not None else 'never (no yearly gain)'}.",
+    )
+
+
+def business_report(data: ExportData) -> BusinessReport:
+    """Return the business-case document of a solution (see :class:`BusinessReport`)."""
+    tables = {t.sheet: t for t in business_tables(data)}
+    s = data.solution
+    has_sites = bool(s["sites"])
+    figures_main = ("overview", "today_vs_proposal") if has_sites else ()
+    sections = [
+        ReportSection("Executive summary", _executive_summary(data), (tables["Summary"],),
+                      figures_main[:1]),
+        ReportSection(
+            "Options appraisal",
+            ("Each option is priced by the same model: staff by Erlang C/A per hour of the "
+             "week, sites, seats, ICT and staff transition; failed constraints are named.",),
+            (
+                tables["Options"].select(
+                    ("rank", "sites", "routing", "total £ a year", "saving £ a year",
+                     "feasible", "constraints failed")
+                ),
+            ),
+        ),
+        ReportSection("Cost breakdown", (), (tables["Costs"],)),
+    ]  # fmt: skip
+    if has_sites:
+        sections.append(
+            ReportSection(
+                "Chosen rooms and staffing",
+                (),
+                (tables["Sites"], tables["Staffing summary"]),
+            )
+        )
+    sections.append(ReportSection("Constraints", (), (tables["Constraints"],)))
+    staff_figs = ("commute",) if has_sites else ()
+    sections.append(
+        ReportSection(
+            "Staff impact",
+            ("Homes of today's staff are modelled (gravity model around today's rooms); the "
+             "commute change is the drive time to the new room minus today's.",),
+            (tables["Staff impact"],),
+            staff_figs,
+        )
+    )  # fmt: skip
+    if has_sites:
+        surface = ("cost_surface",) if data.cost_surface else ()
+        sections.append(
+            ReportSection(
+                "Access and maps",
+                (),
+                (tables["Coverage"],),
+                (*figures_main[1:], *surface),
+            )
+        )
+    sections.append(
+        ReportSection(
+            "How travel times were obtained",
+            (
+                str(s.get("travel_times", "")),
+                "Drive times run from each LSOA's demand point (mean of its postcode units) to "
+                "each site on the road network; drive-time bands on the maps are LSOAs grouped "
+                "by the time from their demand point, not network isochrones.",
+            ),
+        )
+    )
+    sections.append(
+        ReportSection(
+            "Assumptions and sources",
+            ("A 'source' is a published figure with where and when; an 'assumption' is a "
+             "modelled value where no published figure exists.",),
+            (tables["Assumptions"],),
+        )
+    )  # fmt: skip
+    sections.append(ReportSection("Data attribution", tuple(data.attribution.values())))
+    return BusinessReport(
+        title=f"Control room options: {s['instance']}",
+        subtitle=f"siteopt business-case report · instance file {data.instance.file.name}",
+        sections=tuple(sections),
+    )
+
+
+#: Captions of the maps a report may show.
+FIGURE_CAPTIONS: dict[str, str] = {
+    "overview": "Chosen and candidate sites, force boundaries, roads and drive-time bands.",
+    "today_vs_proposal": "Drive time to the control room: today's rooms and the proposal.",
+    "commute": "Modelled change in staff commute (minutes one way) by home LSOA.",
+    "cost_surface": "Total cost a year of a single room at each candidate site.",
+}
+
+
+def _md_escape(text: str) -> str:
+    """A table cell's text with its pipes escaped."""
+    return text.replace("|", "\\|")
+
+
+def _markdown_table(table: ReportTable) -> list[str]:
+    cells = table.formatted()
+    lines = [
+        f"**{table.title}**",
+        "",
+        "| " + " | ".join(_md_escape(c) for c in table.columns) + " |",
+        "|" + "|".join("---" if k in {"text", "bool"} else "---:" for k in table.kinds) + "|",
+    ]
+    lines += ["| " + " | ".join(_md_escape(c) for c in row) + " |" for row in cells]
+    return [*lines, ""]
+
+
+def report_markdown(report: BusinessReport) -> str:
+    """Return the business case as Markdown (maps referenced as files under ``maps/``)."""
+    lines = [f"# {report.title}", "", f"_{report.subtitle}_", ""]
+    for section in report.sections:
+        lines += [f"## {section.title}", ""]
+        for paragraph in section.paragraphs:
+            lines += [paragraph, ""]
+        for table in section.tables:
+            lines += _markdown_table(table)
+        for key in section.figures:
+            lines += [f"![{FIGURE_CAPTIONS[key]}](maps/{key}.png)", ""]
+    return "\n".join(lines)
+
+
+_HTML_CSS = """
+body{font-family:"DejaVu Sans",Arial,sans-serif;max-width:1100px;margin:2em auto;color:#1a1a1a;
+line-height:1.4;padding:0 1em}
+h1{color:#1f4e79;border-bottom:3px solid #1f4e79}h2{color:#1f4e79;margin-top:1.8em}
+table{border-collapse:collapse;margin:.6em 0 1.2em;font-size:.88em}
+caption{text-align:left;font-weight:bold;padding:.3em 0}
+th{background:#1f4e79;color:#fff;text-align:left;padding:.3em .6em}
+td{border-bottom:1px solid #ccc;padding:.25em .6em;vertical-align:top}
+td.n{text-align:right;white-space:nowrap}tr:nth-child(even) td{background:#f3f6fa}
+figure{margin:1em 0}figure img{max-width:100%;border:1px solid #ccc}
+figcaption{font-size:.85em;color:#444}.sub{color:#555;font-style:italic}
+"""
+
+
+def report_html(report: BusinessReport, figures: dict[str, bytes]) -> str:
+    """Return the business case as one self-contained HTML page (inline CSS, PNG maps inline)."""
+    import base64
+    from html import escape
+
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        f"<title>{escape(report.title)}</title><style>{_HTML_CSS}</style></head><body>",
+        f"<h1>{escape(report.title)}</h1><p class='sub'>{escape(report.subtitle)}</p>",
+    ]
+    for section in report.sections:
+        parts.append(f"<h2>{escape(section.title)}</h2>")
+        parts += [f"<p>{escape(p)}</p>" for p in section.paragraphs]
+        for table in section.tables:
+            parts.append(f"<table><caption>{escape(table.title)}</caption><tr>")
+            parts += [f"<th>{escape(c)}</th>" for c in table.columns]
+            parts.append("</tr>")
+            for r, row in enumerate(table.formatted()):
+                cells = [
+                    f"<td class='n'>{escape(v)}</td>"
+                    if table.kind(r, c) not in {"text", "bool"}
+                    else f"<td>{escape(v)}</td>"
+                    for c, v in enumerate(row)
+                ]
+                parts.append("<tr>" + "".join(cells) + "</tr>")
+            parts.append("</table>")
+        for key in section.figures:
+            if key in figures:
+                data = base64.b64encode(figures[key]).decode("ascii")
+                parts.append(
+                    f"<figure><img alt='{escape(FIGURE_CAPTIONS[key])}' "
+                    f"src='data:image/png;base64,{data}'><figcaption>"
+                    f"{escape(FIGURE_CAPTIONS[key])}</figcaption></figure>"
+                )
+    parts.append("</body></html>")
+    return "\n".join(parts)
+
+
+def write_report_pdf(report: BusinessReport, figures: dict[str, bytes], path: Path) -> None:
+    """Write the business case as a PDF (A4, reportlab): the same tables and maps."""
+    import io
+    from xml.sax.saxutils import escape
+
+    from reportlab.lib import colors
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
+    from reportlab.lib.units import mm
+    from reportlab.lib.utils import ImageReader
+    from reportlab.platypus import (
+        Image,
+        Paragraph,
+        SimpleDocTemplate,
+        Spacer,
+        Table,
+        TableStyle,
+    )
+
+    styles = getSampleStyleSheet()
+    cell = ParagraphStyle("cell", parent=styles["BodyText"], fontSize=7, leading=8.5)
+    head = ParagraphStyle("head", parent=cell, textColor=colors.white, fontName="Helvetica-Bold")
+    heading = ParagraphStyle("section", parent=styles["Heading2"], keepWithNext=1)
+    caption = ParagraphStyle("caption", parent=cell, keepWithNext=1)
+    width = A4[0] - 30 * mm
+    story: list[Any] = [
+        Paragraph(escape(report.title), styles["Title"]),
+        Paragraph(escape(report.subtitle), styles["Italic"]),
+    ]
+    for section in report.sections:
+        story.append(Paragraph(escape(section.title), heading))
+        story += [Paragraph(escape(p), styles["BodyText"]) for p in section.paragraphs]
+        for table in section.tables:
+            story.append(Paragraph(f"<b>{escape(table.title)}</b>", caption))
+            rows: list[list[Any]] = [[Paragraph(escape(c), head) for c in table.columns]]
+            rows += [
+                [
+                    Paragraph(escape(v), cell) if table.kind(r, c) == "text" and len(v) > 12 else v
+                    for c, v in enumerate(row)
+                ]
+                for r, row in enumerate(table.formatted())
+            ]
+            numeric = [c for c, k in enumerate(table.kinds) if k not in {"text", "bool"}]
+            grid = Table(rows, repeatRows=1, colWidths=_pdf_widths(table, width))
+            grid.setStyle(
+                TableStyle(
+                    [
+                        ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#1F4E79")),
+                        ("ROWBACKGROUNDS", (0, 1), (-1, -1),
+                         [colors.white, colors.HexColor("#F3F6FA")]),
+                        ("LINEBELOW", (0, 0), (-1, -1), 0.25, colors.HexColor("#CCCCCC")),
+                        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                        ("FONTSIZE", (0, 1), (-1, -1), 7),
+                        *(("ALIGN", (c, 1), (c, -1), "RIGHT") for c in numeric),
+                    ]
+                )
+            )  # fmt: skip
+            story += [grid, Spacer(1, 4 * mm)]
+        for key in section.figures:
+            if key in figures:
+                reader = ImageReader(io.BytesIO(figures[key]))
+                w, h = reader.getSize()
+                scale = min(width / w, 200 * mm / h)
+                story.append(Image(io.BytesIO(figures[key]), width=w * scale, height=h * scale))
+                story.append(Paragraph(escape(FIGURE_CAPTIONS[key]), styles["Italic"]))
+    document = SimpleDocTemplate(
+        str(path), pagesize=A4, leftMargin=15 * mm, rightMargin=15 * mm,
+        topMargin=15 * mm, bottomMargin=15 * mm, title=report.title, author="siteopt",
+    )  # fmt: skip
+    document.build(story)
+
+
+def _pdf_widths(table: ReportTable, width: float) -> list[float]:
+    """Column widths: numbers fit their longest value, text shares the rest (no word is split)."""
+    from reportlab.lib.units import mm
+
+    cells = table.formatted()[:200]
+    char, bold = 1.5 * float(mm), 2.0 * float(mm)  # one character at 7 pt, regular and bold
+
+    def longest_word(c: int) -> float:
+        words = [w for r in cells for w in r[c].split()]
+        return max(len(w) for w in words) * char if words else 0.0
+
+    def header(c: int) -> float:
+        return max(map(len, table.columns[c].split())) * bold
+
+    fixed = [
+        max(max(len(r[c]) for r in cells) * char, header(c)) + 3 * mm
+        if table.kinds[c] != "text" and cells
+        else None
+        for c in range(len(table.columns))
+    ]
+    floor = [
+        max(min(longest_word(c), 30 * char), header(c)) + 3 * mm for c in range(len(table.columns))
+    ]
+    lengths = [
+        min(max([len(table.columns[c]), *(len(r[c]) for r in cells)]), 60)
+        for c in range(len(table.columns))
+    ]
+    free = width - sum(f for f in fixed if f is not None)
+    text = sum(n for n, f in zip(lengths, fixed, strict=True) if f is None) or 1
+    return [
+        f if f is not None else max(free * n / text, floor[c])
+        for c, (n, f) in enumerate(zip(lengths, fixed, strict=True))
+    ]

@@ -157,8 +157,8 @@ def test_solve_out_writes_solution_json_atomically(
 ) -> None:
     """`--out DIR` writes solution.json (and nothing half-written) with the same numbers."""
     out = tmp_path / "result"
-    args = ["solve", str(INSTANCES / "toy.toml"), "--method", "enumerate", "--json", "--out"]
-    result = run_cli(*args, str(out))
+    args = ["solve", str(INSTANCES / "toy.toml"), "--method", "enumerate", "--json", "--format"]
+    result = run_cli(*args, "json", "--out", str(out))
     assert result.code == 0, result.err
     assert [p.name for p in out.iterdir()] == ["solution.json"]
     written = json.loads((out / "solution.json").read_text(encoding="utf-8"))

@@ -10,7 +10,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from siteopt.enumerate import CAPACITY, Option, best_options, enumerate_options, option_table
+from siteopt.enumerate import (
+    CAPACITY,
+    Option,
+    best_options,
+    enumerate_options,
+    option_table,
+    site_set_options,
+)
 from siteopt.problem import (
     Absorb,
     Fallback,
@@ -298,3 +305,14 @@ def test_best_options_follow_the_table_ranking() -> None:
     assert [o.sites for o in ranked] == [table.site_set(r) for r in table.ranked()[:10]]
     keys = [(not o.feasible, o.total, o.sites) for o in ranked]
     assert keys == sorted(keys)
+
+
+def test_site_set_options_price_one_set_and_reject_bad_sets() -> None:
+    problem = make_problem()
+    options = site_set_options(problem, (2, 0))
+    assert {o.sites for o in options} == {(0, 2)}
+    assert {o.routing for o in options} == {"pooled", "by_force"}
+    with pytest.raises(ValueError, match="one or two distinct"):
+        site_set_options(problem, (0, 0))
+    with pytest.raises(ValueError, match="one or two distinct"):
+        site_set_options(problem, (0, 1, 2))
