@@ -50,7 +50,7 @@ def _allowed_sites(problem: ProblemData) -> np.ndarray:
 
 
 def _bound_for_size(problem: ProblemData, k: int) -> int | None:
-    """Sum of per-term lower bounds for ``k >= 2`` open sites (valid, not tight).
+    """Sum of per-term lower bounds for ``k >= 3`` open sites (valid, not tight).
 
     Sites: the ``k`` cheapest that may open. Staff: the fewest agent-intervals at the cheapest
     agent. Transition: each force's cheapest move, plus the recruits that even the most

@@ -136,10 +136,13 @@ def solve(
     if method is not None and method not in ("cp-sat", "enumerate"):
         msg = f"expected cp-sat or enumerate, got {method!r}"
         raise InstanceError(instance_file, "--method", msg)
-    if out is not None:
-        from siteopt.export import parse_formats
+    if formats is not None and out is None:
+        raise InstanceError(instance_file, "--format", "expected --out DIR to write the formats to")
+    if out is not None:  # a bad --format or --out fails before the solve, not after
+        from siteopt.export import check_out_folder, parse_formats
 
-        parse_formats(formats)  # a bad --format fails before the solve, not after
+        parse_formats(formats)
+        check_out_folder(out)
     chosen: Literal["cp-sat", "enumerate"] | None = None
     if method is not None:
         chosen = "enumerate" if method == "enumerate" else "cp-sat"
@@ -198,6 +201,8 @@ def export(
 ) -> None:
     """Rebuild the report, maps, GIS layers, workbook and offline map of a saved solution."""
     from siteopt.export import (
+        check_out_folder,
+        check_solution_sites,
         export_data,
         load_solution_json,
         parse_formats,
@@ -207,9 +212,11 @@ def export(
     from siteopt.instance import load_instance
 
     chosen = parse_formats(formats)
+    check_out_folder(out)
     payload = load_solution_json(solution_file)
-    source = instance_file or solution_instance_path(payload, solution_file)
-    written = write_outputs(export_data(payload, load_instance(source)), out, chosen)
+    instance = load_instance(instance_file or solution_instance_path(payload, solution_file))
+    check_solution_sites(payload, instance, solution_file)
+    written = write_outputs(export_data(payload, instance), out, chosen)
     sys.stdout.write(
         f"wrote {len(written)} outputs to {out}: {', '.join(p.name for p in written)}\n"
     )

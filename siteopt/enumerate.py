@@ -411,7 +411,9 @@ def option_table(problem: ProblemData) -> OptionTable:
         sites = np.arange(problem.n_sites, dtype=np.int64)
         total, feasible = _single_totals(problem)
         parts.append((sites, np.full_like(sites, -1), total, feasible))
-    if problem.k_max >= 2 and problem.n_sites >= 2:
+    # By force with one force there is no way to give two rooms a force each: no pair option.
+    pairs_priced = "pooled" in problem.routings or problem.n_forces >= 2
+    if problem.k_max >= 2 and problem.n_sites >= 2 and pairs_priced:
         first, second = np.triu_indices(problem.n_sites, k=1)
         pairs = _PairContext(problem)
         for start in range(0, len(first), _PAIR_BATCH):

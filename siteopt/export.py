@@ -19,6 +19,7 @@ import tempfile
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -150,9 +151,52 @@ def load_solution_json(path: Path) -> dict[str, Any]:
     for key in ("instance", "status", "sites", "costs", "baseline_gbp", "alternatives"):
         if key not in payload:
             raise InstanceError(path, key, "missing: expected the solution output contract")
-    if not isinstance(payload["sites"], list):
-        raise InstanceError(path, "sites", "expected a list of open sites")
+    _check_contract_shapes(payload, path)
     return payload
+
+
+def _check_contract_shapes(payload: dict[str, Any], path: Path) -> None:
+    """The parts of the contract the outputs read have the types ``siteopt solve`` writes."""
+    sites = payload["sites"]
+    if not isinstance(sites, list):
+        raise InstanceError(path, "sites", "expected a list of open sites")
+    for i, site in enumerate(sites):
+        if not isinstance(site, dict) or not isinstance(site.get("id"), str):
+            raise InstanceError(path, f"sites.{i}", "expected an object with a string 'id'")
+    alternatives = payload["alternatives"]
+    if not isinstance(alternatives, list):
+        raise InstanceError(path, "alternatives", "expected a list of options")
+    tables = [("costs", payload["costs"])] + [
+        (f"alternatives.{i}.costs", a.get("costs") if isinstance(a, dict) else None)
+        for i, a in enumerate(alternatives)
+    ]
+    for where, table in tables:
+        if not isinstance(table, dict) or not all(
+            isinstance(v, int | float) and not isinstance(v, bool) for v in table.values()
+        ):
+            raise InstanceError(path, where, "expected an object of cost component -> £ a year")
+
+
+def check_out_folder(out: Path) -> None:
+    """The output folder is a folder (or can be made one); raise a one-line error otherwise."""
+    from siteopt.errors import SiteoptError
+
+    if out.exists() and not out.is_dir():
+        raise SiteoptError(f"--out {out}: expected a folder, found a file")
+    for parent in out.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise SiteoptError(f"--out {out}: {parent} is a file, not a folder")
+            break
+
+
+def check_solution_sites(payload: dict[str, Any], instance: Instance, path: Path) -> None:
+    """Every open site of a saved solution is a candidate of the instance it is exported with."""
+    known = set(instance.candidate_ids())
+    for i, site in enumerate(payload["sites"]):
+        if site["id"] not in known:
+            msg = f"site {site['id']!r} is not a candidate of {instance.file.name}"
+            raise InstanceError(path, f"sites.{i}.id", msg)
 
 
 def solution_instance_path(payload: dict[str, Any], json_path: Path) -> Path:
@@ -553,15 +597,17 @@ def write_workbook(data: ExportData, path: Path) -> None:
     workbook.save(path)
 
 
-_NUMBER_FORMATS = {
-    "gbp": "£#,##0",
-    "minutes": '0.0 "min"',
-    "share": "0.0%",
-    "fte": "#,##0.00",
-    "int": "#,##0",
-    "float": "#,##0.0",
-    "years": '0.00 "years"',
-}
+_NUMBER_FORMATS = MappingProxyType(
+    {
+        "gbp": "£#,##0",
+        "minutes": '0.0 "min"',
+        "share": "0.0%",
+        "fte": "#,##0.00",
+        "int": "#,##0",
+        "float": "#,##0.0",
+        "years": '0.00 "years"',
+    }
+)
 
 
 def _cell_value(value: Any) -> Any:

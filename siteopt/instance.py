@@ -575,7 +575,7 @@ class InstanceTemplate:
         self._raw = raw
         self._origins = origins
         self._chain = chain
-        self._grids: dict[float, tuple[GreenfieldSite, ...]] = {}
+        self._grids: dict[tuple[str, float], tuple[GreenfieldSite, ...]] = {}
 
     @classmethod
     def read(cls, path: Path | str) -> InstanceTemplate:
@@ -618,9 +618,10 @@ class InstanceTemplate:
         instance._chain = self._chain
         if instance.sites.greenfield is not None:
             grid_km = instance.sites.greenfield.grid_km
-            if grid_km not in self._grids:
-                self._grids[grid_km] = greenfield_grid(instance.dataset(), grid_km)
-            instance._greenfield = self._grids[grid_km]
+            grid = (str(instance.data.dataset), grid_km)
+            if grid not in self._grids:
+                self._grids[grid] = greenfield_grid(instance.dataset(), grid_km)
+            instance._greenfield = self._grids[grid]
         _Checker(instance, origins).check_all()
         return instance
 
@@ -1020,14 +1021,27 @@ class _Checker:
                 raise self.error(where, msg)
 
     def check_pay(self) -> None:
-        """Every force has an area allowance and no allowance names an unknown force."""
+        """Every force and every candidate's force area has an area allowance; none is unknown."""
         allowances = self.instance.pay.area_allowance_gbp
         for fid in self.force_ids:
             if fid not in allowances:
                 msg = f"missing area allowance for force {fid!r}"
                 raise self.error(("pay", "area_allowance_gbp"), msg)
+        from siteopt.costs import candidate_forces
+
+        areas = dict(
+            zip(self.instance.candidate_ids(), candidate_forces(self.instance), strict=True)
+        )
+        for sid, area in areas.items():
+            if area not in allowances:
+                msg = (
+                    f"missing area allowance for force area {area!r}, where candidate site "
+                    f"{sid!r} lies (staff there are paid that area's allowance)"
+                )
+                raise self.error(("pay", "area_allowance_gbp"), msg)
         for fid in allowances:
-            self.force(("pay", "area_allowance_gbp", fid), fid)
+            if fid not in set(areas.values()):
+                self.force(("pay", "area_allowance_gbp", fid), fid)
 
     def check_constraints(self) -> None:
         """Constraints name known forces and sites and have ordered bounds."""

@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import io
 import textwrap
+from collections.abc import Mapping
 from pathlib import Path
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -55,14 +57,16 @@ TIME_EDGES: tuple[float, ...] = (0, 15, 30, 45, 60, 90)
 CHANGE_EDGES: tuple[float, ...] = (-60, -15, -5, 5, 15, 30, 45, 120)
 
 #: Road classes drawn on maps: (label, line width, colour, z-order).
-ROAD_STYLE: dict[str, tuple[str, float, str, int]] = {
-    "motorway": ("motorway", 1.6, "#3B3B3B", 4),
-    "trunk": ("trunk (A) road", 1.0, "#5E5E5E", 4),
-    "primary": ("primary road", 0.8, "#6E6E6E", 3),
-    "secondary": ("secondary road", 0.5, "#8A8A8A", 3),
-    "local_urban": ("modelled local link", 0.2, "#B5B5B5", 2),
-    "local_rural": ("modelled local link", 0.2, "#B5B5B5", 2),
-}
+ROAD_STYLE: Mapping[str, tuple[str, float, str, int]] = MappingProxyType(
+    {
+        "motorway": ("motorway", 1.6, "#3B3B3B", 4),
+        "trunk": ("trunk (A) road", 1.0, "#5E5E5E", 4),
+        "primary": ("primary road", 0.8, "#6E6E6E", 3),
+        "secondary": ("secondary road", 0.5, "#8A8A8A", 3),
+        "local_urban": ("modelled local link", 0.2, "#B5B5B5", 2),
+        "local_rural": ("modelled local link", 0.2, "#B5B5B5", 2),
+    }
+)
 
 #: Road classes drawn on print maps (real roads; the embedded mesh links are modelled).
 PRINTED_ROADS: tuple[str, ...] = ("motorway", "trunk", "primary", "secondary")

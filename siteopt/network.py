@@ -27,7 +27,6 @@ import json
 import math
 import os
 import re
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -432,15 +431,13 @@ def _points_digest(points: Points) -> bytes:
 
 
 def _atomic_save(path: Path, **arrays: FloatArray) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".npz", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
+    from siteopt.atomic import atomic_write
+
+    def save(temporary: Path) -> None:
+        with temporary.open("wb") as handle:  # a handle: np.savez would add ".npz" to a name
             np.savez(handle, **arrays)  # type: ignore[arg-type]
-        Path(tmp).replace(path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+
+    atomic_write(path, save)
 
 
 def _read_cache(path: Path, shape: tuple[int, int]) -> tuple[FloatArray, ...] | None:

@@ -8,8 +8,10 @@ JSON views always show the same numbers.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from siteopt.data import FORCE_IDS
@@ -641,28 +643,32 @@ def _number(value: float | None) -> str:
 # Business-case report: one document model rendered as Markdown, HTML, PDF and workbook sheets
 
 #: Cost components of an option, as the report names them.
-COST_LABELS: dict[str, str] = {
-    "sites": "sites (running, and annualised one-off move of a new room)",
-    "seats": "seats added (annualised fit-out)",
-    "staff": "staff (call handlers and supervisors, shrinkage included)",
-    "merge": "merged ICT (annualised one-off)",
-    "standby": "standby fallback room",
-    "transition": "staff transition (redundancy, excess travel, recruiting; annualised)",
-}
+COST_LABELS: Mapping[str, str] = MappingProxyType(
+    {
+        "sites": "sites (running, and annualised one-off move of a new room)",
+        "seats": "seats added (annualised fit-out)",
+        "staff": "staff (call handlers and supervisors, shrinkage included)",
+        "merge": "merged ICT (annualised one-off)",
+        "standby": "standby fallback room",
+        "transition": "staff transition (redundancy, excess travel, recruiting; annualised)",
+    }
+)
 
 #: Constraint types whose value must be at most the limit (the others: at least the limit).
 AT_MOST_TYPES = frozenset({"force_centre_within"})
 
 #: Kind of a constraint's value and limit, by constraint type (for number formats).
-CONSTRAINT_KINDS: dict[str, str] = {
-    "staff_commute": "share",
-    "population_within": "share",
-    "force_centre_within": "minutes",
-    "recruitment_pool": "int",
-    "site_separation": "minutes",
-    "absorb_load": "int",
-    "fallback": "text",
-}
+CONSTRAINT_KINDS: Mapping[str, str] = MappingProxyType(
+    {
+        "staff_commute": "share",
+        "population_within": "share",
+        "force_centre_within": "minutes",
+        "recruitment_pool": "int",
+        "site_separation": "minutes",
+        "absorb_load": "int",
+        "fallback": "text",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -1150,12 +1156,14 @@ def business_report(data: ExportData) -> BusinessReport:
 
 
 #: Captions of the maps a report may show.
-FIGURE_CAPTIONS: dict[str, str] = {
-    "overview": "Chosen and candidate sites, force boundaries, roads and drive-time bands.",
-    "today_vs_proposal": "Drive time to the control room: today's rooms and the proposal.",
-    "commute": "Modelled change in staff commute (minutes one way) by home LSOA.",
-    "cost_surface": "Total cost a year of a single room at each candidate site.",
-}
+FIGURE_CAPTIONS: Mapping[str, str] = MappingProxyType(
+    {
+        "overview": "Chosen and candidate sites, force boundaries, roads and drive-time bands.",
+        "today_vs_proposal": "Drive time to the control room: today's rooms and the proposal.",
+        "commute": "Modelled change in staff commute (minutes one way) by home LSOA.",
+        "cost_surface": "Total cost a year of a single room at each candidate site.",
+    }
+)
 
 
 def _md_escape(text: str) -> str:

@@ -31,8 +31,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import os
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,6 +39,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import numpy.typing as npt
 
+from siteopt.atomic import atomic_write
 from siteopt.errors import StaffingError
 
 if TYPE_CHECKING:
@@ -997,16 +996,7 @@ def write_coverage_png(result: SiteRoster, path: Path | str) -> Path:
         ax.grid(axis="y", alpha=0.3)
         ax.legend(loc="upper left", fontsize=8)
         fig.tight_layout()
-        target.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-        os.close(handle)
-        try:
-            fig.savefig(temporary, format="png")
-            Path(temporary).chmod(0o644)
-            Path(temporary).replace(target)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        atomic_write(target, lambda temporary: fig.savefig(temporary, format="png"))
     finally:
         plt.close(fig)
     return target

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -162,18 +160,10 @@ class Solution:
 
     def write_json(self, path: Path, *, extra: dict[str, Any] | None = None) -> None:
         """Write the output contract to ``path`` atomically (temporary file, then rename)."""
+        from siteopt.atomic import atomic_write_text
+
         payload = self.to_dict() | (extra or {})
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-")
-        os.close(fd)
-        try:
-            with Path(temporary).open("w", encoding="utf-8") as handle:
-                json.dump(payload, handle, indent=2, ensure_ascii=False)
-                handle.write("\n")
-            Path(temporary).replace(path)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        atomic_write_text(path, json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
 
 
 # ---------------------------------------------------------------------------------------------

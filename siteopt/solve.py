@@ -151,7 +151,11 @@ def solve_instance(
         best = ranked[0] if ranked and ranked[0].feasible else None
         status = "OPTIMAL" if best is not None else "INFEASIBLE"
         proved = best is not None
-        solver = {"name": "enumeration", "wall_s": round(wall, 4), "options": len(ranked)}
+        solver = {
+            "name": "enumeration",
+            "wall_s": round(wall, 4),
+            "site_sets_priced": _site_sets(problem),
+        }
         bound = best.total if best is not None else None
     else:
         best, status, proved, bound, solver = _solve_cp_sat(problem, ranked, limit)
@@ -174,6 +178,13 @@ def solve_instance(
     if best is None and status == "INFEASIBLE":
         explanation = explain_infeasibility(problem, time_limit_s=limit)
     return solution, explanation
+
+
+def _site_sets(problem: ProblemData) -> int:
+    """How many sets of one or two open sites the enumeration prices."""
+    import math
+
+    return sum(math.comb(problem.n_sites, k) for k in range(problem.k_min, problem.k_max + 1))
 
 
 #: Up to this many candidates (and two sites), one CP-SAT model proves the optimum on its own in

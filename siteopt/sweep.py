@@ -24,16 +24,16 @@ import itertools
 import json
 import os
 import socket
-import tempfile
 import time
 import tomllib
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from siteopt.atomic import atomic_write, atomic_write_text
 from siteopt.errors import InstanceError, SiteoptError
 
 if TYPE_CHECKING:
@@ -572,19 +572,6 @@ MAX_RESUBMITS = 2
 PARTS = "results"
 
 
-def _atomic_write(path: Path, write: Callable[[Path], None]) -> None:
-    """Write through ``write(temporary)`` in the same folder, then rename over ``path``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-", suffix=".tmp")
-    os.close(fd)
-    try:
-        write(Path(temporary))
-        Path(temporary).replace(path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
 def _open_store(out: Path, sweep: Sweep) -> None:
     """Create the store or check that it holds this sweep (same scenarios, same base)."""
     manifest = out / MANIFEST
@@ -610,21 +597,27 @@ def _open_store(out: Path, sweep: Sweep) -> None:
     if out.exists() and any(out.iterdir()):
         raise SiteoptError(f"{out}: expected an empty or new folder for the results store")
     text = json.dumps(payload, indent=2) + "\n"
-    _atomic_write(manifest, lambda p: _write_text(p, text))
-
-
-def _write_text(path: Path, text: str) -> None:
-    path.write_text(text, encoding="utf-8")
+    atomic_write_text(manifest, text)
 
 
 def stored_ids(out: Path) -> set[str]:
     """Ids of the scenarios already in the store (finished batch files only)."""
-    import pyarrow.parquet as pq
-
     ids: set[str] = set()
     for part in sorted((out / PARTS).glob("batch-*.parquet")):
-        ids.update(pq.read_table(part, columns=["scenario_id"]).column(0).to_pylist())
+        ids.update(_read_part(part, columns=["scenario_id"]).column(0).to_pylist())
     return ids
+
+
+def _read_part(part: Path, columns: list[str] | None = None) -> Any:
+    """One batch file of the store as a pyarrow table; a damaged file is a one-line error."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        return pq.read_table(part, columns=columns)
+    except (pa.ArrowInvalid, OSError) as exc:
+        msg = f"{part}: damaged results file ({exc}); delete it and rerun the sweep to redo it"
+        raise SiteoptError(msg) from None
 
 
 def _write_batch(out: Path, rows: list[dict[str, Any]]) -> None:
@@ -634,7 +627,7 @@ def _write_batch(out: Path, rows: list[dict[str, Any]]) -> None:
     table = pa.Table.from_pylist(rows, schema=result_schema())
     digest = hashlib.sha256(",".join(r["scenario_id"] for r in rows).encode()).hexdigest()[:20]
     path = out / PARTS / f"batch-{digest}.parquet"
-    _atomic_write(path, lambda p: pq.write_table(table, p))
+    atomic_write(path, lambda p: pq.write_table(table, p))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -889,7 +882,5 @@ def _progress(enabled: bool, total: int) -> _Bar:
 
 def iter_rows(out: Path) -> Iterator[dict[str, Any]]:
     """Yield every stored row (any order)."""
-    import pyarrow.parquet as pq
-
     for part in sorted((out / PARTS).glob("batch-*.parquet")):
-        yield from pq.read_table(part).to_pylist()
+        yield from _read_part(part).to_pylist()

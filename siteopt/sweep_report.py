@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
+from siteopt.atomic import atomic_write_text
 from siteopt.errors import SiteoptError
 
 if TYPE_CHECKING:
@@ -87,8 +88,13 @@ def cost_matrix(frame: pd.DataFrame) -> CostMatrix:
 
 
 def regret(matrix: CostMatrix) -> FloatArray:
-    """Each option's extra cost over each scenario's optimum (``inf`` where unusable)."""
-    out: FloatArray = np.maximum(matrix.cost - matrix.optimum[:, None], 0.0)
+    """Each option's extra cost over each scenario's best (``inf`` where unusable).
+
+    A scenario's best is its optimum, or a priced option cheaper still when the solver stopped
+    short of a proof, so that no regret is negative and none is hidden by clipping.
+    """
+    best = np.minimum(matrix.optimum, matrix.cost.min(axis=1, initial=np.inf))
+    out: FloatArray = matrix.cost - best[:, None]
     return out
 
 
@@ -277,8 +283,8 @@ def write_report(out: Path) -> Path:
     lines = _headline(frame, matrix, minimax, expected, challenger)
     tables = [_option_rows(frame, matrix, shown), _sensitivity_table(sens, choice, challenger)]
     md = _markdown(out, lines, tables, charts)
-    _atomic_text(out / f"{SUMMARY}.md", md)
-    _atomic_text(out / f"{SUMMARY}.html", _html(lines, tables, charts))
+    atomic_write_text(out / f"{SUMMARY}.md", md)
+    atomic_write_text(out / f"{SUMMARY}.html", _html(lines, tables, charts))
     _write_excel(out / f"{SUMMARY}.xlsx", frame, tables)
     return out / f"{SUMMARY}.md"
 
@@ -393,10 +399,10 @@ def _chart_tornado(
 def _save(fig: Any, path: Path) -> Path:
     import matplotlib.pyplot as plt
 
-    from siteopt.sweep import _atomic_write
+    from siteopt.atomic import atomic_write
 
     fig.tight_layout()
-    _atomic_write(path, lambda p: fig.savefig(p, dpi=110, format="png"))
+    atomic_write(path, lambda p: fig.savefig(p, dpi=110, format="png"))
     plt.close(fig)
     return path
 
@@ -444,16 +450,10 @@ def _html(lines: list[str], tables: list[_Table], charts: dict[str, Path | None]
     )
 
 
-def _atomic_text(path: Path, text: str) -> None:
-    from siteopt.sweep import _atomic_write, _write_text
-
-    _atomic_write(path, lambda p: _write_text(p, text))
-
-
 def _write_excel(path: Path, frame: pd.DataFrame, tables: list[_Table]) -> None:
     from openpyxl import Workbook
 
-    from siteopt.sweep import _atomic_write
+    from siteopt.atomic import atomic_write
 
     book = Workbook()
     sheet = book.active
@@ -469,7 +469,7 @@ def _write_excel(path: Path, frame: pd.DataFrame, tables: list[_Table]) -> None:
         ws.append(list(table.header))
         for row in table.rows:
             ws.append(list(row))
-    _atomic_write(path, book.save)
+    atomic_write(path, book.save)
 
 
 def _cell(value: Any) -> Any:

@@ -18,6 +18,7 @@ MALFORMED = [
     ("unknown_top_key", "unknown_top_key", "colour", "unknown key 'colour'"),
     ("unknown_nested_key", "unknown_nested_key", "staffing.occupancy_max", "did you mean 'max_occupancy'"),
     ("wrong_type", "wrong_type", "solver.k_max", "valid integer"),
+    ("allowance_missing_for_candidate_area", "allowance_missing_for_candidate_area", "pay.area_allowance_gbp", "candidate site 'welwyn'"),
     ("negative_volume", "negative_volume", "demand.volumes.bedfordshire.emergency.value", "greater than or equal to 0"),
     ("share_above_one", "share_above_one", "demand.streams.emergency.target_share.value", "less than or equal to 1"),
     ("both_provenances", "both_provenances", "costs.discount_rate", "exactly one of 'source'"),

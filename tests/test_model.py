@@ -89,7 +89,7 @@ def tiny_problem(
 def random_problem(rng: np.random.Generator, **fields: Any) -> ProblemData:
     """A consistent random problem: group rows from per-force rows, pooled levels from all."""
     n_sites = fields.pop("n_sites", int(rng.integers(2, 6)))
-    n_forces = fields.pop("n_forces", int(rng.integers(2, 4)))
+    n_forces = fields.pop("n_forces", int(rng.integers(1, 4)))
     n_intervals = fields.pop("n_intervals", int(rng.integers(3, 7)))
     min_crew = int(rng.integers(1, 4))
     per_force = rng.integers(0, 9, size=(n_forces, n_intervals))

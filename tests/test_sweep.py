@@ -186,6 +186,13 @@ def test_minimax_regret_choice_has_the_smallest_worst_regret(rows: list[list[flo
         assert worst[names.index(choice[0])] == worst.min()
 
 
+def test_regret_is_measured_from_a_priced_option_cheaper_than_an_unproven_optimum() -> None:
+    """A scenario whose solver stopped above a priced option: regret from that option, not 0."""
+    cost = np.array([[10.0, 12.0], [20.0, 18.0]])
+    matrix = CostMatrix(("s0", "s1"), ("a", "b"), cost, np.array([10.0, 19.0]))
+    assert regret(matrix).tolist() == [[0.0, 2.0], [2.0, 0.0]]
+
+
 # ---------------------------------------------------------------------------------------------
 # Running: local cluster, failures recorded, report
 
@@ -263,6 +270,21 @@ def test_a_store_of_another_sweep_is_refused(reference: tuple[Path, Path], tmp_p
     other = load_sweep(_grid(tmp_path, n_growth=2, batch=1))
     with pytest.raises(SiteoptError, match="another sweep"):
         run_sweep(other, out, workers=1, progress=False)
+
+
+def test_a_damaged_results_file_is_a_one_line_error(
+    reference: tuple[Path, Path], tmp_path: Path
+) -> None:
+    import shutil
+
+    from siteopt.sweep import stored_ids
+
+    _, out = reference
+    copy = tmp_path / "store"
+    shutil.copytree(out, copy)
+    (copy / "results" / "batch-damaged.parquet").write_bytes(b"PAR1")
+    with pytest.raises(SiteoptError, match="damaged results file"):
+        stored_ids(copy)
 
 
 def test_infeasible_and_raising_scenarios_are_recorded_and_the_rest_go_on(
