@@ -19,6 +19,7 @@ import numpy as np
 import numpy.typing as npt
 import scipy
 
+from benchmarks.suite import SuiteRow
 from siteopt.staffing import ServiceTarget, required_agents
 
 INTERVALS, STREAMS, SCENARIOS = 168, 3, 1000
@@ -150,6 +151,26 @@ def main() -> None:
     text = "\n".join(lines)
     RESULTS.write_text(text, encoding="utf-8")
     sys.stdout.write(text)
+
+
+def suite_rows(repeats: int) -> list[SuiteRow]:
+    """Row of ``python -m benchmarks``: Erlang C agents for a sample of cells, same inputs."""
+    seed, cells = 20240501, 50_000
+    rates, aht = realistic_inputs(seed)
+    pick = np.sort(np.random.default_rng(seed + 1).choice(rates.size, size=cells, replace=False))
+    flat_rates, flat_aht = rates.ravel()[pick], aht.ravel()[pick]
+    ours_s, ours = time_siteopt(flat_rates, flat_aht, repeats)
+    peer_s, theirs = time_pyworkforce(flat_rates, flat_aht)
+    return [
+        SuiteRow(
+            task=f"Erlang C required agents, {cells:,} cells (80 % in 20 s)",
+            siteopt_s=ours_s,
+            peer="pyworkforce ErlangC",
+            peer_s=peer_s,
+            same_answer=bool(np.array_equal(ours, theirs)),
+            note=f"random sample of the {rates.size:,}-cell batch; peer timed once",
+        )
+    ]
 
 
 if __name__ == "__main__":

@@ -6,7 +6,16 @@ list[SuiteRow]``; ``python -m benchmarks`` collects them into ``benchmarks/RESUL
 
 from __future__ import annotations
 
+import os
+import platform
+import statistics
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -26,3 +35,29 @@ class SuiteRow:
         if self.peer_s is None or self.siteopt_s <= 0:
             return None
         return self.peer_s / self.siteopt_s
+
+
+def median_time(func: Callable[[], T], repeats: int) -> tuple[float, T]:
+    """Median wall time of ``repeats`` calls (seconds) and the last call's result."""
+    times: list[float] = []
+    result = func()  # warm-up: imports and caches are not what a row measures
+    for _ in range(max(1, repeats)):
+        start = time.perf_counter()
+        result = func()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times), result
+
+
+def machine() -> str:
+    """One line naming the processor, cores, OS and Python."""
+    processor = platform.processor() or platform.machine()
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        for line in cpuinfo.read_text(encoding="utf-8").splitlines():
+            if line.startswith("model name"):
+                processor = f"{processor}, {line.split(':', 1)[1].strip()}"
+                break
+    return (
+        f"{processor}, {os.cpu_count()} cores, {platform.system()} {platform.release()}, "
+        f"Python {platform.python_version()}"
+    )
