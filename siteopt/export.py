@@ -370,13 +370,7 @@ def _site_table(instance: Instance, problem: ProblemData, solution: dict[str, An
         role = ", ".join(
             r for r, hit in (("chosen", sid in chosen), ("current", sid in current)) if hit
         )
-        name = (
-            dataset[sid].name
-            if sid in dataset
-            else instance.sites.custom[sid].name
-            if sid in instance.sites.custom
-            else f"greenfield grid point {sid}"
-        )
+        name = instance.site_name(sid)
         area = areas.get(sid) or (dataset[sid].force if sid in dataset else "")
         rows.append(
             {

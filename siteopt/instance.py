@@ -504,6 +504,7 @@ class Instance(Strict):
     _file: Path = PrivateAttr(default=Path("<memory>"))
     _chain: tuple[Path, ...] = PrivateAttr(default=())
     _greenfield: tuple[GreenfieldSite, ...] = PrivateAttr(default=())
+    _opened: tuple[str, Dataset] | None = PrivateAttr(default=None)
 
     @property
     def file(self) -> Path:
@@ -518,12 +519,25 @@ class Instance(Strict):
     def dataset(self) -> Dataset:
         """Return the dataset this instance uses (its folder was checked at load time)."""
         # A relative folder was already resolved against the file that named it, at load time.
-        return open_dataset(self.data.dataset)
+        # Opened once per instance (keyed by the reference, which a model_copy may change).
+        if self._opened is None or self._opened[0] != self.data.dataset:
+            self._opened = (self.data.dataset, open_dataset(self.data.dataset))
+        return self._opened[1]
 
     @property
     def greenfield_sites(self) -> tuple[GreenfieldSite, ...]:
         """The greenfield grid candidates (empty without ``[sites.greenfield]``)."""
         return self._greenfield
+
+    def site_name(self, sid: str) -> str:
+        """Display name of a site: the dataset's, the custom site's, or its greenfield grid."""
+        dataset_sites = self.dataset().sites
+        if sid in dataset_sites:
+            return dataset_sites[sid].name
+        if sid in self.sites.custom:
+            return self.sites.custom[sid].name
+        grid = sid.removeprefix(GREENFIELD_PREFIX).replace("_", ".")
+        return f"greenfield site at grid {grid} km"
 
     def candidate_ids(self) -> list[str]:
         """Return the ids of the candidate sites in the order the solver sees them."""

@@ -320,18 +320,11 @@ def _site_results(
 ) -> tuple[SiteResult, ...]:
     from siteopt.costs import candidate_forces
 
-    dataset_sites = instance.dataset().sites
     areas = candidate_forces(instance)
     out = []
     for row, (j, seats) in enumerate(zip(option.sites, option.seats, strict=True)):
         sid = problem.site_ids[j]
-        name = (
-            dataset_sites[sid].name
-            if sid in dataset_sites
-            else instance.sites.custom[sid].name
-            if sid in instance.sites.custom
-            else f"greenfield site at grid {sid.removeprefix('gf-').replace('_', '.')} km"
-        )
+        name = instance.site_name(sid)
         served = (
             tuple(problem.force_ids[f] for f, g in enumerate(option.assignment) if g == j)
             if option.routing == "by_force" or len(option.sites) == 1
