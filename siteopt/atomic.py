@@ -29,6 +29,8 @@ def atomic_write(path: Path, write: Callable[[Path], object]) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
     except (FileExistsError, NotADirectoryError):
         raise SiteoptError(f"{path.parent}: expected a folder to write {path.name} into") from None
+    except OSError as exc:
+        raise SiteoptError(f"{path.parent}: cannot create the folder ({exc.strerror})") from None
     fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-", suffix=".tmp")
     os.close(fd)
     temporary = Path(name)

@@ -305,7 +305,11 @@ class LocateResult:
                 if reach.any()
                 else None
             ),
-            "max_min": float(self.assigned_minutes[positive].max()) if positive.any() else None,
+            "max_min": (
+                float(self.assigned_minutes[positive & reach].max())
+                if (positive & reach).any()
+                else None
+            ),
             "unreachable_weight": float(self.weights[positive & ~reach].sum()),
         }
         if self.within_min is not None and total > 0:
@@ -316,6 +320,7 @@ class LocateResult:
     def per_site(self) -> list[dict[str, Any]]:
         """Demand assigned to each chosen site (nearest-site allocation)."""
         total = float(self.weights.sum()) or 1.0
+        reach = np.isfinite(self.assigned_minutes)
         rows = []
         for k, sid in enumerate(self.sites):
             mine = self.assigned == k
@@ -325,7 +330,11 @@ class LocateResult:
                     "demand_points": int(mine.sum()),
                     "weight": float(self.weights[mine].sum()),
                     "weight_share": float(self.weights[mine].sum() / total),
-                    "max_min": float(self.assigned_minutes[mine].max()) if mine.any() else None,
+                    "max_min": (
+                        float(self.assigned_minutes[mine & reach].max())
+                        if (mine & reach).any()
+                        else None
+                    ),
                 }
             )
         return rows
@@ -396,6 +405,8 @@ def locate(
     sites satisfies the model (proven).
     """
     checked = _check_request(matrix, model, p, within, method)
+    if time_limit_s is not None and not (math.isfinite(time_limit_s) and time_limit_s > 0):
+        raise LocateError(f"time limit: expected seconds > 0, got {time_limit_s}")
     start = time.perf_counter()
     found = _SOLVERS[checked](matrix, p, within, method, time_limit_s)
     seconds = time.perf_counter() - start
@@ -419,11 +430,13 @@ def _check_request(
         low = 2 if model == "pdispersion" else 1
         if p is None or not low <= p <= m:
             raise LocateError(f"{model}: p: expected a whole number {low}..{m}, got {p}")
-    if model in ("lscp", "mclp"):
-        if within is None or not math.isfinite(within) or within < 0:
+    if model in ("lscp", "mclp") and within is None:
+        raise LocateError(f"{model}: within: expected a time ≥ 0, got {within}")
+    if within is not None:
+        if model not in {"lscp", "mclp", "pmedian", "pcenter"}:
+            raise LocateError(f"{model} takes no coverage threshold (within)")
+        if not math.isfinite(within) or within < 0:
             raise LocateError(f"{model}: within: expected a time ≥ 0, got {within}")
-    elif within is not None and model not in {"pmedian", "pcenter"}:
-        raise LocateError(f"{model} takes no coverage threshold (within)")
     if model == "pdispersion" and matrix.between is None:
         msg = "pdispersion needs times between candidates: list every candidate as a demand row"
         raise LocateError(msg)
@@ -631,7 +644,8 @@ def _pmedian_branch_and_bound(
     best_value = [float(columns[start_set].min(axis=0) @ w)]
 
     def gains(nearest: FloatArray, first: int) -> FloatArray:
-        diff = nearest[None, :] - columns[first:]
+        with np.errstate(invalid="ignore"):
+            diff = nearest[None, :] - columns[first:]
         diff[np.isnan(diff)] = 0.0  # inf - inf: unreachable either way
         out: FloatArray = np.maximum(diff, 0.0, out=diff) @ w
         return out
@@ -647,8 +661,10 @@ def _pmedian_branch_and_bound(
         last = m - r + 1
         if chosen:
             gain = gains(nearest, first)
-            bound = cost - gain[: last - first] - _suffix_top_sums(gain, r - 1)[: last - first]
-            open_j = first + np.flatnonzero(bound <= best_value[0] * (1 + 1e-9))
+            with np.errstate(invalid="ignore"):  # inf - inf: see below
+                bound = cost - gain[: last - first] - _suffix_top_sums(gain, r - 1)[: last - first]
+            # NaN (inf - inf: S leaves a point unreachable that U could reach) never prunes.
+            open_j = first + np.flatnonzero(~(bound > best_value[0] * (1 + 1e-9)))
         else:
             open_j = np.arange(first, last)
         for j in open_j.tolist():
@@ -1112,10 +1128,16 @@ def print_locate(result: LocateResult, console: Console) -> None:
     assert result.objective is not None
     console.print(f"objective: {result.objective:,.6g} — {result.objective_label}")
     summary = result.summary()
+
+    def minutes(value: float | None) -> str:
+        return "-" if value is None else f"{value:.1f} min"
+
     line = (
-        f"weighted mean time {summary['weighted_mean_min']:.1f} min, "
-        f"worst {summary['max_min']:.1f} min"
+        f"weighted mean time {minutes(summary['weighted_mean_min'])}, "
+        f"worst {minutes(summary['max_min'])}"
     )
+    if summary["unreachable_weight"] > 0:
+        line += f", unreachable weight {summary['unreachable_weight']:,.6g}"
     if "covered_share" in summary:
         line += f", {summary['covered_share']:.1%} of weight within {result.within_min:g} min"
     console.print(line)

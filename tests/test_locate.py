@@ -162,6 +162,46 @@ def test_optimum_equals_brute_force(
         )
 
 
+@settings(max_examples=200, deadline=None)
+@given(data=random_matrices(), p=st.integers(3, 5))
+def test_pmedian_branch_and_bound_equals_brute_force_beyond_two_sites(
+    data: tuple[list[list[float]], list[float]], p: int
+) -> None:
+    """The submodular bound prunes from p = 3, also with unreachable cells (inf)."""
+    times, weights = data
+    if p > len(times[0]):
+        return
+    best = min(
+        brute_objective("pmedian", times, weights, sites, 0, [])
+        for sites in itertools.combinations(range(len(times[0])), p)
+    )
+    result = locate(as_matrix(times, weights), "pmedian", p=p, within=None, method="auto")
+    if not math.isfinite(best):
+        assert result.status == "infeasible"
+        return
+    assert result.status == "optimal"
+    assert result.objective == pytest.approx(best, rel=1e-12, abs=1e-9)
+
+
+def test_pmedian_keeps_a_subtree_that_reaches_an_unreachable_point() -> None:
+    """S = {s0, s1} leaves d2 unreachable (cost inf); s5 reaches it: the branch must stay open."""
+    inf = math.inf
+    times = [
+        [1.0, 9.0, 9.0, 2.0, 9.0, 9.0],
+        [9.0, 1.0, 9.0, 9.0, 2.0, 9.0],
+        [inf, inf, 1.0, inf, inf, 3.0],
+        [9.0, 9.0, inf, 1.0, 1.0, 1.0],
+    ]
+    weights = [10.0, 10.0, 10.0, 10.0]
+    best = min(
+        brute_objective("pmedian", times, weights, sites, 0, [])
+        for sites in itertools.combinations(range(6), 3)
+    )
+    result = locate(as_matrix(times, weights), "pmedian", p=3, within=None, method="auto")
+    assert result.status == "optimal"
+    assert result.objective == pytest.approx(best)
+
+
 @settings(max_examples=40, deadline=None)
 @given(data=random_matrices(), within=st.integers(0, 30))
 def test_lscp_equals_brute_force(data: tuple[list[list[float]], list[float]], within: int) -> None:
@@ -310,3 +350,25 @@ def test_cli_locate_errors_and_infeasibility_exit_codes(
     )
     none = run_cli("locate", str(path), "--model", "lscp", "--within", "0.5")
     assert none.code == 3 and "infeasible" in none.out
+
+
+def test_bad_threshold_and_time_limit_are_refused_for_every_model() -> None:
+    matrix = as_matrix([[1.0, 2.0], [3.0, 1.0]], [1.0, 1.0])
+    for model in ("pmedian", "pcenter", "mclp"):
+        for bad in (-5.0, math.nan, math.inf):
+            with pytest.raises(LocateError, match="within"):
+                locate(matrix, model, p=1, within=bad)
+    with pytest.raises(LocateError, match="time limit"):
+        locate(matrix, "pmedian", p=1, time_limit_s=-1.0)
+
+
+def test_unreachable_demand_is_reported_not_a_worst_time_of_infinity() -> None:
+    """MCLP may leave a point with no route; the summary stays valid JSON."""
+    inf = math.inf
+    matrix = as_matrix([[1.0, inf], [inf, inf], [2.0, 5.0]], [1.0, 3.0, 1.0])
+    result = locate(matrix, "mclp", p=1, within=3.0)
+    summary = result.summary()
+    assert summary["max_min"] == 2.0
+    assert summary["unreachable_weight"] == 3.0
+    json.dumps(summary, allow_nan=False)
+    assert all(row["max_min"] is None or math.isfinite(row["max_min"]) for row in result.per_site())
