@@ -36,10 +36,17 @@ DatasetOption = Annotated[
 
 
 def console() -> Console:
-    """Return the rich console used for reports (stdout)."""
+    """Return the rich console used for reports (stdout).
+
+    Piped or redirected output is 120 columns wide (rich would cut site names at 80); a
+    ``COLUMNS`` setting still wins.
+    """
+    import os
+
     from rich.console import Console
 
-    return Console(highlight=False)
+    wide = None if sys.stdout.isatty() or "COLUMNS" in os.environ else 120
+    return Console(highlight=False, width=wide)
 
 
 def print_json(payload: Any) -> None:

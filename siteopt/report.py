@@ -552,7 +552,7 @@ def print_solution(solution: Solution, explanation: Infeasibility | None, out: C
             f"{s.seats} ({s.existing_seats})", ", ".join(s.forces_served),
         )  # fmt: skip
     out.print(sites)
-    costs = Table(title="Cost a year (one-offs annualised, Green Book)")
+    costs = Table(title="Cost a year (one-offs annualised, Green Book)", min_width=48)
     for col in ("component", "proposal £", "today £"):
         costs.add_column(col, justify="left" if col == "component" else "right")
     for key, value in solution.costs.items():
@@ -562,10 +562,12 @@ def print_solution(solution: Solution, explanation: Infeasibility | None, out: C
         "[bold]total[/bold]", f"{solution.objective_gbp:,.0f}", f"{solution.baseline_gbp:,.0f}"
     )
     out.print(costs)
-    payback = f"{solution.payback_years:.1f} years" if solution.payback_years else "never"
+    payback = f"{solution.payback_years:.2f} years" if solution.payback_years else "never"
     out.print(
-        f"Saving against today: [bold]£{solution.saving_gbp:,.0f} a year[/bold]; one-off "
-        f"investment £{solution.one_off_gbp or 0:,.0f}, paid back in {payback}."
+        f"Saving against today: [bold]£{solution.saving_gbp:,.0f} a year[/bold] (one-offs "
+        f"annualised). One-off investment £{solution.one_off_gbp or 0:,.0f}, paid back in "
+        f"{payback} by the recurring saving (staff, running, standby) of "
+        f"£{solution.recurring_saving_gbp or 0:,.0f} a year."
     )
     _print_constraints(solution, out)
     impact = solution.staff_impact
@@ -1073,7 +1075,9 @@ def _executive_summary(data: ExportData) -> tuple[str, ...]:
         f"{format_value(s['baseline_gbp'], 'gbp')} today: a saving of "
         f"{format_value(s['saving_gbp'], 'gbp')} a year.",
         f"One-off investment {format_value(s['one_off_gbp'], 'gbp')}, paid back in "
-        f"{format_value(payback, 'years') if payback is not None else 'never (no yearly gain)'}.",
+        f"{format_value(payback, 'years') if payback is not None else 'never (no yearly gain)'}"
+        " by the recurring saving (staff, running and standby costs, without the annualised "
+        f"one-offs) of {format_value(s.get('recurring_saving_gbp'), 'gbp')} a year.",
     )
 
 

@@ -149,6 +149,7 @@ class Solution:
     solver: dict[str, Any]
     travel_times: str
     cost_surface: tuple[SurfacePoint, ...] = ()
+    recurring_saving_gbp: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Return the JSON output contract as plain data."""
@@ -425,6 +426,7 @@ def solution_from_option(
         saving_gbp=gbp(baseline - option.total),
         one_off_gbp=one_off,
         payback_years=payback if payback is None or math.isfinite(payback) else None,
+        recurring_saving_gbp=round(yearly_gain, 2),
         constraints=constraint_results(problem, option),
         staff_impact=_staff_impact(problem, option),
         alternatives=tuple(_summary(problem, o) for o in alternatives),
