@@ -24,7 +24,7 @@ other and against brute force):
   adding sites never grows), started from a greedy + swap solution. ``"mip"``: the Elloumi (2010)
   formulation with chained level variables in HiGHS; each demand point's levels stop at its
   ``(m - p + 1)``-th nearest candidate (one of those is always open), so dominated assignments
-  never enter the model — still 8 s or more on BCH, against milliseconds for the search.
+  never enter the model — still 4.5-18 s on BCH, against milliseconds for the search.
 - p-center: complete enumeration for small ``C(m, p)``; otherwise binary search over the distinct
   times, each step an exhaustive hitting-set search (``"mip"``: a HiGHS set-covering MIP).
 - MCLP: enumeration for small ``C(m, p)``, else HiGHS maximal covering on demand points grouped
