@@ -308,12 +308,13 @@ class Greenfield(Strict):
 
 @dataclass(frozen=True)
 class GreenfieldSite:
-    """One greenfield candidate: grid point (EPSG:27700) and the force area it lies in."""
+    """One greenfield candidate: grid point (EPSG:27700), the force area and district it lies in."""
 
     id: str
     x: float
     y: float
     force: str
+    district: str = ""
 
 
 GREENFIELD_PREFIX = "gf-"
@@ -537,7 +538,8 @@ class Instance(Strict):
         if sid in self.sites.custom:
             return self.sites.custom[sid].name
         grid = sid.removeprefix(GREENFIELD_PREFIX).replace("_", ".")
-        return f"greenfield site at grid {grid} km"
+        where = next((f" in {g.district}" for g in self._greenfield if g.id == sid), "")
+        return f"greenfield site at grid {grid} km{where}"
 
     def candidate_ids(self) -> list[str]:
         """Return the ids of the candidate sites in the order the solver sees them."""
@@ -666,12 +668,15 @@ def greenfield_grid(dataset: Dataset, grid_km: float) -> tuple[GreenfieldSite, .
     near, _ = tree.query(np.column_stack([gx, gy]))
     settled = near <= GREENFIELD_MAX_FROM_SETTLEMENT_M
     gx, gy = gx[settled], gy[settled]
+    districts = dataset.boundaries("districts")  # they tile the force areas
     out = []
-    for force, geom in zip(forces["force"], forces.geometry, strict=True):
+    for name, force, geom in zip(
+        districts["lad_name"], districts["force"], districts.geometry, strict=True
+    ):
         inside = shapely.contains_xy(geom, gx, gy)
         for x, y in zip(gx[inside], gy[inside], strict=True):
             sid = f"{GREENFIELD_PREFIX}{x / 1000:.1f}-{y / 1000:.1f}".replace(".", "_")
-            out.append(GreenfieldSite(sid, float(x), float(y), str(force)))
+            out.append(GreenfieldSite(sid, float(x), float(y), str(force), str(name)))
     return tuple(sorted(out, key=lambda g: (g.y, g.x)))
 
 

@@ -568,7 +568,10 @@ def _constraints(
         elif isinstance(c, spec.Fallback):
             need = math.ceil(c.min_share.value * peak)
             if c.site == "nearest":
-                ok = (site_min <= c.max_minutes.value) & (max_seats >= need)[None, :]
+                # A fallback is a building that stands: greenfield grid points are not.
+                greenfield = {g.id for g in instance.greenfield_sites}
+                standing = np.array([sid not in greenfield for sid in candidates])
+                ok = (site_min <= c.max_minutes.value) & ((max_seats >= need) & standing)[None, :]
                 np.fill_diagonal(ok, False)
                 available = np.asarray(ok.any(axis=1), dtype=bool)
                 nearest = np.argmin(np.where(ok, site_min, np.inf), axis=1)

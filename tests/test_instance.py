@@ -284,6 +284,10 @@ def test_greenfield_grid_adds_generic_candidates(tmp_path: Path) -> None:
     assert {g.force for g in grid} == {"bedfordshire", "cambridgeshire", "hertfordshire"}
     assert all(g.id.startswith("gf-") for g in grid)
     assert len({(g.x, g.y) for g in grid}) == len(grid)
+    districts = instance.dataset().boundaries("districts")
+    district_force = dict(zip(districts["lad_name"], districts["force"], strict=True))
+    assert all(district_force[g.district] == g.force for g in grid)
+    assert instance.site_name(grid[0].id).endswith(f" in {grid[0].district}")
     assert instance.candidate_ids()[:4] == ["kempston", "hinchingbrooke", "welwyn", "luton"]
     assert len(instance.candidate_ids()) == 4 + len(grid)
     costs = instance.sites.costs_for(grid[0].id)

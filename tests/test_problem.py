@@ -90,3 +90,17 @@ def test_bch_default_has_a_feasible_best_option() -> None:
     assert best[0].feasible
     assert best[0].total <= best[1].total <= best[2].total
     assert len(problem.constraints) == 5
+
+
+def test_a_fallback_building_is_never_a_greenfield_grid_point() -> None:
+    """Grid points are hypothetical: only standing buildings can take a failed room's load."""
+    from siteopt.problem import Fallback
+
+    instance = load_instance(INSTANCES / "bch-greenfield.toml")
+    problem = problem_from_instance(instance)
+    (fallback,) = [c for c in problem.constraints if isinstance(c, Fallback)]
+    named = [b for b in fallback.fallback_of if b]
+    assert named  # some sites have one
+    greenfield = {g.id for g in instance.greenfield_sites}
+    assert not greenfield & set(named)
+    assert all(b in problem.site_ids for b in named)
