@@ -14,6 +14,7 @@ succeeded; a failure leaves the destination as it was.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -621,15 +622,21 @@ def write_outputs(
 ) -> list[Path]:
     """Write the chosen formats into ``out`` atomically; return the paths written.
 
-    Everything goes into a temporary folder beside ``out`` first; only when every format has
-    been written are the files moved into ``out`` (replacing older ones of the same name).
+    Everything goes into a temporary folder beside ``out`` first. When every format has been
+    written, a new ``out`` is that folder renamed (one step: all or nothing); into an existing
+    ``out`` the files are moved one by one, each replacing the older one of the same name.
     """
     chosen = formats or FORMATS
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}-"))
     try:
         _write_all(data, staging, chosen)
-        out.mkdir(parents=True, exist_ok=True)
+        if not out.exists():
+            umask = os.umask(0)
+            os.umask(umask)
+            staging.chmod(0o777 & ~umask)  # mkdtemp makes it owner-only
+            staging.rename(out)
+            return sorted(out / item.name for item in out.iterdir())
         written = []
         for item in sorted(staging.iterdir()):
             target = out / item.name
