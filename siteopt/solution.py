@@ -268,7 +268,11 @@ def _separation_result(c: Separation, open_: list[int], holds: bool) -> Constrai
     apart = min(min(c.minutes[a, b], c.minutes[b, a]) for a, b in pairs)
     far = max(max(c.minutes[a, b], c.minutes[b, a]) for a, b in pairs)
     low, high = c.limits
-    detail = f"rooms {apart:.0f}-{far:.0f} min apart by road (limits {low:g}-{high:g} min)"
+    spread = f"{apart:.0f}" if round(apart) == round(far) else f"{apart:.0f}-{far:.0f}"
+    detail = (
+        f"rooms {spread} min apart by road (at least {low:g}, at most {high:g} min; "
+        f"value and limit: the closest pair)"
+    )
     return ConstraintResult(c.name, "site_separation", float(apart), low, holds, detail)
 
 
