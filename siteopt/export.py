@@ -239,7 +239,7 @@ def export_data(solution: dict[str, Any], instance: Instance) -> ExportData:
         option=option,
         lsoas=_lsoa_results(instance, problem, solution, option),
         sites=_site_table(instance, problem, solution),
-        staffing=_staffing_table(instance, problem, option),
+        staffing=_staffing_table(instance, problem, solution, option),
     )
 
 
@@ -388,20 +388,38 @@ def _site_table(instance: Instance, problem: ProblemData, solution: dict[str, An
 
 
 def _staffing_table(
-    instance: Instance, problem: ProblemData, option: Option | None
+    instance: Instance, problem: ProblemData, solution: dict[str, Any], option: Option | None
 ) -> pd.DataFrame:
     """Agents on duty per open room and interval of the week (the optimiser's staffing)."""
     import pandas as pd
 
     from siteopt.demand import instance_profile
 
-    if option is None:
+    by_site = {s["id"]: s.get("agents") or [] for s in solution.get("sites", [])}
+    if option is not None:
+        by_site = {
+            problem.site_ids[j]: option.agents[r].tolist() for r, j in enumerate(option.sites)
+        }
+    lengths = {len(a) for a in by_site.values()}
+    if not by_site or len(lengths) != 1 or 0 in lengths:
         return pd.DataFrame({"interval": []})
+    (n,) = lengths
     labels = instance_profile(instance).labels()
+    if len(labels) != n:  # e.g. a roster at 30 minutes over an hourly profile
+        labels = _week_labels(n)
     table = pd.DataFrame({"interval": labels})
-    for row, j in enumerate(option.sites):
-        table[problem.site_ids[j]] = option.agents[row].astype(np.int64)
+    for sid, agents in by_site.items():
+        table[sid] = np.asarray(agents, dtype=np.int64)
     return table
+
+
+def _week_labels(n: int) -> list[str]:
+    """``n`` equal intervals of the week from Monday 00:00, as "Mon 00:30"."""
+    days = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+    step = 7 * 24 * 60 // n
+    return [
+        f"{days[m // 1440]} {m % 1440 // 60:02d}:{m % 60:02d}" for m in range(0, n * step, step)
+    ]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -60,7 +60,10 @@ def fte(units: float) -> float:
 
 @dataclass(frozen=True)
 class SiteResult:
-    """An open site: its staff (FTE incl. supervisors), seats and the forces it serves."""
+    """An open site: its staff (FTE incl. supervisors), seats and the forces it serves.
+
+    ``agents``: agents on duty in each interval of the week (Monday 00:00 first).
+    """
 
     id: str
     name: str
@@ -70,6 +73,7 @@ class SiteResult:
     existing_seats: int
     peak_agents: int
     forces_served: tuple[str, ...]
+    agents: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -346,6 +350,7 @@ def _site_results(
                 existing_seats=int(problem.existing_seats[j]),
                 peak_agents=int(agents.max()),
                 forces_served=served,
+                agents=tuple(int(a) for a in agents),
             )
         )
     return tuple(out)

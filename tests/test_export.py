@@ -325,3 +325,19 @@ def test_an_infeasible_solution_still_exports_its_report_layers_and_workbook(
     assert "No option meets every constraint" in report
     assert "staff_commute, separation" in report
     assert data.lsoas["assigned_site"].eq("").all()
+
+
+def test_three_rooms_get_their_hour_by_hour_staffing_from_the_solution(tmp_path: Path) -> None:
+    """Beyond two rooms the staffing comes from solution.json, not from re-pricing."""
+    variant = tmp_path / "three.toml"
+    toy = (INSTANCES / "toy.toml").as_posix()
+    variant.write_text(f'extends = "{toy}"\n[solver]\nk_min = 3\nk_max = 3\n', encoding="utf-8")
+    instance = load_instance(variant)
+    solution, _ = solve_instance(instance, method="cp-sat")
+    assert len(solution.sites) == 3
+    data = export_data(json.loads(solution.to_json()), instance)
+    assert list(data.staffing.columns) == ["interval", *(s.id for s in solution.sites)]
+    for site in solution.sites:
+        assert data.staffing[site.id].tolist() == list(site.agents)
+        assert max(site.agents) == site.peak_agents
+    assert data.staffing["interval"].iloc[1] == "Mon 01:00"
