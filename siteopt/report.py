@@ -580,7 +580,30 @@ def print_solution(solution: Solution, explanation: Infeasibility | None, out: C
             f"90th percentile {impact.p90_extra_minutes} min."
         )
     _print_alternatives(solution, out)
+    _print_cost_surface(solution, out)
     out.print(f"[dim]Travel times: {solution.travel_times}[/dim]")
+
+
+def _print_cost_surface(solution: Solution, out: Console) -> None:
+    """The single-site cost surface in two lines: the best building and the best new build."""
+    surface = solution.cost_surface
+    if not surface:
+        return
+    feasible = [p for p in surface if p.feasible]
+    lines = [
+        f"Where the ideal single room would be: {len(surface)} candidates priced alone, "
+        f"{len(feasible)} meet every constraint alone."
+    ]
+    for label, kind in (("standing building", False), ("new build", True)):
+        best = min(
+            (p for p in feasible if p.greenfield is kind), key=lambda p: p.total_gbp, default=None
+        )
+        if best is not None:
+            lines.append(
+                f"  cheapest {label}: {best.name} ({best.id}), £{best.total_gbp:,.0f} a year"
+            )
+    lines.append("  (map: `--out DIR --format maps`, cost_surface in `--json`)")
+    out.print("\n".join(lines))
 
 
 def _solver_line(solution: Solution) -> str:

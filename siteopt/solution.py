@@ -123,6 +123,7 @@ class SurfacePoint:
     """
 
     id: str
+    name: str
     easting: float
     northing: float
     total_gbp: float
@@ -464,6 +465,7 @@ def cost_surface(problem: ProblemData, instance: Instance) -> tuple[SurfacePoint
     return tuple(
         SurfacePoint(
             id=problem.site_ids[j],
+            name=instance.site_name(problem.site_ids[j]),
             easting=round(float(points.x[j]), 1),
             northing=round(float(points.y[j]), 1),
             total_gbp=gbp(int(table.total[row])),

@@ -192,8 +192,19 @@ def test_greenfield_candidates_are_solved_and_named(tmp_path: Path) -> None:
     assert (best.id, best.total_gbp) == (site.id, solution.objective_gbp)
     grid = {g.id: g for g in instance.greenfield_sites}
     assert (best.easting, best.northing) == (grid[site.id].x, grid[site.id].y)
+    import io
+
+    from rich.console import Console
+
+    from siteopt.report import print_solution
+
+    printed = io.StringIO()
+    print_solution(solution, None, Console(file=printed, width=200))
+    assert f"cheapest new build: {site.name} ({site.id}), £{solution.objective_gbp:,.0f}" in (
+        printed.getvalue()
+    )
     assert solution.to_dict()["cost_surface"][0].keys() == {
-        "id", "easting", "northing", "total_gbp", "feasible", "greenfield",
+        "id", "name", "easting", "northing", "total_gbp", "feasible", "greenfield",
     }  # fmt: skip
 
 
