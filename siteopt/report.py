@@ -811,10 +811,17 @@ def _summary_table(data: ExportData) -> ReportTable:
         ("one-off investment", s.get("one_off_gbp"), "gbp"),
         ("payback", s.get("payback_years"), "years"),
     ]
+    return _labelled_values("Summary", "Summary", ("item", "value"), rows)
+
+
+def _labelled_values(
+    title: str, sheet: str, columns: tuple[str, str], rows: list[tuple[str, Any, str]]
+) -> ReportTable:
+    """A two-column table of (label, value), each value shown by its own kind."""
     return ReportTable(
-        title="Summary",
-        sheet="Summary",
-        columns=("item", "value"),
+        title=title,
+        sheet=sheet,
+        columns=columns,
         kinds=("text", "text"),
         rows=tuple((label, value) for label, value, _ in rows),
         cell_kinds={(r, 1): kind for r, (_, _, kind) in enumerate(rows)},
@@ -947,14 +954,8 @@ def _staff_table(data: ExportData) -> ReportTable:
         ("extra one-way commute, median", impact.get("median_extra_minutes"), "minutes"),
         ("extra one-way commute, 90th percentile", impact.get("p90_extra_minutes"), "minutes"),
     ]  # fmt: skip
-    return ReportTable(
-        title="Staff impact (modelled: gravity-model homes, retention falling with extra commute)",
-        sheet="Staff impact",
-        columns=("measure", "value"),
-        kinds=("text", "float"),
-        rows=tuple((label, value) for label, value, _ in rows),
-        cell_kinds={(r, 1): kind for r, (_, _, kind) in enumerate(rows)},
-    )
+    title = "Staff impact (modelled: gravity-model homes, retention falling with extra commute)"
+    return _labelled_values(title, "Staff impact", ("measure", "value"), rows)
 
 
 def _staffing_tables(data: ExportData) -> tuple[ReportTable, ReportTable]:

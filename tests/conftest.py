@@ -5,10 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from siteopt.cli import main
+
+if TYPE_CHECKING:
+    from siteopt.export import ExportData
 
 REPO = Path(__file__).resolve().parents[1]
 INSTANCES = REPO / "instances"
@@ -47,3 +51,15 @@ def run_cli(
 def toy_file() -> Path:
     """The tiny synthetic instance."""
     return INSTANCES / "toy.toml"
+
+
+@pytest.fixture(scope="module")
+def toy_data() -> ExportData:
+    """Export data of the toy instance's solution (solved once per test module)."""
+    from siteopt.export import export_data
+    from siteopt.instance import load_instance
+    from siteopt.solve import solve_instance
+
+    instance = load_instance(INSTANCES / "toy.toml")
+    solution, _ = solve_instance(instance, method="enumerate")
+    return export_data(solution.to_dict(), instance)

@@ -34,14 +34,6 @@ LAYERS = ("sites", "lsoa_results", "districts", "forces", "roads", "drive_time_b
 
 
 @pytest.fixture(scope="module")
-def toy_data() -> ExportData:
-    """Export data of the toy instance's solution (solved once for the module)."""
-    instance = load_instance(INSTANCES / "toy.toml")
-    solution, _ = solve_instance(instance, method="enumerate")
-    return export_data(solution.to_dict(), instance)
-
-
-@pytest.fixture(scope="module")
 def default_outputs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Every output of the default instance, written once by `siteopt solve --out`."""
     out = tmp_path_factory.mktemp("bch") / "out"

@@ -10,7 +10,6 @@ import numpy as np
 import pytest
 
 from siteopt.export import ExportData, export_data
-from siteopt.instance import load_instance
 from siteopt.maps import (
     EMBED_DPI,
     PNG_DPI,
@@ -18,16 +17,6 @@ from siteopt.maps import (
     map_figures,
     render_maps,
 )
-from siteopt.solve import solve_instance
-from tests.conftest import INSTANCES
-
-
-@pytest.fixture(scope="module")
-def toy_data() -> ExportData:
-    """Export data of the toy instance's solution."""
-    instance = load_instance(INSTANCES / "toy.toml")
-    solution, _ = solve_instance(instance, method="enumerate")
-    return export_data(solution.to_dict(), instance)
 
 
 def hand_made_surface(data: ExportData) -> list[dict[str, Any]]:

@@ -5,12 +5,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from siteopt.export import ExportData, export_data
-from siteopt.instance import load_instance
+from siteopt.export import ExportData
 from siteopt.report import (
     AT_MOST_TYPES,
     business_report,
@@ -21,22 +19,12 @@ from siteopt.report import (
     report_markdown,
     write_report_pdf,
 )
-from siteopt.solve import solve_instance
-from tests.conftest import INSTANCES
 
 SECTIONS = (
     "Executive summary", "Options appraisal", "Cost breakdown", "Chosen rooms and staffing",
     "Constraints", "Staff impact", "Access and maps", "How travel times were obtained",
     "Assumptions and sources", "Data attribution",
 )  # fmt: skip
-
-
-@pytest.fixture(scope="module")
-def toy_data() -> ExportData:
-    """Export data of the toy instance's solution."""
-    instance = load_instance(INSTANCES / "toy.toml")
-    solution, _ = solve_instance(instance, method="enumerate")
-    return export_data(solution.to_dict(), instance)
 
 
 def test_format_value_shows_pounds_minutes_shares_and_missing_values() -> None:

@@ -10,11 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from siteopt.export import ExportData, export_data
-from siteopt.instance import load_instance
-from siteopt.solve import solve_instance
+from siteopt.export import ExportData
 from siteopt.webmap import webmap_html
-from tests.conftest import INSTANCES
 
 CHROMIUM = "/usr/bin/chromium"
 
@@ -30,14 +27,6 @@ OFFLINE_FLAGS = (
     "--v=0",
     "--virtual-time-budget=15000",
 )
-
-
-@pytest.fixture(scope="module")
-def toy_data() -> ExportData:
-    """Export data of the toy instance's solution."""
-    instance = load_instance(INSTANCES / "toy.toml")
-    solution, _ = solve_instance(instance, method="enumerate")
-    return export_data(solution.to_dict(), instance)
 
 
 @pytest.fixture(scope="module")
