@@ -31,7 +31,8 @@ def atomic_write(path: Path, write: Callable[[Path], object]) -> None:
         raise SiteoptError(f"{path.parent}: expected a folder to write {path.name} into") from None
     except OSError as exc:
         raise SiteoptError(f"{path.parent}: cannot create the folder ({exc.strerror})") from None
-    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-", suffix=".tmp")
+    # The temporary keeps the target's extension: some writers (GDAL, matplotlib) read it.
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-", suffix=path.suffix)
     os.close(fd)
     temporary = Path(name)
     try:

@@ -502,6 +502,10 @@ def locate(
         raise InstanceError(source, "command line", str(exc)) from None
     if out is not None:
         write_locate_outputs(result, matrix, out, attribution=attribution)
+        if source.suffix.lower() != ".csv" and result.sites:
+            from siteopt.locate import write_locate_gpkg
+
+            write_locate_gpkg(result, instance, out)
     if as_json:
         print_json(result.to_dict())
     else:

@@ -55,6 +55,7 @@ from siteopt.atomic import atomic_write_text
 from siteopt.errors import InstanceError, SiteoptError
 
 if TYPE_CHECKING:
+    import geopandas as gpd
     from rich.console import Console
 
     from siteopt.instance import Instance
@@ -1107,6 +1108,64 @@ def write_locate_outputs(
         written.append(out_dir / "locate.geojson")
     atomic_write_text(written[0], json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
     return written
+
+
+def locate_layers(result: LocateResult, instance: Instance) -> dict[str, gpd.GeoDataFrame]:
+    """GIS layers of an instance-based result (EPSG:27700), for the export writers.
+
+    ``sites`` (chosen sites with their share of demand), ``lsoa_results`` (each LSOA polygon with
+    its assigned site, minutes and weight), ``districts`` and ``forces``.
+    """
+    import geopandas as gpd
+    import pandas as pd
+
+    from siteopt.network import site_points
+
+    dataset = instance.dataset()
+    points = site_points(instance, list(result.sites))
+    per_site = pd.DataFrame(result.per_site())
+    sites = gpd.GeoDataFrame(
+        per_site.assign(name=[instance.site_name(s) for s in result.sites]),
+        geometry=gpd.points_from_xy(points.x, points.y),
+        crs="EPSG:27700",
+    )
+    assigned = pd.DataFrame(
+        {
+            "lsoa11cd": list(result.demand_ids),
+            "site": [result.sites[k] if k >= 0 else None for k in result.assigned.tolist()],
+            "minutes": np.where(
+                np.isfinite(result.assigned_minutes), result.assigned_minutes, np.nan
+            ),
+            "weight": result.weights,
+        }
+    )
+    lsoas = dataset.boundaries("lsoa").merge(assigned, on="lsoa11cd", how="left")
+    return {
+        "sites": sites,
+        "lsoa_results": lsoas,
+        "districts": dataset.boundaries("districts"),
+        "forces": dataset.boundaries("forces"),
+    }
+
+
+def write_locate_gpkg(result: LocateResult, instance: Instance, out_dir: Path) -> Path:
+    """Write ``locate.gpkg`` (the layers of :func:`locate_layers`) atomically; return its path."""
+    from siteopt.atomic import atomic_write
+    from siteopt.export import write_gpkg
+
+    layers = locate_layers(result, instance)
+    path = out_dir / "locate.gpkg"
+    atomic_write(path, lambda temporary: _fresh_gpkg(temporary, layers, write_gpkg))
+    return path
+
+
+def _fresh_gpkg(
+    temporary: Path,
+    layers: dict[str, gpd.GeoDataFrame],
+    write: Callable[[dict[str, gpd.GeoDataFrame], Path], None],
+) -> None:
+    temporary.unlink()  # GDAL creates the GeoPackage itself; an empty file is not one
+    write(layers, temporary)
 
 
 def print_locate(result: LocateResult, console: Console) -> None:

@@ -327,7 +327,17 @@ def test_cli_locate_on_an_instance_writes_json_and_map_layers(
     assert [f["properties"]["id"] for f in sites] == payload["sites"]
     lon, lat = sites[0]["geometry"]["coordinates"]
     assert -1.0 < lon < 0.6 and 51.5 < lat < 52.8  # BCH, in degrees (EPSG:4326)
-    assert sorted(p.name for p in out.iterdir()) == ["locate.geojson", "locate.json"]
+    assert sorted(p.name for p in out.iterdir()) == ["locate.geojson", "locate.gpkg", "locate.json"]
+    # The GeoPackage is written by the export code's layer writer (EPSG:27700).
+    import pyogrio
+
+    names = [name for name, _ in pyogrio.list_layers(out / "locate.gpkg")]
+    assert names == ["sites", "lsoa_results", "districts", "forces"]
+    lsoas = pyogrio.read_dataframe(out / "locate.gpkg", layer="lsoa_results")
+    assert len(lsoas) == 1558 and lsoas.crs.to_epsg() == 27700
+    assert set(lsoas["site"]) == set(payload["sites"])
+    by_code = dict(zip(lsoas["lsoa11cd"], lsoas["site"], strict=True))
+    assert all(by_code[a["id"]] == a["site"] for a in written["assignment"][:50])
 
 
 def test_cli_locate_on_a_csv_prints_a_table(
