@@ -17,21 +17,23 @@ from itertools import product
 
 import numpy as np
 
-from siteopt.enumerate import option_table
+from siteopt.enumerate import OptionTable, option_table
 from siteopt.problem import ProblemData, SiteFilter
 
 __all__ = ["size_lower_bounds"]
 
 
-def size_lower_bounds(problem: ProblemData) -> dict[int, int | None]:
+def size_lower_bounds(
+    problem: ProblemData, *, table: OptionTable | None = None
+) -> dict[int, int | None]:
     """Return, per number of open sites ``k``, a lower bound on any feasible option's cost.
 
     ``None`` marks a size with no feasible option (proven by enumeration for ``k <= 2``, or too
-    few sites that may open).
+    few sites that may open). ``table``: the problem's :func:`option_table`, if already built.
     """
     bounds: dict[int, int | None] = {}
     if problem.k_min <= 2:
-        table = option_table(problem)
+        table = table if table is not None else option_table(problem)
         size = np.where(table.second < 0, 1, 2)
         for k in range(problem.k_min, min(problem.k_max, 2) + 1):
             feasible = table.feasible & (size == k)

@@ -347,13 +347,16 @@ def site_set_options(problem: ProblemData, sites: tuple[int, ...]) -> list[Optio
     return _site_options(problem, tuple(sorted(sites)))
 
 
-def best_options(problem: ProblemData, n: int = 10) -> list[Option]:
+def best_options(
+    problem: ProblemData, n: int = 10, *, table: OptionTable | None = None
+) -> list[Option]:
     """Return the best option of each site set, feasible ones first, cheapest first (top ``n``).
 
     The first is the proven optimum over one and two sites when it is feasible. The site sets
-    are ranked from :func:`option_table`; the returned options are rebuilt one by one.
+    are ranked from :func:`option_table` (``table``, when the caller already has it); the
+    returned options are rebuilt one by one.
     """
-    table = option_table(problem)
+    table = table if table is not None else option_table(problem)
     return [_best_of_site_set(problem, table.site_set(row)) for row in table.ranked()[:n]]
 
 

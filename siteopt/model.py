@@ -32,7 +32,7 @@ import numpy as np
 import numpy.typing as npt
 from ortools.sat.python import cp_model
 
-from siteopt.enumerate import CAPACITY, Option
+from siteopt.enumerate import CAPACITY, Option, OptionTable
 from siteopt.problem import (
     Absorb,
     Constraint,
@@ -178,6 +178,7 @@ def solve_by_size(
     *,
     time_limit_s: float = 60.0,
     workers: int = 0,
+    table: OptionTable | None = None,
 ) -> tuple[ModelResult, tuple[SizePart, ...]]:
     """Find the cheapest feasible option size by size, proving each size settled.
 
@@ -188,16 +189,18 @@ def solve_by_size(
     The result is a proven optimum when every size is settled within the time limit.
     """
     from siteopt.bounds import size_lower_bounds
-    from siteopt.enumerate import best_options
+    from siteopt.enumerate import best_options, option_table
 
     start = time.perf_counter()
     deadline = start + time_limit_s
-    bounds = size_lower_bounds(problem)
+    if table is None and problem.k_min <= 2:  # built once: bounds and the incumbent share it
+        table = option_table(problem)
+    bounds = size_lower_bounds(problem, table=table)
     parts: list[SizePart] = []
     best: Option | None = None
     if problem.k_min <= 2:
         small = problem if problem.k_max <= 2 else replace(problem, k_max=2)
-        ranked = best_options(small, n=1)
+        ranked = best_options(small, n=1, table=table)
         best = ranked[0] if ranked and ranked[0].feasible else None
         wall = time.perf_counter() - start
         for k in range(problem.k_min, min(problem.k_max, 2) + 1):

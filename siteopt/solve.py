@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Literal
 
-from siteopt.enumerate import Option, best_options
+from siteopt.enumerate import Option, OptionTable, best_options, option_table
 from siteopt.errors import InstanceError
 from siteopt.problem import ProblemData, problem_from_instance
 from siteopt.solution import ConstraintResult, Solution, cost_surface, solution_from_option
@@ -140,8 +140,11 @@ def solve_instance(
         problem = problem_from_instance(instance)
     travel = travel_note if travel_note is not None else _travel_note(instance)
     started = time.perf_counter()
+    table = option_table(problem) if problem.k_min <= 2 else None
     ranked = (
-        best_options(problem, n=instance.solver.options_to_rank + 1) if problem.k_min <= 2 else []
+        best_options(problem, n=instance.solver.options_to_rank + 1, table=table)
+        if table is not None
+        else []
     )
     if method == "enumerate":
         if problem.k_max > 2:
@@ -158,7 +161,8 @@ def solve_instance(
         }
         bound = best.total if best is not None else None
     else:
-        best, status, proved, bound, solver = _solve_cp_sat(problem, ranked, limit)
+        best, status, proved, bound, solver = _solve_cp_sat(problem, ranked, table, limit)
+        solver["wall_s"] = round(time.perf_counter() - started, 4)  # enumeration included
     alternatives = [o for o in ranked if best is None or o.sites != best.sites]
     solution = solution_from_option(
         problem,
@@ -193,7 +197,7 @@ MONOLITHIC_SITES = 64
 
 
 def _solve_cp_sat(
-    problem: ProblemData, ranked: list[Option], limit: float
+    problem: ProblemData, ranked: list[Option], table: OptionTable | None, limit: float
 ) -> tuple[Option | None, str, bool, int | None, dict[str, Any]]:
     """Best option, status, proof, bound and solver record of the ``cp-sat`` method."""
     from siteopt.model import solve_by_size, solve_cp_sat
@@ -203,15 +207,14 @@ def _solve_cp_sat(
         result = solve_cp_sat(problem, time_limit_s=limit, hint=enumerated)
         solver: dict[str, Any] = {
             "name": "cp-sat",
-            "wall_s": round(result.wall_s, 4),
+            "cp_sat_s": round(result.wall_s, 4),
             "gap": result.gap,
             "enumeration_agrees": (enumerated.total if enumerated else None) == result.objective,
         }
     else:
-        result, parts = solve_by_size(problem, time_limit_s=limit)
+        result, parts = solve_by_size(problem, time_limit_s=limit, table=table)
         solver = {
             "name": "cp-sat by size",
-            "wall_s": round(result.wall_s, 4),
             "gap": result.gap,
             "sizes": [
                 {"k": p.k, "settled_by": p.how, "proved": p.proved, "bound": p.bound} for p in parts
