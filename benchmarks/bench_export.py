@@ -19,9 +19,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from siteopt.export import FORMATS, ExportData, export_data, write_outputs
-from siteopt.instance import load_instance
-from siteopt.solve import solve_instance
+from siteopt.instance.loading import load_instance
+from siteopt.optimise.solve import solve_instance
+from siteopt.outputs.data import ExportData, export_data
+from siteopt.outputs.write import FORMATS, write_outputs
 
 INSTANCE = Path(__file__).resolve().parents[1] / "instances" / "bch-2015.toml"
 RESULTS = Path(__file__).with_name("RESULTS-export.md")

@@ -25,8 +25,9 @@ from typing import Any
 import numpy as np
 
 from benchmarks.suite import SuiteRow, median_time
-from siteopt.instance import load_instance
-from siteopt.locate import CostMatrix, instance_cost_matrix, locate
+from siteopt.instance.loading import load_instance
+from siteopt.locate.matrix import CostMatrix, instance_cost_matrix
+from siteopt.locate.solve import locate
 
 ROOT = Path(__file__).resolve().parents[1]
 PEER_LIMIT_S = float(os.environ.get("SITEOPT_BENCH_PEER_LIMIT", "30"))

@@ -28,19 +28,19 @@ import numpy as np
 import numpy.typing as npt
 
 from benchmarks.suite import SuiteRow
-from siteopt.enumerate import enumerate_options, option_table
-from siteopt.instance import load_instance
-from siteopt.model import ModelResult, solve_by_size, solve_cp_sat
-from siteopt.problem import (
+from siteopt.instance.loading import load_instance
+from siteopt.optimise.build import problem_from_instance
+from siteopt.optimise.constraints import (
     Absorb,
     Constraint,
     Fallback,
     ForceReach,
-    ProblemData,
     Separation,
     StaffCommute,
-    problem_from_instance,
 )
+from siteopt.optimise.options import enumerate_options, option_table
+from siteopt.optimise.problem import ProblemData
+from siteopt.optimise.search import ModelResult, solve_by_size, solve_cp_sat
 
 RESULTS = Path(__file__).with_name("RESULTS-model.md")
 IntArray = npt.NDArray[np.int64]

@@ -5,8 +5,8 @@ Run ``python -m benchmarks.bench_network``; writes ``benchmarks/RESULTS-network.
 Three graphs: the embedded BCH network (1,558 LSOAs × all candidate sites of bch-2015), the
 real OpenStreetMap drive graph of Cambridge (if ``../shared/geodata`` is present) and a synthetic
 500 × 500 grid (250,000 nodes). For each, the same sources and targets are solved by
-:func:`siteopt.network.travel_times` and by ``networkx.single_source_dijkstra_path_length`` from
-every source; the answers are compared. Times are medians of repeats.
+:func:`siteopt.network.travel.travel_times` and by ``networkx.single_source_dijkstra_path_length``
+from every source; the answers are compared. Times are medians of repeats.
 """
 
 from __future__ import annotations
@@ -22,17 +22,11 @@ import networkx as nx
 import numpy as np
 
 from benchmarks.suite import SuiteRow
-from siteopt.instance import load_instance
-from siteopt.network import (
-    Points,
-    RoadNetwork,
-    load_network,
-    lsoa_points,
-    network_from_edges,
-    network_from_graphml,
-    site_points,
-    travel_times,
-)
+from siteopt.instance.loading import load_instance
+from siteopt.network.graph import RoadNetwork, network_from_edges
+from siteopt.network.points import Points, lsoa_points, site_points
+from siteopt.network.sources import load_network, network_from_graphml
+from siteopt.network.travel import travel_times
 
 ROOT = Path(__file__).resolve().parents[1]
 CAMBRIDGE = ROOT.parent / "shared" / "geodata" / "roads" / "cambridge_city_drive.graphml"
@@ -148,7 +142,7 @@ def main() -> int:
     lines = [
         "# Travel-time matrix benchmark",
         "",
-        "`python -m benchmarks.bench_network` — `siteopt.network.travel_times` "
+        "`python -m benchmarks.bench_network` — `siteopt.network.travel.travel_times` "
         "(scipy.sparse.csgraph Dijkstra from the smaller side, on the reversed graph when that "
         "is the targets) against a `networkx.single_source_dijkstra_path_length` loop over the "
         "same sources on the same graph. Cold = no cache (graph already built); cached = read "

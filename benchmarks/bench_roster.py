@@ -18,8 +18,9 @@ import numpy as np
 import numpy.typing as npt
 
 from benchmarks.suite import SuiteRow
-from siteopt.instance import load_instance
-from siteopt.roster import ShiftMenu, coverage_matrix, requirement_for, roster_week, shift_menu
+from siteopt.instance.loading import load_instance
+from siteopt.queueing.shifts import ShiftMenu, coverage_matrix, roster_week, shift_menu
+from siteopt.queueing.site_roster import requirement_for
 
 RESULTS = Path(__file__).with_name("RESULTS-roster.md")
 INSTANCE = Path(__file__).resolve().parents[1] / "instances" / "bch-2015.toml"
@@ -37,7 +38,7 @@ def lp_relaxation(need: npt.NDArray[np.int64], menu: ShiftMenu) -> float:
     """Paid hours of the LP relaxation of the covering model (HiGHS)."""
     from scipy.optimize import linprog
 
-    from siteopt.roster import on_duty_needed
+    from siteopt.queueing.shifts import on_duty_needed
 
     shift_of, start_of = menu.options()
     lengths = np.asarray([menu.shifts[k].minutes // menu.interval_minutes for k in shift_of])

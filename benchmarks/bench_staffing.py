@@ -20,7 +20,7 @@ import numpy.typing as npt
 import scipy
 
 from benchmarks.suite import SuiteRow
-from siteopt.staffing import ServiceTarget, required_agents
+from siteopt.queueing.agents import ServiceTarget, required_agents
 
 INTERVALS, STREAMS, SCENARIOS = 168, 3, 1000
 TARGET = ServiceTarget(share=0.8, wait_s=20.0)

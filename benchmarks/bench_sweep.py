@@ -23,7 +23,8 @@ RESULTS = Path(__file__).with_name("RESULTS-sweep.md")
 
 
 def _timed_sweep(file: Path, scheduler: str | None, draws: int | None = None) -> tuple[float, int]:
-    from siteopt.sweep import Sweep, load_sweep, run_sweep
+    from siteopt.sweep.run import run_sweep
+    from siteopt.sweep.spec import Sweep, load_sweep
 
     started = time.perf_counter()
     sweep = load_sweep(file)
@@ -47,8 +48,8 @@ def _with_dask_cluster(file: Path, draws: int | None = None) -> tuple[float, int
 
 def _naive(file: Path, draws: int) -> tuple[float, list[str]]:
     """One process, ``solve_instance`` per scenario, nothing shared (the peer)."""
-    from siteopt.solve import solve_instance
-    from siteopt.sweep import load_sweep
+    from siteopt.optimise.solve import solve_instance
+    from siteopt.sweep.spec import load_sweep
 
     sweep = load_sweep(file)
     started = time.perf_counter()
@@ -63,7 +64,8 @@ def suite_rows(repeats: int) -> list[SuiteRow]:
     """100 scenarios: the sweep (local cluster) against a naive serial loop of solve_instance."""
     import pyarrow.parquet as pq
 
-    from siteopt.sweep import Sweep, load_sweep, run_sweep
+    from siteopt.sweep.run import run_sweep
+    from siteopt.sweep.spec import Sweep, load_sweep
 
     draws = 100
     sweep_times, naive_times = [], []

@@ -35,16 +35,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
-from siteopt._roadclasses import DEFAULT_SPEEDS_KPH, ROAD_CLASSES
-from siteopt.network import (
-    CALIBRATION_FILE,
-    EDGES_FILE,
-    NODES_FILE,
-    RoadNetwork,
-    network_from_edges,
-    network_from_graphml,
-    node_times,
-)
+from siteopt.network.graph import RoadNetwork, network_from_edges
+from siteopt.network.sources import CALIBRATION_FILE, EDGES_FILE, NODES_FILE, network_from_graphml
+from siteopt.network.travel import node_times
+from siteopt.roadclasses import DEFAULT_SPEEDS_KPH, ROAD_CLASSES
 
 if TYPE_CHECKING:
     import geopandas as gpd

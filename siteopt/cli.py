@@ -59,7 +59,7 @@ def validate(
     files: Annotated[list[Path], typer.Argument(help="Instance files to check.")],
 ) -> None:
     """Check instance files: schema, sources, references, data files. Exit 2 on the first error."""
-    from siteopt.instance import load_instance
+    from siteopt.instance.loading import load_instance
 
     out = console()
     for file in files:
@@ -76,8 +76,9 @@ def validate(
 @app.command()
 def data(dataset: DatasetOption = "bch", as_json: JsonOption = False) -> None:
     """Summarise the embedded dataset: LSOAs, population per force, sites, sources."""
+    from siteopt.console import print_dataset_summary
     from siteopt.data import open_dataset
-    from siteopt.report import dataset_summary, print_dataset_summary
+    from siteopt.outputs.summaries import dataset_summary
 
     summary = dataset_summary(open_dataset(dataset, base=Path.cwd()))
     if as_json:
@@ -95,9 +96,10 @@ def sites(
     as_json: JsonOption = False,
 ) -> None:
     """List candidate sites (all dataset sites, or one instance's candidates)."""
+    from siteopt.console import print_sites
     from siteopt.data import open_dataset
-    from siteopt.instance import load_instance
-    from siteopt.report import print_sites, site_rows
+    from siteopt.instance.loading import load_instance
+    from siteopt.outputs.summaries import site_rows
 
     if instance_file is not None:
         instance = load_instance(instance_file)
@@ -134,10 +136,10 @@ def solve(
     as_json: JsonOption = False,
 ) -> None:
     """Solve an instance: which sites, how many staff, what it costs and saves against today."""
+    from siteopt.console import print_solution
     from siteopt.errors import InstanceError
-    from siteopt.instance import load_instance
-    from siteopt.report import print_solution
-    from siteopt.solve import solve_instance
+    from siteopt.instance.loading import load_instance
+    from siteopt.optimise.solve import solve_instance
 
     instance = load_instance(instance_file)
     if method is not None and method not in ("cp-sat", "enumerate"):
@@ -146,7 +148,7 @@ def solve(
     if formats is not None and out is None:
         raise InstanceError(instance_file, "--format", "expected --out DIR to write the formats to")
     if out is not None:  # a bad --format or --out fails before the solve, not after
-        from siteopt.export import check_out_folder, parse_formats
+        from siteopt.outputs.write import check_out_folder, parse_formats
 
         parse_formats(formats)
         check_out_folder(out)
@@ -178,8 +180,9 @@ def _write_solution_outputs(
     """
     import os
 
-    from siteopt.export import export_data, parse_formats, write_outputs
-    from siteopt.instance import load_instance
+    from siteopt.instance.loading import load_instance
+    from siteopt.outputs.data import export_data
+    from siteopt.outputs.write import parse_formats, write_outputs
 
     chosen = parse_formats(formats)
     # the instance file, relative to the output folder, so `siteopt export` can reload it
@@ -207,16 +210,14 @@ def export(
     ] = None,
 ) -> None:
     """Rebuild the report, maps, GIS layers, workbook and offline map of a saved solution."""
-    from siteopt.export import (
-        check_out_folder,
+    from siteopt.instance.loading import load_instance
+    from siteopt.outputs.data import (
         check_solution_sites,
         export_data,
         load_solution_json,
-        parse_formats,
         solution_instance_path,
-        write_outputs,
     )
-    from siteopt.instance import load_instance
+    from siteopt.outputs.write import check_out_folder, parse_formats, write_outputs
 
     chosen = parse_formats(formats)
     check_out_folder(out)
@@ -244,7 +245,8 @@ def staffing(
     as_json: JsonOption = False,
 ) -> None:
     """Agents one queue needs for a service target (Erlang C, or Erlang A with --patience)."""
-    from siteopt.report import print_queue_summary, queue_summary
+    from siteopt.console import print_queue_summary
+    from siteopt.outputs.summaries import queue_summary
 
     summary = queue_summary(
         calls_per_hour=calls_per_hour,
@@ -266,8 +268,9 @@ def pooling(
     as_json: JsonOption = False,
 ) -> None:
     """Agents and FTE for every group of forces sharing one room: what pooling saves."""
-    from siteopt.instance import load_instance
-    from siteopt.report import pooling_summary, print_pooling_summary
+    from siteopt.console import print_pooling_summary
+    from siteopt.instance.loading import load_instance
+    from siteopt.outputs.summaries import pooling_summary
 
     summary = pooling_summary(load_instance(instance_file))
     if as_json:
@@ -291,9 +294,10 @@ def simulate(
     as_json: JsonOption = False,
 ) -> None:
     """Simulate a week of calls at the given sites (optionally failing one) to check staffing."""
-    from siteopt.instance import load_instance
-    from siteopt.report import print_simulation_summary, simulation_summary
-    from siteopt.simulate import simulate_instance
+    from siteopt.console import print_simulation_summary
+    from siteopt.instance.loading import load_instance
+    from siteopt.outputs.summaries import simulation_summary
+    from siteopt.queueing.simulate import simulate_instance
 
     result = simulate_instance(
         load_instance(instance_file),
@@ -328,8 +332,9 @@ def roster(
     as_json: JsonOption = False,
 ) -> None:
     """Weekly shift roster of one room: coverage per hour, rota lines and the FTE behind them."""
-    from siteopt.instance import load_instance
-    from siteopt.roster import print_roster, roster_summary, site_roster, write_coverage_png
+    from siteopt.console import print_roster
+    from siteopt.instance.loading import load_instance
+    from siteopt.queueing.site_roster import roster_summary, site_roster, write_coverage_png
 
     chosen = [f.strip() for f in forces.split(",") if f.strip()] if forces else None
     instance = load_instance(instance_file)
@@ -364,8 +369,8 @@ def matrix(
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Recompute; do not cache.")] = False,
 ) -> None:
     """Drive times (minutes) from every LSOA demand point to every candidate site."""
-    from siteopt.instance import load_instance
-    from siteopt.network import instance_travel_times, write_matrix_csv, write_weights_csv
+    from siteopt.instance.loading import load_instance
+    from siteopt.network.travel import instance_travel_times, write_matrix_csv, write_weights_csv
 
     instance = load_instance(instance_file)
     times = instance_travel_times(instance, cache=not no_cache, cache_dir=cache_dir)
@@ -389,9 +394,11 @@ def route(
     as_json: JsonOption = False,
 ) -> None:
     """Fastest drive between two places: time, distance and roads used."""
-    from siteopt.instance import load_instance
-    from siteopt.network import load_network, place, route_summary
-    from siteopt.network import route as fastest_route
+    from siteopt.instance.loading import load_instance
+    from siteopt.network.points import place
+    from siteopt.network.route import route as fastest_route
+    from siteopt.network.route import route_summary
+    from siteopt.network.sources import load_network
 
     instance = load_instance(instance_file)
     a, b = place(instance, origin), place(instance, destination)
@@ -424,7 +431,8 @@ def sweep(
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
 ) -> None:
     """Run every scenario of a sweep file (resumable), then write the summary report."""
-    from siteopt.sweep import load_sweep, run_sweep
+    from siteopt.sweep.run import run_sweep
+    from siteopt.sweep.spec import load_sweep
 
     loaded = load_sweep(sweep_file)
     run = run_sweep(
@@ -451,7 +459,7 @@ def sweep_report(
     out: Annotated[Path, typer.Argument(help="Results store folder written by `siteopt sweep`.")],
 ) -> None:
     """Summarise a sweep's results: optimal options, costs, regret, what flips the decision."""
-    from siteopt.sweep_report import write_report
+    from siteopt.sweep.report import write_report
 
     written = write_report(out)
     sys.stdout.write(written.read_text(encoding="utf-8"))
@@ -476,16 +484,12 @@ def locate(
     as_json: JsonOption = False,
 ) -> None:
     """Classic location models, solved exactly: p-median, p-center, LSCP, MCLP, p-dispersion."""
+    from siteopt.console import print_locate
     from siteopt.errors import InstanceError
-    from siteopt.instance import load_instance
-    from siteopt.locate import (
-        LocateError,
-        instance_cost_matrix,
-        print_locate,
-        read_cost_matrix,
-        write_locate_outputs,
-    )
-    from siteopt.locate import locate as solve_locate
+    from siteopt.instance.loading import load_instance
+    from siteopt.locate.matrix import LocateError, instance_cost_matrix, read_cost_matrix
+    from siteopt.locate.outputs import write_locate_outputs
+    from siteopt.locate.solve import locate as solve_locate
 
     attribution = None
     if source.suffix.lower() == ".csv":
@@ -503,7 +507,7 @@ def locate(
     if out is not None:
         write_locate_outputs(result, matrix, out, attribution=attribution)
         if source.suffix.lower() != ".csv" and result.sites:
-            from siteopt.locate import write_locate_gpkg
+            from siteopt.locate.outputs import write_locate_gpkg
 
             write_locate_gpkg(result, instance, out)
     if as_json:

@@ -12,7 +12,7 @@ import pytest
 from siteopt.cli import main
 
 if TYPE_CHECKING:
-    from siteopt.export import ExportData
+    from siteopt.outputs.data import ExportData
 
 REPO = Path(__file__).resolve().parents[1]
 INSTANCES = REPO / "instances"
@@ -56,9 +56,9 @@ def toy_file() -> Path:
 @pytest.fixture(scope="module")
 def toy_data() -> ExportData:
     """Export data of the toy instance's solution (solved once per test module)."""
-    from siteopt.export import export_data
-    from siteopt.instance import load_instance
-    from siteopt.solve import solve_instance
+    from siteopt.instance.loading import load_instance
+    from siteopt.optimise.solve import solve_instance
+    from siteopt.outputs.data import export_data
 
     instance = load_instance(INSTANCES / "toy.toml")
     solution, _ = solve_instance(instance, method="enumerate")

@@ -1,0 +1,461 @@
+"""Terminal rendering (rich) of every summary and result; only the CLI imports this.
+
+Each ``print_*`` function renders data computed elsewhere (a summary of
+:mod:`siteopt.outputs.summaries`, a solution, a roster, a location model), so the
+terminal and ``--json`` views always show the same numbers.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from siteopt.data import FORCE_IDS
+from siteopt.outputs.summaries import _stream_order
+from siteopt.queueing.site_roster import _label
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from siteopt.locate.result import LocateResult
+    from siteopt.optimise.solution import Solution
+    from siteopt.optimise.solve import Infeasibility
+
+__all__ = [
+    "print_dataset_summary",
+    "print_locate",
+    "print_pooling_summary",
+    "print_problem_summary",
+    "print_queue_summary",
+    "print_roster",
+    "print_simulation_summary",
+    "print_sites",
+    "print_solution",
+]
+
+
+def print_roster(summary: dict[str, Any], console: Console, *, width: int = 40) -> None:
+    """Print a roster summary: hourly coverage chart, shifts, rota lines and FTE."""
+    from rich.table import Table
+
+    solver, fte, rota = summary["solver"], summary["fte"], summary["rota"]
+    console.print(
+        f"[bold]Roster for {summary['site']}[/bold] (calls of {', '.join(summary['forces'])}); "
+        f"{summary['requirement']}; breaks relieved on shift "
+        f"({summary['break_share']:.1%} of paid time)."
+    )
+    required = summary["coverage"]["required_per_hour"]
+    on_duty = summary["coverage"]["on_duty_per_hour"]
+    top = max(*on_duty, 1.0)
+    chart = Table(title="Coverage per hour: █ required on the phones, ░ extra on duty")
+    for name in ("hour", "req", "duty", "chart"):
+        chart.add_column(name, justify="right" if name in ("req", "duty") else "left")
+    for hour, (req, duty) in enumerate(zip(required, on_duty, strict=True)):
+        full = round(req / top * width)
+        extra = max(0, round(duty / top * width) - full)
+        chart.add_row(_label(hour * 60), f"{req:g}", f"{duty:g}", "█" * full + "░" * extra)
+    console.print(chart)
+    counts = ", ".join(f"{name}: {n}" for name, n in summary["shift_counts"].items())
+    console.print(f"Shifts a week: {counts}.")
+    console.print(
+        f"CP-SAT: {solver['status']}, {solver['paid_hours']:,.1f} paid hours a week "
+        f"(bound {solver['paid_hours_bound']:,.1f}, gap {solver['gap']:.2%}, "
+        f"{solver['wall_s']:.2f} s)."
+    )
+    console.print(
+        f"Rota: {rota['lines']} lines rotating weekly ({rota['working_lines']} working, "
+        f"{rota['lines'] - rota['working_lines']} rest weeks), {rota['mean_line_hours']:.1f} h "
+        f"a week on average, shortest rest {rota['min_rest_hours']:.1f} h."
+    )
+    console.print(
+        f"FTE: lower bound {fte['lower_bound_fte']:,.1f} (required hours / contract), "
+        f"rostered {fte['floor_fte']:,.1f}, headcount {fte['headcount']}; with "
+        f"{fte['off_shift_shrinkage']:.1%} leave/sickness/training on top: agents "
+        f"{fte['agent_fte']:,.1f} + supervisors {fte['supervisor_fte']:,.1f} = "
+        f"[bold]{fte['total_fte']:,.1f} FTE[/bold] (shrinkage method: "
+        f"{fte['shrinkage_method_fte']:,.1f})."
+    )
+
+
+def print_dataset_summary(summary: dict[str, Any], out: Console) -> None:
+    """Print a dataset summary as rich tables."""
+    from rich.table import Table
+
+    table = Table(title=f"Embedded dataset: {summary['dataset']}")
+    for col in ("force", "LSOAs", "districts", "pop. mid-2015", "pop. mid-2019", "sites"):
+        table.add_column(col, justify="left" if col == "force" else "right")
+    for row in summary["forces"]:
+        table.add_row(
+            row["force"],
+            f"{row['lsoas']:,}",
+            str(row["districts"]),
+            f"{row['pop_mid2015']:,}",
+            f"{row['pop_mid2019']:,}",
+            str(row["sites"]),
+        )
+    totals = summary["totals"]
+    table.add_row(
+        "[bold]total[/bold]",
+        f"{totals['lsoas']:,}",
+        str(len(summary["districts"])),
+        f"{totals['pop_mid2015']:,}",
+        f"{totals['pop_mid2019']:,}",
+        str(totals["sites"]),
+    )
+    out.print(table)
+
+    districts = Table(title="Districts (2013 code → 2019 code)")
+    for col in ("force", "district", "code 2013", "code 2019", "LSOAs", "pop. mid-2015"):
+        districts.add_column(col, justify="right" if col in {"LSOAs", "pop. mid-2015"} else "left")
+    for row in summary["districts"]:
+        districts.add_row(
+            row["force"],
+            row["lad_name"],
+            row["lad13cd"],
+            row["lad19cd"],
+            str(row["lsoas"]),
+            f"{row['pop_mid2015']:,}",
+        )
+    out.print(districts)
+    methods = ", ".join(f"{k} {v:,}" for k, v in summary["demand_point_methods"].items())
+    out.print(f"Demand points: {methods}.")
+    out.print(
+        f"Postcode index: {totals['postcodes']:,} postcode units (OS Code-Point Open 2014.3). "
+        f"Current control rooms: {', '.join(totals['current_control_rooms'])}."
+    )
+    out.print("[bold]Sources and attribution[/bold]")
+    for line in summary["attribution"].values():
+        out.print(f"  • {line}")
+
+
+def print_sites(rows: list[dict[str, Any]], out: Console) -> None:
+    """Print site rows as a rich table (current control rooms marked, low confidence flagged)."""
+    from rich.table import Table
+
+    table = Table(title=f"Candidate sites ({len(rows)})")
+    for col in ("id", "name", "force", "kind", "postcode", "note"):
+        table.add_column(col)
+    for row in rows:
+        notes = []
+        if row["current_control_room"]:
+            notes.append("[bold]current control room[/bold]")
+        if row["confidence"] == "low":
+            notes.append("[yellow]low-confidence postcode[/yellow]")
+        if row["status_today"] == "closed":
+            notes.append("closed since 2015")
+        table.add_row(
+            row["id"], row["name"], row["force"], row["kind"], row["postcode"], "; ".join(notes)
+        )
+    out.print(table)
+
+
+def print_problem_summary(summary: dict[str, Any], out: Console) -> None:
+    """Print a problem summary: forces, annual calls by stream, candidates and constraints."""
+    from rich.table import Table
+
+    out.print(f"[bold]{summary['instance']['name']}[/bold] ({summary['instance']['file']})")
+    forces = Table(title="Forces")
+    for col in ("force", "population", "today's room", "staff today"):
+        forces.add_column(col, justify="right" if col in {"population", "staff today"} else "left")
+    for row in summary["forces"]:
+        forces.add_row(
+            row["name"], f"{row['population']:,}", row["current_site"], f"{row['current_staff']:,}"
+        )
+    out.print(forces)
+
+    streams = sorted({r["stream"] for r in summary["annual_calls"]}, key=_stream_order(summary))
+    calls = Table(title="Calls a year (* = estimated per head, an assumption)")
+    calls.add_column("force")
+    for stream in streams:
+        calls.add_column(stream, justify="right")
+    calls.add_column("total", justify="right")
+    force_ids = [r["id"] for r in summary["forces"]]
+    ordered = [f for f in FORCE_IDS if f in force_ids] + [
+        f for f in force_ids if f not in FORCE_IDS
+    ]
+    for fid in ordered:
+        cells = {r["stream"]: r for r in summary["annual_calls"] if r["force"] == fid}
+        row = [f"{cells[s]['calls']:,}{'*' if cells[s]['estimated'] else ''}" for s in streams]
+        total = sum(cells[s]["calls"] for s in streams)
+        calls.add_row(fid, *row, f"{total:,}")
+    out.print(calls)
+    figures = summary["figures"]
+    out.print(
+        f"{len(summary['candidates'])} candidate sites; constraints: "
+        + ", ".join(f"{c['name']} ({c['type']})" for c in summary["constraints"] if c["enabled"])
+        + f"; {figures['sourced']} sourced figures, {figures['assumed']} assumptions."
+    )
+    out.print(f"[yellow]Not solved:[/yellow] {summary['message']}.")
+
+
+def print_queue_summary(summary: dict[str, Any], out: Console) -> None:
+    """Print a queue staffing summary: the required agents, and one fewer for comparison."""
+    from rich.table import Table
+
+    target = summary["target"]
+    out.print(
+        f"{summary['model']}: {summary['calls_per_hour']:g} calls/h × {summary['aht_s']:g} s "
+        f"= {summary['load_erlangs']:.2f} Erlangs; target {target['share']:.0%} within "
+        f"{target['within_s']:g} s → [bold]{summary['agents']} agents[/bold]"
+    )
+    table = Table()
+    for col in ("agents", "service level", "ASA (s)", "occupancy", "abandoned", "meets target"):
+        table.add_column(col, justify="right")
+    for row in summary["rows"]:
+        table.add_row(
+            str(row["agents"]),
+            f"{row['service_level']:.1%}",
+            f"{row['asa_s']:.1f}",
+            f"{row['occupancy']:.1%}",
+            f"{row['abandon_share']:.1%}",
+            "yes" if row["meets_target"] else "no",
+        )
+    out.print(table)
+
+
+def print_pooling_summary(summary: dict[str, Any], out: Console) -> None:
+    """Print agents and FTE per force group, and what one pooled room saves."""
+    from rich.table import Table
+
+    table = Table(
+        title=f"Staffing per room by the forces it serves ({summary['stream_teams']} stream "
+        f"teams, minimum crew {summary['min_positions_per_site']})"
+    )
+    for col in ("forces", "peak agents", "night agents", "agent-hours/week", "FTE"):
+        table.add_column(col, justify="left" if col == "forces" else "right")
+    for group in summary["groups"]:
+        table.add_row(
+            " + ".join(group["forces"]),
+            str(group["peak_agents"]),
+            str(group["night_agents"]),
+            f"{group['weekly_agent_hours']:,.0f}",
+            f"{group['fte']:,.1f}",
+        )
+    out.print(table)
+    out.print(
+        f"Three rooms apart: {summary['separate_rooms_fte']:,.1f} FTE; one pooled room: "
+        f"{summary['one_room_fte']:,.1f} FTE; pooling saves "
+        f"[bold]{summary['pooling_saving_fte']:,.1f} FTE[/bold]."
+    )
+
+
+def print_simulation_summary(summary: dict[str, Any], out: Console) -> None:
+    """Print simulated service levels per stream (and per failure window)."""
+    from rich.table import Table
+
+    conf = f"{summary['confidence']:.0%} CI over {summary['replications']} replications"
+    peaks = ", ".join(f"{k} {v}" for k, v in summary["peak_agents_by_site"].items())
+    out.print(f"Simulated week at {', '.join(summary['sites'])} (peak agents: {peaks}); {conf}.")
+    table = Table(title="Whole week")
+    for col in ("stream", "target", "service level", "ASA (s)", "abandoned", "calls"):
+        table.add_column(col, justify="left" if col in {"stream", "target"} else "right")
+    for row in summary["week"]:
+        table.add_row(*_simulated_row(row))
+    out.print(table)
+    failure = summary.get("failure")
+    if failure is None:
+        return
+    start = failure["start_h"]
+    day = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")[int(start // 24) % 7]
+    title = (
+        f"{failure['site']} down for {failure['hours']:g} h from {day} "
+        f"{int(start % 24):02d}:{round(start % 1 * 60):02d}"
+    )
+    table = Table(title=title)
+    for col in ("window", "stream", "target", "service level", "ASA (s)", "abandoned", "calls"):
+        table.add_column(col, justify="left" if col in {"window", "stream", "target"} else "right")
+    for key, label in (
+        ("before", "before"),
+        ("during_without_failure", "same hours, no failure"),
+        ("during", "during the failure"),
+        ("after", "after (recovery)"),
+    ):
+        for row in failure[key]:
+            table.add_row(label, *_simulated_row(row))
+    out.print(table)
+
+
+def _simulated_row(row: dict[str, Any]) -> list[str]:
+    target = row["target"]
+    return [
+        row["stream"],
+        f"{target['share']:.0%} in {target['within_s']:g} s",
+        f"{row['service_level']:.1%} ± {row['service_level_ci']:.1%}",
+        f"{row['asa_s']:.1f}",
+        f"{row['abandon_share']:.1%}",
+        f"{row['calls']:,.0f}",
+    ]
+
+
+def print_solution(solution: Solution, explanation: Infeasibility | None, out: Console) -> None:
+    """Print a solved instance: sites, costs against today, constraints, staff, alternatives."""
+    from rich.table import Table
+
+    out.print(f"[bold]{solution.instance}[/bold]: {solution.status} ({_solver_line(solution)})")
+    if not solution.sites:
+        _print_infeasible(explanation, out)
+        return
+    sites = Table(title=f"Chosen sites ({solution.routing} routing)")
+    for col in ("site", "name", "area", "FTE", "peak agents", "seats (today)", "forces served"):
+        sites.add_column(col, justify="right" if col in {"FTE", "peak agents"} else "left")
+    for s in solution.sites:
+        sites.add_row(
+            s.id, s.name, s.force_area, f"{s.fte:,.1f}", str(s.peak_agents),
+            f"{s.seats} ({s.existing_seats})", ", ".join(s.forces_served),
+        )  # fmt: skip
+    out.print(sites)
+    costs = Table(title="Cost a year (one-offs annualised, Green Book)", min_width=48)
+    for col in ("component", "proposal £", "today £"):
+        costs.add_column(col, justify="left" if col == "component" else "right")
+    for key, value in solution.costs.items():
+        costs.add_row(key, f"{value:,.0f}", f"{solution.baseline_costs.get(key, 0):,.0f}")
+    assert solution.objective_gbp is not None and solution.saving_gbp is not None
+    costs.add_row(
+        "[bold]total[/bold]", f"{solution.objective_gbp:,.0f}", f"{solution.baseline_gbp:,.0f}"
+    )
+    out.print(costs)
+    payback = f"{solution.payback_years:.2f} years" if solution.payback_years else "never"
+    out.print(
+        f"Saving against today: [bold]£{solution.saving_gbp:,.0f} a year[/bold] (one-offs "
+        f"annualised). One-off investment £{solution.one_off_gbp or 0:,.0f}, paid back in "
+        f"{payback} by the recurring saving (staff, running, standby) of "
+        f"£{solution.recurring_saving_gbp or 0:,.0f} a year."
+    )
+    _print_constraints(solution, out)
+    impact = solution.staff_impact
+    if impact is not None:
+        out.print(
+            f"Staff (modelled): {impact.staff_today_fte:,.1f} FTE today → {impact.posts_fte:,.1f} "
+            f"posts; {impact.retained_share:.0%} expected to move with the job; "
+            f"{impact.redundancies_fte:,.1f} FTE redundant, {impact.recruits_fte:,.1f} to recruit; "
+            f"extra commute median {impact.median_extra_minutes} min, "
+            f"90th percentile {impact.p90_extra_minutes} min."
+        )
+    _print_alternatives(solution, out)
+    _print_cost_surface(solution, out)
+    out.print(f"[dim]Travel times: {solution.travel_times}[/dim]")
+
+
+def _print_cost_surface(solution: Solution, out: Console) -> None:
+    """The single-site cost surface in two lines: the best building and the best new build."""
+    surface = solution.cost_surface
+    if not surface:
+        return
+    feasible = [p for p in surface if p.feasible]
+    lines = [
+        f"Where the ideal single room would be: {len(surface)} candidates priced alone, "
+        f"{len(feasible)} meet every constraint alone."
+    ]
+    for label, kind in (("standing building", False), ("new build", True)):
+        best = min(
+            (p for p in feasible if p.greenfield is kind), key=lambda p: p.total_gbp, default=None
+        )
+        if best is not None:
+            lines.append(
+                f"  cheapest {label}: {best.name} ({best.id}), £{best.total_gbp:,.0f} a year"
+            )
+    lines.append("  (map: `--out DIR --format maps`, cost_surface in `--json`)")
+    out.print("\n".join(lines))
+
+
+def _solver_line(solution: Solution) -> str:
+    solver = solution.solver
+    proof = "proved optimal" if solution.proved_optimal else "not proved optimal"
+    return f"{solver.get('name')}, {solver.get('wall_s', 0):.2f} s, {proof}"
+
+
+def _print_constraints(solution: Solution, out: Console) -> None:
+    from rich.table import Table
+
+    table = Table(title="Constraints")
+    for col in ("name", "value", "limit", "holds", "what"):
+        table.add_column(col, justify="right" if col in {"value", "limit"} else "left")
+    for c in solution.constraints:
+        table.add_row(
+            c.name, _number(c.value), _number(c.limit),
+            "[green]yes[/green]" if c.holds else "[red]no[/red]", c.detail,
+        )  # fmt: skip
+    out.print(table)
+
+
+def _print_alternatives(solution: Solution, out: Console) -> None:
+    from rich.table import Table
+
+    if not solution.alternatives:
+        return
+    table = Table(title="Next best options")
+    for col in ("sites", "routing", "£ a year", "more than chosen", "fails"):
+        table.add_column(col, justify="right" if "£" in col or "more" in col else "left")
+    best = solution.objective_gbp or 0.0
+    for alt in solution.alternatives:
+        table.add_row(
+            " + ".join(alt.sites), alt.routing, f"{alt.total_gbp:,.0f}",
+            f"{alt.total_gbp - best:+,.0f}", ", ".join(alt.failed) or "-",
+        )  # fmt: skip
+    out.print(table)
+
+
+def _print_infeasible(explanation: Infeasibility | None, out: Console) -> None:
+    out.print("[red]No option meets every constraint.[/red]")
+    if explanation is None:
+        return
+    out.print(f"Smallest conflicting set: [bold]{', '.join(explanation.conflict)}[/bold]")
+    for r in explanation.relaxations:
+        out.print(
+            f"  • without {r.constraint}: best {' + '.join(r.best_sites)} at "
+            f"£{r.best_total_gbp:,.0f} a year, where {r.detail} is {_number(r.value)} "
+            f"(limit {_number(r.limit)})"
+        )
+
+
+def _number(value: float | None) -> str:
+    if value is None:
+        return "-"
+    if abs(value) < 1:
+        return f"{value:.1%}"
+    return f"{value:,.1f}" if abs(value) < 1000 else f"{value:,.0f}"
+
+
+def print_locate(result: LocateResult, console: Console) -> None:
+    """Print a location result: status, objective, chosen sites with their demand."""
+    from rich.table import Table
+
+    colour = {"optimal": "green", "feasible": "yellow"}.get(result.status, "red")
+    what = f"p = {result.p}" if result.p is not None else ""
+    if result.within_min is not None:
+        what += f"{', ' if what else ''}within {result.within_min:g} min"
+    console.print(
+        f"[bold]{result.model}[/bold] ({what}): [{colour}]{result.status}[/{colour}] by "
+        f"{result.method} in {result.solve_seconds:.3f} s; {result.n_demand} demand points × "
+        f"{result.n_candidates} candidates ({result.weight_label})"
+    )
+    if not result.sites:
+        console.print("no choice of sites satisfies the model")
+        return
+    assert result.objective is not None
+    console.print(f"objective: {result.objective:,.6g} — {result.objective_label}")
+    summary = result.summary()
+
+    def minutes(value: float | None) -> str:
+        return "-" if value is None else f"{value:.1f} min"
+
+    line = (
+        f"weighted mean time {minutes(summary['weighted_mean_min'])}, "
+        f"worst {minutes(summary['max_min'])}"
+    )
+    if summary["unreachable_weight"] > 0:
+        line += f", unreachable weight {summary['unreachable_weight']:,.6g}"
+    if "covered_share" in summary:
+        line += f", {summary['covered_share']:.1%} of weight within {result.within_min:g} min"
+    console.print(line)
+    table = Table("site", "demand points", "weight", "share", "worst min")
+    for row in result.per_site():
+        worst = row["max_min"]
+        table.add_row(
+            row["id"],
+            str(row["demand_points"]),
+            f"{row['weight']:,.0f}",
+            f"{row['weight_share']:.1%}",
+            f"{worst:.1f}" if worst is not None else "-",
+        )
+    console.print(table)
+    console.print(f"[dim]{result.source}[/dim]")

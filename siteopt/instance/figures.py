@@ -1,0 +1,92 @@
+"""Labelled figures (value with source or assumption) and the schema's number types.
+
+Labelled figures: a value with its ``source`` (a published figure) or its
+``assumption`` (a modelled one), and the constrained number types of the schema.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Annotated, Any, Generic, TypeVar
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    model_validator,
+)
+
+__all__ = ["Figure"]
+
+
+T = TypeVar("T")
+
+
+NonNegative = Annotated[float, Field(ge=0)]
+
+
+Positive = Annotated[float, Field(gt=0)]
+
+
+Share = Annotated[float, Field(ge=0, le=1)]
+
+
+OpenShare = Annotated[float, Field(gt=0, lt=1)]
+
+
+TargetShare = Annotated[float, Field(gt=0, le=1)]
+
+
+Count = Annotated[int, Field(ge=0)]
+
+
+Identifier = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]*$", max_length=64)]
+
+
+class Strict(BaseModel):
+    """Base of every instance table: unknown keys are errors and parsed values are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
+
+
+class Figure(Strict, Generic[T]):
+    """A number with its provenance: exactly one of ``source`` or ``assumption``."""
+
+    value: T
+    source: str | None = None
+    assumption: str | None = None
+
+    @model_validator(mode="after")
+    def _one_provenance(self) -> Figure[T]:
+        given = [k for k in ("source", "assumption") if getattr(self, k)]
+        if len(given) != 1:
+            msg = (
+                "expected exactly one of 'source' (where the figure comes from, with its date) "
+                "or 'assumption' (why this modelled value)"
+            )
+            raise ValueError(msg)
+        return self
+
+    @property
+    def provenance(self) -> str:
+        """``"source: …"`` or ``"assumption: …"`` for reports."""
+        return f"source: {self.source}" if self.source else f"assumption: {self.assumption}"
+
+
+class PerHeadEstimate(Strict):
+    """A missing force figure estimated from the per-head rate of other forces (an assumption)."""
+
+    per_head_of: list[Identifier] = Field(min_length=1)
+    assumption: str = Field(min_length=1)
+
+
+def _volume_tag(raw: Any) -> str:
+    return "per_head" if isinstance(raw, Mapping) and "per_head_of" in raw else "figure"
+
+
+Volume = Annotated[
+    Annotated[Figure[NonNegative], Tag("figure")] | Annotated[PerHeadEstimate, Tag("per_head")],
+    Discriminator(_volume_tag),
+]

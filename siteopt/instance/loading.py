@@ -1,0 +1,320 @@
+"""Reading instance files: TOML, extends chains, overrides, one-line errors.
+
+Reading instance files: TOML, ``extends`` chains, what-if overrides, and one-line
+errors that name the file that set the offending key, its dotted path and what
+was expected.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from pydantic import (
+    BaseModel,
+    ValidationError,
+)
+
+from siteopt.errors import InstanceError
+from siteopt.instance.checks import Origins, _Checker, _origin_of
+from siteopt.instance.constraints import CONSTRAINT_TYPES
+from siteopt.instance.figures import Figure
+from siteopt.instance.greenfield import greenfield_grid
+from siteopt.instance.schema import GreenfieldSite, Instance
+
+__all__ = ["InstanceTemplate", "load_instance"]
+
+
+PATH_FIELDS = (("data", "dataset"), ("demand", "profile"), ("network", "path"))
+
+
+def load_instance(path: Path | str) -> Instance:
+    """Read, merge (``extends``) and validate an instance file; raise :class:`InstanceError`."""
+    return InstanceTemplate.read(path).variant({})
+
+
+class InstanceTemplate:
+    """An instance file read and merged once, to validate many what-if variants of it quickly.
+
+    A sweep validates each scenario as ``template.variant({"demand.growth": 1.2}, sweep_file)``:
+    the overrides go onto the merged TOML by the same merge as ``extends`` (an overridden figure
+    is labelled "what-if set in <file>"), then through the full validator.
+    """
+
+    def __init__(self, file: Path, raw: dict[str, Any], origins: Origins, chain: tuple[Path, ...]):
+        self.file = file
+        self._raw = raw
+        self._origins = origins
+        self._chain = chain
+        self._grids: dict[tuple[str, float], tuple[GreenfieldSite, ...]] = {}
+
+    @classmethod
+    def read(cls, path: Path | str) -> InstanceTemplate:
+        """Read and merge an instance file and what it extends (no validation yet)."""
+        file = Path(path)
+        raw, origins, chain = _merged_toml(file, ())
+        return cls(file, raw, origins, chain)
+
+    def merged(self) -> dict[str, Any]:
+        """The merged TOML table (a copy), before overrides and validation."""
+        import copy
+
+        return copy.deepcopy(self._raw)
+
+    def variant(self, overrides: Mapping[str, Any], source: Path | None = None) -> Instance:
+        """Return the validated instance with ``overrides`` (dotted path → value) applied.
+
+        ``source`` is the file the overrides come from (it labels the overridden figures).
+        """
+        import copy
+
+        raw: Any = copy.deepcopy(self._raw)
+        origins = dict(self._origins)
+        origin = source or self.file
+        for dotted, value in overrides.items():
+            keys = tuple(dotted.split("."))
+            if not all(keys):
+                raise InstanceError(origin, dotted, "expected a dotted field path")
+            over: Any = copy.deepcopy(value)
+            for key in reversed(keys):
+                over = {key: over}
+            raw = _merge(raw, over, origin, ())
+            _record_origins(value, keys, origin, origins)
+        _resolve_relative_paths(raw, origins)
+        try:
+            instance = Instance.model_validate(raw)
+        except ValidationError as exc:
+            raise _instance_error(exc, origins, self.file) from None
+        instance._file = self.file
+        instance._chain = self._chain
+        if instance.sites.greenfield is not None:
+            grid_km = instance.sites.greenfield.grid_km
+            grid = (str(instance.data.dataset), grid_km)
+            if grid not in self._grids:
+                self._grids[grid] = greenfield_grid(instance.dataset(), grid_km)
+            instance._greenfield = self._grids[grid]
+        _Checker(instance, origins).check_all()
+        return instance
+
+
+def _read_toml(file: Path) -> dict[str, Any]:
+    if not file.is_file():
+        raise InstanceError(file, "", "file not found")
+    try:
+        with file.open("rb") as handle:
+            return tomllib.load(handle)
+    except tomllib.TOMLDecodeError as exc:
+        raise InstanceError(file, "", f"not valid TOML: {exc}") from None
+    except UnicodeDecodeError:
+        raise InstanceError(file, "", "not valid TOML: expected UTF-8 text") from None
+
+
+def _merged_toml(
+    file: Path, seen: tuple[Path, ...]
+) -> tuple[dict[str, Any], Origins, tuple[Path, ...]]:
+    """Return the file's table merged over what it extends, the origin of each key, the chain."""
+    resolved = file.resolve()
+    if resolved in seen:
+        cycle = " -> ".join(str(p) for p in (*seen, resolved))
+        raise InstanceError(file, "extends", f"circular extends: {cycle}")
+    own = _read_toml(file)
+    own_origins: Origins = {}
+    _record_origins(own, (), file, own_origins)
+    parent_ref = own.get("extends")
+    if parent_ref is None:
+        return own, own_origins, (file,)
+    if not isinstance(parent_ref, str):
+        raise InstanceError(file, "extends", f"expected a file path string, got {parent_ref!r}")
+    parent_file = file.parent / parent_ref
+    if not parent_file.is_file():
+        raise InstanceError(file, "extends", f"file {parent_ref!r} not found next to {file.name}")
+    base, origins, chain = _merged_toml(parent_file, (*seen, resolved))
+    merged = _merge(base, own, file, ())
+    origins.update(own_origins)
+    return merged, origins, (file, *chain)
+
+
+def _record_origins(node: Any, prefix: tuple[str, ...], file: Path, out: Origins) -> None:
+    out[prefix] = file
+    if isinstance(node, dict):
+        for key, value in node.items():
+            _record_origins(value, (*prefix, key), file, out)
+
+
+def _is_figure_table(node: Any) -> bool:
+    return isinstance(node, dict) and "value" in node and ("source" in node or "assumption" in node)
+
+
+def _merge(base: Any, over: Any, file: Path, path: tuple[str, ...]) -> Any:
+    """Merge ``over`` into ``base``: tables key by key, anything else replaced."""
+    if (
+        _is_figure_table(base)
+        and isinstance(over, dict)
+        and (over.get("source") or over.get("assumption"))
+    ):
+        return over
+    if _is_figure_table(base):
+        new_value = over.get("value") if isinstance(over, dict) else over
+        unlabelled = not isinstance(over, dict) or not (
+            over.get("source") or over.get("assumption")
+        )
+        if unlabelled and new_value is not None and not isinstance(new_value, dict | list):
+            note = base.get("source") or base.get("assumption")
+            kind = "source" if base.get("source") else "assumption"
+            extra = (
+                {k: v for k, v in over.items() if k != "value"} if isinstance(over, dict) else {}
+            )
+            return {
+                "value": new_value,
+                "assumption": f"what-if set in {file.name} (base value {base['value']}; "
+                f"{kind}: {note})",
+                **extra,
+            }
+    if isinstance(base, dict) and isinstance(over, dict):
+        out = dict(base)
+        for key, value in over.items():
+            out[key] = _merge(base[key], value, file, (*path, key)) if key in base else value
+        return out
+    return over
+
+
+def _resolve_relative_paths(raw: dict[str, Any], origins: Origins) -> None:
+    """Make file paths relative to the file that set them (so ``extends`` keeps them valid)."""
+    for section, key in PATH_FIELDS:
+        table = raw.get(section)
+        if not isinstance(table, dict) or not isinstance(table.get(key), str):
+            continue
+        value = table[key]
+        if section == "data" and "/" not in value and "\\" not in value:
+            continue  # an embedded dataset name
+        if section == "demand" and value == "default":
+            continue
+        if not Path(value).is_absolute():
+            table[key] = os.path.normpath(origins[(section, key)].parent / value)
+
+
+def _instance_error(exc: ValidationError, origins: Origins, file: Path) -> InstanceError:
+    """Turn pydantic's first error into one InstanceError with a dotted path."""
+    errors = exc.errors(include_url=False)
+    first = errors[0]
+    loc = _clean_loc(first["loc"])
+    kind = first["type"]
+    if kind == "extra_forbidden":
+        parent, key = loc[:-1], loc[-1]
+        message = f"unknown key {key!r}"
+        allowed = _allowed_keys(parent)
+        if allowed:
+            close = difflib.get_close_matches(key, allowed, n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            message += f" ({hint}expected one of: {', '.join(allowed)})"
+    elif kind == "missing":
+        message = "required key missing"
+    elif kind in {"model_attributes_type", "dict_type", "model_type"}:
+        message = f"expected a table, got {_show(first['input'])}"
+    elif kind == "union_tag_invalid":
+        ctx = first.get("ctx", {})
+        loc = (*loc, str(ctx.get("discriminator", "type")).strip("'"))
+        message = (
+            f"unknown {loc[-1]} {ctx.get('tag')!r} (expected one of: {ctx.get('expected_tags')})"
+        )
+    elif kind == "literal_error":
+        message = f"{_lower_first(first['msg'])}, got {_show(first['input'])}"
+    elif kind == "value_error":
+        message = str(first["ctx"]["error"]) if "ctx" in first else first["msg"]
+    else:
+        message = f"{_lower_first(first['msg'])}, got {_show(first['input'])}"
+    if _expects_figure(loc, first["input"]):
+        message = (
+            'expected a figure table { value = …, source = "…" } or '
+            f'{{ value = …, assumption = "…" }}, got {_show(first["input"])}'
+        )
+    if len(errors) > 1:
+        message += f" (+{len(errors) - 1} more)"
+    return InstanceError(_origin_of(loc, origins, file), ".".join(loc), message)
+
+
+def _clean_loc(loc: tuple[int | str, ...]) -> tuple[str, ...]:
+    """Drop pydantic's union-tag entries from a location and render list indices as strings."""
+    out: list[str] = []
+    for i, part in enumerate(loc):
+        prev = loc[i - 1] if i else None
+        is_tag = isinstance(part, str) and (
+            part in {"figure", "per_head"} | CONSTRAINT_TYPES
+            and prev is not None
+            and str(prev) in _tagged_parents(loc[:i])
+        )
+        if not is_tag:
+            out.append(str(part))
+    return tuple(out)
+
+
+def _tagged_parents(prefix: tuple[int | str, ...]) -> set[str]:
+    """Keys whose value is a tagged union (constraint names, volume stream names)."""
+    if len(prefix) == 2 and prefix[0] == "constraints":
+        return {str(prefix[1])}
+    if len(prefix) == 4 and prefix[:2] == ("demand", "volumes"):
+        return {str(prefix[3])}
+    return set()
+
+
+def _expects_figure(loc: tuple[str, ...], value: Any) -> bool:
+    """True when the error is a bare number or string where a figure table was expected."""
+    if isinstance(value, dict) or not loc:
+        return False
+    cls = _model_at(loc)
+    return cls is not None and issubclass(cls, Figure)
+
+
+def _model_at(loc: tuple[str, ...]) -> type[BaseModel] | None:
+    """Return the model class that sits at ``loc`` in the schema, if it can be found."""
+    from typing import get_args, get_origin
+
+    def models_in(annotation: Any) -> list[type[BaseModel]]:
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            return [annotation]
+        found: list[type[BaseModel]] = []
+        for arg in get_args(annotation):
+            found += models_in(arg)
+        if get_origin(annotation) is dict:
+            return []
+        return found
+
+    def step(annotation: Any, key: str) -> Any:
+        origin = get_origin(annotation)
+        if origin is dict:
+            return get_args(annotation)[1]
+        for arg in get_args(annotation):
+            if get_origin(arg) is dict:
+                return get_args(arg)[1]
+        for model in models_in(annotation):
+            if key in model.model_fields:
+                return model.model_fields[key].annotation
+        return None
+
+    annotation: Any = Instance
+    for key in loc:
+        if annotation is None:
+            return None
+        annotation = step(annotation, key)
+    models = models_in(annotation) if annotation is not None else []
+    return models[0] if models else None
+
+
+def _allowed_keys(parent: tuple[str, ...]) -> list[str]:
+    model = _model_at(parent) if parent else Instance
+    if model is None:
+        return []
+    return sorted(model.model_fields)
+
+
+def _show(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:]

@@ -1,0 +1,433 @@
+"""The instance schema: a pydantic model per section of an instance file, the Instance at the root.
+
+Instance files: TOML → one validated, frozen :class:`Instance`.
+
+An instance file states a siteopt problem: forces, call demand, staffing rules, pay, candidate
+sites and their costs, coverage and resilience constraints, and solver settings. Every figure from
+the outside world is a *figure table* ``{ value = …, source = "…" }`` and every modelled figure is
+``{ value = …, assumption = "…" }``; a bare number is refused in a file that does not extend
+another.
+
+A file may ``extends = "other.toml"`` (a path relative to itself) and override any field; tables
+merge key by key, anything else is replaced. A figure overridden without a new ``source`` or
+``assumption`` is labelled as a what-if assumption that names the overriding file and the base
+value, so a variant cannot silently inherit a citation that no longer applies.
+
+Every problem is reported as one :class:`~siteopt.errors.InstanceError` naming the file that set
+the offending key, the dotted field path and what was expected.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    Field,
+    PrivateAttr,
+    model_validator,
+)
+
+from siteopt.data import Dataset, open_dataset
+from siteopt.instance.constraints import Constraint
+from siteopt.instance.figures import (
+    Figure,
+    Identifier,
+    NonNegative,
+    OpenShare,
+    Positive,
+    Share,
+    Strict,
+    TargetShare,
+    Volume,
+)
+
+__all__ = ["Instance"]
+
+
+class DataConfig(Strict):
+    """Which dataset (embedded name or folder) and which population estimate to use."""
+
+    dataset: str = "bch"
+    population_year: Literal[2015, 2019] = 2015
+
+
+class Force(Strict):
+    """A police force: its display name, today's control room and today's staff there."""
+
+    name: str = Field(min_length=1)
+    current_site: Identifier
+    current_staff: Figure[Annotated[int, Field(ge=0)]]
+
+
+class Stream(Strict):
+    """A call stream (999, 101, crime recording): handling time and service target."""
+
+    label: str = Field(min_length=1)
+    aht_s: Figure[Positive]
+    target_share: Figure[TargetShare]
+    target_within_s: Figure[NonNegative]
+    patience_s: Figure[Positive] | None = None
+
+
+class Demand(Strict):
+    """Annual call volumes per force and stream, growth and the hour-of-week profile."""
+
+    profile: str = "default"
+    growth: Figure[Positive]
+    streams: dict[Identifier, Stream] = Field(min_length=1)
+    volumes: dict[Identifier, dict[Identifier, Volume]] = Field(min_length=1)
+
+
+class Shrinkage(Strict):
+    """Shares of paid time not available for calls; components add up (contact-centre practice)."""
+
+    annual_leave: Figure[Share]
+    sickness: Figure[Share]
+    training: Figure[Share]
+    breaks: Figure[Share]
+    other: Figure[Share] | None = None
+
+    def components(self) -> dict[str, Figure[float]]:
+        """Return the given components by name."""
+        return {k: v for k, v in self if v is not None}
+
+    @model_validator(mode="after")
+    def _total_below_one(self) -> Shrinkage:
+        total = sum(f.value for f in self.components().values())
+        if total >= 1:
+            msg = f"expected the shrinkage components to sum to less than 1, got {total:.3f}"
+            raise ValueError(msg)
+        return self
+
+
+HHMM = Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]
+
+
+class RosterShift(Strict):
+    """One shift of the roster menu: paid length, paid break, allowed start times of day."""
+
+    hours: Figure[Annotated[float, Field(gt=0, le=24)]]
+    break_minutes: Figure[NonNegative]
+    starts: list[HHMM] | None = Field(default=None, min_length=1)
+
+
+def _wtr(what: str) -> str:
+    return f"Working Time Regulations 1998 (SI 1998/1833), {what} (legislation.gov.uk, as made)"
+
+
+def _default_shift(hours: float, break_minutes: float) -> RosterShift:
+    note = "default roster menu: starts on the hour or half hour, paid break taken on shift"
+    return RosterShift(
+        hours=Figure(value=hours, assumption=f"{hours:g}-hour shifts ({note})"),
+        break_minutes=Figure(
+            value=break_minutes,
+            assumption=f"{break_minutes:g} min paid break per {hours:g}-hour shift ({note})",
+        ),
+    )
+
+
+def _default_roster_shifts() -> dict[str, RosterShift]:
+    return {
+        "h8": _default_shift(8, 30),
+        "h9": _default_shift(9, 45),
+        "h10": _default_shift(10, 45),
+        "h12": _default_shift(12, 60),
+    }
+
+
+class Roster(Strict):
+    """Shift menu and rules for rostering (``fte_method = "roster"`` and ``siteopt roster``).
+
+    ``starts`` of a shift lists its allowed start times of day (``"HH:MM"``); omitted, every
+    ``interval_minutes`` step of the day is allowed. The same starts apply on every day.
+    """
+
+    interval_minutes: Literal[30, 60] = 30
+    shifts: dict[Identifier, RosterShift] = Field(
+        default_factory=_default_roster_shifts, min_length=1
+    )
+    min_rest_hours: Figure[NonNegative] = Figure(
+        value=11, source=_wtr("reg. 10: 11 consecutive hours' daily rest")
+    )
+    max_weekly_hours: Figure[Positive] = Figure(
+        value=48, source=_wtr("reg. 4: 48 hours a week (averaged; here a cap on each rota line)")
+    )
+    time_limit_s: Annotated[float, Field(gt=0)] = 10.0
+
+
+class Staffing(Strict):
+    """How agents are sized and turned into FTE."""
+
+    routing: list[Literal["pooled", "by_force"]] = Field(
+        default=["pooled", "by_force"], min_length=1
+    )
+    interval_minutes: Literal[30, 60] = 60
+    stream_teams: Literal["separate", "blended", "priority"] = "separate"
+    max_occupancy: Figure[OpenShare]
+    min_positions_per_site: Figure[Annotated[int, Field(ge=1)]]
+    contract_hours_per_week: Figure[Annotated[float, Field(gt=0, le=60)]]
+    supervisor_ratio: Figure[Share] | None = None
+    shrinkage: Shrinkage
+    fte_method: Literal["shrinkage", "roster"] = "shrinkage"
+    roster: Roster = Field(default_factory=Roster)
+
+
+class Pay(Strict):
+    """Pay of control-room staff; the area allowance follows the force area of the site."""
+
+    call_handler_salary_gbp: Figure[Positive]
+    supervisor_salary_gbp: Figure[Positive]
+    shift_allowance_rate: Figure[Share]
+    employer_pension_rate: Figure[Share]
+    employer_ni_rate: Figure[Share]
+    area_allowance_gbp: dict[Identifier, Figure[NonNegative]]
+
+
+class SiteCosts(Strict):
+    """Cost and capacity figures of a candidate building (all assumptions until a planner sets)."""
+
+    existing_seats: Figure[Annotated[int, Field(ge=0)]] | None = None
+    max_seats: Figure[Annotated[int, Field(ge=1)]] | None = None
+    running_cost_gbp: Figure[NonNegative] | None = None
+    fit_out_per_seat_gbp: Figure[NonNegative] | None = None
+    move_one_off_gbp: Figure[NonNegative] | None = None
+
+
+class CustomSite(Strict):
+    """A candidate not in the dataset's site list, placed by postcode, grid or lon/lat."""
+
+    name: str = Field(min_length=1)
+    force: Identifier
+    postcode: str | None = None
+    easting: float | None = None
+    northing: float | None = None
+    lon: Annotated[float, Field(ge=-180, le=180)] | None = None
+    lat: Annotated[float, Field(ge=-90, le=90)] | None = None
+    source: str = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _one_location(self) -> CustomSite:
+        ways = [
+            self.postcode is not None,
+            self.easting is not None or self.northing is not None,
+            self.lon is not None or self.lat is not None,
+        ]
+        if sum(ways) != 1:
+            msg = "expected exactly one location: 'postcode', 'easting'+'northing' or 'lon'+'lat'"
+            raise ValueError(msg)
+        if (self.easting is None) != (self.northing is None):
+            raise ValueError("expected both 'easting' and 'northing'")
+        if (self.lon is None) != (self.lat is None):
+            raise ValueError("expected both 'lon' and 'lat'")
+        return self
+
+
+class Greenfield(Strict):
+    """Generic new-build candidates on a grid over the region: where the ideal site would be."""
+
+    grid_km: Annotated[float, Field(ge=1, le=100)]
+    new_build_one_off_gbp: Figure[NonNegative]
+    running_cost_gbp: Figure[NonNegative]
+    fit_out_per_seat_gbp: Figure[NonNegative]
+    max_seats: Figure[Annotated[int, Field(ge=1)]]
+
+    def costs(self) -> SiteCosts:
+        """Cost figures of one greenfield candidate (no seats today; the build is its move)."""
+        return SiteCosts(
+            existing_seats=Figure[Annotated[int, Field(ge=0)]](
+                value=0, assumption="greenfield: no building yet"
+            ),
+            max_seats=self.max_seats,
+            running_cost_gbp=self.running_cost_gbp,
+            fit_out_per_seat_gbp=self.fit_out_per_seat_gbp,
+            move_one_off_gbp=self.new_build_one_off_gbp,
+        )
+
+
+@dataclass(frozen=True)
+class GreenfieldSite:
+    """One greenfield candidate: grid point (EPSG:27700), the force area and district it lies in."""
+
+    id: str
+    x: float
+    y: float
+    force: str
+    district: str = ""
+
+
+GREENFIELD_PREFIX = "gf-"
+
+
+class Sites(Strict):
+    """Candidate sites: a selection from the dataset, extra sites, and their cost figures."""
+
+    candidates: Literal["all"] | list[Identifier] = "all"
+    exclude: list[Identifier] = Field(default_factory=list)
+    defaults: SiteCosts
+    overrides: dict[Identifier, SiteCosts] = Field(default_factory=dict)
+    custom: dict[Identifier, CustomSite] = Field(default_factory=dict)
+    greenfield: Greenfield | None = None
+
+    def costs_for(self, sid: str) -> SiteCosts:
+        """Return a site's cost figures: the defaults with the site's overrides on top."""
+        if sid.startswith(GREENFIELD_PREFIX) and self.greenfield is not None:
+            return self.greenfield.costs()
+        override = self.overrides.get(sid)
+        if override is None:
+            return self.defaults
+        given = {k: v for k, v in override if v is not None}
+        return self.defaults.model_copy(update=given)
+
+
+class Costs(Strict):
+    """Appraisal conventions and one-off costs."""
+
+    appraisal_years: Figure[Annotated[int, Field(ge=1, le=60)]]
+    discount_rate: Figure[Annotated[float, Field(ge=0, lt=1)]]
+    optimism_bias: Figure[Annotated[float, Field(ge=0, le=3)]]
+    ict_one_off_gbp: Figure[NonNegative]
+
+
+class Transition(Strict):
+    """Staff transition: where today's staff live and what a longer commute costs."""
+
+    home_decay_per_minute: Figure[Positive]
+    excess_travel_years: Figure[NonNegative]
+    excess_travel_gbp_per_km: Figure[NonNegative]
+    working_days_per_year: Figure[Annotated[float, Field(gt=0, le=366)]]
+    retention_scale_minutes: Figure[Positive]
+    redundancy_gbp: Figure[NonNegative]
+    recruit_train_gbp: Figure[NonNegative]
+
+
+class Network(Strict):
+    """Where the road graph comes from, and the speed per road class.
+
+    ``speeds_kph`` overrides the default speed of some road classes (km/h, each a figure with a
+    ``source`` or ``assumption``); classes not named keep their defaults: for the embedded
+    network the calibrated ``local_urban`` speed and the assumed ``motorway``, ``trunk`` and
+    ``local_rural`` speeds of ``geodata/bch/network_calibration.json``; for road files the table
+    in ``siteopt/roadclasses.py`` (see ``docs/network.md``). ``allow_unreachable`` lists pairs
+    with no route instead of stopping with an error.
+    """
+
+    kind: Literal["embedded", "osm", "os_open_roads"] = "embedded"
+    path: str | None = None
+    speeds_kph: dict[str, Figure[Positive]] = Field(default_factory=dict)
+    allow_unreachable: bool = False
+
+    @model_validator(mode="after")
+    def _path_for_files(self) -> Network:
+        if self.kind != "embedded" and not self.path:
+            raise ValueError(f"expected 'path' to the {self.kind} file for kind = {self.kind!r}")
+        if self.kind == "embedded" and self.path:
+            raise ValueError("'path' is only for kind = 'osm' or 'os_open_roads'")
+        return self
+
+
+class Solver(Strict):
+    """How many sites to open and how to prove it."""
+
+    k_min: Annotated[int, Field(ge=1)] = 1
+    k_max: Annotated[int, Field(ge=1)] = 2
+    method: Literal["cp-sat", "enumerate"] = "cp-sat"
+    time_limit_s: Annotated[float, Field(gt=0)] = 60.0
+    options_to_rank: Annotated[int, Field(ge=1, le=100)] = 10
+
+
+class Instance(Strict):
+    """A validated siteopt problem (see the module docstring for the file format)."""
+
+    name: str = Field(min_length=1)
+    description: str = ""
+    extends: str | None = None
+    data: DataConfig = DataConfig()
+    forces: dict[Identifier, Force] = Field(min_length=1)
+    demand: Demand
+    staffing: Staffing
+    pay: Pay
+    sites: Sites
+    costs: Costs
+    transition: Transition
+    constraints: dict[Identifier, Constraint] = Field(default_factory=dict)
+    network: Network = Network()
+    solver: Solver = Solver()
+
+    _file: Path = PrivateAttr(default=Path("<memory>"))
+    _chain: tuple[Path, ...] = PrivateAttr(default=())
+    _greenfield: tuple[GreenfieldSite, ...] = PrivateAttr(default=())
+    _opened: tuple[str, Dataset] | None = PrivateAttr(default=None)
+
+    @property
+    def file(self) -> Path:
+        """The instance file this was loaded from."""
+        return self._file
+
+    @property
+    def chain(self) -> tuple[Path, ...]:
+        """The file and the files it extends, nearest first."""
+        return self._chain
+
+    def dataset(self) -> Dataset:
+        """Return the dataset this instance uses (its folder was checked at load time)."""
+        # A relative folder was already resolved against the file that named it, at load time.
+        # Opened once per instance (keyed by the reference, which a model_copy may change).
+        if self._opened is None or self._opened[0] != self.data.dataset:
+            self._opened = (self.data.dataset, open_dataset(self.data.dataset))
+        return self._opened[1]
+
+    @property
+    def greenfield_sites(self) -> tuple[GreenfieldSite, ...]:
+        """The greenfield grid candidates (empty without ``[sites.greenfield]``)."""
+        return self._greenfield
+
+    def site_name(self, sid: str) -> str:
+        """Display name of a site: the dataset's, the custom site's, or its greenfield grid."""
+        dataset_sites = self.dataset().sites
+        if sid in dataset_sites:
+            return dataset_sites[sid].name
+        if sid in self.sites.custom:
+            return self.sites.custom[sid].name
+        grid = sid.removeprefix(GREENFIELD_PREFIX).replace("_", ".")
+        where = next((f" in {g.district}" for g in self._greenfield if g.id == sid), "")
+        return f"greenfield site at grid {grid} km{where}"
+
+    def candidate_ids(self) -> list[str]:
+        """Return the ids of the candidate sites in the order the solver sees them."""
+        dataset_ids = list(self.dataset().sites)
+        chosen = dataset_ids if self.sites.candidates == "all" else list(self.sites.candidates)
+        extra = [*self.sites.custom, *(g.id for g in self._greenfield)]
+        excluded = set(self.sites.exclude)
+        return [s for s in [*chosen, *extra] if s not in excluded]
+
+    def candidate_force_areas(self) -> tuple[str, ...]:
+        """Return the force area of each candidate (its pay area), in candidate order."""
+        sites = self.dataset().sites
+        greenfield = {g.id: g.force for g in self._greenfield}
+        return tuple(
+            sites[sid].force
+            if sid in sites
+            else greenfield[sid]
+            if sid in greenfield
+            else self.sites.custom[sid].force
+            for sid in self.candidate_ids()
+        )
+
+    def figures(self) -> Iterator[tuple[str, Figure[Any]]]:
+        """Yield every figure with its dotted path (for the assumptions-and-sources table)."""
+        yield from _walk_figures(self, "")
+
+
+def _walk_figures(node: Any, prefix: str) -> Iterator[tuple[str, Figure[Any]]]:
+    if isinstance(node, Figure):
+        yield prefix, node
+    elif isinstance(node, BaseModel):
+        for key, value in node:
+            yield from _walk_figures(value, f"{prefix}.{key}" if prefix else key)
+    elif isinstance(node, dict):
+        for key, value in node.items():
+            yield from _walk_figures(value, f"{prefix}.{key}")

@@ -1,0 +1,163 @@
+"""Where a road network comes from: embedded, OSM, GraphML or OS Open Roads.
+
+Where a road network comes from: the embedded default (strategic network +
+calibrated mesh), an OpenStreetMap extract, an OSMnx GraphML file or OS Open Roads;
+:func:`load_network` picks the one an instance names.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from siteopt.network.graph import largest_component, network_from_edges
+
+if TYPE_CHECKING:
+    from siteopt.data import Dataset
+    from siteopt.instance.schema import Instance
+    from siteopt.network.graph import RoadNetwork
+    from siteopt.network.readers import EdgeList
+
+__all__ = [
+    "embedded_network",
+    "load_network",
+    "network_from_graphml",
+    "network_from_os_open_roads",
+    "network_from_osm",
+]
+
+
+#: Files of the embedded network inside a dataset folder.
+NODES_FILE = "network_nodes.parquet"
+
+
+EDGES_FILE = "network_edges.parquet"
+
+
+CALIBRATION_FILE = "network_calibration.json"
+
+
+def network_from_osm(
+    path: Path | str, *, speeds_kph: Mapping[str, float] | None = None
+) -> RoadNetwork:
+    """Read an OpenStreetMap extract (``.osm.pbf``, ``.osm`` XML) or an OSMnx ``.graphml``.
+
+    Ways with a drivable ``highway`` value become edges (split at junctions); ``oneway``
+    (``yes``/``-1``, and implied on motorways and roundabouts) is honoured; ``maxspeed`` caps
+    the class speed. The largest strongly connected part is kept.
+    """
+    path = Path(path)
+    if path.suffix.lower() == ".graphml":
+        return network_from_graphml(path, speeds_kph=speeds_kph)
+    from siteopt.network.readers import read_osm_ways
+
+    ways = read_osm_ways(path)
+    return _network_from_file(ways, path, "OpenStreetMap extract", speeds_kph, one_way_data=True)
+
+
+def network_from_graphml(
+    path: Path | str, *, speeds_kph: Mapping[str, float] | None = None
+) -> RoadNetwork:
+    """Read an OSMnx GraphML drive graph (nodes with lon ``x``/lat ``y``; edges with length)."""
+    from siteopt.network.readers import read_graphml_edges
+
+    path = Path(path)
+    ways = read_graphml_edges(path)
+    return _network_from_file(
+        ways, path, "OpenStreetMap (OSMnx graph)", speeds_kph, one_way_data=True
+    )
+
+
+def network_from_os_open_roads(
+    path: Path | str, *, speeds_kph: Mapping[str, float] | None = None
+) -> RoadNetwork:
+    """Read OS Open Roads ``RoadLink`` (a GeoPackage, a shapefile, or a folder of tiles).
+
+    OS Open Roads carries no one-way information, so every link is two-way; classes map as in
+    :data:`siteopt.roadclasses.OS_OPEN_ROADS_CLASSES`.
+    """
+    from siteopt.network.readers import read_open_roads
+
+    path = Path(path)
+    links = read_open_roads(path)
+    return _network_from_file(links, path, "OS Open Roads", speeds_kph, one_way_data=False)
+
+
+def _network_from_file(
+    edges: EdgeList,
+    path: Path,
+    what: str,
+    speeds_kph: Mapping[str, float] | None,
+    *,
+    one_way_data: bool,
+) -> RoadNetwork:
+    """The largest strongly connected part of a network read from a road file."""
+    return largest_component(
+        network_from_edges(
+            edges.x,
+            edges.y,
+            edges.src,
+            edges.dst,
+            edges.metres,
+            edges.road_class,
+            two_way=edges.two_way,
+            names=edges.names,
+            cap_kph=edges.cap_kph,
+            speeds_kph=dict(speeds_kph or {}),
+            source=str(path),
+            provenance=_file_provenance(what, path, one_way=one_way_data),
+            max_snap_m=1000.0,
+        )
+    )
+
+
+def _file_provenance(what: str, path: Path, *, one_way: bool) -> str:
+    return (
+        f"{what} {path.name}: drive times at a speed per road class "
+        f"({'one-way streets honoured' if one_way else 'no one-way data: all roads two-way'}), "
+        "free-flow, no congestion"
+    )
+
+
+def embedded_network(
+    dataset: Dataset, *, speeds_kph: Mapping[str, float] | None = None
+) -> RoadNetwork:
+    """The dataset's strategic network + local mesh (built by ``python -m geodata.build``)."""
+    import pyarrow.parquet as pq
+
+    nodes = pq.read_table(dataset.path(NODES_FILE), columns=["x", "y"])
+    edges = pq.read_table(dataset.path(EDGES_FILE)).to_pydict()
+    calibration = json.loads(dataset.path(CALIBRATION_FILE).read_text(encoding="utf-8"))
+    speeds = {**calibration["speeds_kph"], **(speeds_kph or {})}
+    return network_from_edges(
+        nodes.column("x").to_numpy(),
+        nodes.column("y").to_numpy(),
+        edges["src"],
+        edges["dst"],
+        edges["metres"],
+        edges["road_class"],
+        names=edges["road"],
+        extra_s=edges["extra_s"],
+        speeds_kph=speeds,
+        source=f"{dataset.root.name} embedded network",
+        provenance=str(calibration["provenance"]),
+        max_snap_m=float(calibration["max_snap_m"]),
+        access_kph=float(calibration["access_kph"]),
+        access_detour=float(calibration["access_detour"]),
+        terminal_s=float(calibration["terminal_s"]),
+    )
+
+
+def load_network(instance: Instance) -> RoadNetwork:
+    """The road network an instance names, at its speeds (``[network]`` section)."""
+    config = instance.network
+    speeds = {k: float(v.value) for k, v in config.speeds_kph.items()}
+    if config.kind == "embedded":
+        return embedded_network(instance.dataset(), speeds_kph=speeds)
+    assert config.path is not None  # checked when the instance was loaded
+    path = Path(config.path)
+    if config.kind == "osm":
+        return network_from_osm(path, speeds_kph=speeds)
+    return network_from_os_open_roads(path, speeds_kph=speeds)

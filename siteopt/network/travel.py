@@ -1,0 +1,322 @@
+"""Travel times and distances between sets of points, cached on disk.
+
+Travel times and distances: sources × targets matrices in one call
+(``scipy.sparse.csgraph``), cached on disk, and their CSV files.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import numpy.typing as npt
+
+from siteopt.errors import NetworkError
+from siteopt.network.graph import _frozen
+from siteopt.network.points import Points, lsoa_points, site_points
+from siteopt.network.sources import load_network
+
+if TYPE_CHECKING:
+    from scipy.sparse import csr_matrix
+
+    from siteopt.instance.schema import Instance
+    from siteopt.network.graph import RoadNetwork
+
+__all__ = [
+    "CACHE_ENV",
+    "TravelTimes",
+    "instance_travel_times",
+    "node_metres",
+    "node_times",
+    "travel_distances_km",
+    "travel_times",
+    "write_matrix_csv",
+    "write_weights_csv",
+]
+
+
+FloatArray = npt.NDArray[np.float64]
+
+
+IntArray = npt.NDArray[np.int64]
+
+
+#: Environment variable naming the travel-time cache folder (default ``~/.cache/siteopt``).
+CACHE_ENV = "SITEOPT_CACHE"
+
+
+#: Bump when the cached matrix format or its meaning changes.
+_CACHE_VERSION = "tt-1"
+
+
+@dataclass(frozen=True)
+class TravelTimes:
+    """A sources × targets travel-time matrix with what it is based on.
+
+    ``seconds[i, j]`` is the drive time from ``sources[i]`` to ``targets[j]``, including the
+    access legs from each point to its snapped node. Pairs with no route are listed in
+    ``unreachable`` (their entries are ``inf``); a matrix is only made with such pairs when the
+    caller allowed them.
+    """
+
+    seconds: FloatArray
+    sources: Points
+    targets: Points
+    source_snap_m: FloatArray
+    target_snap_m: FloatArray
+    unreachable: tuple[tuple[str, str], ...]
+    provenance: str
+    from_cache: bool
+
+    def __post_init__(self) -> None:
+        for name in ("seconds", "source_snap_m", "target_snap_m"):
+            object.__setattr__(self, name, _frozen(getattr(self, name), np.float64))
+
+    @property
+    def minutes(self) -> FloatArray:
+        """The matrix in minutes."""
+        out: FloatArray = self.seconds / 60.0
+        return out
+
+
+def default_cache_dir() -> Path:
+    """``$SITEOPT_CACHE`` if set, else ``~/.cache/siteopt``."""
+    env = os.environ.get(CACHE_ENV)
+    return Path(env) if env else Path.home() / ".cache" / "siteopt"
+
+
+def _points_digest(points: Points) -> bytes:
+    return hashlib.sha256(points.x.tobytes() + points.y.tobytes()).digest()
+
+
+def _atomic_save(path: Path, **arrays: FloatArray) -> None:
+    from siteopt.atomic import atomic_write
+
+    def save(temporary: Path) -> None:
+        with temporary.open("wb") as handle:  # a handle: np.savez would add ".npz" to a name
+            np.savez(handle, **arrays)  # type: ignore[arg-type]
+
+    atomic_write(path, save)
+
+
+def _read_cache(path: Path, shape: tuple[int, int]) -> tuple[FloatArray, ...] | None:
+    try:
+        with np.load(path) as data:
+            out = (data["seconds"], data["source_snap_m"], data["target_snap_m"])
+    except (OSError, KeyError, ValueError):
+        return None  # missing or unreadable (e.g. truncated by a crash): recompute
+    return out if out[0].shape == shape else None
+
+
+def node_times(
+    network: RoadNetwork, source_nodes: npt.ArrayLike, target_nodes: npt.ArrayLike
+) -> FloatArray:
+    """Node-to-node fastest seconds, ``len(source_nodes) × len(target_nodes)`` (``inf``: none).
+
+    Runs Dijkstra from whichever side has fewer distinct nodes (on the reversed graph when
+    starting from the targets), so 1,558 homes × 30 sites costs 30 searches.
+    """
+    from scipy.sparse.csgraph import dijkstra
+
+    src = np.asarray(source_nodes, dtype=np.int64)
+    dst = np.asarray(target_nodes, dtype=np.int64)
+    usrc, src_inv = np.unique(src, return_inverse=True)
+    udst, dst_inv = np.unique(dst, return_inverse=True)
+    if len(udst) < len(usrc):
+        dist = dijkstra(network._reverse_graph, directed=True, indices=udst, min_only=False)
+        out: FloatArray = dist[:, usrc][dst_inv][:, src_inv].T
+    else:
+        dist = dijkstra(network.graph, directed=True, indices=usrc, min_only=False)
+        out = dist[:, udst][src_inv][:, dst_inv]
+    return np.ascontiguousarray(out)
+
+
+def node_metres(
+    network: RoadNetwork, source_nodes: npt.ArrayLike, target_nodes: npt.ArrayLike
+) -> FloatArray:
+    """Road metres along the *fastest* path between nodes, ``sources × targets`` (``inf``: none).
+
+    Dijkstra on seconds with predecessors, then the metres of each tree accumulated from the
+    root by pointer doubling (vectorised; ``O(n log depth)`` per tree).
+    """
+    from scipy.sparse.csgraph import dijkstra
+
+    src = np.asarray(source_nodes, dtype=np.int64)
+    dst = np.asarray(target_nodes, dtype=np.int64)
+    usrc, src_inv = np.unique(src, return_inverse=True)
+    udst, dst_inv = np.unique(dst, return_inverse=True)
+    reverse = len(udst) < len(usrc)
+    graph = network._reverse_graph if reverse else network.graph
+    roots = udst if reverse else usrc
+    seconds, pred = dijkstra(graph, directed=True, indices=roots, return_predecessors=True)
+    edge_m = network._fastest_edge_metres.T.tocsr() if reverse else network._fastest_edge_metres
+    metres = np.full(seconds.shape, np.inf)
+    for row, root in enumerate(roots):
+        metres[row] = _tree_metres(pred[row], edge_m, int(root))
+    metres[~np.isfinite(seconds)] = np.inf
+    if reverse:
+        out: FloatArray = metres[:, usrc][dst_inv][:, src_inv].T
+    else:
+        out = metres[:, udst][src_inv][:, dst_inv]
+    return np.ascontiguousarray(out)
+
+
+def _tree_metres(pred: IntArray, edge_m: csr_matrix, root: int) -> FloatArray:
+    """Metres from the root to every node of a shortest-path tree (``inf`` off the tree)."""
+    n = len(pred)
+    reached = pred >= 0
+    nodes = np.flatnonzero(reached)
+    step = np.zeros(n)
+    step[nodes] = np.asarray(edge_m[pred[nodes], nodes]).ravel()
+    parent = np.where(reached, pred, root)
+    parent[root] = root
+    total = step.copy()
+    while True:
+        moved = parent != root
+        if not moved.any():
+            break
+        total[moved] += total[parent[moved]]
+        parent = np.where(moved, parent[parent], root)
+    total[~reached] = np.inf
+    total[root] = 0.0
+    return total
+
+
+def travel_distances_km(network: RoadNetwork, sources: Points, targets: Points) -> FloatArray:
+    """Road kilometres along the fastest route from every source to every target.
+
+    Includes the off-network legs (snap distance × the network's access detour) at both ends.
+    """
+    s = network.snap(sources.x, sources.y, labels=sources.ids)
+    t = network.snap(targets.x, targets.y, labels=targets.ids)
+    metres = node_metres(network, s.node, t.node)
+    metres += (s.distance_m * network.access_detour)[:, None]
+    metres += (t.distance_m * network.access_detour)[None, :]
+    out: FloatArray = metres / 1000.0
+    return out
+
+
+def travel_times(
+    network: RoadNetwork,
+    sources: Points,
+    targets: Points,
+    *,
+    cache: bool = True,
+    cache_dir: Path | None = None,
+    allow_unreachable: bool = False,
+) -> TravelTimes:
+    """Drive seconds from every source to every target in one call, cached on disk.
+
+    Parameters
+    ----------
+    network
+        The road network (directed where its data is: homes → sites for commutes).
+    sources, targets
+        Points to snap to the network.
+    cache
+        Read and write the cache (keyed by the network's fingerprint, the points and the
+        speeds); the file is written to a temporary name and renamed into place.
+    cache_dir
+        Cache folder; default :func:`default_cache_dir`.
+    allow_unreachable
+        If false (default), a pair with no route raises :class:`NetworkError` naming the
+        target; if true, such pairs are listed in :attr:`TravelTimes.unreachable`.
+
+    """
+    shape = (len(sources), len(targets))
+    key = hashlib.sha256(
+        f"{_CACHE_VERSION}|{network.fingerprint}|".encode()
+        + _points_digest(sources)
+        + _points_digest(targets)
+    ).hexdigest()[:40]
+    path = (cache_dir or default_cache_dir()) / f"{key}.npz"
+    cached = _read_cache(path, shape) if cache else None
+    if cached is not None:
+        seconds, src_snap, dst_snap = cached
+    else:
+        s = network.snap(sources.x, sources.y, labels=sources.ids)
+        t = network.snap(targets.x, targets.y, labels=targets.ids)
+        seconds = node_times(network, s.node, t.node)
+        seconds += network.access_seconds(s.distance_m)[:, None]
+        seconds += network.access_seconds(t.distance_m)[None, :]
+        src_snap, dst_snap = s.distance_m, t.distance_m
+        if cache:
+            _atomic_save(path, seconds=seconds, source_snap_m=src_snap, target_snap_m=dst_snap)
+    bad_i, bad_j = np.nonzero(~np.isfinite(seconds))
+    unreachable = tuple((sources.ids[i], targets.ids[j]) for i, j in zip(bad_i, bad_j, strict=True))
+    if unreachable and not allow_unreachable:
+        raise NetworkError(_unreachable_message(network, sources, targets, bad_i, bad_j))
+    return TravelTimes(
+        seconds=seconds,
+        sources=sources,
+        targets=targets,
+        source_snap_m=src_snap,
+        target_snap_m=dst_snap,
+        unreachable=unreachable,
+        provenance=network.provenance,
+        from_cache=cached is not None,
+    )
+
+
+def _unreachable_message(
+    network: RoadNetwork,
+    sources: Points,
+    targets: Points,
+    bad_i: IntArray,
+    bad_j: IntArray,
+) -> str:
+    worst = np.bincount(bad_j, minlength=len(targets))
+    j = int(np.argmax(worst))
+    example = sources.ids[int(bad_i[np.flatnonzero(bad_j == j)[0]])]
+    return (
+        f"site {targets.ids[j]!r} cannot be reached on the road network {network.source} from "
+        f"{int(worst[j])} of {len(sources)} origins (e.g. {example!r}); it is on a part of the "
+        f"network not connected to the rest ({len(bad_i)} unreachable pairs in all; set "
+        "[network] allow_unreachable = true to list them instead)"
+    )
+
+
+def instance_travel_times(
+    instance: Instance, *, cache: bool = True, cache_dir: Path | None = None
+) -> TravelTimes:
+    """LSOA demand points → candidate sites (home → site) on the instance's network."""
+    network = load_network(instance)
+    homes, _ = lsoa_points(instance.dataset())
+    return travel_times(
+        network,
+        homes,
+        site_points(instance),
+        cache=cache,
+        cache_dir=cache_dir,
+        allow_unreachable=instance.network.allow_unreachable,
+    )
+
+
+def write_matrix_csv(times: TravelTimes, path: Path) -> None:
+    """Write minutes (rows = sources, columns = targets); a pair with no route: ``unreachable``."""
+    import csv
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    minutes = times.minutes
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(["lsoa11cd", *times.targets.ids])
+        for i, sid in enumerate(times.sources.ids):
+            writer.writerow(
+                [sid, *(f"{v:.2f}" if math.isfinite(v) else "unreachable" for v in minutes[i])]
+            )
+
+
+def write_weights_csv(instance: Instance, path: Path) -> None:
+    """Write each LSOA's force and population (the instance's population year)."""
+    lsoas = instance.dataset().lsoas()
+    year = instance.data.population_year
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lsoas[["lsoa11cd", "force", f"pop_mid{year}"]].rename(
+        columns={f"pop_mid{year}": "population"}
+    ).to_csv(path, index=False, lineterminator="\n")

@@ -1,0 +1,385 @@
+"""From an instance to ProblemData.
+
+From an instance to :class:`~siteopt.optimise.problem.ProblemData`: travel
+matrices, staffing per group of forces, costs, staff transition and constraints.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+import numpy.typing as npt
+
+from siteopt.errors import InstanceError
+from siteopt.optimise.constraints import (
+    Absorb,
+    Constraint,
+    Fallback,
+    ForceReach,
+    PopulationCover,
+    Separation,
+    SiteFilter,
+    StaffCommute,
+)
+from siteopt.optimise.problem import (
+    FTE_UNITS_PER_FTE,
+    MONEY_UNITS_PER_GBP,
+    ProblemData,
+    _frozen_bool,
+    _frozen_int,
+)
+
+if TYPE_CHECKING:
+    from siteopt.instance.schema import Instance
+    from siteopt.network.graph import RoadNetwork
+    from siteopt.queueing.fte import StaffingTable
+
+__all__ = ["TravelInputs", "problem_from_instance", "travel_inputs"]
+
+
+IntArray = npt.NDArray[np.int64]
+
+
+@dataclass(frozen=True)
+class TravelInputs:
+    """The travel matrices a problem needs, computed once and shared by what-if variants.
+
+    They depend only on the road network, the dataset (LSOA points), the candidate sites and
+    today's rooms; a sweep computes them once per distinct set and passes them to
+    :func:`problem_from_instance`, which checks that the ids match.
+    """
+
+    candidates: tuple[str, ...]
+    rooms: tuple[str, ...]
+    network: RoadNetwork
+    populations: npt.NDArray[np.float64]  # LSOAs × (mid-2015, mid-2019)
+    home_minutes: npt.NDArray[np.float64]  # LSOAs × (candidates, then rooms)
+    home_km: npt.NDArray[np.float64]
+    site_minutes: npt.NDArray[np.float64]  # candidates × candidates
+    room_minutes: npt.NDArray[np.float64]  # rooms × candidates
+
+
+def travel_inputs(instance: Instance) -> TravelInputs:
+    """Return the travel matrices of an instance: homes → sites and rooms, rooms → sites."""
+    from siteopt.network.points import lsoa_points, site_points
+    from siteopt.network.sources import load_network
+    from siteopt.network.travel import travel_distances_km, travel_times
+
+    candidates = instance.candidate_ids()
+    rooms = [instance.forces[f].current_site for f in instance.forces]
+    network = load_network(instance)
+    homes, populations = lsoa_points(instance.dataset())
+    cand_points = site_points(instance, candidates)
+    room_points = site_points(instance, rooms)
+    allow = instance.network.allow_unreachable
+    home_min = np.hstack(
+        [
+            travel_times(network, homes, cand_points, allow_unreachable=allow).minutes,
+            travel_times(network, homes, room_points, allow_unreachable=allow).minutes,
+        ]
+    )
+    home_km = np.hstack(
+        [
+            travel_distances_km(network, homes, cand_points),
+            travel_distances_km(network, homes, room_points),
+        ]
+    )
+    return TravelInputs(
+        candidates=tuple(candidates),
+        rooms=tuple(rooms),
+        network=network,
+        populations=populations,
+        home_minutes=home_min,
+        home_km=home_km,
+        site_minutes=travel_times(
+            network, cand_points, cand_points, allow_unreachable=allow
+        ).minutes,
+        room_minutes=travel_times(
+            network, room_points, cand_points, allow_unreachable=allow
+        ).minutes,
+    )
+
+
+def problem_from_instance(
+    instance: Instance,
+    *,
+    travel: TravelInputs | None = None,
+    staffing_table: StaffingTable | None = None,
+) -> ProblemData:
+    """Build the integer problem data of an instance (staffing, costs, travel, constraints).
+
+    Travel times come from the instance's road network (cached on disk); the transition of staff
+    uses the gravity model of :mod:`siteopt.costs.transition`. ``travel`` and ``staffing_table``,
+    when given, are used instead of being computed (a sweep shares them between scenarios); the
+    caller vouches that the staffing table was built from the same demand and staffing fields.
+    """
+    from siteopt.costs.prices import annuity_factor, employment_cost_per_fte, site_cost_table
+    from siteopt.costs.transition import TransitionParameters, transition_table
+    from siteopt.queueing.fte import instance_shrinkage, room_fte
+    from siteopt.queueing.fte import staffing_table as build_staffing_table
+
+    candidates = instance.candidate_ids()
+    forces = list(instance.forces)
+    rooms = [instance.forces[f].current_site for f in forces]
+    if travel is None:
+        travel = travel_inputs(instance)
+    elif travel.candidates != tuple(candidates) or travel.rooms != tuple(rooms):
+        msg = (
+            f"travel inputs are for candidates {travel.candidates} and rooms {travel.rooms}, "
+            f"the instance has {tuple(candidates)} and {tuple(rooms)}"
+        )
+        raise ValueError(msg)
+    network = travel.network
+    population = travel.populations[:, 0 if instance.data.population_year == 2015 else 1]
+    home_min = travel.home_minutes
+    home_km = travel.home_km
+    site_min = travel.site_minutes
+    room_min = travel.room_minutes
+
+    # Staffing per force group.
+    table = staffing_table if staffing_table is not None else build_staffing_table(instance)
+    min_crew = instance.staffing.min_positions_per_site.value
+    n_forces = len(forces)
+    group_agents = np.zeros((2**n_forces, table.rates_per_hour.shape[2]), dtype=np.int64)
+    for mask in range(1, 2**n_forces):
+        group = [forces[f] for f in range(n_forces) if mask >> f & 1]
+        group_agents[mask] = np.maximum(table.agents_for(group), min_crew)
+    levels, level_of_interval, weights = np.unique(
+        table.agents_for(forces), return_inverse=True, return_counts=True
+    )
+
+    # Money and FTE per agent-interval.
+    staffing = instance.staffing
+    shrinkage = instance_shrinkage(instance).total
+    per_agent_interval_fte = table.interval_hours / (
+        (1 - shrinkage) * staffing.contract_hours_per_week.value
+    )
+    supervisors = staffing.supervisor_ratio.value if staffing.supervisor_ratio else 0.0
+    costs = site_cost_table(instance)
+    agent_cost = [
+        per_agent_interval_fte
+        * (
+            employment_cost_per_fte(instance, area)
+            + supervisors * employment_cost_per_fte(instance, area, supervisor=True)
+        )
+        * MONEY_UNITS_PER_GBP
+        for area in costs.forces
+    ]
+    agent_fte = per_agent_interval_fte * (1 + supervisors) * FTE_UNITS_PER_FTE
+
+    rate = instance.costs.discount_rate.value
+    years = instance.costs.appraisal_years.value
+    bias = instance.costs.optimism_bias.value
+    annual = 1 / annuity_factor(rate, years)
+    is_room = np.array([sid in rooms for sid in candidates])
+    fixed = (
+        costs.running_cost_gbp
+        + np.where(is_room, 0.0, costs.move_one_off_gbp) * (1 + bias) * annual
+    ) * MONEY_UNITS_PER_GBP
+    seat = costs.fit_out_per_seat_gbp * (1 + bias) * annual * MONEY_UNITS_PER_GBP
+
+    # Staff transition: today's staff = the model's FTE of each force's own room.
+    staff_fte = np.array(
+        [float(room_fte(instance, table.agents_for([f])).total_fte) for f in forces]
+    )
+    trans = instance.transition
+    params = TransitionParameters(
+        home_decay_per_minute=trans.home_decay_per_minute.value,
+        retention_scale_minutes=trans.retention_scale_minutes.value,
+        excess_travel_years=trans.excess_travel_years.value,
+        excess_travel_gbp_per_km=trans.excess_travel_gbp_per_km.value,
+        working_days_per_year=trans.working_days_per_year.value,
+        discount_rate=rate,
+    )
+    n_cand = len(candidates)
+    room_cols = np.arange(n_cand, n_cand + n_forces)
+    moves = transition_table(
+        population=population, minutes=home_min, km=home_km, current_room=room_cols, params=params
+    )
+    stay_share = moves.stay_share[:, :n_cand]
+    redundancy = trans.redundancy_gbp.value
+    move_gbp = staff_fte[:, None] * (
+        (1 - stay_share) * redundancy + moves.excess_travel_pv_gbp[:, :n_cand]
+    )
+    room_rank = np.argsort(np.argsort(room_min, axis=1, kind="stable"), axis=1, kind="stable")
+
+    problem_constraints = _constraints(
+        instance,
+        candidates=candidates,
+        home_min=home_min[:, :n_cand],
+        population=population,
+        site_min=site_min,
+        staff_fte=staff_fte,
+        home_min_all=home_min,
+        room_cols=room_cols,
+        peak=int(group_agents[2**n_forces - 1].max()),
+        max_seats=costs.max_seats,
+        network=network,
+    )
+    return ProblemData(
+        site_ids=tuple(candidates),
+        force_ids=tuple(forces),
+        k_min=instance.solver.k_min,
+        k_max=instance.solver.k_max,
+        routings=tuple(instance.staffing.routing),
+        group_agents=_frozen_int(group_agents),
+        pooled_levels=_frozen_int(levels),
+        level_weights=_frozen_int(weights),
+        level_of_interval=_frozen_int(level_of_interval),
+        min_crew=min_crew,
+        agent_cost=_frozen_int(np.rint(agent_cost)),
+        agent_fte=round(agent_fte),
+        existing_seats=_frozen_int(costs.existing_seats),
+        max_seats=_frozen_int(costs.max_seats),
+        fixed_cost=_frozen_int(np.rint(fixed)),
+        seat_cost=_frozen_int(np.rint(seat)),
+        merge_cost=round(
+            instance.costs.ict_one_off_gbp.value * (1 + bias) * annual * MONEY_UNITS_PER_GBP
+        ),
+        staff=_frozen_int(np.rint(staff_fte * FTE_UNITS_PER_FTE)),
+        stay=_frozen_int(np.rint(staff_fte[:, None] * stay_share * FTE_UNITS_PER_FTE)),
+        move_cost=_frozen_int(np.rint(move_gbp * annual * MONEY_UNITS_PER_GBP)),
+        redundancy_cost=round(redundancy * annual * MONEY_UNITS_PER_GBP / FTE_UNITS_PER_FTE),
+        recruit_cost=round(
+            trans.recruit_train_gbp.value * annual * MONEY_UNITS_PER_GBP / FTE_UNITS_PER_FTE
+        ),
+        room_rank=_frozen_int(room_rank),
+        constraints=problem_constraints,
+        home_share=moves.home_share,
+        home_minutes=home_min[:, :n_cand],
+        home_minutes_today=home_min[:, n_cand:],
+    )
+
+
+def _constraints(
+    instance: Instance,
+    *,
+    candidates: list[str],
+    home_min: npt.NDArray[np.float64],
+    population: npt.NDArray[np.float64],
+    site_min: npt.NDArray[np.float64],
+    staff_fte: npt.NDArray[np.float64],
+    home_min_all: npt.NDArray[np.float64],
+    room_cols: IntArray,
+    peak: int,
+    max_seats: IntArray,
+    network: RoadNetwork,
+) -> tuple[Constraint, ...]:
+    """Precompute each enabled constraint of the instance per candidate site."""
+    from siteopt.costs.transition import commute_share_within
+    from siteopt.instance import constraints as spec
+
+    staff_units = staff_fte * FTE_UNITS_PER_FTE
+    out: list[Constraint] = []
+    for name, c in instance.constraints.items():
+        if not c.enabled:
+            continue
+        if isinstance(c, spec.StaffCommute):
+            share = commute_share_within(
+                population=population,
+                minutes=home_min_all,
+                current_room=room_cols,
+                decay_per_minute=instance.transition.home_decay_per_minute.value,
+                max_minutes=c.max_minutes.value,
+            )[:, : len(candidates)]
+            within = np.floor(staff_units[:, None] * share)
+            required = math.ceil(c.min_share.value * float(np.rint(staff_units).sum()))
+            out.append(StaffCommute(name, _frozen_int(within), required))
+        elif isinstance(c, spec.PopulationWithin):
+            people = np.rint(population).astype(np.int64)
+            required = math.ceil(c.min_share.value * int(people.sum()))
+            cover = home_min <= c.max_minutes.value
+            out.append(PopulationCover(name, _frozen_bool(cover), _frozen_int(people), required))
+        elif isinstance(c, spec.ForceCentreWithin):
+            minutes = _centre_minutes(instance, network, c.centre, candidates)
+            chosen = list(instance.forces) if c.forces == "all" else list(c.forces)
+            rows = [list(instance.forces).index(f) for f in chosen]
+            reach = np.zeros((len(instance.forces), len(candidates)), dtype=bool)
+            reach[:] = True  # forces not named are not constrained
+            reach[rows] = minutes[rows] <= c.max_minutes.value
+            out.append(ForceReach(name, _frozen_bool(reach), minutes, c.max_minutes.value))
+        elif isinstance(c, spec.RecruitmentPool):
+            within = home_min <= c.max_minutes.value
+            pool = c.working_age_share.value * (population @ within)
+            allowed = _frozen_bool(pool >= c.min_people.value)
+            out.append(SiteFilter(name, allowed, pool, c.min_people.value))
+        elif isinstance(c, spec.SiteSeparation):
+            apart = np.minimum(site_min, site_min.T)
+            reach = np.maximum(site_min, site_min.T)
+            conflict = (apart < c.min_minutes.value) | (reach > c.max_minutes.value)
+            np.fill_diagonal(conflict, False)
+            limits = (c.min_minutes.value, c.max_minutes.value)
+            out.append(Separation(name, _frozen_bool(conflict), site_min, limits))
+        elif isinstance(c, spec.AbsorbLoad):
+            out.append(Absorb(name, math.ceil(c.min_share.value * peak)))
+        elif isinstance(c, spec.Fallback):
+            need = math.ceil(c.min_share.value * peak)
+            if c.site == "nearest":
+                # A fallback is a building that stands: greenfield grid points are not.
+                greenfield = {g.id for g in instance.greenfield_sites}
+                standing = np.array([sid not in greenfield for sid in candidates])
+                ok = (site_min <= c.max_minutes.value) & ((max_seats >= need) & standing)[None, :]
+                np.fill_diagonal(ok, False)
+                available = np.asarray(ok.any(axis=1), dtype=bool)
+                nearest = np.argmin(np.where(ok, site_min, np.inf), axis=1)
+                fallbacks = tuple(
+                    candidates[int(b)] if available[j] else "" for j, b in enumerate(nearest)
+                )
+            else:
+                to_named = _site_minutes(instance, network, candidates, c.site)
+                named_seats = instance.sites.costs_for(c.site).max_seats
+                big_enough = named_seats is not None and named_seats.value >= need
+                available = (to_named <= c.max_minutes.value) & big_enough
+                available &= np.array([sid != c.site for sid in candidates])
+                fallbacks = tuple(c.site if ok_ else "" for ok_ in available)
+            standby = round(c.standby_cost_gbp.value * MONEY_UNITS_PER_GBP)
+            out.append(Fallback(name, _frozen_bool(available), standby, fallbacks))
+        else:  # pragma: no cover - the instance schema admits no other type
+            raise InstanceError(instance.file, f"constraints.{name}", "unknown constraint type")
+    return tuple(out)
+
+
+def _centre_minutes(
+    instance: Instance, network: RoadNetwork, centre: str, candidates: list[str]
+) -> npt.NDArray[np.float64]:
+    """Minutes from each force's population-weighted centre (or HQ) to each candidate."""
+    from siteopt.network.points import Points, site_points
+    from siteopt.network.travel import travel_times
+
+    forces = list(instance.forces)
+    if centre == "hq":
+        points = site_points(instance, [instance.forces[f].current_site for f in forces])
+    else:
+        lsoas = instance.dataset().lsoas()
+        column = f"pop_mid{instance.data.population_year}"
+        xs, ys = [], []
+        for f in forces:
+            part = lsoas[lsoas["force"] == f]
+            weight = part[column].to_numpy(dtype=float)
+            xs.append(float(np.average(part["x"], weights=weight)))
+            ys.append(float(np.average(part["y"], weights=weight)))
+        points = Points(tuple(f"centre:{f}" for f in forces), np.array(xs), np.array(ys))
+    targets = site_points(instance, candidates)
+    allow = instance.network.allow_unreachable
+    return travel_times(network, points, targets, allow_unreachable=allow).minutes
+
+
+def _site_minutes(
+    instance: Instance, network: RoadNetwork, candidates: list[str], target: str
+) -> npt.NDArray[np.float64]:
+    """Minutes from each candidate to one named site."""
+    from siteopt.network.points import site_points
+    from siteopt.network.travel import travel_times
+
+    allow = instance.network.allow_unreachable
+    times = travel_times(
+        network,
+        site_points(instance, candidates),
+        site_points(instance, [target]),
+        allow_unreachable=allow,
+    )
+    minutes: npt.NDArray[np.float64] = times.minutes[:, 0]
+    return minutes

@@ -1,0 +1,553 @@
+"""CP-SAT model of the site, routing, staffing and seating choice (``docs/model.md``).
+
+:func:`solve_cp_sat` finds the cheapest option with any number of open sites from ``k_min`` to
+``k_max``; for one or two sites it reproduces :func:`siteopt.optimise.options.enumerate_options` to
+the unit, because both price the same integers the same way:
+
+- a single open room is staffed like one pooled queue, ``max(a[F, t], m)`` agents in each interval,
+  whatever the routing (it is reported under ``problem.routings[0]``, as the enumerator does);
+- **pooled**: each level ``v`` is staffed with exactly ``max(a[F, v], k m)`` agents over the ``k``
+  open rooms (never more: extra agents would only change the transition surplus, and the
+  enumerator never adds them), each open room keeps the minimum crew, seats bound agents, and each
+  force's staff move to the open room nearest its current room (``room_rank``, ties to the lower
+  site index);
+- **by force**: ``z[j, G]`` picks the group of forces each open room answers; seats cover the
+  group's peak;
+- only the first :class:`~siteopt.optimise.constraints.Absorb` constraint counts, as in the
+  enumerator.
+
+:func:`infeasible_core` guards each named constraint (and the building capacity,
+:data:`~siteopt.optimise.options.CAPACITY`) with an enforcement literal and shrinks the solver's
+core of assumptions to an irreducible conflicting set with a deletion filter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
+from ortools.sat.python import cp_model
+
+from siteopt.optimise.constraints import (
+    Absorb,
+    Constraint,
+    Fallback,
+    ForceReach,
+    PopulationCover,
+    Separation,
+    SiteFilter,
+    StaffCommute,
+)
+from siteopt.optimise.options import CAPACITY, Option
+from siteopt.optimise.problem import ProblemData, Routing
+
+IntArray = npt.NDArray[np.int64]
+
+
+SeparationForm = Literal["pairwise", "per_site"]
+
+
+Var = cp_model.IntVar
+
+
+@dataclass(frozen=True)
+class _Built:
+    """The CP-SAT model and the variables the extraction reads.
+
+    ``assign_terms`` lists ``(variable, f, j)``: force ``f``'s staff go to site ``j`` when the
+    variable is 1 (pooled: nearest-room variables; by force: each group variable, once per force
+    in the group), so that ``x[f, j]`` is the sum of its terms.
+    """
+
+    cp: cp_model.CpModel
+    rows: IntArray
+    open_: list[Var]
+    pooled_count: dict[int, Var]
+    force_count: dict[int, Var]
+    groups: dict[tuple[int, int], Var]
+    agents: dict[tuple[int, int], Var]
+    seats: list[Var]
+    nearest: dict[tuple[int, int], Var]
+    assign_terms: list[tuple[Var, int, int]]
+    one_open: Var | None
+    guards: dict[str, Var]
+
+
+def _group_rows(problem: ProblemData) -> IntArray:
+    """Agents per interval of the room answering each group.
+
+    The all-forces room is the pooled single room: it is only chosen with one open site, which the
+    enumerator prices pooled.
+    """
+    rows = np.array(problem.group_agents, dtype=np.int64)
+    single = np.maximum(problem.pooled_levels, problem.min_crew)
+    rows[problem.all_forces] = single[problem.level_of_interval]
+    return rows
+
+
+def _level_totals(problem: ProblemData, k: int) -> IntArray:
+    """Pooled agents over ``k`` open rooms at each level (every room keeps the minimum crew)."""
+    return np.maximum(problem.pooled_levels, k * problem.min_crew)
+
+
+def _first_absorb(constraints: Iterable[Constraint]) -> Absorb | None:
+    return next((c for c in constraints if isinstance(c, Absorb)), None)
+
+
+def _dot(variables: Sequence[Var], coefficients: Iterable[int]) -> cp_model.LinearExpr:
+    return cp_model.LinearExpr.weighted_sum(list(variables), [int(c) for c in coefficients])
+
+
+def _build_model(
+    problem: ProblemData,
+    constraints: tuple[Constraint, ...],
+    *,
+    guarded: bool,
+    separation: SeparationForm,
+    capacity: bool = True,
+    size_bounds: Mapping[int, int | None] | None = None,
+    below: int | None = None,
+) -> _Built:
+    """Variables, structure, constraints and (unless ``guarded``) the objective.
+
+    The two routings are disaggregated (a site is open pooled or open by force, and the number of
+    open sites is chosen per routing) so that the LP relaxation prices each routing with its own
+    staffing instead of a big-M mix.
+    """
+    cp = cp_model.CpModel()
+    sites = range(problem.n_sites)
+    rows = _group_rows(problem)
+    absorb = _first_absorb(constraints)
+    seat_top = max(
+        int(problem.max_seats.max(initial=0)),
+        int(rows.max()),
+        int(_level_totals(problem, problem.k_max).max()),
+        absorb.min_seats if absorb else 0,
+    )
+    pooled_count, force_count = _count_literals(problem, cp)
+    counts = [*pooled_count.values(), *force_count.values()]
+    if counts:
+        cp.add_exactly_one(counts)
+    else:
+        cp.add_bool_or([])  # no number of open sites is possible
+    one_open = pooled_count.get(1, force_count.get(1))
+
+    pooled_open = _open_literals(cp, problem.n_sites, "pooled_open", pooled_count)
+    force_open = _open_literals(cp, problem.n_sites, "force_open", force_count)
+    if pooled_open and force_open:
+        open_ = [cp.new_bool_var(f"open[{j}]") for j in sites]
+        for j in sites:
+            cp.add(open_[j] == pooled_open[j] + force_open[j])
+    else:
+        open_ = pooled_open or force_open or [cp.new_bool_var(f"open[{j}]") for j in sites]
+
+    seats = [cp.new_int_var(0, seat_top, f"seats[{j}]") for j in sites]
+    for j in sites:
+        cp.add(seats[j] <= seat_top * open_[j])
+    groups = _add_by_force(
+        problem, cp, rows=rows, force_open=force_open, count=force_count, seats=seats
+    )
+    agents, nearest = _add_pooled(
+        problem, cp, pooled_open=pooled_open, count=pooled_count, seats=seats
+    )
+    assign_terms = [(var, f, j) for (f, j), var in nearest.items()]
+    for (j, mask), var in groups.items():
+        assign_terms.extend((var, f, j) for f in range(problem.n_forces) if mask >> f & 1)
+
+    guards: dict[str, Var] = {}
+    if guarded:
+        names = [*dict.fromkeys(c.name for c in constraints), CAPACITY]
+        guards = {name: cp.new_bool_var(f"guard[{name}]") for name in names}
+    if capacity or guarded:
+        enforce = [guards[CAPACITY]] if guarded else []
+        for j in sites:
+            cp.add(seats[j] <= int(problem.max_seats[j]) * open_[j]).only_enforce_if(enforce)
+    if absorb is not None:
+        enforce = [guards[absorb.name]] if guarded else []
+        for j in sites:
+            ready = open_[j] - one_open if one_open is not None else open_[j]
+            cp.add(seats[j] >= absorb.min_seats * ready).only_enforce_if(enforce)
+    for c in constraints:
+        _add_named(
+            cp,
+            c,
+            open_=open_,
+            assign_terms=assign_terms,
+            one_open=one_open,
+            enforce=[guards[c.name]] if guarded else [],
+            separation=separation,
+            k_max=problem.k_max,
+        )
+
+    built = _Built(
+        cp=cp,
+        rows=rows,
+        open_=open_,
+        pooled_count=pooled_count,
+        force_count=force_count,
+        groups=groups,
+        agents=agents,
+        seats=seats,
+        nearest=nearest,
+        assign_terms=assign_terms,
+        one_open=one_open,
+        guards=guards,
+    )
+    if not guarded:
+        objective = _objective(problem, constraints, built, seat_top=seat_top)
+        cp.minimize(objective)
+        if size_bounds is not None:
+            _add_size_bounds(built, objective, size_bounds)
+        if below is not None:
+            cp.add(objective <= below - 1)
+    return built
+
+
+def _add_size_bounds(
+    built: _Built, objective: cp_model.LinearExprT, bounds: Mapping[int, int | None]
+) -> None:
+    """``cost >= Σ_k bound[k] · count[k]``; sizes without a feasible option are closed."""
+    cp = built.cp
+    terms: list[tuple[Var, int]] = []
+    for count in (built.pooled_count, built.force_count):
+        for k, var in count.items():
+            if k not in bounds:
+                continue
+            bound = bounds[k]
+            if bound is None:
+                cp.add(var == 0)
+            else:
+                terms.append((var, bound))
+    if terms:
+        cp.add(objective >= _dot([v for v, _ in terms], [b for _, b in terms]))
+
+
+def _count_literals(
+    problem: ProblemData, cp: cp_model.CpModel
+) -> tuple[dict[int, Var], dict[int, Var]]:
+    """``count[k]``: exactly ``k`` sites open, pooled and by force.
+
+    One open site is counted as pooled when pooled routing is allowed (both routings are the same
+    option then); by force, each open room answers at least one force.
+    """
+    top = min(problem.k_max, problem.n_sites)
+    pooled: dict[int, Var] = {}
+    by_force: dict[int, Var] = {}
+    if "pooled" in problem.routings:
+        pooled = {k: cp.new_bool_var(f"pooled_count[{k}]") for k in range(problem.k_min, top + 1)}
+    if "by_force" in problem.routings:
+        low = max(problem.k_min, 2 if pooled else 1)
+        high = min(top, problem.n_forces)
+        by_force = {k: cp.new_bool_var(f"force_count[{k}]") for k in range(low, high + 1)}
+    return pooled, by_force
+
+
+def _open_literals(
+    cp: cp_model.CpModel, n_sites: int, name: str, count: dict[int, Var]
+) -> list[Var]:
+    """Open-site literals of one routing, as many open as its count says."""
+    if not count:
+        return []
+    literals = [cp.new_bool_var(f"{name}[{j}]") for j in range(n_sites)]
+    cp.add(sum(literals) == _dot(list(count.values()), count))
+    return literals
+
+
+def _add_by_force(
+    problem: ProblemData,
+    cp: cp_model.CpModel,
+    *,
+    rows: IntArray,
+    force_open: list[Var],
+    count: dict[int, Var],
+    seats: list[Var],
+) -> dict[tuple[int, int], Var]:
+    """``z[j, G]``: room ``j`` answers group ``G``; one group per open room, one room per force.
+
+    The all-forces group is only possible with one open site, which is priced pooled when pooled
+    routing is allowed, so it is left out then.
+    """
+    if not force_open:
+        return {}
+    top = problem.all_forces if 1 in count else problem.all_forces - 1
+    masks = range(1, top + 1)
+    groups = {
+        (j, mask): cp.new_bool_var(f"group[{j},{mask}]")
+        for j in range(problem.n_sites)
+        for mask in masks
+    }
+    peaks = rows.max(axis=1)
+    serving = sum(count.values())
+    for j in range(problem.n_sites):
+        chosen = [groups[j, mask] for mask in masks]
+        cp.add(sum(chosen) == force_open[j])
+        cp.add(seats[j] >= _dot(chosen, [peaks[mask] for mask in masks]))
+    for f in range(problem.n_forces):
+        cp.add(sum(var for (_, mask), var in groups.items() if mask >> f & 1) == serving)
+    return groups
+
+
+def _add_pooled(
+    problem: ProblemData,
+    cp: cp_model.CpModel,
+    *,
+    pooled_open: list[Var],
+    count: dict[int, Var],
+    seats: list[Var],
+) -> tuple[dict[tuple[int, int], Var], dict[tuple[int, int], Var]]:
+    """``n[j, v]`` agents of room ``j`` at level ``v``, and ``x[f, j]`` nearest open room.
+
+    Each level is staffed with exactly ``max(a[F, v], k m)`` agents over the ``k`` open rooms.
+    """
+    if not pooled_open:
+        return {}, {}
+    n_sites, m = problem.n_sites, problem.min_crew
+    k_values = list(count)
+    totals = np.stack([_level_totals(problem, k) for k in k_values])  # (K, V)
+    room_top = (totals - m * (np.array(k_values)[:, None] - 1)).max(axis=0)
+    agents = {
+        (j, v): cp.new_int_var(0, int(room_top[v]), f"agents[{j},{v}]")
+        for j in range(n_sites)
+        for v in range(len(problem.pooled_levels))
+    }
+    for v in range(len(problem.pooled_levels)):
+        level = [agents[j, v] for j in range(n_sites)]
+        cp.add(sum(level) == _dot([count[k] for k in k_values], totals[:, v]))
+        for j in range(n_sites):
+            cp.add(agents[j, v] >= m * pooled_open[j])
+            cp.add(agents[j, v] <= int(room_top[v]) * pooled_open[j])
+            cp.add(agents[j, v] <= seats[j])
+    serving = sum(count.values())
+    nearest = {
+        (f, j): cp.new_bool_var(f"nearest[{f},{j}]")
+        for f in range(problem.n_forces)
+        for j in range(n_sites)
+    }
+    for f in range(problem.n_forces):
+        cp.add(sum(nearest[f, j] for j in range(n_sites)) == serving)
+        order = sorted(range(n_sites), key=lambda j: (int(problem.room_rank[f, j]), j))
+        for position, j in enumerate(order):
+            cp.add_implication(nearest[f, j], pooled_open[j])
+            cp.add(sum(nearest[f, jj] for jj in order[: position + 1]) >= pooled_open[j])
+    return agents, nearest
+
+
+def _add_named(
+    cp: cp_model.CpModel,
+    c: Constraint,
+    *,
+    open_: list[Var],
+    assign_terms: list[tuple[Var, int, int]],
+    one_open: Var | None,
+    enforce: list[Var],
+    separation: SeparationForm,
+    k_max: int,
+) -> None:
+    """One named constraint (Absorb is a seat bound, added with the seats)."""
+    sites = range(len(open_))
+    if isinstance(c, SiteFilter):
+        for j in sites:
+            if not c.allowed[j]:
+                cp.add(open_[j] == 0).only_enforce_if(enforce)
+    elif isinstance(c, Separation):
+        _add_separation(cp, c, open_=open_, enforce=enforce, form=separation, k_max=k_max)
+    elif isinstance(c, ForceReach):
+        for row in c.reach:
+            cp.add(sum(open_[j] for j in sites if row[j]) >= 1).only_enforce_if(enforce)
+    elif isinstance(c, PopulationCover):
+        zones = _zones_by_cover(c)
+        covered = [cp.new_bool_var(f"{c.name}.covered[{i}]") for i in range(len(zones))]
+        for var, (cover, _) in zip(covered, zones, strict=True):
+            cp.add_bool_or([*(open_[j] for j in cover), ~var])
+        people = [p for _, p in zones]
+        cp.add(_dot(covered, people) >= c.required).only_enforce_if(enforce)
+    elif isinstance(c, StaffCommute):
+        within = [c.within[f, j] for _, f, j in assign_terms]
+        commuters = _dot([var for var, _, _ in assign_terms], within)
+        cp.add(commuters >= c.required).only_enforce_if(enforce)
+    elif isinstance(c, Fallback) and one_open is not None:
+        for j in sites:
+            if not c.available[j]:
+                cp.add_bool_or([~one_open, ~open_[j]]).only_enforce_if(enforce)
+
+
+def _zones_by_cover(c: PopulationCover) -> list[tuple[tuple[int, ...], int]]:
+    """People per distinct set of covering sites (zones nobody can cover are left out)."""
+    people: dict[tuple[int, ...], int] = {}
+    for row, count in zip(c.cover, c.people, strict=True):
+        cover = tuple(int(j) for j in np.flatnonzero(row))
+        if cover and count > 0:
+            people[cover] = people.get(cover, 0) + int(count)
+    return list(people.items())
+
+
+def _add_separation(
+    cp: cp_model.CpModel,
+    c: Separation,
+    *,
+    open_: list[Var],
+    enforce: list[Var],
+    form: SeparationForm,
+    k_max: int,
+) -> None:
+    """No two conflicting open sites (the enumerator reads ``conflict[a, b]`` with ``a < b``)."""
+    pairs = [(int(a), int(b)) for a, b in zip(*np.nonzero(np.triu(c.conflict, 1)), strict=True)]
+    if form == "pairwise":
+        for a, b in pairs:
+            cp.add_bool_or([~open_[a], ~open_[b]]).only_enforce_if(enforce)
+        return
+    neighbours: dict[int, set[int]] = {}
+    for a, b in pairs:
+        neighbours.setdefault(a, set()).add(b)
+        neighbours.setdefault(b, set()).add(a)
+    for j, others in neighbours.items():
+        room = min(len(others), k_max - 1)
+        cp.add(sum(open_[o] for o in others) <= room * (1 - open_[j])).only_enforce_if(enforce)
+
+
+def _objective(
+    problem: ProblemData,
+    constraints: tuple[Constraint, ...],
+    built: _Built,
+    *,
+    seat_top: int,
+) -> cp_model.LinearExprT:
+    """Total cost a year: the terms of :class:`~siteopt.optimise.options.Option` ``costs``."""
+    cp, sites = built.cp, range(problem.n_sites)
+    new_seats = [cp.new_int_var(0, seat_top, f"new_seats[{j}]") for j in sites]
+    for j in sites:
+        cp.add(new_seats[j] >= built.seats[j] - int(problem.existing_seats[j]))
+    row_sums = built.rows.sum(axis=1)
+    group_keys = list(built.groups)
+    group_vars = [built.groups[k] for k in group_keys]
+    agent_keys = list(built.agents)
+    agent_vars = [built.agents[k] for k in agent_keys]
+    weights = problem.level_weights
+    agent_intervals = _dot(group_vars, [row_sums[g] for _, g in group_keys]) + _dot(
+        agent_vars, [weights[v] for _, v in agent_keys]
+    )
+    staff = _dot(group_vars, [problem.agent_cost[j] * row_sums[g] for j, g in group_keys]) + _dot(
+        agent_vars, [problem.agent_cost[j] * weights[v] for j, v in agent_keys]
+    )
+
+    assign_vars = [var for var, _, _ in built.assign_terms]
+    stayers = _dot(assign_vars, [problem.stay[f, j] for _, f, j in built.assign_terms])
+    moving = _dot(assign_vars, [problem.move_cost[f, j] for _, f, j in built.assign_terms])
+    posts = problem.agent_fte * agent_intervals
+    posts_top = problem.agent_fte * seat_top * len(problem.level_of_interval) * problem.k_max
+    surplus = cp.new_int_var(0, int(problem.stay.max(axis=1).sum()), "surplus")
+    recruits = cp.new_int_var(0, posts_top, "recruits")
+    cp.add(surplus >= stayers - posts)
+    cp.add(recruits >= posts - stayers)
+    transition = moving + problem.redundancy_cost * surplus + problem.recruit_cost * recruits
+    standby = sum(c.standby_cost for c in constraints if isinstance(c, Fallback))
+    one_open = built.one_open
+    return (
+        _dot(built.open_, problem.fixed_cost)
+        + _dot(new_seats, problem.seat_cost)
+        + staff
+        + problem.merge_cost
+        + (standby * one_open if one_open is not None else 0)
+        + transition
+    )
+
+
+def _add_hint(problem: ProblemData, built: _Built, hint: Option) -> None:
+    """Hint every decision of a known option (a partial or inconsistent hint is only a hint)."""
+    cp = built.cp
+    k = len(hint.sites)
+    pooled = hint.routing == "pooled" or (k == 1 and bool(built.pooled_count))
+    for j, var in enumerate(built.open_):
+        cp.add_hint(var, j in hint.sites)
+        cp.add_hint(built.seats[j], int(hint.seats[hint.sites.index(j)]) if j in hint.sites else 0)
+    for count, active in ((built.pooled_count, pooled), (built.force_count, not pooled)):
+        for kk, var in count.items():
+            cp.add_hint(var, active and kk == k)
+    masks = {j: sum(1 << f for f, s in enumerate(hint.assignment) if s == j) for j in hint.sites}
+    for (j, mask), var in built.groups.items():
+        cp.add_hint(var, not pooled and masks.get(j) == mask)
+    first = {
+        v: int(np.argmax(problem.level_of_interval == v)) for v in range(len(problem.pooled_levels))
+    }
+    for (j, v), var in built.agents.items():
+        on = pooled and j in hint.sites
+        cp.add_hint(var, int(hint.agents[hint.sites.index(j), first[v]]) if on else 0)
+    for (f, j), var in built.nearest.items():
+        cp.add_hint(var, pooled and hint.assignment[f] == j)
+
+
+def _extract_option(
+    problem: ProblemData,
+    constraints: tuple[Constraint, ...],
+    built: _Built,
+    solver: cp_model.CpSolver,
+) -> Option:
+    """The option of the solver's solution, priced from its values like the enumerator."""
+    sites = tuple(j for j, var in enumerate(built.open_) if solver.boolean_value(var))
+    pooled = any(solver.boolean_value(var) for var in built.pooled_count.values())
+    routing: Routing = (
+        problem.routings[0] if len(sites) == 1 else ("pooled" if pooled else "by_force")
+    )
+    goes_to = {(f, j) for var, f, j in built.assign_terms if solver.boolean_value(var)}
+    assignment = tuple(next(j for j in sites if (f, j) in goes_to) for f in range(problem.n_forces))
+    if pooled:
+        levels = range(len(problem.pooled_levels))
+        per_level = np.array(
+            [[solver.value(built.agents[j, v]) for v in levels] for j in sites], dtype=np.int64
+        )
+        agents = per_level[:, problem.level_of_interval]
+    else:
+        chosen = {j: g for (j, g), var in built.groups.items() if solver.boolean_value(var)}
+        agents = np.stack([built.rows[chosen[j]] for j in sites])
+    agents.setflags(write=False)
+    absorb = _first_absorb(constraints)
+    floor = absorb.min_seats if absorb is not None and len(sites) >= 2 else 0
+    seats = tuple(max(int(row.max()), floor) for row in agents)
+    return Option(
+        sites=sites,
+        routing=routing,
+        assignment=assignment,
+        seats=seats,
+        agents=agents,
+        costs=_option_costs(
+            problem,
+            constraints=constraints,
+            sites=sites,
+            assignment=assignment,
+            agents=agents,
+            seats=seats,
+        ),
+        failed=(),
+    )
+
+
+def _option_costs(
+    problem: ProblemData,
+    *,
+    constraints: tuple[Constraint, ...],
+    sites: tuple[int, ...],
+    assignment: tuple[int, ...],
+    agents: IntArray,
+    seats: tuple[int, ...],
+) -> dict[str, int]:
+    """Cost components of an option, term by term as :mod:`siteopt.optimise.options` prices them."""
+    open_ = np.asarray(sites)
+    forces = np.arange(problem.n_forces)
+    moved = np.asarray(assignment)
+    new_seats = np.maximum(np.asarray(seats) - problem.existing_seats[open_], 0)
+    posts = problem.agent_fte * int(agents.sum())
+    stayers = int(problem.stay[forces, moved].sum())
+    standby = sum(c.standby_cost for c in constraints if isinstance(c, Fallback))
+    return {
+        "sites": int(problem.fixed_cost[open_].sum()),
+        "seats": int((problem.seat_cost[open_] * new_seats).sum()),
+        "staff": int((problem.agent_cost[open_] * agents.sum(axis=1)).sum()),
+        "merge": problem.merge_cost,
+        "standby": standby if len(sites) == 1 else 0,
+        "transition": int(problem.move_cost[forces, moved].sum())
+        + problem.redundancy_cost * max(0, stayers - posts)
+        + problem.recruit_cost * max(0, posts - stayers),
+    }

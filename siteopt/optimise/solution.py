@@ -1,0 +1,464 @@
+"""The answer to an instance: sites, staff, costs, saving against today, constraints, staff impact.
+
+:func:`solution_from_option` turns a priced :class:`~siteopt.optimise.options.Option` (from either
+solver) into a :class:`Solution` in pounds and FTE, with today's three rooms priced by the same
+model as the baseline. :meth:`Solution.to_dict` is the output contract of ``siteopt solve
+--json``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from siteopt.optimise.constraints import (
+    Absorb,
+    Fallback,
+    ForceReach,
+    PopulationCover,
+    Separation,
+    SiteFilter,
+    StaffCommute,
+)
+from siteopt.optimise.problem import FTE_UNITS_PER_FTE, MONEY_UNITS_PER_GBP, ProblemData, force_mask
+
+if TYPE_CHECKING:
+    from siteopt.instance.schema import Instance
+    from siteopt.optimise.options import Option
+
+__all__ = [
+    "ConstraintResult",
+    "OptionSummary",
+    "SiteResult",
+    "Solution",
+    "StaffImpact",
+    "SurfacePoint",
+    "baseline_costs",
+    "constraint_results",
+    "cost_surface",
+    "solution_from_option",
+]
+
+
+def gbp(units: float) -> float:
+    """Money units → pounds (rounded to the penny)."""
+    return round(units / MONEY_UNITS_PER_GBP, 2)
+
+
+def fte(units: float) -> float:
+    """FTE units → FTE (two decimals)."""
+    return round(units / FTE_UNITS_PER_FTE, 2)
+
+
+@dataclass(frozen=True)
+class SiteResult:
+    """An open site: its staff (FTE incl. supervisors), seats and the forces it serves.
+
+    ``agents``: agents on duty in each interval of the week (Monday 00:00 first).
+    """
+
+    id: str
+    name: str
+    force_area: str
+    fte: float
+    seats: int
+    existing_seats: int
+    peak_agents: int
+    forces_served: tuple[str, ...]
+    agents: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class StaffImpact:
+    """What the move does to today's staff (modelled: gravity homes, retention with commute)."""
+
+    staff_today_fte: float
+    posts_fte: float
+    retained_share: float
+    leavers_fte: float
+    redundancies_fte: float
+    recruits_fte: float
+    median_extra_minutes: float | None
+    p90_extra_minutes: float | None
+
+
+@dataclass(frozen=True)
+class OptionSummary:
+    """A ranked option of the appraisal."""
+
+    sites: tuple[str, ...]
+    routing: str
+    total_gbp: float
+    costs: dict[str, float]
+    feasible: bool
+    failed: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SurfacePoint:
+    """One candidate priced as the only open site: a point of the single-site cost surface.
+
+    ``easting``/``northing`` in EPSG:27700; ``feasible`` says whether that single site meets
+    every constraint; ``greenfield`` marks a grid candidate (no building yet).
+    """
+
+    id: str
+    name: str
+    easting: float
+    northing: float
+    total_gbp: float
+    feasible: bool
+    greenfield: bool
+
+
+@dataclass(frozen=True)
+class Solution:
+    """The solved instance, in pounds a year and FTE (see the module docstring)."""
+
+    instance: str
+    status: str
+    objective_gbp: float | None
+    best_bound_gbp: float | None
+    proved_optimal: bool
+    sites: tuple[SiteResult, ...]
+    routing: str | None
+    costs: dict[str, float]
+    baseline_gbp: float
+    baseline_costs: dict[str, float]
+    saving_gbp: float | None
+    one_off_gbp: float | None
+    payback_years: float | None
+    constraints: tuple[ConstraintResult, ...]
+    staff_impact: StaffImpact | None
+    alternatives: tuple[OptionSummary, ...]
+    solver: dict[str, Any]
+    travel_times: str
+    cost_surface: tuple[SurfacePoint, ...] = ()
+    recurring_saving_gbp: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the JSON output contract as plain data."""
+        return asdict(self)
+
+    def to_json(self) -> str:
+        """Return the output contract as a JSON document."""
+        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False)
+
+    def write_json(self, path: Path, *, extra: dict[str, Any] | None = None) -> None:
+        """Write the output contract to ``path`` atomically (temporary file, then rename)."""
+        from siteopt.atomic import atomic_write_text
+
+        payload = self.to_dict() | (extra or {})
+        atomic_write_text(path, json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
+
+
+def baseline_costs(problem: ProblemData, instance: Instance) -> dict[str, int]:
+    """Return today's cost a year by component (money units): each force at its own room.
+
+    Today's rooms must be candidates of the problem (they are for the shipped instances); a room
+    with fewer seats than its peak is charged the missing seats, as any option would be.
+    """
+    rooms: dict[int, list[int]] = {}
+    for f, fid in enumerate(problem.force_ids):
+        room = instance.forces[fid].current_site
+        if room not in problem.site_ids:
+            msg = f"today's room {room!r} of {fid} is not a candidate; baseline needs it priced"
+            raise ValueError(msg)
+        rooms.setdefault(problem.site_ids.index(room), []).append(f)
+    costs = dict.fromkeys(("sites", "seats", "staff", "merge", "standby", "transition"), 0)
+    for j, forces in rooms.items():
+        agents = problem.group_agents[force_mask(forces)]
+        costs["sites"] += int(problem.fixed_cost[j])
+        costs["seats"] += int(
+            problem.seat_cost[j] * max(0, int(agents.max()) - int(problem.existing_seats[j]))
+        )
+        costs["staff"] += int(problem.agent_cost[j] * agents.sum())
+    return costs
+
+
+def _staff_impact(problem: ProblemData, option: Option) -> StaffImpact:
+    forces = np.arange(problem.n_forces)
+    assigned = np.asarray(option.assignment)
+    staff = float(problem.staff.sum())
+    stayers = float(problem.stay[forces, assigned].sum())
+    posts = float(problem.agent_fte * option.agents.sum())
+    median, p90 = _extra_commute_quantiles(problem, option)
+    return StaffImpact(
+        staff_today_fte=fte(staff),
+        posts_fte=fte(posts),
+        retained_share=round(stayers / staff, 4),
+        leavers_fte=fte(staff - stayers),
+        redundancies_fte=fte(staff - stayers + max(0.0, stayers - posts)),
+        recruits_fte=fte(max(0.0, posts - stayers)),
+        median_extra_minutes=median,
+        p90_extra_minutes=p90,
+    )
+
+
+def _extra_commute_quantiles(
+    problem: ProblemData, option: Option
+) -> tuple[float | None, float | None]:
+    """Median and 90th percentile of today's staff's extra one-way commute (minutes)."""
+    if problem.home_share is None or problem.home_minutes is None:
+        return None, None
+    assert problem.home_minutes_today is not None
+    values, weights = [], []
+    for f, j in enumerate(option.assignment):
+        extra = np.maximum(problem.home_minutes[:, j] - problem.home_minutes_today[:, f], 0.0)
+        values.append(extra)
+        weights.append(problem.home_share[f] * float(problem.staff[f]))
+    v, w = np.concatenate(values), np.concatenate(weights)
+    order = np.argsort(v, kind="stable")
+    cumulative = np.cumsum(w[order]) / w.sum()
+
+    ordered = v[order]
+
+    def quantile(q: float) -> float:
+        index = min(int(np.searchsorted(cumulative, q)), len(v) - 1)
+        return round(float(ordered[index]), 1)
+
+    return quantile(0.5), quantile(0.9)
+
+
+def _site_results(
+    problem: ProblemData, instance: Instance, option: Option
+) -> tuple[SiteResult, ...]:
+
+    areas = instance.candidate_force_areas()
+    out = []
+    for row, (j, seats) in enumerate(zip(option.sites, option.seats, strict=True)):
+        sid = problem.site_ids[j]
+        name = instance.site_name(sid)
+        served = (
+            tuple(problem.force_ids[f] for f, g in enumerate(option.assignment) if g == j)
+            if option.routing == "by_force" or len(option.sites) == 1
+            else problem.force_ids
+        )
+        agents = option.agents[row]
+        out.append(
+            SiteResult(
+                id=sid,
+                name=name,
+                force_area=areas[j],
+                fte=fte(problem.agent_fte * float(agents.sum())),
+                seats=int(seats),
+                existing_seats=int(problem.existing_seats[j]),
+                peak_agents=int(agents.max()),
+                forces_served=served,
+                agents=tuple(int(a) for a in agents),
+            )
+        )
+    return tuple(out)
+
+
+def _one_off_gbp(problem: ProblemData, instance: Instance, option: Option) -> float:
+    """One-off investment of an option (pounds): moves, seats, ICT, transition, uplifted."""
+    from siteopt.costs.prices import annuity_factor, site_cost_table
+
+    running = site_cost_table(instance).running_cost_gbp
+    factor = annuity_factor(
+        instance.costs.discount_rate.value, instance.costs.appraisal_years.value
+    )
+    move = sum(
+        float(problem.fixed_cost[j]) - float(running[j]) * MONEY_UNITS_PER_GBP for j in option.sites
+    )
+    annualised = option.costs["seats"] + option.costs["merge"] + option.costs["transition"] + move
+    return round(annualised * factor / MONEY_UNITS_PER_GBP, 2)
+
+
+def _summary(problem: ProblemData, option: Option) -> OptionSummary:
+    return OptionSummary(
+        sites=tuple(problem.site_ids[j] for j in option.sites),
+        routing=option.routing,
+        total_gbp=gbp(option.total),
+        costs={k: gbp(v) for k, v in option.costs.items()},
+        feasible=option.feasible,
+        failed=option.failed,
+    )
+
+
+def solution_from_option(
+    problem: ProblemData,
+    instance: Instance,
+    option: Option | None,
+    *,
+    baseline_data: ProblemData | None = None,
+    status: str,
+    best_bound: int | None,
+    proved_optimal: bool,
+    alternatives: list[Option],
+    solver: dict[str, Any],
+    travel_times: str,
+) -> Solution:
+    """Return the solution of an instance from its chosen option (``None`` when infeasible).
+
+    ``baseline_data`` prices today's rooms (default: ``problem``, when all are candidates).
+    """
+    from siteopt.costs.prices import site_cost_table
+
+    base = baseline_costs(baseline_data or problem, instance)
+    baseline = sum(base.values())
+    if option is None:
+        return Solution(
+            instance=instance.name, status=status, objective_gbp=None,
+            best_bound_gbp=gbp(best_bound) if best_bound is not None else None,
+            proved_optimal=False, sites=(), routing=None, costs={},
+            baseline_gbp=gbp(baseline), baseline_costs={k: gbp(v) for k, v in base.items()},
+            saving_gbp=None, one_off_gbp=None, payback_years=None, constraints=(),
+            staff_impact=None, alternatives=tuple(_summary(problem, o) for o in alternatives),
+            solver=solver, travel_times=travel_times,
+        )  # fmt: skip
+    running = site_cost_table(instance).running_cost_gbp * MONEY_UNITS_PER_GBP
+    recurring_now = base["staff"] + base["sites"]
+    recurring_option = (
+        option.costs["staff"] + option.costs["standby"] + sum(running[j] for j in option.sites)
+    )
+    yearly_gain = (recurring_now - recurring_option) / MONEY_UNITS_PER_GBP
+    one_off = _one_off_gbp(problem, instance, option)
+    payback = round(one_off / yearly_gain, 2) if yearly_gain > 0 else None
+    return Solution(
+        instance=instance.name,
+        status=status,
+        objective_gbp=gbp(option.total),
+        best_bound_gbp=gbp(best_bound) if best_bound is not None else None,
+        proved_optimal=proved_optimal,
+        sites=_site_results(problem, instance, option),
+        routing=option.routing,
+        costs={k: gbp(v) for k, v in option.costs.items()},
+        baseline_gbp=gbp(baseline),
+        baseline_costs={k: gbp(v) for k, v in base.items()},
+        saving_gbp=gbp(baseline - option.total),
+        one_off_gbp=one_off,
+        payback_years=payback if payback is None or math.isfinite(payback) else None,
+        recurring_saving_gbp=round(yearly_gain, 2),
+        constraints=constraint_results(problem, option),
+        staff_impact=_staff_impact(problem, option),
+        alternatives=tuple(_summary(problem, o) for o in alternatives),
+        solver=solver,
+        travel_times=travel_times,
+    )
+
+
+def cost_surface(problem: ProblemData, instance: Instance) -> tuple[SurfacePoint, ...]:
+    """Every candidate priced as the single open site, when the instance has greenfield ones.
+
+    Empty without ``[sites.greenfield]`` or when one site is not allowed (``k_min > 1``): the
+    surface answers "where would the ideal single site be if no building constrained it".
+    """
+    from dataclasses import replace
+
+    from siteopt.network.points import site_points
+    from siteopt.optimise.options import option_table
+
+    if not instance.greenfield_sites or problem.k_min > 1:
+        return ()
+    table = option_table(replace(problem, k_max=1))
+    points = site_points(instance, list(problem.site_ids))
+    greenfield = {g.id for g in instance.greenfield_sites}
+    rows = table.singles()
+    return tuple(
+        SurfacePoint(
+            id=problem.site_ids[j],
+            name=instance.site_name(problem.site_ids[j]),
+            easting=round(float(points.x[j]), 1),
+            northing=round(float(points.y[j]), 1),
+            total_gbp=gbp(int(table.total[row])),
+            feasible=bool(table.feasible[row]),
+            greenfield=problem.site_ids[j] in greenfield,
+        )
+        for row, j in zip(rows, table.first[rows], strict=True)
+    )
+
+
+@dataclass(frozen=True)
+class ConstraintResult:
+    """One constraint on the chosen option: its value against its limit."""
+
+    name: str
+    type: str
+    value: float | None
+    limit: float | None
+    holds: bool
+    detail: str
+
+
+def constraint_results(problem: ProblemData, option: Option) -> tuple[ConstraintResult, ...]:
+    """Each named constraint on an option: its value against its limit, and whether it holds."""
+    open_ = list(option.sites)
+    k = len(open_)
+    forces = np.arange(problem.n_forces)
+    assigned = np.asarray(option.assignment)
+    out = []
+    for c in problem.constraints:
+        holds = c.name not in option.failed
+        if isinstance(c, StaffCommute):
+            total = float(problem.staff.sum())
+            value = float(c.within[forces, assigned].sum()) / total
+            out.append(
+                ConstraintResult(
+                    c.name, "staff_commute", value, c.required / total, holds,
+                    "share of today's staff within reach of their new room",
+                )
+            )  # fmt: skip
+        elif isinstance(c, PopulationCover):
+            people = float(c.people.sum())
+            covered = float(c.people[c.cover[:, open_].any(axis=1)].sum())
+            out.append(
+                ConstraintResult(
+                    c.name, "population_within", covered / people, c.required / people, holds,
+                    "share of the population within reach of an open room",
+                )
+            )  # fmt: skip
+        elif isinstance(c, ForceReach):
+            worst = float(c.minutes[:, open_].min(axis=1).max()) if c.minutes is not None else None
+            out.append(
+                ConstraintResult(
+                    c.name, "force_centre_within", worst, c.limit, holds,
+                    "minutes from the farthest force centre to its nearest open room",
+                )
+            )  # fmt: skip
+        elif isinstance(c, SiteFilter):
+            pool = float(c.pool[open_].min()) if c.pool is not None else None
+            out.append(
+                ConstraintResult(
+                    c.name, "recruitment_pool", pool, c.limit, holds,
+                    "working-age people within reach of the least-served open room",
+                )
+            )  # fmt: skip
+        elif isinstance(c, Separation):
+            out.append(_separation_result(c, open_, holds))
+        elif isinstance(c, Absorb):
+            seats = float(min(option.seats)) if k >= 2 else None
+            detail = "fewest seats of an open room" if k >= 2 else "not applicable: one room"
+            out.append(ConstraintResult(c.name, "absorb_load", seats, c.min_seats, holds, detail))
+        elif isinstance(c, Fallback):
+            building = c.fallback_of[open_[0]] if k == 1 and c.fallback_of else ""
+            detail = (
+                f"fallback building: {building or 'none in reach'}"
+                if k == 1
+                else "not applicable: two or more rooms"
+            )
+            out.append(ConstraintResult(c.name, "fallback", None, None, holds, detail))
+    return tuple(out)
+
+
+def _separation_result(c: Separation, open_: list[int], holds: bool) -> ConstraintResult:
+    if len(open_) < 2 or c.minutes is None:
+        return ConstraintResult(
+            c.name, "site_separation", None, None, holds, "not applicable: one room"
+        )
+    pairs = [(a, b) for i, a in enumerate(open_) for b in open_[i + 1 :]]
+    apart = min(min(c.minutes[a, b], c.minutes[b, a]) for a, b in pairs)
+    far = max(max(c.minutes[a, b], c.minutes[b, a]) for a, b in pairs)
+    low, high = c.limits
+    spread = f"{apart:.0f}" if round(apart) == round(far) else f"{apart:.0f}-{far:.0f}"
+    detail = (
+        f"rooms {spread} min apart by road (at least {low:g}, at most {high:g} min; "
+        f"value and limit: the closest pair)"
+    )
+    return ConstraintResult(c.name, "site_separation", float(apart), low, holds, detail)

@@ -1,0 +1,399 @@
+"""Everything the business-case outputs show, gathered once: :class:`ExportData`.
+
+:func:`export_data` collects the solution (the JSON output contract), the instance,
+the problem data it was solved on, per-LSOA results (drive time to the assigned and
+the nearest open room, calls a year, modelled staff commute change) and the staffing
+of each open room by hour of the week. Every writer reads that one object, so the
+report, the workbook, the maps and ``solution.json`` show the same numbers.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from siteopt.errors import InstanceError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from siteopt.instance.schema import Instance
+    from siteopt.optimise.options import Option
+    from siteopt.optimise.problem import ProblemData
+
+__all__ = [
+    "ExportData",
+    "export_data",
+    "format_value",
+    "load_solution_json",
+    "solution_instance_path",
+]
+
+
+#: Drive-time bands (minutes) from the open rooms, for maps and the ``drive_time_bands`` layer.
+BAND_EDGES: tuple[float, ...] = (0.0, 15.0, 30.0, 45.0, 60.0, float("inf"))
+
+
+@dataclass(frozen=True, eq=False)
+class ExportData:
+    """Everything the outputs show, computed once (see the module docstring).
+
+    Attributes
+    ----------
+    solution
+        The output contract (``Solution.to_dict()`` plus any extra keys such as
+        ``infeasibility``).
+    instance
+        The instance the solution answers.
+    problem
+        Its problem data (travel minutes from every LSOA to every candidate, staff homes).
+    option
+        The chosen option rebuilt from the problem data (agents per room and interval), or
+        ``None`` when it cannot be rebuilt exactly (infeasible, or more than two rooms).
+    lsoas
+        One row per LSOA: code, name, district, force, population, calls a year, demand point,
+        ``assigned_site``, ``minutes_assigned``, ``nearest_site``, ``minutes_nearest``,
+        ``minutes_today``, ``staff_living`` and ``commute_change_min``.
+    sites
+        One row per candidate and current room: ``id``, ``name``, ``force_area``, ``x``, ``y``,
+        ``role`` (``chosen``, ``current``, ``chosen, current`` or ``candidate``), ``greenfield``.
+    staffing
+        Agents on duty per open room and interval of the week (rows: intervals; columns:
+        ``interval`` label then one per open room); empty when ``option`` is ``None``.
+    """
+
+    solution: dict[str, Any]
+    instance: Instance
+    problem: ProblemData
+    option: Option | None
+    lsoas: pd.DataFrame
+    sites: pd.DataFrame
+    staffing: pd.DataFrame
+    memo: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def chosen_ids(self) -> tuple[str, ...]:
+        """Ids of the open rooms of the solution (empty when infeasible)."""
+        return tuple(s["id"] for s in self.solution.get("sites", []))
+
+    @property
+    def current_ids(self) -> tuple[str, ...]:
+        """Ids of today's rooms, one per force (in the instance's force order)."""
+        return tuple(f.current_site for f in self.instance.forces.values())
+
+    @property
+    def attribution(self) -> dict[str, str]:
+        """Licence and attribution lines of the dataset (every output carries them)."""
+        return self.instance.dataset().attribution
+
+    @property
+    def cost_surface(self) -> list[dict[str, Any]]:
+        """The single-site cost surface of the solution (empty when not computed)."""
+        surface = self.solution.get("cost_surface") or []
+        return list(surface)
+
+
+def load_solution_json(path: Path) -> dict[str, Any]:
+    """Read a ``solution.json`` written by ``siteopt solve``; raise a one-line error if unusable."""
+    if not path.is_file():
+        raise InstanceError(path, "", "expected a solution.json written by 'siteopt solve --out'")
+    try:
+        payload = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InstanceError(path, "", f"not valid JSON ({exc})") from None
+    if not isinstance(payload, dict):
+        raise InstanceError(path, "", "expected a JSON object (the solution output contract)")
+    for key in ("instance", "status", "sites", "costs", "baseline_gbp", "alternatives"):
+        if key not in payload:
+            raise InstanceError(path, key, "missing: expected the solution output contract")
+    _check_contract_shapes(payload, path)
+    return payload
+
+
+def _check_contract_shapes(payload: dict[str, Any], path: Path) -> None:
+    """The parts of the contract the outputs read have the types ``siteopt solve`` writes."""
+    sites = payload["sites"]
+    if not isinstance(sites, list):
+        raise InstanceError(path, "sites", "expected a list of open sites")
+    for i, site in enumerate(sites):
+        if not isinstance(site, dict) or not isinstance(site.get("id"), str):
+            raise InstanceError(path, f"sites.{i}", "expected an object with a string 'id'")
+    alternatives = payload["alternatives"]
+    if not isinstance(alternatives, list):
+        raise InstanceError(path, "alternatives", "expected a list of options")
+    tables = [("costs", payload["costs"])] + [
+        (f"alternatives.{i}.costs", a.get("costs") if isinstance(a, dict) else None)
+        for i, a in enumerate(alternatives)
+    ]
+    for where, table in tables:
+        if not isinstance(table, dict) or not all(
+            isinstance(v, int | float) and not isinstance(v, bool) for v in table.values()
+        ):
+            raise InstanceError(path, where, "expected an object of cost component -> £ a year")
+
+
+def check_solution_sites(payload: dict[str, Any], instance: Instance, path: Path) -> None:
+    """Every open site of a saved solution is a candidate of the instance it is exported with."""
+    known = set(instance.candidate_ids())
+    for i, site in enumerate(payload["sites"]):
+        if site["id"] not in known:
+            msg = f"site {site['id']!r} is not a candidate of {instance.file.name}"
+            raise InstanceError(path, f"sites.{i}.id", msg)
+
+
+def solution_instance_path(payload: dict[str, Any], json_path: Path) -> Path:
+    """Return the instance file a solution answers.
+
+    ``instance_file`` (written by ``siteopt solve --out``) is tried first, then ``instance`` in
+    case it is a path; a relative path is taken from the JSON's folder, then the working folder.
+    """
+    for key in ("instance_file", "instance"):
+        ref = payload.get(key)
+        if not isinstance(ref, str) or not ref:
+            continue
+        candidate = Path(ref)
+        tries = [candidate] if candidate.is_absolute() else [json_path.parent / ref, Path(ref)]
+        for path in tries:
+            if path.is_file():
+                return path
+    msg = (
+        "expected 'instance_file' naming an existing instance file (or pass --instance FILE), "
+        f"got {payload.get('instance_file', payload.get('instance'))!r}"
+    )
+    raise InstanceError(json_path, "instance_file", msg)
+
+
+def export_data(solution: dict[str, Any], instance: Instance) -> ExportData:
+    """Return everything the outputs show for a solution of ``instance`` (computed once)."""
+    from siteopt.optimise.build import problem_from_instance
+
+    problem = problem_from_instance(instance)
+    option = _chosen_option(problem, solution)
+    return ExportData(
+        solution=solution,
+        instance=instance,
+        problem=problem,
+        option=option,
+        lsoas=_lsoa_results(instance, problem, solution, option),
+        sites=_site_table(instance, problem, solution),
+        staffing=_staffing_table(instance, problem, solution, option),
+    )
+
+
+def _chosen_option(problem: ProblemData, solution: dict[str, Any]) -> Option | None:
+    """The solution's option rebuilt by the enumeration's pricing (one or two rooms only).
+
+    The rebuilt option must cost what the solution says, to the penny; otherwise ``None``.
+    """
+    from siteopt.optimise.options import site_set_options
+    from siteopt.optimise.problem import MONEY_UNITS_PER_GBP
+
+    ids = [s["id"] for s in solution.get("sites", [])]
+    if not ids or len(ids) > 2 or any(i not in problem.site_ids for i in ids):
+        return None
+    sites = tuple(sorted(problem.site_ids.index(i) for i in ids))
+    objective = solution.get("objective_gbp")
+    for option in site_set_options(problem, sites):
+        if option.routing != solution.get("routing"):
+            continue
+        if objective is not None and abs(option.total / MONEY_UNITS_PER_GBP - objective) < 0.01:
+            return option
+    return None
+
+
+def _assigned_columns(
+    problem: ProblemData, solution: dict[str, Any], option: Option | None
+) -> tuple[list[int], list[int]]:
+    """Candidate index of each force's assigned room, and of each open room."""
+    open_ = [problem.site_ids.index(s["id"]) for s in solution.get("sites", [])]
+    if option is not None:
+        return list(option.assignment), open_
+    if not open_:
+        return [], []
+    assigned: list[int] = []
+    for fid in problem.force_ids:
+        serving = [
+            problem.site_ids.index(s["id"])
+            for s in solution["sites"]
+            if fid in s.get("forces_served", [])
+        ]
+        pool = serving or open_
+        f = problem.force_ids.index(fid)
+        assigned.append(min(pool, key=lambda j: int(problem.room_rank[f, j])))
+    return assigned, open_
+
+
+def _lsoa_results(
+    instance: Instance, problem: ProblemData, solution: dict[str, Any], option: Option | None
+) -> pd.DataFrame:
+    """One row per LSOA: drive times, calls a year and the modelled commute change.
+
+    Drive times go to its force's assigned room and to the nearest open room; the commute change
+    is that of today's staff who live there.
+    """
+    from siteopt.demand.rates import lsoa_calls
+
+    lsoas = instance.dataset().lsoas()
+    calls = lsoa_calls(instance)
+    streams = list(instance.demand.streams)
+    pop = f"pop_mid{instance.data.population_year}"
+    out = lsoas[["lsoa11cd", "lsoa11nm", "lad_name", "force", "x", "y", "lon", "lat"]].copy()
+    out["population"] = lsoas[pop].astype(np.int64)
+    out["calls_per_year"] = calls[streams].sum(axis=1).round(1)
+    assert problem.home_minutes is not None and problem.home_minutes_today is not None
+    minutes = problem.home_minutes
+    today = problem.home_minutes_today
+    force_index = out["force"].map({f: i for i, f in enumerate(problem.force_ids)})
+    rows = np.arange(len(out))
+    out["minutes_today"] = today[rows, force_index.to_numpy(np.int64)].round(1)
+    assigned, open_ = _assigned_columns(problem, solution, option)
+    if not open_:
+        for col in ("assigned_site", "nearest_site"):
+            out[col] = ""
+        for col in ("minutes_assigned", "minutes_nearest", "staff_living", "commute_change_min"):
+            out[col] = np.nan
+        return out
+    room = np.asarray(assigned)[force_index.to_numpy(np.int64)]
+    out["assigned_site"] = [problem.site_ids[j] for j in room]
+    out["minutes_assigned"] = minutes[rows, room].round(1)
+    nearest = np.asarray(open_)[np.argmin(minutes[:, open_], axis=1)]
+    out["nearest_site"] = [problem.site_ids[j] for j in nearest]
+    out["minutes_nearest"] = minutes[rows, nearest].round(1)
+    living, change = _commute_change(problem, assigned)
+    out["staff_living"] = living.round(3)
+    out["commute_change_min"] = change.round(1)
+    return out
+
+
+def _commute_change(problem: ProblemData, assigned: list[int]) -> tuple[Any, Any]:
+    """Today's staff living in each LSOA (FTE) and their mean change in one-way drive minutes.
+
+    Homes are the gravity model of :mod:`siteopt.costs.transition` (``problem.home_share``); the
+    change is new room minus today's room, averaged over the forces whose staff live there.
+    """
+    from siteopt.optimise.problem import FTE_UNITS_PER_FTE
+
+    assert problem.home_share is not None
+    assert problem.home_minutes is not None and problem.home_minutes_today is not None
+    staff = problem.staff.astype(np.float64) / FTE_UNITS_PER_FTE
+    weights = problem.home_share * staff[:, None]  # forces × zones
+    deltas = np.stack(
+        [
+            problem.home_minutes[:, j] - problem.home_minutes_today[:, f]
+            for f, j in enumerate(assigned)
+        ]
+    )  # forces × zones
+    living = weights.sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        change = np.where(living > 0, (weights * deltas).sum(axis=0) / living, np.nan)
+    return living, change
+
+
+def _site_table(instance: Instance, problem: ProblemData, solution: dict[str, Any]) -> pd.DataFrame:
+    """Candidates and today's rooms with coordinates and their role in the solution."""
+    import pandas as pd
+
+    from siteopt.network.points import site_points
+
+    chosen = {s["id"] for s in solution.get("sites", [])}
+    current = {f.current_site for f in instance.forces.values()}
+    ids = list(problem.site_ids) + sorted(current - set(problem.site_ids))
+    points = site_points(instance, ids)
+    dataset = instance.dataset().sites
+    areas = dict(zip(problem.site_ids, instance.candidate_force_areas(), strict=True))
+    greenfield = {g.id for g in instance.greenfield_sites}
+    rows = []
+    for sid, x, y in zip(ids, points.x, points.y, strict=True):
+        role = ", ".join(
+            r for r, hit in (("chosen", sid in chosen), ("current", sid in current)) if hit
+        )
+        name = instance.site_name(sid)
+        area = areas.get(sid) or (dataset[sid].force if sid in dataset else "")
+        rows.append(
+            {
+                "id": sid,
+                "name": name,
+                "force_area": area,
+                "x": float(x),
+                "y": float(y),
+                "role": role or "candidate",
+                "greenfield": sid in greenfield,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _staffing_table(
+    instance: Instance, problem: ProblemData, solution: dict[str, Any], option: Option | None
+) -> pd.DataFrame:
+    """Agents on duty per open room and interval of the week (the optimiser's staffing)."""
+    import pandas as pd
+
+    from siteopt.demand.rates import instance_profile
+
+    by_site = {s["id"]: s.get("agents") or [] for s in solution.get("sites", [])}
+    if option is not None:
+        by_site = {
+            problem.site_ids[j]: option.agents[r].tolist() for r, j in enumerate(option.sites)
+        }
+    lengths = {len(a) for a in by_site.values()}
+    if not by_site or len(lengths) != 1 or 0 in lengths:
+        return pd.DataFrame({"interval": []})
+    (n,) = lengths
+    labels = instance_profile(instance).labels()
+    if len(labels) != n:  # e.g. a roster at 30 minutes over an hourly profile
+        labels = _week_labels(n)
+    table = pd.DataFrame({"interval": labels})
+    for sid, agents in by_site.items():
+        table[sid] = np.asarray(agents, dtype=np.int64)
+    return table
+
+
+def _week_labels(n: int) -> list[str]:
+    """``n`` equal intervals of the week from Monday 00:00, as "Mon 00:30"."""
+    days = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+    step = 7 * 24 * 60 // n
+    return [
+        f"{days[m // 1440]} {m % 1440 // 60:02d}:{m % 60:02d}" for m in range(0, n * step, step)
+    ]
+
+
+#: Cost components of an option, as the report names them.
+COST_LABELS: Mapping[str, str] = MappingProxyType(
+    {
+        "sites": "sites (running, and annualised one-off move of a new room)",
+        "seats": "seats added (annualised fit-out)",
+        "staff": "staff (call handlers and supervisors, shrinkage included)",
+        "merge": "merged ICT (annualised one-off)",
+        "standby": "standby fallback room",
+        "transition": "staff transition (redundancy, excess travel, recruiting; annualised)",
+    }
+)
+
+
+def format_value(value: Any, kind: str) -> str:
+    """Return a value as the report shows it (£ whole pounds, minutes to 0.1, shares in %)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    if kind == "bool":
+        return "yes" if value else "no"
+    if kind == "text" or isinstance(value, str):
+        return str(value)
+    number = float(value)
+    formats = {
+        "gbp": lambda v: f"£{v:,.0f}" if v >= 0 else f"−£{-v:,.0f}",
+        "minutes": lambda v: f"{v:,.1f} min",
+        "share": lambda v: f"{100 * v:.1f} %",
+        "fte": lambda v: f"{v:,.2f}",
+        "int": lambda v: f"{v:,.0f}",
+        "float": lambda v: f"{v:,.1f}",
+        "years": lambda v: f"{v:.2f} years",
+    }
+    return formats.get(kind, lambda v: f"{v:g}")(number)

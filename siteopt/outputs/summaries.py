@@ -1,0 +1,287 @@
+"""Plain-data summaries for --json and the terminal.
+
+Plain-data summaries (for ``--json`` and the terminal) of the dataset, the sites,
+an instance's problem, one queue, pooling and a simulation.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from siteopt.data import Dataset
+    from siteopt.instance.schema import Instance
+    from siteopt.queueing.simulate import InstanceSimulation, WindowStats
+
+__all__ = [
+    "dataset_summary",
+    "pooling_summary",
+    "problem_summary",
+    "queue_summary",
+    "simulation_summary",
+    "site_rows",
+]
+
+
+def dataset_summary(dataset: Dataset) -> dict[str, Any]:
+    """Return LSOA, population, district and site totals of a dataset, computed from its files."""
+    lsoas = dataset.lsoas()
+    by_force = lsoas.groupby("force").agg(
+        lsoas=("lsoa11cd", "size"),
+        districts=("lad13cd", "nunique"),
+        pop_mid2015=("pop_mid2015", "sum"),
+        pop_mid2019=("pop_mid2019", "sum"),
+    )
+    site_forces = [s.force for s in dataset.sites.values()]
+    forces = [
+        {
+            "force": fid,
+            "lsoas": int(by_force.loc[fid, "lsoas"]),
+            "districts": int(by_force.loc[fid, "districts"]),
+            "pop_mid2015": int(by_force.loc[fid, "pop_mid2015"]),
+            "pop_mid2019": int(by_force.loc[fid, "pop_mid2019"]),
+            "sites": site_forces.count(fid),
+        }
+        for fid in by_force.index
+    ]
+    districts = (
+        lsoas.groupby(["force", "lad13cd", "lad19cd", "lad_name"], as_index=False)
+        .agg(lsoas=("lsoa11cd", "size"), pop_mid2015=("pop_mid2015", "sum"))
+        .sort_values(["force", "lad_name"])
+    )
+    manifest = dataset.manifest
+    return {
+        "dataset": str(dataset.root),
+        "forces": forces,
+        "totals": {
+            "lsoas": len(lsoas),
+            "pop_mid2015": int(lsoas["pop_mid2015"].sum()),
+            "pop_mid2019": int(lsoas["pop_mid2019"].sum()),
+            "sites": len(dataset.sites),
+            "current_control_rooms": sorted(
+                s.id for s in dataset.sites.values() if s.current_control_room
+            ),
+            "postcodes": manifest["counts"]["postcodes"],
+        },
+        "districts": [
+            {k: (int(v) if k in {"lsoas", "pop_mid2015"} else v) for k, v in row.items()}
+            for row in districts.to_dict("records")
+        ],
+        "demand_point_methods": {
+            str(k): int(v) for k, v in lsoas["point_method"].value_counts().sort_index().items()
+        },
+        "attribution": dataset.attribution,
+    }
+
+
+def site_rows(dataset: Dataset, instance: Instance | None) -> list[dict[str, Any]]:
+    """Return one row per site: all dataset sites, or an instance's candidates (custom included)."""
+    if instance is None:
+        return [_dataset_site_row(dataset, sid) for sid in dataset.sites]
+    rows = []
+    for sid in instance.candidate_ids():
+        if sid in dataset.sites:
+            rows.append(_dataset_site_row(dataset, sid))
+            continue
+        custom = instance.sites.custom[sid]
+        rows.append(
+            {
+                "id": sid,
+                "name": custom.name,
+                "force": custom.force,
+                "kind": "custom",
+                "postcode": custom.postcode or "",
+                "current_control_room": False,
+                "status_today": "",
+                "confidence": "",
+                "source": custom.source,
+            }
+        )
+    return rows
+
+
+def _dataset_site_row(dataset: Dataset, sid: str) -> dict[str, Any]:
+    site = dataset.sites[sid]
+    return {
+        "id": site.id,
+        "name": site.name,
+        "force": site.force,
+        "kind": site.kind,
+        "postcode": site.postcode,
+        "x": site.x,
+        "y": site.y,
+        "lon": site.lon,
+        "lat": site.lat,
+        "current_control_room": site.current_control_room,
+        "status_today": site.status_today,
+        "confidence": site.confidence,
+        "source": site.source,
+    }
+
+
+def problem_summary(instance: Instance) -> dict[str, Any]:
+    """Return what an instance states: forces, demand, candidates, constraints, solver settings."""
+    from siteopt.demand.volumes import annual_volumes, force_populations
+
+    volumes = annual_volumes(instance)
+    population = force_populations(instance)
+    return {
+        "status": "NOT_SOLVED",
+        "message": (
+            "instance is valid; the optimiser (cost model, CP-SAT and enumeration) has not "
+            "landed yet, so no sites, staff or costs are reported"
+        ),
+        "instance": {"name": instance.name, "file": str(instance.file)},
+        "forces": [
+            {
+                "id": fid,
+                "name": force.name,
+                "population": population[fid],
+                "current_site": force.current_site,
+                "current_staff": force.current_staff.value,
+            }
+            for fid, force in instance.forces.items()
+        ],
+        "annual_calls": [
+            {
+                "force": v.force,
+                "stream": v.stream,
+                "calls": round(v.calls),
+                "estimated": v.estimated,
+                "provenance": v.provenance,
+            }
+            for v in volumes
+        ],
+        "candidates": instance.candidate_ids(),
+        "constraints": [
+            {"name": name, "type": c.type, "enabled": c.enabled}
+            for name, c in instance.constraints.items()
+        ],
+        "solver": instance.solver.model_dump(),
+        "figures": {
+            "sourced": sum(1 for _, f in instance.figures() if f.source),
+            "assumed": sum(1 for _, f in instance.figures() if f.assumption),
+        },
+    }
+
+
+def _stream_order(summary: dict[str, Any]) -> Any:
+    order = {r["stream"]: i for i, r in enumerate(summary["annual_calls"])}
+    return order.__getitem__
+
+
+def queue_summary(
+    *,
+    calls_per_hour: float,
+    aht_s: float,
+    share: float,
+    within_s: float,
+    patience_s: float | None,
+    max_occupancy: float | None,
+) -> dict[str, Any]:
+    """Return the smallest staffing of one queue meeting a target, and how it performs."""
+    from siteopt.queueing.agents import ServiceTarget, evaluate_staffing, required_agents
+
+    target = ServiceTarget(share=share, wait_s=within_s, max_occupancy=max_occupancy)
+    agents = int(required_agents(calls_per_hour, aht_s=aht_s, target=target, patience_s=patience_s))
+    rows = []
+    for n in (agents - 1, agents):
+        if n < 0:
+            continue
+        result = evaluate_staffing(
+            n, calls_per_hour, aht_s=aht_s, target_wait_s=within_s, patience_s=patience_s
+        )
+        rows.append(
+            {
+                "agents": n,
+                "service_level": float(result.service_level),
+                "asa_s": float(result.asa_s),
+                "occupancy": float(result.occupancy),
+                "abandon_share": float(result.abandon_share),
+                "meets_target": n == agents,
+            }
+        )
+    return {
+        "model": "Erlang A" if patience_s is not None else "Erlang C",
+        "calls_per_hour": calls_per_hour,
+        "aht_s": aht_s,
+        "load_erlangs": calls_per_hour * aht_s / 3600,
+        "target": {"share": share, "within_s": within_s, "max_occupancy": max_occupancy},
+        "patience_s": patience_s,
+        "agents": agents,
+        "rows": rows,
+    }
+
+
+def pooling_summary(instance: Instance) -> dict[str, Any]:
+    """Return agents and FTE for every group of forces sharing one room, and the pooling saving."""
+    from itertools import combinations
+
+    from siteopt.queueing.fte import room_fte, staffing_table
+
+    table = staffing_table(instance)
+    hours = table.interval_hours
+    groups: list[dict[str, Any]] = []
+    for size in range(1, len(table.forces) + 1):
+        for group in combinations(table.forces, size):
+            agents = table.agents_for(group)
+            fte = room_fte(instance, agents)
+            groups.append(
+                {
+                    "forces": list(group),
+                    "peak_agents": int(agents.max()),
+                    "night_agents": int(agents.min()),
+                    "weekly_agent_hours": float(agents.sum() * hours),
+                    "fte": float(fte.total_fte),
+                }
+            )
+    separate = float(sum(g["fte"] for g in groups if len(g["forces"]) == 1))
+    pooled = float(groups[-1]["fte"])
+    return {
+        "instance": instance.name,
+        "stream_teams": table.stream_teams,
+        "min_positions_per_site": instance.staffing.min_positions_per_site.value,
+        "groups": groups,
+        "separate_rooms_fte": separate,
+        "one_room_fte": pooled,
+        "pooling_saving_fte": separate - pooled,
+    }
+
+
+def simulation_summary(sim: InstanceSimulation) -> dict[str, Any]:
+    """Return a simulated week (and failure, if any) per stream, with confidence intervals."""
+
+    def window(stats: WindowStats) -> list[dict[str, Any]]:
+        return [
+            {
+                "stream": stream,
+                "target": {"share": share, "within_s": wait},
+                "service_level": float(stats.service_level[s]),
+                "service_level_ci": float(stats.service_level_ci[s]),
+                "asa_s": float(stats.asa_s[s]),
+                "abandon_share": float(stats.abandon_share[s]),
+                "calls": float(stats.offered[s]),
+            }
+            for s, (stream, (share, wait)) in enumerate(zip(sim.streams, sim.targets, strict=True))
+        ]
+
+    out: dict[str, Any] = {
+        "sites": list(sim.sites),
+        "replications": sim.week.replications,
+        "confidence": sim.week.confidence,
+        "peak_agents_by_site": {
+            site: int(sim.agents_by_site[k].max()) for k, site in enumerate(sim.sites)
+        },
+        "week": window(sim.week.overall),
+    }
+    if sim.failure is not None:
+        out["failure"] = {
+            "site": sim.failed_site,
+            "start_h": sim.failure_start_h,
+            "hours": sim.failure_hours,
+            "before": window(sim.failure.before),
+            "during": window(sim.failure.during),
+            "during_without_failure": window(sim.failure.during_without_failure),
+            "after": window(sim.failure.after),
+        }
+    return out

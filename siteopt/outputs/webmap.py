@@ -1,0 +1,247 @@
+"""Offline interactive map: one HTML file with Plotly's JavaScript inlined, no tiles, no CDN.
+
+The basemap is drawn from the embedded data (force and district boundaries, roads by class), in
+EPSG:27700 metres on plain axes, so nothing is fetched: the page works on a network with no
+internet. Each layer is a legend entry that toggles it; LSOAs (at their demand points) and sites
+show their figures on hover; a second chart compares the appraised options.
+
+A small inline script writes what rendered into ``<div id="siteopt-status">`` (number of site
+markers drawn, JavaScript errors caught) so a headless browser can check the page.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+
+    from siteopt.outputs.data import ExportData
+
+__all__ = ["SITE_TRACE_NAMES", "webmap_html"]
+
+
+#: Legend names of the site traces (the status script counts their markers).
+SITE_TRACE_NAMES: tuple[str, ...] = ("proposed room", "today's room", "candidate site")
+
+
+_STATUS_SCRIPT = """
+<script>
+(function () {
+  var errors = [];
+  window.addEventListener("error", function (e) { errors.push(String(e.message)); });
+  function report() {
+    var status = document.getElementById("siteopt-status");
+    var map = document.getElementById("siteopt-map");
+    var count = 0;
+    if (map) {
+      /* site traces carry uids "siteopt-site-*": Plotly names their groups "trace<uid>" */
+      map.querySelectorAll(".scatterlayer g.trace").forEach(function (group) {
+        if (group.getAttribute("class").indexOf("tracesiteopt-site-") >= 0) {
+          count += group.querySelectorAll("path.point").length;
+        }
+      });
+    }
+    status.setAttribute("data-site-markers", String(count));
+    status.setAttribute("data-errors", String(errors.length));
+    status.setAttribute("data-error-text", errors.join(" | "));
+    status.textContent = count + " site markers drawn";
+  }
+  window.addEventListener("load", function () { setTimeout(report, 0); });
+})();
+</script>
+"""
+
+
+def _lines(geoms: Any) -> tuple[Any, Any]:
+    """Coordinates of line or polygon boundaries, separated by NaN gaps (one Plotly trace)."""
+    import shapely
+
+    values = np.asarray(geoms)
+    polygon = np.array([g.geom_type.endswith("Polygon") for g in values], dtype=bool)
+    values = np.where(polygon, shapely.boundary(values), values)
+    lines = shapely.get_parts(shapely.get_parts(values))
+    coords, index = shapely.get_coordinates(lines, return_index=True)
+    # a NaN row after each line breaks the trace there
+    breaks = np.flatnonzero(np.diff(index)) + 1
+    xy = np.insert(coords.round(0), breaks, np.nan, axis=0)
+    xy = np.vstack([xy, [np.nan, np.nan]])
+    return xy[:, 0], xy[:, 1]
+
+
+def _site_hover(row: Any, open_rooms: dict[str, dict[str, Any]]) -> str:
+    text = f"<b>{row['name']}</b><br>{row['id']} · {row['force_area']}<br>{row['role']}"
+    room = open_rooms.get(row["id"])
+    if room is not None:
+        text += (
+            f"<br>{room['fte']:,.2f} FTE · {room['seats']} seats · peak {room['peak_agents']} "
+            f"agents<br>serves {', '.join(room['forces_served'])}"
+        )
+    return text
+
+
+def _map_figure(data: ExportData, layers: dict[str, gpd.GeoDataFrame]) -> Any:
+    import plotly.graph_objects as go
+
+    fig = go.Figure()
+    for name, layer, colour, width in (
+        ("district boundaries", layers["districts"], "#9A9A9A", 0.8),
+        ("force boundaries", layers["forces"], "#1A1A1A", 2.0),
+    ):
+        xs, ys = _lines(layer.geometry)
+        fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", name=name, hoverinfo="skip",
+                                 line={"color": colour, "width": width}))  # fmt: skip
+    roads = layers["roads"]
+    for label, classes, colour, width, visible in (
+        ("motorways", ("motorway",), "#3B3B3B", 2.5, True),
+        ("trunk (A) roads", ("trunk", "primary"), "#5E5E5E", 1.6, True),
+        ("modelled local links", ("local_urban", "local_rural"), "#C8C8C8", 0.5, "legendonly"),
+    ):
+        chosen = roads[roads["road_class"].isin(classes)]
+        if len(chosen):
+            xs, ys = _lines(chosen.geometry)
+            fig.add_trace(
+                go.Scatter(x=xs, y=ys, mode="lines", name=label, hoverinfo="skip",
+                           visible=visible, line={"color": colour, "width": width})
+            )  # fmt: skip
+    lsoa = data.lsoas
+    if data.chosen_ids:
+        hover = [
+            f"<b>{r.lsoa11nm}</b> ({r.lsoa11cd})<br>{r.lad_name}, {r.force}<br>"
+            f"population {r.population:,} · {r.calls_per_year:,.0f} calls a year<br>"
+            f"assigned room {r.assigned_site}: {r.minutes_assigned:.1f} min<br>"
+            f"nearest open room {r.nearest_site}: {r.minutes_nearest:.1f} min<br>"
+            f"today's room: {r.minutes_today:.1f} min<br>"
+            f"staff commute change {r.commute_change_min:+.1f} min"
+            for r in lsoa.itertuples(index=False)
+        ]
+        minutes = lsoa["minutes_nearest"]
+        title = "min to nearest proposed room"
+    else:
+        hover = [
+            f"<b>{r.lsoa11nm}</b> ({r.lsoa11cd})<br>population {r.population:,}<br>"
+            f"today's room: {r.minutes_today:.1f} min"
+            for r in lsoa.itertuples(index=False)
+        ]
+        minutes = lsoa["minutes_today"]
+        title = "min to today's room"
+    fig.add_trace(
+        go.Scatter(
+            x=lsoa["x"], y=lsoa["y"], mode="markers", name="LSOAs (drive time)",
+            text=hover, hoverinfo="text",
+            marker={"size": 5, "color": minutes, "colorscale": "Viridis", "cmin": 0, "cmax": 75,
+                    "colorbar": {"title": {"text": title}, "x": 1.0, "len": 0.6}},
+        )
+    )  # fmt: skip
+    _site_traces(fig, data)
+    xmin, ymin, xmax, ymax = layers["forces"].total_bounds
+    pad = 0.03 * max(xmax - xmin, ymax - ymin)
+    fig.update_xaxes(range=[xmin - pad, xmax + pad])
+    fig.update_yaxes(range=[ymin - pad, ymax + pad])
+    fig.update_layout(
+        title=f"siteopt: {data.solution['instance']} (EPSG:27700; no basemap tiles)",
+        height=820, template="plotly_white", hovermode="closest",
+        legend={"itemclick": "toggle", "groupclick": "toggleitem", "x": 0, "y": 1,
+                "bgcolor": "rgba(255,255,255,0.85)"},
+        xaxis={"visible": False}, yaxis={"visible": False, "scaleanchor": "x", "scaleratio": 1},
+        margin={"l": 10, "r": 10, "t": 50, "b": 10},
+    )  # fmt: skip
+    return fig
+
+
+def _site_traces(fig: Any, data: ExportData) -> None:
+    import plotly.graph_objects as go
+
+    sites = data.sites
+    open_rooms = {s["id"]: s for s in data.solution.get("sites", [])}
+    chosen = sites["role"].str.contains("chosen")
+    current = sites["role"].str.contains("current") & ~chosen
+    groups = (
+        (SITE_TRACE_NAMES[0], chosen, "star", 20, "#D55E00"),
+        (SITE_TRACE_NAMES[1], current, "square-open", 13, "#0072B2"),
+        (SITE_TRACE_NAMES[2], sites["role"] == "candidate", "circle", 7, "#7F7F7F"),
+    )  # fmt: skip
+    for number, (name, mask, symbol, size, colour) in enumerate(groups):
+        rows = sites[mask]
+        if not len(rows):
+            continue
+        fig.add_trace(
+            go.Scatter(
+                x=rows["x"], y=rows["y"], mode="markers", name=name, uid=f"siteopt-site-{number}",
+                text=[_site_hover(r, open_rooms) for _, r in rows.iterrows()], hoverinfo="text",
+                marker={"symbol": symbol, "size": size, "color": colour,
+                        "line": {"width": 1.5 if symbol != "square-open" else 2.5,
+                                 "color": "black" if symbol == "star" else colour}},
+            )
+        )  # fmt: skip
+
+
+def _options_figure(data: ExportData) -> Any:
+    import plotly.graph_objects as go
+
+    from siteopt.outputs.data import COST_LABELS
+
+    s = data.solution
+    chosen = (
+        [{"sites": [x["id"] for x in s["sites"]], "costs": s["costs"], "feasible": True,
+          "total_gbp": s["objective_gbp"], "failed": []}]
+        if s["sites"] else []
+    )  # fmt: skip
+    options = [*chosen, *s["alternatives"]]
+    labels = [
+        f"{i}. {' + '.join(o['sites'])}"
+        + ("" if o["feasible"] else f" (fails {', '.join(o['failed'])})")
+        for i, o in enumerate(options, start=1)
+    ]
+    fig = go.Figure()
+    for key in COST_LABELS:
+        fig.add_trace(
+            go.Bar(
+                y=labels, x=[o["costs"].get(key, 0.0) for o in options], name=key,
+                orientation="h", hovertemplate="%{y}<br>" + key + ": £%{x:,.0f}<extra></extra>",
+            )
+        )  # fmt: skip
+    fig.add_vline(x=s["baseline_gbp"], line_dash="dash", line_color="#0072B2",
+                  annotation_text=f"today £{s['baseline_gbp']:,.0f}")  # fmt: skip
+    fig.update_layout(
+        barmode="stack", title="Option comparison: cost a year by component (rank 1 = proposal)",
+        height=120 + 34 * len(options), template="plotly_white",
+        yaxis={"autorange": "reversed"}, xaxis={"title": "£ a year", "tickformat": ",.0f"},
+        colorway=["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00"],
+        margin={"l": 10, "r": 10, "t": 50, "b": 40},
+    )  # fmt: skip
+    return fig
+
+
+def webmap_html(data: ExportData, layers: dict[str, gpd.GeoDataFrame]) -> str:
+    """Return the offline interactive map as one HTML document (Plotly inlined)."""
+    from html import escape
+
+    config = {"displaylogo": False, "responsive": True}
+    map_div = _map_figure(data, layers).to_html(
+        full_html=False, include_plotlyjs=True, div_id="siteopt-map", config=config
+    )
+    options_div = _options_figure(data).to_html(
+        full_html=False, include_plotlyjs=False, div_id="siteopt-options", config=config
+    )
+    attribution = " ".join(data.attribution.values())
+    return "\n".join(
+        [
+            "<!DOCTYPE html>",
+            '<html lang="en"><head><meta charset="utf-8">',
+            f"<title>siteopt map: {escape(str(data.solution['instance']))}</title>",
+            "<style>body{font-family:Arial,sans-serif;margin:1em}"
+            "#siteopt-status{font-size:.8em;color:#555}"
+            "footer{font-size:.75em;color:#444;margin-top:1em}</style>",
+            "</head><body>",
+            map_div,
+            options_div,
+            f"<footer><p>Travel times: {escape(str(data.solution.get('travel_times', '')))}</p>"
+            f"<p>{escape(attribution)}</p></footer>",
+            '<div id="siteopt-status"></div>',
+            _STATUS_SCRIPT,
+            "</body></html>",
+        ]
+    )

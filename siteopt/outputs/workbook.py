@@ -1,0 +1,82 @@
+"""The Excel workbook of a solution: one sheet per table of the report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from siteopt.outputs.data import ExportData
+
+__all__ = ["write_workbook"]
+
+
+def write_workbook(data: ExportData, path: Path) -> None:
+    """Write the Excel workbook: the report's tables with formatted headers and number formats.
+
+    Values are plain numbers with Excel number formats (£, minutes, %); there are no formulas.
+    """
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    from siteopt.outputs.report import ReportTable, business_tables
+
+    workbook = Workbook(write_only=True)
+    header_font = Font(bold=True, color="FFFFFF")
+    header_fill = PatternFill("solid", fgColor="1F4E79")
+    attribution = ReportTable(
+        title="Attribution", sheet="Attribution", columns=("dataset", "attribution"),
+        kinds=("text", "text"), rows=tuple(data.attribution.items()),
+    )  # fmt: skip
+    for table in [*business_tables(data), attribution]:
+        sheet = workbook.create_sheet(table.sheet)
+        sheet.freeze_panes = "B2" if table.freeze_first_column else "A2"
+        for col in range(len(table.columns)):
+            width = max(
+                [len(str(table.columns[col]))] + [len(str(r[col])) for r in table.rows[:200]]
+            )
+            sheet.column_dimensions[get_column_letter(col + 1)].width = min(max(10, width + 2), 80)
+        header = []
+        for name in table.columns:
+            cell = WriteOnlyCell(sheet, value=name)
+            cell.font = header_font
+            cell.fill = header_fill
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+            header.append(cell)
+        sheet.append(header)
+        for r, row in enumerate(table.rows):
+            cells = []
+            for c, value in enumerate(row):
+                cell = WriteOnlyCell(sheet, value=_cell_value(value))
+                fmt = _NUMBER_FORMATS.get(table.kind(r, c))
+                if fmt is not None:
+                    cell.number_format = fmt
+                cells.append(cell)
+            sheet.append(cells)
+    workbook.save(path)
+
+
+_NUMBER_FORMATS = MappingProxyType(
+    {
+        "gbp": "£#,##0",
+        "minutes": '0.0 "min"',
+        "share": "0.0%",
+        "fte": "#,##0.00",
+        "int": "#,##0",
+        "float": "#,##0.0",
+        "years": '0.00 "years"',
+    }
+)
+
+
+def _cell_value(value: Any) -> Any:
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    if isinstance(value, np.generic):
+        return value.item()
+    return value

@@ -1,0 +1,278 @@
+"""Running a sweep on dask.distributed.
+
+Running a sweep on ``dask.distributed`` (a local cluster or ``--scheduler``):
+batches, resubmission after a lost worker, resume, progress.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from siteopt.errors import SiteoptError
+from siteopt.sweep.batch import (
+    Batch,
+    _baseline,
+    _needs_baseline_travel,
+    run_batch,
+    shared_travel,
+    staffing_key,
+    travel_key,
+)
+from siteopt.sweep.spec import Scenario
+from siteopt.sweep.store import _open_store, _write_batch, stored_ids
+
+if TYPE_CHECKING:
+    from siteopt.optimise.build import TravelInputs
+    from siteopt.sweep.spec import Sweep
+
+__all__ = ["SweepRun", "run_sweep"]
+
+
+#: Times a batch lost by the cluster (its worker died) is resubmitted before it is given up.
+MAX_RESUBMITS = 2
+
+
+@dataclass(frozen=True)
+class SweepRun:
+    """What one run of a sweep did."""
+
+    total: int
+    skipped: int
+    ran: int
+    failed: int
+    lost: int
+    wall_s: float
+    out: Path
+    report: Path | None
+
+
+def batches_of(scenarios: Sequence[Scenario], size: int) -> list[list[Scenario]]:
+    """Group scenarios by travel and staffing key (so shared inputs are reused), then chunk."""
+    ordered = sorted(
+        scenarios, key=lambda s: (travel_key(s.instance), staffing_key(s.instance), s.index)
+    )
+    out: list[list[Scenario]] = []
+    for _, group in itertools.groupby(
+        ordered, key=lambda s: (travel_key(s.instance), staffing_key(s.instance))
+    ):
+        members = list(group)
+        out.extend(members[i : i + size] for i in range(0, len(members), size))
+    # Merge small groups so a Monte-Carlo sweep (every scenario its own key) is not one task each.
+    merged: list[list[Scenario]] = []
+    for chunk in out:
+        if merged and len(merged[-1]) + len(chunk) <= size:
+            merged[-1].extend(chunk)
+        else:
+            merged.append(list(chunk))
+    return merged
+
+
+def run_sweep(
+    sweep: Sweep,
+    out: Path,
+    *,
+    scheduler: str | None = None,
+    workers: int | None = None,
+    batch_size: int | None = None,
+    progress: bool = True,
+    report: bool = True,
+) -> SweepRun:
+    """Run every scenario not yet in the store at ``out``; write the summary report at the end.
+
+    ``scheduler`` is a running Dask scheduler's address; without it a ``LocalCluster`` with
+    ``workers`` processes (default: one per core) runs the same tasks.
+    """
+    started = time.perf_counter()
+    _open_store(out, sweep)
+    done = stored_ids(out)
+    todo = [s for s in sweep.scenarios if s.id not in done]
+    size = batch_size or sweep.spec.batch_size
+    batches = [
+        Batch(tuple(b), sweep.spec.method, sweep.spec.time_limit_s) for b in batches_of(todo, size)
+    ]
+    counts = {"ran": 0, "failed": 0, "lost": 0}
+    if batches:
+        travel = shared_travel(todo)
+        with (
+            _client(scheduler, workers) as client,
+            _progress(progress, len(sweep.scenarios)) as bar,
+        ):
+            bar.advance(len(done))
+            _submit_all(client, batches, travel, out, counts=counts, bar=bar)
+    written = None
+    if report and counts["lost"] == 0:
+        from siteopt.sweep.report import write_report
+
+        written = write_report(out)
+    return SweepRun(
+        total=len(sweep.scenarios),
+        skipped=len(done),
+        ran=counts["ran"],
+        failed=counts["failed"],
+        lost=counts["lost"],
+        wall_s=round(time.perf_counter() - started, 2),
+        out=out,
+        report=written,
+    )
+
+
+def _submit_all(
+    client: Any,
+    batches: list[Batch],
+    travel: dict[str, TravelInputs],
+    out: Path,
+    *,
+    counts: dict[str, int],
+    bar: _Bar,
+) -> None:
+    """Submit every batch, store each as it finishes; a batch lost to the cluster is counted."""
+    import distributed
+
+    dist: Any = distributed  # untyped library
+
+    def needed(batch: Batch) -> set[str]:
+        keys = {travel_key(s.instance) for s in batch.scenarios}
+        keys |= {
+            travel_key(_baseline(s.instance))
+            for s in batch.scenarios
+            if _needs_baseline_travel(s.instance)
+        }
+        return keys
+
+    def submit(batch: Batch, attempt: int) -> Any:
+        shared = {k: client.scatter(travel[k], broadcast=True, hash=False) for k in needed(batch)}
+        return client.submit(run_batch, batch, shared, key=f"{batch.key}-{attempt}", pure=False)
+
+    futures = {submit(batch, 0): (batch, 0) for batch in batches}
+    pending = dist.as_completed(list(futures))
+    for future in pending:
+        batch, attempt = futures.pop(future)
+        try:
+            rows = future.result()
+        except Exception as exc:  # the cluster lost the batch (e.g. KilledWorker)
+            if attempt < MAX_RESUBMITS:
+                retry = submit(batch, attempt + 1)
+                futures[retry] = (batch, attempt + 1)
+                pending.add(retry)
+                continue
+            counts["lost"] += len(batch.scenarios)  # not stored: a rerun resumes them
+            bar.note(f"batch lost by the cluster: {type(exc).__name__}: {exc}")
+            bar.update(0, counts)
+            continue
+        _write_batch(out, rows)
+        counts["ran"] += len(rows)
+        counts["failed"] += sum(r["status"] not in {"OPTIMAL", "FEASIBLE"} for r in rows)
+        bar.update(len(rows), counts)
+
+
+class _client:  # noqa: N801 - used as a context manager, like a function
+    """A Dask client on ``scheduler``, or on a LocalCluster started (and closed) here."""
+
+    def __init__(self, scheduler: str | None, workers: int | None) -> None:
+        self.scheduler = scheduler
+        self.workers = workers
+        self.cluster: Any = None
+        self.client: Any = None
+
+    def __enter__(self) -> Any:
+        import distributed
+
+        dist: Any = distributed  # untyped library
+        if self.scheduler is not None:
+            try:
+                self.client = dist.Client(self.scheduler, timeout=30)
+            except OSError as exc:
+                msg = f"--scheduler {self.scheduler}: cannot connect ({exc})"
+                raise SiteoptError(msg) from None
+            return self.client
+        self.cluster = dist.LocalCluster(
+            n_workers=self.workers or os.cpu_count() or 1,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            silence_logs=50,
+        )
+        self.client = dist.Client(self.cluster)
+        return self.client
+
+    def __exit__(self, *exc: object) -> None:
+        if self.client is not None:
+            self.client.close()
+        if self.cluster is not None:
+            self.cluster.close()
+
+
+class _Bar:
+    """A rich progress bar: done/total, rate, ETA, failures (or nothing when quiet)."""
+
+    def __init__(self, enabled: bool, total: int) -> None:
+        self.enabled = enabled
+        self.total = total
+        self.progress: Any = None
+        self.task: Any = None
+
+    def __enter__(self) -> _Bar:
+        if self.enabled:
+            from rich.console import Console
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+                TimeRemainingColumn,
+            )
+
+            self.progress = Progress(
+                TextColumn("sweep"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("{task.fields[rate]}"),
+                TextColumn("ETA"),
+                TimeRemainingColumn(),
+                TimeElapsedColumn(),
+                TextColumn("failures {task.fields[failed]} lost {task.fields[lost]}"),
+                console=Console(stderr=True),
+            )
+            self.progress.__enter__()
+            self.task = self.progress.add_task("sweep", total=self.total, rate="", failed=0, lost=0)
+        return self
+
+    def note(self, text: str) -> None:
+        """Print a line above the bar (to stderr)."""
+        import sys
+
+        if self.progress is not None:
+            self.progress.console.print(text, markup=False)
+        else:
+            sys.stderr.write(text + "\n")
+
+    def advance(self, n: int) -> None:
+        """Count ``n`` scenarios found already done."""
+        if self.progress is not None:
+            self.progress.update(self.task, advance=n)
+
+    def update(self, n: int, counts: Mapping[str, int]) -> None:
+        """Count ``n`` newly finished scenarios and refresh the rate and failures."""
+        if self.progress is None:
+            return
+        task = self.progress.tasks[0]
+        speed = task.speed
+        rate = f"{speed:.1f} scen/s" if speed else ""
+        self.progress.update(
+            self.task, advance=n, rate=rate, failed=counts["failed"], lost=counts["lost"]
+        )
+
+    def __exit__(self, *exc: object) -> None:
+        if self.progress is not None:
+            self.progress.__exit__(None, None, None)
+
+
+def _progress(enabled: bool, total: int) -> _Bar:
+    return _Bar(enabled, total)

@@ -1,0 +1,100 @@
+"""Staff transition: gravity homes, retention, excess travel, commute shares (hand-checkable)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from siteopt.costs.transition import (
+    TransitionParameters,
+    commute_share_within,
+    home_shares,
+    transition_table,
+)
+
+PARAMS = TransitionParameters(
+    home_decay_per_minute=0.1,
+    retention_scale_minutes=30.0,
+    excess_travel_years=1,
+    excess_travel_gbp_per_km=0.25,
+    working_days_per_year=200,
+    discount_rate=0.0,
+)
+# three home zones, two sites (0 = today's room, 1 = new)
+POP = np.array([1000.0, 1000.0, 2000.0])
+MIN = np.array([[10.0, 40.0], [20.0, 20.0], [30.0, 60.0]])
+KM = np.array([[8.0, 40.0], [16.0, 16.0], [25.0, 55.0]])
+
+
+def test_home_shares_by_hand() -> None:
+    """Weights population × exp(−0.1 × minutes), normalised."""
+    w = home_shares(POP, MIN[:, 0], decay_per_minute=0.1)
+    raw = POP * np.exp(-0.1 * MIN[:, 0])
+    assert w == pytest.approx(raw / raw.sum())
+    assert w.sum() == pytest.approx(1.0)
+
+
+def test_transition_table_by_hand() -> None:
+    """Stay share, excess travel and extra minutes for a move from site 0 to site 1."""
+    table = transition_table(population=POP, minutes=MIN, km=KM, current_room=[0], params=PARAMS)
+    w = home_shares(POP, MIN[:, 0], decay_per_minute=0.1)
+    extra = np.array([30.0, 0.0, 30.0])
+    stay = np.exp(-extra / 30.0)
+    assert table.stay_share[0, 0] == pytest.approx(1.0)
+    assert table.stay_share[0, 1] == pytest.approx(w @ stay)
+    extra_km = np.array([32.0, 0.0, 30.0])
+    assert table.excess_travel_pv_gbp[0, 1] == pytest.approx(w @ (stay * extra_km) * 2 * 200 * 0.25)
+    assert table.excess_travel_pv_gbp[0, 0] == 0.0
+    assert table.mean_extra_minutes[0, 1] == pytest.approx(w @ extra)
+    # Zone 0 holds more than half the staff (it is nearest the room): the median move is +30 min.
+    assert w[0] > 0.5
+    assert table.median_extra_minutes[0, 1] == 30.0
+    assert not table.stay_share.flags.writeable
+
+
+def test_excess_travel_is_discounted_over_its_years() -> None:
+    """Two and a half years at 3.5%: 1/1.035 + 1/1.035² + 0.5/1.035³."""
+    params = TransitionParameters(0.1, 30.0, 2.5, 0.25, 200, 0.035)
+    expected = 1 / 1.035 + 1 / 1.035**2 + 0.5 / 1.035**3
+    assert params.excess_travel_years_factor() == pytest.approx(expected)
+
+
+def test_commute_share_within_by_hand() -> None:
+    """Share of site-0 staff within 30 min of each site."""
+    shares = commute_share_within(
+        population=POP, minutes=MIN, current_room=[0], decay_per_minute=0.1, max_minutes=30
+    )
+    w = home_shares(POP, MIN[:, 0], decay_per_minute=0.1)
+    assert shares[0] == pytest.approx([1.0, w[1]])
+
+
+@given(
+    minutes=hnp.arrays(np.float64, (6, 3), elements=st.floats(0, 200)),
+    population=hnp.arrays(np.float64, 6, elements=st.floats(1, 1e4)),
+    decay=st.floats(0.0, 0.5),
+)
+def test_staying_never_exceeds_one_and_the_current_room_keeps_everyone(
+    minutes: np.ndarray, population: np.ndarray, decay: float
+) -> None:
+    """Stay shares lie in (0, 1]; moving nowhere keeps all staff at no excess cost."""
+    params = TransitionParameters(decay, 40.0, 1, 0.28, 210, 0.035)
+    table = transition_table(
+        population=population, minutes=minutes, km=minutes, current_room=[0, 2], params=params
+    )
+    assert np.all((table.stay_share > 0) & (table.stay_share <= 1 + 1e-12))
+    assert table.stay_share[0, 0] == pytest.approx(1.0)
+    assert table.stay_share[1, 2] == pytest.approx(1.0)
+    assert table.excess_travel_pv_gbp[0, 0] == 0.0
+    assert math.isfinite(float(table.p90_extra_minutes.max()))
+
+
+def test_far_rooms_do_not_underflow() -> None:
+    """A steep decay with long drives still gives finite shares that sum to one."""
+    w = home_shares([1.0, 1.0], [5000.0, 5010.0], decay_per_minute=1.0)
+    assert w.sum() == pytest.approx(1.0)
+    assert w[0] > w[1] > 0

@@ -1,0 +1,334 @@
+"""Instance files: schema, provenance, cross-references, `extends`, and one-line errors."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from siteopt.errors import InstanceError
+from siteopt.instance.figures import Figure, PerHeadEstimate
+from siteopt.instance.loading import load_instance
+from siteopt.instance.schema import Instance
+from tests.conftest import BAD, INSTANCES, REPO, CliResult
+
+# file in tests/data/bad, the file the error must name, the dotted path, a phrase of the message
+MALFORMED = [
+    ("unknown_top_key", "unknown_top_key", "colour", "unknown key 'colour'"),
+    ("unknown_nested_key", "unknown_nested_key", "staffing.occupancy_max", "did you mean 'max_occupancy'"),
+    ("wrong_type", "wrong_type", "solver.k_max", "valid integer"),
+    ("allowance_missing_for_candidate_area", "allowance_missing_for_candidate_area", "pay.area_allowance_gbp", "candidate site 'welwyn'"),
+    ("negative_volume", "negative_volume", "demand.volumes.bedfordshire.emergency.value", "greater than or equal to 0"),
+    ("share_above_one", "share_above_one", "demand.streams.emergency.target_share.value", "less than or equal to 1"),
+    ("both_provenances", "both_provenances", "costs.discount_rate", "exactly one of 'source'"),
+    ("unknown_site", "unknown_site", "forces.bedfordshire.current_site", "did you mean 'kempston'"),
+    ("k_order", "k_order", "solver.k_min", "k_min <= k_max"),
+    ("missing_profile", "missing_profile", "demand.profile", "not found"),
+    ("missing_road_file", "missing_road_file", "network.path", "not found"),
+    ("unknown_constraint_type", "unknown_constraint_type", "constraints.teleport.type", "unknown type 'teleport'"),
+    ("constraint_missing_field", "constraint_missing_field", "constraints.absorb.min_share", "required key missing"),
+    ("per_head_unknown_force", "per_head_unknown_force", "demand.volumes.hertfordshire.emergency.per_head_of.0", "got 'essex'"),
+    ("shrinkage_total", "shrinkage_total", "staffing.shrinkage", "sum to less than 1"),
+    ("unknown_postcode", "unknown_postcode", "sites.custom.newbuild.postcode", "'ZZ9 9ZZ' is not in"),
+    ("bad_syntax", "bad_syntax", "", "not valid TOML"),
+    ("missing_parent", "missing_parent", "extends", "not found"),
+    ("cycle_a", "cycle_a", "extends", "circular extends"),
+    ("separation_order", "separation_order", "constraints.separation.min_minutes", "min_minutes <= max_minutes"),
+    ("k_max_too_big", "k_max_too_big", "solver.k_max", "at most 4"),
+    ("exclude_unknown", "exclude_unknown", "sites.exclude.0", "unknown site id 'atlantis'"),
+    ("routing_value", "routing_value", "staffing.routing.1", "'pooled' or 'by_force'"),
+    ("appraisal_zero", "appraisal_zero", "costs.appraisal_years.value", "greater than or equal to 1"),
+    ("fallback_unknown_site", "fallback_unknown_site", "constraints.fallback.site", "unknown site id 'nowhere'"),
+    ("custom_two_locations", "custom_two_locations", "sites.custom.newbuild", "exactly one location"),
+    ("parent_is_broken", "negative_volume", "demand.volumes.bedfordshire.emergency.value", "greater than or equal to 0"),
+    ("unknown_dataset", "unknown_dataset", "data.dataset", "dataset folder not found"),
+]  # fmt: skip
+
+
+def snapshot(folder: Path) -> dict[str, float]:
+    """Every file below ``folder`` with its modification time."""
+    return {str(p): p.stat().st_mtime for p in folder.rglob("*") if p.is_file()}
+
+
+@pytest.mark.parametrize(("name", "blamed", "path", "phrase"), MALFORMED)
+def test_malformed_file_gives_one_error_with_file_and_path(
+    name: str, blamed: str, path: str, phrase: str
+) -> None:
+    """Each malformed file raises one InstanceError naming the right file and dotted path."""
+    with pytest.raises(InstanceError) as info:
+        load_instance(BAD / f"{name}.toml")
+    err = info.value
+    assert Path(err.file).name == f"{blamed}.toml"
+    assert err.path == path
+    assert phrase in err.message
+    assert "\n" not in str(err)
+
+
+@pytest.mark.parametrize(("name", "blamed", "path", "phrase"), MALFORMED)
+def test_cli_validate_exits_2_with_one_line_and_writes_nothing(
+    name: str,
+    blamed: str,
+    path: str,
+    phrase: str,
+    run_cli: Callable[..., CliResult],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`siteopt validate BAD` prints one line on stderr, exits 2, leaves no file behind."""
+    monkeypatch.chdir(tmp_path)
+    before_repo = snapshot(REPO / "instances") | snapshot(BAD)
+    result = run_cli("validate", str(BAD / f"{name}.toml"))
+    assert result.code == 2
+    lines = result.err.strip().splitlines()
+    assert len(lines) == 1
+    assert f"{blamed}.toml: {path}: " in lines[0] if path else f"{blamed}.toml: " in lines[0]
+    assert phrase in lines[0]
+    assert result.out == ""
+    assert list(tmp_path.iterdir()) == []
+    assert snapshot(REPO / "instances") | snapshot(BAD) == before_repo
+
+
+def test_error_output_has_no_traceback_in_a_real_process() -> None:
+    """The installed entry point prints no traceback for bad input."""
+    proc = subprocess.run(
+        [sys.executable, "-c", "from siteopt.cli import entry_point; entry_point()",
+         "validate", str(BAD / "negative_volume.toml")],
+        capture_output=True, text=True, check=False, cwd=REPO,
+    )  # fmt: skip
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    assert proc.stderr.count("\n") == 1
+
+
+@pytest.mark.parametrize("name", ["bch-2015", "bch-one-site", "bch-two-sites", "toy"])
+def test_shipped_instances_validate(name: str) -> None:
+    """Every shipped instance is valid and every figure carries a source or an assumption."""
+    instance = load_instance(INSTANCES / f"{name}.toml")
+    figures = list(instance.figures())
+    assert figures
+    for path, figure in figures:
+        assert bool(figure.source) != bool(figure.assumption), path
+
+
+def test_bch_2015_has_the_three_current_rooms_and_sourced_call_volumes() -> None:
+    """The BCH default names today's rooms and cites the published volumes."""
+    instance = load_instance(INSTANCES / "bch-2015.toml")
+    assert {f.current_site for f in instance.forces.values()} == {
+        "kempston",
+        "hinchingbrooke",
+        "welwyn",
+    }
+    beds = instance.demand.volumes["bedfordshire"]["emergency"]
+    assert isinstance(beds, Figure)
+    assert beds.value == 110000
+    assert beds.source is not None
+    assert "Bedford Today" in beds.source
+    herts = instance.demand.volumes["hertfordshire"]["emergency"]
+    assert isinstance(herts, PerHeadEstimate)
+    assert len(instance.candidate_ids()) == 32
+
+
+def test_extends_overrides_only_what_it_names(tmp_path: Path) -> None:
+    """A child file changes named fields; everything else comes from the parent."""
+    child = tmp_path / "child.toml"
+    child.write_text(
+        f'extends = "{(INSTANCES / "bch-2015.toml").as_posix()}"\n'
+        'name = "child"\n'
+        "[solver]\nk_max = 1\n"
+        '[demand.streams.emergency]\ntarget_share = { value = 0.95, source = "new target" }\n',
+        encoding="utf-8",
+    )
+    parent = load_instance(INSTANCES / "bch-2015.toml")
+    merged = load_instance(child)
+    assert merged.name == "child"
+    assert merged.solver.k_max == 1
+    assert merged.solver.k_min == parent.solver.k_min
+    assert merged.demand.streams["emergency"].target_share == Figure[float](
+        value=0.95, source="new target"
+    )
+    assert merged.demand.streams["emergency"].aht_s == parent.demand.streams["emergency"].aht_s
+    assert merged.pay == parent.pay
+    assert merged.chain == (child, child.parent / (INSTANCES / "bch-2015.toml"))
+
+
+def test_unlabelled_override_becomes_a_what_if_assumption(tmp_path: Path) -> None:
+    """A bare number over a sourced figure is relabelled, so no stale citation survives."""
+    child = tmp_path / "growth.toml"
+    child.write_text(
+        f'extends = "{(INSTANCES / "bch-2015.toml").as_posix()}"\n'
+        "[demand]\ngrowth = 1.2\n"
+        "[demand.volumes.bedfordshire]\nemergency = { value = 120000 }\n",
+        encoding="utf-8",
+    )
+    merged = load_instance(child)
+    growth = merged.demand.growth
+    assert growth.value == 1.2
+    assert growth.source is None
+    assert growth.assumption is not None
+    assert "growth.toml" in growth.assumption
+    assert "base value 1.0" in growth.assumption
+    beds = merged.demand.volumes["bedfordshire"]["emergency"]
+    assert isinstance(beds, Figure)
+    assert beds.value == 120000
+    assert beds.assumption is not None
+    assert "Bedford Today" in beds.assumption  # the base citation is quoted, not inherited
+
+
+def test_bare_number_in_a_root_file_is_refused(tmp_path: Path) -> None:
+    """Without a parent to inherit from, a figure must say where it comes from."""
+    text = (INSTANCES / "toy.toml").read_text(encoding="utf-8")
+    text = text.replace(
+        'appraisal_years = { value = 10, assumption = "toy" }', "appraisal_years = 10"
+    )
+    root = tmp_path / "root.toml"
+    root.write_text(text, encoding="utf-8")
+    with pytest.raises(InstanceError) as info:
+        load_instance(root)
+    assert info.value.path == "costs.appraisal_years"
+    assert "expected a figure table" in info.value.message
+
+
+def test_relative_paths_resolve_against_the_file_that_sets_them(tmp_path: Path) -> None:
+    """A profile path set in a parent stays valid when a child in another folder extends it."""
+    (tmp_path / "base").mkdir()
+    rows = "".join(f"{1 / 168!r}\n" for _ in range(168))
+    (tmp_path / "base" / "profile.csv").write_text("share\n" + rows, encoding="utf-8")
+    base_text = (INSTANCES / "toy.toml").read_text(encoding="utf-8")
+    base_text = base_text.replace('profile = "default"', 'profile = "profile.csv"')
+    (tmp_path / "base" / "toy.toml").write_text(base_text, encoding="utf-8")
+    (tmp_path / "variants").mkdir()
+    child = tmp_path / "variants" / "v.toml"
+    child.write_text('extends = "../base/toy.toml"\nname = "v"\n', encoding="utf-8")
+    instance = load_instance(child)
+    assert Path(instance.demand.profile) == tmp_path / "base" / "profile.csv"
+
+
+def test_instances_are_frozen() -> None:
+    """Validated instances cannot be changed in place."""
+    instance = load_instance(INSTANCES / "toy.toml")
+    with pytest.raises(ValueError, match="frozen"):
+        instance.name = "changed"  # type: ignore[misc]
+    assert isinstance(instance, Instance)
+
+
+def test_custom_site_by_postcode_becomes_a_candidate(tmp_path: Path) -> None:
+    """A site added by postcode alone joins the candidates."""
+    child = tmp_path / "custom.toml"
+    child.write_text(
+        f'extends = "{(INSTANCES / "toy.toml").as_posix()}"\n'
+        "[sites.custom.hinchingbrooke-annex]\n"
+        'name = "Annex"\nforce = "cambridgeshire"\npostcode = "pe296np"\nsource = "test"\n',
+        encoding="utf-8",
+    )
+    instance = load_instance(child)
+    assert instance.candidate_ids()[-1] == "hinchingbrooke-annex"
+    assert instance.dataset().locate_postcode("pe296np") == (523020, 271782)
+
+
+def test_profile_csv_content_is_checked_at_validation(tmp_path: Path) -> None:
+    """A profile CSV with the wrong number of rows fails `validate`, naming the CSV."""
+    (tmp_path / "short.csv").write_text("share\n" + "0.01\n" * 100, encoding="utf-8")
+    child = tmp_path / "v.toml"
+    child.write_text(
+        f'extends = "{(INSTANCES / "toy.toml").as_posix()}"\n[demand]\nprofile = "short.csv"\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(InstanceError, match="got 100") as info:
+        load_instance(child)
+    assert Path(info.value.file).name == "short.csv"
+
+
+def test_existing_seats_above_the_maximum_is_an_error(tmp_path: Path) -> None:
+    """A building cannot already have more seats than it can hold."""
+    child = tmp_path / "seats.toml"
+    child.write_text(
+        f'extends = "{(INSTANCES / "toy.toml").as_posix()}"\n'
+        '[sites.overrides.luton]\nexisting_seats = { value = 50, assumption = "t" }\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(
+        InstanceError, match="existing_seats <= max_seats for 'luton', got 50 > 40"
+    ) as info:
+        load_instance(child)
+    assert info.value.path == "sites.overrides.luton.existing_seats"
+    assert info.value.file == str(child)
+
+
+def test_a_site_without_a_cost_figure_is_an_error(tmp_path: Path) -> None:
+    """Every candidate needs every building figure, from the defaults or its override."""
+    text = (INSTANCES / "toy.toml").read_text(encoding="utf-8")
+    text = text.replace('running_cost_gbp = { value = 100000, assumption = "toy" }\n', "")
+    root = tmp_path / "no-running-cost.toml"
+    root.write_text(text, encoding="utf-8")
+    with pytest.raises(InstanceError, match="no running_cost_gbp for site 'kempston'") as info:
+        load_instance(root)
+    assert info.value.path == "sites.defaults.running_cost_gbp"
+
+
+def test_greenfield_grid_adds_generic_candidates(tmp_path: Path) -> None:
+    """A 10 km grid adds new-build candidates inside the three force areas, priced generically."""
+    child = tmp_path / "greenfield.toml"
+    child.write_text(
+        f'extends = "{(INSTANCES / "toy.toml").as_posix()}"\n'
+        "[sites.greenfield]\ngrid_km = 10\n"
+        'new_build_one_off_gbp = { value = 3000000, assumption = "t" }\n'
+        'running_cost_gbp = { value = 400000, assumption = "t" }\n'
+        'fit_out_per_seat_gbp = { value = 20000, assumption = "t" }\n'
+        'max_seats = { value = 120, assumption = "t" }\n',
+        encoding="utf-8",
+    )
+    instance = load_instance(child)
+    grid = instance.greenfield_sites
+    assert 40 < len(grid) < 90  # ~6,300 km² at one point per 100 km²
+    assert {g.force for g in grid} == {"bedfordshire", "cambridgeshire", "hertfordshire"}
+    assert all(g.id.startswith("gf-") for g in grid)
+    assert len({(g.x, g.y) for g in grid}) == len(grid)
+    districts = instance.dataset().boundaries("districts")
+    district_force = dict(zip(districts["lad_name"], districts["force"], strict=True))
+    assert all(district_force[g.district] == g.force for g in grid)
+    assert instance.site_name(grid[0].id).endswith(f" in {grid[0].district}")
+    assert instance.candidate_ids()[:4] == ["kempston", "hinchingbrooke", "welwyn", "luton"]
+    assert len(instance.candidate_ids()) == 4 + len(grid)
+    costs = instance.sites.costs_for(grid[0].id)
+    assert costs.move_one_off_gbp is not None
+    assert costs.move_one_off_gbp.value == 3_000_000
+    assert costs.existing_seats is not None
+    assert costs.existing_seats.value == 0
+
+
+def test_two_absorb_constraints_are_refused(tmp_path: Path) -> None:
+    """Resilience rules of one kind are stated once (the model keeps one of each)."""
+    child = tmp_path / "two.toml"
+    child.write_text(
+        f'extends = "{(INSTANCES / "bch-2015.toml").as_posix()}"\n'
+        '[constraints.absorb_more]\ntype = "absorb_load"\n'
+        'min_share = { value = 0.7, assumption = "t" }\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(InstanceError, match="at most one 'absorb_load' constraint") as info:
+        load_instance(child)
+    assert info.value.path == "constraints.absorb_more"
+
+
+def test_template_variants_validate_overrides_and_label_them(tmp_path: Path) -> None:
+    """A variant is the base with dotted overrides, labelled as what-ifs and fully validated."""
+    from siteopt.instance.loading import InstanceTemplate
+
+    template = InstanceTemplate.read(INSTANCES / "toy.toml")
+    same = template.variant({})
+    loaded = load_instance(INSTANCES / "toy.toml")
+    assert same.solver == loaded.solver
+    assert same.candidate_ids() == loaded.candidate_ids()
+    assert same.forces == loaded.forces
+    sweep = tmp_path / "sweep.toml"
+    changed = template.variant({"solver.k_max": 1}, sweep)
+    assert changed.solver.k_max == 1
+    assert template.variant({}).solver.k_max == same.solver.k_max  # the template is unchanged
+    with pytest.raises(InstanceError) as info:
+        template.variant({"solver.k_max": "two"}, sweep)
+    assert info.value.path == "solver.k_max"
+    with pytest.raises(InstanceError, match="dotted field path"):
+        template.variant({"solver.": 1}, sweep)

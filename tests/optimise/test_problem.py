@@ -1,0 +1,101 @@
+"""Problem data built from an instance: shapes, units, and values checked by hand."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from siteopt.costs.prices import annuity_factor
+from siteopt.instance.loading import load_instance
+from siteopt.optimise.build import problem_from_instance
+from siteopt.optimise.constraints import Separation, StaffCommute
+from siteopt.optimise.options import best_options
+from siteopt.optimise.problem import FTE_UNITS_PER_FTE, MONEY_UNITS_PER_GBP, ProblemData
+from siteopt.queueing.fte import room_fte, staffing_table
+from tests.conftest import INSTANCES
+
+
+@pytest.fixture(scope="module")
+def toy() -> ProblemData:
+    """The toy instance's problem data."""
+    return problem_from_instance(load_instance(INSTANCES / "toy.toml"))
+
+
+def test_shapes_and_read_only_arrays(toy: ProblemData) -> None:
+    """Arrays are aligned with the candidates and forces and cannot be written."""
+    assert toy.site_ids == ("kempston", "hinchingbrooke", "welwyn", "luton")
+    assert toy.force_ids == ("bedfordshire", "cambridgeshire", "hertfordshire")
+    assert toy.group_agents.shape == (8, 168)
+    assert toy.stay.shape == toy.move_cost.shape == (3, 4)
+    assert not toy.group_agents.flags.writeable
+    assert toy.level_weights.sum() == 168
+
+
+def test_staffing_and_pay_units_by_hand(toy: ProblemData) -> None:
+    """Agent cost: one agent-hour a week for a year at Beds pay (no supervisors in the toy)."""
+    instance = load_instance(INSTANCES / "toy.toml")
+    productive_hours = 37 * (1 - (0.12 + 0.05 + 0.03 + 0.05))
+    beds = 20_000 * 1.2 * (1 + 0.08 + 0.15)
+    assert toy.agent_cost[0] == round(beds / productive_hours * MONEY_UNITS_PER_GBP)
+    assert toy.agent_fte == round(FTE_UNITS_PER_FTE / productive_hours)
+    table = staffing_table(instance)
+    beds_alone = np.maximum(table.agents_for(["bedfordshire"]), 2)
+    assert toy.group_agents[1].tolist() == beds_alone.tolist()
+    staff = float(room_fte(instance, table.agents_for(["bedfordshire"])).total_fte)
+    assert toy.staff[0] == round(staff * FTE_UNITS_PER_FTE)
+
+
+def test_buildings_and_one_offs_by_hand(toy: ProblemData) -> None:
+    """Move costs only away from today's rooms; one-offs annualised over 10 years at 3.5%."""
+    annual = 1 / annuity_factor(0.035, 10)
+    assert toy.fixed_cost[0] == round(100_000 * MONEY_UNITS_PER_GBP)  # Kempston: a current room
+    assert toy.fixed_cost[3] == round((100_000 + 100_000 * annual) * MONEY_UNITS_PER_GBP)
+    assert toy.seat_cost[0] == round(10_000 * annual * MONEY_UNITS_PER_GBP)
+    assert toy.merge_cost == round(200_000 * annual * MONEY_UNITS_PER_GBP)
+    assert toy.existing_seats.tolist() == [0, 0, 12, 0]
+
+
+def test_staying_at_todays_room_keeps_everyone_at_no_cost(toy: ProblemData) -> None:
+    """A force whose room stays open keeps all its staff and pays no move cost."""
+    for f, room in enumerate(("kempston", "hinchingbrooke", "welwyn")):
+        j = toy.site_ids.index(room)
+        assert abs(int(toy.stay[f, j]) - int(toy.staff[f])) <= 1
+        assert toy.move_cost[f, j] == 0
+        assert toy.room_rank[f, j] == 0
+    assert np.all(toy.stay <= toy.staff[:, None] + 1)
+
+
+def test_constraints_are_precomputed(toy: ProblemData) -> None:
+    """The toy's two constraints: staff commute and site separation."""
+    kinds = {type(c).__name__: c for c in toy.constraints}
+    assert set(kinds) == {"StaffCommute", "Separation"}
+    commute = kinds["StaffCommute"]
+    assert isinstance(commute, StaffCommute)
+    assert commute.required == int(np.ceil(0.5 * toy.staff.sum()))
+    separation = kinds["Separation"]
+    assert isinstance(separation, Separation)
+    assert not separation.conflict.diagonal().any()
+    assert (separation.conflict == separation.conflict.T).all()
+
+
+def test_bch_default_has_a_feasible_best_option() -> None:
+    """On the BCH default, the best one- or two-site option meets every constraint."""
+    problem = problem_from_instance(load_instance(INSTANCES / "bch-2015.toml"))
+    best = best_options(problem, n=3)
+    assert best[0].feasible
+    assert best[0].total <= best[1].total <= best[2].total
+    assert len(problem.constraints) == 5
+
+
+def test_a_fallback_building_is_never_a_greenfield_grid_point() -> None:
+    """Grid points are hypothetical: only standing buildings can take a failed room's load."""
+    from siteopt.optimise.constraints import Fallback
+
+    instance = load_instance(INSTANCES / "bch-greenfield.toml")
+    problem = problem_from_instance(instance)
+    (fallback,) = [c for c in problem.constraints if isinstance(c, Fallback)]
+    named = [b for b in fallback.fallback_of if b]
+    assert named  # some sites have one
+    greenfield = {g.id for g in instance.greenfield_sites}
+    assert not greenfield & set(named)
+    assert all(b in problem.site_ids for b in named)

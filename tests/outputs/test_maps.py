@@ -1,0 +1,125 @@
+"""Tests for siteopt/outputs/maps.py: which maps are drawn, their files, what every map carries."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from siteopt.outputs.data import ExportData, export_data
+from siteopt.outputs.gis import gis_layers
+from siteopt.outputs.maps import EMBED_DPI, PNG_DPI, cost_surface_map, map_figures, render_maps
+
+
+def hand_made_surface(data: ExportData) -> list[dict[str, Any]]:
+    """A cost surface in the solution.json contract: a 5 km grid plus the candidates.
+
+    The totals are a test input (a bowl around the chosen room), not a modelled figure.
+    """
+    chosen = data.sites[data.sites["role"].str.contains("chosen")].iloc[0]
+    points = []
+    for e in np.arange(chosen["x"] - 20_000, chosen["x"] + 20_001, 5_000):
+        for n in np.arange(chosen["y"] - 20_000, chosen["y"] + 20_001, 5_000):
+            distance = float(np.hypot(e - chosen["x"], n - chosen["y"]))
+            points.append(
+                {"id": f"gf-{e / 1000:g}-{n / 1000:g}", "easting": float(e),
+                 "northing": float(n), "total_gbp": 1e6 + 10 * distance,
+                 "feasible": distance < 15_000, "greenfield": True}
+            )  # fmt: skip
+    for _, site in data.sites.iterrows():
+        points.append(
+            {"id": site["id"], "easting": site["x"], "northing": site["y"],
+             "total_gbp": 1.1e6, "feasible": True, "greenfield": False}
+        )  # fmt: skip
+    return points
+
+
+def _texts(fig: Any) -> str:
+    found = [t.get_text() for t in fig.texts]
+    for ax in fig.axes:
+        found += [t.get_text() for t in ax.texts]
+        found.append(ax.get_title())
+    for legend in fig.legends:
+        found += [t.get_text() for t in legend.get_texts()]
+        found.append(legend.get_title().get_text())
+    return "\n".join(found)
+
+
+def test_a_solved_run_without_a_surface_draws_three_maps(toy_data: ExportData) -> None:
+    """Overview, commute and today-vs-proposal; no cost surface without greenfield points."""
+    import matplotlib.pyplot as plt
+
+    figures = map_figures(toy_data, gis_layers(toy_data))
+    try:
+        assert list(figures) == ["overview", "commute", "today_vs_proposal"]
+        assert cost_surface_map(toy_data, gis_layers(toy_data)) is None
+    finally:
+        for fig in figures.values():
+            plt.close(fig)
+
+
+def test_every_map_has_title_legend_scale_north_arrow_and_attribution(
+    toy_data: ExportData,
+) -> None:
+    """Each map names itself and carries the legend, scale bar, north arrow and licences."""
+    import matplotlib.pyplot as plt
+
+    data = replace(
+        toy_data, solution=toy_data.solution | {"cost_surface": hand_made_surface(toy_data)}
+    )
+    figures = map_figures(data, gis_layers(data))
+    try:
+        assert set(figures) == {"overview", "commute", "cost_surface", "today_vs_proposal"}
+        for key, fig in figures.items():
+            text = _texts(fig)
+            assert fig.get_suptitle(), key
+            assert fig.legends, f"{key}: no legend"
+            assert "km" in text and "N" in text, key
+            assert "Crown copyright" in text and "OpenStreetMap" in text, key
+    finally:
+        for fig in figures.values():
+            plt.close(fig)
+
+
+def test_cost_surface_map_marks_the_cheapest_feasible_cell(toy_data: ExportData) -> None:
+    """The best feasible grid cell of the surface is labelled with its id and cost."""
+    import matplotlib.pyplot as plt
+
+    surface = hand_made_surface(toy_data)
+    data = replace(toy_data, solution=toy_data.solution | {"cost_surface": surface})
+    fig = cost_surface_map(data, gis_layers(data))
+    assert fig is not None
+    try:
+        grid = [p for p in surface if p["greenfield"] and p["feasible"]]
+        best = min(grid, key=lambda p: p["total_gbp"])
+        assert best["id"] in _texts(fig)
+    finally:
+        plt.close(fig)
+
+
+def test_render_maps_writes_png_at_300_dpi_pdf_and_svg(
+    toy_data: ExportData, tmp_path: Path
+) -> None:
+    """Each map is written as a 300 dpi PNG, a PDF and an SVG; smaller PNGs are embedded."""
+    from PIL import Image
+
+    embedded = render_maps(toy_data, tmp_path, embed=True)
+    assert set(embedded) == {"overview", "commute", "today_vs_proposal"}
+    for key in embedded:
+        with Image.open(tmp_path / f"{key}.png") as image:
+            assert image.info["dpi"] == pytest.approx((PNG_DPI, PNG_DPI), abs=0.5)
+            full_width = image.width
+        assert (tmp_path / f"{key}.pdf").read_bytes().startswith(b"%PDF")
+        assert b"<svg" in (tmp_path / f"{key}.svg").read_bytes()[:2000]
+        with Image.open(__import__("io").BytesIO(embedded[key])) as small:
+            assert small.width == round(full_width * EMBED_DPI / PNG_DPI)
+
+
+def test_an_infeasible_solution_draws_no_proposal_maps(toy_data: ExportData) -> None:
+    """With no open room there is nothing to propose: no overview, commute or comparison."""
+    solution = toy_data.solution | {"sites": [], "routing": None, "objective_gbp": None}
+    data = export_data(solution, toy_data.instance)
+    assert map_figures(data, gis_layers(data)) == {}

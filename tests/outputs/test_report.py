@@ -1,0 +1,108 @@
+"""Tests for the business-case report (siteopt/outputs/report.py): one document, three views."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from siteopt.outputs.data import ExportData, format_value
+from siteopt.outputs.documents import report_html, report_markdown, write_report_pdf
+from siteopt.outputs.report import AT_MOST_TYPES, business_report, business_tables, constraint_slack
+
+SECTIONS = (
+    "Executive summary", "Options appraisal", "Cost breakdown", "Chosen rooms and staffing",
+    "Constraints", "Staff impact", "Access and maps", "How travel times were obtained",
+    "Assumptions and sources", "Data attribution",
+)  # fmt: skip
+
+
+def test_format_value_shows_pounds_minutes_shares_and_missing_values() -> None:
+    """Pounds are whole with separators, shares in per cent, a missing value is a dash."""
+    assert format_value(8210160.25, "gbp") == "£8,210,160"
+    assert format_value(-1500.4, "gbp") == "−£1,500"
+    assert format_value(56.63, "minutes") == "56.6 min"
+    assert format_value(0.9119, "share") == "91.2 %"
+    assert format_value(0.95, "years") == "0.95 years"
+    assert format_value(None, "gbp") == "–"
+    assert format_value(True, "bool") == "yes"
+
+
+@given(
+    value=st.floats(-1e6, 1e6, allow_nan=False),
+    limit=st.floats(-1e6, 1e6, allow_nan=False),
+    kind=st.sampled_from(["staff_commute", "force_centre_within", "absorb_load"]),
+)
+def test_constraint_slack_is_non_negative_exactly_when_the_limit_is_met(
+    value: float, limit: float, kind: str
+) -> None:
+    """Slack ≥ 0 iff value ≥ limit (at-least constraints) or value ≤ limit (at-most)."""
+    slack = constraint_slack({"type": kind, "value": value, "limit": limit})
+    assert slack is not None
+    met = value <= limit if kind in AT_MOST_TYPES else value >= limit
+    assert (slack >= 0) == met
+
+
+def test_constraint_slack_is_none_without_a_value() -> None:
+    """A constraint that does not apply (no value or limit) has no slack."""
+    assert constraint_slack({"type": "fallback", "value": None, "limit": None}) is None
+
+
+def test_report_has_every_section_in_order(toy_data: ExportData) -> None:
+    """The document has the business case's sections, in the order a reader needs them."""
+    titles = tuple(s.title for s in business_report(toy_data).sections)
+    assert titles == SECTIONS
+
+
+def test_markdown_summary_states_the_solution_figures(toy_data: ExportData) -> None:
+    """The executive summary's pounds, FTE and payback are the solution's, formatted."""
+    text = report_markdown(business_report(toy_data))
+    s = toy_data.solution
+    summary = text.split("## Options appraisal")[0]
+    for value, kind in (
+        (s["objective_gbp"], "gbp"), (s["baseline_gbp"], "gbp"), (s["saving_gbp"], "gbp"),
+        (s["one_off_gbp"], "gbp"), (s["payback_years"], "years"),
+        (s["staff_impact"]["staff_today_fte"], "fte"),
+    ):  # fmt: skip
+        assert format_value(value, kind) in summary
+    assert "Crown copyright" in text
+    assert s["travel_times"] in text
+    for path, _ in toy_data.instance.figures():
+        assert f"| {path} |" in text
+
+
+def test_markdown_tables_have_one_cell_per_column(toy_data: ExportData) -> None:
+    """Every Markdown table row has as many cells as its header (pipes in text escaped)."""
+    text = report_markdown(business_report(toy_data))
+    for block in re.findall(r"((?:^\|.*\|\n)+)", text, flags=re.MULTILINE):
+        rows = block.strip("\n").split("\n")
+        widths = {len(re.split(r"(?<!\\)\|", row)) for row in rows}
+        assert len(widths) == 1, rows[0]
+
+
+def test_html_is_self_contained(toy_data: ExportData) -> None:
+    """Inline CSS and images as data URIs: the page opens with no network."""
+    html = report_html(business_report(toy_data), {"overview": b"\x89PNG fake"})
+    assert "<style>" in html
+    assert not re.search(r"(src|href)=[\"']https?:", html)
+    assert "data:image/png;base64," in html
+
+
+def test_pdf_is_written_with_every_table(toy_data: ExportData, tmp_path: Path) -> None:
+    """The PDF is a complete document (header and trailer) with several pages."""
+    path = tmp_path / "report.pdf"
+    write_report_pdf(business_report(toy_data), {}, path)
+    content = path.read_bytes()
+    assert content.startswith(b"%PDF") and content.rstrip().endswith(b"%%EOF")
+    assert len(re.findall(rb"/Type /Page\b", content)) >= 2
+
+
+def test_workbook_tables_include_staffing_by_hour_and_the_lsoa_table(
+    toy_data: ExportData,
+) -> None:
+    """The workbook-only tables are there: hour-of-week staffing and the 1,558 LSOAs."""
+    tables = {t.sheet: t for t in business_tables(toy_data)}
+    assert len(tables["Staffing by hour"].rows) == 168
+    assert len(tables["LSOAs"].rows) == 1558

@@ -1,0 +1,92 @@
+"""Tests for siteopt/outputs/webmap.py: one offline HTML file, checked in a headless browser."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from siteopt.outputs.data import ExportData
+from siteopt.outputs.gis import gis_layers
+from siteopt.outputs.webmap import webmap_html
+
+CHROMIUM = "/usr/bin/chromium"
+
+# networking off: every host resolves to nothing and any proxied request goes nowhere
+OFFLINE_FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--proxy-server=127.0.0.1:9",
+    "--proxy-bypass-list=<-loopback>",
+    "--host-resolver-rules=MAP * ~NOTFOUND",
+    "--enable-logging=stderr",
+    "--v=0",
+    "--virtual-time-budget=15000",
+)
+
+
+@pytest.fixture(scope="module")
+def page(toy_data: ExportData, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The toy solution's offline map written to a file."""
+    path = tmp_path_factory.mktemp("webmap") / "map.html"
+    path.write_text(webmap_html(toy_data, gis_layers(toy_data)), encoding="utf-8")
+    return path
+
+
+def chromium() -> str:
+    """The Chromium binary; skipped outside CI when absent (CI installs it in .ci/run)."""
+    if Path(CHROMIUM).exists():
+        return CHROMIUM
+    found = shutil.which("chromium")
+    if found:
+        return found
+    if os.environ.get("CI"):
+        pytest.fail("chromium is not installed but CI must run the browser test (.ci/run)")
+    pytest.skip("chromium is not installed (apt-get install chromium); CI runs this test")
+
+
+def run_chromium(*args: str) -> subprocess.CompletedProcess[str]:
+    """Run headless Chromium offline with the given extra arguments."""
+    return subprocess.run(
+        [chromium(), *OFFLINE_FLAGS, *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={**os.environ, "HOME": os.environ.get("HOME", "/tmp")},
+    )
+
+
+def test_page_loads_nothing_from_outside(page: Path) -> None:
+    """No script, stylesheet, image or font is fetched: everything is inline."""
+    html = page.read_text(encoding="utf-8")
+    assert not re.search(r"<script[^>]+src=", html)
+    assert not re.search(r"<link[^>]+href=", html)
+    assert not re.search(r"<img[^>]+src=[\"']https?:", html)
+    assert "plotly" in html.lower() and len(html) > 1_000_000  # the bundle itself is inline
+    assert "Crown copyright" in html
+
+
+def test_page_renders_offline_with_every_site_marker_and_no_console_error(
+    page: Path, toy_data: ExportData, tmp_path: Path
+) -> None:
+    """Headless Chromium with networking off draws one marker per site and logs no error."""
+    result = run_chromium("--dump-dom", page.as_uri())
+    assert result.returncode == 0, result.stderr[-2000:]
+    status = re.search(r'id="siteopt-status"([^>]*)>', result.stdout)
+    assert status is not None, "the page's status element is missing: the page did not run"
+    attributes = dict(re.findall(r'([\w-]+)="([^"]*)"', status.group(1)))
+    assert attributes["data-errors"] == "0", attributes.get("data-error-text")
+    assert int(attributes["data-site-markers"]) == len(toy_data.sites)
+    console = [line for line in result.stderr.splitlines() if ":CONSOLE" in line]
+    assert console == []
+    assert result.stdout.count('class="legendtoggle"') >= 6  # each layer can be switched off
+    shot = tmp_path / "webmap.png"
+    taken = run_chromium(f"--screenshot={shot}", "--window-size=1400,1700", page.as_uri())
+    assert taken.returncode == 0 and shot.stat().st_size > 10_000
+    print(f"webmap screenshot: {shot}")

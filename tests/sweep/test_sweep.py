@@ -1,0 +1,397 @@
+"""Tests for siteopt/sweep/ and siteopt/sweep/report.py: files, store, resume, Dask, report."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from siteopt.errors import InstanceError, SiteoptError
+from siteopt.sweep.report import CostMatrix, minimax_regret_choice, regret
+from siteopt.sweep.run import run_sweep
+from siteopt.sweep.spec import load_sweep, scenario_id
+from siteopt.sweep.store import iter_rows, stored_ids
+from tests.conftest import INSTANCES, CliResult
+
+SWEEPS = INSTANCES / "sweeps"
+TOY = INSTANCES / "toy.toml"
+#: Columns that depend on where and how fast a scenario ran, not on its result.
+RUN_COLUMNS = {"solve_s", "worker"}
+
+
+def _sweep_file(folder: Path, body: str, name: str = "sweep.toml") -> Path:
+    file = folder / name
+    file.write_text(f'name = "test sweep"\nbase = "{TOY}"\n{body}', encoding="utf-8")
+    return file
+
+
+GRID = """
+batch_size = {batch}
+[grid]
+"demand.growth" = {growth}
+"pay.area_allowance_gbp.hertfordshire" = [0, 1000, 3000]
+"sites.exclude" = [[], ["luton"]]
+"""
+
+
+def _grid(folder: Path, *, n_growth: int, batch: int, name: str = "sweep.toml") -> Path:
+    growth = [round(0.8 + 0.05 * i, 2) for i in range(n_growth)]
+    return _sweep_file(folder, GRID.format(growth=growth, batch=batch), name)
+
+
+def _results(out: Path) -> dict[str, dict[str, Any]]:
+    rows = list(iter_rows(out))
+    ids = [r["scenario_id"] for r in rows]
+    assert len(ids) == len(set(ids)), "a scenario was written twice"
+    return {r["scenario_id"]: {k: v for k, v in r.items() if k not in RUN_COLUMNS} for r in rows}
+
+
+def _wait_for(condition: Callable[[], bool], what: str, timeout_s: float = 60) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+def _parts(out: Path) -> int:
+    return len(list((out / "results").glob("batch-*.parquet")))
+
+
+# ---------------------------------------------------------------------------------------------
+# Sweep files
+
+
+def test_grid_is_the_cross_product_with_deterministic_ids(tmp_path: Path) -> None:
+    sweep = load_sweep(_grid(tmp_path, n_growth=2, batch=5))
+    assert len(sweep.scenarios) == 2 * 3 * 2
+    again = load_sweep(_grid(tmp_path, n_growth=2, batch=5))
+    assert [s.id for s in sweep.scenarios] == [s.id for s in again.scenarios]
+    assert len({s.id for s in sweep.scenarios}) == 12
+    last = sweep.scenarios[-1].instance
+    assert last.sites.exclude == ["luton"]
+    assert last.demand.growth.value == 0.85
+    assert "what-if set in sweep.toml" in (last.demand.growth.assumption or "")
+
+
+@given(
+    st.integers(0, 10_000),
+    st.dictionaries(st.text(min_size=1, max_size=8), st.integers() | st.floats(allow_nan=False)),
+)
+def test_scenario_ids_are_stable_and_depend_on_the_index(
+    index: int, params: dict[str, Any]
+) -> None:
+    assert scenario_id(index, params) == scenario_id(index, dict(reversed(params.items())))
+    assert scenario_id(index, params) != scenario_id(index + 1, params)
+
+
+def test_monte_carlo_draws_are_seeded_and_in_range(tmp_path: Path) -> None:
+    body = """
+[monte_carlo]
+draws = 30
+seed = 7
+[monte_carlo.fields]
+"demand.growth" = { distribution = "uniform", low = 0.9, high = 1.2 }
+"sites.exclude" = { distribution = "choice", values = [[], ["luton"]], weights = [1, 0] }
+"""
+    first = load_sweep(_sweep_file(tmp_path, body))
+    second = load_sweep(_sweep_file(tmp_path, body))
+    growth = [s.params["demand.growth"] for s in first.scenarios]
+    assert growth == [s.params["demand.growth"] for s in second.scenarios]
+    assert all(0.9 <= g <= 1.2 for g in growth)
+    assert len(set(growth)) == 30
+    assert all(s.params["sites.exclude"] == [] for s in first.scenarios)  # weight 0 never drawn
+
+
+def test_csv_scenarios_read_toml_cells(tmp_path: Path) -> None:
+    (tmp_path / "s.csv").write_text(
+        'demand.growth,sites.exclude\n1.1,[]\n1.3,"[""luton""]"\n', encoding="utf-8"
+    )
+    sweep = load_sweep(_sweep_file(tmp_path, '[csv]\npath = "s.csv"\n'))
+    assert [s.params for s in sweep.scenarios] == [
+        {"demand.growth": 1.1, "sites.exclude": []},
+        {"demand.growth": 1.3, "sites.exclude": ["luton"]},
+    ]
+
+
+def test_a_bad_axis_path_fails_the_whole_sweep_naming_file_and_axis(tmp_path: Path) -> None:
+    file = _sweep_file(tmp_path, '[grid]\n"demand.grwoth" = [1.0, 1.2]\n')
+    with pytest.raises(InstanceError) as caught:
+        load_sweep(file)
+    assert caught.value.file == str(file)
+    assert caught.value.path == "grid.demand.grwoth"
+    assert "did you mean 'growth'" in caught.value.message
+
+
+def test_a_bad_value_names_the_scenario_and_what_was_expected(tmp_path: Path) -> None:
+    file = _sweep_file(tmp_path, '[grid]\n"sites.exclude" = [[], ["kempstone"]]\n')
+    with pytest.raises(InstanceError, match=r"grid\.sites\.exclude: scenario 1 .*unknown site id"):
+        load_sweep(file)
+
+
+def test_sweep_file_needs_exactly_one_source_of_scenarios(tmp_path: Path) -> None:
+    with pytest.raises(InstanceError, match="exactly one of"):
+        load_sweep(_sweep_file(tmp_path, ""))
+
+
+@pytest.mark.parametrize("name", ["bch-grid.toml", "bch-monte-carlo.toml", "bch-scenarios.toml"])
+def test_shipped_sweep_files_validate(name: str) -> None:
+    sweep = load_sweep(SWEEPS / name)
+    assert sweep.scenarios
+    assert sweep.base.name.startswith("BCH")
+
+
+# ---------------------------------------------------------------------------------------------
+# Regret
+
+
+@settings(max_examples=60)
+@given(
+    st.integers(1, 6).flatmap(
+        lambda n: st.lists(
+            st.lists(st.floats(0, 1e6) | st.just(float("inf")), min_size=n, max_size=n),
+            min_size=1,
+            max_size=8,
+        )
+    )
+)
+def test_minimax_regret_choice_has_the_smallest_worst_regret(rows: list[list[float]]) -> None:
+    cost = np.array(rows)
+    finite_rows = np.isfinite(cost).any(axis=1)
+    cost = cost[finite_rows]
+    if not len(cost):
+        return
+    optimum = cost.min(axis=1)
+    names = tuple(f"o{j}" for j in range(cost.shape[1]))
+    matrix = CostMatrix(tuple(f"s{i}" for i in range(len(cost))), names, cost, optimum)
+    r = regret(matrix)
+    assert (r >= 0).all()
+    assert (r.min(axis=1) == 0).all()  # every scenario's optimum has no regret
+    choice = minimax_regret_choice(matrix)
+    worst = r.max(axis=0)
+    if choice is None:
+        assert not np.isfinite(worst).any()
+    else:
+        assert choice[1] == worst.min()
+        assert worst[names.index(choice[0])] == worst.min()
+
+
+def test_regret_is_measured_from_a_priced_option_cheaper_than_an_unproven_optimum() -> None:
+    """A scenario whose solver stopped above a priced option: regret from that option, not 0."""
+    cost = np.array([[10.0, 12.0], [20.0, 18.0]])
+    matrix = CostMatrix(("s0", "s1"), ("a", "b"), cost, np.array([10.0, 19.0]))
+    assert regret(matrix).tolist() == [[0.0, 2.0], [2.0, 0.0]]
+
+
+# ---------------------------------------------------------------------------------------------
+# Running: local cluster, failures recorded, report
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Path]]:
+    """An uninterrupted local run of a 24-scenario toy grid (sweep file, store)."""
+    folder = tmp_path_factory.mktemp("reference")
+    file = _grid(folder, n_growth=4, batch=1)
+    out = folder / "out"
+    run = run_sweep(load_sweep(file), out, workers=2, progress=False)
+    assert (run.total, run.ran, run.lost) == (24, 24, 0)
+    yield file, out
+
+
+def test_local_run_stores_every_scenario_once_with_its_results(
+    reference: tuple[Path, Path],
+) -> None:
+    file, out = reference
+    sweep = load_sweep(file)
+    rows = _results(out)
+    assert set(rows) == {s.id for s in sweep.scenarios}
+    for scenario in sweep.scenarios:
+        row = rows[scenario.id]
+        assert json.loads(row["params"]) == scenario.params
+        assert row["status"] == "OPTIMAL"
+        # the optimum is the cheapest feasible option the scenario priced
+        totals = [t for t in row["option_total_gbp"] if t is not None]
+        assert row["objective_gbp"] == pytest.approx(min(totals), abs=0.02)
+        chosen = row["option_names"].index(row["option"])
+        assert row["option_total_gbp"][chosen] == pytest.approx(row["objective_gbp"], abs=0.02)
+        parts = sum(row[f"cost_{k}_gbp"] for k in ("sites", "seats", "staff", "merge"))
+        parts += row["cost_standby_gbp"] + row["cost_transition_gbp"]
+        assert parts == pytest.approx(row["objective_gbp"], abs=0.1)
+        assert row["saving_gbp"] == pytest.approx(row["baseline_gbp"] - row["objective_gbp"])
+        if scenario.params["sites.exclude"]:
+            assert not any("luton" in n for n in row["option_names"])
+
+
+def test_report_files_are_written_with_the_choices(reference: tuple[Path, Path]) -> None:
+    _, out = reference
+    for name in ("summary.md", "summary.html", "summary.xlsx", "optimal_frequency.png"):
+        assert (out / name).stat().st_size > 0
+    text = (out / "summary.md").read_text(encoding="utf-8")
+    assert "Min–max regret choice" in text
+    assert "Expected-cost choice" in text
+    html = (out / "summary.html").read_text(encoding="utf-8")
+    assert "data:image/png;base64," in html
+    from openpyxl import load_workbook
+
+    book = load_workbook(out / "summary.xlsx")
+    assert book.sheetnames == ["scenarios", "options", "sensitivity"]
+    assert book["scenarios"].max_row == 25  # header + 24 scenarios
+
+
+def test_sweep_report_command_prints_the_summary(
+    reference: tuple[Path, Path], run_cli: Callable[..., CliResult]
+) -> None:
+    _, out = reference
+    result = run_cli("sweep-report", str(out))
+    assert result.code == 0
+    assert "Min–max regret choice" in result.out
+
+
+def test_rerun_of_a_finished_sweep_runs_nothing(reference: tuple[Path, Path]) -> None:
+    file, out = reference
+    before = _results(out)
+    run = run_sweep(load_sweep(file), out, workers=1, progress=False, report=False)
+    assert (run.skipped, run.ran) == (24, 0)
+    assert _results(out) == before
+
+
+def test_a_store_of_another_sweep_is_refused(reference: tuple[Path, Path], tmp_path: Path) -> None:
+    _, out = reference
+    other = load_sweep(_grid(tmp_path, n_growth=2, batch=1))
+    with pytest.raises(SiteoptError, match="another sweep"):
+        run_sweep(other, out, workers=1, progress=False)
+
+
+def test_a_damaged_results_file_is_a_one_line_error(
+    reference: tuple[Path, Path], tmp_path: Path
+) -> None:
+    import shutil
+
+    from siteopt.sweep.store import stored_ids
+
+    _, out = reference
+    copy = tmp_path / "store"
+    shutil.copytree(out, copy)
+    (copy / "results" / "batch-damaged.parquet").write_bytes(b"PAR1")
+    with pytest.raises(SiteoptError, match="damaged results file"):
+        stored_ids(copy)
+
+
+def test_infeasible_and_raising_scenarios_are_recorded_and_the_rest_go_on(
+    tmp_path: Path, run_cli: Callable[..., CliResult]
+) -> None:
+    body = """
+method = "enumerate"
+[grid]
+"constraints.staff_commute.min_share" = [0.5, 0.999]
+"solver.k_max" = [2, 3]
+"""
+    file = _sweep_file(tmp_path, body)
+    result = run_cli("sweep", str(file), "--out", str(tmp_path / "out"), "--workers", "1")
+    assert result.code == 0, result.err
+    by_params = {r["params"]: r for r in iter_rows(tmp_path / "out")}
+    assert len(by_params) == 4
+    statuses = {
+        (p["constraints.staff_commute.min_share"], p["solver.k_max"]): (r["status"], r["message"])
+        for p, r in ((json.loads(k), v) for k, v in by_params.items())
+    }
+    assert statuses[0.5, 2] == ("OPTIMAL", "")
+    assert statuses[0.999, 2][0] == "INFEASIBLE"
+    assert "staff_commute" in statuses[0.999, 2][1]
+    for share in (0.5, 0.999):
+        status, message = statuses[share, 3]
+        assert status == "ERROR"
+        assert "enumeration covers one or two sites" in message
+
+
+# ---------------------------------------------------------------------------------------------
+# Reliability: SIGKILL of the sweep, loss of a Dask worker
+
+
+def _sweep_process(file: Path, out: Path, *extra: str) -> subprocess.Popen[bytes]:
+    """Start ``siteopt sweep`` in its own process group; its stderr goes to ``<out>.log``."""
+    entry = "from siteopt.cli import entry_point; entry_point()"
+    command = [sys.executable, "-c", entry, "sweep", str(file), "--out", str(out)]
+    with (out.parent / f"{out.name}.log").open("wb") as log:  # the child keeps its own copy
+        return subprocess.Popen(
+            [*command, "--quiet", *extra],
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+            start_new_session=True,
+        )
+
+
+def test_a_killed_sweep_resumes_and_equals_an_uninterrupted_run(
+    reference: tuple[Path, Path],
+) -> None:
+    file, reference_out = reference
+    out = file.parent / "killed"
+    process = _sweep_process(file, out, "--workers", "1", "--batch-size", "1")
+    try:
+        _wait_for(lambda: _parts(out) >= 3, "three stored batches")
+    finally:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+    stored = len(stored_ids(out))
+    assert 3 <= stored < 24, "the sweep must be killed mid-run"
+    run = run_sweep(load_sweep(file), out, workers=1, progress=False, report=False)
+    assert run.skipped == stored
+    assert run.ran == 24 - stored
+    assert _results(out) == _results(reference_out)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _dask(*args: str) -> subprocess.Popen[bytes]:
+    """Start a ``dask`` command-line process (scheduler or worker) in its own process group."""
+    return subprocess.Popen(
+        [str(Path(sys.executable).parent / "dask"), *args],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+
+
+def test_a_dask_worker_killed_mid_run_loses_no_scenario(
+    reference: tuple[Path, Path],
+) -> None:
+    from distributed import Client
+
+    file, reference_out = reference
+    out = file.parent / "dask"
+    address = f"tcp://127.0.0.1:{_free_port()}"
+    port = address.rsplit(":", 1)[1]
+    started = [_dask("scheduler", "--host", "127.0.0.1", "--port", port, "--no-dashboard")]
+    try:
+        worker_args = ("worker", address, "--nthreads", "1", "--no-nanny", "--no-dashboard")
+        started += [_dask(*worker_args), _dask(*worker_args)]
+        with Client(address, timeout=60) as client:  # type: ignore[no-untyped-call]
+            client.wait_for_workers(2, timeout=60)
+        process = _sweep_process(file, out, "--scheduler", address, "--batch-size", "1")
+        _wait_for(lambda: _parts(out) >= 2, "two stored batches")
+        os.kill(started[1].pid, signal.SIGKILL)  # one of the two workers
+        code = process.wait(timeout=120)
+        assert code == 0, (out.parent / "dask.log").read_text(encoding="utf-8")
+    finally:
+        for proc in started:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    assert _results(out) == _results(reference_out)
