@@ -68,8 +68,8 @@ def spopt_solve(
     model: str, matrix: CostMatrix, p: int | None, within: float | None, solver_name: str
 ) -> tuple[list[int], bool]:
     """Build and solve the spopt model; the chosen sites and whether the solver proved them."""
-    import pulp
-    from spopt.locate import LSCP, MCLP, PCenter, PMedian
+    import pulp  # noqa: PLC0415 (lazy: pulp is slow to import)
+    from spopt.locate import LSCP, MCLP, PCenter, PMedian  # noqa: PLC0415 (lazy: spopt is slow to import)
 
     cost = np.asarray(matrix.minutes)
     weights = np.asarray(matrix.weights)

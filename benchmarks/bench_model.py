@@ -16,11 +16,14 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import shutil
 import statistics
+import subprocess
 import sys
 import time
 from collections.abc import Callable
 from dataclasses import replace
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
@@ -130,7 +133,6 @@ def describe(result: ModelResult) -> str:
 
 
 def machine() -> list[str]:
-    from importlib.metadata import version
 
     ortools_version = version("ortools")
     return [
@@ -142,8 +144,6 @@ def machine() -> list[str]:
 
 def cli_seconds(instance: str, repeats: int) -> float:
     """Median wall time of ``siteopt solve INSTANCE --json`` in a fresh process."""
-    import shutil
-    import subprocess
 
     command = [shutil.which("siteopt") or "siteopt", "solve", instance, "--json"]
     subprocess.run(command, check=True, capture_output=True)  # warm the travel-time cache

@@ -19,7 +19,13 @@ import numpy.typing as npt
 
 from benchmarks.suite import SuiteRow
 from siteopt.instance.loading import load_instance
-from siteopt.queueing.shifts import ShiftMenu, coverage_matrix, roster_week, shift_menu
+from siteopt.queueing.shifts import (
+    ShiftMenu,
+    coverage_matrix,
+    on_duty_needed,
+    roster_week,
+    shift_menu,
+)
 from siteopt.queueing.site_roster import requirement_for
 
 RESULTS = Path(__file__).with_name("RESULTS-roster.md")
@@ -36,9 +42,7 @@ def cases() -> list[tuple[str, npt.NDArray[np.int64], ShiftMenu]]:
 
 def lp_relaxation(need: npt.NDArray[np.int64], menu: ShiftMenu) -> float:
     """Paid hours of the LP relaxation of the covering model (HiGHS)."""
-    from scipy.optimize import linprog
-
-    from siteopt.queueing.shifts import on_duty_needed
+    from scipy.optimize import linprog  # noqa: PLC0415 (lazy: scipy is slow to import)
 
     shift_of, start_of = menu.options()
     lengths = np.asarray([menu.shifts[k].minutes // menu.interval_minutes for k in shift_of])
@@ -105,7 +109,7 @@ def main() -> None:
         )
     text = "\n".join(
         [
-            "# Roster benchmark",
+            "# WeekRoster benchmark",
             "",
             "One room's week at 30-minute resolution (336 intervals), the default menu: 8, 9, 10",
             "and 12-hour shifts starting every 30 minutes of every day (4 x 48 x 7 = 1,344",

@@ -56,7 +56,7 @@ def time_siteopt(
 def time_pyworkforce(
     rates: npt.NDArray[np.float64], aht: npt.NDArray[np.float64]
 ) -> tuple[float, npt.NDArray[np.int64]]:
-    from pyworkforce.queuing import ErlangC
+    from pyworkforce.queuing import ErlangC  # noqa: PLC0415 (lazy: pyworkforce is slow to import)
 
     out = np.zeros(rates.size, dtype=np.int64)
     start = time.perf_counter()

@@ -16,6 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.suite import SuiteRow
+from siteopt.optimise.solve import solve_instance
+from siteopt.sweep.run import run_sweep
+from siteopt.sweep.spec import Sweep, load_sweep
 
 REPO = Path(__file__).resolve().parents[1]
 SWEEP = REPO / "instances" / "sweeps" / "bch-monte-carlo.toml"
@@ -23,8 +26,6 @@ RESULTS = Path(__file__).with_name("RESULTS-sweep.md")
 
 
 def _timed_sweep(file: Path, scheduler: str | None, draws: int | None = None) -> tuple[float, int]:
-    from siteopt.sweep.run import run_sweep
-    from siteopt.sweep.spec import Sweep, load_sweep
 
     started = time.perf_counter()
     sweep = load_sweep(file)
@@ -37,7 +38,7 @@ def _timed_sweep(file: Path, scheduler: str | None, draws: int | None = None) ->
 
 
 def _with_dask_cluster(file: Path, draws: int | None = None) -> tuple[float, int]:
-    import distributed
+    import distributed  # noqa: PLC0415 (lazy: distributed is slow to import)
 
     dist: Any = distributed
     with dist.LocalCluster(
@@ -48,8 +49,6 @@ def _with_dask_cluster(file: Path, draws: int | None = None) -> tuple[float, int
 
 def _naive(file: Path, draws: int) -> tuple[float, list[str]]:
     """One process, ``solve_instance`` per scenario, nothing shared (the peer)."""
-    from siteopt.optimise.solve import solve_instance
-    from siteopt.sweep.spec import load_sweep
 
     sweep = load_sweep(file)
     started = time.perf_counter()
@@ -62,10 +61,7 @@ def _naive(file: Path, draws: int) -> tuple[float, list[str]]:
 
 def suite_rows(repeats: int) -> list[SuiteRow]:
     """100 scenarios: the sweep (local cluster) against a naive serial loop of solve_instance."""
-    import pyarrow.parquet as pq
-
-    from siteopt.sweep.run import run_sweep
-    from siteopt.sweep.spec import Sweep, load_sweep
+    import pyarrow.parquet as pq  # noqa: PLC0415 (lazy: pyarrow is slow to import)
 
     draws = 100
     sweep_times, naive_times = [], []

@@ -25,6 +25,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
+from geodata import BuildError, default_shared
+from geodata.network_build import build_network, network_inputs, network_readme_rows, write_network
 from siteopt.data import normalise_postcode
 
 if TYPE_CHECKING:
@@ -141,10 +145,6 @@ class Inputs:
         return files
 
 
-class BuildError(RuntimeError):
-    """An input does not have the shape or content the build expects."""
-
-
 def sha256_of(path: Path) -> str:
     """Return the hex SHA-256 of a file's bytes."""
     return hashlib.sha256(path.read_bytes()).hexdigest()
@@ -152,7 +152,7 @@ def sha256_of(path: Path) -> str:
 
 def read_population(inputs: Inputs) -> pd.DataFrame:
     """Return the LSOA population table with force ids, checked against the district summary."""
-    import pandas as pd
+    import pandas as pd  # noqa: PLC0415 (lazy: pandas is slow to import)
 
     pop = pd.read_csv(inputs.population_csv, dtype={"rep_postcode": str})
     names_to_id = {pop_name: fid for fid, (pop_name, _) in FORCES.items()}
@@ -178,8 +178,8 @@ def read_population(inputs: Inputs) -> pd.DataFrame:
 
 def read_lsoa_polygons(inputs: Inputs) -> gpd.GeoDataFrame:
     """Return the LSOA polygons of all districts in British National Grid, sorted by code."""
-    import geopandas as gpd
-    import pandas as pd
+    import geopandas as gpd  # noqa: PLC0415 (lazy: geopandas is slow to import)
+    import pandas as pd  # noqa: PLC0415 (lazy: pandas is slow to import)
 
     frames = []
     for path in sorted(inputs.lsoa_dir.glob("*.geojson")):
@@ -195,7 +195,7 @@ def read_lsoa_polygons(inputs: Inputs) -> gpd.GeoDataFrame:
 
 def read_postcodes(inputs: Inputs) -> pd.DataFrame:
     """Return every Code-Point Open postcode with coordinates (positional quality below 90)."""
-    import pandas as pd
+    import pandas as pd  # noqa: PLC0415 (lazy: pandas is slow to import)
 
     frames = []
     for area in POSTCODE_AREAS:
@@ -216,7 +216,7 @@ def read_postcodes(inputs: Inputs) -> pd.DataFrame:
 
 def assign_postcodes_to_lsoas(codes: pd.DataFrame, polys: gpd.GeoDataFrame) -> pd.Series:
     """Return the LSOA code (or NA) containing each postcode unit, by point in polygon."""
-    import geopandas as gpd
+    import geopandas as gpd  # noqa: PLC0415 (lazy: geopandas is slow to import)
 
     points = gpd.GeoDataFrame(
         codes[["postcode"]],
@@ -239,9 +239,8 @@ def demand_points(
     centroid). ``postcode_nearest_mean``: the mean fell outside the polygon, so the postcode unit
     nearest the mean is used. ``representative_point``: no postcode unit in the LSOA.
     """
-    import numpy as np
-    import pandas as pd
-    import shapely
+    import pandas as pd  # noqa: PLC0415 (lazy: pandas is slow to import)
+    import shapely  # noqa: PLC0415 (lazy: shapely is slow to import)
 
     inside = codes.assign(lsoa11cd=lsoa_of_code.to_numpy()).dropna(subset=["lsoa11cd"])
     means = inside.groupby("lsoa11cd")[["easting", "northing"]].mean()
@@ -269,8 +268,8 @@ def demand_points(
 
 def lonlat_of(x: pd.Series, y: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Return WGS84 longitude and latitude (6 decimals) of British National Grid coordinates."""
-    import pandas as pd
-    from pyproj import Transformer
+    import pandas as pd  # noqa: PLC0415 (lazy: pandas is slow to import)
+    from pyproj import Transformer  # noqa: PLC0415 (lazy: pyproj is slow to import)
 
     to_wgs = Transformer.from_crs(BNG, WGS84, always_xy=True)
     lon, lat = to_wgs.transform(x.to_numpy(dtype=float), y.to_numpy(dtype=float))
@@ -279,8 +278,8 @@ def lonlat_of(x: pd.Series, y: pd.Series) -> tuple[pd.Series, pd.Series]:
 
 def simplified_coverage(polys: gpd.GeoDataFrame) -> gpd.GeoSeries:
     """Return the LSOA polygons simplified as one coverage (no gaps or overlaps between them)."""
-    import geopandas as gpd
-    import shapely
+    import geopandas as gpd  # noqa: PLC0415 (lazy: geopandas is slow to import)
+    import shapely  # noqa: PLC0415 (lazy: shapely is slow to import)
 
     # The published boundaries, once reprojected, do not share vertices exactly (every LSOA has
     # mismatched edges and a few self-intersect): round to 1 m, repair, then clean the coverage so
@@ -324,8 +323,8 @@ def lsoa_table(pop: pd.DataFrame, points: pd.DataFrame) -> pd.DataFrame:
 
 def dissolved(polys: gpd.GeoDataFrame, by: list[str]) -> gpd.GeoDataFrame:
     """Return the coverage dissolved by the given attribute columns, sorted by them."""
-    import geopandas as gpd
-    import shapely
+    import geopandas as gpd  # noqa: PLC0415 (lazy: geopandas is slow to import)
+    import shapely  # noqa: PLC0415 (lazy: shapely is slow to import)
 
     rows = []
     for key, group in polys.groupby(by, sort=True):
@@ -376,8 +375,8 @@ def geocoded_sites(inputs: Inputs, codes: pd.DataFrame) -> tuple[pd.DataFrame, p
     A site keeps the coordinates its source gives (OSM point or Code-Point centroid); a site with a
     postcode but no coordinates is geocoded from Code-Point Open.
     """
-    import pandas as pd
-    from pyproj import Transformer
+    import pandas as pd  # noqa: PLC0415 (lazy: pandas is slow to import)
+    from pyproj import Transformer  # noqa: PLC0415 (lazy: pyproj is slow to import)
 
     with inputs.sites_csv.open(encoding="utf-8", newline="") as handle:
         raw = list(csv.DictReader(handle))
@@ -429,7 +428,7 @@ def geocoded_sites(inputs: Inputs, codes: pd.DataFrame) -> tuple[pd.DataFrame, p
 
 def site_lsoas(sites: pd.DataFrame, polys: gpd.GeoDataFrame) -> pd.Series:
     """Return the LSOA code each site lies in ('' when outside the region)."""
-    import geopandas as gpd
+    import geopandas as gpd  # noqa: PLC0415 (lazy: geopandas is slow to import)
 
     pts = gpd.GeoDataFrame(
         sites[["id"]], geometry=gpd.points_from_xy(sites["x"], sites["y"]), crs=BNG
@@ -454,8 +453,6 @@ def write_parquet(frame: gpd.GeoDataFrame | pd.DataFrame, path: Path) -> None:
 
 def readme_text(manifest: dict[str, Any]) -> str:
     """Return the dataset README: what each file is, its sources and the attribution to carry."""
-    from geodata.network_build import network_readme_rows
-
     lines = [
         "# Embedded BCH dataset",
         "",
@@ -522,7 +519,7 @@ def build(shared: Path, out: Path) -> dict[str, Any]:
     points = demand_points(polys, codes, lsoa_of_code)
     lsoas = lsoa_table(pop, points)
 
-    import geopandas as gpd
+    import geopandas as gpd  # noqa: PLC0415 (lazy: geopandas is slow to import)
 
     shapes = gpd.GeoDataFrame(
         polys[["lsoa11cd"]], geometry=simplified_coverage(polys), crs=BNG
@@ -537,8 +534,6 @@ def build(shared: Path, out: Path) -> dict[str, Any]:
     sites, unplaced = geocoded_sites(inputs, codes)
     sites["lsoa11cd"] = site_lsoas(sites, polys).to_numpy()
     sites = sites[SITE_COLUMNS].sort_values("id").reset_index(drop=True)
-
-    from geodata.network_build import build_network, network_inputs, write_network
 
     network = build_network(shared, boundaries, lsoas, sites)
 
@@ -610,11 +605,6 @@ def replace_dir(staging: Path, out: Path) -> None:
     staging.rename(out)
     out.chmod(0o755)  # mkdtemp made the staging folder private
     shutil.rmtree(old, ignore_errors=True)
-
-
-def default_shared() -> Path:
-    """Return ``../shared/geodata`` beside the repository."""
-    return Path(__file__).resolve().parents[2] / "shared" / "geodata"
 
 
 def main(argv: list[str] | None = None) -> int:

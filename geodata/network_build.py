@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
+from geodata import BCH_DIR, BuildError, default_shared
 from siteopt.network.graph import RoadNetwork, network_from_edges
 from siteopt.network.sources import CALIBRATION_FILE, EDGES_FILE, NODES_FILE, network_from_graphml
 from siteopt.network.travel import node_times
@@ -113,9 +114,9 @@ class Skeleton:
 
 def _os_motorway_graphs(shared: Path, bounds: tuple[float, ...]) -> dict[str, Any]:
     """One undirected graph per motorway number from OS Open Roads lines, in EPSG:27700."""
-    import geopandas as gpd
-    import networkx as nx
-    import shapely
+    import geopandas as gpd  # noqa: PLC0415 (lazy: geopandas is slow to import)
+    import networkx as nx  # noqa: PLC0415 (lazy: networkx is slow to import)
+    import shapely  # noqa: PLC0415 (lazy: shapely is slow to import)
 
     lines = gpd.read_file(shared / MOTORWAYS_FGB).to_crs("EPSG:27700")
     lines = lines.cx[bounds[0] : bounds[2], bounds[1] : bounds[3]]
@@ -135,7 +136,7 @@ def _os_motorway_graphs(shared: Path, bounds: tuple[float, ...]) -> dict[str, An
 
 def _os_length(graph: Any, a: tuple[float, float], b: tuple[float, float]) -> float | None:
     """Length along the OS motorway graph between the nodes nearest two junctions."""
-    import networkx as nx
+    import networkx as nx  # noqa: PLC0415 (lazy: networkx is slow to import)
 
     nodes = np.array(list(graph.nodes))
     if len(nodes) == 0:
@@ -161,9 +162,9 @@ def dft_detour_factors(shared: Path) -> dict[str, Any]:
     Count points sit on their link; the road between two neighbouring points (joined by the
     road's minimum spanning tree) is taken as the mean of their two link lengths.
     """
-    import pandas as pd
-    from scipy.sparse.csgraph import minimum_spanning_tree
-    from scipy.spatial.distance import pdist, squareform
+    import pandas as pd  # noqa: PLC0415 (lazy: pandas is slow to import)
+    from scipy.sparse.csgraph import minimum_spanning_tree  # noqa: PLC0415 (lazy: scipy is slow to import)
+    from scipy.spatial.distance import pdist, squareform  # noqa: PLC0415 (lazy: scipy is slow to import)
 
     counts = pd.read_csv(shared / DFT_CSV)
     counts = counts[counts["link_length_km"].notna()].sort_values("count_point_id")
@@ -192,8 +193,8 @@ def dft_detour_factors(shared: Path) -> dict[str, Any]:
 
 def strategic_links(shared: Path, region: Any) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
     """SRN junction nodes and directed links near the region, with lengths and classes."""
-    import pandas as pd
-    import shapely
+    import pandas as pd  # noqa: PLC0415 (lazy: pandas is slow to import)
+    import shapely  # noqa: PLC0415 (lazy: shapely is slow to import)
 
     srn = pd.read_csv(shared / SRN_CSV)
     zone = region.buffer(SRN_BUFFER_M)
@@ -267,7 +268,7 @@ def strategic_links(shared: Path, region: Any) -> tuple[pd.DataFrame, pd.DataFra
 
 def lsoa_adjacency(shapes: gpd.GeoDataFrame) -> list[tuple[int, int]]:
     """Pairs (i < j) of LSOA rows whose polygons share an edge of positive length."""
-    import shapely
+    import shapely  # noqa: PLC0415 (lazy: shapely is slow to import)
 
     geoms = shapes.geometry.to_numpy()
     left, right = shapely.STRtree(geoms).query(geoms, predicate="intersects")
@@ -282,9 +283,9 @@ def skeleton(
     shared: Path, shapes: gpd.GeoDataFrame, lsoas: pd.DataFrame, sites: pd.DataFrame
 ) -> Skeleton:
     """Nodes, SRN links and unparametrised local links of the embedded network."""
-    import pandas as pd
-    import shapely
-    from scipy.spatial import cKDTree
+    import pandas as pd  # noqa: PLC0415 (lazy: pandas is slow to import)
+    import shapely  # noqa: PLC0415 (lazy: shapely is slow to import)
+    from scipy.spatial import cKDTree  # noqa: PLC0415 (lazy: scipy is slow to import)
 
     shapes = shapes.set_index("lsoa11cd").loc[lsoas["lsoa11cd"]].reset_index()
     region = shapely.union_all(shapes.geometry.to_numpy())
@@ -353,7 +354,7 @@ def skeleton(
 
 def edge_table(skel: Skeleton, params: MeshParams) -> pd.DataFrame:
     """All directed edges of the network for given mesh parameters."""
-    import pandas as pd
+    import pandas as pd  # noqa: PLC0415 (lazy: pandas is slow to import)
 
     local = skel.local
     mesh = pd.DataFrame(
@@ -397,8 +398,8 @@ def network_of(skel: Skeleton, params: MeshParams) -> RoadNetwork:
 
 def shortest_metres(network: RoadNetwork, src: npt.ArrayLike, dst: npt.ArrayLike) -> FloatArray:
     """Shortest road distance (metres) between node sets."""
-    from scipy.sparse import csr_matrix
-    from scipy.sparse.csgraph import dijkstra
+    from scipy.sparse import csr_matrix  # noqa: PLC0415 (lazy: scipy is slow to import)
+    from scipy.sparse.csgraph import dijkstra  # noqa: PLC0415 (lazy: scipy is slow to import)
 
     s, d, w = network.sources, network.indices, network.metres
     order = np.lexsort((w, d, s))
@@ -412,8 +413,8 @@ def shortest_metres(network: RoadNetwork, src: npt.ArrayLike, dst: npt.ArrayLike
 
 def cambridge_pairs(shared: Path, lsoas: pd.DataFrame) -> pd.DataFrame:
     """OSM times and distances between the LSOA points inside the Cambridge graph."""
-    import pandas as pd
-    import shapely
+    import pandas as pd  # noqa: PLC0415 (lazy: pandas is slow to import)
+    import shapely  # noqa: PLC0415 (lazy: shapely is slow to import)
 
     osm = network_from_graphml(shared / CAMBRIDGE_GRAPHML)
     hull = shapely.convex_hull(shapely.multipoints(np.column_stack([osm.x, osm.y])))
@@ -483,8 +484,8 @@ def _reference_nodes(skel: Skeleton, pairs: pd.DataFrame) -> tuple[IntArray, Int
 
 def _time_search(skel: Skeleton, pairs: pd.DataFrame, detour: float) -> tuple[float, float, float]:
     """Grid search of urban speed, delay per link and terminal time (mean abs % time error)."""
-    from scipy.sparse import csr_matrix
-    from scipy.sparse.csgraph import dijkstra
+    from scipy.sparse import csr_matrix  # noqa: PLC0415 (lazy: scipy is slow to import)
+    from scipy.sparse.csgraph import dijkstra  # noqa: PLC0415 (lazy: scipy is slow to import)
 
     net = network_of(skel, MeshParams(detour, 30.0, DEFAULT_SPEEDS_KPH["local_rural"], 0.0))
     urban = net.road_class == ROAD_CLASSES.index("local_urban")
@@ -574,7 +575,7 @@ def build_network(
     shared: Path, shapes: gpd.GeoDataFrame, lsoas: pd.DataFrame, sites: pd.DataFrame
 ) -> NetworkBuild:
     """Assemble, calibrate and check the embedded network."""
-    from scipy.sparse.csgraph import connected_components
+    from scipy.sparse.csgraph import connected_components  # noqa: PLC0415 (lazy: scipy is slow to import)
 
     skel = skeleton(shared, shapes, lsoas, sites)
     pairs = cambridge_pairs(shared, lsoas)
@@ -585,7 +586,6 @@ def build_network(
     stranded = skel.nodes.loc[(labels != main) & (skel.nodes["kind"] != "srn").to_numpy(), "ref"]
     if len(stranded):
         msg = f"embedded network: {len(stranded)} LSOA/site nodes not strongly connected: "
-        from geodata.build import BuildError
 
         raise BuildError(msg + ", ".join(stranded.head(5)))
     edges = edge_table(skel, params)
@@ -644,8 +644,6 @@ def network_inputs(shared: Path) -> list[Path]:
     files = [shared / SRN_CSV, shared / MOTORWAYS_FGB, shared / CAMBRIDGE_GRAPHML, shared / DFT_CSV]
     for path in files:
         if not path.is_file():
-            from geodata.build import BuildError
-
             raise BuildError(f"{path}: network input file missing")
     return files
 
@@ -676,11 +674,8 @@ def write_network(result: NetworkBuild, folder: Path) -> None:
 
 def main() -> int:
     """Print the calibration of the network built from the committed dataset."""
-    import geopandas as gpd
-    import pandas as pd
-
-    from geodata import BCH_DIR
-    from geodata.build import default_shared
+    import geopandas as gpd  # noqa: PLC0415 (lazy: geopandas is slow to import)
+    import pandas as pd  # noqa: PLC0415 (lazy: pandas is slow to import)
 
     shapes = gpd.read_parquet(BCH_DIR / "lsoa_boundaries.parquet")
     lsoas = pd.read_csv(BCH_DIR / "lsoa.csv", dtype={"lad13cd": str, "lad19cd": str})

@@ -7,13 +7,54 @@ Exit codes: 0 success, 2 bad input (one line naming the file, field and what was
 from __future__ import annotations
 
 import json
+import os
 import sys
+from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
 
-from siteopt.errors import SiteoptError
+from siteopt.console import (
+    print_dataset_summary,
+    print_locate,
+    print_pooling_summary,
+    print_queue_summary,
+    print_roster,
+    print_simulation_summary,
+    print_sites,
+    print_solution,
+)
+from siteopt.data import open_dataset
+from siteopt.errors import InstanceError, SiteoptError
+from siteopt.instance.loading import load_instance
+from siteopt.locate.matrix import LocateError, instance_cost_matrix, read_cost_matrix
+from siteopt.locate.outputs import write_locate_gpkg, write_locate_outputs
+from siteopt.locate.solve import locate as solve_locate
+from siteopt.network.points import place
+from siteopt.network.route import route as fastest_route
+from siteopt.network.route import route_summary
+from siteopt.network.sources import load_network
+from siteopt.network.travel import instance_travel_times, write_matrix_csv, write_weights_csv
+from siteopt.optimise.solve import solve_instance
+from siteopt.outputs.data import (
+    check_solution_sites,
+    export_data,
+    load_solution_json,
+    solution_instance_path,
+)
+from siteopt.outputs.summaries import (
+    dataset_summary,
+    pooling_summary,
+    queue_summary,
+    simulation_summary,
+    site_rows,
+)
+from siteopt.outputs.write import check_out_folder, parse_formats, write_outputs
+from siteopt.queueing.site_roster import roster_summary, site_roster, write_coverage_png
+from siteopt.sweep.report import write_report
+from siteopt.sweep.run import run_sweep
+from siteopt.sweep.spec import load_sweep
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -41,9 +82,7 @@ def console() -> Console:
     Piped or redirected output is 120 columns wide (rich would cut site names at 80); a
     ``COLUMNS`` setting still wins.
     """
-    import os
-
-    from rich.console import Console
+    from rich.console import Console  # noqa: PLC0415 (lazy: rich is slow to import)
 
     wide = None if sys.stdout.isatty() or "COLUMNS" in os.environ else 120
     return Console(highlight=False, width=wide)
@@ -59,8 +98,6 @@ def validate(
     files: Annotated[list[Path], typer.Argument(help="Instance files to check.")],
 ) -> None:
     """Check instance files: schema, sources, references, data files. Exit 2 on the first error."""
-    from siteopt.instance.loading import load_instance
-
     out = console()
     for file in files:
         instance = load_instance(file)
@@ -76,10 +113,6 @@ def validate(
 @app.command()
 def data(dataset: DatasetOption = "bch", as_json: JsonOption = False) -> None:
     """Summarise the embedded dataset: LSOAs, population per force, sites, sources."""
-    from siteopt.console import print_dataset_summary
-    from siteopt.data import open_dataset
-    from siteopt.outputs.summaries import dataset_summary
-
     summary = dataset_summary(open_dataset(dataset, base=Path.cwd()))
     if as_json:
         print_json(summary)
@@ -96,11 +129,6 @@ def sites(
     as_json: JsonOption = False,
 ) -> None:
     """List candidate sites (all dataset sites, or one instance's candidates)."""
-    from siteopt.console import print_sites
-    from siteopt.data import open_dataset
-    from siteopt.instance.loading import load_instance
-    from siteopt.outputs.summaries import site_rows
-
     if instance_file is not None:
         instance = load_instance(instance_file)
         rows = site_rows(instance.dataset(), instance)
@@ -136,11 +164,6 @@ def solve(
     as_json: JsonOption = False,
 ) -> None:
     """Solve an instance: which sites, how many staff, what it costs and saves against today."""
-    from siteopt.console import print_solution
-    from siteopt.errors import InstanceError
-    from siteopt.instance.loading import load_instance
-    from siteopt.optimise.solve import solve_instance
-
     instance = load_instance(instance_file)
     if method is not None and method not in ("cp-sat", "enumerate"):
         msg = f"expected cp-sat or enumerate, got {method!r}"
@@ -148,15 +171,12 @@ def solve(
     if formats is not None and out is None:
         raise InstanceError(instance_file, "--format", "expected --out DIR to write the formats to")
     if out is not None:  # a bad --format or --out fails before the solve, not after
-        from siteopt.outputs.write import check_out_folder, parse_formats
-
         parse_formats(formats)
         check_out_folder(out)
     chosen: Literal["cp-sat", "enumerate"] | None = None
     if method is not None:
         chosen = "enumerate" if method == "enumerate" else "cp-sat"
     solution, explanation = solve_instance(instance, method=chosen, time_limit_s=time_limit)
-    from dataclasses import asdict
 
     payload = solution.to_dict()
     if explanation is not None:
@@ -178,12 +198,6 @@ def _write_solution_outputs(
 
     Returns the payload as written to ``solution.json`` (with ``instance_file``).
     """
-    import os
-
-    from siteopt.instance.loading import load_instance
-    from siteopt.outputs.data import export_data
-    from siteopt.outputs.write import parse_formats, write_outputs
-
     chosen = parse_formats(formats)
     # the instance file, relative to the output folder, so `siteopt export` can reload it
     where = os.path.relpath(instance_file.resolve(), out.resolve())
@@ -210,15 +224,6 @@ def export(
     ] = None,
 ) -> None:
     """Rebuild the report, maps, GIS layers, workbook and offline map of a saved solution."""
-    from siteopt.instance.loading import load_instance
-    from siteopt.outputs.data import (
-        check_solution_sites,
-        export_data,
-        load_solution_json,
-        solution_instance_path,
-    )
-    from siteopt.outputs.write import check_out_folder, parse_formats, write_outputs
-
     chosen = parse_formats(formats)
     check_out_folder(out)
     payload = load_solution_json(solution_file)
@@ -245,9 +250,6 @@ def staffing(
     as_json: JsonOption = False,
 ) -> None:
     """Agents one queue needs for a service target (Erlang C, or Erlang A with --patience)."""
-    from siteopt.console import print_queue_summary
-    from siteopt.outputs.summaries import queue_summary
-
     summary = queue_summary(
         calls_per_hour=calls_per_hour,
         aht_s=aht,
@@ -268,10 +270,6 @@ def pooling(
     as_json: JsonOption = False,
 ) -> None:
     """Agents and FTE for every group of forces sharing one room: what pooling saves."""
-    from siteopt.console import print_pooling_summary
-    from siteopt.instance.loading import load_instance
-    from siteopt.outputs.summaries import pooling_summary
-
     summary = pooling_summary(load_instance(instance_file))
     if as_json:
         print_json(summary)
@@ -294,10 +292,7 @@ def simulate(
     as_json: JsonOption = False,
 ) -> None:
     """Simulate a week of calls at the given sites (optionally failing one) to check staffing."""
-    from siteopt.console import print_simulation_summary
-    from siteopt.instance.loading import load_instance
-    from siteopt.outputs.summaries import simulation_summary
-    from siteopt.queueing.simulate import simulate_instance
+    from siteopt.queueing.simulate import simulate_instance  # noqa: PLC0415 (lazy: pulls in scipy)
 
     result = simulate_instance(
         load_instance(instance_file),
@@ -332,10 +327,6 @@ def roster(
     as_json: JsonOption = False,
 ) -> None:
     """Weekly shift roster of one room: coverage per hour, rota lines and the FTE behind them."""
-    from siteopt.console import print_roster
-    from siteopt.instance.loading import load_instance
-    from siteopt.queueing.site_roster import roster_summary, site_roster, write_coverage_png
-
     chosen = [f.strip() for f in forces.split(",") if f.strip()] if forces else None
     instance = load_instance(instance_file)
     result = site_roster(instance, site, forces=chosen, time_limit_s=time_limit)
@@ -369,9 +360,6 @@ def matrix(
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Recompute; do not cache.")] = False,
 ) -> None:
     """Drive times (minutes) from every LSOA demand point to every candidate site."""
-    from siteopt.instance.loading import load_instance
-    from siteopt.network.travel import instance_travel_times, write_matrix_csv, write_weights_csv
-
     instance = load_instance(instance_file)
     times = instance_travel_times(instance, cache=not no_cache, cache_dir=cache_dir)
     write_matrix_csv(times, out)
@@ -394,12 +382,6 @@ def route(
     as_json: JsonOption = False,
 ) -> None:
     """Fastest drive between two places: time, distance and roads used."""
-    from siteopt.instance.loading import load_instance
-    from siteopt.network.points import place
-    from siteopt.network.route import route as fastest_route
-    from siteopt.network.route import route_summary
-    from siteopt.network.sources import load_network
-
     instance = load_instance(instance_file)
     a, b = place(instance, origin), place(instance, destination)
     found = fastest_route(load_network(instance), a[1:], b[1:], labels=(a[0], b[0]))
@@ -431,9 +413,6 @@ def sweep(
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
 ) -> None:
     """Run every scenario of a sweep file (resumable), then write the summary report."""
-    from siteopt.sweep.run import run_sweep
-    from siteopt.sweep.spec import load_sweep
-
     loaded = load_sweep(sweep_file)
     run = run_sweep(
         loaded,
@@ -459,8 +438,6 @@ def sweep_report(
     out: Annotated[Path, typer.Argument(help="Results store folder written by `siteopt sweep`.")],
 ) -> None:
     """Summarise a sweep's results: optimal options, costs, regret, what flips the decision."""
-    from siteopt.sweep.report import write_report
-
     written = write_report(out)
     sys.stdout.write(written.read_text(encoding="utf-8"))
 
@@ -484,13 +461,6 @@ def locate(
     as_json: JsonOption = False,
 ) -> None:
     """Classic location models, solved exactly: p-median, p-center, LSCP, MCLP, p-dispersion."""
-    from siteopt.console import print_locate
-    from siteopt.errors import InstanceError
-    from siteopt.instance.loading import load_instance
-    from siteopt.locate.matrix import LocateError, instance_cost_matrix, read_cost_matrix
-    from siteopt.locate.outputs import write_locate_outputs
-    from siteopt.locate.solve import locate as solve_locate
-
     attribution = None
     if source.suffix.lower() == ".csv":
         matrix = read_cost_matrix(source)
@@ -507,8 +477,6 @@ def locate(
     if out is not None:
         write_locate_outputs(result, matrix, out, attribution=attribution)
         if source.suffix.lower() != ".csv" and result.sites:
-            from siteopt.locate.outputs import write_locate_gpkg
-
             write_locate_gpkg(result, instance, out)
     if as_json:
         print_json(result.to_dict())

@@ -35,11 +35,11 @@ __all__ = [
 
 def print_roster(summary: dict[str, Any], console: Console, *, width: int = 40) -> None:
     """Print a roster summary: hourly coverage chart, shifts, rota lines and FTE."""
-    from rich.table import Table
+    from rich.table import Table  # noqa: PLC0415 (lazy: rich is slow to import)
 
     solver, fte, rota = summary["solver"], summary["fte"], summary["rota"]
     console.print(
-        f"[bold]Roster for {summary['site']}[/bold] (calls of {', '.join(summary['forces'])}); "
+        f"[bold]WeekRoster for {summary['site']}[/bold] (calls of {', '.join(summary['forces'])}); "
         f"{summary['requirement']}; breaks relieved on shift "
         f"({summary['break_share']:.1%} of paid time)."
     )
@@ -78,7 +78,7 @@ def print_roster(summary: dict[str, Any], console: Console, *, width: int = 40) 
 
 def print_dataset_summary(summary: dict[str, Any], out: Console) -> None:
     """Print a dataset summary as rich tables."""
-    from rich.table import Table
+    from rich.table import Table  # noqa: PLC0415 (lazy: rich is slow to import)
 
     table = Table(title=f"Embedded dataset: {summary['dataset']}")
     for col in ("force", "LSOAs", "districts", "pop. mid-2015", "pop. mid-2019", "sites"):
@@ -129,7 +129,7 @@ def print_dataset_summary(summary: dict[str, Any], out: Console) -> None:
 
 def print_sites(rows: list[dict[str, Any]], out: Console) -> None:
     """Print site rows as a rich table (current control rooms marked, low confidence flagged)."""
-    from rich.table import Table
+    from rich.table import Table  # noqa: PLC0415 (lazy: rich is slow to import)
 
     table = Table(title=f"Candidate sites ({len(rows)})")
     for col in ("id", "name", "force", "kind", "postcode", "note"):
@@ -150,7 +150,7 @@ def print_sites(rows: list[dict[str, Any]], out: Console) -> None:
 
 def print_problem_summary(summary: dict[str, Any], out: Console) -> None:
     """Print a problem summary: forces, annual calls by stream, candidates and constraints."""
-    from rich.table import Table
+    from rich.table import Table  # noqa: PLC0415 (lazy: rich is slow to import)
 
     out.print(f"[bold]{summary['instance']['name']}[/bold] ({summary['instance']['file']})")
     forces = Table(title="Forces")
@@ -189,7 +189,7 @@ def print_problem_summary(summary: dict[str, Any], out: Console) -> None:
 
 def print_queue_summary(summary: dict[str, Any], out: Console) -> None:
     """Print a queue staffing summary: the required agents, and one fewer for comparison."""
-    from rich.table import Table
+    from rich.table import Table  # noqa: PLC0415 (lazy: rich is slow to import)
 
     target = summary["target"]
     out.print(
@@ -214,7 +214,7 @@ def print_queue_summary(summary: dict[str, Any], out: Console) -> None:
 
 def print_pooling_summary(summary: dict[str, Any], out: Console) -> None:
     """Print agents and FTE per force group, and what one pooled room saves."""
-    from rich.table import Table
+    from rich.table import Table  # noqa: PLC0415 (lazy: rich is slow to import)
 
     table = Table(
         title=f"Staffing per room by the forces it serves ({summary['stream_teams']} stream "
@@ -240,7 +240,7 @@ def print_pooling_summary(summary: dict[str, Any], out: Console) -> None:
 
 def print_simulation_summary(summary: dict[str, Any], out: Console) -> None:
     """Print simulated service levels per stream (and per failure window)."""
-    from rich.table import Table
+    from rich.table import Table  # noqa: PLC0415 (lazy: rich is slow to import)
 
     conf = f"{summary['confidence']:.0%} CI over {summary['replications']} replications"
     peaks = ", ".join(f"{k} {v}" for k, v in summary["peak_agents_by_site"].items())
@@ -288,7 +288,7 @@ def _simulated_row(row: dict[str, Any]) -> list[str]:
 
 def print_solution(solution: Solution, explanation: Infeasibility | None, out: Console) -> None:
     """Print a solved instance: sites, costs against today, constraints, staff, alternatives."""
-    from rich.table import Table
+    from rich.table import Table  # noqa: PLC0415 (lazy: rich is slow to import)
 
     out.print(f"[bold]{solution.instance}[/bold]: {solution.status} ({_solver_line(solution)})")
     if not solution.sites:
@@ -364,7 +364,7 @@ def _solver_line(solution: Solution) -> str:
 
 
 def _print_constraints(solution: Solution, out: Console) -> None:
-    from rich.table import Table
+    from rich.table import Table  # noqa: PLC0415 (lazy: rich is slow to import)
 
     table = Table(title="Constraints")
     for col in ("name", "value", "limit", "holds", "what"):
@@ -378,7 +378,7 @@ def _print_constraints(solution: Solution, out: Console) -> None:
 
 
 def _print_alternatives(solution: Solution, out: Console) -> None:
-    from rich.table import Table
+    from rich.table import Table  # noqa: PLC0415 (lazy: rich is slow to import)
 
     if not solution.alternatives:
         return
@@ -417,7 +417,7 @@ def _number(value: float | None) -> str:
 
 def print_locate(result: LocateResult, console: Console) -> None:
     """Print a location result: status, objective, chosen sites with their demand."""
-    from rich.table import Table
+    from rich.table import Table  # noqa: PLC0415 (lazy: rich is slow to import)
 
     colour = {"optimal": "green", "feasible": "yellow"}.get(result.status, "red")
     what = f"p = {result.p}" if result.p is not None else ""

@@ -14,6 +14,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from geodata import BCH_DIR
 from siteopt.errors import DataError
 
 if TYPE_CHECKING:
@@ -126,13 +127,13 @@ class Dataset:
 
     def lsoas(self) -> pd.DataFrame:
         """Return the LSOA table (one row per LSOA: codes, force, populations, demand point)."""
-        import pandas as pd
+        import pandas as pd  # noqa: PLC0415 (lazy: pandas is slow to import)
 
         return pd.read_csv(self.path("lsoa.csv"), dtype={"lad13cd": str, "lad19cd": str})
 
     def boundaries(self, layer: str = "lsoa") -> gpd.GeoDataFrame:
         """Return a boundary layer (``lsoa``, ``districts`` or ``forces``) in EPSG:27700."""
-        import geopandas as gpd
+        import geopandas as gpd  # noqa: PLC0415 (lazy: geopandas is slow to import)
 
         files = {
             "lsoa": "lsoa_boundaries.parquet",
@@ -147,7 +148,7 @@ class Dataset:
     @cached_property
     def postcodes(self) -> dict[str, tuple[int, int]]:
         """Postcode (standard form) → British National Grid (easting, northing) in metres."""
-        import pyarrow.parquet as pq
+        import pyarrow.parquet as pq  # noqa: PLC0415 (lazy: pyarrow is slow to import)
 
         table = pq.read_table(
             self.path("postcodes.parquet"), columns=["postcode", "easting", "northing"]
@@ -173,8 +174,6 @@ class Dataset:
 
 def embedded_dataset_dir(name: str) -> Path:
     """Return the folder of an embedded dataset shipped under ``geodata/`` (e.g. ``bch``)."""
-    from geodata import BCH_DIR
-
     return BCH_DIR.parent / name
 
 

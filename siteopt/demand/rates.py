@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from siteopt.demand.volumes import WEEKS_PER_YEAR, annual_volumes
 from siteopt.instance.profile import WeekProfile, default_profile, load_profile_csv
 
@@ -52,8 +54,6 @@ def arrival_rates(instance: Instance) -> ArrivalRates:
     ``rate = annual calls / weeks per year × interval share / interval hours``. Seasonal peaks
     (summer weekends, New Year's Eve) are not in an average week.
     """
-    import numpy as np
-
     profile = instance_profile(instance)
     forces = tuple(instance.forces)
     streams = tuple(instance.demand.streams)

@@ -11,8 +11,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from siteopt.errors import DataError, InstanceError
-from siteopt.instance.constraints import Fallback, ForceCentreWithin, SiteSeparation
+from siteopt.instance.constraints import FallbackSpec, ForceCentreWithinSpec, SiteSeparationSpec
 from siteopt.instance.figures import Figure, PerHeadEstimate
+from siteopt.instance.profile import load_profile_csv
+from siteopt.roadclasses import ROAD_CLASSES
 
 if TYPE_CHECKING:
     from siteopt.instance.schema import Instance
@@ -178,15 +180,15 @@ class _Checker:
                 raise self.error(("constraints", names[1]), msg)
         for name, constraint in self.instance.constraints.items():
             loc = ("constraints", name)
-            if isinstance(constraint, ForceCentreWithin) and constraint.forces != "all":
+            if isinstance(constraint, ForceCentreWithinSpec) and constraint.forces != "all":
                 for j, fid in enumerate(constraint.forces):
                     self.force((*loc, "forces", str(j)), fid)
-            if isinstance(constraint, SiteSeparation):
+            if isinstance(constraint, SiteSeparationSpec):
                 low, high = constraint.min_minutes.value, constraint.max_minutes.value
                 if low > high:
                     msg = f"expected min_minutes <= max_minutes, got {low:g} > {high:g}"
                     raise self.error((*loc, "min_minutes"), msg)
-            if isinstance(constraint, Fallback) and constraint.site != "nearest":
+            if isinstance(constraint, FallbackSpec) and constraint.site != "nearest":
                 self.site((*loc, "site"), constraint.site)
 
     def check_solver(self) -> None:
@@ -202,8 +204,6 @@ class _Checker:
 
     def check_network(self) -> None:
         """Speeds are given only for known road classes."""
-        from siteopt.roadclasses import ROAD_CLASSES
-
         for name in self.instance.network.speeds_kph:
             if name not in ROAD_CLASSES:
                 close = difflib.get_close_matches(name, ROAD_CLASSES, n=1)
@@ -241,8 +241,6 @@ class _Checker:
             msg = f"profile file {profile!r} not found (expected 'default' or a CSV path)"
             raise self.error(("demand", "profile"), msg)
         if profile != "default":
-            from siteopt.instance.profile import load_profile_csv  # demand imports this module
-
             load_profile_csv(profile, self.instance.staffing.interval_minutes)
         road_file = self.instance.network.path
         if road_file is not None and not Path(road_file).exists():

@@ -1,4 +1,4 @@
-"""Constraint tables of an instance file, one model per type.
+"""ConstraintSpec tables of an instance file, one model per type.
 
 The constraint tables of an instance file (``[constraints.<name>]``), one model per
 ``type``; the optimiser compiles each into its own constraint class.
@@ -14,7 +14,7 @@ from pydantic import (
 
 from siteopt.instance.figures import Figure, Identifier, NonNegative, Positive, Share, Strict
 
-__all__ = ["Constraint"]
+__all__ = ["ConstraintSpec"]
 
 
 class _ConstraintBase(Strict):
@@ -22,7 +22,7 @@ class _ConstraintBase(Strict):
     description: str = ""
 
 
-class StaffCommute(_ConstraintBase):
+class StaffCommuteSpec(_ConstraintBase):
     """At least ``min_share`` of today's staff commute ≤ ``max_minutes`` to their new site."""
 
     type: Literal["staff_commute"]
@@ -30,7 +30,7 @@ class StaffCommute(_ConstraintBase):
     min_share: Figure[Share]
 
 
-class PopulationWithin(_ConstraintBase):
+class PopulationWithinSpec(_ConstraintBase):
     """At least ``min_share`` of the population lives within ``max_minutes`` of an open site."""
 
     type: Literal["population_within"]
@@ -38,7 +38,7 @@ class PopulationWithin(_ConstraintBase):
     min_share: Figure[Share]
 
 
-class ForceCentreWithin(_ConstraintBase):
+class ForceCentreWithinSpec(_ConstraintBase):
     """Each force's population-weighted centre (or HQ) is within ``max_minutes`` of a site."""
 
     type: Literal["force_centre_within"]
@@ -47,7 +47,7 @@ class ForceCentreWithin(_ConstraintBase):
     forces: Literal["all"] | list[Identifier] = "all"
 
 
-class RecruitmentPool(_ConstraintBase):
+class RecruitmentPoolSpec(_ConstraintBase):
     """Working-age people within ``max_minutes`` of each open site are ``min_people`` or more."""
 
     type: Literal["recruitment_pool"]
@@ -56,7 +56,7 @@ class RecruitmentPool(_ConstraintBase):
     working_age_share: Figure[Share]
 
 
-class SiteSeparation(_ConstraintBase):
+class SiteSeparationSpec(_ConstraintBase):
     """Two open sites are at least ``min_minutes`` and at most ``max_minutes`` apart by road."""
 
     type: Literal["site_separation"]
@@ -64,14 +64,14 @@ class SiteSeparation(_ConstraintBase):
     max_minutes: Figure[Positive]
 
 
-class AbsorbLoad(_ConstraintBase):
+class AbsorbLoadSpec(_ConstraintBase):
     """With two or more sites, each can seat ``min_share`` of the peak positions of all sites."""
 
     type: Literal["absorb_load"]
     min_share: Figure[Share]
 
 
-class Fallback(_ConstraintBase):
+class FallbackSpec(_ConstraintBase):
     """With one site, a fallback building within ``max_minutes`` seats ``min_share`` of peak."""
 
     type: Literal["fallback"]
@@ -81,14 +81,14 @@ class Fallback(_ConstraintBase):
     standby_cost_gbp: Figure[NonNegative]
 
 
-Constraint = Annotated[
-    StaffCommute
-    | PopulationWithin
-    | ForceCentreWithin
-    | RecruitmentPool
-    | SiteSeparation
-    | AbsorbLoad
-    | Fallback,
+ConstraintSpec = Annotated[
+    StaffCommuteSpec
+    | PopulationWithinSpec
+    | ForceCentreWithinSpec
+    | RecruitmentPoolSpec
+    | SiteSeparationSpec
+    | AbsorbLoadSpec
+    | FallbackSpec,
     Field(discriminator="type"),
 ]
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from siteopt.data import Dataset
 from siteopt.instance.schema import GREENFIELD_PREFIX, GreenfieldSite
 
@@ -18,9 +20,8 @@ def greenfield_grid(dataset: Dataset, grid_km: float) -> tuple[GreenfieldSite, .
     Points more than :data:`GREENFIELD_MAX_FROM_SETTLEMENT_M` from every LSOA demand point are
     left out: a control room needs a road and a workforce nearby.
     """
-    import numpy as np
-    import shapely
-    from scipy.spatial import cKDTree
+    import shapely  # noqa: PLC0415 (lazy: shapely is slow to import)
+    from scipy.spatial import cKDTree  # noqa: PLC0415 (lazy: scipy is slow to import)
 
     forces = dataset.boundaries("forces")
     minx, miny, maxx, maxy = forces.total_bounds

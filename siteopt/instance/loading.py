@@ -7,12 +7,13 @@ was expected.
 
 from __future__ import annotations
 
+import copy
 import difflib
 import os
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args, get_origin
 
 from pydantic import (
     BaseModel,
@@ -61,8 +62,6 @@ class InstanceTemplate:
 
     def merged(self) -> dict[str, Any]:
         """The merged TOML table (a copy), before overrides and validation."""
-        import copy
-
         return copy.deepcopy(self._raw)
 
     def variant(self, overrides: Mapping[str, Any], source: Path | None = None) -> Instance:
@@ -70,8 +69,6 @@ class InstanceTemplate:
 
         ``source`` is the file the overrides come from (it labels the overridden figures).
         """
-        import copy
-
         raw: Any = copy.deepcopy(self._raw)
         origins = dict(self._origins)
         origin = source or self.file
@@ -271,7 +268,6 @@ def _expects_figure(loc: tuple[str, ...], value: Any) -> bool:
 
 def _model_at(loc: tuple[str, ...]) -> type[BaseModel] | None:
     """Return the model class that sits at ``loc`` in the schema, if it can be found."""
-    from typing import get_args, get_origin
 
     def models_in(annotation: Any) -> list[type[BaseModel]]:
         if isinstance(annotation, type) and issubclass(annotation, BaseModel):

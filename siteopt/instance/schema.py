@@ -32,7 +32,7 @@ from pydantic import (
 )
 
 from siteopt.data import Dataset, open_dataset
-from siteopt.instance.constraints import Constraint
+from siteopt.instance.constraints import ConstraintSpec
 from siteopt.instance.figures import (
     Figure,
     Identifier,
@@ -353,7 +353,7 @@ class Instance(Strict):
     sites: Sites
     costs: Costs
     transition: Transition
-    constraints: dict[Identifier, Constraint] = Field(default_factory=dict)
+    constraints: dict[Identifier, ConstraintSpec] = Field(default_factory=dict)
     network: Network = Network()
     solver: Solver = Solver()
 

@@ -114,7 +114,7 @@ def _milp_sites(
     name: str,
 ) -> _Found:
     """Solve a MIP whose first ``m`` variables are the site choices; return the open sites."""
-    from scipy.optimize import Bounds, LinearConstraint, milp
+    from scipy.optimize import Bounds, LinearConstraint, milp  # noqa: PLC0415 (lazy: scipy is slow to import)
 
     options: dict[str, Any] = {"disp": False, "mip_rel_gap": 0.0}
     if limit is not None:

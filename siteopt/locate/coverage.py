@@ -48,7 +48,7 @@ def _min_cover(
     patterns: BoolArray, m: int, limit: float | None, max_sites: int | None = None
 ) -> _Found:
     """Fewest sites such that every pattern (row) has an open site (HiGHS set covering)."""
-    from scipy.sparse import csr_matrix
+    from scipy.sparse import csr_matrix  # noqa: PLC0415 (lazy: scipy is slow to import)
 
     rows = len(patterns)
     if rows == 0:
@@ -103,7 +103,7 @@ def _solve_mclp(
 
         chosen, value = _best_by_enumeration(uncovered, m, p, len(summed))
         return _enumerated(chosen, value)
-    from scipy.sparse import coo_matrix, csr_matrix, hstack, identity, vstack
+    from scipy.sparse import coo_matrix, csr_matrix, hstack, identity, vstack  # noqa: PLC0415 (lazy: scipy is slow to import)
 
     g = len(patterns)
     # z_g − Σ_{j covers g} y_j ≤ 0 ; Σ y = p

@@ -16,6 +16,9 @@ import numpy as np
 import numpy.typing as npt
 
 from siteopt.errors import InstanceError, SiteoptError
+from siteopt.network.points import lsoa_points, site_points
+from siteopt.network.sources import load_network
+from siteopt.network.travel import travel_times
 
 if TYPE_CHECKING:
     from siteopt.instance.schema import Instance
@@ -82,10 +85,6 @@ def instance_cost_matrix(
     :func:`siteopt.network.travel.travel_times` on the instance's network (cached). Times between
     sites (for p-dispersion) are the shorter of the two directions.
     """
-    from siteopt.network.points import lsoa_points, site_points
-    from siteopt.network.sources import load_network
-    from siteopt.network.travel import travel_times
-
     network = load_network(instance)
     dataset = instance.dataset()
     homes, populations = lsoa_points(dataset)
@@ -110,7 +109,7 @@ def instance_cost_matrix(
 
 
 def _to_lonlat(x: FloatArray, y: FloatArray) -> FloatArray:
-    from pyproj import Transformer
+    from pyproj import Transformer  # noqa: PLC0415 (lazy: pyproj is slow to import)
 
     to_wgs84 = Transformer.from_crs("EPSG:27700", "EPSG:4326", always_xy=True)
     lon, lat = to_wgs84.transform(x, y)

@@ -10,7 +10,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from siteopt.atomic import atomic_write_text
+from siteopt.atomic import atomic_write, atomic_write_text
+from siteopt.network.points import site_points
+from siteopt.outputs.gis import write_gpkg
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -87,10 +89,8 @@ def locate_layers(result: LocateResult, instance: Instance) -> dict[str, gpd.Geo
     ``sites`` (chosen sites with their share of demand), ``lsoa_results`` (each LSOA polygon with
     its assigned site, minutes and weight), ``districts`` and ``forces``.
     """
-    import geopandas as gpd
-    import pandas as pd
-
-    from siteopt.network.points import site_points
+    import geopandas as gpd  # noqa: PLC0415 (lazy: geopandas is slow to import)
+    import pandas as pd  # noqa: PLC0415 (lazy: pandas is slow to import)
 
     dataset = instance.dataset()
     points = site_points(instance, list(result.sites))
@@ -121,9 +121,6 @@ def locate_layers(result: LocateResult, instance: Instance) -> dict[str, gpd.Geo
 
 def write_locate_gpkg(result: LocateResult, instance: Instance, out_dir: Path) -> Path:
     """Write ``locate.gpkg`` (the layers of :func:`locate_layers`) atomically; return its path."""
-    from siteopt.atomic import atomic_write
-    from siteopt.outputs.gis import write_gpkg
-
     layers = locate_layers(result, instance)
     path = out_dir / "locate.gpkg"
     atomic_write(path, lambda temporary: _fresh_gpkg(temporary, layers, write_gpkg))

@@ -60,7 +60,7 @@ def _solve_pdispersion(
 
 def _independent_set(conflict: BoolArray, p: int, limit: float | None) -> _Found:
     """``p`` sites no two of which conflict, if any (HiGHS, edge formulation)."""
-    from scipy.sparse import coo_matrix
+    from scipy.sparse import coo_matrix  # noqa: PLC0415 (lazy: scipy is slow to import)
 
     m = len(conflict)
     a_idx, b_idx = np.nonzero(np.triu(conflict, 1))

@@ -141,7 +141,7 @@ def _pmedian_mip(times: FloatArray, w: FloatArray, p: int, limit: float | None) 
     candidate), ``z[i, l]`` = 1 when no site within Dˡ is open; cost wᵢ (Dˡ⁺¹ − Dˡ). Constraints:
     z[i, 0] + Σ_{tᵢⱼ = D⁰} yⱼ ≥ 1 and z[i, l] − z[i, l−1] + Σ_{tᵢⱼ = Dˡ} yⱼ ≥ 0.
     """
-    from scipy.sparse import coo_matrix
+    from scipy.sparse import coo_matrix  # noqa: PLC0415 (lazy: scipy is slow to import)
 
     n, m = times.shape
     order = np.argsort(times, axis=1, kind="stable")

@@ -10,7 +10,7 @@ import hashlib
 import json
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
@@ -187,7 +187,7 @@ class RoadNetwork:
     @cached_property
     def graph(self) -> csr_matrix:
         """The graph as a ``scipy.sparse`` matrix of seconds (fastest of parallel edges)."""
-        from scipy.sparse import csr_matrix
+        from scipy.sparse import csr_matrix  # noqa: PLC0415 (lazy: scipy is slow to import)
 
         src, dst, sec = self.sources, self.indices, self.seconds
         keep = src != dst
@@ -200,7 +200,7 @@ class RoadNetwork:
     @cached_property
     def _fastest_edge_metres(self) -> csr_matrix:
         """Metres of the edge :attr:`graph` uses between each pair of nodes (the fastest)."""
-        from scipy.sparse import csr_matrix
+        from scipy.sparse import csr_matrix  # noqa: PLC0415 (lazy: scipy is slow to import)
 
         src, dst, sec = self.sources, self.indices, self.seconds
         keep = src != dst
@@ -219,7 +219,7 @@ class RoadNetwork:
 
     @cached_property
     def _tree(self) -> Any:
-        from scipy.spatial import cKDTree
+        from scipy.spatial import cKDTree  # noqa: PLC0415 (lazy: scipy is slow to import)
 
         return cKDTree(np.column_stack([self.x, self.y]))
 
@@ -232,7 +232,6 @@ class RoadNetwork:
     def with_speeds(self, speeds_kph: Mapping[str, float]) -> RoadNetwork:
         """Return a copy with some class speeds replaced (unknown classes raise an error)."""
         check_speeds(speeds_kph, where=f"{self.source}: speed table")
-        from dataclasses import replace
 
         return replace(self, speeds_kph={**self.speeds_kph, **speeds_kph})
 
@@ -242,7 +241,7 @@ class RoadNetwork:
         Nodes carry ``x``, ``y`` (EPSG:27700); edges carry ``seconds``, ``metres``,
         ``road_class`` and ``name``.
         """
-        import networkx as nx
+        import networkx as nx  # noqa: PLC0415 (lazy: networkx is slow to import)
 
         graph: nx.DiGraph[int] = nx.DiGraph()
         for i in range(self.n_nodes):
@@ -372,7 +371,7 @@ def network_from_edges(  # noqa: PLR0917 - an edge list is naturally positional
 
 def largest_component(network: RoadNetwork) -> RoadNetwork:
     """The largest strongly connected part of a network (as OSMnx keeps by default)."""
-    from scipy.sparse.csgraph import connected_components
+    from scipy.sparse.csgraph import connected_components  # noqa: PLC0415 (lazy: scipy is slow to import)
 
     count, label = connected_components(network.graph, directed=True, connection="strong")
     if count == 1:
@@ -382,7 +381,6 @@ def largest_component(network: RoadNetwork) -> RoadNetwork:
     new_id = np.cumsum(keep) - 1
     src, dst = network.sources, network.indices
     edge_keep = keep[src] & keep[dst]
-    from dataclasses import replace
 
     s, d = new_id[src[edge_keep]], new_id[dst[edge_keep]]
     indptr = np.zeros(int(keep.sum()) + 1, dtype=np.int64)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
-from siteopt.errors import NetworkError
+from siteopt.errors import DataError, NetworkError
 from siteopt.network.graph import _frozen
 from siteopt.network.readers import to_bng
 
@@ -116,7 +116,6 @@ def place(instance: Instance, ref: str) -> tuple[str, float, float]:
         lon, lat = (float(v) for v in ref.split(","))
         x, y = to_bng(np.array([lon]), np.array([lat]))
         return ref, float(x[0]), float(y[0])
-    from siteopt.errors import DataError
 
     try:
         east, north = dataset.locate_postcode(ref)

@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from xml.etree.ElementTree import ParseError
 
 import numpy as np
 import numpy.typing as npt
@@ -100,7 +101,7 @@ def _drivable(tags: dict[str, str]) -> bool:
 
 def read_osm_ways(path: Path) -> EdgeList:
     """Drivable ways of an OSM file as edges between junction nodes (and way ends)."""
-    import osmium
+    import osmium  # noqa: PLC0415 (lazy: osmium is slow to import)
 
     _check_file(path)
     ways: list[_Way] = []
@@ -201,9 +202,7 @@ def _first(value: Any) -> str:
 
 def read_graphml_edges(path: Path) -> EdgeList:
     """Edges of an OSMnx GraphML drive graph (already directed, one edge per direction)."""
-    from xml.etree.ElementTree import ParseError
-
-    import networkx as nx
+    import networkx as nx  # noqa: PLC0415 (lazy: networkx is slow to import)
 
     _check_file(path)
     try:
@@ -266,7 +265,7 @@ _FIELDS = {
 
 
 def _open_roads_sources(path: Path) -> list[tuple[Path, str | None]]:
-    import pyogrio
+    import pyogrio  # noqa: PLC0415 (lazy: pyogrio is slow to import)
 
     if path.is_dir():
         files = sorted(path.rglob("*RoadLink.shp")) + sorted(path.rglob("*road_link*.shp"))
@@ -288,9 +287,9 @@ def _open_roads_sources(path: Path) -> list[tuple[Path, str | None]]:
 
 def read_open_roads(path: Path) -> EdgeList:
     """Links of OS Open Roads as two-way edges between their end nodes."""
-    import pandas as pd
-    import pyogrio
-    import shapely
+    import pandas as pd  # noqa: PLC0415 (lazy: pandas is slow to import)
+    import pyogrio  # noqa: PLC0415 (lazy: pyogrio is slow to import)
+    import shapely  # noqa: PLC0415 (lazy: shapely is slow to import)
 
     _check_file(path)
     frames = []
@@ -355,7 +354,7 @@ def read_open_roads(path: Path) -> EdgeList:
 
 def to_bng(lon: FloatArray, lat: FloatArray) -> tuple[FloatArray, FloatArray]:
     """Longitude/latitude (WGS84) → British National Grid easting/northing (EPSG:27700)."""
-    from pyproj import Transformer
+    from pyproj import Transformer  # noqa: PLC0415 (lazy: pyproj is slow to import)
 
     transformer = Transformer.from_crs("EPSG:4326", "EPSG:27700", always_xy=True)
     x, y = transformer.transform(lon, lat)

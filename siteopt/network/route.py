@@ -56,7 +56,7 @@ def route(
     labels: tuple[str, str] = ("origin", "destination"),
 ) -> Route:
     """The fastest route between two points (EPSG:27700), with its legs."""
-    from scipy.sparse.csgraph import dijkstra
+    from scipy.sparse.csgraph import dijkstra  # noqa: PLC0415 (lazy: scipy is slow to import)
 
     snap = network.snap(
         [origin[0], destination[0]], [origin[1], destination[1]], labels=list(labels)

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from siteopt.network.graph import largest_component, network_from_edges
+from siteopt.network.readers import read_graphml_edges, read_open_roads, read_osm_ways
 
 if TYPE_CHECKING:
     from siteopt.data import Dataset
@@ -51,7 +52,6 @@ def network_from_osm(
     path = Path(path)
     if path.suffix.lower() == ".graphml":
         return network_from_graphml(path, speeds_kph=speeds_kph)
-    from siteopt.network.readers import read_osm_ways
 
     ways = read_osm_ways(path)
     return _network_from_file(ways, path, "OpenStreetMap extract", speeds_kph, one_way_data=True)
@@ -61,8 +61,6 @@ def network_from_graphml(
     path: Path | str, *, speeds_kph: Mapping[str, float] | None = None
 ) -> RoadNetwork:
     """Read an OSMnx GraphML drive graph (nodes with lon ``x``/lat ``y``; edges with length)."""
-    from siteopt.network.readers import read_graphml_edges
-
     path = Path(path)
     ways = read_graphml_edges(path)
     return _network_from_file(
@@ -78,8 +76,6 @@ def network_from_os_open_roads(
     OS Open Roads carries no one-way information, so every link is two-way; classes map as in
     :data:`siteopt.roadclasses.OS_OPEN_ROADS_CLASSES`.
     """
-    from siteopt.network.readers import read_open_roads
-
     path = Path(path)
     links = read_open_roads(path)
     return _network_from_file(links, path, "OS Open Roads", speeds_kph, one_way_data=False)
@@ -125,7 +121,7 @@ def embedded_network(
     dataset: Dataset, *, speeds_kph: Mapping[str, float] | None = None
 ) -> RoadNetwork:
     """The dataset's strategic network + local mesh (built by ``python -m geodata.build``)."""
-    import pyarrow.parquet as pq
+    import pyarrow.parquet as pq  # noqa: PLC0415 (lazy: pyarrow is slow to import)
 
     nodes = pq.read_table(dataset.path(NODES_FILE), columns=["x", "y"])
     edges = pq.read_table(dataset.path(EDGES_FILE)).to_pydict()

@@ -6,6 +6,7 @@ Travel times and distances: sources × targets matrices in one call
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import math
 import os
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
+from siteopt.atomic import atomic_write
 from siteopt.errors import NetworkError
 from siteopt.network.graph import _frozen
 from siteopt.network.points import Points, lsoa_points, site_points
@@ -95,7 +97,6 @@ def _points_digest(points: Points) -> bytes:
 
 
 def _atomic_save(path: Path, **arrays: FloatArray) -> None:
-    from siteopt.atomic import atomic_write
 
     def save(temporary: Path) -> None:
         with temporary.open("wb") as handle:  # a handle: np.savez would add ".npz" to a name
@@ -121,7 +122,7 @@ def node_times(
     Runs Dijkstra from whichever side has fewer distinct nodes (on the reversed graph when
     starting from the targets), so 1,558 homes × 30 sites costs 30 searches.
     """
-    from scipy.sparse.csgraph import dijkstra
+    from scipy.sparse.csgraph import dijkstra  # noqa: PLC0415 (lazy: scipy is slow to import)
 
     src = np.asarray(source_nodes, dtype=np.int64)
     dst = np.asarray(target_nodes, dtype=np.int64)
@@ -144,7 +145,7 @@ def node_metres(
     Dijkstra on seconds with predecessors, then the metres of each tree accumulated from the
     root by pointer doubling (vectorised; ``O(n log depth)`` per tree).
     """
-    from scipy.sparse.csgraph import dijkstra
+    from scipy.sparse.csgraph import dijkstra  # noqa: PLC0415 (lazy: scipy is slow to import)
 
     src = np.asarray(source_nodes, dtype=np.int64)
     dst = np.asarray(target_nodes, dtype=np.int64)
@@ -299,8 +300,6 @@ def instance_travel_times(
 
 def write_matrix_csv(times: TravelTimes, path: Path) -> None:
     """Write minutes (rows = sources, columns = targets); a pair with no route: ``unreachable``."""
-    import csv
-
     path.parent.mkdir(parents=True, exist_ok=True)
     minutes = times.minutes
     with path.open("w", encoding="utf-8", newline="") as handle:

@@ -13,7 +13,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
+from siteopt.costs.prices import annuity_factor, employment_cost_per_fte, site_cost_table
+from siteopt.costs.transition import TransitionParameters, commute_share_within, transition_table
 from siteopt.errors import InstanceError
+from siteopt.instance import constraints as spec
+from siteopt.network.points import Points, lsoa_points, site_points
+from siteopt.network.sources import load_network
+from siteopt.network.travel import travel_distances_km, travel_times
 from siteopt.optimise.constraints import (
     Absorb,
     Constraint,
@@ -64,10 +70,6 @@ class TravelInputs:
 
 def travel_inputs(instance: Instance) -> TravelInputs:
     """Return the travel matrices of an instance: homes → sites and rooms, rooms → sites."""
-    from siteopt.network.points import lsoa_points, site_points
-    from siteopt.network.sources import load_network
-    from siteopt.network.travel import travel_distances_km, travel_times
-
     candidates = instance.candidate_ids()
     rooms = [instance.forces[f].current_site for f in instance.forces]
     network = load_network(instance)
@@ -116,10 +118,8 @@ def problem_from_instance(
     when given, are used instead of being computed (a sweep shares them between scenarios); the
     caller vouches that the staffing table was built from the same demand and staffing fields.
     """
-    from siteopt.costs.prices import annuity_factor, employment_cost_per_fte, site_cost_table
-    from siteopt.costs.transition import TransitionParameters, transition_table
-    from siteopt.queueing.fte import instance_shrinkage, room_fte
-    from siteopt.queueing.fte import staffing_table as build_staffing_table
+    from siteopt.queueing.fte import instance_shrinkage, room_fte  # noqa: PLC0415 (lazy: pulls in scipy)
+    from siteopt.queueing.fte import staffing_table as build_staffing_table  # noqa: PLC0415 (lazy: pulls in scipy)
 
     candidates = instance.candidate_ids()
     forces = list(instance.forces)
@@ -269,15 +269,12 @@ def _constraints(
     network: RoadNetwork,
 ) -> tuple[Constraint, ...]:
     """Precompute each enabled constraint of the instance per candidate site."""
-    from siteopt.costs.transition import commute_share_within
-    from siteopt.instance import constraints as spec
-
     staff_units = staff_fte * FTE_UNITS_PER_FTE
     out: list[Constraint] = []
     for name, c in instance.constraints.items():
         if not c.enabled:
             continue
-        if isinstance(c, spec.StaffCommute):
+        if isinstance(c, spec.StaffCommuteSpec):
             share = commute_share_within(
                 population=population,
                 minutes=home_min_all,
@@ -288,12 +285,12 @@ def _constraints(
             within = np.floor(staff_units[:, None] * share)
             required = math.ceil(c.min_share.value * float(np.rint(staff_units).sum()))
             out.append(StaffCommute(name, _frozen_int(within), required))
-        elif isinstance(c, spec.PopulationWithin):
+        elif isinstance(c, spec.PopulationWithinSpec):
             people = np.rint(population).astype(np.int64)
             required = math.ceil(c.min_share.value * int(people.sum()))
             cover = home_min <= c.max_minutes.value
             out.append(PopulationCover(name, _frozen_bool(cover), _frozen_int(people), required))
-        elif isinstance(c, spec.ForceCentreWithin):
+        elif isinstance(c, spec.ForceCentreWithinSpec):
             minutes = _centre_minutes(instance, network, c.centre, candidates)
             chosen = list(instance.forces) if c.forces == "all" else list(c.forces)
             rows = [list(instance.forces).index(f) for f in chosen]
@@ -301,21 +298,21 @@ def _constraints(
             reach[:] = True  # forces not named are not constrained
             reach[rows] = minutes[rows] <= c.max_minutes.value
             out.append(ForceReach(name, _frozen_bool(reach), minutes, c.max_minutes.value))
-        elif isinstance(c, spec.RecruitmentPool):
+        elif isinstance(c, spec.RecruitmentPoolSpec):
             within = home_min <= c.max_minutes.value
             pool = c.working_age_share.value * (population @ within)
             allowed = _frozen_bool(pool >= c.min_people.value)
             out.append(SiteFilter(name, allowed, pool, c.min_people.value))
-        elif isinstance(c, spec.SiteSeparation):
+        elif isinstance(c, spec.SiteSeparationSpec):
             apart = np.minimum(site_min, site_min.T)
             reach = np.maximum(site_min, site_min.T)
             conflict = (apart < c.min_minutes.value) | (reach > c.max_minutes.value)
             np.fill_diagonal(conflict, False)
             limits = (c.min_minutes.value, c.max_minutes.value)
             out.append(Separation(name, _frozen_bool(conflict), site_min, limits))
-        elif isinstance(c, spec.AbsorbLoad):
+        elif isinstance(c, spec.AbsorbLoadSpec):
             out.append(Absorb(name, math.ceil(c.min_share.value * peak)))
-        elif isinstance(c, spec.Fallback):
+        elif isinstance(c, spec.FallbackSpec):
             need = math.ceil(c.min_share.value * peak)
             if c.site == "nearest":
                 # A fallback is a building that stands: greenfield grid points are not.
@@ -346,9 +343,6 @@ def _centre_minutes(
     instance: Instance, network: RoadNetwork, centre: str, candidates: list[str]
 ) -> npt.NDArray[np.float64]:
     """Minutes from each force's population-weighted centre (or HQ) to each candidate."""
-    from siteopt.network.points import Points, site_points
-    from siteopt.network.travel import travel_times
-
     forces = list(instance.forces)
     if centre == "hq":
         points = site_points(instance, [instance.forces[f].current_site for f in forces])
@@ -371,9 +365,6 @@ def _site_minutes(
     instance: Instance, network: RoadNetwork, candidates: list[str], target: str
 ) -> npt.NDArray[np.float64]:
     """Minutes from each candidate to one named site."""
-    from siteopt.network.points import site_points
-    from siteopt.network.travel import travel_times
-
     allow = instance.network.allow_unreachable
     times = travel_times(
         network,

@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING
 
 from ortools.sat.python import cp_model
 
+from siteopt.optimise.bounds import size_lower_bounds
 from siteopt.optimise.cpsat import _add_hint, _build_model, _extract_option
-from siteopt.optimise.options import CAPACITY, Option, OptionTable
+from siteopt.optimise.options import CAPACITY, Option, OptionTable, best_options, option_table
 from siteopt.optimise.problem import ProblemData
 
 if TYPE_CHECKING:
@@ -156,9 +157,6 @@ def solve_by_size(
     otherwise CP-SAT searches that size alone, for options strictly cheaper than the incumbent.
     The result is a proven optimum when every size is settled within the time limit.
     """
-    from siteopt.optimise.bounds import size_lower_bounds
-    from siteopt.optimise.options import best_options, option_table
-
     start = time.perf_counter()
     deadline = start + time_limit_s
     if table is None and problem.k_min <= 2:  # built once: bounds and the incumbent share it

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from siteopt.atomic import atomic_write_text
+from siteopt.costs.prices import annuity_factor, site_cost_table
+from siteopt.network.points import site_points
 from siteopt.optimise.constraints import (
     Absorb,
     Fallback,
@@ -25,6 +28,7 @@ from siteopt.optimise.constraints import (
     SiteFilter,
     StaffCommute,
 )
+from siteopt.optimise.options import option_table
 from siteopt.optimise.problem import FTE_UNITS_PER_FTE, MONEY_UNITS_PER_GBP, ProblemData, force_mask
 
 if TYPE_CHECKING:
@@ -151,8 +155,6 @@ class Solution:
 
     def write_json(self, path: Path, *, extra: dict[str, Any] | None = None) -> None:
         """Write the output contract to ``path`` atomically (temporary file, then rename)."""
-        from siteopt.atomic import atomic_write_text
-
         payload = self.to_dict() | (extra or {})
         atomic_write_text(path, json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
 
@@ -258,8 +260,6 @@ def _site_results(
 
 def _one_off_gbp(problem: ProblemData, instance: Instance, option: Option) -> float:
     """One-off investment of an option (pounds): moves, seats, ICT, transition, uplifted."""
-    from siteopt.costs.prices import annuity_factor, site_cost_table
-
     running = site_cost_table(instance).running_cost_gbp
     factor = annuity_factor(
         instance.costs.discount_rate.value, instance.costs.appraisal_years.value
@@ -299,8 +299,6 @@ def solution_from_option(
 
     ``baseline_data`` prices today's rooms (default: ``problem``, when all are candidates).
     """
-    from siteopt.costs.prices import site_cost_table
-
     base = baseline_costs(baseline_data or problem, instance)
     baseline = sum(base.values())
     if option is None:
@@ -350,11 +348,6 @@ def cost_surface(problem: ProblemData, instance: Instance) -> tuple[SurfacePoint
     Empty without ``[sites.greenfield]`` or when one site is not allowed (``k_min > 1``): the
     surface answers "where would the ideal single site be if no building constrained it".
     """
-    from dataclasses import replace
-
-    from siteopt.network.points import site_points
-    from siteopt.optimise.options import option_table
-
     if not instance.greenfield_sites or problem.k_min > 1:
         return ()
     table = option_table(replace(problem, k_max=1))

@@ -8,15 +8,23 @@ names the smallest set of constraints that conflict and how far each would have 
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Literal
 
 from siteopt.errors import InstanceError
+from siteopt.network.sources import load_network
 from siteopt.optimise.build import problem_from_instance
 from siteopt.optimise.options import Option, OptionTable, best_options, option_table
-from siteopt.optimise.problem import ProblemData
-from siteopt.optimise.solution import ConstraintResult, Solution, cost_surface, solution_from_option
+from siteopt.optimise.problem import MONEY_UNITS_PER_GBP, ProblemData
+from siteopt.optimise.solution import (
+    ConstraintResult,
+    Solution,
+    constraint_results,
+    cost_surface,
+    solution_from_option,
+)
 
 if TYPE_CHECKING:
     from siteopt.instance.schema import Instance
@@ -66,7 +74,7 @@ def _feasible_best(problem: ProblemData, time_limit_s: float) -> Option | None:
     if problem.k_max <= 2:
         ranked = best_options(problem, n=1)
         return ranked[0] if ranked and ranked[0].feasible else None
-    from siteopt.optimise.search import solve_by_size
+    from siteopt.optimise.search import solve_by_size  # noqa: PLC0415 (lazy: pulls in ortools)
 
     result, _ = solve_by_size(problem, time_limit_s=time_limit_s)
     return result.option
@@ -82,8 +90,6 @@ def explain_infeasibility(problem: ProblemData, *, time_limit_s: float = 60.0) -
     cheapest option without it, and its value against the member's limit ("how far it would have to
     move"), are reported.
     """
-    from siteopt.optimise.solution import constraint_results
-
     names = [c.name for c in problem.constraints]
     if problem.k_max <= 2:
         kept = list(names)
@@ -92,7 +98,7 @@ def explain_infeasibility(problem: ProblemData, *, time_limit_s: float = 60.0) -
             if _feasible_best(_without(problem, set(names) - set(trial)), time_limit_s) is None:
                 kept = trial
     else:
-        from siteopt.optimise.search import infeasible_core
+        from siteopt.optimise.search import infeasible_core  # noqa: PLC0415 (lazy: pulls in ortools)
 
         kept = [n for n in infeasible_core(problem, time_limit_s=time_limit_s) if n in names]
     relaxations = []
@@ -109,7 +115,6 @@ def explain_infeasibility(problem: ProblemData, *, time_limit_s: float = 60.0) -
 def _relaxation(
     problem: ProblemData, name: str, best: Option, result: ConstraintResult
 ) -> Relaxation:
-    from siteopt.optimise.problem import MONEY_UNITS_PER_GBP
 
     return Relaxation(
         constraint=name,
@@ -188,8 +193,6 @@ def solve_instance(
 
 def _site_sets(problem: ProblemData) -> int:
     """How many sets of one or two open sites the enumeration prices."""
-    import math
-
     return sum(math.comb(problem.n_sites, k) for k in range(problem.k_min, problem.k_max + 1))
 
 
@@ -202,7 +205,7 @@ def _solve_cp_sat(
     problem: ProblemData, ranked: list[Option], table: OptionTable | None, limit: float
 ) -> tuple[Option | None, str, bool, int | None, dict[str, Any]]:
     """Best option, status, proof, bound and solver record of the ``cp-sat`` method."""
-    from siteopt.optimise.search import solve_by_size, solve_cp_sat
+    from siteopt.optimise.search import solve_by_size, solve_cp_sat  # noqa: PLC0415 (lazy: pulls in ortools)
 
     enumerated = ranked[0] if ranked and ranked[0].feasible else None
     if problem.k_max <= 2 and problem.n_sites <= MONOLITHIC_SITES:
@@ -256,6 +259,5 @@ def baseline_instance(instance: Instance) -> Instance:
 
 
 def _travel_note(instance: Instance) -> str:
-    from siteopt.network.sources import load_network
 
     return load_network(instance).provenance

@@ -19,7 +19,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from siteopt.demand.rates import instance_profile, lsoa_calls
 from siteopt.errors import InstanceError
+from siteopt.network.points import site_points
+from siteopt.optimise.build import problem_from_instance
+from siteopt.optimise.options import site_set_options
+from siteopt.optimise.problem import FTE_UNITS_PER_FTE, MONEY_UNITS_PER_GBP
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -172,8 +177,6 @@ def solution_instance_path(payload: dict[str, Any], json_path: Path) -> Path:
 
 def export_data(solution: dict[str, Any], instance: Instance) -> ExportData:
     """Return everything the outputs show for a solution of ``instance`` (computed once)."""
-    from siteopt.optimise.build import problem_from_instance
-
     problem = problem_from_instance(instance)
     option = _chosen_option(problem, solution)
     return ExportData(
@@ -192,9 +195,6 @@ def _chosen_option(problem: ProblemData, solution: dict[str, Any]) -> Option | N
 
     The rebuilt option must cost what the solution says, to the penny; otherwise ``None``.
     """
-    from siteopt.optimise.options import site_set_options
-    from siteopt.optimise.problem import MONEY_UNITS_PER_GBP
-
     ids = [s["id"] for s in solution.get("sites", [])]
     if not ids or len(ids) > 2 or any(i not in problem.site_ids for i in ids):
         return None
@@ -238,8 +238,6 @@ def _lsoa_results(
     Drive times go to its force's assigned room and to the nearest open room; the commute change
     is that of today's staff who live there.
     """
-    from siteopt.demand.rates import lsoa_calls
-
     lsoas = instance.dataset().lsoas()
     calls = lsoa_calls(instance)
     streams = list(instance.demand.streams)
@@ -278,8 +276,6 @@ def _commute_change(problem: ProblemData, assigned: list[int]) -> tuple[Any, Any
     Homes are the gravity model of :mod:`siteopt.costs.transition` (``problem.home_share``); the
     change is new room minus today's room, averaged over the forces whose staff live there.
     """
-    from siteopt.optimise.problem import FTE_UNITS_PER_FTE
-
     assert problem.home_share is not None
     assert problem.home_minutes is not None and problem.home_minutes_today is not None
     staff = problem.staff.astype(np.float64) / FTE_UNITS_PER_FTE
@@ -298,9 +294,7 @@ def _commute_change(problem: ProblemData, assigned: list[int]) -> tuple[Any, Any
 
 def _site_table(instance: Instance, problem: ProblemData, solution: dict[str, Any]) -> pd.DataFrame:
     """Candidates and today's rooms with coordinates and their role in the solution."""
-    import pandas as pd
-
-    from siteopt.network.points import site_points
+    import pandas as pd  # noqa: PLC0415 (lazy: pandas is slow to import)
 
     chosen = {s["id"] for s in solution.get("sites", [])}
     current = {f.current_site for f in instance.forces.values()}
@@ -334,9 +328,7 @@ def _staffing_table(
     instance: Instance, problem: ProblemData, solution: dict[str, Any], option: Option | None
 ) -> pd.DataFrame:
     """Agents on duty per open room and interval of the week (the optimiser's staffing)."""
-    import pandas as pd
-
-    from siteopt.demand.rates import instance_profile
+    import pandas as pd  # noqa: PLC0415 (lazy: pandas is slow to import)
 
     by_site = {s["id"]: s.get("agents") or [] for s in solution.get("sites", [])}
     if option is not None:

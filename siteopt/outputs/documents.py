@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import base64
+import io
 from collections.abc import Mapping
+from html import escape
 from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
+from xml.sax.saxutils import escape as xml_escape
 
 if TYPE_CHECKING:
     from siteopt.outputs.report import BusinessReport, ReportTable
@@ -71,9 +75,6 @@ figcaption{font-size:.85em;color:#444}.sub{color:#555;font-style:italic}
 
 def report_html(report: BusinessReport, figures: dict[str, bytes]) -> str:
     """Return the business case as one self-contained HTML page (inline CSS, PNG maps inline)."""
-    import base64
-    from html import escape
-
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
@@ -110,15 +111,12 @@ def report_html(report: BusinessReport, figures: dict[str, bytes]) -> str:
 
 def write_report_pdf(report: BusinessReport, figures: dict[str, bytes], path: Path) -> None:
     """Write the business case as a PDF (A4, reportlab): the same tables and maps."""
-    import io
-    from xml.sax.saxutils import escape
-
-    from reportlab.lib import colors
-    from reportlab.lib.pagesizes import A4
-    from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
-    from reportlab.lib.units import mm
-    from reportlab.lib.utils import ImageReader
-    from reportlab.platypus import (
+    from reportlab.lib import colors  # noqa: PLC0415 (lazy: reportlab is slow to import)
+    from reportlab.lib.pagesizes import A4  # noqa: PLC0415 (lazy: reportlab is slow to import)
+    from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet  # noqa: PLC0415 (lazy: reportlab is slow to import)
+    from reportlab.lib.units import mm  # noqa: PLC0415 (lazy: reportlab is slow to import)
+    from reportlab.lib.utils import ImageReader  # noqa: PLC0415 (lazy: reportlab is slow to import)
+    from reportlab.platypus import (  # noqa: PLC0415 (lazy: reportlab is slow to import)
         Image,
         Paragraph,
         SimpleDocTemplate,
@@ -134,18 +132,20 @@ def write_report_pdf(report: BusinessReport, figures: dict[str, bytes], path: Pa
     caption = ParagraphStyle("caption", parent=cell, keepWithNext=1)
     width = A4[0] - 30 * mm
     story: list[Any] = [
-        Paragraph(escape(report.title), styles["Title"]),
-        Paragraph(escape(report.subtitle), styles["Italic"]),
+        Paragraph(xml_escape(report.title), styles["Title"]),
+        Paragraph(xml_escape(report.subtitle), styles["Italic"]),
     ]
     for section in report.sections:
-        story.append(Paragraph(escape(section.title), heading))
-        story += [Paragraph(escape(p), styles["BodyText"]) for p in section.paragraphs]
+        story.append(Paragraph(xml_escape(section.title), heading))
+        story += [Paragraph(xml_escape(p), styles["BodyText"]) for p in section.paragraphs]
         for table in section.tables:
-            story.append(Paragraph(f"<b>{escape(table.title)}</b>", caption))
-            rows: list[list[Any]] = [[Paragraph(escape(c), head) for c in table.columns]]
+            story.append(Paragraph(f"<b>{xml_escape(table.title)}</b>", caption))
+            rows: list[list[Any]] = [[Paragraph(xml_escape(c), head) for c in table.columns]]
             rows += [
                 [
-                    Paragraph(escape(v), cell) if table.kind(r, c) == "text" and len(v) > 12 else v
+                    Paragraph(xml_escape(v), cell)
+                    if table.kind(r, c) == "text" and len(v) > 12
+                    else v
                     for c, v in enumerate(row)
                 ]
                 for r, row in enumerate(table.formatted())
@@ -172,7 +172,7 @@ def write_report_pdf(report: BusinessReport, figures: dict[str, bytes], path: Pa
                 w, h = reader.getSize()
                 scale = min(width / w, 200 * mm / h)
                 story.append(Image(io.BytesIO(figures[key]), width=w * scale, height=h * scale))
-                story.append(Paragraph(escape(FIGURE_CAPTIONS[key]), styles["Italic"]))
+                story.append(Paragraph(xml_escape(FIGURE_CAPTIONS[key]), styles["Italic"]))
     document = SimpleDocTemplate(
         str(path), pagesize=A4, leftMargin=15 * mm, rightMargin=15 * mm,
         topMargin=15 * mm, bottomMargin=15 * mm, title=report.title, author="siteopt",
@@ -182,7 +182,7 @@ def write_report_pdf(report: BusinessReport, figures: dict[str, bytes], path: Pa
 
 def _pdf_widths(table: ReportTable, width: float) -> list[float]:
     """Column widths: numbers fit their longest value, text shares the rest (no word is split)."""
-    from reportlab.lib.units import mm
+    from reportlab.lib.units import mm  # noqa: PLC0415 (lazy: reportlab is slow to import)
 
     cells = table.formatted()[:200]
     char, bold = 1.5 * float(mm), 2.0 * float(mm)  # one character at 7 pt, regular and bold

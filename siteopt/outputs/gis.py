@@ -7,7 +7,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from siteopt.network.sources import load_network
 from siteopt.outputs.data import BAND_EDGES
+from siteopt.roadclasses import ROAD_CLASSES
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -33,7 +35,7 @@ def gis_layers(data: ExportData) -> dict[str, gpd.GeoDataFrame]:
 
 
 def _layers(data: ExportData) -> dict[str, gpd.GeoDataFrame]:
-    import geopandas as gpd
+    import geopandas as gpd  # noqa: PLC0415 (lazy: geopandas is slow to import)
 
     dataset = data.instance.dataset()
     crs = "EPSG:27700"
@@ -59,7 +61,7 @@ def drive_time_bands(lsoa: gpd.GeoDataFrame, column: str = "minutes_nearest") ->
     An LSOA is in the band of the drive time from its demand point; the bands are as fine as the
     LSOAs, not isochrones of the road network.
     """
-    import geopandas as gpd
+    import geopandas as gpd  # noqa: PLC0415 (lazy: geopandas is slow to import)
 
     values = lsoa[column].to_numpy(np.float64)
     if np.isnan(values).all():
@@ -68,7 +70,7 @@ def drive_time_bands(lsoa: gpd.GeoDataFrame, column: str = "minutes_nearest") ->
             geometry=[],
             crs=lsoa.crs,
         )
-    import pandas as pd
+    import pandas as pd  # noqa: PLC0415 (lazy: pandas is slow to import)
 
     band = np.digitize(values, BAND_EDGES[1:-1])
     merged = dissolve_classes(lsoa.geometry.to_numpy(), band)
@@ -98,7 +100,7 @@ def drive_time_bands(lsoa: gpd.GeoDataFrame, column: str = "minutes_nearest") ->
 
 def dissolve_classes(geoms: Any, classes: Any) -> dict[int, Any]:
     """Union of the polygons of each class (LSOAs tile the area, so a coverage union is exact)."""
-    import shapely
+    import shapely  # noqa: PLC0415 (lazy: shapely is slow to import)
 
     keys = np.asarray(classes)
     values = np.asarray(geoms)
@@ -111,11 +113,8 @@ def road_layer(data: ExportData) -> gpd.GeoDataFrame:
     The embedded network's ``local_urban``/``local_rural`` links are the modelled LSOA mesh (no
     real road geometry); they are kept so the layer shows what the travel times ran on.
     """
-    import geopandas as gpd
-    import shapely
-
-    from siteopt.network.sources import load_network
-    from siteopt.roadclasses import ROAD_CLASSES
+    import geopandas as gpd  # noqa: PLC0415 (lazy: geopandas is slow to import)
+    import shapely  # noqa: PLC0415 (lazy: shapely is slow to import)
 
     network = load_network(data.instance)
     src = np.repeat(np.arange(network.n_nodes), np.diff(network.indptr))
@@ -143,7 +142,7 @@ def road_layer(data: ExportData) -> gpd.GeoDataFrame:
 
 def write_gpkg(layers: dict[str, gpd.GeoDataFrame], path: Path) -> None:
     """Write every layer into one GeoPackage (EPSG:27700)."""
-    import pyogrio
+    import pyogrio  # noqa: PLC0415 (lazy: pyogrio is slow to import)
 
     for name, layer in layers.items():
         pyogrio.write_dataframe(layer, path, layer=name, driver="GPKG")
@@ -151,7 +150,7 @@ def write_gpkg(layers: dict[str, gpd.GeoDataFrame], path: Path) -> None:
 
 def write_geojson(layers: dict[str, gpd.GeoDataFrame], folder: Path) -> None:
     """Write each layer as ``<layer>.geojson`` in EPSG:4326 (RFC 7946)."""
-    import pyogrio
+    import pyogrio  # noqa: PLC0415 (lazy: pyogrio is slow to import)
 
     folder.mkdir(parents=True, exist_ok=True)
     for name, layer in layers.items():

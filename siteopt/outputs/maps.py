@@ -18,11 +18,15 @@ from __future__ import annotations
 import io
 import textwrap
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+from siteopt.outputs.data import format_value
+from siteopt.outputs.gis import dissolve_classes, gis_layers
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -91,10 +95,10 @@ EMBED_DPI = 130
 
 
 def _plt() -> Any:
-    import matplotlib as mpl
+    import matplotlib as mpl  # noqa: PLC0415 (lazy: matplotlib is slow to import)
 
     mpl.use("Agg")
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # noqa: PLC0415 (lazy: matplotlib is slow to import)
 
     return plt
 
@@ -117,7 +121,6 @@ def _new_figure(title: str, *, panels: int = 1) -> tuple[Figure, list[Axes]]:
 
 
 def _layers(data: ExportData) -> dict[str, gpd.GeoDataFrame]:
-    from siteopt.outputs.gis import gis_layers
 
     return gis_layers(data)
 
@@ -173,7 +176,7 @@ def _attribution(fig: Figure, data: ExportData) -> None:
 
 def _site_markers(ax: Axes, data: ExportData, *, label_chosen: bool = True) -> list[Any]:
     """Candidate, current and chosen sites; returns legend handles."""
-    from matplotlib.lines import Line2D
+    from matplotlib.lines import Line2D  # noqa: PLC0415 (lazy: matplotlib is slow to import)
 
     sites = data.sites
     chosen = sites["role"].str.contains("chosen")
@@ -214,7 +217,7 @@ def _site_markers(ax: Axes, data: ExportData, *, label_chosen: bool = True) -> l
 
 
 def _label_sites(ax: Axes, rows: Any) -> None:
-    import matplotlib.patheffects as pe
+    import matplotlib.patheffects as pe  # noqa: PLC0415 (lazy: matplotlib is slow to import)
 
     xmin, xmax = ax.get_xlim()
     for _, row in rows.iterrows():
@@ -241,10 +244,8 @@ def _fill(
     ax: Axes, layer: gpd.GeoDataFrame, index: Any, colours: list[Any], *, alpha: float = 1.0
 ) -> None:
     """Fill LSOAs by class: each class is merged into one shape first (fast, small vectors)."""
-    import geopandas as gpd
-    from matplotlib.colors import to_rgba
-
-    from siteopt.outputs.gis import dissolve_classes
+    import geopandas as gpd  # noqa: PLC0415 (lazy: geopandas is slow to import)
+    from matplotlib.colors import to_rgba  # noqa: PLC0415 (lazy: matplotlib is slow to import)
 
     merged = dissolve_classes(layer.geometry.to_numpy(), index)
     shapes = gpd.GeoSeries(list(merged.values()), crs=layer.crs)
@@ -262,7 +263,7 @@ def _time_bins(values: Any) -> tuple[Any, list[str]]:
 
 
 def _road_handles() -> list[Any]:
-    from matplotlib.lines import Line2D
+    from matplotlib.lines import Line2D  # noqa: PLC0415 (lazy: matplotlib is slow to import)
 
     seen: dict[str, Any] = {}
     for cls in ("motorway", "trunk"):
@@ -272,7 +273,7 @@ def _road_handles() -> list[Any]:
 
 
 def _boundary_handles() -> list[Any]:
-    from matplotlib.lines import Line2D
+    from matplotlib.lines import Line2D  # noqa: PLC0415 (lazy: matplotlib is slow to import)
 
     return [
         Line2D([], [], color="#1A1A1A", lw=1.2, label="force boundary"),
@@ -282,8 +283,6 @@ def _boundary_handles() -> list[Any]:
 
 def _key_figures(fig: Figure, data: ExportData) -> None:
     """The proposal's headline figures, under the legend (same numbers as the report)."""
-    from siteopt.outputs.data import format_value
-
     s = data.solution
     maps = [ax for ax in fig.axes if ax.get_label() != "<colorbar>"]
     right = max(ax.get_position().x1 for ax in maps)
@@ -316,7 +315,7 @@ def _legend(fig: Figure, handles: list[Any], title: str, *, y: float = 0.5) -> N
 
 def overview_map(data: ExportData, layers: dict[str, gpd.GeoDataFrame]) -> Figure:
     """Map 1: force areas, roads by class, drive-time bands and the sites."""
-    from matplotlib.patches import Patch
+    from matplotlib.patches import Patch  # noqa: PLC0415 (lazy: matplotlib is slow to import)
 
     fig, (ax,) = _new_figure(f"Proposed control rooms: {data.solution['instance']}")
     _frame(ax, layers)
@@ -345,7 +344,7 @@ def overview_map(data: ExportData, layers: dict[str, gpd.GeoDataFrame]) -> Figur
 
 def commute_map(data: ExportData, layers: dict[str, gpd.GeoDataFrame]) -> Figure:
     """Map 2: modelled change in today's staff's one-way commute, by home LSOA."""
-    from matplotlib.patches import Patch
+    from matplotlib.patches import Patch  # noqa: PLC0415 (lazy: matplotlib is slow to import)
 
     fig, (ax,) = _new_figure("Staff commute change (modelled)")
     _frame(ax, layers, roads=False)
@@ -384,7 +383,7 @@ def commute_map(data: ExportData, layers: dict[str, gpd.GeoDataFrame]) -> Figure
 
 def _change_colours(edges: Any) -> list[Any]:
     """Diverging colours centred on no change: each class coloured at its midpoint."""
-    import matplotlib as mpl
+    import matplotlib as mpl  # noqa: PLC0415 (lazy: matplotlib is slow to import)
 
     middle = (np.asarray(edges[:-1]) + np.asarray(edges[1:])) / 2
     norm = mpl.colors.TwoSlopeNorm(vcenter=0.0, vmin=-40.0, vmax=60.0)
@@ -401,9 +400,9 @@ def _grid_spacing(x: Any, y: Any) -> float:
 
 def cost_surface_map(data: ExportData, layers: dict[str, gpd.GeoDataFrame]) -> Figure | None:
     """Map 3: total cost a year of a single room at each candidate (``None`` without a surface)."""
-    import matplotlib as mpl
-    from matplotlib.lines import Line2D
-    from matplotlib.patches import Patch, Rectangle
+    import matplotlib as mpl  # noqa: PLC0415 (lazy: matplotlib is slow to import)
+    from matplotlib.lines import Line2D  # noqa: PLC0415 (lazy: matplotlib is slow to import)
+    from matplotlib.patches import Patch, Rectangle  # noqa: PLC0415 (lazy: matplotlib is slow to import)
 
     surface = data.cost_surface
     if not surface:
@@ -477,7 +476,7 @@ def cost_surface_map(data: ExportData, layers: dict[str, gpd.GeoDataFrame]) -> F
 
 def today_vs_proposal_map(data: ExportData, layers: dict[str, gpd.GeoDataFrame]) -> Figure:
     """Map 4: drive time from each LSOA to its force's control room, today and proposed."""
-    from matplotlib.patches import Patch
+    from matplotlib.patches import Patch  # noqa: PLC0415 (lazy: matplotlib is slow to import)
 
     fig, axes = _new_figure("Today and the proposal: drive time to the control room", panels=2)
     lsoa = layers["lsoa_results"]
@@ -506,8 +505,6 @@ def today_vs_proposal_map(data: ExportData, layers: dict[str, gpd.GeoDataFrame])
 
 def _view_with(data: ExportData, keep: Any, role: str) -> ExportData:
     """The same export data with only some sites, all shown in one role (one panel's markers)."""
-    from dataclasses import replace
-
     return replace(data, sites=data.sites[keep].assign(role=role).reset_index(drop=True))
 
 
@@ -527,7 +524,7 @@ def map_figures(data: ExportData, layers: dict[str, gpd.GeoDataFrame]) -> dict[s
 
 def _downscaled_png(png: bytes, factor: float) -> bytes:
     """The same picture at ``factor`` of its size (for the reports; no second rendering)."""
-    from PIL import Image
+    from PIL import Image  # noqa: PLC0415 (lazy: PIL is slow to import)
 
     with Image.open(io.BytesIO(png)) as image:
         size = (round(image.width * factor), round(image.height * factor))

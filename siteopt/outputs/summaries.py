@@ -6,7 +6,10 @@ an instance's problem, one queue, pooling and a simulation.
 
 from __future__ import annotations
 
+from itertools import combinations
 from typing import TYPE_CHECKING, Any
+
+from siteopt.demand.volumes import annual_volumes, force_populations
 
 if TYPE_CHECKING:
     from siteopt.data import Dataset
@@ -121,8 +124,6 @@ def _dataset_site_row(dataset: Dataset, sid: str) -> dict[str, Any]:
 
 def problem_summary(instance: Instance) -> dict[str, Any]:
     """Return what an instance states: forces, demand, candidates, constraints, solver settings."""
-    from siteopt.demand.volumes import annual_volumes, force_populations
-
     volumes = annual_volumes(instance)
     population = force_populations(instance)
     return {
@@ -180,7 +181,7 @@ def queue_summary(
     max_occupancy: float | None,
 ) -> dict[str, Any]:
     """Return the smallest staffing of one queue meeting a target, and how it performs."""
-    from siteopt.queueing.agents import ServiceTarget, evaluate_staffing, required_agents
+    from siteopt.queueing.agents import ServiceTarget, evaluate_staffing, required_agents  # noqa: PLC0415 (lazy: pulls in scipy)
 
     target = ServiceTarget(share=share, wait_s=within_s, max_occupancy=max_occupancy)
     agents = int(required_agents(calls_per_hour, aht_s=aht_s, target=target, patience_s=patience_s))
@@ -215,9 +216,7 @@ def queue_summary(
 
 def pooling_summary(instance: Instance) -> dict[str, Any]:
     """Return agents and FTE for every group of forces sharing one room, and the pooling saving."""
-    from itertools import combinations
-
-    from siteopt.queueing.fte import room_fte, staffing_table
+    from siteopt.queueing.fte import room_fte, staffing_table  # noqa: PLC0415 (lazy: pulls in scipy)
 
     table = staffing_table(instance)
     hours = table.interval_hours

@@ -11,9 +11,12 @@ markers drawn, JavaScript errors caught) so a headless browser can check the pag
 
 from __future__ import annotations
 
+from html import escape
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+from siteopt.outputs.data import COST_LABELS
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -57,7 +60,7 @@ _STATUS_SCRIPT = """
 
 def _lines(geoms: Any) -> tuple[Any, Any]:
     """Coordinates of line or polygon boundaries, separated by NaN gaps (one Plotly trace)."""
-    import shapely
+    import shapely  # noqa: PLC0415 (lazy: shapely is slow to import)
 
     values = np.asarray(geoms)
     polygon = np.array([g.geom_type.endswith("Polygon") for g in values], dtype=bool)
@@ -83,7 +86,7 @@ def _site_hover(row: Any, open_rooms: dict[str, dict[str, Any]]) -> str:
 
 
 def _map_figure(data: ExportData, layers: dict[str, gpd.GeoDataFrame]) -> Any:
-    import plotly.graph_objects as go
+    import plotly.graph_objects as go  # noqa: PLC0415 (lazy: plotly is slow to import)
 
     fig = go.Figure()
     for name, layer, colour, width in (
@@ -152,7 +155,7 @@ def _map_figure(data: ExportData, layers: dict[str, gpd.GeoDataFrame]) -> Any:
 
 
 def _site_traces(fig: Any, data: ExportData) -> None:
-    import plotly.graph_objects as go
+    import plotly.graph_objects as go  # noqa: PLC0415 (lazy: plotly is slow to import)
 
     sites = data.sites
     open_rooms = {s["id"]: s for s in data.solution.get("sites", [])}
@@ -179,9 +182,7 @@ def _site_traces(fig: Any, data: ExportData) -> None:
 
 
 def _options_figure(data: ExportData) -> Any:
-    import plotly.graph_objects as go
-
-    from siteopt.outputs.data import COST_LABELS
+    import plotly.graph_objects as go  # noqa: PLC0415 (lazy: plotly is slow to import)
 
     s = data.solution
     chosen = (
@@ -217,8 +218,6 @@ def _options_figure(data: ExportData) -> Any:
 
 def webmap_html(data: ExportData, layers: dict[str, gpd.GeoDataFrame]) -> str:
     """Return the offline interactive map as one HTML document (Plotly inlined)."""
-    from html import escape
-
     config = {"displaylogo": False, "responsive": True}
     map_div = _map_figure(data, layers).to_html(
         full_html=False, include_plotlyjs=True, div_id="siteopt-map", config=config

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from siteopt.outputs.report import ReportTable, business_tables
+
 if TYPE_CHECKING:
     from siteopt.outputs.data import ExportData
 
@@ -19,12 +21,10 @@ def write_workbook(data: ExportData, path: Path) -> None:
 
     Values are plain numbers with Excel number formats (£, minutes, %); there are no formulas.
     """
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Alignment, Font, PatternFill
-    from openpyxl.utils import get_column_letter
-
-    from siteopt.outputs.report import ReportTable, business_tables
+    from openpyxl import Workbook  # noqa: PLC0415 (lazy: openpyxl is slow to import)
+    from openpyxl.cell import WriteOnlyCell  # noqa: PLC0415 (lazy: openpyxl is slow to import)
+    from openpyxl.styles import Alignment, Font, PatternFill  # noqa: PLC0415 (lazy: openpyxl is slow to import)
+    from openpyxl.utils import get_column_letter  # noqa: PLC0415 (lazy: openpyxl is slow to import)
 
     workbook = Workbook(write_only=True)
     header_font = Font(bold=True, color="FFFFFF")

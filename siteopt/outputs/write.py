@@ -14,8 +14,12 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from siteopt.errors import DataError, InstanceError
+from siteopt.errors import DataError, InstanceError, SiteoptError
+from siteopt.outputs.documents import report_html, report_markdown, write_report_pdf
 from siteopt.outputs.gis import gis_layers, write_geojson, write_gpkg
+from siteopt.outputs.maps import render_maps
+from siteopt.outputs.report import business_report
+from siteopt.outputs.webmap import webmap_html
 from siteopt.outputs.workbook import write_workbook
 
 if TYPE_CHECKING:
@@ -52,8 +56,6 @@ def parse_formats(raw: str | None) -> tuple[str, ...]:
 
 def check_out_folder(out: Path) -> None:
     """The output folder is a folder (or can be made one); raise a one-line error otherwise."""
-    from siteopt.errors import SiteoptError
-
     if out.exists() and not out.is_dir():
         raise SiteoptError(f"--out {out}: expected a folder, found a file")
     for parent in out.parents:
@@ -96,8 +98,6 @@ def write_outputs(
 
 
 def _write_all(data: ExportData, folder: Path, formats: tuple[str, ...]) -> None:
-    from siteopt.outputs.documents import report_html, report_markdown, write_report_pdf
-    from siteopt.outputs.report import business_report
 
     if "json" in formats:
         (folder / "solution.json").write_text(
@@ -105,8 +105,6 @@ def _write_all(data: ExportData, folder: Path, formats: tuple[str, ...]) -> None
         )
     figures: dict[str, bytes] = {}
     if {"maps", "html", "pdf"} & set(formats):
-        from siteopt.outputs.maps import render_maps
-
         figures = render_maps(
             data,
             folder / "maps" if "maps" in formats else None,
@@ -126,8 +124,6 @@ def _write_all(data: ExportData, folder: Path, formats: tuple[str, ...]) -> None
         if "geojson" in formats:
             write_geojson(layers, folder / "geojson")
         if "webmap" in formats:
-            from siteopt.outputs.webmap import webmap_html
-
             (folder / "map.html").write_text(webmap_html(data, layers), encoding="utf-8")
     if "xlsx" in formats:
         write_workbook(data, folder / "siteopt.xlsx")

@@ -14,9 +14,11 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 import numpy.typing as npt
 
+from siteopt.demand.rates import arrival_rates
 from siteopt.errors import StaffingError
 from siteopt.queueing.agents import ServiceTarget, required_agents
 from siteopt.queueing.erlang import HOURS_PER_WEEK, _agents_array
+from siteopt.queueing.shifts import roster_week, shift_menu
 from siteopt.queueing.teams import blended_required_agents, priority_required_agents
 
 if TYPE_CHECKING:
@@ -24,7 +26,7 @@ if TYPE_CHECKING:
     from siteopt.queueing.shifts import ShiftMenu
 
 __all__ = [
-    "Shrinkage",
+    "ShrinkageRates",
     "StaffingFte",
     "StaffingTable",
     "fte_from_agents",
@@ -41,7 +43,7 @@ IntArray = npt.NDArray[np.int64]
 
 
 @dataclass(frozen=True)
-class Shrinkage:
+class ShrinkageRates:
     """Shares of paid time in which an agent is not available to take calls.
 
     The components are shares of the same paid hours, so they are *added* (the usual contact-centre
@@ -103,7 +105,7 @@ def fte_from_agents(
     agents_per_interval: npt.ArrayLike,
     interval_hours: float,
     *,
-    shrinkage: Shrinkage | float,
+    shrinkage: ShrinkageRates | float,
     contract_hours_per_week: float,
     min_positions: int = 0,
     supervisors_per_agent: float = 0.0,
@@ -139,7 +141,9 @@ def fte_from_agents(
             f"got {agents.shape[-1]} x {interval_hours:g} h = {covered:g} h"
         )
     total_shrinkage = (
-        shrinkage.total if isinstance(shrinkage, Shrinkage) else Shrinkage(other=shrinkage).total
+        shrinkage.total
+        if isinstance(shrinkage, ShrinkageRates)
+        else ShrinkageRates(other=shrinkage).total
     )
     if not (math.isfinite(contract_hours_per_week) and contract_hours_per_week > 0):
         raise StaffingError(
@@ -216,8 +220,6 @@ class StaffingTable:
         if key not in self._memo:
             agents = self.required_for(key)
             if self.roster_menu is not None:
-                from siteopt.queueing.shifts import roster_week
-
                 roster = roster_week(
                     np.maximum(agents, self.min_crew),
                     self.roster_menu,
@@ -302,12 +304,8 @@ def staffing_table(instance: Instance) -> StaffingTable:
     :meth:`StaffingTable.agents_for` gives rostered staff on duty (see
     :mod:`siteopt.queueing.shifts`).
     """
-    from siteopt.demand.rates import arrival_rates
-
     roster_menu = None
     if instance.staffing.fte_method == "roster":
-        from siteopt.queueing.shifts import shift_menu
-
         roster_menu = shift_menu(instance)
         minutes = instance.staffing.roster.interval_minutes
         instance = instance.model_copy(
@@ -338,14 +336,14 @@ def staffing_table(instance: Instance) -> StaffingTable:
     )
 
 
-def instance_shrinkage(instance: Instance) -> Shrinkage:
+def instance_shrinkage(instance: Instance) -> ShrinkageRates:
     """Return the instance's shrinkage components.
 
     With ``fte_method = "roster"`` breaks are 0: they are paid hours inside the rostered shifts.
     """
     parts = instance.staffing.shrinkage
     rostered = instance.staffing.fte_method == "roster"
-    return Shrinkage(
+    return ShrinkageRates(
         annual_leave=parts.annual_leave.value,
         sickness=parts.sickness.value,
         training=parts.training.value,

@@ -15,7 +15,7 @@ from siteopt.errors import StaffingError
 from siteopt.queueing.shifts import MINUTES_PER_DAY, MINUTES_PER_WEEK, ShiftMenu
 
 if TYPE_CHECKING:
-    from siteopt.queueing.shifts import Roster
+    from siteopt.queueing.shifts import WeekRoster
 
 __all__ = ["RosterFte", "RotaLine", "RotaPattern", "roster_fte", "rota_pattern"]
 
@@ -84,7 +84,7 @@ class RotaPattern:
         return min(rests) / 60
 
 
-def rota_pattern(roster: Roster, *, contract_hours_per_week: float) -> RotaPattern:
+def rota_pattern(roster: WeekRoster, *, contract_hours_per_week: float) -> RotaPattern:
     """Return rota lines that work every rostered shift, each within the rest and hours rules.
 
     Shifts are placed in time order (first fit, preferring a line whose last shift started at the
@@ -221,7 +221,7 @@ class RosterFte:
 
 
 def roster_fte(
-    roster: Roster,
+    roster: WeekRoster,
     pattern: RotaPattern,
     *,
     contract_hours_per_week: float,

@@ -45,9 +45,9 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CoverSolution",
-    "Roster",
     "Shift",
     "ShiftMenu",
+    "WeekRoster",
     "cover_cyclic",
     "on_duty_needed",
     "roster_week",
@@ -262,7 +262,7 @@ def cover_cyclic(
     workers
         CP-SAT search workers; 1 (the default) is deterministic.
     """
-    from ortools.sat.python import cp_model
+    from ortools.sat.python import cp_model  # noqa: PLC0415 (lazy: ortools is slow to import)
 
     need = np.asarray(required, dtype=np.int64)
     start = np.asarray(starts, dtype=np.int64)
@@ -322,7 +322,7 @@ def on_duty_needed(requirement: npt.ArrayLike, break_share: float) -> IntArray:
 
 
 @dataclass(frozen=True, eq=False)
-class Roster:
+class WeekRoster:
     """One room's weekly roster.
 
     Attributes
@@ -397,7 +397,7 @@ class Roster:
 
 def roster_week(
     requirement: npt.ArrayLike, menu: ShiftMenu, *, time_limit_s: float = 10.0, workers: int = 1
-) -> Roster:
+) -> WeekRoster:
     """Return the cheapest roster (least paid hours) covering a week's requirement.
 
     Parameters
@@ -430,7 +430,7 @@ def roster_week(
         time_limit_s=time_limit_s,
         workers=workers,
     )
-    return Roster(
+    return WeekRoster(
         menu=menu,
         requirement=agents,
         on_duty_needed=on_duty,

@@ -695,7 +695,7 @@ def simulate_instance(
     replications, seed
         Independent replications and the seed of the first.
     """
-    from siteopt.queueing.fte import staffing_table
+    from siteopt.queueing.fte import staffing_table  # noqa: PLC0415 (lazy: pulls in scipy)
 
     candidates = instance.candidate_ids()
     if not sites or len(set(sites)) != len(sites):

@@ -20,7 +20,7 @@ from siteopt.queueing.shifts import (
     DAY_NAMES,
     MINUTES_PER_DAY,
     MINUTES_PER_WEEK,
-    Roster,
+    WeekRoster,
     roster_week,
     shift_menu,
 )
@@ -44,7 +44,7 @@ def requirement_for(instance: Instance, forces: list[str]) -> tuple[IntArray, st
     as measured; an hourly profile gives each half hour its hour's call rate (so both halves need
     the hour's agents). The room's minimum crew is applied.
     """
-    from siteopt.queueing.fte import staffing_table
+    from siteopt.queueing.fte import staffing_table  # noqa: PLC0415 (lazy: pulls in scipy)
 
     minutes = instance.staffing.roster.interval_minutes
     at_roster = instance.model_copy(
@@ -84,7 +84,7 @@ class SiteRoster:
     site: str
     forces: tuple[str, ...]
     requirement_note: str
-    roster: Roster
+    roster: WeekRoster
     pattern: RotaPattern
     fte: RosterFte
 
@@ -110,7 +110,7 @@ def site_roster(
     time_limit_s
         CP-SAT limit (default ``staffing.roster.time_limit_s``).
     """
-    from siteopt.queueing.fte import instance_shrinkage
+    from siteopt.queueing.fte import instance_shrinkage  # noqa: PLC0415 (lazy: pulls in scipy)
 
     if site not in instance.candidate_ids():
         raise StaffingError(f"--site: {site!r} is not a candidate site of {instance.file}")
@@ -221,10 +221,10 @@ def roster_summary(result: SiteRoster) -> dict[str, Any]:
 
 def write_coverage_png(result: SiteRoster, path: Path | str) -> Path:
     """Write the week's coverage chart (required vs rostered per interval) to a PNG, atomically."""
-    import matplotlib
+    import matplotlib  # noqa: PLC0415 (lazy: matplotlib is slow to import)
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # noqa: PLC0415 (lazy: matplotlib is slow to import)
 
     target = Path(path)
     roster = result.roster

@@ -14,6 +14,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from siteopt.optimise.build import problem_from_instance, travel_inputs
+from siteopt.optimise.options import option_table
+from siteopt.optimise.solution import gbp
+from siteopt.optimise.solve import baseline_instance, baseline_problem, solve_instance
 from siteopt.sweep.spec import Scenario, SweepMethod, _canonical
 
 if TYPE_CHECKING:
@@ -57,9 +61,6 @@ def _needs_baseline_travel(instance: Instance) -> bool:
 
 def shared_travel(scenarios: Sequence[Scenario]) -> dict[str, TravelInputs]:
     """Travel matrices for every distinct key the scenarios need (also today's rooms alone)."""
-    from siteopt.optimise.build import travel_inputs
-    from siteopt.optimise.solve import baseline_instance
-
     out: dict[str, TravelInputs] = {}
     for scenario in scenarios:
         inst = scenario.instance
@@ -119,9 +120,7 @@ def _solved_row(
     travel: Mapping[str, TravelInputs],
     tables: dict[str, StaffingTable],
 ) -> dict[str, Any]:
-    from siteopt.optimise.build import problem_from_instance
-    from siteopt.optimise.solve import baseline_problem, solve_instance
-    from siteopt.queueing.fte import staffing_table
+    from siteopt.queueing.fte import staffing_table  # noqa: PLC0415 (lazy: pulls in scipy)
 
     inst = scenario.instance
     skey = staffing_key(inst)
@@ -172,9 +171,6 @@ def _solved_row(
 
 def _option_costs(problem: ProblemData) -> tuple[list[str], list[float | None]]:
     """Every one- and two-site option's best total (pounds; ``None`` when infeasible)."""
-    from siteopt.optimise.options import option_table
-    from siteopt.optimise.solution import gbp
-
     if problem.k_min > 2:
         return [], []
     table = option_table(problem)
@@ -211,6 +207,5 @@ def _error_row(message: str) -> dict[str, Any]:
 
 
 def _baseline(instance: Instance) -> Instance:
-    from siteopt.optimise.solve import baseline_instance
 
     return baseline_instance(instance)

@@ -25,19 +25,20 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
-from siteopt.atomic import atomic_write_text
+from siteopt.atomic import atomic_write, atomic_write_text
 from siteopt.errors import SiteoptError
+from siteopt.sweep.store import iter_rows
 
 if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = [
-    "CostMatrix",
+    "ScenarioCosts",
     "Sensitivity",
-    "cost_matrix",
     "expected_cost_choice",
     "minimax_regret_choice",
     "regret",
+    "scenario_costs",
     "sensitivity",
     "write_report",
 ]
@@ -57,7 +58,7 @@ BINS = 5
 
 
 @dataclass(frozen=True)
-class CostMatrix:
+class ScenarioCosts:
     """Scenario × option costs (pounds a year; ``inf`` where the option cannot be used)."""
 
     scenario_ids: tuple[str, ...]
@@ -68,9 +69,7 @@ class CostMatrix:
 
 def load_results(out: Path) -> pd.DataFrame:
     """Every stored row of a results store as a data frame, in scenario order."""
-    import pandas as pd
-
-    from siteopt.sweep.store import iter_rows
+    import pandas as pd  # noqa: PLC0415 (lazy: pandas is slow to import)
 
     rows = list(iter_rows(out))
     if not rows:
@@ -78,7 +77,7 @@ def load_results(out: Path) -> pd.DataFrame:
     return pd.DataFrame(rows).sort_values("index", kind="stable").reset_index(drop=True)
 
 
-def cost_matrix(frame: pd.DataFrame) -> CostMatrix:
+def scenario_costs(frame: pd.DataFrame) -> ScenarioCosts:
     """Costs of every option in every scenario that has a feasible optimum."""
     solved = frame[frame["objective_gbp"].notna()]
     options = sorted({n for names in solved["option_names"] for n in names})
@@ -91,10 +90,10 @@ def cost_matrix(frame: pd.DataFrame) -> CostMatrix:
             if total is not None and not math.isnan(total):
                 cost[i, column[name]] = total
     optimum = solved["objective_gbp"].to_numpy(dtype=float)
-    return CostMatrix(tuple(solved["scenario_id"]), tuple(options), cost, optimum)
+    return ScenarioCosts(tuple(solved["scenario_id"]), tuple(options), cost, optimum)
 
 
-def regret(matrix: CostMatrix) -> FloatArray:
+def regret(matrix: ScenarioCosts) -> FloatArray:
     """Each option's extra cost over each scenario's best (``inf`` where unusable).
 
     A scenario's best is its optimum, or a priced option cheaper still when the solver stopped
@@ -105,7 +104,7 @@ def regret(matrix: CostMatrix) -> FloatArray:
     return out
 
 
-def minimax_regret_choice(matrix: CostMatrix) -> tuple[str, float] | None:
+def minimax_regret_choice(matrix: ScenarioCosts) -> tuple[str, float] | None:
     """The option with the smallest worst-case regret and that regret (``None``: none usable)."""
     if not matrix.options or not len(matrix.optimum):
         return None
@@ -114,7 +113,7 @@ def minimax_regret_choice(matrix: CostMatrix) -> tuple[str, float] | None:
     return (matrix.options[best], float(worst[best])) if np.isfinite(worst[best]) else None
 
 
-def expected_cost_choice(matrix: CostMatrix) -> tuple[str, float] | None:
+def expected_cost_choice(matrix: ScenarioCosts) -> tuple[str, float] | None:
     """The option with the lowest mean cost over the scenarios (equal weights)."""
     if not matrix.options or not len(matrix.optimum):
         return None
@@ -157,7 +156,7 @@ def _levels(values: list[Any]) -> tuple[list[str], npt.NDArray[np.int64], FloatA
 
 
 def sensitivity(
-    frame: pd.DataFrame, matrix: CostMatrix, choice: str, challenger: str
+    frame: pd.DataFrame, matrix: ScenarioCosts, choice: str, challenger: str
 ) -> list[Sensitivity]:
     """Per parameter: the mean cost gap (challenger − choice) at each of its levels.
 
@@ -228,7 +227,7 @@ def _money(value: float) -> str:
     return f"−£{-value:,.0f}" if value < 0 else f"£{value:,.0f}"
 
 
-def _option_rows(frame: pd.DataFrame, matrix: CostMatrix, shown: list[str]) -> _Table:
+def _option_rows(frame: pd.DataFrame, matrix: ScenarioCosts, shown: list[str]) -> _Table:
     worst = regret(matrix).max(axis=0) if len(matrix.optimum) else np.zeros(len(matrix.options))
     optimal = frame["option"].value_counts()
     rows = []
@@ -255,7 +254,7 @@ def _option_rows(frame: pd.DataFrame, matrix: CostMatrix, shown: list[str]) -> _
     )
 
 
-def _shown_options(frame: pd.DataFrame, matrix: CostMatrix, picks: list[str]) -> list[str]:
+def _shown_options(frame: pd.DataFrame, matrix: ScenarioCosts, picks: list[str]) -> list[str]:
     """Options worth a row: every scenario optimum, the two choices, then cheapest on average."""
     ordered = list(dict.fromkeys([*frame["option"].dropna().value_counts().index, *picks]))
     mean = matrix.cost.mean(axis=0)
@@ -270,7 +269,7 @@ def _shown_options(frame: pd.DataFrame, matrix: CostMatrix, picks: list[str]) ->
 def write_report(out: Path) -> Path:
     """Write the summary of the store at ``out`` (Markdown, HTML, PNGs, Excel); return the .md."""
     frame = load_results(out)
-    matrix = cost_matrix(frame)
+    matrix = scenario_costs(frame)
     minimax = minimax_regret_choice(matrix)
     expected = expected_cost_choice(matrix)
     picks = [c[0] for c in (minimax, expected) if c is not None]
@@ -294,7 +293,7 @@ def write_report(out: Path) -> Path:
 
 def _headline(
     frame: pd.DataFrame,
-    matrix: CostMatrix,
+    matrix: ScenarioCosts,
     minimax: tuple[str, float] | None,
     expected: tuple[str, float] | None,
     challenger: str | None,
@@ -346,7 +345,7 @@ def _sensitivity_table(
 
 
 def _chart_optimal(out: Path, frame: pd.DataFrame) -> Path:
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # noqa: PLC0415 (lazy: matplotlib is slow to import)
 
     counts = frame["option"].fillna("(no feasible option)").value_counts().iloc[:12][::-1]
     fig, ax = plt.subplots(figsize=(8, 0.45 * len(counts) + 1.5))
@@ -356,8 +355,8 @@ def _chart_optimal(out: Path, frame: pd.DataFrame) -> Path:
     return _save(fig, out / "optimal_frequency.png")
 
 
-def _chart_costs(out: Path, matrix: CostMatrix, shown: list[str]) -> Path:
-    import matplotlib.pyplot as plt
+def _chart_costs(out: Path, matrix: ScenarioCosts, shown: list[str]) -> Path:
+    import matplotlib.pyplot as plt  # noqa: PLC0415 (lazy: matplotlib is slow to import)
 
     data, labels = [], []
     for name in shown:
@@ -378,7 +377,7 @@ def _chart_costs(out: Path, matrix: CostMatrix, shown: list[str]) -> Path:
 def _chart_tornado(
     out: Path, sens: list[Sensitivity], choice: str | None, challenger: str | None
 ) -> Path:
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # noqa: PLC0415 (lazy: matplotlib is slow to import)
 
     shown = sens[:10][::-1]
     fig, ax = plt.subplots(figsize=(9, 0.55 * len(shown) + 2.2))
@@ -400,9 +399,7 @@ def _chart_tornado(
 
 
 def _save(fig: Any, path: Path) -> Path:
-    import matplotlib.pyplot as plt
-
-    from siteopt.atomic import atomic_write
+    import matplotlib.pyplot as plt  # noqa: PLC0415 (lazy: matplotlib is slow to import)
 
     fig.tight_layout()
     atomic_write(path, lambda p: fig.savefig(p, dpi=110, format="png"))
@@ -454,9 +451,7 @@ def _html(lines: list[str], tables: list[_Table], charts: dict[str, Path | None]
 
 
 def _write_excel(path: Path, frame: pd.DataFrame, tables: list[_Table]) -> None:
-    from openpyxl import Workbook
-
-    from siteopt.atomic import atomic_write
+    from openpyxl import Workbook  # noqa: PLC0415 (lazy: openpyxl is slow to import)
 
     book = Workbook()
     sheet = book.active

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import sys
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from siteopt.sweep.batch import (
     staffing_key,
     travel_key,
 )
+from siteopt.sweep.report import write_report
 from siteopt.sweep.spec import Scenario
 from siteopt.sweep.store import _open_store, _write_batch, stored_ids
 
@@ -107,8 +109,6 @@ def run_sweep(
             _submit_all(client, batches, travel, out, counts=counts, bar=bar)
     written = None
     if report and counts["lost"] == 0:
-        from siteopt.sweep.report import write_report
-
         written = write_report(out)
     return SweepRun(
         total=len(sweep.scenarios),
@@ -132,7 +132,7 @@ def _submit_all(
     bar: _Bar,
 ) -> None:
     """Submit every batch, store each as it finishes; a batch lost to the cluster is counted."""
-    import distributed
+    import distributed  # noqa: PLC0415 (lazy: distributed is slow to import)
 
     dist: Any = distributed  # untyped library
 
@@ -181,7 +181,7 @@ class _client:  # noqa: N801 - used as a context manager, like a function
         self.client: Any = None
 
     def __enter__(self) -> Any:
-        import distributed
+        import distributed  # noqa: PLC0415 (lazy: distributed is slow to import)
 
         dist: Any = distributed  # untyped library
         if self.scheduler is not None:
@@ -219,8 +219,8 @@ class _Bar:
 
     def __enter__(self) -> _Bar:
         if self.enabled:
-            from rich.console import Console
-            from rich.progress import (
+            from rich.console import Console  # noqa: PLC0415 (lazy: rich is slow to import)
+            from rich.progress import (  # noqa: PLC0415 (lazy: rich is slow to import)
                 BarColumn,
                 MofNCompleteColumn,
                 Progress,
@@ -246,8 +246,6 @@ class _Bar:
 
     def note(self, text: str) -> None:
         """Print a line above the bar (to stderr)."""
-        import sys
-
         if self.progress is not None:
             self.progress.console.print(text, markup=False)
         else:

@@ -33,9 +33,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from siteopt.errors import InstanceError
+from siteopt.instance.loading import InstanceTemplate, load_instance
 
 if TYPE_CHECKING:
     from siteopt.instance.schema import Instance
@@ -161,8 +163,6 @@ def scenario_id(index: int, params: Mapping[str, Any]) -> str:
 
 def load_sweep(path: Path | str) -> Sweep:
     """Read a sweep file, expand its scenarios and validate every one; raise on the first error."""
-    from siteopt.instance.loading import load_instance
-
     file = Path(path)
     spec = _read_spec(file)
     base_file = file.parent / spec.base
@@ -218,8 +218,6 @@ def _expand(file: Path, spec: SweepFile) -> tuple[str, list[dict[str, Any]]]:
 
 def _draws(file: Path, mc: MonteCarlo) -> list[dict[str, Any]]:
     """Draw ``mc.draws`` scenarios: one seeded generator, fields drawn in file order."""
-    import numpy as np
-
     rng = np.random.default_rng(mc.seed)
     columns: dict[str, list[Any]] = {}
     for name, dist in mc.fields.items():
@@ -244,7 +242,6 @@ def _draws(file: Path, mc: MonteCarlo) -> list[dict[str, Any]]:
 
 
 def _choices(file: Path, where: str, dist: Choice, uniform: Any) -> list[Any]:
-    import numpy as np
 
     weights = np.asarray(dist.weights or [1.0] * len(dist.values), dtype=float)
     if len(weights) != len(dist.values) or weights.sum() <= 0:
@@ -297,7 +294,6 @@ class _ScenarioValidator:
     """Applies a scenario's overrides to the base's merged TOML and runs the instance validator."""
 
     def __init__(self, base_file: Path, sweep_file: Path) -> None:
-        from siteopt.instance.loading import InstanceTemplate
 
         self.base_file = base_file
         self.sweep_file = sweep_file

@@ -22,7 +22,7 @@ __all__ = ["result_schema", "stored_ids"]
 
 def result_schema() -> pa.Schema:
     """The Parquet schema of the results store (one row per scenario; ``docs/sweep.md``)."""
-    import pyarrow as pa
+    import pyarrow as pa  # noqa: PLC0415 (lazy: pyarrow is slow to import)
 
     money = [pa.field(f"cost_{k}_gbp", pa.float64()) for k in COST_KEYS]
     return pa.schema(
@@ -96,8 +96,8 @@ def stored_ids(out: Path) -> set[str]:
 
 def _read_part(part: Path, columns: list[str] | None = None) -> Any:
     """One batch file of the store as a pyarrow table; a damaged file is a one-line error."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
+    import pyarrow as pa  # noqa: PLC0415 (lazy: pyarrow is slow to import)
+    import pyarrow.parquet as pq  # noqa: PLC0415 (lazy: pyarrow is slow to import)
 
     try:
         return pq.read_table(part, columns=columns)
@@ -107,8 +107,8 @@ def _read_part(part: Path, columns: list[str] | None = None) -> Any:
 
 
 def _write_batch(out: Path, rows: list[dict[str, Any]]) -> None:
-    import pyarrow as pa
-    import pyarrow.parquet as pq
+    import pyarrow as pa  # noqa: PLC0415 (lazy: pyarrow is slow to import)
+    import pyarrow.parquet as pq  # noqa: PLC0415 (lazy: pyarrow is slow to import)
 
     table = pa.Table.from_pylist(rows, schema=result_schema())
     digest = hashlib.sha256(",".join(r["scenario_id"] for r in rows).encode()).hexdigest()[:20]

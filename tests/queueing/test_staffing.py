@@ -28,7 +28,7 @@ from siteopt.queueing.erlang import (
     occupancy,
     offered_load,
 )
-from siteopt.queueing.fte import Shrinkage, fte_from_agents, room_fte, staffing_table
+from siteopt.queueing.fte import ShrinkageRates, fte_from_agents, room_fte, staffing_table
 from siteopt.queueing.simulate import simulate_queue
 from siteopt.queueing.teams import (
     PoolingCalculator,
@@ -427,7 +427,7 @@ def test_fte_from_agents_worked_example() -> None:
     fte = fte_from_agents(
         agents,
         1.0,
-        shrinkage=Shrinkage(annual_leave=0.12, sickness=0.05, training=0.08, breaks=0.05),
+        shrinkage=ShrinkageRates(annual_leave=0.12, sickness=0.05, training=0.08, breaks=0.05),
         contract_hours_per_week=40.0,
         min_positions=4,
         supervisors_per_agent=0.1,
@@ -445,11 +445,11 @@ def test_fte_half_hour_intervals_and_scalar_shrinkage() -> None:
 
 
 def test_shrinkage_components_add() -> None:
-    assert Shrinkage(annual_leave=0.1, sickness=0.05, other=0.1).total == pytest.approx(0.25)
+    assert ShrinkageRates(annual_leave=0.1, sickness=0.05, other=0.1).total == pytest.approx(0.25)
     with pytest.raises(StaffingError, match=r"shrinkage\.sickness"):
-        Shrinkage(sickness=1.0)
+        ShrinkageRates(sickness=1.0)
     with pytest.raises(StaffingError, match="summing to less than 1"):
-        Shrinkage(annual_leave=0.5, training=0.5)
+        ShrinkageRates(annual_leave=0.5, training=0.5)
 
 
 @pytest.mark.parametrize(

@@ -19,7 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from siteopt.errors import InstanceError, SiteoptError
-from siteopt.sweep.report import CostMatrix, minimax_regret_choice, regret
+from siteopt.sweep.report import ScenarioCosts, minimax_regret_choice, regret
 from siteopt.sweep.run import run_sweep
 from siteopt.sweep.spec import load_sweep, scenario_id
 from siteopt.sweep.store import iter_rows, stored_ids
@@ -175,7 +175,7 @@ def test_minimax_regret_choice_has_the_smallest_worst_regret(rows: list[list[flo
         return
     optimum = cost.min(axis=1)
     names = tuple(f"o{j}" for j in range(cost.shape[1]))
-    matrix = CostMatrix(tuple(f"s{i}" for i in range(len(cost))), names, cost, optimum)
+    matrix = ScenarioCosts(tuple(f"s{i}" for i in range(len(cost))), names, cost, optimum)
     r = regret(matrix)
     assert (r >= 0).all()
     assert (r.min(axis=1) == 0).all()  # every scenario's optimum has no regret
@@ -191,7 +191,7 @@ def test_minimax_regret_choice_has_the_smallest_worst_regret(rows: list[list[flo
 def test_regret_is_measured_from_a_priced_option_cheaper_than_an_unproven_optimum() -> None:
     """A scenario whose solver stopped above a priced option: regret from that option, not 0."""
     cost = np.array([[10.0, 12.0], [20.0, 18.0]])
-    matrix = CostMatrix(("s0", "s1"), ("a", "b"), cost, np.array([10.0, 19.0]))
+    matrix = ScenarioCosts(("s0", "s1"), ("a", "b"), cost, np.array([10.0, 19.0]))
     assert regret(matrix).tolist() == [[0.0, 2.0], [2.0, 0.0]]
 
 
