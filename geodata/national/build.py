@@ -164,6 +164,7 @@ def manifest_of(
     return {
         "generated_by": "python -m geodata.build --dataset england-wales",
         "dataset": "england-wales",
+        "select_forces": True,
         "crs": {"computation": "EPSG:27700", "web": "EPSG:4326"},
         "inputs": {str(p.relative_to(shared)): {"sha256": sha256_of(p)} for p in inputs},
         "counts": {
