@@ -65,8 +65,8 @@ class _Checker:
 
     def check_all(self) -> None:
         """Run every check; the first failure raises."""
-        self.check_forces()
         self.check_data()
+        self.check_forces()
         self.check_sites()
         self.check_demand()
         self.check_pay()
