@@ -175,7 +175,7 @@ def test_force_names_match_across_spellings(one: str, other: str) -> None:
 
 
 def test_force_headquarters_is_the_force_own_name() -> None:
-    """"Kent Police Headquarters" is Kent's HQ; a divisional or another force's HQ is not."""
+    """ "Kent Police Headquarters" is Kent's HQ; a divisional or another force's HQ is not."""
     assert is_force_hq("Kent Police Headquarters", "Kent")
     assert is_force_hq("Durham Constabulary HQ", "Durham")
     assert not is_force_hq("Redcar & Cleveland HQ", "Cleveland")

@@ -19,7 +19,7 @@ ALLIANCES = {"kent-essex": 2019, "norfolk-suffolk": 2015}
 
 @pytest.mark.parametrize("name", [*ALLIANCES, "england-regions"])
 def test_volumes_are_the_crime_scaled_bch_rates(name: str) -> None:
-    """Each force's calls in the file equal geodata.national.volumes' computation (no hand edits)."""
+    """Each force's calls in the file equal geodata.national.volumes' computation."""
     raw = tomllib.loads((INSTANCES / f"{name}.toml").read_text(encoding="utf-8"))
     forces = list(raw["forces"])
     year = raw["data"]["population_year"]
@@ -69,8 +69,16 @@ def test_norfolk_suffolk_writes_every_output_for_its_own_area(
     out = tmp_path / "out"
     result = run_cli("solve", str(INSTANCES / "norfolk-suffolk.toml"), "--out", str(out))
     assert result.code == 0, result.err
-    for name in ("report.md", "report.html", "report.pdf", "siteopt.xlsx", "map.html",
-                 "layers.gpkg", "maps/overview.png", "maps/commute.png"):
+    for name in (
+        "report.md",
+        "report.html",
+        "report.pdf",
+        "siteopt.xlsx",
+        "map.html",
+        "layers.gpkg",
+        "maps/overview.png",
+        "maps/commute.png",
+    ):
         assert (out / name).is_file(), name
     report = (out / "report.md").read_text(encoding="utf-8")
     assert "Voronoi cells of LSOA points, not ONS boundaries" in report

@@ -319,22 +319,23 @@ def force_scalers(
     by_force = lsoas.groupby("force")
     hq = sites[sites["force_headquarters"]].groupby("force")["id"].first()
     rows = []
-    for fid, group in by_force:
+    for key, group in by_force:
+        fid = str(key)
         welsh = bool(group["lsoa11cd"].str.startswith("W").all())
         rows.append(
             {
                 "force": fid,
-                "name": labels[str(fid)],
+                "name": labels[fid],
                 "pfa17cd": group["pfa17cd"].iloc[0],
                 "country": "Wales" if welsh else "England",
                 "lsoas": len(group),
                 "population_years": "2019" if welsh else "2015 2019",
                 "pop_mid2015": pd.NA if welsh else int(group["pop_mid2015"].sum()),
                 "pop_mid2019": int(group["pop_mid2019"].sum()),
-                "recorded_crime_2024_25": crime[str(fid)],
-                "officer_fte_2015": workforce[str(fid), 2015],
-                "officer_fte_2019": workforce[str(fid), 2019],
-                "officer_fte_2025": fte_2025[str(fid)],
+                "recorded_crime_2024_25": crime[fid],
+                "officer_fte_2015": workforce[fid, 2015],
+                "officer_fte_2019": workforce[fid, 2019],
+                "officer_fte_2025": fte_2025[fid],
                 "osm_force_hq_site": hq.get(fid, ""),
                 "sites": int((sites["force"] == fid).sum()),
             }

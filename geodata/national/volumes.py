@@ -75,19 +75,23 @@ def bch_rates(bch: Instance, national: Dataset) -> dict[str, BchRate]:
     table = scalers.set_index("force")
     lsoas = bch.dataset().lsoas()
     pop2015 = lsoas.groupby("force")["pop_mid2015"].sum()
+    crime = table["recorded_crime_2024_25"].to_dict()
+    pop2019 = table["pop_mid2019"].to_dict()
     out = {}
     for stream, spec in bch.demand.streams.items():
-        published = tuple(
-            fid for fid in bch.forces if isinstance(bch.demand.volumes[fid][stream], Figure)
-        )
+        figures = {
+            fid: volume.value
+            for fid in bch.forces
+            if isinstance(volume := bch.demand.volumes[fid][stream], Figure)
+        }
         out[stream] = BchRate(
             stream=stream,
             label=spec.label,
-            forces=published,
-            calls=float(sum(bch.demand.volumes[f][stream].value for f in published)),  # type: ignore[union-attr]
-            population_2015=int(sum(pop2015[f] for f in published)),
-            crime=int(sum(table.loc[f, "recorded_crime_2024_25"] for f in published)),
-            population_2019=int(sum(table.loc[f, "pop_mid2019"] for f in published)),
+            forces=tuple(figures),
+            calls=float(sum(figures.values())),
+            population_2015=int(sum(pop2015[f] for f in figures)),
+            crime=int(sum(crime[f] for f in figures)),
+            population_2019=int(sum(pop2019[f] for f in figures)),
         )
     return out
 
@@ -102,10 +106,10 @@ def scaled_volumes(forces: list[str], year: int) -> list[ScaledVolume]:
     rates = bch_rates(bch, national)
     scalers = national.force_scalers()
     assert scalers is not None
-    table = scalers.set_index("force")
+    rows = {str(r["force"]): r for r in scalers.to_dict("records")}
     out = []
     for fid in forces:
-        row = table.loc[fid]
+        row = rows[fid]
         population = int(row[f"pop_mid{year}"])
         crime_per_head = float(row["recorded_crime_2024_25"]) / float(row["pop_mid2019"])
         for stream, rate in rates.items():
@@ -219,4 +223,3 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main())
-

@@ -82,7 +82,8 @@ class _Checker:
         for fid, force in self.instance.forces.items():
             if fid not in dataset_forces:
                 if self.instance.data.forces is not None:
-                    msg = f"force {fid!r} is not selected in [data] forces ({_one_of(dataset_forces)})"
+                    selected = _one_of(dataset_forces)
+                    msg = f"force {fid!r} is not selected in [data] forces ({selected})"
                 else:
                     msg = f"force {fid!r} is not in the dataset ({_one_of(dataset_forces)})"
                 raise self.error(("forces", fid), msg)

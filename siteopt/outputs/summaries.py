@@ -6,6 +6,7 @@ an instance's problem, one queue, pooling and a simulation.
 
 from __future__ import annotations
 
+import math
 from itertools import combinations
 from typing import TYPE_CHECKING, Any
 
@@ -82,8 +83,8 @@ def dataset_summary(dataset: Dataset) -> dict[str, Any]:
     }
     scalers = dataset.force_scalers()
     if scalers is not None:
-        summary["force_scalers"] = scalers.astype(object).where(scalers.notna(), None).to_dict(
-            "records"
+        summary["force_scalers"] = (
+            scalers.astype(object).where(scalers.notna(), None).to_dict("records")
         )
         summary["force_scaler_sources"] = manifest.get("force_scaler_sources", {})
         summary["boundaries"] = dataset.boundary_note
@@ -91,7 +92,7 @@ def dataset_summary(dataset: Dataset) -> dict[str, Any]:
 
 
 def _int_or_none(value: Any) -> int | None:
-    return None if value is None or value != value else int(value)
+    return None if value is None or math.isnan(value) else int(value)
 
 
 def site_rows(dataset: Dataset, instance: Instance | None) -> list[dict[str, Any]]:

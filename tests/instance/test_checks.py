@@ -31,7 +31,7 @@ def test_unknown_selected_force_names_its_list_entry(tmp_path: Path) -> None:
 def test_selected_force_without_an_instance_force_is_refused(tmp_path: Path) -> None:
     """Selecting a force whose calls the instance does not state is an error at data.forces."""
     child = child_of(tmp_path, "kent-essex.toml", '[data]\nforces = ["kent", "essex", "sussex"]\n')
-    with pytest.raises(InstanceError, match="not in \\[forces\\] \\(e.g. 'sussex'\\)") as err:
+    with pytest.raises(InstanceError, match=r"not in \[forces\] \(e.g. 'sussex'\)") as err:
         load_instance(child)
     assert err.value.path == "data.forces"
 

@@ -33,13 +33,17 @@ def test_kent_to_essex_goes_round_by_the_dartford_crossing() -> None:
     dataset = open_dataset("england-wales", forces=["kent", "essex"])
     network = embedded_network(dataset)
     lsoas = dataset.lsoas().set_index("lsoa11cd")
-    gravesend = lsoas.index[lsoas["lsoa11nm"].str.startswith("Gravesham")]
-    tilbury = lsoas.index[lsoas["lsoa11nm"].str.startswith("Thurrock")]
+    gravesend = list(lsoas.index[lsoas["lsoa11nm"].str.startswith("Gravesham")])
+    tilbury = list(lsoas.index[lsoas["lsoa11nm"].str.startswith("Thurrock")])
     xy_g = lsoas.loc[gravesend, ["x", "y"]].to_numpy()
     xy_t = lsoas.loc[tilbury, ["x", "y"]].to_numpy()
     d = np.hypot(xy_g[:, None, 0] - xy_t[None, :, 0], xy_g[:, None, 1] - xy_t[None, :, 1])
     i, j = np.unravel_index(np.argmin(d), d.shape)
-    pts = Points((gravesend[i], tilbury[j]), [xy_g[i, 0], xy_t[j, 0]], [xy_g[i, 1], xy_t[j, 1]])
+    pts = Points(
+        (str(gravesend[i]), str(tilbury[j])),
+        np.array([xy_g[i, 0], xy_t[j, 0]]),
+        np.array([xy_g[i, 1], xy_t[j, 1]]),
+    )
     minutes = travel_times(network, pts, pts, cache=False).minutes
     assert d[i, j] < 3_000
     assert minutes[0, 1] > 15
