@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from geodata import BuildError
+from geodata.build import replace_dir, sha256_of
 from geodata.national.areas import AREA_NOTE, area_layers, land_mask, separated
 from geodata.national.mesh import build_national_network
 from geodata.national.tables import (
@@ -77,13 +78,6 @@ ATTRIBUTION = {
 }
 
 
-def sha256_of(path: Path) -> str:
-    """Return the hex SHA-256 of a file's bytes."""
-    import hashlib  # noqa: PLC0415 (light; only the build hashes)
-
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def write_table(frame: pd.DataFrame, path: Path) -> None:
     """Write a table as Parquet (``.parquet``) or UTF-8 CSV with Unix line endings."""
     if path.suffix == ".parquet":
@@ -137,17 +131,6 @@ def build_national(shared: Path, out: Path) -> dict[str, Any]:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return manifest
-
-
-def replace_dir(staging: Path, out: Path) -> None:
-    """Move ``staging`` to ``out``, replacing any previous build (the old one is removed last)."""
-    old = out.with_name(f".{out.name}-old")
-    shutil.rmtree(old, ignore_errors=True)
-    if out.exists():
-        out.rename(old)
-    staging.rename(out)
-    out.chmod(0o755)  # mkdtemp made the staging folder private
-    shutil.rmtree(old, ignore_errors=True)
 
 
 def manifest_of(  # noqa: PLR0917 - one argument per part of the dataset

@@ -44,6 +44,7 @@ from geodata.network_build import (
     MAX_SNAP_M,
     MOTORWAYS_FGB,
     OS_MATCH_M,
+    RURAL_SPEED_ASSUMPTION,
     URBAN_DENSITY,
     MeshParams,
     NetworkBuild,
@@ -553,8 +554,7 @@ def calibration_record(  # noqa: PLR0917 - one argument per part of the record
         "assumptions": {
             "motorway": "105 km/h: average free-flow car speed on motorways (limit 70 mph)",
             "trunk": "80 km/h: SRN A roads, dual carriageway mixed with roundabouts",
-            "local_rural": "60 km/h between rural LSOA points (B and C roads through villages, "
-            "national limit 60 mph); not measured — Cambridge has no rural LSOA",
+            "local_rural": RURAL_SPEED_ASSUMPTION,
             "barriers": "estuaries without a fixed road crossing, drawn by hand to about 1 km: "
             + "; ".join(BARRIERS),
             "ferry": f"islands the mesh cannot reach: {FERRY_WAIT_S / 60:g} min wait and "
