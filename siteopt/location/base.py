@@ -72,6 +72,9 @@ class Deadline:
 NO_DEADLINE = Deadline(math.inf)
 
 
+STOPPED = "stopped by the time limit"  # how a method's name says it did not finish
+
+
 @dataclass(frozen=True)
 class _Found:
     """What a method found: the open sites, its status and a proven bound on the optimum.
@@ -92,12 +95,10 @@ def enumeration_cells(matrix: CostMatrix, p: int) -> int:
     return math.comb(len(matrix.candidate_ids), p) * int((matrix.weights > 0).sum())
 
 
-def _use_enumeration(
-    matrix: CostMatrix, p: int, method: str, *, budget: int = ENUMERATION_BUDGET
-) -> bool:
+def _use_enumeration(matrix: CostMatrix, p: int, method: str, *, budget: int | None = None) -> bool:
     if method != "auto":
         return method == "enumerate"
-    return enumeration_cells(matrix, p) <= budget
+    return enumeration_cells(matrix, p) <= (ENUMERATION_BUDGET if budget is None else budget)
 
 
 def _best_by_enumeration(
@@ -144,8 +145,8 @@ def _enumerated(
             return _Found((), Status.INFEASIBLE, "enumeration")
         return _Found(chosen, Status.OPTIMAL, "enumeration")
     if not math.isfinite(value):
-        return _Found((), Status.UNKNOWN, "enumeration (stopped by the time limit)", bound)
-    return _Found(chosen, Status.FEASIBLE, "enumeration (stopped by the time limit)", bound)
+        return _Found((), Status.UNKNOWN, f"enumeration: {STOPPED}", bound)
+    return _Found(chosen, Status.FEASIBLE, f"enumeration: {STOPPED}", bound)
 
 
 def _weighted(matrix: CostMatrix) -> tuple[FloatArray, FloatArray]:

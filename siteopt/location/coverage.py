@@ -15,6 +15,7 @@ import numpy.typing as npt
 
 from siteopt.location.base import (
     NO_DEADLINE,
+    STOPPED,
     Deadline,
     _best_by_enumeration,
     _enumerated,
@@ -110,9 +111,10 @@ def _solve_lscp(
         return found
     greedy = _greedy_cover(patterns)
     bound = found.bound if found.bound is not None else 1.0
+    name = found.method.split(":")[0]
     if found.chosen and len(found.chosen) <= len(greedy):
-        return _Found(found.chosen, Status.FEASIBLE, found.method, bound)
-    return _Found(greedy, Status.FEASIBLE, f"greedy cover ({found.method} stopped)", bound)
+        return _Found(found.chosen, Status.FEASIBLE, f"{name}: {STOPPED}", bound)
+    return _Found(greedy, Status.FEASIBLE, f"greedy cover ({name} {STOPPED})", bound)
 
 
 def _greedy_coverage(patterns: BoolArray, summed: FloatArray, p: int) -> tuple[int, ...]:
@@ -165,11 +167,12 @@ def _solve_mclp(
     bound = found.bound
     if bound is None:
         bound = _coverage_upper_bound(patterns, summed, p)
+    name = found.method.split(":")[0]
     if found.chosen and _covered_weight(patterns, summed, found.chosen) >= _covered_weight(
         patterns, summed, greedy
     ):
-        return _Found(found.chosen, Status.FEASIBLE, found.method, bound)
-    return _Found(greedy, Status.FEASIBLE, f"greedy ({found.method} stopped)", bound)
+        return _Found(found.chosen, Status.FEASIBLE, f"{name}: {STOPPED}", bound)
+    return _Found(greedy, Status.FEASIBLE, f"greedy ({name} {STOPPED})", bound)
 
 
 def _max_cover(patterns: BoolArray, summed: FloatArray, p: int, deadline: Deadline) -> _Found:
@@ -231,7 +234,7 @@ def _hitting_set(covers: BoolArray, p: int, deadline: Deadline = NO_DEADLINE) ->
     hit = search(masks, p, 0)
     if hit is None:
         if deadline.passed():
-            return _Found((), Status.UNKNOWN, "hitting-set search (stopped by the time limit)")
+            return _Found((), Status.UNKNOWN, f"hitting-set search: {STOPPED}")
         return _Found((), Status.INFEASIBLE, "hitting-set search")
     chosen = tuple(j for j in range(hit.bit_length()) if hit >> j & 1)
     return _Found(chosen, Status.OPTIMAL, "hitting-set search")

@@ -56,7 +56,8 @@ def unreachable_penalty(times: FloatArray, w: FloatArray) -> float:
         finite = chunk[np.isfinite(chunk)]
         if finite.size:
             longest = max(longest, float(finite.max()))
-    smallest = float(w.min()) if len(w) else 1.0
+    positive = w[w > 0]
+    smallest = float(positive.min()) if len(positive) else 1.0
     lexicographic = float(w.sum()) * longest / smallest + longest + 1.0
     return min(lexicographic, 1e6 * (longest + 1.0))
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import math
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -197,12 +198,16 @@ def _read_fast(
     dtypes: dict[str, Any] = dict.fromkeys(names[1:], np.float64)
     dtypes["id"] = str
     try:
-        frame = pd.read_csv(
-            path, header=0, names=names, dtype=dtypes, keep_default_na=False,
-            na_values=_MISSING, skipinitialspace=True, encoding="utf-8-sig", engine="c",
-        )  # fmt: skip
-    except (ValueError, UnicodeDecodeError):  # pandas' ParserError is a ValueError
-        return None
+        with warnings.catch_warnings():
+            # a first row longer than the header is only a warning (and silently cut short)
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            frame = pd.read_csv(
+                path, header=0, names=names, dtype=dtypes, keep_default_na=False,
+                na_values=dict.fromkeys(names[1:], _MISSING), skipinitialspace=True, encoding="utf-8-sig", engine="c",
+                index_col=False,
+            )  # fmt: skip
+    except (ValueError, UnicodeDecodeError, pd.errors.ParserWarning):
+        return None  # pandas' ParserError is a ValueError
     ids = tuple(str(value).strip() for value in frame["id"])
     weights = np.array(frame["weight"].to_numpy(np.float64))
     # an owned, writable, row-major copy (pandas hands out read-only column-major views)
@@ -293,6 +298,8 @@ def _cell_number(
         value = float(text)
     except ValueError:
         value = math.nan
+    if allow_unreachable and value == math.inf:  # "Infinity" and the like, as pandas reads them
+        return value
     if not math.isfinite(value) or value < 0:
         expected = "a number ≥ 0" + (" or 'unreachable'" if allow_unreachable else "")
         raise InstanceError(path, f"line {line}.{column}", f"expected {expected}, got {text!r}")

@@ -18,6 +18,7 @@ import numpy.typing as npt
 
 from siteopt.location.base import (
     PCENTER_ENUMERATION_BUDGET,
+    STOPPED,
     Deadline,
     _best_by_enumeration,
     _enumerated,
@@ -66,14 +67,16 @@ def _solve_pcenter(
             lambda t: _min_cover(np.unique(times <= t, axis=0), m, deadline, max_sites=p),
             p,
             "binary search, HiGHS set covering",
-            incumbent,
+            incumbent=incumbent,
+            deadline=deadline,
         )
     return _anytime_bisect(
         values,
         lambda t: _hitting_set(times <= t, p, deadline),
         p,
         "binary search, exact hitting-set search",
-        incumbent,
+        incumbent=incumbent,
+        deadline=deadline,
     )
 
 
@@ -108,7 +111,9 @@ def _anytime_bisect(
     feasible_at: Callable[[float], _Found],
     p: int,
     name: str,
+    *,
     incumbent: tuple[tuple[int, ...], float] | None,
+    deadline: Deadline,
 ) -> _Found:
     """Binary search for the first threshold of ``values`` at which ``p`` sites suffice.
 
@@ -123,6 +128,9 @@ def _anytime_bisect(
     best = incumbent[0] if incumbent is not None else None
     stopped = False
     while lo < hi:
+        if deadline.passed():
+            stopped = True
+            break
         mid = (lo + hi) // 2
         found = feasible_at(float(values[mid]))
         if found.chosen:
@@ -135,12 +143,10 @@ def _anytime_bisect(
     if best is None:
         if stopped:
             bound = float(values[lo]) if lo < len(values) else None
-            return _Found((), Status.UNKNOWN, f"{name}: stopped by the time limit", bound)
+            return _Found((), Status.UNKNOWN, f"{name}: {STOPPED}", bound)
         return _Found((), Status.INFEASIBLE, name)
     if stopped:
-        return _Found(
-            best, Status.FEASIBLE, f"{name}: stopped by the time limit", float(values[lo])
-        )
+        return _Found(best, Status.FEASIBLE, f"{name}: {STOPPED}", float(values[lo]))
     return _Found(best, Status.OPTIMAL, name)
 
 

@@ -62,7 +62,8 @@ def _solve_pdispersion(
         lambda d: _independent_set(between < d, p, deadline),
         p,
         "HiGHS MIP (binary search, independent set)",
-        (start, closest_gap),
+        incumbent=(start, closest_gap),
+        deadline=deadline,
     )
 
 

@@ -28,6 +28,7 @@ import numpy as np
 import numpy.typing as npt
 
 from siteopt.location.base import (
+    STOPPED,
     Deadline,
     _best_by_enumeration,
     _enumerated,
@@ -119,7 +120,7 @@ def _with_heuristic_start(
         return _Found(found.chosen, Status.FEASIBLE, found.method, bound)
     if not math.isfinite(set_cost(times, w, start)):
         return found
-    method = f"greedy + interchange ({found.method.split(':')[0]} stopped by the time limit)"
+    method = f"greedy + interchange ({found.method.split(':')[0]} {STOPPED})"
     return _Found(tuple(start), Status.FEASIBLE, method, bound)
 
 
@@ -187,12 +188,12 @@ class _Search:
         if self.nodes:
             method += f" ({self.nodes} node{'s' if self.nodes > 1 else ''})"
         if not math.isfinite(self.best_value):
-            return _Found((), Status.UNKNOWN, f"{method}: stopped by the time limit")
+            return _Found((), Status.UNKNOWN, f"{method}: {STOPPED}")
         chosen = tuple(sorted(self.best))
         if proven:
             return _Found(chosen, Status.OPTIMAL, method)
         bound = min(max(self.bound, 0.0), self.best_value)
-        return _Found(chosen, Status.FEASIBLE, f"{method}: stopped by the time limit", bound)
+        return _Found(chosen, Status.FEASIBLE, f"{method}: {STOPPED}", bound)
 
     def _offer(self, chosen: list[int] | IntArray) -> bool:
         """Keep a site set (global numbers) when it beats the incumbent; whether it did."""
@@ -457,7 +458,8 @@ def _pmedian_mip(times: FloatArray, w: FloatArray, p: int, deadline: Deadline) -
     n, m = times.shape
     if n * (m - p + 1) > MIP_LEVEL_ROWS:
         msg = (
-            f"pmedian: method mip: the Elloumi MIP of this {n:,} × {m:,} matrix has up to "
+            f"pmedian: method mip: the Elloumi MIP of {n:,} weighted demand points × {m:,} "
+            f"candidates has up to "
             f"{n * (m - p + 1):,} level rows, above the cap of {MIP_LEVEL_ROWS:,} (HiGHS would "
             "need several GB); use method auto (Lagrangian branch and bound, any size)"
         )

@@ -18,6 +18,7 @@ from siteopt.location.matrix import CostMatrix, LocateError, read_cost_matrix
 from siteopt.location.solve import locate
 from siteopt.status import Status
 from tests.conftest import INSTANCES, CliResult
+from tests.location.helpers import as_matrix, small_matrices
 
 # Four demand points × three candidates, minutes; weights 10, 20, 30, 40.
 #            a   b   c
@@ -106,35 +107,9 @@ def brute_objective(model: str, times: list[list[float]], w: list[float], sites:
     return -min(between[a][b] for a, b in itertools.combinations(sites, 2))
 
 
-@st.composite
-def random_matrices(draw: st.DrawFn) -> tuple[list[list[float]], list[float]]:
-    n = draw(st.integers(1, 7))
-    m = draw(st.integers(2, 6))
-    cell = st.one_of(st.integers(0, 30).map(float), st.just(math.inf))
-    times = [[draw(cell) for _ in range(m)] for _ in range(n)]
-    weights = [float(draw(st.integers(0, 50))) for _ in range(n)]
-    return times, weights
-
-
-def as_matrix(times: list[list[float]], weights: list[float]) -> CostMatrix:
-    m = len(times[0])
-    rng = np.random.default_rng(len(times) * 7 + m)
-    between = rng.integers(1, 40, size=(m, m)).astype(float)
-    between = np.minimum(between, between.T)
-    np.fill_diagonal(between, 0.0)
-    return CostMatrix(
-        minutes=np.array(times),
-        weights=np.array(weights),
-        demand_ids=tuple(f"d{i}" for i in range(len(times))),
-        candidate_ids=tuple(f"s{j}" for j in range(m)),
-        source="random",
-        between=between,
-    )
-
-
 @pytest.mark.parametrize("model", ["pmedian", "pcenter", "mclp", "pdispersion"])
 @settings(max_examples=40, deadline=None)
-@given(data=random_matrices(), p=st.integers(1, 2), within=st.integers(0, 30))
+@given(data=small_matrices(max_n=7, max_m=6), p=st.integers(1, 2), within=st.integers(0, 30))
 def test_optimum_equals_brute_force(
     model: str, data: tuple[list[list[float]], list[float]], p: int, within: int
 ) -> None:
@@ -165,7 +140,7 @@ def test_optimum_equals_brute_force(
 
 
 @settings(max_examples=200, deadline=None)
-@given(data=random_matrices(), p=st.integers(3, 5))
+@given(data=small_matrices(max_n=7, max_m=6), p=st.integers(3, 5))
 def test_pmedian_branch_and_bound_equals_brute_force_beyond_two_sites(
     data: tuple[list[list[float]], list[float]], p: int
 ) -> None:
@@ -205,7 +180,7 @@ def test_pmedian_keeps_a_subtree_that_reaches_an_unreachable_point() -> None:
 
 
 @settings(max_examples=40, deadline=None)
-@given(data=random_matrices(), within=st.integers(0, 30))
+@given(data=small_matrices(max_n=7, max_m=6), within=st.integers(0, 30))
 def test_lscp_equals_brute_force(data: tuple[list[list[float]], list[float]], within: int) -> None:
     times, weights = data
     m = len(times[0])
