@@ -203,8 +203,8 @@ def _read_fast(
             warnings.simplefilter("error", pd.errors.ParserWarning)
             frame = pd.read_csv(
                 path, header=0, names=names, dtype=dtypes, keep_default_na=False,
-                na_values=dict.fromkeys(names[1:], _MISSING), skipinitialspace=True, encoding="utf-8-sig", engine="c",
-                index_col=False,
+                na_values=dict.fromkeys(names[1:], _MISSING), skipinitialspace=True,
+                encoding="utf-8-sig", engine="c", index_col=False,
             )  # fmt: skip
     except (ValueError, UnicodeDecodeError, pd.errors.ParserWarning):
         return None  # pandas' ParserError is a ValueError

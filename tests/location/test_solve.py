@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 from unittest import mock
 
@@ -17,6 +19,7 @@ from siteopt.location import base, pcenter, pdispersion, pmedian
 from siteopt.location.matrix import CostMatrix, LocateError
 from siteopt.location.solve import locate
 from siteopt.status import Status
+from tests.conftest import CliResult
 from tests.location.helpers import (
     MAXIMISED,
     as_matrix,
@@ -188,3 +191,25 @@ def test_the_mip_refuses_a_formulation_it_cannot_hold(monkeypatch: pytest.Monkey
         LocateError, match=r"Elloumi MIP of 2,972 weighted demand points × 150 candidates has up to"
     ):
         locate(random_matrix(), "pmedian", p=3, method="mip")
+
+
+def test_cli_time_limit_prints_the_gap_and_json_carries_bound_and_gap(
+    run_cli: Callable[..., CliResult], tmp_path: Path
+) -> None:
+    matrix = random_matrix(n=2000, m=120, seed=4)
+    lines = ["id,weight," + ",".join(matrix.candidate_ids)]
+    for did, w, row in zip(matrix.demand_ids, matrix.weights, matrix.minutes, strict=True):
+        cells = ",".join("unreachable" if math.isinf(t) else f"{t:.3f}" for t in row)
+        lines.append(f"{did},{w:g},{cells}")
+    path = tmp_path / "costs.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    args = ("locate", str(path), "--model", "pmedian", "-p", "10", "--time-limit", "0.5")
+    shown = run_cli(*args)
+    assert shown.code == 0, shown.err
+    assert "FEASIBLE" in shown.out and "not proven optimal, gap" in shown.out
+    assert "the optimum is at least" in shown.out
+    payload = json.loads(run_cli(*args, "--json").out)
+    assert payload["status"] == "FEASIBLE"
+    value = payload["objective"]["value"]
+    assert payload["bound"] < value
+    assert payload["gap"] == pytest.approx((value - payload["bound"]) / value)
