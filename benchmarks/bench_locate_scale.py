@@ -289,7 +289,7 @@ def suite_row(result: dict[str, Any]) -> SuiteRow:
     if "objective" in peer and ours.get("objective") is not None:
         same = bool(np.isclose(peer["objective"], ours["objective"], rtol=1e-9))
     note = (
-        f"siteopt {ours.get('status')} gap {100 * (ours.get('gap') or 0):.3f} %, objective "
+        f"one run each; siteopt {ours.get('status')} gap {100 * (ours.get('gap') or 0):.3f} %, objective "
         f"{ours.get('objective') or 0:,.6g}, peak {ours.get('peak_mb', 0):,.0f} MB; "
         f"spopt: {_peer_words(peer, case)}"
     )

@@ -20,20 +20,25 @@ from siteopt.location.interchange import (
 from tests.location.helpers import small_matrices
 
 
+@st.composite
+def swappable(draw: st.DrawFn) -> tuple[np.ndarray, np.ndarray, float, int]:
+    """Times, weights, the penalty and a p that leaves a site to swap in."""
+    times, w = (np.array(part) for part in draw(small_matrices()))
+    p = draw(st.integers(1, times.shape[1] - 1))
+    return times, w, unreachable_penalty(times, w), p
+
+
 def penalised(times: np.ndarray, w: np.ndarray, sites: list[int], penalty: float) -> float:
     return float(w @ np.minimum(times[:, sites], penalty).min(axis=1))
 
 
 @settings(max_examples=200, deadline=None)
-@given(data=small_matrices(), p=st.integers(1, 4), seed=st.integers(0, 1000))
+@given(drawn=swappable(), seed=st.integers(0, 1000))
 def test_swap_profits_are_the_cost_changes(
-    data: tuple[list[list[float]], list[float]], p: int, seed: int
+    drawn: tuple[np.ndarray, np.ndarray, float, int], seed: int
 ) -> None:
-    times, w = np.array(data[0]), np.array(data[1])
+    times, w, penalty, p = drawn
     m = times.shape[1]
-    if p >= m:
-        return
-    penalty = unreachable_penalty(times, w)
     chosen = np.random.default_rng(seed).choice(m, p, replace=False).tolist()
     profits = _swap_profits(times, w, chosen, penalty)
     before = penalised(times, w, chosen, penalty)
@@ -46,15 +51,12 @@ def test_swap_profits_are_the_cost_changes(
 
 
 @settings(max_examples=100, deadline=None)
-@given(data=small_matrices(), p=st.integers(1, 4))
+@given(drawn=swappable())
 def test_interchange_ends_where_no_swap_helps(
-    data: tuple[list[list[float]], list[float]], p: int
+    drawn: tuple[np.ndarray, np.ndarray, float, int],
 ) -> None:
-    times, w = np.array(data[0]), np.array(data[1])
+    times, w, penalty, p = drawn
     m = times.shape[1]
-    if p >= m:
-        return
-    penalty = unreachable_penalty(times, w)
     start = greedy(times, w, p, penalty)
     assert len(set(start)) == p
     found = interchange(times, w, start, penalty)
