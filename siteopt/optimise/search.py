@@ -21,7 +21,7 @@ from siteopt.optimise.options import CAPACITY, Option, OptionTable, best_options
 from siteopt.optimise.problem import ProblemData
 
 if TYPE_CHECKING:
-    from siteopt.optimise.cpsat import SeparationForm
+    from siteopt.optimise.constraints import SeparationForm
 
 __all__ = [
     "ModelResult",
