@@ -72,14 +72,9 @@ def _group_rows(problem: ProblemData) -> IntArray:
     enumerator prices pooled.
     """
     rows = np.array(problem.group_agents, dtype=np.int64)
-    single = np.maximum(problem.pooled_levels, problem.min_crew)
+    single = problem.pooled_totals(1)
     rows[problem.all_forces] = single[problem.level_of_interval]
     return rows
-
-
-def _level_totals(problem: ProblemData, k: int) -> IntArray:
-    """Pooled agents over ``k`` open rooms at each level (every room keeps the minimum crew)."""
-    return np.maximum(problem.pooled_levels, k * problem.min_crew)
 
 
 def _dot(variables: Sequence[Var], coefficients: Iterable[int] | IntArray) -> cp_model.LinearExpr:
@@ -109,7 +104,7 @@ def _build_model(
     seat_top = max(
         int(problem.max_seats.max(initial=0)),
         int(rows.max()),
-        int(_level_totals(problem, problem.k_max).max()),
+        int(problem.pooled_totals(problem.k_max).max()),
         *(seat_floor(constraints, problem, k) for k in sizes),
     )
     pooled_count, force_count = _count_literals(problem, cp)
@@ -277,7 +272,7 @@ def _add_pooled(
         return {}, {}
     n_sites, m = problem.n_sites, problem.min_crew
     k_values = list(count)
-    totals = np.stack([_level_totals(problem, k) for k in k_values])  # (K, V)
+    totals = np.stack([problem.pooled_totals(k) for k in k_values])  # (K, V)
     room_top = (totals - m * (np.array(k_values)[:, None] - 1)).max(axis=0)
     agents = {
         (j, v): cp.new_int_var(0, int(room_top[v]), f"agents[{j},{v}]")

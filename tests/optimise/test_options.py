@@ -157,13 +157,14 @@ def brute_force_pooled_split(problem: ProblemData, a: int, b: int, share: float 
     return best
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(
     levels=st.lists(st.integers(0, 14), min_size=4, max_size=4),
     costs=st.lists(st.integers(50, 200), min_size=3, max_size=3),
     caps=st.lists(st.integers(8, 16), min_size=3, max_size=3),
     existing=st.lists(st.integers(0, 10), min_size=3, max_size=3),
     seat_cost=st.lists(st.integers(0, 400), min_size=3, max_size=3),
+    share=st.one_of(st.just(0), st.integers(1, 500)).map(lambda n: n / 1000),
 )
 def test_pooled_split_equals_brute_force(
     levels: list[int],
@@ -171,46 +172,21 @@ def test_pooled_split_equals_brute_force(
     caps: list[int],
     existing: list[int],
     seat_cost: list[int],
+    share: float,
 ) -> None:
-    """The cheaper-room-first split over every seat count is the exact optimum of the split."""
+    """The cheaper-room-first split over every seat count is the exact optimum of the split.
+
+    Also with a call share, whose per-level floor replaces the minimum crew where it is larger.
+    """
+    constraints = (MinCallShare("share", round(share * 1_000_000)),) if share else ()
     problem = make_problem(
         levels=levels,
         agent_cost=costs,
         max_seats=caps,
         existing=[min(e, c) for e, c in zip(existing, caps, strict=True)],
         seat_cost=seat_cost,
+        constraints=constraints,
     )
-    options = enumerate_options(problem)
-    for a, b in ((0, 1), (0, 2), (1, 2)):
-        option = find(options, (a, b), "pooled")
-        if CAPACITY in option.failed:
-            continue
-        assert option.costs["staff"] + option.costs["seats"] == brute_force_pooled_split(
-            problem, a, b
-        )
-        assert (option.agents.sum(axis=0) >= np.maximum(levels, 4)).all()
-        assert (option.agents >= problem.min_crew).all()
-        for seats, row in zip(option.seats, option.agents, strict=True):
-            assert row.max() <= seats
-
-
-@settings(max_examples=60, deadline=None)
-@given(
-    levels=st.lists(st.integers(0, 14), min_size=4, max_size=4),
-    costs=st.lists(st.integers(50, 200), min_size=3, max_size=3),
-    caps=st.lists(st.integers(8, 16), min_size=3, max_size=3),
-    seat_cost=st.lists(st.integers(0, 400), min_size=3, max_size=3),
-    share=st.integers(1, 500).map(lambda n: n / 1000),
-)
-def test_pooled_split_with_a_call_share_equals_brute_force(
-    levels: list[int], costs: list[int], caps: list[int], seat_cost: list[int], share: float
-) -> None:
-    """With a per-level floor from the call share, cheaper-room-first is still exact."""
-    constraint = MinCallShare("share", round(share * 1_000_000))
-    problem = make_problem(
-        levels=levels, agent_cost=costs, max_seats=caps, seat_cost=seat_cost,
-        constraints=(constraint,),
-    )  # fmt: skip
     options = enumerate_options(problem)
     for a, b in ((0, 1), (0, 2), (1, 2)):
         option = find(options, (a, b), "pooled")
@@ -219,8 +195,11 @@ def test_pooled_split_with_a_call_share_equals_brute_force(
         assert option.costs["staff"] + option.costs["seats"] == brute_force_pooled_split(
             problem, a, b, share
         )
-        floor = np.ceil(share * np.maximum(levels, 4) - 1e-9)
+        assert (option.agents.sum(axis=0) >= np.maximum(levels, 4)).all()
+        floor = np.maximum(np.ceil(share * np.maximum(levels, 4) - 1e-9), problem.min_crew)
         assert (option.agents >= floor[np.newaxis, :]).all()
+        for seats, row in zip(option.seats, option.agents, strict=True):
+            assert row.max() <= seats
 
 
 def test_call_share_rules_by_force_groups_and_unfit_floors() -> None:

@@ -132,13 +132,12 @@ class MinCallShare(Constraint):
         """Smallest share of the week's calls answered by an open room."""
         if len(option.sites) < 2:
             return self.result(1.0, self.share, holds, "one room answers every call")
-        if option.routing == "by_force":
-            detail = "smallest share of the week's calls answered by an open room (its forces')"
-        else:
-            detail = (
-                "smallest share of the week's calls answered by an open room (one queue: "
-                "each room answers calls in proportion to its agents)"
-            )
+        how = (
+            "by force: its forces' calls"
+            if option.routing == "by_force"
+            else "one queue: calls shared by agents on duty"
+        )
+        detail = f"smallest share of the week's calls answered by an open room ({how})"
         return self.result(_smallest_share(problem, option), self.share, holds, detail)
 
 
