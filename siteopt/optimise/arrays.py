@@ -27,6 +27,7 @@ __all__ = [
     "IntArray",
     "ProblemArrays",
     "Routing",
+    "assigned_sum",
     "force_mask",
     "frozen_bool",
     "frozen_int",
@@ -199,6 +200,17 @@ class ProblemArrays:
         """Agents over ``k`` pooled rooms at each level: ``max(a[F, v], k m)``."""
         totals: IntArray = np.maximum(self.pooled_levels, k * self.min_crew)
         return totals
+
+
+def assigned_sum(matrix: IntArray, assignment: IntArray) -> IntArray:
+    """``Σ_f matrix[f, assignment[n, f]]`` for each row ``n`` of ``assignment`` ``(N, F)``.
+
+    One ``take`` per force: several times faster than fancy indexing over both axes.
+    """
+    total: IntArray = np.zeros(len(assignment), dtype=np.int64)
+    for f in range(matrix.shape[0]):
+        total += matrix[f].take(assignment[:, f])
+    return total
 
 
 def force_mask(forces: list[int] | tuple[int, ...]) -> int:

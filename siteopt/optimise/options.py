@@ -31,7 +31,7 @@ from itertools import combinations, product
 
 import numpy as np
 
-from siteopt.optimise.arrays import BoolArray, IntArray
+from siteopt.optimise.arrays import BoolArray, IntArray, assigned_sum
 from siteopt.optimise.constraints import SiteSets, seat_floor, split_holds, standby_cost
 from siteopt.optimise.option import CAPACITY, Option
 from siteopt.optimise.problem import ProblemData, Routing, force_mask
@@ -377,9 +377,8 @@ def _transition_costs(
     problem: ProblemData, assignment: IntArray, posts: IntArray | int
 ) -> IntArray:
     """:func:`_transition_cost` of many assignments ``(N, F)`` at once."""
-    forces = np.arange(problem.n_forces)
-    stayers = problem.stay[forces, assignment].sum(axis=1)
-    leaving = problem.move_cost[forces, assignment].sum(axis=1)
+    stayers = assigned_sum(problem.stay, assignment)
+    leaving = assigned_sum(problem.move_cost, assignment)
     surplus = np.maximum(0, stayers - posts)
     recruits = np.maximum(0, posts - stayers)
     result: IntArray = leaving + problem.redundancy_cost * surplus + problem.recruit_cost * recruits

@@ -50,7 +50,7 @@ class Absorb(Constraint):
         """One room, or every open building holds the floor."""
         if len(option.sites) < 2:
             return True
-        return bool((problem.max_seats[list(option.sites)] >= self.min_seats).all())
+        return all(int(problem.max_seats[j]) >= self.min_seats for j in option.sites)
 
     def sites_hold(self, problem: ProblemArrays, sites: SiteSets) -> BoolArray | None:
         """Both buildings of each pair hold the floor (no rule on single sites)."""

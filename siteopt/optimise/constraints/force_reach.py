@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING, Self
 
 import numpy as np
@@ -60,9 +61,20 @@ class ForceReach(Constraint):
         reach[rows] = minutes[rows] <= table.max_minutes.value
         return cls(name, frozen_bool(reach), minutes, table.max_minutes.value)
 
+    @cached_property
+    def _reached_by(self) -> list[int]:
+        """Bit mask of the forces each site reaches (one option at a time: fastest to combine)."""
+        bits = 1 << np.arange(self.reach.shape[0], dtype=np.int64)
+        masks: list[int] = (bits @ self.reach.astype(np.int64)).tolist()
+        return masks
+
     def holds(self, problem: ProblemArrays, option: Option) -> bool:
         """Every force reaches an open site."""
-        return bool(self.reach[:, list(option.sites)].any(axis=1).all())
+        reached = 0
+        for j in option.sites:
+            reached |= self._reached_by[j]
+        every: int = (1 << self.reach.shape[0]) - 1
+        return reached == every
 
     def sites_hold(self, problem: ProblemArrays, sites: SiteSets) -> BoolArray:
         """Every force reaches the single site, or one of the pair."""
