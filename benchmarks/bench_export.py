@@ -20,7 +20,8 @@ import time
 from pathlib import Path
 
 from siteopt.instance.loading import load_instance
-from siteopt.optimise.solve import solve_instance
+from siteopt.optimise.result import Result
+from siteopt.optimise.solve import solve
 from siteopt.outputs.data import ExportData, export_data
 from siteopt.outputs.write import FORMATS, write_outputs
 
@@ -30,14 +31,14 @@ RESULTS = Path(__file__).with_name("RESULTS-export.md")
 
 def _fresh_data(payload: dict[str, object]) -> tuple[ExportData, float]:
     started = time.perf_counter()
-    data = export_data(payload, load_instance(INSTANCE))
+    data = export_data(Result.from_dict(payload, instance=load_instance(INSTANCE)))
     return data, time.perf_counter() - started
 
 
 def _write_seconds(data: ExportData, formats: tuple[str, ...]) -> float:
     with tempfile.TemporaryDirectory() as folder:
         started = time.perf_counter()
-        write_outputs(data, Path(folder) / "out", formats)
+        write_outputs(data, Path(folder) / "out", formats=formats)
         return time.perf_counter() - started
 
 
@@ -65,8 +66,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args(argv)
-    solution, _ = solve_instance(load_instance(INSTANCE))
-    payload = solution.to_dict()
+    payload = solve(load_instance(INSTANCE)).to_dict()
     names = ("data", *FORMATS, "all", "total", "cli")
     rows: dict[str, list[float]] = {name: [] for name in names}
     with tempfile.TemporaryDirectory() as folder:

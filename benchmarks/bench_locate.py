@@ -26,8 +26,8 @@ import numpy as np
 
 from benchmarks.suite import SuiteRow, median_time
 from siteopt.instance.loading import load_instance
-from siteopt.locate.matrix import CostMatrix, instance_cost_matrix
-from siteopt.locate.solve import locate
+from siteopt.location.matrix import CostMatrix, instance_cost_matrix
+from siteopt.location.solve import locate
 
 ROOT = Path(__file__).resolve().parents[1]
 PEER_LIMIT_S = float(os.environ.get("SITEOPT_BENCH_PEER_LIMIT", "30"))
@@ -182,7 +182,7 @@ def method_table(repeats: int, mip_limit_s: float = 60.0) -> list[str]:
             seconds, result = median_time(
                 functools.partial(
                     locate, matrix, model, p=p, within=within, method=method,
-                    time_limit_s=mip_limit_s,
+                    time_limit=mip_limit_s,
                 ),
                 reps,
             )  # fmt: skip

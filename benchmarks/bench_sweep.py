@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.suite import SuiteRow
-from siteopt.optimise.solve import solve_instance
+from siteopt.optimise.solve import solve
 from siteopt.sweep.run import run_sweep
 from siteopt.sweep.spec import Sweep, load_sweep
 
@@ -48,19 +48,19 @@ def _with_dask_cluster(file: Path, draws: int | None = None) -> tuple[float, int
 
 
 def _naive(file: Path, draws: int) -> tuple[float, list[str]]:
-    """One process, ``solve_instance`` per scenario, nothing shared (the peer)."""
+    """One process, ``solve`` per scenario, nothing shared (the peer)."""
 
     sweep = load_sweep(file)
     started = time.perf_counter()
     chosen = []
     for scenario in sweep.scenarios[:draws]:
-        solution, _ = solve_instance(scenario.instance, method="enumerate")
-        chosen.append("+".join(sorted(s.id for s in solution.sites)))
+        solution = solve(scenario.instance, method="enumerate").solution
+        chosen.append("+".join(sorted(solution.site_ids)) if solution is not None else "")
     return time.perf_counter() - started, chosen
 
 
 def suite_rows(repeats: int) -> list[SuiteRow]:
-    """100 scenarios: the sweep (local cluster) against a naive serial loop of solve_instance."""
+    """100 scenarios: the sweep (local cluster) against a naive serial loop of solve."""
     import pyarrow.parquet as pq  # noqa: PLC0415 (lazy: pyarrow is slow to import)
 
     draws = 100
@@ -82,7 +82,7 @@ def suite_rows(repeats: int) -> list[SuiteRow]:
         SuiteRow(
             task=f"sweep {draws} scenarios of bch-2015 (k ≤ 2)",
             siteopt_s=statistics.median(sweep_times),
-            peer="serial solve_instance loop",
+            peer="serial solve loop",
             peer_s=statistics.median(naive_times),
             same_answer=same,
             note=f"{os.cpu_count()} cores; sweep time includes cluster start and report",

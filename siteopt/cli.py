@@ -1,7 +1,12 @@
-"""The ``siteopt`` command line: a thin shell over the package's stages.
+"""The ``siteopt`` command line: a thin shell over the public API (:mod:`siteopt`).
 
-Exit codes: 0 success, 2 bad input (one line naming the file, field and what was expected),
-3 infeasible problem (once the optimiser lands).
+Each command parses its flags, calls the API and prints through :mod:`siteopt.console`; no
+model logic lives here. Library errors name parameters (``formats``, ``time_limit``); they are
+shown with the flag's name (``--format``, ``--time-limit``).
+
+Exit codes: 0 success (also a solution found but not proven optimal: ``FEASIBLE``), 1 a solver
+failure (a bug: the solver refused its model), 2 bad input (one line naming the file, field and
+what was expected), 3 proven infeasible, 4 nothing found within the time limit (``UNKNOWN``).
 """
 
 from __future__ import annotations
@@ -9,40 +14,33 @@ from __future__ import annotations
 import json
 import os
 import sys
-from dataclasses import asdict
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+import siteopt
 from siteopt.console import (
     print_dataset_summary,
     print_locate,
     print_pooling_summary,
     print_queue_summary,
+    print_result,
     print_roster,
     print_simulation_summary,
     print_sites,
-    print_solution,
+    print_written,
 )
 from siteopt.data import open_dataset
-from siteopt.errors import InstanceError, SiteoptError
-from siteopt.instance.loading import load_instance
-from siteopt.locate.matrix import LocateError, instance_cost_matrix, read_cost_matrix
-from siteopt.locate.outputs import write_locate_gpkg, write_locate_outputs
-from siteopt.locate.solve import locate as solve_locate
+from siteopt.errors import ArgumentError, InstanceError, SiteoptError, SolverError
+from siteopt.location.matrix import LocateError, instance_cost_matrix, read_cost_matrix
+from siteopt.location.outputs import write_locate_gpkg, write_locate_outputs
 from siteopt.network.points import place
 from siteopt.network.route import route as fastest_route
 from siteopt.network.route import route_summary
 from siteopt.network.sources import load_network
-from siteopt.network.travel import instance_travel_times, write_matrix_csv, write_weights_csv
-from siteopt.optimise.solve import solve_instance
-from siteopt.outputs.data import (
-    check_solution_sites,
-    export_data,
-    load_solution_json,
-    solution_instance_path,
-)
+from siteopt.network.travel import write_matrix_csv, write_weights_csv
 from siteopt.outputs.summaries import (
     dataset_summary,
     pooling_summary,
@@ -50,11 +48,10 @@ from siteopt.outputs.summaries import (
     simulation_summary,
     site_rows,
 )
-from siteopt.outputs.write import check_out_folder, parse_formats, write_outputs
+from siteopt.outputs.write import check_out_folder, parse_formats
 from siteopt.queueing.site_roster import roster_summary, site_roster, write_coverage_png
+from siteopt.status import Status
 from siteopt.sweep.report import write_report
-from siteopt.sweep.run import run_sweep
-from siteopt.sweep.spec import load_sweep
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -67,8 +64,24 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
+EXIT_SOLVER_ERROR = 1
 EXIT_BAD_INPUT = 2
 EXIT_INFEASIBLE = 3
+EXIT_UNKNOWN = 4
+
+#: Exit code of a run by its status (``OPTIMAL`` and ``FEASIBLE``: 0).
+STATUS_EXIT = MappingProxyType({Status.INFEASIBLE: EXIT_INFEASIBLE, Status.UNKNOWN: EXIT_UNKNOWN})
+
+#: The flag of each library parameter that an :class:`ArgumentError` may name.
+FLAGS = MappingProxyType(
+    {
+        "formats": "--format",
+        "time_limit": "--time-limit",
+        "method": "--method",
+        "out": "--out",
+        "instance": "--instance",
+    }
+)
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object instead.")]
 DatasetOption = Annotated[
@@ -76,16 +89,17 @@ DatasetOption = Annotated[
 ]
 
 
-def console() -> Console:
-    """Return the rich console used for reports (stdout).
+def console(*, stderr: bool = False) -> Console:
+    """Return the rich console used for reports (stdout, or stderr beside a JSON document).
 
     Piped or redirected output is 120 columns wide (rich would cut site names at 80); a
     ``COLUMNS`` setting still wins.
     """
     from rich.console import Console  # noqa: PLC0415 (lazy: rich is slow to import)
 
-    wide = None if sys.stdout.isatty() or "COLUMNS" in os.environ else 120
-    return Console(highlight=False, width=wide)
+    stream = sys.stderr if stderr else sys.stdout
+    wide = None if stream.isatty() or "COLUMNS" in os.environ else 120
+    return Console(highlight=False, width=wide, stderr=stderr)
 
 
 def print_json(payload: Any) -> None:
@@ -100,7 +114,7 @@ def validate(
     """Check instance files: schema, sources, references, data files. Exit 2 on the first error."""
     out = console()
     for file in files:
-        instance = load_instance(file)
+        instance = siteopt.load_instance(file)
         candidates = instance.candidate_ids()
         out.print(
             f"[green]ok[/green] {file}: {instance.name!r}, {len(instance.forces)} forces, "
@@ -130,7 +144,7 @@ def sites(
 ) -> None:
     """List candidate sites (all dataset sites, or one instance's candidates)."""
     if instance_file is not None:
-        instance = load_instance(instance_file)
+        instance = siteopt.load_instance(instance_file)
         rows = site_rows(instance.dataset(), instance)
     else:
         rows = site_rows(open_dataset(dataset, base=Path.cwd()), None)
@@ -164,47 +178,23 @@ def solve(
     as_json: JsonOption = False,
 ) -> None:
     """Solve an instance: which sites, how many staff, what it costs and saves against today."""
-    instance = load_instance(instance_file)
-    if method is not None and method not in ("cp-sat", "enumerate"):
-        msg = f"expected cp-sat or enumerate, got {method!r}"
-        raise InstanceError(instance_file, "--method", msg)
     if formats is not None and out is None:
-        raise InstanceError(instance_file, "--format", "expected --out DIR to write the formats to")
+        raise ArgumentError("formats", "expected --out DIR to write the formats to")
+    instance = siteopt.load_instance(instance_file)
+    chosen = None
     if out is not None:  # a bad --format or --out fails before the solve, not after
-        parse_formats(formats)
+        chosen = parse_formats(formats)
         check_out_folder(out)
-    chosen: Literal["cp-sat", "enumerate"] | None = None
-    if method is not None:
-        chosen = "enumerate" if method == "enumerate" else "cp-sat"
-    solution, explanation = solve_instance(instance, method=chosen, time_limit_s=time_limit)
-
-    payload = solution.to_dict()
-    if explanation is not None:
-        payload["infeasibility"] = asdict(explanation)
-    if out is not None:
-        payload = _write_solution_outputs(payload, instance_file, out, formats)
+    result = siteopt.solve(instance, method=method, time_limit=time_limit)
+    written = siteopt.write_outputs(result, out, formats=chosen) if out is not None else None
     if as_json:
-        print_json(payload)
+        print_json(result.to_dict(relative_to=out))
     else:
-        print_solution(solution, explanation, console())
-    if not solution.sites:
-        raise typer.Exit(EXIT_INFEASIBLE)
-
-
-def _write_solution_outputs(
-    payload: dict[str, Any], instance_file: Path, out: Path, formats: str | None
-) -> dict[str, Any]:
-    """Write the chosen output formats of a solution into ``out`` (atomically).
-
-    Returns the payload as written to ``solution.json`` (with ``instance_file``).
-    """
-    chosen = parse_formats(formats)
-    # the instance file, relative to the output folder, so `siteopt export` can reload it
-    where = os.path.relpath(instance_file.resolve(), out.resolve())
-    payload = payload | {"instance_file": Path(where).as_posix()}
-    data = export_data(payload, load_instance(instance_file))
-    write_outputs(data, out, chosen)
-    return payload
+        print_result(result, console())
+    if out is not None and written is not None:
+        print_written(written, out, console(stderr=as_json))
+    if result.status in STATUS_EXIT:
+        raise typer.Exit(STATUS_EXIT[result.status])
 
 
 @app.command()
@@ -226,13 +216,10 @@ def export(
     """Rebuild the report, maps, GIS layers, workbook and offline map of a saved solution."""
     chosen = parse_formats(formats)
     check_out_folder(out)
-    payload = load_solution_json(solution_file)
-    instance = load_instance(instance_file or solution_instance_path(payload, solution_file))
-    check_solution_sites(payload, instance, solution_file)
-    written = write_outputs(export_data(payload, instance), out, chosen)
-    sys.stdout.write(
-        f"wrote {len(written)} outputs to {out}: {', '.join(p.name for p in written)}\n"
-    )
+    instance = siteopt.load_instance(instance_file) if instance_file is not None else None
+    result = siteopt.read_result(solution_file, instance=instance)
+    written = siteopt.write_outputs(result, out, formats=chosen)
+    print_written(written, out, console())
 
 
 @app.command()
@@ -270,7 +257,7 @@ def pooling(
     as_json: JsonOption = False,
 ) -> None:
     """Agents and FTE for every group of forces sharing one room: what pooling saves."""
-    summary = pooling_summary(load_instance(instance_file))
+    summary = pooling_summary(siteopt.load_instance(instance_file))
     if as_json:
         print_json(summary)
     else:
@@ -295,7 +282,7 @@ def simulate(
     from siteopt.queueing.simulate import simulate_instance  # noqa: PLC0415 (lazy: pulls in scipy)
 
     result = simulate_instance(
-        load_instance(instance_file),
+        siteopt.load_instance(instance_file),
         [s.strip() for s in sites.split(",") if s.strip()],
         fail=fail,
         failure_hours=hours,
@@ -328,7 +315,7 @@ def roster(
 ) -> None:
     """Weekly shift roster of one room: coverage per hour, rota lines and the FTE behind them."""
     chosen = [f.strip() for f in forces.split(",") if f.strip()] if forces else None
-    instance = load_instance(instance_file)
+    instance = siteopt.load_instance(instance_file)
     result = site_roster(instance, site, forces=chosen, time_limit_s=time_limit)
     summary = roster_summary(result)
     if out is not None:
@@ -360,8 +347,8 @@ def matrix(
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Recompute; do not cache.")] = False,
 ) -> None:
     """Drive times (minutes) from every LSOA demand point to every candidate site."""
-    instance = load_instance(instance_file)
-    times = instance_travel_times(instance, cache=not no_cache, cache_dir=cache_dir)
+    instance = siteopt.load_instance(instance_file)
+    times = siteopt.travel_times(instance, cache=not no_cache, cache_dir=cache_dir)
     write_matrix_csv(times, out)
     if weights is not None:
         write_weights_csv(instance, weights)
@@ -382,7 +369,7 @@ def route(
     as_json: JsonOption = False,
 ) -> None:
     """Fastest drive between two places: time, distance and roads used."""
-    instance = load_instance(instance_file)
+    instance = siteopt.load_instance(instance_file)
     a, b = place(instance, origin), place(instance, destination)
     found = fastest_route(load_network(instance), a[1:], b[1:], labels=(a[0], b[0]))
     summary = route_summary(found, a[0], b[0])
@@ -413,9 +400,8 @@ def sweep(
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
 ) -> None:
     """Run every scenario of a sweep file (resumable), then write the summary report."""
-    loaded = load_sweep(sweep_file)
-    run = run_sweep(
-        loaded,
+    run = siteopt.run_sweep(
+        sweep_file,
         out,
         scheduler=scheduler,
         workers=workers,
@@ -465,12 +451,12 @@ def locate(
     if source.suffix.lower() == ".csv":
         matrix = read_cost_matrix(source)
     else:
-        instance = load_instance(source)
+        instance = siteopt.load_instance(source)
         matrix = instance_cost_matrix(instance, cache_dir=cache_dir)
         attribution = "; ".join(instance.dataset().attribution.values())
     try:
-        result = solve_locate(
-            matrix, model, p=p, within=within, method=method, time_limit_s=time_limit
+        result = siteopt.locate(
+            matrix, model, p=p, within=within, method=method, time_limit=time_limit
         )
     except LocateError as exc:
         raise InstanceError(source, "command line", str(exc)) from None
@@ -482,11 +468,14 @@ def locate(
         print_json(result.to_dict())
     else:
         print_locate(result, console())
-    if not result.sites:
-        raise typer.Exit(EXIT_INFEASIBLE)
+    if result.status in STATUS_EXIT:
+        raise typer.Exit(STATUS_EXIT[result.status])
 
 
 def _show_error(exc: SiteoptError) -> None:
+    if isinstance(exc, ArgumentError):  # the library names a parameter; say the flag
+        sys.stderr.write(f"siteopt: error: {FLAGS.get(exc.field, exc.field)}: {exc.message}\n")
+        return
     sys.stderr.write(f"siteopt: error: {exc}\n")
 
 
@@ -494,6 +483,9 @@ def main(argv: list[str] | None = None) -> int:
     """Run the CLI; user errors print one line and return exit code 2 (no traceback)."""
     try:
         app(args=argv, standalone_mode=True)
+    except SolverError as exc:
+        _show_error(exc)
+        return EXIT_SOLVER_ERROR
     except SiteoptError as exc:
         _show_error(exc)
         return EXIT_BAD_INPUT

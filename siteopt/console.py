@@ -7,18 +7,21 @@ terminal and ``--json`` views always show the same numbers.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from siteopt.data import FORCE_IDS
 from siteopt.outputs.summaries import _stream_order
 from siteopt.queueing.site_roster import _label
+from siteopt.status import Status, status_note
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from siteopt.locate.result import LocateResult
+    from siteopt.location.result import LocateResult
+    from siteopt.optimise.result import Result
     from siteopt.optimise.solution import Solution
-    from siteopt.optimise.solve import Infeasibility
 
 __all__ = [
     "print_dataset_summary",
@@ -26,10 +29,11 @@ __all__ = [
     "print_pooling_summary",
     "print_problem_summary",
     "print_queue_summary",
+    "print_result",
     "print_roster",
     "print_simulation_summary",
     "print_sites",
-    "print_solution",
+    "print_written",
 ]
 
 
@@ -286,13 +290,14 @@ def _simulated_row(row: dict[str, Any]) -> list[str]:
     ]
 
 
-def print_solution(solution: Solution, explanation: Infeasibility | None, out: Console) -> None:
+def print_result(result: Result, out: Console) -> None:
     """Print a solved instance: sites, costs against today, constraints, staff, alternatives."""
     from rich.table import Table  # noqa: PLC0415 (lazy: rich is slow to import)
 
-    out.print(f"[bold]{solution.instance}[/bold]: {solution.status} ({_solver_line(solution)})")
-    if not solution.sites:
-        _print_infeasible(explanation, out)
+    out.print(f"[bold]{result.instance_name}[/bold]: {result.status} ({_solver_line(result)})")
+    solution = result.solution
+    if solution is None:
+        _print_no_solution(result, out)
         return
     sites = Table(title=f"Chosen sites ({solution.routing} routing)")
     for col in ("site", "name", "area", "FTE", "peak agents", "seats (today)", "forces served"):
@@ -307,37 +312,60 @@ def print_solution(solution: Solution, explanation: Infeasibility | None, out: C
     for col in ("component", "proposal £", "today £"):
         costs.add_column(col, justify="left" if col == "component" else "right")
     for key, value in solution.costs.items():
-        costs.add_row(key, f"{value:,.0f}", f"{solution.baseline_costs.get(key, 0):,.0f}")
-    assert solution.objective_gbp is not None and solution.saving_gbp is not None
+        costs.add_row(key, f"{value:,.0f}", f"{result.baseline_costs.get(key, 0):,.0f}")
     costs.add_row(
-        "[bold]total[/bold]", f"{solution.objective_gbp:,.0f}", f"{solution.baseline_gbp:,.0f}"
+        "[bold]total[/bold]", f"{solution.objective_gbp:,.0f}", f"{result.baseline_gbp:,.0f}"
     )
     out.print(costs)
     payback = f"{solution.payback_years:.2f} years" if solution.payback_years else "never"
     out.print(
         f"Saving against today: [bold]£{solution.saving_gbp:,.0f} a year[/bold] (one-offs "
-        f"annualised). One-off investment £{solution.one_off_gbp or 0:,.0f}, paid back in "
+        f"annualised). One-off investment £{solution.one_off_gbp:,.0f}, paid back in "
         f"{payback} by the recurring saving (staff, running, standby) of "
-        f"£{solution.recurring_saving_gbp or 0:,.0f} a year."
+        f"£{solution.recurring_saving_gbp:,.0f} a year."
     )
     _print_constraints(solution, out)
     impact = solution.staff_impact
-    if impact is not None:
+    out.print(
+        f"Staff (modelled): {impact.staff_today_fte:,.1f} FTE today → {impact.posts_fte:,.1f} "
+        f"posts; {impact.retained_share:.0%} expected to move with the job; "
+        f"{impact.redundancies_fte:,.1f} FTE redundant, {impact.recruits_fte:,.1f} to recruit; "
+        f"extra commute median {impact.median_extra_minutes} min, "
+        f"90th percentile {impact.p90_extra_minutes} min."
+    )
+    if result.status is Status.FEASIBLE and result.gap is not None:
         out.print(
-            f"Staff (modelled): {impact.staff_today_fte:,.1f} FTE today → {impact.posts_fte:,.1f} "
-            f"posts; {impact.retained_share:.0%} expected to move with the job; "
-            f"{impact.redundancies_fte:,.1f} FTE redundant, {impact.recruits_fte:,.1f} to recruit; "
-            f"extra commute median {impact.median_extra_minutes} min, "
-            f"90th percentile {impact.p90_extra_minutes} min."
+            f"[yellow]Not proven optimal:[/yellow] the time limit stopped the search; this plan "
+            f"costs at most {result.gap:.2%} more than the optimum (best bound "
+            f"£{result.best_bound_gbp or 0:,.0f} a year). Raise --time-limit for a proof."
         )
-    _print_alternatives(solution, out)
-    _print_cost_surface(solution, out)
-    out.print(f"[dim]Travel times: {solution.travel_times}[/dim]")
+    _print_alternatives(result, out)
+    _print_cost_surface(result, out)
+    out.print(f"[dim]Travel times: {result.travel_times}[/dim]")
 
 
-def _print_cost_surface(solution: Solution, out: Console) -> None:
+def print_written(written: Mapping[str, Sequence[Path]], out_dir: Path, out: Console) -> None:
+    """Print what an output folder received: one line per format, its files by name."""
+    total = sum(len(paths) for paths in written.values())
+    out.print(f"Wrote {total} file{'' if total == 1 else 's'} to {out_dir}:")
+    for fmt, paths in written.items():
+        names = [p.relative_to(out_dir).as_posix() for p in paths]
+        folders = {n.split("/")[0] for n in names if "/" in n}
+        if folders:
+            stems = sorted({Path(n).stem for n in names})
+            kinds = sorted({Path(n).suffix.lstrip(".") for n in names})
+            shown = (
+                f"{', '.join(sorted(folders))}/ ({len(names)} files: {', '.join(stems)}"
+                f" as {', '.join(kinds)})"
+            )
+        else:
+            shown = ", ".join(names)
+        out.print(f"  {fmt:<8} {shown}", highlight=False)
+
+
+def _print_cost_surface(result: Result, out: Console) -> None:
     """The single-site cost surface in two lines: the best building and the best new build."""
-    surface = solution.cost_surface
+    surface = result.cost_surface
     if not surface:
         return
     feasible = [p for p in surface if p.feasible]
@@ -357,10 +385,10 @@ def _print_cost_surface(solution: Solution, out: Console) -> None:
     out.print("\n".join(lines))
 
 
-def _solver_line(solution: Solution) -> str:
-    solver = solution.solver
-    proof = "proved optimal" if solution.proved_optimal else "not proved optimal"
-    return f"{solver.get('name')}, {solver.get('wall_s', 0):.2f} s, {proof}"
+def _solver_line(result: Result) -> str:
+    statistics = result.statistics
+    note = status_note(result.status, result.gap)
+    return f"{statistics.name}, {statistics.wall_s:.2f} s, {note}"
 
 
 def _print_constraints(solution: Solution, out: Console) -> None:
@@ -377,16 +405,16 @@ def _print_constraints(solution: Solution, out: Console) -> None:
     out.print(table)
 
 
-def _print_alternatives(solution: Solution, out: Console) -> None:
+def _print_alternatives(result: Result, out: Console) -> None:
     from rich.table import Table  # noqa: PLC0415 (lazy: rich is slow to import)
 
-    if not solution.alternatives:
+    if not result.alternatives or result.solution is None:
         return
     table = Table(title="Next best options")
     for col in ("sites", "routing", "£ a year", "more than chosen", "fails"):
         table.add_column(col, justify="right" if "£" in col or "more" in col else "left")
-    best = solution.objective_gbp or 0.0
-    for alt in solution.alternatives:
+    best = result.solution.objective_gbp
+    for alt in result.alternatives:
         table.add_row(
             " + ".join(alt.sites), alt.routing, f"{alt.total_gbp:,.0f}",
             f"{alt.total_gbp - best:+,.0f}", ", ".join(alt.failed) or "-",
@@ -394,8 +422,15 @@ def _print_alternatives(solution: Solution, out: Console) -> None:
     out.print(table)
 
 
-def _print_infeasible(explanation: Infeasibility | None, out: Console) -> None:
+def _print_no_solution(result: Result, out: Console) -> None:
+    if result.status is Status.UNKNOWN:
+        out.print(
+            "[red]No option found before the time limit[/red], and none proven impossible: "
+            "raise --time-limit."
+        )
+        return
     out.print("[red]No option meets every constraint.[/red]")
+    explanation = result.infeasibility
     if explanation is None:
         return
     out.print(f"Smallest conflicting set: [bold]{', '.join(explanation.conflict)}[/bold]")
@@ -419,7 +454,7 @@ def print_locate(result: LocateResult, console: Console) -> None:
     """Print a location result: status, objective, chosen sites with their demand."""
     from rich.table import Table  # noqa: PLC0415 (lazy: rich is slow to import)
 
-    colour = {"optimal": "green", "feasible": "yellow"}.get(result.status, "red")
+    colour = {Status.OPTIMAL: "green", Status.FEASIBLE: "yellow"}.get(result.status, "red")
     what = f"p = {result.p}" if result.p is not None else ""
     if result.within_min is not None:
         what += f"{', ' if what else ''}within {result.within_min:g} min"

@@ -10,10 +10,13 @@ from __future__ import annotations
 from pathlib import Path
 
 __all__ = [
+    "ArgumentError",
+    "ContractError",
     "DataError",
     "InstanceError",
     "NetworkError",
     "SiteoptError",
+    "SolverError",
     "StaffingError",
 ]
 
@@ -55,3 +58,54 @@ class NetworkError(SiteoptError, ValueError):
 
 class StaffingError(SiteoptError, ValueError):
     """Staffing inputs are invalid or a service target cannot be met by any finite staffing."""
+
+
+class ArgumentError(SiteoptError, ValueError):
+    """An argument of a library function is invalid: ``field`` names the parameter.
+
+    The message speaks of the parameter (``formats``, ``time_limit``); the command line turns
+    the parameter into its flag (``--format``, ``--time-limit``).
+
+    Parameters
+    ----------
+    field
+        The parameter at fault, as the Python function names it.
+    message
+        What was expected (and what was found).
+
+    """
+
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        self.message = message
+        super().__init__(f"{field}: {message}")
+
+
+class ContractError(SiteoptError, ValueError):
+    """A document does not follow the JSON output contract (``solution.json``).
+
+    Parameters
+    ----------
+    path
+        Dotted field path inside the document, e.g. ``sites.0.fte``; empty for the whole
+        document.
+    message
+        What was expected (and what was found).
+    file
+        The file the document was read from, when known.
+
+    """
+
+    def __init__(self, path: str, message: str, *, file: Path | str | None = None) -> None:
+        self.path = path
+        self.message = message
+        self.file = str(file) if file is not None else None
+        where = ": ".join(p for p in (self.file, path) if p)
+        super().__init__(f"{where}: {message}" if where else message)
+
+
+class SolverError(SiteoptError, RuntimeError):
+    """A solver refused the model it was given (CP-SAT's ``MODEL_INVALID``): a bug, not a status.
+
+    The message names what the solver found invalid.
+    """

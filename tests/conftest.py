@@ -12,6 +12,7 @@ import pytest
 from siteopt.cli import main
 
 if TYPE_CHECKING:
+    from siteopt.optimise.result import Result
     from siteopt.outputs.data import ExportData
 
 REPO = Path(__file__).resolve().parents[1]
@@ -57,9 +58,39 @@ def toy_file() -> Path:
 def toy_data() -> ExportData:
     """Export data of the toy instance's solution (solved once per test module)."""
     from siteopt.instance.loading import load_instance
-    from siteopt.optimise.solve import solve_instance
+    from siteopt.optimise.solve import solve
     from siteopt.outputs.data import export_data
 
-    instance = load_instance(INSTANCES / "toy.toml")
-    solution, _ = solve_instance(instance, method="enumerate")
-    return export_data(solution.to_dict(), instance)
+    return export_data(solve(load_instance(INSTANCES / "toy.toml"), method="enumerate"))
+
+
+def write_rooms_apart(tmp_path: Path) -> Path:
+    """A toy variant without a feasible option: two rooms that must be 500-600 min apart."""
+    path = tmp_path / "apart.toml"
+    path.write_text(
+        f'extends = "{(INSTANCES / "toy.toml").as_posix()}"\n[solver]\nk_min = 2\n'
+        '[constraints.separation]\nmin_minutes = { value = 500, assumption = "t" }\n'
+        'max_minutes = { value = 600, assumption = "t" }\n',
+        encoding="utf-8",
+    )
+    return path
+
+
+def without_solution(result: Result, conflict: tuple[str, ...] = ()) -> Result:
+    """The same run as if no option met every constraint (a test input, not a solve).
+
+    ``conflict``, when given, is the explanation's smallest conflicting set.
+    """
+    from dataclasses import replace
+
+    from siteopt.optimise.result import Infeasibility
+    from siteopt.status import Status
+
+    explanation = Infeasibility(conflict, ()) if conflict else None
+    return replace(
+        result,
+        status=Status.INFEASIBLE,
+        solution=None,
+        best_bound_gbp=None,
+        infeasibility=explanation,
+    )

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import INSTANCES, CliResult
+from tests.conftest import INSTANCES, CliResult, write_rooms_apart
 
 
 def test_validate_accepts_all_shipped_instances(run_cli: Callable[..., CliResult]) -> None:
@@ -73,13 +73,7 @@ def test_solve_infeasible_exits_3_with_the_conflict(
     run_cli: Callable[..., CliResult], tmp_path: Path
 ) -> None:
     """An infeasible instance is not an error: exit code 3 and the conflicting constraints."""
-    path = tmp_path / "apart.toml"
-    path.write_text(
-        f'extends = "{(INSTANCES / "toy.toml").as_posix()}"\n[solver]\nk_min = 2\n'
-        '[constraints.separation]\nmin_minutes = { value = 500, assumption = "t" }\n'
-        'max_minutes = { value = 600, assumption = "t" }\n',
-        encoding="utf-8",
-    )
+    path = write_rooms_apart(tmp_path)
     result = run_cli("solve", str(path), "--method", "enumerate")
     assert result.code == 3
     assert "Smallest conflicting set: separation" in result.out
@@ -163,3 +157,101 @@ def test_solve_out_writes_solution_json_atomically(
     assert [p.name for p in out.iterdir()] == ["solution.json"]
     written = json.loads((out / "solution.json").read_text(encoding="utf-8"))
     assert written == json.loads(result.out)
+
+
+def write_force_centres_variant(tmp_path: Path, minutes: int) -> Path:
+    """BCH with two or three rooms and every force centre within ``minutes`` of a room.
+
+    At 28 min a two-room option exists (the enumeration finds it at once) but three rooms might
+    be cheaper (their bound is lower): only CP-SAT can settle three rooms. At 25 min no two-room
+    option exists and only CP-SAT can find a three-room one.
+    """
+    path = tmp_path / f"centres-{minutes}.toml"
+    path.write_text(
+        f'extends = "{(INSTANCES / "bch-2015.toml").as_posix()}"\n'
+        "[solver]\nk_min = 2\nk_max = 3\n"
+        f'[constraints.force_centres]\nmax_minutes = {{ value = {minutes}, assumption = "t" }}\n',
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_a_time_limited_solve_with_a_plan_is_feasible_with_its_gap(
+    run_cli: Callable[..., CliResult], tmp_path: Path
+) -> None:
+    """The limit stops CP-SAT before it settles three rooms: FEASIBLE, gap shown, exit 0."""
+    path = write_force_centres_variant(tmp_path, 28)
+    result = run_cli("solve", str(path), "--time-limit", "0.01", "--json")
+    assert result.code == 0, result.err
+    document = json.loads(result.out)
+    assert (document["status"], document["proved_optimal"]) == ("FEASIBLE", False)
+    gap = document["solver"]["gap"]
+    assert 0 < gap < 1
+    assert document["best_bound_gbp"] < document["objective_gbp"]
+    assert document["best_bound_gbp"] == pytest.approx(document["objective_gbp"] * (1 - gap))
+    text = run_cli("solve", str(path), "--time-limit", "0.01")
+    assert text.code == 0
+    assert "FEASIBLE (cp-sat by size, " in text.out
+    assert f"not proven optimal, gap {100 * gap:.2f} %" in text.out
+    assert "Raise --time-limit for a proof" in text.out
+
+
+def test_a_time_limited_solve_without_a_plan_is_unknown_and_exits_4(
+    run_cli: Callable[..., CliResult], tmp_path: Path
+) -> None:
+    """Nothing found and nothing proven is UNKNOWN (exit 4), never called infeasible."""
+    path = write_force_centres_variant(tmp_path, 25)
+    result = run_cli("solve", str(path), "--time-limit", "0.01")
+    assert result.code == 4, result.err
+    assert "UNKNOWN" in result.out and "No option found before the time limit" in result.out
+    assert "infeasible" not in result.out.lower()
+
+
+def test_solve_names_flags_not_parameters(run_cli: Callable[..., CliResult]) -> None:
+    """The library says ``time_limit`` and ``formats``; the command line says the flags."""
+    toy = str(INSTANCES / "toy.toml")
+    result = run_cli("solve", toy, "--time-limit", "-1")
+    assert result.code == 2
+    assert result.err == "siteopt: error: --time-limit: expected seconds > 0, got -1.0\n"
+    result = run_cli("solve", toy, "--format", "md")
+    assert result.code == 2
+    assert result.err == "siteopt: error: --format: expected --out DIR to write the formats to\n"
+
+
+def test_solve_out_and_export_print_what_they_wrote(
+    run_cli: Callable[..., CliResult], tmp_path: Path
+) -> None:
+    """One line per format group, naming the files; export reads solution.json back."""
+    out = tmp_path / "out"
+    result = run_cli(
+        "solve", str(INSTANCES / "toy.toml"), "--method", "enumerate", "--out", str(out),
+        "--format", "json,md,geojson",
+    )  # fmt: skip
+    assert result.code == 0, result.err
+    assert f"Wrote 8 files to {out}:" in result.out
+    assert "  json     solution.json\n" in result.out
+    assert "  md       report.md\n" in result.out
+    assert "  geojson  geojson/ (6 files: districts, drive_time_bands," in result.out
+    again = run_cli("export", str(out / "solution.json"), "--out", str(tmp_path / "b"),
+                    "--format", "xlsx")  # fmt: skip
+    assert again.code == 0, again.err
+    assert again.out == f"Wrote 1 file to {tmp_path / 'b'}:\n  xlsx     siteopt.xlsx\n"
+
+
+def test_export_of_a_malformed_solution_names_the_file_and_field(
+    run_cli: Callable[..., CliResult], tmp_path: Path
+) -> None:
+    """A hand-edited solution.json with a bad value: one line, exit 2, nothing written."""
+    out = tmp_path / "out"
+    assert run_cli("solve", str(INSTANCES / "toy.toml"), "--method", "enumerate", "--out",
+                   str(out), "--format", "json").code == 0  # fmt: skip
+    document = json.loads((out / "solution.json").read_text(encoding="utf-8"))
+    document["sites"][0]["seats"] = "twelve"
+    (out / "solution.json").write_text(json.dumps(document), encoding="utf-8")
+    result = run_cli("export", str(out / "solution.json"), "--out", str(tmp_path / "b"))
+    assert result.code == 2
+    assert result.err == (
+        f"siteopt: error: {out / 'solution.json'}: sites.0.seats: input should be a valid "
+        'integer, got "twelve"\n'
+    )
+    assert not (tmp_path / "b").exists()

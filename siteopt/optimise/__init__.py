@@ -7,6 +7,7 @@ pricing, modelling and describing itself), a priced :class:`~siteopt.optimise.op
 exact enumeration of one- and two-site options (:mod:`~siteopt.optimise.options`), size bounds
 (:mod:`~siteopt.optimise.bounds`), the CP-SAT model (:mod:`~siteopt.optimise.cpsat`) and its
 search (:mod:`~siteopt.optimise.search`), the solution in pounds and FTE
-(:mod:`~siteopt.optimise.solution`), and :mod:`~siteopt.optimise.solve`, which runs them on an
-instance.
+(:mod:`~siteopt.optimise.solution`), the result of a run and its JSON output contract
+(:mod:`~siteopt.optimise.result`, read and written through :mod:`~siteopt.optimise.plain`), and
+:mod:`~siteopt.optimise.solve`, which runs them on an instance.
 """

@@ -10,15 +10,16 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from ortools.sat.python import cp_model
 
+from siteopt.errors import SolverError
 from siteopt.optimise.bounds import size_lower_bounds
 from siteopt.optimise.cpsat import _add_hint, _build_model, _extract_option
 from siteopt.optimise.options import CAPACITY, Option, OptionTable, best_options, option_table
 from siteopt.optimise.problem import ProblemData
+from siteopt.status import Status
 
 if TYPE_CHECKING:
     from siteopt.optimise.constraints import SeparationForm
@@ -26,21 +27,10 @@ if TYPE_CHECKING:
 __all__ = [
     "ModelResult",
     "SizePart",
-    "SolveStatus",
     "infeasible_core",
     "solve_by_size",
     "solve_cp_sat",
 ]
-
-
-class SolveStatus(StrEnum):
-    """Outcome of a CP-SAT solve."""
-
-    OPTIMAL = "optimal"
-    FEASIBLE = "feasible"
-    INFEASIBLE = "infeasible"
-    MODEL_INVALID = "model_invalid"
-    UNKNOWN = "unknown"
 
 
 @dataclass(frozen=True)
@@ -65,7 +55,7 @@ class ModelResult:
         Whether ``option`` is a proven optimum.
     """
 
-    status: SolveStatus
+    status: Status
     option: Option | None
     objective: int | None
     best_bound: int | None
@@ -182,10 +172,10 @@ def solve_by_size(
     proved = all(p.proved for p in parts)
     known = [p.bound for p in parts if p.bound is not None]
     if best is None:
-        status = SolveStatus.INFEASIBLE if proved else SolveStatus.UNKNOWN
+        status = Status.INFEASIBLE if proved else Status.UNKNOWN
         return ModelResult(status, None, None, None, None, wall, False), tuple(parts)
     bound = min([best.total, *known])
-    status = SolveStatus.OPTIMAL if proved else SolveStatus.FEASIBLE
+    status = Status.OPTIMAL if proved else Status.FEASIBLE
     gap = (best.total - bound) / max(1, abs(best.total))
     return ModelResult(status, best, best.total, bound, gap, wall, proved), tuple(parts)
 
@@ -216,7 +206,7 @@ def _settle_size(
         below=best.total if best is not None else None,
     )
     wall = time.perf_counter() - start
-    if result.status is SolveStatus.INFEASIBLE:  # nothing of this size beats the incumbent
+    if result.status is Status.INFEASIBLE:  # nothing of this size beats the incumbent
         settled = best.total if best is not None else None
         return SizePart(k, "cp-sat", settled, True, wall), None
     lower = result.best_bound if result.best_bound is not None else bound
@@ -305,12 +295,12 @@ def _solve(
     if hint is not None:
         _add_hint(problem, built, hint)
     solver = _solver(time_limit_s, workers)
-    status = _status_of(solver.solve(built.cp))
-    if status not in {SolveStatus.OPTIMAL, SolveStatus.FEASIBLE}:
+    status = _status_of(solver.solve(built.cp), built.cp)
+    if status not in {Status.OPTIMAL, Status.FEASIBLE}:
         return ModelResult(status, None, None, None, None, time.perf_counter() - start, False)
     option = _extract_option(problem, active, built, solver)
     objective = option.total
-    proved = status is SolveStatus.OPTIMAL
+    proved = status is Status.OPTIMAL
     if proved and round(solver.objective_value) != objective:
         msg = f"model objective {solver.objective_value} differs from the option's {objective}"
         raise RuntimeError(msg)
@@ -338,11 +328,14 @@ def _solver(time_limit_s: float, workers: int) -> cp_model.CpSolver:
     return solver
 
 
-def _status_of(status: object) -> SolveStatus:
-    mapping: dict[object, SolveStatus] = {
-        cp_model.OPTIMAL: SolveStatus.OPTIMAL,
-        cp_model.FEASIBLE: SolveStatus.FEASIBLE,
-        cp_model.INFEASIBLE: SolveStatus.INFEASIBLE,
-        cp_model.MODEL_INVALID: SolveStatus.MODEL_INVALID,
+def _status_of(status: object, model: cp_model.CpModel) -> Status:
+    """The package's status of a CP-SAT outcome; an invalid model is a bug, raised."""
+    if status == cp_model.MODEL_INVALID:
+        fault = " ".join(model.validate().split())  # one line
+        raise SolverError(f"CP-SAT rejected the model as invalid: {fault}")
+    mapping: dict[object, Status] = {
+        cp_model.OPTIMAL: Status.OPTIMAL,
+        cp_model.FEASIBLE: Status.FEASIBLE,
+        cp_model.INFEASIBLE: Status.INFEASIBLE,
     }
-    return mapping.get(status, SolveStatus.UNKNOWN)
+    return mapping.get(status, Status.UNKNOWN)

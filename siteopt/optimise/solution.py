@@ -1,27 +1,33 @@
-"""The answer to an instance: sites, staff, costs, saving against today, constraints, staff impact.
+"""The chosen plan of an instance: sites, staff, costs, saving against today, constraints, staff.
 
 :func:`solution_from_option` turns a priced :class:`~siteopt.optimise.options.Option` (from either
-solver) into a :class:`Solution` in pounds and FTE, with today's three rooms priced by the same
-model as the baseline. :meth:`Solution.to_dict` is the output contract of ``siteopt solve
---json``.
+solver) into a :class:`Solution` in pounds and FTE, its saving measured against today's rooms
+priced by the same model (:func:`baseline_costs`). :meth:`Solution.to_dict` and
+:meth:`Solution.from_dict` round-trip it exactly; the run around it (status, baseline, ranked
+alternatives, solver statistics) is :class:`~siteopt.optimise.result.Result`.
 """
 
 from __future__ import annotations
 
-import json
 import math
-from dataclasses import asdict, dataclass, replace
-from pathlib import Path
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from siteopt.atomic import atomic_write_text
 from siteopt.costs.prices import annuity_factor, site_cost_table
 from siteopt.network.points import site_points
 from siteopt.optimise.constraints import ConstraintResult, constraint_results
 from siteopt.optimise.options import option_table
-from siteopt.optimise.problem import FTE_UNITS_PER_FTE, MONEY_UNITS_PER_GBP, ProblemData, force_mask
+from siteopt.optimise.plain import from_plain, to_plain
+from siteopt.optimise.problem import (
+    FTE_UNITS_PER_FTE,
+    MONEY_UNITS_PER_GBP,
+    ProblemData,
+    Routing,
+    force_mask,
+)
 
 if TYPE_CHECKING:
     from siteopt.instance.schema import Instance
@@ -37,6 +43,7 @@ __all__ = [
     "baseline_costs",
     "constraint_results",
     "cost_surface",
+    "option_summary",
     "solution_from_option",
 ]
 
@@ -55,7 +62,9 @@ def fte(units: float) -> float:
 class SiteResult:
     """An open site: its staff (FTE incl. supervisors), seats and the forces it serves.
 
-    ``agents``: agents on duty in each interval of the week (Monday 00:00 first).
+    ``forces_served``: the forces whose staff it takes (by-force routing, or one room), else
+    every force (one pooled queue). ``agents``: agents on duty in each interval of the week
+    (Monday 00:00 first).
     """
 
     id: str
@@ -66,7 +75,7 @@ class SiteResult:
     existing_seats: int
     peak_agents: int
     forces_served: tuple[str, ...]
-    agents: tuple[int, ...] = ()
+    agents: tuple[int, ...]
 
 
 @dataclass(frozen=True)
@@ -85,10 +94,10 @@ class StaffImpact:
 
 @dataclass(frozen=True)
 class OptionSummary:
-    """A ranked option of the appraisal."""
+    """A ranked option of the appraisal: its sites, routing and cost a year (pounds)."""
 
     sites: tuple[str, ...]
-    routing: str
+    routing: Routing
     total_gbp: float
     costs: dict[str, float]
     feasible: bool
@@ -114,41 +123,70 @@ class SurfacePoint:
 
 @dataclass(frozen=True)
 class Solution:
-    """The solved instance, in pounds a year and FTE (see the module docstring)."""
+    """The chosen plan, in pounds a year and FTE.
 
-    instance: str
-    status: str
-    objective_gbp: float | None
-    best_bound_gbp: float | None
-    proved_optimal: bool
+    Attributes
+    ----------
+    objective_gbp
+        Its total cost a year (one-offs annualised): the sum of ``costs``.
+    sites
+        The open rooms, with staff, seats and agents per interval.
+    routing
+        ``"pooled"`` (one queue over every room) or ``"by_force"`` (each force to one room).
+    costs
+        Cost a year by component: ``sites``, ``seats``, ``staff``, ``merge``, ``standby``,
+        ``transition``.
+    saving_gbp
+        Today's rooms' cost a year (same model) minus ``objective_gbp``.
+    one_off_gbp
+        One-off investment (moves, seats, ICT, transition).
+    payback_years
+        ``one_off_gbp`` over the recurring saving; ``None`` when it never pays back.
+    recurring_saving_gbp
+        Saving a year without the annualised one-offs (staff, running and standby costs).
+    constraints
+        Each constraint's value against its limit.
+    staff_impact
+        What the move does to today's staff (modelled).
+    """
+
+    objective_gbp: float
     sites: tuple[SiteResult, ...]
-    routing: str | None
+    routing: Routing
     costs: dict[str, float]
-    baseline_gbp: float
-    baseline_costs: dict[str, float]
-    saving_gbp: float | None
-    one_off_gbp: float | None
+    saving_gbp: float
+    one_off_gbp: float
     payback_years: float | None
+    recurring_saving_gbp: float
     constraints: tuple[ConstraintResult, ...]
-    staff_impact: StaffImpact | None
-    alternatives: tuple[OptionSummary, ...]
-    solver: dict[str, Any]
-    travel_times: str
-    cost_surface: tuple[SurfacePoint, ...] = ()
-    recurring_saving_gbp: float | None = None
+    staff_impact: StaffImpact
+
+    @property
+    def site_ids(self) -> tuple[str, ...]:
+        """Ids of the open rooms."""
+        return tuple(s.id for s in self.sites)
+
+    @property
+    def total_fte(self) -> float:
+        """Staff FTE over every open room."""
+        return sum(s.fte for s in self.sites)
 
     def to_dict(self) -> dict[str, Any]:
-        """Return the JSON output contract as plain data."""
-        return asdict(self)
+        """Return the solution as plain JSON data (:meth:`from_dict` reads it back exactly)."""
+        plain: dict[str, Any] = to_plain(self)
+        return plain
 
-    def to_json(self) -> str:
-        """Return the output contract as a JSON document."""
-        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False)
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Solution:
+        """Return the solution that :meth:`to_dict` wrote.
 
-    def write_json(self, path: Path, *, extra: dict[str, Any] | None = None) -> None:
-        """Write the output contract to ``path`` atomically (temporary file, then rename)."""
-        payload = self.to_dict() | (extra or {})
-        atomic_write_text(path, json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
+        Raises
+        ------
+        ContractError
+            If a field is missing or has the wrong type (the error names the field).
+        """
+        solution: Solution = from_plain(cls, dict(data))
+        return solution
 
 
 def baseline_costs(problem: ProblemData, instance: Instance) -> dict[str, int]:
@@ -263,7 +301,8 @@ def _one_off_gbp(problem: ProblemData, instance: Instance, option: Option) -> fl
     return round(annualised * factor / MONEY_UNITS_PER_GBP, 2)
 
 
-def _summary(problem: ProblemData, option: Option) -> OptionSummary:
+def option_summary(problem: ProblemData, option: Option) -> OptionSummary:
+    """Return an option of the appraisal in pounds (its sites by id)."""
     return OptionSummary(
         sites=tuple(problem.site_ids[j] for j in option.sites),
         routing=option.routing,
@@ -275,36 +314,14 @@ def _summary(problem: ProblemData, option: Option) -> OptionSummary:
 
 
 def solution_from_option(
-    problem: ProblemData,
-    instance: Instance,
-    option: Option | None,
-    *,
-    baseline_data: ProblemData | None = None,
-    status: str,
-    best_bound: int | None,
-    proved_optimal: bool,
-    alternatives: list[Option],
-    solver: dict[str, Any],
-    travel_times: str,
+    problem: ProblemData, instance: Instance, option: Option, *, baseline: Mapping[str, int]
 ) -> Solution:
-    """Return the solution of an instance from its chosen option (``None`` when infeasible).
+    """Return the chosen option of an instance as a :class:`Solution` in pounds and FTE.
 
-    ``baseline_data`` prices today's rooms (default: ``problem``, when all are candidates).
+    ``baseline`` is today's cost a year by component in money units (:func:`baseline_costs`).
     """
-    base = baseline_costs(baseline_data or problem, instance)
-    baseline = sum(base.values())
-    if option is None:
-        return Solution(
-            instance=instance.name, status=status, objective_gbp=None,
-            best_bound_gbp=gbp(best_bound) if best_bound is not None else None,
-            proved_optimal=False, sites=(), routing=None, costs={},
-            baseline_gbp=gbp(baseline), baseline_costs={k: gbp(v) for k, v in base.items()},
-            saving_gbp=None, one_off_gbp=None, payback_years=None, constraints=(),
-            staff_impact=None, alternatives=tuple(_summary(problem, o) for o in alternatives),
-            solver=solver, travel_times=travel_times,
-        )  # fmt: skip
     running = site_cost_table(instance).running_cost_gbp * MONEY_UNITS_PER_GBP
-    recurring_now = base["staff"] + base["sites"]
+    recurring_now = baseline["staff"] + baseline["sites"]
     recurring_option = (
         option.costs["staff"] + option.costs["standby"] + sum(running[j] for j in option.sites)
     )
@@ -312,25 +329,16 @@ def solution_from_option(
     one_off = _one_off_gbp(problem, instance, option)
     payback = round(one_off / yearly_gain, 2) if yearly_gain > 0 else None
     return Solution(
-        instance=instance.name,
-        status=status,
         objective_gbp=gbp(option.total),
-        best_bound_gbp=gbp(best_bound) if best_bound is not None else None,
-        proved_optimal=proved_optimal,
         sites=_site_results(problem, instance, option),
         routing=option.routing,
         costs={k: gbp(v) for k, v in option.costs.items()},
-        baseline_gbp=gbp(baseline),
-        baseline_costs={k: gbp(v) for k, v in base.items()},
-        saving_gbp=gbp(baseline - option.total),
+        saving_gbp=gbp(sum(baseline.values()) - option.total),
         one_off_gbp=one_off,
         payback_years=payback if payback is None or math.isfinite(payback) else None,
         recurring_saving_gbp=round(yearly_gain, 2),
         constraints=constraint_results(problem, option),
         staff_impact=_staff_impact(problem, option),
-        alternatives=tuple(_summary(problem, o) for o in alternatives),
-        solver=solver,
-        travel_times=travel_times,
     )
 
 

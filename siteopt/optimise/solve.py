@@ -1,4 +1,4 @@
-"""Solve an instance: problem data → exact optimum → solution, or why none exists.
+"""Solve an instance: problem data → exact optimum → :class:`~siteopt.optimise.result.Result`.
 
 ``method = "enumerate"`` prices every one- and two-site option (exact for ``k_max ≤ 2``);
 ``method = "cp-sat"`` proves the optimum with CP-SAT for any ``k`` and uses the enumeration to
@@ -10,57 +10,51 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any, Literal
+from dataclasses import replace
+from typing import TYPE_CHECKING, Literal, cast
 
-from siteopt.errors import InstanceError
+from siteopt.errors import ArgumentError, InstanceError
 from siteopt.network.sources import load_network
 from siteopt.optimise.build import problem_from_instance
 from siteopt.optimise.options import Option, OptionTable, best_options, option_table
 from siteopt.optimise.problem import MONEY_UNITS_PER_GBP, ProblemData
+from siteopt.optimise.result import (
+    Infeasibility,
+    Relaxation,
+    Result,
+    SizeRecord,
+    SolverStatistics,
+)
 from siteopt.optimise.solution import (
     ConstraintResult,
-    Solution,
+    baseline_costs,
     constraint_results,
     cost_surface,
+    gbp,
+    option_summary,
     solution_from_option,
 )
+from siteopt.status import Status
 
 if TYPE_CHECKING:
     from siteopt.instance.schema import Instance
     from siteopt.optimise.build import TravelInputs
+    from siteopt.optimise.result import SettledBy
     from siteopt.queueing.fte import StaffingTable
 
 __all__ = [
-    "Infeasibility",
     "baseline_instance",
     "baseline_problem",
     "explain_infeasibility",
-    "solve_instance",
+    "solve",
 ]
 
 
 Method = Literal["cp-sat", "enumerate"]
 
 
-@dataclass(frozen=True)
-class Relaxation:
-    """What dropping one constraint of the conflict would buy."""
-
-    constraint: str
-    best_sites: tuple[str, ...]
-    best_total_gbp: float
-    value: float | None
-    limit: float | None
-    detail: str
-
-
-@dataclass(frozen=True)
-class Infeasibility:
-    """The smallest set of constraints that cannot hold together, and what relaxing each buys."""
-
-    conflict: tuple[str, ...]
-    relaxations: tuple[Relaxation, ...]
+#: The methods :func:`solve` takes.
+METHODS: tuple[Method, ...] = ("cp-sat", "enumerate")
 
 
 def _without(problem: ProblemData, names: set[str]) -> ProblemData:
@@ -126,23 +120,46 @@ def _relaxation(
     )
 
 
-def solve_instance(
+def solve(
     instance: Instance,
     *,
-    method: Method | None = None,
-    time_limit_s: float | None = None,
+    method: str | None = None,
+    time_limit: float | None = None,
     problem: ProblemData | None = None,
     baseline: ProblemData | None = None,
     travel_note: str | None = None,
-) -> tuple[Solution, Infeasibility | None]:
-    """Solve an instance; return the solution and, when infeasible, the explanation.
+) -> Result:
+    """Solve an instance: the cheapest plan meeting every constraint, or why none exists.
 
-    ``problem`` and ``baseline`` (today's rooms, see :func:`baseline_problem`), when given, must
-    have been built from ``instance``, and ``travel_note`` is its network's provenance; a sweep
-    passes them built from shared travel matrices.
+    Parameters
+    ----------
+    instance
+        The validated instance (:func:`~siteopt.instance.loading.load_instance`).
+    method
+        ``"cp-sat"`` (any number of sites) or ``"enumerate"`` (one or two sites); default: the
+        instance's ``[solver] method``.
+    time_limit
+        Seconds the solver may take; default: the instance's ``[solver] time_limit_s``. A run
+        stopped by it is ``FEASIBLE`` (with its gap) or ``UNKNOWN``, never a false proof.
+    problem, baseline, travel_note
+        Built from ``instance`` already (a sweep shares them): its problem data, the data that
+        prices today's rooms (:func:`baseline_problem`) and its network's provenance line.
+
+    Returns
+    -------
+    Result
+        Status, the chosen plan (``None`` when nothing was found), the explanation when
+        infeasible, solver statistics, today's cost and the ranked alternatives.
+
+    Raises
+    ------
+    ArgumentError
+        If ``method`` or ``time_limit`` is not one the solver takes.
+    InstanceError
+        If the enumeration is asked for more than two sites.
     """
-    method = method or instance.solver.method
-    limit = time_limit_s if time_limit_s is not None else instance.solver.time_limit_s
+    chosen = _method(method if method is not None else instance.solver.method)
+    limit = _time_limit(time_limit if time_limit is not None else instance.solver.time_limit_s)
     if problem is None:
         problem = problem_from_instance(instance)
     travel = travel_note if travel_note is not None else _travel_note(instance)
@@ -153,42 +170,63 @@ def solve_instance(
         if table is not None
         else []
     )
-    if method == "enumerate":
+    if chosen == "enumerate":
         if problem.k_max > 2:
             msg = f"enumeration covers one or two sites, k_max is {problem.k_max}: use 'cp-sat'"
             raise InstanceError(instance.file, "solver.method", msg)
-        wall = time.perf_counter() - started
         best = ranked[0] if ranked and ranked[0].feasible else None
-        status = "OPTIMAL" if best is not None else "INFEASIBLE"
-        proved = best is not None
-        solver = {
-            "name": "enumeration",
-            "wall_s": round(wall, 4),
-            "site_sets_priced": _site_sets(problem),
-        }
+        status = Status.OPTIMAL if best is not None else Status.INFEASIBLE
         bound = best.total if best is not None else None
+        statistics = SolverStatistics(
+            name="enumeration",
+            wall_s=round(time.perf_counter() - started, 4),
+            site_sets_priced=_site_sets(problem),
+        )
     else:
-        best, status, proved, bound, solver = _solve_cp_sat(problem, ranked, table, limit)
-        solver["wall_s"] = round(time.perf_counter() - started, 4)  # enumeration included
-    alternatives = [o for o in ranked if best is None or o.sites != best.sites]
-    solution = solution_from_option(
-        problem,
-        instance,
-        best,
-        baseline_data=baseline if baseline is not None else baseline_problem(instance, problem),
-        status=status,
-        best_bound=bound,
-        proved_optimal=proved,
-        alternatives=alternatives[: instance.solver.options_to_rank],
-        solver=solver,
-        travel_times=travel,
+        best, status, bound, statistics = _solve_cp_sat(problem, ranked, table, limit)
+        statistics = replace(statistics, wall_s=round(time.perf_counter() - started, 4))
+    base = baseline_costs(
+        baseline if baseline is not None else baseline_problem(instance, problem), instance
     )
-    if instance.greenfield_sites:
-        solution = replace(solution, cost_surface=cost_surface(problem, instance))
-    explanation = None
-    if best is None and status == "INFEASIBLE":
-        explanation = explain_infeasibility(problem, time_limit_s=limit)
-    return solution, explanation
+    alternatives = [o for o in ranked if best is None or o.sites != best.sites]
+    return Result(
+        instance_name=instance.name,
+        status=status,
+        solution=(
+            solution_from_option(problem, instance, best, baseline=base)
+            if best is not None
+            else None
+        ),
+        best_bound_gbp=gbp(bound) if bound is not None else None,
+        infeasibility=(
+            explain_infeasibility(problem, time_limit_s=limit)
+            if status is Status.INFEASIBLE
+            else None
+        ),
+        statistics=statistics,
+        baseline_gbp=gbp(sum(base.values())),
+        baseline_costs={k: gbp(v) for k, v in base.items()},
+        alternatives=tuple(
+            option_summary(problem, o) for o in alternatives[: instance.solver.options_to_rank]
+        ),
+        travel_times=travel,
+        cost_surface=cost_surface(problem, instance) if instance.greenfield_sites else (),
+        instance=instance,
+        problem=problem,
+    )
+
+
+def _method(method: str) -> Method:
+    for known in METHODS:
+        if method == known:
+            return known
+    raise ArgumentError("method", f"expected cp-sat or enumerate, got {method!r}")
+
+
+def _time_limit(seconds: float) -> float:
+    if isinstance(seconds, bool) or not (math.isfinite(seconds) and seconds > 0):
+        raise ArgumentError("time_limit", f"expected seconds > 0, got {seconds!r}")
+    return float(seconds)
 
 
 def _site_sets(problem: ProblemData) -> int:
@@ -203,29 +241,32 @@ MONOLITHIC_SITES = 64
 
 def _solve_cp_sat(
     problem: ProblemData, ranked: list[Option], table: OptionTable | None, limit: float
-) -> tuple[Option | None, str, bool, int | None, dict[str, Any]]:
-    """Best option, status, proof, bound and solver record of the ``cp-sat`` method."""
+) -> tuple[Option | None, Status, int | None, SolverStatistics]:
+    """Best option, status, bound and statistics of the ``cp-sat`` method (wall time to add)."""
     from siteopt.optimise.search import solve_by_size, solve_cp_sat  # noqa: PLC0415 (lazy: pulls in ortools)
 
     enumerated = ranked[0] if ranked and ranked[0].feasible else None
     if problem.k_max <= 2 and problem.n_sites <= MONOLITHIC_SITES:
         result = solve_cp_sat(problem, time_limit_s=limit, hint=enumerated)
-        solver: dict[str, Any] = {
-            "name": "cp-sat",
-            "cp_sat_s": round(result.wall_s, 4),
-            "gap": result.gap,
-            "enumeration_agrees": (enumerated.total if enumerated else None) == result.objective,
-        }
-    else:
-        result, parts = solve_by_size(problem, time_limit_s=limit, table=table)
-        solver = {
-            "name": "cp-sat by size",
-            "gap": result.gap,
-            "sizes": [
-                {"k": p.k, "settled_by": p.how, "proved": p.proved, "bound": p.bound} for p in parts
-            ],
-        }
-    return result.option, result.status.name, result.proved_optimal, result.best_bound, solver
+        if result.status.proven:
+            statistics = SolverStatistics(
+                name="cp-sat",
+                wall_s=0.0,
+                cp_sat_s=round(result.wall_s, 4),
+                gap=result.gap,
+                enumeration_agrees=(enumerated.total if enumerated else None) == result.objective,
+            )
+            return result.option, result.status, result.best_bound, statistics
+        # the time limit stopped CP-SAT first: the enumeration, exact for one or two sites,
+        # settles every size instead (size by size, below)
+    result, parts = solve_by_size(problem, time_limit_s=limit, table=table)
+    statistics = SolverStatistics(
+        name="cp-sat by size",
+        wall_s=0.0,
+        gap=result.gap,
+        sizes=tuple(SizeRecord(p.k, cast("SettledBy", p.how), p.proved, p.bound) for p in parts),
+    )
+    return result.option, result.status, result.best_bound, statistics
 
 
 def baseline_problem(

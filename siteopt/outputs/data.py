@@ -1,44 +1,42 @@
 """Everything the business-case outputs show, gathered once: :class:`ExportData`.
 
-:func:`export_data` collects the solution (the JSON output contract), the instance,
-the problem data it was solved on, per-LSOA results (drive time to the assigned and
-the nearest open room, calls a year, modelled staff commute change) and the staffing
-of each open room by hour of the week. Every writer reads that one object, so the
-report, the workbook, the maps and ``solution.json`` show the same numbers.
+:func:`export_data` collects the typed result (:class:`~siteopt.optimise.result.Result` and its
+:class:`~siteopt.optimise.solution.Solution`), the instance, the problem data it was solved on,
+per-LSOA results (drive time to the assigned and the nearest open room, calls a year, modelled
+staff commute change) and the staffing of each open room by interval of the week. Every writer
+reads that one object, so the report, the workbook, the maps and ``solution.json`` show the
+same numbers.
 """
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from siteopt.demand.rates import instance_profile, lsoa_calls
-from siteopt.errors import InstanceError
+from siteopt.errors import ArgumentError
 from siteopt.network.points import site_points
 from siteopt.optimise.build import problem_from_instance
-from siteopt.optimise.options import site_set_options
-from siteopt.optimise.problem import FTE_UNITS_PER_FTE, MONEY_UNITS_PER_GBP
+from siteopt.optimise.problem import FTE_UNITS_PER_FTE
+from siteopt.optimise.solution import OptionSummary
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from siteopt.instance.schema import Instance
-    from siteopt.optimise.options import Option
     from siteopt.optimise.problem import ProblemData
+    from siteopt.optimise.result import Result
+    from siteopt.optimise.solution import Solution, SurfacePoint
 
 __all__ = [
     "ExportData",
     "export_data",
     "format_value",
-    "load_solution_json",
-    "solution_instance_path",
 ]
 
 
@@ -52,16 +50,12 @@ class ExportData:
 
     Attributes
     ----------
-    solution
-        The output contract (``Solution.to_dict()`` plus any extra keys such as
-        ``infeasibility``).
+    result
+        The result the outputs show (status, plan, today's cost, alternatives, …).
     instance
-        The instance the solution answers.
+        The instance it answers.
     problem
         Its problem data (travel minutes from every LSOA to every candidate, staff homes).
-    option
-        The chosen option rebuilt from the problem data (agents per room and interval), or
-        ``None`` when it cannot be rebuilt exactly (infeasible, or more than two rooms).
     lsoas
         One row per LSOA: code, name, district, force, population, calls a year, demand point,
         ``assigned_site``, ``minutes_assigned``, ``nearest_site``, ``minutes_nearest``,
@@ -71,22 +65,26 @@ class ExportData:
         ``role`` (``chosen``, ``current``, ``chosen, current`` or ``candidate``), ``greenfield``.
     staffing
         Agents on duty per open room and interval of the week (rows: intervals; columns:
-        ``interval`` label then one per open room); empty when ``option`` is ``None``.
+        ``interval`` label then one per open room); empty without a solution.
     """
 
-    solution: dict[str, Any]
+    result: Result
     instance: Instance
     problem: ProblemData
-    option: Option | None
     lsoas: pd.DataFrame
     sites: pd.DataFrame
     staffing: pd.DataFrame
     memo: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
+    def solution(self) -> Solution | None:
+        """The chosen plan (``None`` when nothing was found)."""
+        return self.result.solution
+
+    @property
     def chosen_ids(self) -> tuple[str, ...]:
-        """Ids of the open rooms of the solution (empty when infeasible)."""
-        return tuple(s["id"] for s in self.solution.get("sites", []))
+        """Ids of the open rooms of the solution (empty without one)."""
+        return self.solution.site_ids if self.solution is not None else ()
 
     @property
     def current_ids(self) -> tuple[str, ...]:
@@ -99,139 +97,74 @@ class ExportData:
         return self.instance.dataset().attribution
 
     @property
-    def cost_surface(self) -> list[dict[str, Any]]:
-        """The single-site cost surface of the solution (empty when not computed)."""
-        surface = self.solution.get("cost_surface") or []
-        return list(surface)
+    def ranked_options(self) -> tuple[OptionSummary, ...]:
+        """The proposal (when there is one), then the next best options, cheapest first."""
+        s = self.solution
+        chosen = (
+            (OptionSummary(s.site_ids, s.routing, s.objective_gbp, s.costs, True, ()),)
+            if s is not None
+            else ()
+        )
+        return (*chosen, *self.result.alternatives)
+
+    @property
+    def cost_surface(self) -> tuple[SurfacePoint, ...]:
+        """The single-site cost surface of the run (empty when not computed)."""
+        return self.result.cost_surface
 
 
-def load_solution_json(path: Path) -> dict[str, Any]:
-    """Read a ``solution.json`` written by ``siteopt solve``; raise a one-line error if unusable."""
-    if not path.is_file():
-        raise InstanceError(path, "", "expected a solution.json written by 'siteopt solve --out'")
-    try:
-        payload = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InstanceError(path, "", f"not valid JSON ({exc})") from None
-    if not isinstance(payload, dict):
-        raise InstanceError(path, "", "expected a JSON object (the solution output contract)")
-    for key in ("instance", "status", "sites", "costs", "baseline_gbp", "alternatives"):
-        if key not in payload:
-            raise InstanceError(path, key, "missing: expected the solution output contract")
-    _check_contract_shapes(payload, path)
-    return payload
+def export_data(result: Result) -> ExportData:
+    """Return everything the outputs show for a result (computed once).
 
+    Parameters
+    ----------
+    result
+        A solved result, or one read back with its instance
+        (:func:`~siteopt.optimise.result.read_result`); its problem data is rebuilt from the
+        instance when the result does not carry it.
 
-def _check_contract_shapes(payload: dict[str, Any], path: Path) -> None:
-    """The parts of the contract the outputs read have the types ``siteopt solve`` writes."""
-    sites = payload["sites"]
-    if not isinstance(sites, list):
-        raise InstanceError(path, "sites", "expected a list of open sites")
-    for i, site in enumerate(sites):
-        if not isinstance(site, dict) or not isinstance(site.get("id"), str):
-            raise InstanceError(path, f"sites.{i}", "expected an object with a string 'id'")
-    alternatives = payload["alternatives"]
-    if not isinstance(alternatives, list):
-        raise InstanceError(path, "alternatives", "expected a list of options")
-    tables = [("costs", payload["costs"])] + [
-        (f"alternatives.{i}.costs", a.get("costs") if isinstance(a, dict) else None)
-        for i, a in enumerate(alternatives)
-    ]
-    for where, table in tables:
-        if not isinstance(table, dict) or not all(
-            isinstance(v, int | float) and not isinstance(v, bool) for v in table.values()
-        ):
-            raise InstanceError(path, where, "expected an object of cost component -> £ a year")
-
-
-def check_solution_sites(payload: dict[str, Any], instance: Instance, path: Path) -> None:
-    """Every open site of a saved solution is a candidate of the instance it is exported with."""
-    known = set(instance.candidate_ids())
-    for i, site in enumerate(payload["sites"]):
-        if site["id"] not in known:
-            msg = f"site {site['id']!r} is not a candidate of {instance.file.name}"
-            raise InstanceError(path, f"sites.{i}.id", msg)
-
-
-def solution_instance_path(payload: dict[str, Any], json_path: Path) -> Path:
-    """Return the instance file a solution answers.
-
-    ``instance_file`` (written by ``siteopt solve --out``) is tried first, then ``instance`` in
-    case it is a path; a relative path is taken from the JSON's folder, then the working folder.
+    Raises
+    ------
+    ArgumentError
+        If the result carries no instance (read from JSON without one).
     """
-    for key in ("instance_file", "instance"):
-        ref = payload.get(key)
-        if not isinstance(ref, str) or not ref:
-            continue
-        candidate = Path(ref)
-        tries = [candidate] if candidate.is_absolute() else [json_path.parent / ref, Path(ref)]
-        for path in tries:
-            if path.is_file():
-                return path
-    msg = (
-        "expected 'instance_file' naming an existing instance file (or pass --instance FILE), "
-        f"got {payload.get('instance_file', payload.get('instance'))!r}"
-    )
-    raise InstanceError(json_path, "instance_file", msg)
-
-
-def export_data(solution: dict[str, Any], instance: Instance) -> ExportData:
-    """Return everything the outputs show for a solution of ``instance`` (computed once)."""
-    problem = problem_from_instance(instance)
-    option = _chosen_option(problem, solution)
+    instance = result.instance
+    if instance is None:
+        msg = "the result carries no instance: read it with read_result(path, instance=...)"
+        raise ArgumentError("result", msg)
+    problem = result.problem if result.problem is not None else problem_from_instance(instance)
+    solution = result.solution
     return ExportData(
-        solution=solution,
+        result=result,
         instance=instance,
         problem=problem,
-        option=option,
-        lsoas=_lsoa_results(instance, problem, solution, option),
+        lsoas=_lsoa_results(instance, problem, solution),
         sites=_site_table(instance, problem, solution),
-        staffing=_staffing_table(instance, problem, solution, option),
+        staffing=_staffing_table(instance, solution),
     )
-
-
-def _chosen_option(problem: ProblemData, solution: dict[str, Any]) -> Option | None:
-    """The solution's option rebuilt by the enumeration's pricing (one or two rooms only).
-
-    The rebuilt option must cost what the solution says, to the penny; otherwise ``None``.
-    """
-    ids = [s["id"] for s in solution.get("sites", [])]
-    if not ids or len(ids) > 2 or any(i not in problem.site_ids for i in ids):
-        return None
-    sites = tuple(sorted(problem.site_ids.index(i) for i in ids))
-    objective = solution.get("objective_gbp")
-    for option in site_set_options(problem, sites):
-        if option.routing != solution.get("routing"):
-            continue
-        if objective is not None and abs(option.total / MONEY_UNITS_PER_GBP - objective) < 0.01:
-            return option
-    return None
 
 
 def _assigned_columns(
-    problem: ProblemData, solution: dict[str, Any], option: Option | None
+    problem: ProblemData, solution: Solution | None
 ) -> tuple[list[int], list[int]]:
-    """Candidate index of each force's assigned room, and of each open room."""
-    open_ = [problem.site_ids.index(s["id"]) for s in solution.get("sites", [])]
-    if option is not None:
-        return list(option.assignment), open_
-    if not open_:
+    """Candidate index of each force's assigned room, and of each open room.
+
+    A force goes to the room that takes its staff (``forces_served``); where several do (one
+    pooled queue), to the one nearest its room today, as the enumeration prices pooled options.
+    """
+    if solution is None:
         return [], []
+    open_ = [problem.site_ids.index(sid) for sid in solution.site_ids]
     assigned: list[int] = []
-    for fid in problem.force_ids:
-        serving = [
-            problem.site_ids.index(s["id"])
-            for s in solution["sites"]
-            if fid in s.get("forces_served", [])
-        ]
+    for f, fid in enumerate(problem.force_ids):
+        serving = [problem.site_ids.index(s.id) for s in solution.sites if fid in s.forces_served]
         pool = serving or open_
-        f = problem.force_ids.index(fid)
         assigned.append(min(pool, key=lambda j: int(problem.room_rank[f, j])))
     return assigned, open_
 
 
 def _lsoa_results(
-    instance: Instance, problem: ProblemData, solution: dict[str, Any], option: Option | None
+    instance: Instance, problem: ProblemData, solution: Solution | None
 ) -> pd.DataFrame:
     """One row per LSOA: drive times, calls a year and the modelled commute change.
 
@@ -251,7 +184,7 @@ def _lsoa_results(
     force_index = out["force"].map({f: i for i, f in enumerate(problem.force_ids)})
     rows = np.arange(len(out))
     out["minutes_today"] = today[rows, force_index.to_numpy(np.int64)].round(1)
-    assigned, open_ = _assigned_columns(problem, solution, option)
+    assigned, open_ = _assigned_columns(problem, solution)
     if not open_:
         for col in ("assigned_site", "nearest_site"):
             out[col] = ""
@@ -292,11 +225,13 @@ def _commute_change(problem: ProblemData, assigned: list[int]) -> tuple[Any, Any
     return living, change
 
 
-def _site_table(instance: Instance, problem: ProblemData, solution: dict[str, Any]) -> pd.DataFrame:
+def _site_table(
+    instance: Instance, problem: ProblemData, solution: Solution | None
+) -> pd.DataFrame:
     """Candidates and today's rooms with coordinates and their role in the solution."""
     import pandas as pd  # noqa: PLC0415 (lazy: pandas is slow to import)
 
-    chosen = {s["id"] for s in solution.get("sites", [])}
+    chosen = set(solution.site_ids) if solution is not None else set()
     current = {f.current_site for f in instance.forces.values()}
     ids = list(problem.site_ids) + sorted(current - set(problem.site_ids))
     points = site_points(instance, ids)
@@ -324,17 +259,11 @@ def _site_table(instance: Instance, problem: ProblemData, solution: dict[str, An
     return pd.DataFrame(rows)
 
 
-def _staffing_table(
-    instance: Instance, problem: ProblemData, solution: dict[str, Any], option: Option | None
-) -> pd.DataFrame:
+def _staffing_table(instance: Instance, solution: Solution | None) -> pd.DataFrame:
     """Agents on duty per open room and interval of the week (the optimiser's staffing)."""
     import pandas as pd  # noqa: PLC0415 (lazy: pandas is slow to import)
 
-    by_site = {s["id"]: s.get("agents") or [] for s in solution.get("sites", [])}
-    if option is not None:
-        by_site = {
-            problem.site_ids[j]: option.agents[r].tolist() for r, j in enumerate(option.sites)
-        }
+    by_site = {s.id: s.agents for s in solution.sites} if solution is not None else {}
     lengths = {len(a) for a in by_site.values()}
     if not by_site or len(lengths) != 1 or 0 in lengths:
         return pd.DataFrame({"interval": []})

@@ -284,15 +284,15 @@ def _boundary_handles() -> list[Any]:
 def _key_figures(fig: Figure, data: ExportData) -> None:
     """The proposal's headline figures, under the legend (same numbers as the report)."""
     s = data.solution
+    assert s is not None  # drawn only for a solution
     maps = [ax for ax in fig.axes if ax.get_label() != "<colorbar>"]
     right = max(ax.get_position().x1 for ax in maps)
-    fte = sum(x["fte"] for x in s["sites"])
     lines = [
-        f"{len(s['sites'])} room(s): {', '.join(x['id'] for x in s['sites'])}",
-        f"staff {format_value(fte, 'fte')} FTE",
-        f"cost {format_value(s['objective_gbp'], 'gbp')} a year",
-        f"today {format_value(s['baseline_gbp'], 'gbp')} a year",
-        f"saving {format_value(s['saving_gbp'], 'gbp')} a year",
+        f"{len(s.sites)} room(s): {', '.join(s.site_ids)}",
+        f"staff {format_value(s.total_fte, 'fte')} FTE",
+        f"cost {format_value(s.objective_gbp, 'gbp')} a year",
+        f"today {format_value(data.result.baseline_gbp, 'gbp')} a year",
+        f"saving {format_value(s.saving_gbp, 'gbp')} a year",
     ]
     fig.text(
         right + 0.015, 0.13, "\n".join(lines), fontsize=8.5, va="bottom", ha="left",
@@ -317,7 +317,7 @@ def overview_map(data: ExportData, layers: dict[str, gpd.GeoDataFrame]) -> Figur
     """Map 1: force areas, roads by class, drive-time bands and the sites."""
     from matplotlib.patches import Patch  # noqa: PLC0415 (lazy: matplotlib is slow to import)
 
-    fig, (ax,) = _new_figure(f"Proposed control rooms: {data.solution['instance']}")
+    fig, (ax,) = _new_figure(f"Proposed control rooms: {data.result.instance_name}")
     _frame(ax, layers)
     lsoa = layers["lsoa_results"]
     handles: list[Any] = []
@@ -367,12 +367,12 @@ def commute_map(data: ExportData, layers: dict[str, gpd.GeoDataFrame]) -> Figure
     handles.append(Patch(facecolor="#C8C8C8", label="fewer than 0.05 FTE live here"))
     handles += _site_markers(ax, data)
     handles += _boundary_handles()
-    impact = data.solution.get("staff_impact") or {}
+    impact = data.solution.staff_impact if data.solution is not None else None
     _legend(fig, handles, "Change in one-way drive time")
     ax.set_title(
         "Homes of today's staff: gravity model around today's rooms. Extra commute: median "
-        f"{impact.get('median_extra_minutes', '–')} min, 90th percentile "
-        f"{impact.get('p90_extra_minutes', '–')} min",
+        f"{impact.median_extra_minutes if impact else '–'} min, 90th percentile "
+        f"{impact.p90_extra_minutes if impact else '–'} min",
         fontsize=8.5,
     )
     _north_arrow(ax)
@@ -409,11 +409,11 @@ def cost_surface_map(data: ExportData, layers: dict[str, gpd.GeoDataFrame]) -> F
         return None
     fig, (ax,) = _new_figure("Where the ideal single site would be: total cost a year")
     _frame(ax, layers, roads=True)
-    x = np.array([p["easting"] for p in surface], dtype=float)
-    y = np.array([p["northing"] for p in surface], dtype=float)
-    cost = np.array([p["total_gbp"] for p in surface], dtype=float) / 1e6
-    feasible = np.array([bool(p["feasible"]) for p in surface])
-    greenfield = np.array([bool(p["greenfield"]) for p in surface])
+    x = np.array([p.easting for p in surface], dtype=float)
+    y = np.array([p.northing for p in surface], dtype=float)
+    cost = np.array([p.total_gbp for p in surface], dtype=float) / 1e6
+    feasible = np.array([p.feasible for p in surface])
+    greenfield = np.array([p.greenfield for p in surface])
     size = _grid_spacing(x[greenfield], y[greenfield]) if greenfield.sum() > 1 else 5000.0
     # the colour scale spans the grid's costs (the surface); buildings outside it are clipped
     scale = cost[greenfield] if greenfield.any() else cost
@@ -441,7 +441,7 @@ def cost_surface_map(data: ExportData, layers: dict[str, gpd.GeoDataFrame]) -> F
         ax.scatter([x[best]], [y[best]], s=300 if marker == "*" else 110, marker=marker,
                    c=colour, edgecolors="black", linewidths=0.8, zorder=13)  # fmt: skip
         ax.annotate(
-            f"{surface[best]['id']}\n£{cost[best]:.2f}M a year",
+            f"{surface[best].id}\n£{cost[best]:.2f}M a year",
             (x[best], y[best]), xytext=(10, -22 if marker == "*" else 10),
             textcoords="offset points", fontsize=8, fontweight="bold", zorder=15,
             bbox={"boxstyle": "round", "facecolor": "white", "alpha": 0.85, "lw": 0.4},

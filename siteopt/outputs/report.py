@@ -13,8 +13,10 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from siteopt.outputs.data import COST_LABELS, format_value
+from siteopt.status import Status, status_note
 
 if TYPE_CHECKING:
+    from siteopt.optimise.solution import ConstraintResult
     from siteopt.outputs.data import ExportData
 
 __all__ = [
@@ -107,12 +109,12 @@ class BusinessReport:
     sections: tuple[ReportSection, ...]
 
 
-def constraint_slack(constraint: dict[str, Any]) -> float | None:
+def constraint_slack(constraint: ConstraintResult) -> float | None:
     """Return how far a constraint's value is inside its limit (negative: broken by that much)."""
-    value, limit = constraint.get("value"), constraint.get("limit")
+    value, limit = constraint.value, constraint.limit
     if value is None or limit is None:
         return None
-    if constraint.get("type") in AT_MOST_TYPES:
+    if constraint.type in AT_MOST_TYPES:
         return float(limit) - float(value)
     return float(value) - float(limit)
 
@@ -122,23 +124,23 @@ def _site_names(data: ExportData) -> dict[str, str]:
 
 
 def _summary_table(data: ExportData) -> ReportTable:
-    s = data.solution
+    r, s = data.result, data.solution
     names = _site_names(data)
-    impact = s.get("staff_impact") or {}
-    opened = "; ".join(f"{names.get(x['id'], x['id'])} ({x['id']})" for x in s["sites"])
+    impact = s.staff_impact if s is not None else None
+    opened = "; ".join(f"{names.get(i, i)} ({i})" for i in data.chosen_ids)
     rows: list[tuple[str, Any, str]] = [
-        ("instance", s["instance"], "text"),
-        ("status", s["status"], "text"),
-        ("proved optimal", bool(s.get("proved_optimal")), "bool"),
-        ("rooms opened", opened or "none (infeasible)", "text"),
-        ("routing", s.get("routing") or "–", "text"),
-        ("staff FTE at the new rooms", sum(x["fte"] for x in s["sites"]) or None, "fte"),
-        ("staff FTE today (modelled)", impact.get("staff_today_fte"), "fte"),
-        ("annual cost of the proposal", s.get("objective_gbp"), "gbp"),
-        ("annual cost today (same model)", s.get("baseline_gbp"), "gbp"),
-        ("saving a year against today", s.get("saving_gbp"), "gbp"),
-        ("one-off investment", s.get("one_off_gbp"), "gbp"),
-        ("payback", s.get("payback_years"), "years"),
+        ("instance", r.instance_name, "text"),
+        ("status", str(r.status), "text"),
+        ("proved optimal", r.proved_optimal, "bool"),
+        ("rooms opened", opened or f"none ({_no_solution(data)})", "text"),
+        ("routing", s.routing if s is not None else "–", "text"),
+        ("staff FTE at the new rooms", (s.total_fte if s is not None else 0) or None, "fte"),
+        ("staff FTE today (modelled)", impact.staff_today_fte if impact else None, "fte"),
+        ("annual cost of the proposal", s.objective_gbp if s is not None else None, "gbp"),
+        ("annual cost today (same model)", r.baseline_gbp, "gbp"),
+        ("saving a year against today", s.saving_gbp if s is not None else None, "gbp"),
+        ("one-off investment", s.one_off_gbp if s is not None else None, "gbp"),
+        ("payback", s.payback_years if s is not None else None, "years"),
     ]
     return _labelled_values("Summary", "Summary", ("item", "value"), rows)
 
@@ -158,32 +160,19 @@ def _labelled_values(
 
 
 def _options_table(data: ExportData) -> ReportTable:
-    s = data.solution
-    chosen = []
-    if s["sites"]:
-        chosen.append(
-            {
-                "sites": [x["id"] for x in s["sites"]],
-                "routing": s["routing"],
-                "total_gbp": s["objective_gbp"],
-                "costs": s["costs"],
-                "feasible": True,
-                "failed": [],
-            }
-        )
     components = list(COST_LABELS)
     rows = []
-    for rank, option in enumerate([*chosen, *s["alternatives"]], start=1):
+    for rank, option in enumerate(data.ranked_options, start=1):
         rows.append(
             (
                 rank,
-                " + ".join(option["sites"]),
-                option["routing"],
-                option["total_gbp"],
-                round(s["baseline_gbp"] - option["total_gbp"], 2),
-                *(option["costs"].get(k, 0.0) for k in components),
-                bool(option["feasible"]),
-                ", ".join(option["failed"]) or "all met",
+                " + ".join(option.sites),
+                option.routing,
+                option.total_gbp,
+                round(data.result.baseline_gbp - option.total_gbp, 2),
+                *(option.costs.get(k, 0.0) for k in components),
+                option.feasible,
+                ", ".join(option.failed) or "all met",
             )
         )
     return ReportTable(
@@ -200,13 +189,21 @@ def _options_table(data: ExportData) -> ReportTable:
 
 
 def _cost_table(data: ExportData) -> ReportTable:
-    s = data.solution
+    r, s = data.result, data.solution
     rows = []
     for key, label in COST_LABELS.items():
-        now = s["baseline_costs"].get(key, 0.0)
-        new = s["costs"].get(key) if s["costs"] else None
+        now = r.baseline_costs.get(key, 0.0)
+        new = s.costs.get(key) if s is not None and s.costs else None
         rows.append((key, label, new, now, None if new is None else round(now - new, 2)))
-    rows.append(("total", "", s.get("objective_gbp"), s["baseline_gbp"], s.get("saving_gbp")))
+    rows.append(
+        (
+            "total",
+            "",
+            s.objective_gbp if s is not None else None,
+            r.baseline_gbp,
+            s.saving_gbp if s is not None else None,
+        )
+    )
     return ReportTable(
         title="Cost a year by component (one-offs annualised over the appraisal period)",
         sheet="Costs",
@@ -224,20 +221,21 @@ def _cost_table(data: ExportData) -> ReportTable:
 
 def _constraint_table(data: ExportData) -> ReportTable:
     rows, kinds = [], {}
-    for r, c in enumerate(data.solution.get("constraints", [])):
-        kind = CONSTRAINT_KINDS.get(c["type"], "float")
-        direction = "≤" if c["type"] in AT_MOST_TYPES else "≥"
+    constraints = data.solution.constraints if data.solution is not None else ()
+    for r, c in enumerate(constraints):
+        kind = CONSTRAINT_KINDS.get(c.type, "float")
+        direction = "≤" if c.type in AT_MOST_TYPES else "≥"
         for col in (2, 3, 4):
             kinds[(r, col)] = kind
         rows.append(
             (
-                c["name"],
-                f"{c['type']} ({direction} limit)" if c.get("limit") is not None else c["type"],
-                c.get("value"),
-                c.get("limit"),
+                c.name,
+                f"{c.type} ({direction} limit)" if c.limit is not None else c.type,
+                c.value,
+                c.limit,
                 constraint_slack(c),
-                bool(c["holds"]),
-                c["detail"],
+                c.holds,
+                c.detail,
             )
         )
     return ReportTable(
@@ -251,12 +249,13 @@ def _constraint_table(data: ExportData) -> ReportTable:
 
 
 def _sites_table(data: ExportData) -> ReportTable:
+    sites = data.solution.sites if data.solution is not None else ()
     rows = tuple(
         (
-            x["id"], x["name"], x["force_area"], x["fte"], x["seats"], x["existing_seats"],
-            x["peak_agents"], ", ".join(x["forces_served"]),
+            x.id, x.name, x.force_area, x.fte, x.seats, x.existing_seats, x.peak_agents,
+            ", ".join(x.forces_served),
         )
-        for x in data.solution["sites"]
+        for x in sites
     )  # fmt: skip
     return ReportTable(
         title="Chosen rooms: staff and seats",
@@ -271,17 +270,21 @@ def _sites_table(data: ExportData) -> ReportTable:
 
 
 def _staff_table(data: ExportData) -> ReportTable:
-    impact = data.solution.get("staff_impact") or {}
+    impact = data.solution.staff_impact if data.solution is not None else None
+
+    def measure(name: str) -> Any:
+        return getattr(impact, name) if impact is not None else None
+
     rows: list[tuple[str, Any, str]] = [
-        ("staff today (FTE, modelled)", impact.get("staff_today_fte"), "fte"),
-        ("posts at the new rooms (FTE)", impact.get("posts_fte"), "fte"),
-        ("share of today's staff expected to move with the job", impact.get("retained_share"),
+        ("staff today (FTE, modelled)", measure("staff_today_fte"), "fte"),
+        ("posts at the new rooms (FTE)", measure("posts_fte"), "fte"),
+        ("share of today's staff expected to move with the job", measure("retained_share"),
          "share"),
-        ("leavers (FTE)", impact.get("leavers_fte"), "fte"),
-        ("redundancies (FTE)", impact.get("redundancies_fte"), "fte"),
-        ("to recruit (FTE)", impact.get("recruits_fte"), "fte"),
-        ("extra one-way commute, median", impact.get("median_extra_minutes"), "minutes"),
-        ("extra one-way commute, 90th percentile", impact.get("p90_extra_minutes"), "minutes"),
+        ("leavers (FTE)", measure("leavers_fte"), "fte"),
+        ("redundancies (FTE)", measure("redundancies_fte"), "fte"),
+        ("to recruit (FTE)", measure("recruits_fte"), "fte"),
+        ("extra one-way commute, median", measure("median_extra_minutes"), "minutes"),
+        ("extra one-way commute, 90th percentile", measure("p90_extra_minutes"), "minutes"),
     ]  # fmt: skip
     title = "Staff impact (modelled: gravity-model homes, retention falling with extra commute)"
     return _labelled_values(title, "Staff impact", ("measure", "value"), rows)
@@ -390,55 +393,65 @@ def business_tables(data: ExportData) -> list[ReportTable]:
     """Return every table of the business case (the workbook's sheets, in order)."""
     hourly, staffing = _staffing_tables(data)
     tables = [_summary_table(data), _options_table(data), _cost_table(data)]
-    if data.solution["sites"]:
+    if data.solution is not None:
         tables += [_sites_table(data), staffing, hourly]
     tables += [_constraint_table(data), _staff_table(data)]
-    if data.solution["sites"]:
+    if data.solution is not None:
         tables += [_coverage_table(data), _lsoa_table(data)]
     tables.append(_assumption_table(data))
     return tables
 
 
+def _no_solution(data: ExportData) -> str:
+    """Why there is no plan, in a few words."""
+    status = data.result.status
+    return "infeasible" if status is Status.INFEASIBLE else status_note(status, None)
+
+
 def _executive_summary(data: ExportData) -> tuple[str, ...]:
-    s = data.solution
+    r, s = data.result, data.solution
     names = _site_names(data)
-    if not s["sites"]:
-        conflict = (s.get("infeasibility") or {}).get("conflict") or []
-        why = (
-            f"The smallest set of constraints that cannot hold together: {', '.join(conflict)}."
-            if conflict
-            else "No explanation was computed."
-        )
+    if s is None:
+        conflict = r.infeasibility.conflict if r.infeasibility is not None else ()
+        if r.status is Status.INFEASIBLE:
+            lead = f"No option meets every constraint ({r.status})."
+            why = (
+                f"The smallest set of constraints that cannot hold together: {', '.join(conflict)}."
+                if conflict
+                else "No explanation was computed."
+            )
+        else:
+            lead = (
+                f"No option was found before the time limit ({r.status}): none is proven to "
+                "exist or not."
+            )
+            why = "More time for the solver ([solver] time_limit_s) may find one or prove why not."
         return (
-            f"No option meets every constraint ({s['status']}). Today's three rooms cost "
-            f"{format_value(s['baseline_gbp'], 'gbp')} a year on the same model.",
+            f"{lead} Today's three rooms cost {format_value(r.baseline_gbp, 'gbp')} a year on "
+            "the same model.",
             why,
         )
-    opened = " and ".join(f"{names.get(x['id'], x['id'])} ({x['id']})" for x in s["sites"])
-    fte_total = sum(x["fte"] for x in s["sites"])
-    impact = s.get("staff_impact") or {}
-    payback = s.get("payback_years")
-    proof = "proved optimal" if s.get("proved_optimal") else "best found, not proved optimal"
+    opened = " and ".join(f"{names.get(i, i)} ({i})" for i in s.site_ids)
+    payback = s.payback_years
+    proof = "proved optimal" if r.proved_optimal else f"best found, {status_note(r.status, r.gap)}"
     return (
-        f"Recommended: {len(s['sites'])} control room(s) at {opened}, {s['routing']} routing "
-        f"({proof}).",
-        f"Staff: {format_value(fte_total, 'fte')} FTE of call handlers and supervisors, against "
-        f"{format_value(impact.get('staff_today_fte'), 'fte')} FTE in today's rooms.",
-        f"Annual cost {format_value(s['objective_gbp'], 'gbp')} against "
-        f"{format_value(s['baseline_gbp'], 'gbp')} today: a saving of "
-        f"{format_value(s['saving_gbp'], 'gbp')} a year.",
-        f"One-off investment {format_value(s['one_off_gbp'], 'gbp')}, paid back in "
+        f"Recommended: {len(s.sites)} control room(s) at {opened}, {s.routing} routing ({proof}).",
+        f"Staff: {format_value(s.total_fte, 'fte')} FTE of call handlers and supervisors, "
+        f"against {format_value(s.staff_impact.staff_today_fte, 'fte')} FTE in today's rooms.",
+        f"Annual cost {format_value(s.objective_gbp, 'gbp')} against "
+        f"{format_value(r.baseline_gbp, 'gbp')} today: a saving of "
+        f"{format_value(s.saving_gbp, 'gbp')} a year.",
+        f"One-off investment {format_value(s.one_off_gbp, 'gbp')}, paid back in "
         f"{format_value(payback, 'years') if payback is not None else 'never (no yearly gain)'}"
         " by the recurring saving (staff, running and standby costs, without the annualised "
-        f"one-offs) of {format_value(s.get('recurring_saving_gbp'), 'gbp')} a year.",
+        f"one-offs) of {format_value(s.recurring_saving_gbp, 'gbp')} a year.",
     )
 
 
 def business_report(data: ExportData) -> BusinessReport:
     """Return the business-case document of a solution (see :class:`BusinessReport`)."""
     tables = {t.sheet: t for t in business_tables(data)}
-    s = data.solution
-    has_sites = bool(s["sites"])
+    has_sites = data.solution is not None
     figures_main = ("overview", "today_vs_proposal") if has_sites else ()
     sections = [
         ReportSection("Executive summary", _executive_summary(data), (tables["Summary"],),
@@ -489,7 +502,7 @@ def business_report(data: ExportData) -> BusinessReport:
         ReportSection(
             "How travel times were obtained",
             (
-                str(s.get("travel_times", "")),
+                data.result.travel_times,
                 "Drive times run from each LSOA's demand point (mean of its postcode units) to "
                 "each site on the road network; drive-time bands on the maps are LSOAs grouped "
                 "by the time from their demand point, not network isochrones.",
@@ -506,7 +519,7 @@ def business_report(data: ExportData) -> BusinessReport:
     )  # fmt: skip
     sections.append(ReportSection("Data attribution", tuple(data.attribution.values())))
     return BusinessReport(
-        title=f"Control room options: {s['instance']}",
+        title=f"Control room options: {data.result.instance_name}",
         subtitle=f"siteopt business-case report · instance file {data.instance.file.name}",
         sections=tuple(sections),
     )

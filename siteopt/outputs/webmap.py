@@ -21,6 +21,7 @@ from siteopt.outputs.data import COST_LABELS
 if TYPE_CHECKING:
     import geopandas as gpd
 
+    from siteopt.optimise.solution import SiteResult
     from siteopt.outputs.data import ExportData
 
 __all__ = ["SITE_TRACE_NAMES", "webmap_html"]
@@ -74,13 +75,13 @@ def _lines(geoms: Any) -> tuple[Any, Any]:
     return xy[:, 0], xy[:, 1]
 
 
-def _site_hover(row: Any, open_rooms: dict[str, dict[str, Any]]) -> str:
+def _site_hover(row: Any, open_rooms: dict[str, SiteResult]) -> str:
     text = f"<b>{row['name']}</b><br>{row['id']} · {row['force_area']}<br>{row['role']}"
     room = open_rooms.get(row["id"])
     if room is not None:
         text += (
-            f"<br>{room['fte']:,.2f} FTE · {room['seats']} seats · peak {room['peak_agents']} "
-            f"agents<br>serves {', '.join(room['forces_served'])}"
+            f"<br>{room.fte:,.2f} FTE · {room.seats} seats · peak {room.peak_agents} "
+            f"agents<br>serves {', '.join(room.forces_served)}"
         )
     return text
 
@@ -144,7 +145,7 @@ def _map_figure(data: ExportData, layers: dict[str, gpd.GeoDataFrame]) -> Any:
     fig.update_xaxes(range=[xmin - pad, xmax + pad])
     fig.update_yaxes(range=[ymin - pad, ymax + pad])
     fig.update_layout(
-        title=f"siteopt: {data.solution['instance']} (EPSG:27700; no basemap tiles)",
+        title=f"siteopt: {data.result.instance_name} (EPSG:27700; no basemap tiles)",
         height=820, template="plotly_white", hovermode="closest",
         legend={"itemclick": "toggle", "groupclick": "toggleitem", "x": 0, "y": 1,
                 "bgcolor": "rgba(255,255,255,0.85)"},
@@ -158,7 +159,7 @@ def _site_traces(fig: Any, data: ExportData) -> None:
     import plotly.graph_objects as go  # noqa: PLC0415 (lazy: plotly is slow to import)
 
     sites = data.sites
-    open_rooms = {s["id"]: s for s in data.solution.get("sites", [])}
+    open_rooms = {s.id: s for s in data.solution.sites} if data.solution is not None else {}
     chosen = sites["role"].str.contains("chosen")
     current = sites["role"].str.contains("current") & ~chosen
     groups = (
@@ -184,28 +185,22 @@ def _site_traces(fig: Any, data: ExportData) -> None:
 def _options_figure(data: ExportData) -> Any:
     import plotly.graph_objects as go  # noqa: PLC0415 (lazy: plotly is slow to import)
 
-    s = data.solution
-    chosen = (
-        [{"sites": [x["id"] for x in s["sites"]], "costs": s["costs"], "feasible": True,
-          "total_gbp": s["objective_gbp"], "failed": []}]
-        if s["sites"] else []
-    )  # fmt: skip
-    options = [*chosen, *s["alternatives"]]
+    options = data.ranked_options
+    baseline = data.result.baseline_gbp
     labels = [
-        f"{i}. {' + '.join(o['sites'])}"
-        + ("" if o["feasible"] else f" (fails {', '.join(o['failed'])})")
+        f"{i}. {' + '.join(o.sites)}" + ("" if o.feasible else f" (fails {', '.join(o.failed)})")
         for i, o in enumerate(options, start=1)
     ]
     fig = go.Figure()
     for key in COST_LABELS:
         fig.add_trace(
             go.Bar(
-                y=labels, x=[o["costs"].get(key, 0.0) for o in options], name=key,
+                y=labels, x=[o.costs.get(key, 0.0) for o in options], name=key,
                 orientation="h", hovertemplate="%{y}<br>" + key + ": £%{x:,.0f}<extra></extra>",
             )
         )  # fmt: skip
-    fig.add_vline(x=s["baseline_gbp"], line_dash="dash", line_color="#0072B2",
-                  annotation_text=f"today £{s['baseline_gbp']:,.0f}")  # fmt: skip
+    fig.add_vline(x=baseline, line_dash="dash", line_color="#0072B2",
+                  annotation_text=f"today £{baseline:,.0f}")  # fmt: skip
     fig.update_layout(
         barmode="stack", title="Option comparison: cost a year by component (rank 1 = proposal)",
         height=120 + 34 * len(options), template="plotly_white",
@@ -230,14 +225,14 @@ def webmap_html(data: ExportData, layers: dict[str, gpd.GeoDataFrame]) -> str:
         [
             "<!DOCTYPE html>",
             '<html lang="en"><head><meta charset="utf-8">',
-            f"<title>siteopt map: {escape(str(data.solution['instance']))}</title>",
+            f"<title>siteopt map: {escape(data.result.instance_name)}</title>",
             "<style>body{font-family:Arial,sans-serif;margin:1em}"
             "#siteopt-status{font-size:.8em;color:#555}"
             "footer{font-size:.75em;color:#444;margin-top:1em}</style>",
             "</head><body>",
             map_div,
             options_div,
-            f"<footer><p>Travel times: {escape(str(data.solution.get('travel_times', '')))}</p>"
+            f"<footer><p>Travel times: {escape(data.result.travel_times)}</p>"
             f"<p>{escape(attribution)}</p></footer>",
             '<div id="siteopt-status"></div>',
             _STATUS_SCRIPT,

@@ -11,10 +11,13 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Iterable, Mapping
 from pathlib import Path
+from types import MappingProxyType
 from typing import TYPE_CHECKING
 
-from siteopt.errors import DataError, InstanceError, SiteoptError
+from siteopt.errors import ArgumentError, DataError
+from siteopt.outputs.data import ExportData, export_data
 from siteopt.outputs.documents import report_html, report_markdown, write_report_pdf
 from siteopt.outputs.gis import gis_layers, write_geojson, write_gpkg
 from siteopt.outputs.maps import render_maps
@@ -23,12 +26,12 @@ from siteopt.outputs.webmap import webmap_html
 from siteopt.outputs.workbook import write_workbook
 
 if TYPE_CHECKING:
-    from siteopt.outputs.data import ExportData
+    from siteopt.optimise.result import Result
 
-__all__ = ["FORMATS", "parse_formats", "write_outputs"]
+__all__ = ["FORMATS", "OUTPUT_NAMES", "check_out_folder", "parse_formats", "write_outputs"]
 
 
-#: Every output format, in the order they are written (``--format`` takes a comma list).
+#: Every output format, in the order they are written.
 FORMATS: tuple[str, ...] = (
     "json",
     "md",
@@ -42,90 +45,156 @@ FORMATS: tuple[str, ...] = (
 )
 
 
-def parse_formats(raw: str | None) -> tuple[str, ...]:
-    """Return the formats named in a comma list (``None`` or ``"all"``: every format)."""
-    if raw is None or raw.strip() in {"", "all"}:
+#: What each format writes into the output folder (a file, or a folder of files).
+OUTPUT_NAMES: Mapping[str, str] = MappingProxyType(
+    {
+        "json": "solution.json",
+        "md": "report.md",
+        "html": "report.html",
+        "pdf": "report.pdf",
+        "maps": "maps",
+        "gpkg": "layers.gpkg",
+        "geojson": "geojson",
+        "xlsx": "siteopt.xlsx",
+        "webmap": "map.html",
+    }
+)
+
+
+def parse_formats(formats: str | Iterable[str] | None) -> tuple[str, ...]:
+    """Return the formats named, in the writing order.
+
+    Parameters
+    ----------
+    formats
+        Format names, or one comma list of them; ``None`` or ``"all"``: every format.
+
+    Raises
+    ------
+    ArgumentError
+        Naming ``formats`` and the formats there are, when a name is unknown or none is given.
+    """
+    if formats is None or (isinstance(formats, str) and formats.strip() in {"", "all"}):
         return FORMATS
-    names = [n.strip().lower() for n in raw.split(",") if n.strip()]
+    raw = formats.split(",") if isinstance(formats, str) else list(formats)
+    names = [n.strip().lower() for n in raw if n.strip()]
     unknown = [n for n in names if n not in FORMATS]
     if unknown or not names:
-        msg = f"expected a comma list of {', '.join(FORMATS)} (or 'all'), got {raw!r}"
-        raise InstanceError("<command line>", "--format", msg)
+        shown = formats if isinstance(formats, str) else ",".join(raw)
+        msg = f"expected a comma list of {', '.join(FORMATS)} (or 'all'), got {shown!r}"
+        raise ArgumentError("formats", msg)
     return tuple(f for f in FORMATS if f in names)
 
 
 def check_out_folder(out: Path) -> None:
-    """The output folder is a folder (or can be made one); raise a one-line error otherwise."""
+    """The output folder is a folder (or can be made one); raise :class:`ArgumentError` if not."""
     if out.exists() and not out.is_dir():
-        raise SiteoptError(f"--out {out}: expected a folder, found a file")
+        raise ArgumentError("out", f"{out}: expected a folder, found a file")
     for parent in out.parents:
         if parent.exists():
             if not parent.is_dir():
-                raise SiteoptError(f"--out {out}: {parent} is a file, not a folder")
+                raise ArgumentError("out", f"{out}: {parent} is a file, not a folder")
             break
 
 
 def write_outputs(
-    data: ExportData, out: Path, formats: tuple[str, ...] | None = None
-) -> list[Path]:
-    """Write the chosen formats into ``out`` atomically; return the paths written.
+    result: Result | ExportData,
+    out: Path | str,
+    *,
+    formats: str | Iterable[str] | None = None,
+) -> dict[str, list[Path]]:
+    """Write a result's business-case outputs into a folder, atomically.
 
+    Parameters
+    ----------
+    result
+        The result (with its instance: solved, or read by
+        :func:`~siteopt.optimise.result.read_result`), or its gathered
+        :class:`~siteopt.outputs.data.ExportData`.
+    out
+        The folder to write into (made if missing; files of the same name are replaced).
+    formats
+        Formats to write (:data:`FORMATS`; a comma list is accepted); default: every format.
+
+    Returns
+    -------
+    dict of str to list of Path
+        The files written, per format (a folder's files one by one), in the writing order.
+
+    Notes
+    -----
     Everything goes into a temporary folder beside ``out`` first. When every format has been
     written, a new ``out`` is that folder renamed (one step: all or nothing); into an existing
     ``out`` the files are moved one by one, each replacing the older one of the same name.
     """
-    chosen = formats or FORMATS
+    chosen = parse_formats(formats)
+    out = Path(out)
+    check_out_folder(out)
+    data = result if isinstance(result, ExportData) else export_data(result)
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}-"))
     try:
-        _write_all(data, staging, chosen)
+        _write_all(data, staging, chosen, out)
         if not out.exists():
             umask = os.umask(0)
             os.umask(umask)
             staging.chmod(0o777 & ~umask)  # mkdtemp makes it owner-only
             staging.rename(out)
-            return sorted(out / item.name for item in out.iterdir())
-        written = []
-        for item in sorted(staging.iterdir()):
-            target = out / item.name
-            if target.is_dir() and item.is_dir():
-                shutil.rmtree(target)
-            item.replace(target)
-            written.append(target)
-        return written
+        else:
+            for item in sorted(staging.iterdir()):
+                target = out / item.name
+                if target.is_dir() and item.is_dir():
+                    shutil.rmtree(target)
+                item.replace(target)
+        return _written(out, chosen)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def _write_all(data: ExportData, folder: Path, formats: tuple[str, ...]) -> None:
+def _written(out: Path, formats: tuple[str, ...]) -> dict[str, list[Path]]:
+    """The files each format wrote into ``out`` (a folder's files one by one)."""
+    written: dict[str, list[Path]] = {}
+    for fmt in formats:
+        path = out / OUTPUT_NAMES[fmt]
+        if path.is_dir():
+            written[fmt] = sorted(p for p in path.rglob("*") if p.is_file())
+        elif path.is_file():
+            written[fmt] = [path]
+    return written
 
+
+def _write_all(data: ExportData, folder: Path, formats: tuple[str, ...], out: Path) -> None:
+    """Write ``formats`` into ``folder`` (``out``: where it will end up, for relative paths)."""
     if "json" in formats:
-        (folder / "solution.json").write_text(
-            json.dumps(data.solution, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+        document = data.result.to_dict(relative_to=out)
+        (folder / OUTPUT_NAMES["json"]).write_text(
+            json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
         )
     figures: dict[str, bytes] = {}
     if {"maps", "html", "pdf"} & set(formats):
         figures = render_maps(
             data,
-            folder / "maps" if "maps" in formats else None,
+            folder / OUTPUT_NAMES["maps"] if "maps" in formats else None,
             embed=bool({"html", "pdf"} & set(formats)),
         )
-    document = business_report(data)
+    report = business_report(data)
     if "md" in formats:
-        (folder / "report.md").write_text(report_markdown(document), encoding="utf-8")
+        (folder / OUTPUT_NAMES["md"]).write_text(report_markdown(report), encoding="utf-8")
     if "html" in formats:
-        (folder / "report.html").write_text(report_html(document, figures), encoding="utf-8")
+        html = report_html(report, figures)
+        (folder / OUTPUT_NAMES["html"]).write_text(html, encoding="utf-8")
     if "pdf" in formats:
-        write_report_pdf(document, figures, folder / "report.pdf")
+        write_report_pdf(report, figures, folder / OUTPUT_NAMES["pdf"])
     if {"gpkg", "geojson", "webmap"} & set(formats):
         layers = gis_layers(data)
         if "gpkg" in formats:
-            write_gpkg(layers, folder / "layers.gpkg")
+            write_gpkg(layers, folder / OUTPUT_NAMES["gpkg"])
         if "geojson" in formats:
-            write_geojson(layers, folder / "geojson")
+            write_geojson(layers, folder / OUTPUT_NAMES["geojson"])
         if "webmap" in formats:
-            (folder / "map.html").write_text(webmap_html(data, layers), encoding="utf-8")
+            page = webmap_html(data, layers)
+            (folder / OUTPUT_NAMES["webmap"]).write_text(page, encoding="utf-8")
     if "xlsx" in formats:
-        write_workbook(data, folder / "siteopt.xlsx")
+        write_workbook(data, folder / OUTPUT_NAMES["xlsx"])
     if not any(folder.iterdir()):  # pragma: no cover - parse_formats refuses an empty list
         raise DataError("no output format chosen")

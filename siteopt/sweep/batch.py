@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from siteopt.optimise.build import problem_from_instance, travel_inputs
 from siteopt.optimise.options import option_table
 from siteopt.optimise.solution import gbp
-from siteopt.optimise.solve import baseline_instance, baseline_problem, solve_instance
+from siteopt.optimise.solve import baseline_instance, baseline_problem, solve
 from siteopt.sweep.spec import Scenario, SweepMethod, _canonical
 
 if TYPE_CHECKING:
@@ -26,11 +26,15 @@ if TYPE_CHECKING:
     from siteopt.optimise.problem import ProblemData
     from siteopt.queueing.fte import StaffingTable
 
-__all__ = ["COST_KEYS", "run_batch"]
+__all__ = ["COST_KEYS", "ERROR", "run_batch"]
 
 
 #: Cost components of an option, in the order the results store has them.
 COST_KEYS = ("sites", "seats", "staff", "merge", "standby", "transition")
+
+
+#: A row's ``status`` when its scenario raised (not solved); otherwise a :class:`Status` value.
+ERROR = "ERROR"
 
 
 def travel_key(instance: Instance) -> str:
@@ -134,36 +138,37 @@ def _solved_row(
     method = batch.method
     if method == "auto":
         method = "enumerate" if problem.k_max <= 2 else "cp-sat"
-    solution, why = solve_instance(
+    result = solve(
         inst,
         method=method,
-        time_limit_s=batch.time_limit_s,
+        time_limit=batch.time_limit_s,
         problem=problem,
         baseline=baseline,
         travel_note=shared.network.provenance,
     )
     message = ""
-    if why is not None:
-        message = "conflicting constraints: " + ", ".join(why.conflict)
-    elif solution.objective_gbp is None:
-        message = f"no solution ({solution.status})"
-    sites = [s.id for s in solution.sites]
+    if result.infeasibility is not None:
+        message = "conflicting constraints: " + ", ".join(result.infeasibility.conflict)
+    elif result.solution is None:
+        message = f"no solution ({result.status})"
+    plan = result.solution
+    sites = list(plan.site_ids) if plan is not None else []
     names, totals = _option_costs(problem)
     return {
-        "status": solution.status,
+        "status": str(result.status),
         "message": message,
         "method": method,
         "option": "+".join(sorted(sites)) if sites else None,
         "sites": sites,
-        "routing": solution.routing,
-        "fte": round(sum(s.fte for s in solution.sites), 2) if sites else None,
-        "site_fte": [s.fte for s in solution.sites],
-        "objective_gbp": solution.objective_gbp,
-        **{f"cost_{k}_gbp": solution.costs.get(k) for k in COST_KEYS},
-        "baseline_gbp": solution.baseline_gbp,
-        "saving_gbp": solution.saving_gbp,
-        "one_off_gbp": solution.one_off_gbp,
-        "payback_years": solution.payback_years,
+        "routing": plan.routing if plan is not None else None,
+        "fte": round(plan.total_fte, 2) if plan is not None else None,
+        "site_fte": [s.fte for s in plan.sites] if plan is not None else [],
+        "objective_gbp": plan.objective_gbp if plan is not None else None,
+        **{f"cost_{k}_gbp": plan.costs.get(k) if plan else None for k in COST_KEYS},
+        "baseline_gbp": result.baseline_gbp,
+        "saving_gbp": plan.saving_gbp if plan is not None else None,
+        "one_off_gbp": plan.one_off_gbp if plan is not None else None,
+        "payback_years": plan.payback_years if plan is not None else None,
         "option_names": names,
         "option_total_gbp": totals,
     }
@@ -187,7 +192,7 @@ def _option_costs(problem: ProblemData) -> tuple[list[str], list[float | None]]:
 
 def _error_row(message: str) -> dict[str, Any]:
     return {
-        "status": "ERROR",
+        "status": ERROR,
         "message": message,
         "method": None,
         "option": None,

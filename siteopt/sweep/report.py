@@ -27,6 +27,7 @@ import numpy.typing as npt
 
 from siteopt.atomic import atomic_write, atomic_write_text
 from siteopt.errors import SiteoptError
+from siteopt.sweep.batch import ERROR
 from siteopt.sweep.store import iter_rows
 
 if TYPE_CHECKING:
@@ -318,7 +319,7 @@ def _headline(
         )
     if challenger is not None:
         lines.append(f"Closest challenger (sensitivity below): {challenger}.")
-    failed = frame[frame["status"] == "ERROR"]
+    failed = frame[frame["status"] == ERROR]
     if len(failed):
         lines.append(f"{len(failed)} scenarios raised an error (see the Excel sheet 'scenarios').")
     return lines

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from siteopt.errors import SiteoptError
+from siteopt.status import Status
 from siteopt.sweep.batch import (
     Batch,
     _baseline,
@@ -26,18 +27,21 @@ from siteopt.sweep.batch import (
     travel_key,
 )
 from siteopt.sweep.report import write_report
-from siteopt.sweep.spec import Scenario
+from siteopt.sweep.spec import Scenario, Sweep, load_sweep
 from siteopt.sweep.store import _open_store, _write_batch, stored_ids
 
 if TYPE_CHECKING:
     from siteopt.optimise.build import TravelInputs
-    from siteopt.sweep.spec import Sweep
 
 __all__ = ["SweepRun", "run_sweep"]
 
 
 #: Times a batch lost by the cluster (its worker died) is resubmitted before it is given up.
 MAX_RESUBMITS = 2
+
+
+#: Row statuses of a scenario with a solution; any other (infeasible, unknown, error) "failed".
+FOUND = frozenset(str(s) for s in Status if s.found)
 
 
 @dataclass(frozen=True)
@@ -76,8 +80,8 @@ def batches_of(scenarios: Sequence[Scenario], size: int) -> list[list[Scenario]]
 
 
 def run_sweep(
-    sweep: Sweep,
-    out: Path,
+    sweep: Sweep | Path | str,
+    out: Path | str,
     *,
     scheduler: str | None = None,
     workers: int | None = None,
@@ -87,9 +91,32 @@ def run_sweep(
 ) -> SweepRun:
     """Run every scenario not yet in the store at ``out``; write the summary report at the end.
 
-    ``scheduler`` is a running Dask scheduler's address; without it a ``LocalCluster`` with
-    ``workers`` processes (default: one per core) runs the same tasks.
+    Parameters
+    ----------
+    sweep
+        A sweep (:func:`~siteopt.sweep.spec.load_sweep`) or the path of a sweep file.
+    out
+        The results store folder; a rerun resumes it (stored scenarios are skipped).
+    scheduler
+        A running Dask scheduler's address; without it a ``LocalCluster`` with ``workers``
+        processes (default: one per core) runs the same tasks.
+    workers
+        Local worker processes.
+    batch_size
+        Scenarios per task (default: the sweep file's).
+    progress
+        Show a progress bar on the terminal.
+    report
+        Write the summary report (``summary.md``, …) when every batch came back.
+
+    Returns
+    -------
+    SweepRun
+        How many scenarios ran, were skipped, failed or were lost, and the report's path.
     """
+    if not isinstance(sweep, Sweep):
+        sweep = load_sweep(sweep)
+    out = Path(out)
     started = time.perf_counter()
     _open_store(out, sweep)
     done = stored_ids(out)
@@ -167,7 +194,7 @@ def _submit_all(
             continue
         _write_batch(out, rows)
         counts["ran"] += len(rows)
-        counts["failed"] += sum(r["status"] not in {"OPTIMAL", "FEASIBLE"} for r in rows)
+        counts["failed"] += sum(r["status"] not in FOUND for r in rows)
         bar.update(len(rows), counts)
 
 

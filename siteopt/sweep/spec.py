@@ -162,7 +162,24 @@ def scenario_id(index: int, params: Mapping[str, Any]) -> str:
 
 
 def load_sweep(path: Path | str) -> Sweep:
-    """Read a sweep file, expand its scenarios and validate every one; raise on the first error."""
+    """Read a sweep file, expand its scenarios and validate every one.
+
+    Parameters
+    ----------
+    path
+        The sweep file (``instances/sweeps/*.toml``); its ``base`` instance is read relative to
+        it.
+
+    Returns
+    -------
+    Sweep
+        The sweep's settings and every scenario, each a validated instance.
+
+    Raises
+    ------
+    InstanceError
+        On the first error, naming the file, the field (or scenario) and what was expected.
+    """
     file = Path(path)
     spec = _read_spec(file)
     base_file = file.parent / spec.base

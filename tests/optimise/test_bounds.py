@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 
 from siteopt.optimise.bounds import size_lower_bounds
 from siteopt.optimise.problem import ProblemData
-from siteopt.optimise.search import SolveStatus, solve_by_size, solve_cp_sat
+from siteopt.optimise.search import solve_by_size, solve_cp_sat
+from siteopt.status import Status
 from tests.optimise.test_cpsat import KINDS, ROUTINGS, random_constraints, random_problem
 
 
@@ -35,7 +36,7 @@ def test_each_size_bound_is_below_that_sizes_optimum(problem: ProblemData) -> No
     for k, bound in bounds.items():
         only_k = solve_cp_sat(replace(problem, k_min=k, k_max=k), workers=1)
         if bound is None:
-            assert only_k.status is SolveStatus.INFEASIBLE
+            assert only_k.status is Status.INFEASIBLE
         elif k <= 2:
             assert only_k.objective == bound
         elif only_k.objective is not None:

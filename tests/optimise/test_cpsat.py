@@ -26,7 +26,8 @@ from siteopt.optimise.constraints import (
 from siteopt.optimise.constraints.min_call_share import SHARE_UNITS
 from siteopt.optimise.options import CAPACITY, Option, enumerate_options
 from siteopt.optimise.problem import ProblemData, Routing, force_mask
-from siteopt.optimise.search import ModelResult, SolveStatus, infeasible_core, solve_cp_sat
+from siteopt.optimise.search import ModelResult, infeasible_core, solve_cp_sat
+from siteopt.status import Status
 
 IntArray = npt.NDArray[np.int64]
 ROUTINGS: list[tuple[Routing, ...]] = [
@@ -226,11 +227,11 @@ def assert_consistent_option(problem: ProblemData, result: ModelResult) -> Optio
 def assert_matches_enumerator(problem: ProblemData, result: ModelResult) -> None:
     best = enumerated_optimum(problem)
     if best is None:
-        assert result.status is SolveStatus.INFEASIBLE
+        assert result.status is Status.INFEASIBLE
         assert result.option is None
         assert result.objective is None
         return
-    assert result.status is SolveStatus.OPTIMAL
+    assert result.status is Status.OPTIMAL
     assert result.proved_optimal
     assert result.objective == best.total
     assert result.best_bound == best.total
@@ -411,9 +412,9 @@ def test_three_open_sites_equal_brute_force(seed: int) -> None:
         found = [c for c in candidates if c is not None]
         result = solve_cp_sat(problem, workers=1)
         if not found:
-            assert result.status is SolveStatus.INFEASIBLE
+            assert result.status is Status.INFEASIBLE
             continue
-        assert result.status is SolveStatus.OPTIMAL
+        assert result.status is Status.OPTIMAL
         assert result.objective == min(found)
         option = assert_consistent_option(problem, result)
         assert len(option.sites) == 3
@@ -450,7 +451,7 @@ def test_three_open_sites_with_a_call_share_equal_brute_force(seed: int) -> None
         found = [c for c in candidates if c is not None]
         result = solve_cp_sat(problem, workers=1)
         if not found:
-            assert result.status is SolveStatus.INFEASIBLE
+            assert result.status is Status.INFEASIBLE
             continue
         assert result.objective == min(found)
         option = assert_consistent_option(problem, result)
@@ -560,7 +561,7 @@ def test_call_share_binds() -> None:
     need = np.ceil(0.3 * np.maximum([3, 5, 8, 10], 4))
     assert (option.agents >= need[np.newaxis, :]).all()
     by_force = tiny_problem(k_min=2, routings=("by_force",), constraints=(share,))
-    assert solve_cp_sat(by_force, workers=1).status is SolveStatus.INFEASIBLE
+    assert solve_cp_sat(by_force, workers=1).status is Status.INFEASIBLE
     assert enumerated_optimum(by_force) is None
     assert enumerated_optimum(replace(by_force, constraints=(MinCallShare("s", 250_000),)))
 
@@ -603,16 +604,9 @@ def test_hint_gives_the_same_optimum() -> None:
 
 
 def test_status_values_and_infeasible_result() -> None:
-    """Statuses are a StrEnum; an infeasible problem has no option, bound or gap."""
-    assert {s.value for s in SolveStatus} == {
-        "optimal",
-        "feasible",
-        "infeasible",
-        "model_invalid",
-        "unknown",
-    }
+    """Statuses are the package's; an infeasible problem has no option, bound or gap."""
     result = solve_cp_sat(tiny_problem(max_seats=(5, 5, 5), k_max=1))
-    assert result.status == "infeasible"
+    assert result.status is Status.INFEASIBLE
     assert (result.option, result.objective, result.best_bound, result.gap) == (None,) * 4
     assert not result.proved_optimal
 
@@ -622,7 +616,7 @@ def test_tiny_time_limit_still_returns_a_valid_result() -> None:
     rng = np.random.default_rng(5)
     problem = random_problem(rng, n_sites=60, n_forces=3, n_intervals=6, k_max=3)
     result = solve_cp_sat(problem, time_limit_s=0.001, workers=1)
-    assert result.status in set(SolveStatus)
+    assert result.status in set(Status)
     assert result.wall_s < 5
     if result.option is not None:
         assert_consistent_option(problem, result)
@@ -647,11 +641,11 @@ def test_infeasible_core_is_minimal_and_relaxing_it_restores_feasibility() -> No
         Fallback("fallback", np.array([True, True, True]), 10),
     )
     problem = tiny_problem(constraints=constraints)
-    assert solve_cp_sat(problem).status is SolveStatus.INFEASIBLE
+    assert solve_cp_sat(problem).status is Status.INFEASIBLE
     core = infeasible_core(problem)
     assert core == ["pool", "centres"]
     for name in core:
-        assert solve_cp_sat(problem, relax=frozenset({name})).status is SolveStatus.OPTIMAL
+        assert solve_cp_sat(problem, relax=frozenset({name})).status is Status.OPTIMAL
 
 
 def test_infeasible_core_names_capacity_and_is_empty_when_feasible() -> None:
@@ -674,7 +668,25 @@ def test_infeasible_core_on_random_problems_is_irreducible(seed: int) -> None:
         return
     names = {c.name for c in problem.constraints} | {CAPACITY}
     assert core
-    assert solve_cp_sat(problem, relax=frozenset(names - set(core))).status == "infeasible"
+    assert solve_cp_sat(problem, relax=frozenset(names - set(core))).status is Status.INFEASIBLE
     for name in core:
         relaxed = frozenset(names - set(core) | {name})
-        assert solve_cp_sat(problem, relax=relaxed).status == "optimal"
+        assert solve_cp_sat(problem, relax=relaxed).status is Status.OPTIMAL
+
+
+def test_an_invalid_model_is_a_solver_error_naming_the_fault_not_a_status() -> None:
+    """CP-SAT's MODEL_INVALID raises SolverError with CP-SAT's own diagnosis."""
+    from ortools.sat.python import cp_model
+
+    from siteopt.errors import SolverError
+    from siteopt.optimise.search import _status_of
+
+    model = cp_model.CpModel()
+    x = model.new_int_var(0, 10, "x")
+    model.add(x * 2**62 <= 3)  # a coefficient that can overflow: CP-SAT calls the model invalid
+    status = cp_model.CpSolver().solve(model)
+    assert status == cp_model.MODEL_INVALID
+    with pytest.raises(SolverError, match=r"^CP-SAT rejected the model as invalid: .*overflow"):
+        _status_of(status, model)
+    assert _status_of(cp_model.OPTIMAL, model) is Status.OPTIMAL
+    assert _status_of(cp_model.UNKNOWN, model) is Status.UNKNOWN

@@ -15,7 +15,8 @@ from siteopt.optimise.build import problem_from_instance
 from siteopt.optimise.options import best_options
 from siteopt.optimise.problem import MONEY_UNITS_PER_GBP, force_mask
 from siteopt.optimise.solution import baseline_costs
-from siteopt.optimise.solve import explain_infeasibility, solve_instance
+from siteopt.optimise.solve import explain_infeasibility, solve
+from siteopt.status import Status
 from tests.conftest import INSTANCES
 
 CONTRACT = {
@@ -39,11 +40,9 @@ CONTRACT = {
 @pytest.fixture(scope="module")
 def toy_solution() -> dict[str, Any]:
     """The toy instance solved by enumeration, as the JSON contract."""
-    solution, explanation = solve_instance(
-        load_instance(INSTANCES / "toy.toml"), method="enumerate"
-    )
-    assert explanation is None
-    return solution.to_dict()
+    result = solve(load_instance(INSTANCES / "toy.toml"), method="enumerate")
+    assert result.infeasibility is None
+    return result.to_dict()
 
 
 def test_output_contract_has_every_key(toy_solution: dict[str, Any]) -> None:
@@ -76,7 +75,8 @@ def test_the_solution_is_the_cheapest_feasible_option() -> None:
     instance = load_instance(INSTANCES / "toy.toml")
     problem = problem_from_instance(instance)
     feasible = [o for o in best_options(problem, n=100) if o.feasible]
-    solution, _ = solve_instance(instance, method="enumerate")
+    solution = solve(instance, method="enumerate").solution
+    assert solution is not None
     best = feasible[0]
     assert [s.id for s in solution.sites] == [problem.site_ids[j] for j in best.sites]
     assert solution.objective_gbp == pytest.approx(best.total / MONEY_UNITS_PER_GBP, abs=0.01)
@@ -117,9 +117,10 @@ def test_infeasible_instance_names_the_smallest_conflict(tmp_path: Path) -> None
         'max_minutes = { value = 600, assumption = "t" }\n',
     )
     instance = load_instance(path)
-    solution, explanation = solve_instance(instance, method="enumerate")
-    assert solution.status == "INFEASIBLE"
-    assert solution.sites == ()
+    result = solve(instance, method="enumerate")
+    assert result.status is Status.INFEASIBLE
+    assert result.solution is None
+    explanation = result.infeasibility
     assert explanation is not None
     assert explanation.conflict == ("separation",)
     (relaxed,) = explanation.relaxations
@@ -135,8 +136,9 @@ def test_infeasible_three_rooms_say_how_far_the_conflict_must_move(tmp_path: Pat
         '[constraints.separation]\nmin_minutes = { value = 500, assumption = "t" }\n'
         'max_minutes = { value = 600, assumption = "t" }\n',
     )
-    solution, explanation = solve_instance(load_instance(path), method="cp-sat")
-    assert solution.status == "INFEASIBLE"
+    result = solve(load_instance(path), method="cp-sat")
+    assert result.status is Status.INFEASIBLE
+    explanation = result.infeasibility
     assert explanation is not None
     assert explanation.conflict == ("separation",)
     (relaxed,) = explanation.relaxations
@@ -180,13 +182,15 @@ def test_greenfield_candidates_are_solved_and_named(tmp_path: Path) -> None:
         'max_seats = { value = 200, assumption = "t" }\n',
     )
     instance = load_instance(path)
-    solution, _ = solve_instance(instance, method="enumerate")
+    result = solve(instance, method="enumerate")
+    solution = result.solution
+    assert solution is not None
     # A free, nearly free-running building beats every existing one.
     (site,) = solution.sites
     assert site.id.startswith("gf-")
     assert site.name.startswith("greenfield site at grid")
     # The cost surface prices every candidate alone; its cheapest feasible point is the optimum.
-    surface = solution.cost_surface
+    surface = result.cost_surface
     assert len(surface) == len(instance.candidate_ids())
     assert {p.id for p in surface if p.greenfield} == {g.id for g in instance.greenfield_sites}
     best = min((p for p in surface if p.feasible), key=lambda p: p.total_gbp)
@@ -197,31 +201,33 @@ def test_greenfield_candidates_are_solved_and_named(tmp_path: Path) -> None:
 
     from rich.console import Console
 
-    from siteopt.console import print_solution
+    from siteopt.console import print_result
 
     printed = io.StringIO()
-    print_solution(solution, None, Console(file=printed, width=200))
+    print_result(result, Console(file=printed, width=200))
     assert f"cheapest new build: {site.name} ({site.id}), £{solution.objective_gbp:,.0f}" in (
         printed.getvalue()
     )
-    assert solution.to_dict()["cost_surface"][0].keys() == {
+    assert result.to_dict()["cost_surface"][0].keys() == {
         "id", "name", "easting", "northing", "total_gbp", "feasible", "greenfield",
     }  # fmt: skip
 
 
 def test_no_cost_surface_without_greenfield_candidates() -> None:
-    solution, _ = solve_instance(load_instance(INSTANCES / "toy.toml"), method="enumerate")
-    assert solution.cost_surface == ()
-    assert json.loads(solution.to_json())["cost_surface"] == []
+    result = solve(load_instance(INSTANCES / "toy.toml"), method="enumerate")
+    assert result.cost_surface == ()
+    assert json.loads(json.dumps(result.to_dict()))["cost_surface"] == []
 
 
 def test_cp_sat_and_enumeration_agree_on_the_toy() -> None:
     """Both methods give the same optimum on the toy instance; CP-SAT proves it."""
     instance = load_instance(INSTANCES / "toy.toml")
-    by_enumeration, _ = solve_instance(instance, method="enumerate")
-    by_cp_sat, _ = solve_instance(instance, method="cp-sat")
-    assert by_cp_sat.status == "OPTIMAL"
-    assert by_cp_sat.proved_optimal
+    by_enumeration = solve(instance, method="enumerate").solution
+    result = solve(instance, method="cp-sat")
+    assert result.status is Status.OPTIMAL
+    assert result.proved_optimal and result.gap == 0.0
+    by_cp_sat = result.solution
+    assert by_cp_sat is not None and by_enumeration is not None
     assert by_cp_sat.objective_gbp == by_enumeration.objective_gbp
     assert {s.id for s in by_cp_sat.sites} == {s.id for s in by_enumeration.sites}
 
@@ -230,20 +236,20 @@ def test_three_rooms_are_solved_by_cp_sat_only(tmp_path: Path) -> None:
     """k = 3 is beyond enumeration; CP-SAT solves it and enumeration says so."""
     path = write_variant(tmp_path, "[solver]\nk_min = 3\nk_max = 3\n")
     instance = load_instance(path)
-    solution, _ = solve_instance(instance, method="cp-sat")
-    assert len(solution.sites) == 3
-    assert solution.proved_optimal
+    result = solve(instance, method="cp-sat")
+    assert result.solution is not None and len(result.solution.sites) == 3
+    assert result.proved_optimal
     with pytest.raises(InstanceError, match="enumeration covers one or two sites") as info:
-        solve_instance(instance, method="enumerate")
+        solve(instance, method="enumerate")
     assert info.value.path == "solver.method"
 
 
 def test_excluding_a_current_room_keeps_todays_baseline(tmp_path: Path) -> None:
     """'Kempston is not available': the proposal cannot use it, today's cost still includes it."""
     path = write_variant(tmp_path, '[sites]\nexclude = ["kempston"]\n')
-    excluded, _ = solve_instance(load_instance(path), method="enumerate")
-    full, _ = solve_instance(load_instance(INSTANCES / "toy.toml"), method="enumerate")
-    assert "kempston" not in {s.id for s in excluded.sites}
+    excluded = solve(load_instance(path), method="enumerate")
+    full = solve(load_instance(INSTANCES / "toy.toml"), method="enumerate")
+    assert excluded.solution is not None and full.solution is not None
+    assert "kempston" not in excluded.solution.site_ids
     assert excluded.baseline_gbp == full.baseline_gbp
-    assert excluded.objective_gbp is not None and full.objective_gbp is not None
-    assert excluded.objective_gbp >= full.objective_gbp
+    assert excluded.solution.objective_gbp >= full.solution.objective_gbp

@@ -9,13 +9,15 @@ from typing import Any
 import numpy as np
 import pytest
 
+from siteopt.optimise.solution import SurfacePoint
 from siteopt.outputs.data import ExportData, export_data
 from siteopt.outputs.gis import gis_layers
 from siteopt.outputs.maps import EMBED_DPI, PNG_DPI, cost_surface_map, map_figures, render_maps
+from tests.conftest import without_solution
 
 
-def hand_made_surface(data: ExportData) -> list[dict[str, Any]]:
-    """A cost surface in the solution.json contract: a 5 km grid plus the candidates.
+def hand_made_surface(data: ExportData) -> tuple[SurfacePoint, ...]:
+    """A cost surface: a 5 km grid plus the candidates.
 
     The totals are a test input (a bowl around the chosen room), not a modelled figure.
     """
@@ -24,17 +26,23 @@ def hand_made_surface(data: ExportData) -> list[dict[str, Any]]:
     for e in np.arange(chosen["x"] - 20_000, chosen["x"] + 20_001, 5_000):
         for n in np.arange(chosen["y"] - 20_000, chosen["y"] + 20_001, 5_000):
             distance = float(np.hypot(e - chosen["x"], n - chosen["y"]))
+            name = f"gf-{e / 1000:g}-{n / 1000:g}"
             points.append(
-                {"id": f"gf-{e / 1000:g}-{n / 1000:g}", "easting": float(e),
-                 "northing": float(n), "total_gbp": 1e6 + 10 * distance,
-                 "feasible": distance < 15_000, "greenfield": True}
+                SurfacePoint(id=name, name=name, easting=float(e), northing=float(n),
+                             total_gbp=1e6 + 10 * distance, feasible=distance < 15_000,
+                             greenfield=True)
             )  # fmt: skip
     for _, site in data.sites.iterrows():
         points.append(
-            {"id": site["id"], "easting": site["x"], "northing": site["y"],
-             "total_gbp": 1.1e6, "feasible": True, "greenfield": False}
+            SurfacePoint(id=site["id"], name=site["name"], easting=site["x"],
+                         northing=site["y"], total_gbp=1.1e6, feasible=True, greenfield=False)
         )  # fmt: skip
-    return points
+    return tuple(points)
+
+
+def with_surface(data: ExportData, surface: tuple[SurfacePoint, ...]) -> ExportData:
+    """The same export data, its result carrying ``surface`` as its cost surface."""
+    return replace(data, result=replace(data.result, cost_surface=surface))
 
 
 def _texts(fig: Any) -> str:
@@ -67,9 +75,7 @@ def test_every_map_has_title_legend_scale_north_arrow_and_attribution(
     """Each map names itself and carries the legend, scale bar, north arrow and licences."""
     import matplotlib.pyplot as plt
 
-    data = replace(
-        toy_data, solution=toy_data.solution | {"cost_surface": hand_made_surface(toy_data)}
-    )
+    data = with_surface(toy_data, hand_made_surface(toy_data))
     figures = map_figures(data, gis_layers(data))
     try:
         assert set(figures) == {"overview", "commute", "cost_surface", "today_vs_proposal"}
@@ -89,13 +95,13 @@ def test_cost_surface_map_marks_the_cheapest_feasible_cell(toy_data: ExportData)
     import matplotlib.pyplot as plt
 
     surface = hand_made_surface(toy_data)
-    data = replace(toy_data, solution=toy_data.solution | {"cost_surface": surface})
+    data = with_surface(toy_data, surface)
     fig = cost_surface_map(data, gis_layers(data))
     assert fig is not None
     try:
-        grid = [p for p in surface if p["greenfield"] and p["feasible"]]
-        best = min(grid, key=lambda p: p["total_gbp"])
-        assert best["id"] in _texts(fig)
+        grid = [p for p in surface if p.greenfield and p.feasible]
+        best = min(grid, key=lambda p: p.total_gbp)
+        assert best.id in _texts(fig)
     finally:
         plt.close(fig)
 
@@ -120,6 +126,5 @@ def test_render_maps_writes_png_at_300_dpi_pdf_and_svg(
 
 def test_an_infeasible_solution_draws_no_proposal_maps(toy_data: ExportData) -> None:
     """With no open room there is nothing to propose: no overview, commute or comparison."""
-    solution = toy_data.solution | {"sites": [], "routing": None, "objective_gbp": None}
-    data = export_data(solution, toy_data.instance)
+    data = export_data(without_solution(toy_data.result))
     assert map_figures(data, gis_layers(data)) == {}

@@ -8,6 +8,7 @@ from pathlib import Path
 from hypothesis import given
 from hypothesis import strategies as st
 
+from siteopt.optimise.solution import ConstraintResult
 from siteopt.outputs.data import ExportData, format_value
 from siteopt.outputs.documents import report_html, report_markdown, write_report_pdf
 from siteopt.outputs.report import AT_MOST_TYPES, business_report, business_tables, constraint_slack
@@ -39,7 +40,7 @@ def test_constraint_slack_is_non_negative_exactly_when_the_limit_is_met(
     value: float, limit: float, kind: str
 ) -> None:
     """Slack ≥ 0 iff value ≥ limit (at-least constraints) or value ≤ limit (at-most)."""
-    slack = constraint_slack({"type": kind, "value": value, "limit": limit})
+    slack = constraint_slack(ConstraintResult("c", kind, value, limit, True, ""))
     assert slack is not None
     met = value <= limit if kind in AT_MOST_TYPES else value >= limit
     assert (slack >= 0) == met
@@ -47,7 +48,7 @@ def test_constraint_slack_is_non_negative_exactly_when_the_limit_is_met(
 
 def test_constraint_slack_is_none_without_a_value() -> None:
     """A constraint that does not apply (no value or limit) has no slack."""
-    assert constraint_slack({"type": "fallback", "value": None, "limit": None}) is None
+    assert constraint_slack(ConstraintResult("c", "fallback", None, None, True, "")) is None
 
 
 def test_report_has_every_section_in_order(toy_data: ExportData) -> None:
@@ -59,16 +60,17 @@ def test_report_has_every_section_in_order(toy_data: ExportData) -> None:
 def test_markdown_summary_states_the_solution_figures(toy_data: ExportData) -> None:
     """The executive summary's pounds, FTE and payback are the solution's, formatted."""
     text = report_markdown(business_report(toy_data))
-    s = toy_data.solution
+    r, s = toy_data.result, toy_data.solution
+    assert s is not None
     summary = text.split("## Options appraisal")[0]
     for value, kind in (
-        (s["objective_gbp"], "gbp"), (s["baseline_gbp"], "gbp"), (s["saving_gbp"], "gbp"),
-        (s["one_off_gbp"], "gbp"), (s["payback_years"], "years"),
-        (s["staff_impact"]["staff_today_fte"], "fte"),
+        (s.objective_gbp, "gbp"), (r.baseline_gbp, "gbp"), (s.saving_gbp, "gbp"),
+        (s.one_off_gbp, "gbp"), (s.payback_years, "years"),
+        (s.staff_impact.staff_today_fte, "fte"),
     ):  # fmt: skip
         assert format_value(value, kind) in summary
     assert "Crown copyright" in text
-    assert s["travel_times"] in text
+    assert r.travel_times in text
     for path, _ in toy_data.instance.figures():
         assert f"| {path} |" in text
 

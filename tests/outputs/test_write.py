@@ -13,20 +13,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from siteopt.cli import main
-from siteopt.errors import InstanceError
+from siteopt.errors import ArgumentError
 from siteopt.instance.loading import load_instance
-from siteopt.optimise.solve import solve_instance
-from siteopt.outputs.data import (
-    BAND_EDGES,
-    ExportData,
-    export_data,
-    format_value,
-    load_solution_json,
-    solution_instance_path,
-)
+from siteopt.optimise.result import Result
+from siteopt.optimise.solve import solve
+from siteopt.outputs.data import BAND_EDGES, ExportData, export_data, format_value
 from siteopt.outputs.gis import drive_time_bands, gis_layers
 from siteopt.outputs.write import FORMATS, parse_formats, write_outputs
-from tests.conftest import INSTANCES, CliResult
+from tests.conftest import INSTANCES, CliResult, without_solution
 
 LAYERS = ("sites", "lsoa_results", "districts", "forces", "roads", "drive_time_bands")
 
@@ -49,41 +43,13 @@ def test_parse_formats_defaults_to_every_format_and_keeps_the_canonical_order() 
     assert parse_formats(None) == FORMATS
     assert parse_formats("all") == FORMATS
     assert parse_formats("xlsx, JSON,md") == ("json", "md", "xlsx")
+    assert parse_formats(["xlsx", "json"]) == ("json", "xlsx")
 
 
-def test_parse_formats_names_the_option_and_the_choices_on_a_bad_format() -> None:
-    """An unknown format is one error naming --format and the formats it takes."""
-    with pytest.raises(InstanceError, match=r"--format: expected a comma list of json, md"):
+def test_parse_formats_names_the_parameter_and_the_choices_on_a_bad_format() -> None:
+    """An unknown format is one error naming ``formats`` and the formats it takes."""
+    with pytest.raises(ArgumentError, match=r"^formats: expected a comma list of json, md"):
         parse_formats("json,docx")
-
-
-def test_load_solution_json_refuses_a_file_that_is_not_the_output_contract(
-    tmp_path: Path,
-) -> None:
-    """Missing file, invalid JSON and a missing key each give one error naming the file."""
-    with pytest.raises(InstanceError, match=r"expected a solution\.json"):
-        load_solution_json(tmp_path / "nope.json")
-    bad = tmp_path / "bad.json"
-    bad.write_text("{not json", encoding="utf-8")
-    with pytest.raises(InstanceError, match=r"bad.json: not valid JSON"):
-        load_solution_json(bad)
-    partial = tmp_path / "partial.json"
-    partial.write_text(json.dumps({"instance": "x", "status": "OPTIMAL"}), encoding="utf-8")
-    with pytest.raises(InstanceError, match=r"partial.json: sites: missing"):
-        load_solution_json(partial)
-
-
-def test_solution_instance_path_resolves_relative_to_the_json_folder(tmp_path: Path) -> None:
-    """``instance_file`` relative to the JSON's folder is found wherever the user runs from."""
-    folder = tmp_path / "run"
-    folder.mkdir()
-    (tmp_path / "case.toml").write_text("", encoding="utf-8")
-    payload = {"instance_file": "../case.toml", "instance": "a name"}
-    assert solution_instance_path(payload, folder / "solution.json").resolve() == (
-        tmp_path / "case.toml"
-    )
-    with pytest.raises(InstanceError, match="instance_file: expected 'instance_file'"):
-        solution_instance_path({"instance": "BCH 2015"}, folder / "solution.json")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -102,10 +68,9 @@ def test_lsoa_results_nearest_room_is_never_farther_than_the_assigned_room(
 
 def test_lsoa_staff_living_adds_up_to_todays_staff(toy_data: ExportData) -> None:
     """The gravity-model homes place every one of today's staff in some LSOA."""
-    impact = toy_data.solution["staff_impact"]
-    assert toy_data.lsoas["staff_living"].sum() == pytest.approx(
-        impact["staff_today_fte"], abs=0.05
-    )
+    assert toy_data.solution is not None
+    impact = toy_data.solution.staff_impact
+    assert toy_data.lsoas["staff_living"].sum() == pytest.approx(impact.staff_today_fte, abs=0.05)
 
 
 def test_lsoa_calls_add_up_to_the_instance_volumes(toy_data: ExportData) -> None:
@@ -118,9 +83,10 @@ def test_lsoa_calls_add_up_to_the_instance_volumes(toy_data: ExportData) -> None
 
 def test_staffing_table_matches_the_peak_agents_of_each_room(toy_data: ExportData) -> None:
     """The hour-of-week staffing is the optimiser's: its peak is each room's peak agents."""
-    assert toy_data.option is not None
-    for site in toy_data.solution["sites"]:
-        assert int(toy_data.staffing[site["id"]].max()) == site["peak_agents"]
+    assert toy_data.solution is not None
+    for site in toy_data.solution.sites:
+        assert toy_data.staffing[site.id].tolist() == list(site.agents)
+        assert int(toy_data.staffing[site.id].max()) == site.peak_agents
     assert len(toy_data.staffing) == 168
 
 
@@ -161,7 +127,7 @@ def test_write_outputs_leaves_nothing_behind_when_a_format_fails(
 
     monkeypatch.setattr(siteopt.outputs.write, "write_workbook", broken)
     with pytest.raises(OSError, match="disk full"):
-        write_outputs(toy_data, out, ("json", "md", "xlsx"))
+        write_outputs(toy_data, out, formats=("json", "md", "xlsx"))
     assert sorted(p.name for p in out.iterdir()) == ["solution.json"]
     assert (out / "solution.json").read_text(encoding="utf-8") == "older"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
@@ -169,8 +135,11 @@ def test_write_outputs_leaves_nothing_behind_when_a_format_fails(
 
 def test_write_outputs_writes_only_the_chosen_formats(toy_data: ExportData, tmp_path: Path) -> None:
     """--format json,md writes solution.json and report.md and nothing else."""
-    written = write_outputs(toy_data, tmp_path / "out", ("json", "md"))
-    assert sorted(p.name for p in written) == ["report.md", "solution.json"]
+    written = write_outputs(toy_data, tmp_path / "out", formats=("json", "md"))
+    assert written == {
+        "json": [tmp_path / "out" / "solution.json"],
+        "md": [tmp_path / "out" / "report.md"],
+    }
     assert json.loads((tmp_path / "out" / "solution.json").read_text())["status"] == "OPTIMAL"
 
 
@@ -301,16 +270,12 @@ def test_an_infeasible_solution_still_exports_its_report_layers_and_workbook(
     toy_data: ExportData, tmp_path: Path
 ) -> None:
     """With no feasible option the outputs say so (and why) instead of failing."""
-    payload = toy_data.solution | {
-        "sites": [], "routing": None, "objective_gbp": None, "saving_gbp": None,
-        "one_off_gbp": None, "payback_years": None, "costs": {}, "constraints": [],
-        "staff_impact": None, "status": "INFEASIBLE", "proved_optimal": False,
-        "infeasibility": {"conflict": ["staff_commute", "separation"], "relaxations": []},
-    }  # fmt: skip
-    data = export_data(payload, toy_data.instance)
-    written = write_outputs(data, tmp_path / "out", ("md", "xlsx", "gpkg", "webmap"))
-    assert sorted(p.name for p in written) == ["layers.gpkg", "map.html", "report.md",
-                                               "siteopt.xlsx"]  # fmt: skip
+    result = without_solution(toy_data.result, ("staff_commute", "separation"))
+    data = export_data(result)
+    written = write_outputs(data, tmp_path / "out", formats=("md", "xlsx", "gpkg", "webmap"))
+    assert sorted(p.name for paths in written.values() for p in paths) == [
+        "layers.gpkg", "map.html", "report.md", "siteopt.xlsx",
+    ]  # fmt: skip
     report = (tmp_path / "out" / "report.md").read_text(encoding="utf-8")
     assert "No option meets every constraint" in report
     assert "staff_commute, separation" in report
@@ -323,9 +288,12 @@ def test_three_rooms_get_their_hour_by_hour_staffing_from_the_solution(tmp_path:
     toy = (INSTANCES / "toy.toml").as_posix()
     variant.write_text(f'extends = "{toy}"\n[solver]\nk_min = 3\nk_max = 3\n', encoding="utf-8")
     instance = load_instance(variant)
-    solution, _ = solve_instance(instance, method="cp-sat")
-    assert len(solution.sites) == 3
-    data = export_data(json.loads(solution.to_json()), instance)
+    solved = solve(instance, method="cp-sat")
+    solution = solved.solution
+    assert solution is not None and len(solution.sites) == 3
+    data = export_data(
+        Result.from_dict(json.loads(json.dumps(solved.to_dict())), instance=instance)
+    )
     assert list(data.staffing.columns) == ["interval", *(s.id for s in solution.sites)]
     for site in solution.sites:
         assert data.staffing[site.id].tolist() == list(site.agents)

@@ -40,7 +40,8 @@ from siteopt.optimise.constraints.base import spec_as
 from siteopt.optimise.option import Option
 from siteopt.optimise.options import best_options
 from siteopt.optimise.problem import MONEY_UNITS_PER_GBP, ProblemData
-from siteopt.optimise.search import SolveStatus, solve_by_size, solve_cp_sat
+from siteopt.optimise.search import solve_by_size, solve_cp_sat
+from siteopt.status import Status
 from tests.conftest import INSTANCES, REPO
 from tests.optimise.test_cpsat import (
     KINDS,
@@ -271,7 +272,7 @@ def test_every_shipped_type_compiles_from_an_instance_file(tmp_path: Path) -> No
     assert [r.type for r in results] == [c.kind for c in problem.constraints]
     assert all(r.holds for r in results) == best.feasible
     result = solve_cp_sat(problem, workers=1)
-    assert result.status is SolveStatus.OPTIMAL
+    assert result.status is Status.OPTIMAL
     assert result.objective == best.total
 
 

@@ -9,6 +9,8 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
+from siteopt.status import Status
+
 __all__ = ["MODELS", "LocateResult"]
 
 
@@ -22,9 +24,6 @@ Model = Literal["pmedian", "pcenter", "lscp", "mclp", "pdispersion"]
 
 
 Method = Literal["auto", "enumerate", "mip"]
-
-
-Status = Literal["optimal", "feasible", "infeasible", "unknown"]
 
 
 MODELS: tuple[Model, ...] = ("pmedian", "pcenter", "lscp", "mclp", "pdispersion")
@@ -104,7 +103,7 @@ class LocateResult:
         """The result as plain data (``assignment=True`` adds one row per demand point)."""
         out: dict[str, Any] = {
             "model": self.model,
-            "status": self.status,
+            "status": str(self.status),
             "method": self.method,
             "p": self.p,
             "within_min": self.within_min,

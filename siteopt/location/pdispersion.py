@@ -9,16 +9,17 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
-from siteopt.locate.base import (
+from siteopt.location.base import (
     DISPERSION_ENUMERATION_BUDGET,
     _best_by_enumeration,
     _Found,
     _milp_sites,
 )
-from siteopt.locate.pcenter import _bisect_threshold
+from siteopt.location.pcenter import _bisect_threshold
+from siteopt.status import Status
 
 if TYPE_CHECKING:
-    from siteopt.locate.matrix import CostMatrix
+    from siteopt.location.matrix import CostMatrix
 
 
 FloatArray = npt.NDArray[np.float64]
@@ -45,7 +46,7 @@ def _solve_pdispersion(
             return out
 
         chosen, _ = _best_by_enumeration(closest, m, p, len(pairs))
-        return _Found(chosen, "optimal", "enumeration")
+        return _Found(chosen, Status.OPTIMAL, "enumeration")
     upper = np.triu_indices(m, 1)
     distinct = np.unique(between[upper])
     return _bisect_threshold(

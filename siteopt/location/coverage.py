@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
-from siteopt.locate.base import (
+from siteopt.location.base import (
     _best_by_enumeration,
     _enumerated,
     _Found,
@@ -18,9 +18,10 @@ from siteopt.locate.base import (
     _use_enumeration,
     _weighted,
 )
+from siteopt.status import Status
 
 if TYPE_CHECKING:
-    from siteopt.locate.matrix import CostMatrix
+    from siteopt.location.matrix import CostMatrix
 
 
 FloatArray = npt.NDArray[np.float64]
@@ -52,7 +53,7 @@ def _min_cover(
 
     rows = len(patterns)
     if rows == 0:
-        return _Found((), "optimal", "HiGHS MIP (set covering)")
+        return _Found((), Status.OPTIMAL, "HiGHS MIP (set covering)")
     a = csr_matrix(patterns.astype(np.float64))
     upper_rows = np.full(rows, np.inf)
     lower = np.ones(rows)
@@ -79,7 +80,9 @@ def _solve_lscp(
     assert within is not None
     patterns, _, uncovered = _coverage_groups(matrix, within)
     if uncovered > 0:
-        return _Found((), "infeasible", "HiGHS MIP (set covering): some demand has no site in T")
+        return _Found(
+            (), Status.INFEASIBLE, "HiGHS MIP (set covering): some demand has no site in T"
+        )
     return _min_cover(patterns, len(matrix.candidate_ids), limit)
 
 
@@ -90,7 +93,7 @@ def _solve_mclp(
     m = len(matrix.candidate_ids)
     patterns, summed, _ = _coverage_groups(matrix, within)
     if not len(patterns):
-        return _Found(tuple(range(p)), "optimal", "trivial (no site covers any demand)")
+        return _Found(tuple(range(p)), Status.OPTIMAL, "trivial (no site covers any demand)")
     if _use_enumeration(matrix, p, method):
         columns = np.ascontiguousarray(patterns.T)
 

@@ -14,7 +14,7 @@ The data is a :class:`CostMatrix` (demand points × candidate sites, minutes, wi
 demand point): from an instance (:func:`instance_cost_matrix`: LSOA population of the instance's
 year, drive times on its road network) or from a user's CSV (:func:`read_cost_matrix`), so the
 models serve any region. :func:`locate` solves one model and returns a :class:`LocateResult`
-whose ``status`` is ``"optimal"`` only when optimality is proven.
+whose ``status`` is ``OPTIMAL`` only when optimality is proven.
 
 Methods. ``method="auto"`` picks, per model, the exact method measured fastest on the BCH matrix
 (docs/locate.md); ``"enumerate"`` and ``"mip"`` force one (the tests check them against each
@@ -41,42 +41,69 @@ import itertools
 import math
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from siteopt.locate.base import _Found
-from siteopt.locate.coverage import _solve_lscp, _solve_mclp
-from siteopt.locate.matrix import CostMatrix, LocateError
-from siteopt.locate.pcenter import _solve_pcenter
-from siteopt.locate.pdispersion import _solve_pdispersion
-from siteopt.locate.pmedian import _solve_pmedian
-from siteopt.locate.result import MODELS, LocateResult, Model
+from siteopt.location.base import _Found
+from siteopt.location.coverage import _solve_lscp, _solve_mclp
+from siteopt.location.matrix import CostMatrix, LocateError, instance_cost_matrix
+from siteopt.location.pcenter import _solve_pcenter
+from siteopt.location.pdispersion import _solve_pdispersion
+from siteopt.location.pmedian import _solve_pmedian
+from siteopt.location.result import MODELS, LocateResult, Model
+
+if TYPE_CHECKING:
+    from siteopt.instance.schema import Instance
 
 __all__ = ["locate"]
 
 
 def locate(
-    matrix: CostMatrix,
+    data: CostMatrix | Instance,
     model: str,
     *,
     p: int | None = None,
     within: float | None = None,
     method: str = "auto",
-    time_limit_s: float | None = None,
+    time_limit: float | None = None,
 ) -> LocateResult:
-    """Solve one location model exactly on ``matrix``.
+    """Solve one classic location model exactly.
 
-    ``p`` is the number of sites (all models but LSCP); ``within`` the coverage threshold in the
-    matrix's unit (LSCP, MCLP). ``method`` is ``"auto"``, ``"enumerate"`` or ``"mip"`` (HiGHS).
-    The status is ``"optimal"`` only when proven; ``"feasible"`` when a time limit stopped HiGHS
-    with a solution; ``"unknown"`` when it stopped without one; ``"infeasible"`` when no choice of
-    sites satisfies the model (proven).
+    Parameters
+    ----------
+    data
+        The demand points × candidate sites matrix, or an instance (its LSOAs weighted by
+        population, drive times to its candidates on its road network).
+    model
+        ``"pmedian"``, ``"pcenter"``, ``"lscp"``, ``"mclp"`` or ``"pdispersion"``.
+    p
+        Number of sites (every model but LSCP).
+    within
+        Coverage threshold in the matrix's unit, minutes (LSCP, MCLP).
+    method
+        ``"auto"``, ``"enumerate"`` or ``"mip"`` (HiGHS).
+    time_limit
+        Seconds HiGHS may take (``None``: no limit).
+
+    Returns
+    -------
+    LocateResult
+        The chosen sites and objective; ``status`` is ``OPTIMAL`` only when proven, ``FEASIBLE``
+        when a time limit stopped HiGHS with a solution, ``UNKNOWN`` when it stopped without one,
+        ``INFEASIBLE`` when no choice of sites satisfies the model (proven).
+
+    Raises
+    ------
+    LocateError
+        If the model, method, ``p``, ``within`` or ``time_limit`` do not fit together.
     """
+    matrix = data if isinstance(data, CostMatrix) else instance_cost_matrix(data)
     checked = _check_request(matrix, model, p, within, method)
-    if time_limit_s is not None and not (math.isfinite(time_limit_s) and time_limit_s > 0):
-        raise LocateError(f"time limit: expected seconds > 0, got {time_limit_s}")
+    if time_limit is not None and not (math.isfinite(time_limit) and time_limit > 0):
+        raise LocateError(f"time_limit: expected seconds > 0, got {time_limit}")
     start = time.perf_counter()
-    found = _SOLVERS[checked](matrix, p, within, method, time_limit_s)
+    found = _SOLVERS[checked](matrix, p, within, method, time_limit)
     seconds = time.perf_counter() - start
     return _result(matrix, model=checked, found=found, p=p, within=within, seconds=seconds)
 

@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
-from siteopt.locate.result import Status
+from siteopt.status import Status
 
 if TYPE_CHECKING:
-    from siteopt.locate.matrix import CostMatrix
+    from siteopt.location.matrix import CostMatrix
 
 
 FloatArray = npt.NDArray[np.float64]
@@ -92,8 +92,8 @@ def _nearest_of(columns: FloatArray, chunk: IntArray) -> FloatArray:
 
 def _enumerated(chosen: tuple[int, ...], value: float) -> _Found:
     if not math.isfinite(value):
-        return _Found((), "infeasible", "enumeration")
-    return _Found(chosen, "optimal", "enumeration")
+        return _Found((), Status.INFEASIBLE, "enumeration")
+    return _Found(chosen, Status.OPTIMAL, "enumeration")
 
 
 def _weighted(matrix: CostMatrix) -> tuple[FloatArray, FloatArray]:
@@ -130,7 +130,7 @@ def _milp_sites(
     if res.x is None:
         # status 2: proven infeasible; otherwise stopped (time limit) without any solution
         if res.status == 2:
-            return _Found((), "infeasible", method)
-        return _Found((), "unknown", f"{method}: {res.message}")
+            return _Found((), Status.INFEASIBLE, method)
+        return _Found((), Status.UNKNOWN, f"{method}: {res.message}")
     chosen = tuple(int(j) for j in np.nonzero(res.x[:m] > 0.5)[0])
-    return _Found(chosen, "optimal" if res.status == 0 else "feasible", method)
+    return _Found(chosen, Status.OPTIMAL if res.status == 0 else Status.FEASIBLE, method)

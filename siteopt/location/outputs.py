@@ -18,8 +18,8 @@ if TYPE_CHECKING:
     import geopandas as gpd
 
     from siteopt.instance.schema import Instance
-    from siteopt.locate.matrix import CostMatrix
-    from siteopt.locate.result import LocateResult
+    from siteopt.location.matrix import CostMatrix
+    from siteopt.location.result import LocateResult
 
 __all__ = ["write_locate_outputs"]
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
-from siteopt.locate.base import (
+from siteopt.location.base import (
     PCENTER_ENUMERATION_BUDGET,
     _best_by_enumeration,
     _enumerated,
@@ -18,10 +18,11 @@ from siteopt.locate.base import (
     _use_enumeration,
     _weighted,
 )
-from siteopt.locate.coverage import _min_cover
+from siteopt.location.coverage import _min_cover
+from siteopt.status import Status
 
 if TYPE_CHECKING:
-    from siteopt.locate.matrix import CostMatrix
+    from siteopt.location.matrix import CostMatrix
 
 
 FloatArray = npt.NDArray[np.float64]
@@ -37,7 +38,7 @@ def _solve_pcenter(
     times, w = _weighted(matrix)
     m = times.shape[1]
     if not len(w):
-        return _Found(tuple(range(p)), "optimal", "trivial (no weighted demand)")
+        return _Found(tuple(range(p)), Status.OPTIMAL, "trivial (no weighted demand)")
     if _use_enumeration(matrix, p, method, budget=PCENTER_ENUMERATION_BUDGET):
         columns = np.ascontiguousarray(times.T)
         chosen, value = _best_by_enumeration(
@@ -87,12 +88,12 @@ def _hitting_set(covers: BoolArray, p: int) -> _Found:
         return None
 
     if masks and masks[0] == 0:
-        return _Found((), "infeasible", "hitting-set search")
+        return _Found((), Status.INFEASIBLE, "hitting-set search")
     hit = search(masks, p, 0)
     if hit is None:
-        return _Found((), "infeasible", "hitting-set search")
+        return _Found((), Status.INFEASIBLE, "hitting-set search")
     chosen = tuple(j for j in range(hit.bit_length()) if hit >> j & 1)
-    return _Found(chosen, "optimal", "hitting-set search")
+    return _Found(chosen, Status.OPTIMAL, "hitting-set search")
 
 
 def _bisect_threshold(
@@ -119,16 +120,16 @@ def _bisect_threshold(
     while lo <= hi:
         mid = (lo + hi) // 2
         found = feasible_at(float(values[mid]))
-        proven = proven and found.status in ("optimal", "infeasible")
+        proven = proven and found.status in (Status.OPTIMAL, Status.INFEASIBLE)
         if found.chosen:
             best, hi = found, mid - 1
         else:
             lo = mid + 1
     method = f"HiGHS MIP ({name})"
     if best is None:
-        return _Found((), "infeasible" if proven else "unknown", method)
+        return _Found((), Status.INFEASIBLE if proven else Status.UNKNOWN, method)
     chosen = _pad(best.chosen, p)
-    return _Found(chosen, "optimal" if proven else "feasible", method)
+    return _Found(chosen, Status.OPTIMAL if proven else Status.FEASIBLE, method)
 
 
 def _pad(chosen: tuple[int, ...], p: int) -> tuple[int, ...]:

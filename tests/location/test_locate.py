@@ -1,4 +1,4 @@
-"""Tests for siteopt.locate: hand-checked answers, brute-force agreement, CSV input, CLI."""
+"""Tests for siteopt.location: hand-checked answers, brute-force agreement, CSV input, CLI."""
 
 from __future__ import annotations
 
@@ -14,8 +14,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from siteopt.errors import InstanceError
-from siteopt.locate.matrix import CostMatrix, LocateError, read_cost_matrix
-from siteopt.locate.solve import locate
+from siteopt.location.matrix import CostMatrix, LocateError, read_cost_matrix
+from siteopt.location.solve import locate
+from siteopt.status import Status
 from tests.conftest import INSTANCES, CliResult
 
 # Four demand points × three candidates, minutes; weights 10, 20, 30, 40.
@@ -47,7 +48,7 @@ METHODS = ("auto", "enumerate", "mip")
 def test_pmedian_hand_checked(method: str) -> None:
     # p=1: a 10+80+210+360=660, b 50+40+180+120=390, c 90+160+30+160=440 → b, 390.
     one = locate(hand_matrix(), "pmedian", p=1, method=method)
-    assert (one.sites, one.objective, one.status) == (("b",), 390.0, "optimal")
+    assert (one.sites, one.objective, one.status) == (("b",), 390.0, Status.OPTIMAL)
     # p=2: {a,b} 10+40+180+120=350, {a,c} 10+80+30+160=280, {b,c} 50+40+30+120=240 → {b,c}.
     two = locate(hand_matrix(), "pmedian", p=2, method=method)
     assert (two.sites, two.objective) == (("b", "c"), 240.0)
@@ -65,10 +66,10 @@ def test_pcenter_hand_checked(method: str) -> None:
 def test_lscp_hand_checked() -> None:
     # within 4: a covers d1,d2; b covers d2,d4; c covers d3,d4 → {a,c} (2 sites); within 1 none.
     result = locate(hand_matrix(), "lscp", within=4.0)
-    assert (result.sites, result.objective, result.status) == (("a", "c"), 2.0, "optimal")
+    assert (result.sites, result.objective, result.status) == (("a", "c"), 2.0, Status.OPTIMAL)
     assert locate(hand_matrix(), "lscp", within=9.0).objective == 1.0
     nothing = locate(hand_matrix(), "lscp", within=0.5)
-    assert nothing.status == "infeasible" and nothing.sites == () and nothing.objective is None
+    assert nothing.status == Status.INFEASIBLE and nothing.sites == () and nothing.objective is None
 
 
 @pytest.mark.parametrize("method", METHODS)
@@ -151,9 +152,9 @@ def test_optimum_equals_brute_force(
         threshold = None if model == "pdispersion" else float(within)
         result = locate(matrix, model, p=p, within=threshold, method=method)
         if not math.isfinite(best):
-            assert result.status == "infeasible", (method, result)
+            assert result.status == Status.INFEASIBLE, (method, result)
             continue
-        assert result.status == "optimal", (method, result.method)
+        assert result.status == Status.OPTIMAL, (method, result.method)
         assert len(result.sites) == p
         expected = -best if model in ("mclp", "pdispersion") else best
         assert result.objective == pytest.approx(expected, rel=1e-12, abs=1e-9), method
@@ -178,9 +179,9 @@ def test_pmedian_branch_and_bound_equals_brute_force_beyond_two_sites(
     )
     result = locate(as_matrix(times, weights), "pmedian", p=p, within=None, method="auto")
     if not math.isfinite(best):
-        assert result.status == "infeasible"
+        assert result.status == Status.INFEASIBLE
         return
-    assert result.status == "optimal"
+    assert result.status == Status.OPTIMAL
     assert result.objective == pytest.approx(best, rel=1e-12, abs=1e-9)
 
 
@@ -199,7 +200,7 @@ def test_pmedian_keeps_a_subtree_that_reaches_an_unreachable_point() -> None:
         for sites in itertools.combinations(range(6), 3)
     )
     result = locate(as_matrix(times, weights), "pmedian", p=3, within=None, method="auto")
-    assert result.status == "optimal"
+    assert result.status == Status.OPTIMAL
     assert result.objective == pytest.approx(best)
 
 
@@ -220,9 +221,9 @@ def test_lscp_equals_brute_force(data: tuple[list[list[float]], list[float]], wi
     )
     result = locate(as_matrix(times, weights), "lscp", within=float(within))
     if smallest is None:
-        assert result.status == "infeasible"
+        assert result.status == Status.INFEASIBLE
     else:
-        assert result.status == "optimal"
+        assert result.status == Status.OPTIMAL
         assert len(result.sites) == smallest
 
 
@@ -317,7 +318,7 @@ def test_cli_locate_on_an_instance_writes_json_and_map_layers(
     )  # fmt: skip
     assert result.code == 0, result.err
     payload = json.loads(result.out)
-    assert payload["status"] == "optimal" and len(payload["sites"]) == 2
+    assert payload["status"] == "OPTIMAL" and len(payload["sites"]) == 2
     assert payload["matrix"]["demand_points"] == 1558
     assert payload["matrix"]["weights"] == "population mid-2015"
     written = json.loads((out / "locate.json").read_text(encoding="utf-8"))
@@ -347,7 +348,7 @@ def test_cli_locate_on_a_csv_prints_a_table(
     path = write(tmp_path, "id,weight,a,b\nx,10,1,9\ny,5,8,2\n")
     result = run_cli("locate", str(path), "--model", "mclp", "-p", "1", "--within", "3")
     assert result.code == 0, result.err
-    assert "optimal" in result.out and "66.7% of weight within 3 min" in result.out
+    assert "OPTIMAL" in result.out and "66.7% of weight within 3 min" in result.out
 
 
 def test_cli_locate_errors_and_infeasibility_exit_codes(
@@ -360,7 +361,7 @@ def test_cli_locate_errors_and_infeasibility_exit_codes(
         f"siteopt: error: {path}: command line: pmedian: p: expected a whole number 1..2, got 3"
     )
     none = run_cli("locate", str(path), "--model", "lscp", "--within", "0.5")
-    assert none.code == 3 and "infeasible" in none.out
+    assert none.code == 3 and "INFEASIBLE" in none.out
 
 
 def test_bad_threshold_and_time_limit_are_refused_for_every_model() -> None:
@@ -369,8 +370,8 @@ def test_bad_threshold_and_time_limit_are_refused_for_every_model() -> None:
         for bad in (-5.0, math.nan, math.inf):
             with pytest.raises(LocateError, match="within"):
                 locate(matrix, model, p=1, within=bad)
-    with pytest.raises(LocateError, match="time limit"):
-        locate(matrix, "pmedian", p=1, time_limit_s=-1.0)
+    with pytest.raises(LocateError, match="time_limit"):
+        locate(matrix, "pmedian", p=1, time_limit=-1.0)
 
 
 def test_unreachable_demand_is_reported_not_a_worst_time_of_infinity() -> None:

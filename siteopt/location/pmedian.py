@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
-from siteopt.locate.base import (
+from siteopt.location.base import (
     _best_by_enumeration,
     _enumerated,
     _Found,
@@ -17,9 +17,10 @@ from siteopt.locate.base import (
     _nearest_of,
     _weighted,
 )
+from siteopt.status import Status
 
 if TYPE_CHECKING:
-    from siteopt.locate.matrix import CostMatrix
+    from siteopt.location.matrix import CostMatrix
 
 
 FloatArray = npt.NDArray[np.float64]
@@ -31,7 +32,7 @@ def _solve_pmedian(
     assert p is not None
     times, w = _weighted(matrix)
     if not len(w):
-        return _Found(tuple(range(p)), "optimal", "trivial (no weighted demand)")
+        return _Found(tuple(range(p)), Status.OPTIMAL, "trivial (no weighted demand)")
     if method == "mip":
         return _pmedian_mip(times, w, p, limit)
     if method == "enumerate":
@@ -42,9 +43,9 @@ def _solve_pmedian(
         return _enumerated(chosen, value)
     chosen, value = _pmedian_branch_and_bound(times, w, p)
     return (
-        _Found(chosen, "optimal", "branch and bound")
+        _Found(chosen, Status.OPTIMAL, "branch and bound")
         if math.isfinite(value)
-        else (_Found((), "infeasible", "branch and bound"))
+        else (_Found((), Status.INFEASIBLE, "branch and bound"))
     )
 
 
@@ -156,7 +157,7 @@ def _pmedian_mip(times: FloatArray, w: FloatArray, p: int, limit: float | None) 
     at = kept & new_level
     values[np.nonzero(at)[0], level[at]] = ranked[at]
     if not np.isfinite(values[:, 0]).all():
-        return _Found((), "infeasible", "HiGHS MIP (Elloumi)")
+        return _Found((), Status.INFEASIBLE, "HiGHS MIP (Elloumi)")
     n_z = levels - 1
     row_start = np.concatenate([[0], np.cumsum(n_z)[:-1]])
     rows = int(n_z.sum())
