@@ -278,10 +278,12 @@ class Constraint(ABC):
     def add_to_model(
         self, problem: ProblemArrays, model: ModelContext, enforce: Sequence[cp_model.IntVar]
     ) -> None:
-        """Add the constraint to the CP-SAT model, enforced only when ``enforce`` holds.
+        """Add the constraint's rules to the CP-SAT model, enforced only when ``enforce`` holds.
 
-        Pricing terms (:meth:`seat_floor` in the extracted seats, :meth:`standby_cost` in the
-        objective) are added by the model itself; rules go here.
+        The model itself reads :meth:`standby_cost` (objective) and :meth:`seat_floor` (variable
+        bounds, extracted seats); the rules behind them (``seats ≥ floor``, the per-level
+        agents of :meth:`crew_floor`) go here, so that CP-SAT's feasible set is the one
+        :meth:`holds` accepts.
         """
 
     # -- report -------------------------------------------------------------------------------
