@@ -2,7 +2,7 @@
 
 Usage::
 
-    python -m geodata.build [--shared ../shared/geodata] [--out geodata/bch]
+    python -m geodata.build [--dataset bch|england-wales] [--shared ../shared/geodata] [--out DIR]
 
 Reads LSOA boundaries, LSOA populations, OS Code-Point Open postcodes and the police-site list from
 ``--shared`` and writes compact, attributed, deterministic files to ``--out`` (same inputs give
@@ -610,20 +610,30 @@ def replace_dir(staging: Path, out: Path) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point; returns the process exit code."""
     parser = argparse.ArgumentParser(prog="python -m geodata.build", description=__doc__)
-    parser.add_argument("--shared", type=Path, default=default_shared(), help="raw input folder")
     parser.add_argument(
-        "--out", type=Path, default=Path(__file__).resolve().parent / "bch", help="output folder"
+        "--dataset",
+        choices=["bch", "england-wales"],
+        default="bch",
+        help="which embedded dataset to build (default bch)",
     )
+    parser.add_argument("--shared", type=Path, default=default_shared(), help="raw input folder")
+    parser.add_argument("--out", type=Path, help="output folder (default geodata/<dataset>)")
     args = parser.parse_args(argv)
+    out = args.out or Path(__file__).resolve().parent / args.dataset
     try:
-        manifest = build(args.shared, args.out)
+        if args.dataset == "england-wales":
+            from geodata.national.build import build_national  # noqa: PLC0415 (only this dataset)
+
+            manifest = build_national(args.shared, out)
+        else:
+            manifest = build(args.shared, out)
     except BuildError as exc:
         print(f"geodata.build: {exc}", file=sys.stderr)
         return 2
     counts = manifest["counts"]
     print(
-        f"built {args.out}: {counts['lsoas']} LSOAs, {counts['postcodes']} postcodes, "
-        f"{counts['sites']} sites ({counts['sites_unplaced']} unplaced)"
+        f"built {out}: {counts['lsoas']} LSOAs, {counts['postcodes']} postcodes, "
+        f"{counts['sites']} sites ({counts.get('sites_unplaced', 0)} unplaced)"
     )
     for name, meta in manifest["outputs"].items():
         print(f"  {name:28s} {meta['bytes'] / 1024:8.1f} KiB")

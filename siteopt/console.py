@@ -92,7 +92,7 @@ def print_dataset_summary(summary: dict[str, Any], out: Console) -> None:
             row["force"],
             f"{row['lsoas']:,}",
             str(row["districts"]),
-            f"{row['pop_mid2015']:,}",
+            "–" if row["pop_mid2015"] is None else f"{row['pop_mid2015']:,}",
             f"{row['pop_mid2019']:,}",
             str(row["sites"]),
         )
@@ -106,6 +106,25 @@ def print_dataset_summary(summary: dict[str, Any], out: Console) -> None:
         str(totals["sites"]),
     )
     out.print(table)
+    if "force_scalers" in summary:
+        _print_scalers(summary, out)
+    else:
+        _print_districts(summary, out)
+    methods = ", ".join(f"{k} {v:,}" for k, v in summary["demand_point_methods"].items())
+    out.print(f"Demand points: {methods}.")
+    if totals["postcodes"]:
+        out.print(
+            f"Postcode index: {totals['postcodes']:,} postcode units (OS Code-Point Open 2014.3)."
+        )
+    rooms = ", ".join(totals["current_control_rooms"]) or "none in the data"
+    out.print(f"Current control rooms: {rooms}.")
+    out.print("[bold]Sources and attribution[/bold]")
+    for line in summary["attribution"].values():
+        out.print(f"  • {line}")
+
+
+def _print_districts(summary: dict[str, Any], out: Console) -> None:
+    from rich.table import Table  # noqa: PLC0415 (lazy: rich is slow to import)
 
     districts = Table(title="Districts (2013 code → 2019 code)")
     for col in ("force", "district", "code 2013", "code 2019", "LSOAs", "pop. mid-2015"):
@@ -120,15 +139,30 @@ def print_dataset_summary(summary: dict[str, Any], out: Console) -> None:
             f"{row['pop_mid2015']:,}",
         )
     out.print(districts)
-    methods = ", ".join(f"{k} {v:,}" for k, v in summary["demand_point_methods"].items())
-    out.print(f"Demand points: {methods}.")
-    out.print(
-        f"Postcode index: {totals['postcodes']:,} postcode units (OS Code-Point Open 2014.3). "
-        f"Current control rooms: {', '.join(totals['current_control_rooms'])}."
-    )
-    out.print("[bold]Sources and attribution[/bold]")
-    for line in summary["attribution"].values():
-        out.print(f"  • {line}")
+
+
+def _print_scalers(summary: dict[str, Any], out: Console) -> None:
+    """The national dataset's per-force demand scalers (one row per force)."""
+    from rich.table import Table  # noqa: PLC0415 (lazy: rich is slow to import)
+
+    table = Table(title="Per-force demand scalers")
+    columns = ("force", "years", "crime 2024/25", "per 1,000", "officers 2015", "OSM HQ point")
+    for col in columns:
+        table.add_column(col, justify="left" if col in {"force", "OSM HQ point"} else "right")
+    for row in summary["force_scalers"]:
+        table.add_row(
+            row["force"],
+            row["population_years"],
+            f"{row['recorded_crime_2024_25']:,}",
+            f"{row['crime_per_1000_2019']:.1f}",
+            f"{row['officer_fte_2015']:,.0f}",
+            row["osm_force_hq_site"] or "–",
+        )
+    out.print(table)
+    out.print(f"{len(summary['districts'])} districts (LAD22). Areas: {summary['boundaries']}.")
+    out.print("[bold]Scaler sources[/bold]")
+    for key, text in summary["force_scaler_sources"].items():
+        out.print(f"  • {key}: {text}")
 
 
 def print_sites(rows: list[dict[str, Any]], out: Console) -> None:

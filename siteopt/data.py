@@ -1,14 +1,19 @@
-"""Read the embedded dataset (``geodata/bch/``) or a dataset folder built the same way.
+"""Read an embedded dataset (``geodata/bch/``, ``geodata/england-wales/``) or a dataset folder.
 
-The files are written by ``python -m geodata.build``; this module only reads them. Light tables
-(sites, attribution) use the standard library so that validating an instance stays fast; the LSOA
-table, boundaries and postcode index import pandas/geopandas lazily.
+The files are written by ``python -m geodata.build [--dataset NAME]``; this module only reads
+them. Light tables (sites, attribution) use the standard library so that validating an instance
+stays fast; the LSOA table, boundaries and postcode index import pandas/geopandas lazily.
+
+A dataset can be restricted to some of its forces (``[data] forces`` of an instance, or
+:meth:`Dataset.select`): its LSOAs, sites and boundary layers are then those forces' only, and
+the embedded road network is cut to their extent plus a buffer (:mod:`siteopt.network.sources`).
 """
 
 from __future__ import annotations
 
 import csv
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -31,6 +36,12 @@ __all__ = [
 
 #: The three force ids of the BCH dataset, in display order.
 FORCE_IDS = ("bedfordshire", "cambridgeshire", "hertfordshire")
+
+#: The LSOA table: Parquet in the national dataset, CSV in the BCH one.
+LSOA_FILES = ("lsoa.parquet", "lsoa.csv")
+
+#: Per-force demand scalers (national dataset only).
+SCALERS_FILE = "force_scalers.csv"
 
 DATASET_FILES = (
     "lsoa.csv",
@@ -74,9 +85,13 @@ def normalise_postcode(raw: str) -> str:
 
 @dataclass(frozen=True)
 class Dataset:
-    """An embedded or user-built dataset folder; tables are read on first use and kept."""
+    """An embedded or user-built dataset folder; tables are read on first use and kept.
+
+    ``forces`` restricts the dataset to those force ids (``None``: every force in it).
+    """
 
     root: Path
+    forces: tuple[str, ...] | None = None
 
     def path(self, name: str) -> Path:
         """Return the path of one dataset file, or raise :class:`DataError` if it is missing."""
@@ -85,6 +100,41 @@ class Dataset:
             msg = f"{file}: dataset file missing (rebuild it with `python -m geodata.build`)"
             raise DataError(msg)
         return file
+
+    @property
+    def name(self) -> str:
+        """The dataset's name: its folder name (``bch``, ``england-wales``)."""
+        return self.root.name
+
+    def select(self, forces: Sequence[str] | None) -> Dataset:
+        """Return this dataset restricted to ``forces`` (``None``: all), checking they exist."""
+        if forces is None:
+            return Dataset(self.root)
+        unknown = [f for f in forces if f not in self.all_force_ids]
+        if unknown:
+            known = ", ".join(self.all_force_ids)
+            msg = f"force {unknown[0]!r} is not in dataset {self.name!r} (expected one of: {known})"
+            raise DataError(msg)
+        return Dataset(self.root, tuple(dict.fromkeys(forces)))
+
+    def _keeps(self, force: str) -> bool:
+        return self.forces is None or force in self.forces
+
+    @cached_property
+    def all_force_ids(self) -> tuple[str, ...]:
+        """Every force id in the dataset (sorted), whatever the selection."""
+        import pyarrow.parquet as pq  # noqa: PLC0415 (lazy: pyarrow is slow to import)
+
+        if (self.root / LSOA_FILES[0]).is_file():
+            column = pq.read_table(self.root / LSOA_FILES[0], columns=["force"]).column("force")
+            return tuple(sorted(set(column.to_pylist())))
+        with self.path(LSOA_FILES[1]).open(encoding="utf-8", newline="") as handle:
+            return tuple(sorted({row["force"] for row in csv.DictReader(handle)}))
+
+    @property
+    def force_ids(self) -> tuple[str, ...]:
+        """The selected force ids (all the dataset's when nothing is selected)."""
+        return self.forces if self.forces is not None else self.all_force_ids
 
     @cached_property
     def manifest(self) -> dict[str, Any]:
@@ -98,9 +148,19 @@ class Dataset:
         data: dict[str, str] = json.loads(self.path("attribution.json").read_text(encoding="utf-8"))
         return data
 
+    @property
+    def expects_selection(self) -> bool:
+        """True for a multi-region dataset whose instances must list their forces (national)."""
+        return bool(self.manifest.get("select_forces", False))
+
+    @property
+    def boundary_note(self) -> str:
+        """How the boundary layers were made: ``""`` for real boundaries, else what they are."""
+        return str(self.manifest.get("boundaries", ""))
+
     @cached_property
     def sites(self) -> dict[str, Site]:
-        """Candidate sites keyed by id, in id order."""
+        """Candidate sites keyed by id, in id order (the selected forces' only)."""
         with self.path("sites.csv").open(encoding="utf-8", newline="") as handle:
             rows = list(csv.DictReader(handle))
         return {
@@ -123,13 +183,50 @@ class Dataset:
                 source=row["source"],
             )
             for row in rows
+            if self._keeps(row["force"])
         }
 
     def lsoas(self) -> pd.DataFrame:
-        """Return the LSOA table (one row per LSOA: codes, force, populations, demand point)."""
+        """Return the LSOA table (one row per LSOA: codes, force, populations, demand point).
+
+        Populations are ``pop_mid2015`` and ``pop_mid2019``; a population the source does not
+        give (mid-2015 in Wales) is NaN.
+        """
         import pandas as pd  # noqa: PLC0415 (lazy: pandas is slow to import)
 
-        return pd.read_csv(self.path("lsoa.csv"), dtype={"lad13cd": str, "lad19cd": str})
+        if (self.root / LSOA_FILES[0]).is_file():
+            table = pd.read_parquet(self.root / LSOA_FILES[0])
+            table["pop_mid2015"] = table["pop_mid2015"].astype("float64")
+        else:
+            path = self.path(LSOA_FILES[1])
+            table = pd.read_csv(path, dtype={"lad13cd": str, "lad19cd": str})
+        if self.forces is None:
+            return table
+        return table[table["force"].isin(self.forces)].reset_index(drop=True)
+
+    @property
+    def district_columns(self) -> list[str]:
+        """The LSOA table's district columns: codes (oldest first) and ``lad_name``."""
+        if (self.root / LSOA_FILES[0]).is_file():
+            return ["lad22cd", "lad_name"]
+        return ["lad13cd", "lad19cd", "lad_name"]
+
+    def force_scalers(self) -> pd.DataFrame | None:
+        """Per-force demand scalers (crime, officer FTE, population), or ``None`` if absent."""
+        import pandas as pd  # noqa: PLC0415 (lazy: pandas is slow to import)
+
+        file = self.root / SCALERS_FILE
+        if not file.is_file():
+            return None
+        table = pd.read_csv(file, dtype={"osm_force_hq_site": str, "population_years": str})
+        table = table.fillna({"osm_force_hq_site": ""})
+        return table[table["force"].map(self._keeps)].reset_index(drop=True)
+
+    def missing_population(self, year: int) -> list[str]:
+        """The selected forces whose LSOAs lack a population for ``year`` (sorted)."""
+        lsoas = self.lsoas()
+        missing = lsoas.loc[lsoas[f"pop_mid{year}"].isna(), "force"]
+        return sorted(set(missing))
 
     def boundaries(self, layer: str = "lsoa") -> gpd.GeoDataFrame:
         """Return a boundary layer (``lsoa``, ``districts`` or ``forces``) in EPSG:27700."""
@@ -143,13 +240,25 @@ class Dataset:
         if layer not in files:
             msg = f"boundary layer {layer!r} not known (expected one of {sorted(files)})"
             raise DataError(msg)
-        return gpd.read_parquet(self.path(files[layer]))
+        frame = gpd.read_parquet(self.path(files[layer]))
+        if self.forces is None:
+            return frame
+        if layer == "lsoa":
+            keep = frame["lsoa11cd"].isin(set(self.lsoas()["lsoa11cd"]))
+        else:
+            keep = frame["force"].isin(self.forces)
+        return frame[keep].reset_index(drop=True)
 
     @cached_property
     def postcodes(self) -> dict[str, tuple[int, int]]:
-        """Postcode (standard form) → British National Grid (easting, northing) in metres."""
+        """Postcode (standard form) → British National Grid (easting, northing) in metres.
+
+        Empty for a dataset without a postcode index (the national one).
+        """
         import pyarrow.parquet as pq  # noqa: PLC0415 (lazy: pyarrow is slow to import)
 
+        if not (self.root / "postcodes.parquet").is_file():
+            return {}
         table = pq.read_table(
             self.path("postcodes.parquet"), columns=["postcode", "easting", "northing"]
         )
@@ -164,6 +273,12 @@ class Dataset:
         try:
             return self.postcodes[key]
         except KeyError:
+            if not self.postcodes:
+                msg = (
+                    f"postcode {postcode!r}: dataset {self.name!r} has no postcode index: give "
+                    "easting/northing or lon/lat instead"
+                )
+                raise DataError(msg) from None
             msg = (
                 f"postcode {postcode!r} is not in the dataset's postcode table "
                 "(OS Code-Point Open 2014.3, areas AL CB CM EN HP LU MK PE SG WD; postcodes "
@@ -177,18 +292,24 @@ def embedded_dataset_dir(name: str) -> Path:
     return BCH_DIR.parent / name
 
 
-def open_dataset(ref: str, *, base: Path | None = None) -> Dataset:
-    """Return the dataset named ``ref``: an embedded name (``bch``) or a folder path.
+def open_dataset(
+    ref: str, *, base: Path | None = None, forces: Sequence[str] | None = None
+) -> Dataset:
+    """Return the dataset named ``ref``: an embedded name (``bch``, ``england-wales``) or a folder.
 
-    A relative folder path is resolved against ``base`` (the instance file's folder).
+    A relative folder path is resolved against ``base`` (the instance file's folder). ``forces``
+    restricts it to those force ids (:meth:`Dataset.select`).
     """
     embedded = embedded_dataset_dir(ref)
     if "/" not in ref and "\\" not in ref and embedded.is_dir():
-        return Dataset(embedded)
+        return Dataset(embedded).select(forces)
     root = Path(ref)
     if not root.is_absolute() and base is not None:
         root = base / root
     if not root.is_dir():
-        msg = f"{root}: dataset folder not found (expected an embedded name like 'bch' or a path)"
+        msg = (
+            f"{root}: dataset folder not found (expected an embedded name like 'bch' or "
+            "'england-wales', or a path)"
+        )
         raise DataError(msg)
-    return Dataset(root)
+    return Dataset(root).select(forces)

@@ -93,3 +93,49 @@ def test_attribution_covers_every_source(bch: Dataset) -> None:
     assert "Open Government Licence" in text
     assert "OpenStreetMap contributors" in text
     assert "Royal Mail" in text
+
+
+@pytest.fixture(scope="module")
+def kent_essex() -> Dataset:
+    """The national dataset restricted to Kent and Essex."""
+    return open_dataset("england-wales", forces=["kent", "essex"])
+
+
+def test_force_selection_restricts_lsoas_sites_and_areas(kent_essex: Dataset) -> None:
+    """[data] forces keeps those forces' LSOAs, sites and boundary layers only."""
+    lsoas = kent_essex.lsoas()
+    assert set(lsoas["force"]) == {"kent", "essex"}
+    assert len(lsoas) == 2_142
+    assert {s.force for s in kent_essex.sites.values()} == {"kent", "essex"}
+    assert set(kent_essex.boundaries("forces")["force"]) == {"kent", "essex"}
+    assert set(kent_essex.boundaries("districts")["force"]) == {"kent", "essex"}
+    assert len(kent_essex.boundaries("lsoa")) == len(lsoas)
+    assert kent_essex.force_ids == ("kent", "essex")
+    assert len(kent_essex.all_force_ids) == 43
+
+
+def test_unknown_force_is_a_clear_error() -> None:
+    """A force the dataset does not have is named, with the dataset."""
+    with pytest.raises(DataError, match="force 'kentt' is not in dataset 'england-wales'"):
+        open_dataset("england-wales", forces=["kentt"])
+
+
+def test_welsh_forces_have_no_mid_2015_population() -> None:
+    """Mid-2015 LSOA populations exist for England only."""
+    wales = open_dataset("england-wales", forces=["gwent", "kent"])
+    assert wales.missing_population(2015) == ["gwent"]
+    assert wales.missing_population(2019) == []
+
+
+def test_national_dataset_has_no_postcode_index(kent_essex: Dataset) -> None:
+    """Without a postcode index the error says what to give instead."""
+    with pytest.raises(DataError, match="has no postcode index: give easting/northing"):
+        kent_essex.locate_postcode("ME15 8BZ")
+
+
+def test_district_columns_follow_the_dataset(bch: Dataset, kent_essex: Dataset) -> None:
+    """BCH has 2013 and 2019 district codes, the national dataset 2022 codes."""
+    assert bch.district_columns == ["lad13cd", "lad19cd", "lad_name"]
+    assert kent_essex.district_columns == ["lad22cd", "lad_name"]
+    assert bch.force_scalers() is None
+    assert bch.boundary_note == ""

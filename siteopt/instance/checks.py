@@ -10,6 +10,7 @@ import difflib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from siteopt.data import open_dataset
 from siteopt.errors import DataError, InstanceError
 from siteopt.instance.figures import Figure, PerHeadEstimate
 from siteopt.instance.profile import load_profile_csv
@@ -25,6 +26,17 @@ class _Checker:
     def __init__(self, instance: Instance, origins: Origins) -> None:
         self.instance = instance
         self.origins = origins
+        try:
+            whole = open_dataset(instance.data.dataset)
+            whole.all_force_ids  # noqa: B018 (reads the LSOA table: a broken dataset fails here)
+        except DataError as exc:
+            raise self.error(("data", "dataset"), str(exc)) from None
+        for i, fid in enumerate(instance.data.forces or []):
+            if fid not in whole.all_force_ids:
+                close = difflib.get_close_matches(fid, whole.all_force_ids, n=1)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                msg = f"force {fid!r} is not in dataset {whole.name!r}{hint}"
+                raise self.error(("data", "forces", str(i)), msg)
         try:
             self.dataset = instance.dataset()
             self.known_sites = self.dataset.sites
@@ -52,6 +64,7 @@ class _Checker:
 
     def check_all(self) -> None:
         """Run every check; the first failure raises."""
+        self.check_data()
         self.check_forces()
         self.check_sites()
         self.check_demand()
@@ -63,13 +76,37 @@ class _Checker:
         self.check_files()
 
     def check_forces(self) -> None:
-        """Forces exist in the dataset and their current rooms are known sites."""
-        dataset_forces = {s.force for s in self.known_sites.values()}
+        """Forces exist in the (selected) dataset and their current rooms are known sites."""
+        dataset_forces = set(self.dataset.force_ids)
         for fid, force in self.instance.forces.items():
             if fid not in dataset_forces:
-                msg = f"force {fid!r} is not in the dataset ({_one_of(dataset_forces)})"
+                if self.instance.data.forces is not None:
+                    selected = _one_of(dataset_forces)
+                    msg = f"force {fid!r} is not selected in [data] forces ({selected})"
+                else:
+                    msg = f"force {fid!r} is not in the dataset ({_one_of(dataset_forces)})"
                 raise self.error(("forces", fid), msg)
             self.site(("forces", fid, "current_site"), force.current_site)
+
+    def check_data(self) -> None:
+        """Every selected force is an instance force; the population year exists for all."""
+        extra = [f for f in self.dataset.force_ids if f not in self.instance.forces]
+        selecting = self.instance.data.forces is not None or self.dataset.expects_selection
+        if extra and selecting:
+            msg = (
+                f"dataset {self.dataset.name!r} has LSOAs of {len(extra)} force(s) not in "
+                f"[forces] (e.g. {extra[0]!r}): list the instance's forces in [data] forces"
+            )
+            where = ("data", "forces") if self.instance.data.forces is not None else ("forces",)
+            raise self.error(where, msg)
+        year = self.instance.data.population_year
+        missing = self.dataset.missing_population(year)
+        if missing:
+            msg = (
+                f"no mid-{year} LSOA population for {', '.join(map(repr, missing))} in dataset "
+                f"{self.dataset.name!r} (mid-2015 populations exist for England only): use 2019"
+            )
+            raise self.error(("data", "population_year"), msg)
 
     def check_sites(self) -> None:
         """Candidate, excluded, overridden and custom sites are consistent."""

@@ -67,7 +67,7 @@ class InstanceTemplate:
         self._raw = raw
         self._origins = origins
         self._chain = chain
-        self._grids: dict[tuple[str, float], tuple[GreenfieldSite, ...]] = {}
+        self._grids: dict[tuple[str, str, float], tuple[GreenfieldSite, ...]] = {}
 
     @classmethod
     def read(cls, path: Path | str) -> InstanceTemplate:
@@ -106,7 +106,7 @@ class InstanceTemplate:
         instance._chain = self._chain
         if instance.sites.greenfield is not None:
             grid_km = instance.sites.greenfield.grid_km
-            grid = (str(instance.data.dataset), grid_km)
+            grid = (str(instance.data.dataset), str(instance.data.forces), grid_km)
             if grid not in self._grids:
                 self._grids[grid] = greenfield_grid(instance.dataset(), grid_km)
             instance._greenfield = self._grids[grid]

@@ -49,9 +49,17 @@ __all__ = ["Instance"]
 
 
 class DataConfig(Strict):
-    """Which dataset (embedded name or folder) and which population estimate to use."""
+    """Which dataset (embedded name or folder), which of its forces, which population estimate.
+
+    ``forces`` restricts the dataset to some of its forces (e.g. ``["kent", "essex"]`` of
+    ``england-wales``): LSOAs, sites, boundary layers and the embedded road network's extent
+    (plus a buffer) are then those forces' only. Omitted, the whole dataset is used.
+    ``population_year`` 2015 exists for English LSOAs only (the national dataset has mid-2015
+    populations for England, mid-2019 for England and Wales).
+    """
 
     dataset: str = "bch"
+    forces: list[Identifier] | None = Field(default=None, min_length=1)
     population_year: Literal[2015, 2019] = 2015
 
 
@@ -360,7 +368,7 @@ class Instance(Strict):
     _file: Path = PrivateAttr(default=Path("<memory>"))
     _chain: tuple[Path, ...] = PrivateAttr(default=())
     _greenfield: tuple[GreenfieldSite, ...] = PrivateAttr(default=())
-    _opened: tuple[str, Dataset] | None = PrivateAttr(default=None)
+    _opened: tuple[tuple[str, tuple[str, ...] | None], Dataset] | None = PrivateAttr(default=None)
 
     @property
     def file(self) -> Path:
@@ -375,9 +383,12 @@ class Instance(Strict):
     def dataset(self) -> Dataset:
         """Return the dataset this instance uses (its folder was checked at load time)."""
         # A relative folder was already resolved against the file that named it, at load time.
-        # Opened once per instance (keyed by the reference, which a model_copy may change).
-        if self._opened is None or self._opened[0] != self.data.dataset:
-            self._opened = (self.data.dataset, open_dataset(self.data.dataset))
+        # Opened once per instance (keyed by the reference and the forces, which a model_copy
+        # may change).
+        forces = tuple(self.data.forces) if self.data.forces is not None else None
+        key = (self.data.dataset, forces)
+        if self._opened is None or self._opened[0] != key:
+            self._opened = (key, open_dataset(self.data.dataset, forces=forces))
         return self._opened[1]
 
     @property

@@ -10,7 +10,9 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from siteopt.network.graph import largest_component, network_from_edges
 from siteopt.network.readers import read_graphml_edges, read_open_roads, read_osm_ways
@@ -38,6 +40,11 @@ EDGES_FILE = "network_edges.parquet"
 
 
 CALIBRATION_FILE = "network_calibration.json"
+
+
+#: With a force selection, the embedded network keeps the nodes within this distance of the
+#: selected forces' LSOA points (their roads and those just beyond their borders).
+SELECTION_BUFFER_M = 20_000.0
 
 
 def network_from_osm(
@@ -120,16 +127,25 @@ def _file_provenance(what: str, path: Path, *, one_way: bool) -> str:
 def embedded_network(
     dataset: Dataset, *, speeds_kph: Mapping[str, float] | None = None
 ) -> RoadNetwork:
-    """The dataset's strategic network + local mesh (built by ``python -m geodata.build``)."""
+    """The dataset's strategic network + local mesh (built by ``python -m geodata.build``).
+
+    A dataset restricted to some forces gets the part of its network within
+    :data:`SELECTION_BUFFER_M` of those forces' LSOA points (its largest strongly connected part).
+    """
     import pyarrow.parquet as pq  # noqa: PLC0415 (lazy: pyarrow is slow to import)
 
     nodes = pq.read_table(dataset.path(NODES_FILE), columns=["x", "y"])
     edges = pq.read_table(dataset.path(EDGES_FILE)).to_pydict()
     calibration = json.loads(dataset.path(CALIBRATION_FILE).read_text(encoding="utf-8"))
     speeds = {**calibration["speeds_kph"], **(speeds_kph or {})}
-    return network_from_edges(
-        nodes.column("x").to_numpy(),
-        nodes.column("y").to_numpy(),
+    x = nodes.column("x").to_numpy()
+    y = nodes.column("y").to_numpy()
+    keep = None if dataset.forces is None else _selection_nodes(dataset, x, y)
+    if keep is not None:
+        x, y, edges = _subgraph(keep, x, y, edges)
+    network = network_from_edges(
+        x,
+        y,
         edges["src"],
         edges["dst"],
         edges["metres"],
@@ -144,6 +160,29 @@ def embedded_network(
         access_detour=float(calibration["access_detour"]),
         terminal_s=float(calibration["terminal_s"]),
     )
+    return network if keep is None else largest_component(network)
+
+
+def _selection_nodes(dataset: Dataset, x: Any, y: Any) -> Any:
+    """Nodes within :data:`SELECTION_BUFFER_M` of the selected forces' LSOA points."""
+    from scipy.spatial import cKDTree  # noqa: PLC0415 (lazy: scipy is slow to import)
+
+    lsoas = dataset.lsoas()
+    tree = cKDTree(np.column_stack([lsoas["x"].to_numpy(float), lsoas["y"].to_numpy(float)]))
+    distance, _ = tree.query(np.column_stack([x, y]), distance_upper_bound=SELECTION_BUFFER_M)
+    return np.isfinite(distance)
+
+
+def _subgraph(keep: Any, x: Any, y: Any, edges: dict[str, list[Any]]) -> tuple[Any, Any, Any]:
+    """The kept nodes (renumbered) and the edges between them."""
+    new_id = np.cumsum(keep) - 1
+    src = np.asarray(edges["src"], dtype=np.int64)
+    dst = np.asarray(edges["dst"], dtype=np.int64)
+    inside = keep[src] & keep[dst]
+    kept = {k: np.asarray(v)[inside] for k, v in edges.items()}
+    kept["src"] = new_id[src[inside]]
+    kept["dst"] = new_id[dst[inside]]
+    return x[keep], y[keep], kept
 
 
 def load_network(instance: Instance) -> RoadNetwork:

@@ -272,12 +272,14 @@ def _road_handles() -> list[Any]:
     return list(seen.values())
 
 
-def _boundary_handles() -> list[Any]:
+def _boundary_handles(data: ExportData) -> list[Any]:
     from matplotlib.lines import Line2D  # noqa: PLC0415 (lazy: matplotlib is slow to import)
 
+    # Areas drawn from points (the national dataset) say so in the legend.
+    note = " (approximate)" if data.instance.dataset().boundary_note else ""
     return [
-        Line2D([], [], color="#1A1A1A", lw=1.2, label="force boundary"),
-        Line2D([], [], color="#9A9A9A", lw=0.5, label="district boundary"),
+        Line2D([], [], color="#1A1A1A", lw=1.2, label=f"force boundary{note}"),
+        Line2D([], [], color="#9A9A9A", lw=0.5, label=f"district boundary{note}"),
     ]
 
 
@@ -330,7 +332,7 @@ def overview_map(data: ExportData, layers: dict[str, gpd.GeoDataFrame]) -> Figur
             for lab, c in zip(labels, colours, strict=True)
         ]
     handles += _site_markers(ax, data)
-    handles += _road_handles() + _boundary_handles()
+    handles += _road_handles() + _boundary_handles(data)
     _legend(fig, handles, "Drive time to nearest proposed room", y=0.58)
     _key_figures(fig, data)
     _north_arrow(ax)
@@ -366,7 +368,7 @@ def commute_map(data: ExportData, layers: dict[str, gpd.GeoDataFrame]) -> Figure
     ]
     handles.append(Patch(facecolor="#C8C8C8", label="fewer than 0.05 FTE live here"))
     handles += _site_markers(ax, data)
-    handles += _boundary_handles()
+    handles += _boundary_handles(data)
     impact = data.solution.staff_impact if data.solution is not None else None
     _legend(fig, handles, "Change in one-way drive time")
     ax.set_title(
@@ -458,7 +460,7 @@ def cost_surface_map(data: ExportData, layers: dict[str, gpd.GeoDataFrame]) -> F
         Line2D([], [], marker="X", ls="", color=cmap(0.5), mec="black",
                label="existing building, breaks a constraint"),
     ]  # fmt: skip
-    handles += _boundary_handles()
+    handles += _boundary_handles(data)
     _legend(fig, handles, "Single room priced at each candidate", y=0.3)
     bar_axes = fig.add_axes((0.66, 0.62, 0.018, 0.28), label="<colorbar>")
     colorbar = fig.colorbar(

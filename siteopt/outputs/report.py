@@ -375,6 +375,9 @@ def _assumption_table(data: ExportData) -> ReportTable:
         text = figure.source or figure.assumption or ""
         value = figure.value if isinstance(figure.value, int | float | str) else str(figure.value)
         rows.append((path, value, label, text))
+    for sid, custom in data.instance.sites.custom.items():  # where a custom site was placed
+        kind = "assumption" if custom.source.lower().startswith("assumption") else "source"
+        rows.append((f"sites.custom.{sid}", custom.name, kind, custom.source))
     return ReportTable(
         title="Assumptions and sources (every figure of the instance file)",
         sheet="Assumptions",

@@ -6,6 +6,7 @@ an instance's problem, one queue, pooling and a simulation.
 
 from __future__ import annotations
 
+import math
 from itertools import combinations
 from typing import TYPE_CHECKING, Any
 
@@ -27,12 +28,17 @@ __all__ = [
 
 
 def dataset_summary(dataset: Dataset) -> dict[str, Any]:
-    """Return LSOA, population, district and site totals of a dataset, computed from its files."""
+    """Return LSOA, population, district and site totals of a dataset, computed from its files.
+
+    A population the dataset lacks for a force (mid-2015 in Wales) is ``None``; the national
+    dataset adds its per-force demand scalers (``force_scalers``) and how its areas were made.
+    """
     lsoas = dataset.lsoas()
+    codes = [c for c in dataset.district_columns if c != "lad_name"]
     by_force = lsoas.groupby("force").agg(
         lsoas=("lsoa11cd", "size"),
-        districts=("lad13cd", "nunique"),
-        pop_mid2015=("pop_mid2015", "sum"),
+        districts=(codes[0], "nunique"),
+        pop_mid2015=("pop_mid2015", lambda p: None if p.isna().any() else int(p.sum())),
         pop_mid2019=("pop_mid2019", "sum"),
     )
     site_forces = [s.force for s in dataset.sites.values()]
@@ -41,19 +47,19 @@ def dataset_summary(dataset: Dataset) -> dict[str, Any]:
             "force": fid,
             "lsoas": int(by_force.loc[fid, "lsoas"]),
             "districts": int(by_force.loc[fid, "districts"]),
-            "pop_mid2015": int(by_force.loc[fid, "pop_mid2015"]),
+            "pop_mid2015": _int_or_none(by_force.loc[fid, "pop_mid2015"]),
             "pop_mid2019": int(by_force.loc[fid, "pop_mid2019"]),
             "sites": site_forces.count(fid),
         }
         for fid in by_force.index
     ]
     districts = (
-        lsoas.groupby(["force", "lad13cd", "lad19cd", "lad_name"], as_index=False)
+        lsoas.groupby(["force", *dataset.district_columns], as_index=False)
         .agg(lsoas=("lsoa11cd", "size"), pop_mid2015=("pop_mid2015", "sum"))
         .sort_values(["force", "lad_name"])
     )
     manifest = dataset.manifest
-    return {
+    summary: dict[str, Any] = {
         "dataset": str(dataset.root),
         "forces": forces,
         "totals": {
@@ -75,6 +81,18 @@ def dataset_summary(dataset: Dataset) -> dict[str, Any]:
         },
         "attribution": dataset.attribution,
     }
+    scalers = dataset.force_scalers()
+    if scalers is not None:
+        summary["force_scalers"] = (
+            scalers.astype(object).where(scalers.notna(), None).to_dict("records")
+        )
+        summary["force_scaler_sources"] = manifest.get("force_scaler_sources", {})
+        summary["boundaries"] = dataset.boundary_note
+    return summary
+
+
+def _int_or_none(value: Any) -> int | None:
+    return None if value is None or math.isnan(value) else int(value)
 
 
 def site_rows(dataset: Dataset, instance: Instance | None) -> list[dict[str, Any]]:
@@ -82,9 +100,12 @@ def site_rows(dataset: Dataset, instance: Instance | None) -> list[dict[str, Any
     if instance is None:
         return [_dataset_site_row(dataset, sid) for sid in dataset.sites]
     rows = []
+    today = {force.current_site for force in instance.forces.values()}
     for sid in instance.candidate_ids():
         if sid in dataset.sites:
-            rows.append(_dataset_site_row(dataset, sid))
+            row = _dataset_site_row(dataset, sid)
+            row["current_control_room"] = row["current_control_room"] or sid in today
+            rows.append(row)
             continue
         custom = instance.sites.custom[sid]
         rows.append(
@@ -94,7 +115,7 @@ def site_rows(dataset: Dataset, instance: Instance | None) -> list[dict[str, Any
                 "force": custom.force,
                 "kind": "custom",
                 "postcode": custom.postcode or "",
-                "current_control_room": False,
+                "current_control_room": sid in today,
                 "status_today": "",
                 "confidence": "",
                 "source": custom.source,
