@@ -107,9 +107,7 @@ def synthetic_problem(base: ProblemData, n_sites: int, seed: int) -> ProblemData
     fallbacks = [c for c in base.constraints if isinstance(c, Fallback)]
     if fallbacks:
         available = rng.random(n_sites) < 0.8
-        constraints.append(
-            Fallback("fallback", frozen(available, np.bool_), fallbacks[0].standby_cost)
-        )
+        constraints.append(Fallback("fallback", frozen(available, np.bool_), fallbacks[0].standby))
     return replace(
         base,
         site_ids=tuple(f"syn{j:03d}" for j in range(n_sites)),
@@ -221,7 +219,8 @@ def synthetic_rows(
     whole_s = time.perf_counter() - start
     print(f"k <= 3: by size {by_size_s:.2f} s {describe(by_size)}; one model {whole_s:.1f} s")
     settled = ", ".join(f"k={p.k} by {p.how}" for p in parts)
-    n_conflicts = int(np.triu(big.constraints[2].conflict, 1).sum())  # type: ignore[union-attr]
+    (separation,) = [c for c in big.constraints if type(c) is Separation]
+    n_conflicts = int(np.triu(separation.conflict, 1).sum())
     lines = [
         f"## Synthetic: {n_sites} candidates (seed {seed})",
         "",

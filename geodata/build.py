@@ -92,8 +92,9 @@ ATTRIBUTION = {
         "copyright and database right 2014."
     ),
     "openstreetmap": (
-        "Police site locations in part, and the Cambridge road graph that calibrates travel "
-        "times, © OpenStreetMap contributors (ODbL)."
+        "Police site locations in part, Cambridgeshire's major roads in the road network, and "
+        "the road graphs that calibrate and validate travel times: © OpenStreetMap contributors "
+        "(ODbL)."
     ),
     "dft_traffic": (
         "Road link lengths from DfT road traffic statistics: contains public sector information "
@@ -495,6 +496,11 @@ def readme_text(manifest: dict[str, Any]) -> str:
         "- Police sites: OpenStreetMap `amenity=police` points (ODbL) and Code-Point postcode "
         "centroids; each row's `source` column says which, and `confidence` = `low` marks an "
         "unverified postcode.",
+        "- Roads: National Highways Strategic Road Network junction graph (Strain, Wilson & "
+        "Littleworth 2023), OS Open Roads motorways (OGL), DfT traffic count link lengths (OGL), "
+        "OpenStreetMap major roads of Cambridgeshire and drive graph of Cambridge (ODbL; the "
+        "network files derived from them are a Derivative Database under the ODbL). See "
+        "`../shared/geodata/roads/SOURCE.md` and `docs/network.md`.",
         "",
         "## Attribution",
         "",

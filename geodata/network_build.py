@@ -36,25 +36,68 @@ import numpy as np
 import numpy.typing as npt
 
 from geodata import BCH_DIR, BuildError, default_shared
-from siteopt.network.graph import RoadNetwork, network_from_edges
-from siteopt.network.sources import CALIBRATION_FILE, EDGES_FILE, NODES_FILE, network_from_graphml
-from siteopt.network.travel import node_times
-from siteopt.roadclasses import DEFAULT_SPEEDS_KPH, ROAD_CLASSES
+from geodata.network_calibration import (
+    CAMBRIDGE_GRAPHML,
+    calibrate,
+    calibration_report,
+    cambridge_pairs,
+)
+from geodata.network_mesh import (
+    MeshFit,
+    MeshParams,
+    Skeleton,
+    class_speeds,
+    edge_table,
+    network_of,
+)
+from geodata.network_roads import (
+    JOIN_KPH,
+    MAJOR_ROADS_GPKG,
+    MISSING_LIMIT_ASSUMPTION,
+    REAL_ROADS_BUFFER_M,
+    SRN_JOIN_M,
+    MajorRoads,
+    RoadGraph,
+    contract_chains,
+    major_roads,
+    road_graph,
+)
+from geodata.network_validation import (
+    MIN_STRAIGHT_M,
+    REAL_A_ROADS,
+    STRATEGIC_MESH,
+    MeshAccess,
+    Validation,
+    validate,
+)
+from siteopt.network.sources import CALIBRATION_FILE, EDGES_FILE, NODES_FILE
+from siteopt.roadclasses import (
+    DEFAULT_SPEEDS_KPH,
+    LIMIT_SPEEDS_KPH,
+    ROUNDABOUT_KPH,
+    UNKNOWN_LIMIT_KPH,
+    edge_cap_kph,
+)
 
 if TYPE_CHECKING:
     import geopandas as gpd
     import pandas as pd
 
+    from siteopt.network.graph import RoadNetwork
+
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
 
 #: Reference pairs of the calibration (LSOA codes, OSM seconds and metres), shipped so that a
 #: test can measure the calibration error without the raw OSM graph.
 PAIRS_FILE = "network_calibration_pairs.parquet"
+#: Reference pairs of the out-of-sample validation (LSOA codes, county, area type, reference
+#: seconds, share of the local ends), shipped so that a test can re-measure the errors.
+VALIDATION_PAIRS_FILE = "network_validation_pairs.parquet"
 
 SRN_CSV = Path("roads") / "SRN_region_graph.csv"
 MOTORWAYS_FGB = Path("roads") / "gb_motorways_osopenroads.fgb"
-CAMBRIDGE_GRAPHML = Path("roads") / "cambridge_city_drive.graphml"
 DFT_CSV = Path("traffic") / "dft_count_points_bch.csv"
 
 #: SRN links are kept when both junctions lie within this distance of the BCH forces.
@@ -67,10 +110,14 @@ OS_RATIO_RANGE = (0.98, 1.6)
 CONNECTOR_K = 3
 #: SRN junctions farther than this from every LSOA point are not joined to the mesh.
 CONNECTOR_MAX_M = 5_000.0
+#: Each LSOA point and site is joined to this many real-road nodes where the mesh may join...
+ROAD_CONNECT_K = 1
+#: ... when they are this close.
+ROAD_CONNECT_MAX_M = 3_000.0
+#: The force whose real major roads are in the embedded network.
+REAL_ROADS_FORCE = "cambridgeshire"
 #: Persons per km² from which an LSOA counts as urban (mesh class ``local_urban``).
 URBAN_DENSITY = 1_500.0
-#: Cambridge LSOAs are used if their point lies this far inside the OSM graph's hull.
-HULL_INSET_M = 500.0
 #: A polygon shares an edge with another if the common boundary is at least this long.
 MIN_SHARED_EDGE_M = 1.0
 #: Points farther than this from every node of the embedded network are outside it.
@@ -80,32 +127,6 @@ RURAL_SPEED_ASSUMPTION = (
     "local_rural: 60 km/h between rural LSOA points (B and C roads through villages, national "
     "limit 60 mph); not measured here — Cambridge has no rural LSOA"
 )
-
-SEARCH_DETOUR = np.round(np.arange(1.00, 1.801, 0.01), 2)
-SEARCH_SPEED = np.arange(12.0, 60.01, 1.0)
-SEARCH_DELAY = np.arange(0.0, 40.01, 5.0)
-SEARCH_TERMINAL = np.arange(0.0, 180.01, 10.0)
-
-
-@dataclass(frozen=True)
-class MeshParams:
-    """Parameters of the local mesh."""
-
-    detour: float
-    urban_kph: float
-    rural_kph: float
-    delay_s: float
-    terminal_s: float = 0.0
-
-
-@dataclass(frozen=True)
-class Skeleton:
-    """Nodes and edges of the embedded network before the mesh parameters are applied."""
-
-    nodes: pd.DataFrame  # node, kind, ref, x, y
-    srn: pd.DataFrame  # src, dst, metres, road_class, road
-    local: pd.DataFrame  # src, dst, straight_m, urban (both directions listed)
-    factors: dict[str, Any]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -279,21 +300,80 @@ def lsoa_adjacency(shapes: gpd.GeoDataFrame) -> list[tuple[int, int]]:
     return [(int(a), int(b)) for a, b in zip(left[long_enough], right[long_enough], strict=True)]
 
 
+def _area_types(
+    urban_lsoa: BoolArray, shapes: gpd.GeoDataFrame, sites: pd.DataFrame
+) -> tuple[list[str], list[str]]:
+    """``urban``/``rural`` of each LSOA, and of each site (the LSOA it stands in, else nearest)."""
+    import shapely  # noqa: PLC0415 (lazy: shapely is slow to import)
+
+    geoms = shapes.geometry.to_numpy()
+    points = shapely.points(sites["x"].to_numpy(float), sites["y"].to_numpy(float))
+    tree = shapely.STRtree(geoms)
+    site_lsoa = tree.nearest(points)
+    kinds = np.where(urban_lsoa, "urban", "rural")
+    return kinds.tolist(), kinds[site_lsoa].tolist()
+
+
+def _nearest_pairs(
+    from_xy: FloatArray, to_xy: FloatArray, k: int, max_m: float
+) -> list[tuple[int, int]]:
+    """(from index, to index) of the ``k`` nearest ``to`` points of each ``from`` point."""
+    from scipy.spatial import cKDTree  # noqa: PLC0415 (lazy: scipy is slow to import)
+
+    if len(to_xy) == 0 or len(from_xy) == 0:
+        return []
+    dist, idx = cKDTree(to_xy).query(from_xy, k=min(k, len(to_xy)))
+    dist, idx = dist.reshape(len(from_xy), -1), idx.reshape(len(from_xy), -1)
+    return [
+        (i, int(idx[i, j]))
+        for i in range(len(from_xy))
+        for j in range(idx.shape[1])
+        if dist[i, j] <= max_m
+    ]
+
+
+def _srn_joins(graph: RoadGraph, junction_xy: FloatArray) -> tuple[IntArray, IntArray, FloatArray]:
+    """Road nodes where a dropped SRN road met a kept one → nearest SRN junction (both ways)."""
+    touch = np.flatnonzero(graph.srn_touch)
+    pairs = _nearest_pairs(np.column_stack([graph.x, graph.y])[touch], junction_xy, 1, SRN_JOIN_M)
+    road = np.array([touch[i] for i, _ in pairs], dtype=np.int64)
+    junction = np.array([j for _, j in pairs], dtype=np.int64)
+    metres = np.hypot(
+        graph.x[road] - junction_xy[junction, 0], graph.y[road] - junction_xy[junction, 1]
+    )
+    return road, junction, metres
+
+
 def skeleton(
-    shared: Path, shapes: gpd.GeoDataFrame, lsoas: pd.DataFrame, sites: pd.DataFrame
+    shared: Path,
+    shapes: gpd.GeoDataFrame,
+    lsoas: pd.DataFrame,
+    sites: pd.DataFrame,
+    *,
+    roads: MajorRoads | None = None,
+    real_roads: bool = True,
 ) -> Skeleton:
-    """Nodes, SRN links and unparametrised local links of the embedded network."""
+    """Nodes, fixed links (SRN, real roads) and unparametrised local links of the network.
+
+    ``real_roads=False`` leaves Cambridgeshire's real major roads out (the strategic network +
+    mesh that Bedfordshire and Hertfordshire have; the validation's counterfactual).
+    """
     import pandas as pd  # noqa: PLC0415 (lazy: pandas is slow to import)
     import shapely  # noqa: PLC0415 (lazy: shapely is slow to import)
-    from scipy.spatial import cKDTree  # noqa: PLC0415 (lazy: scipy is slow to import)
 
     shapes = shapes.set_index("lsoa11cd").loc[lsoas["lsoa11cd"]].reset_index()
     region = shapely.union_all(shapes.geometry.to_numpy())
     junctions, links, factors = strategic_links(shared, region)
     density = lsoas["pop_mid2015"].to_numpy(float) / (shapes.geometry.area.to_numpy() / 1e6)
     urban_lsoa = density >= URBAN_DENSITY
+    if roads is None:
+        roads = major_roads(shared, shapes.geometry[urban_lsoa], set(links["road"].astype(str)))
+    cambs = lsoas["force"].to_numpy() == REAL_ROADS_FORCE
+    area = shapely.union_all(shapes.geometry.to_numpy()[cambs]).buffer(REAL_ROADS_BUFFER_M)
+    graph = road_graph(roads, area if real_roads else shapely.Polygon())
 
-    n_lsoa, n_srn = len(lsoas), len(junctions)
+    n_lsoa, n_srn, n_site = len(lsoas), len(junctions), len(sites)
+    first_road = n_lsoa + n_srn + n_site
     nodes = pd.concat(
         [
             pd.DataFrame(
@@ -308,12 +388,15 @@ def skeleton(
                 }
             ),
             pd.DataFrame({"kind": "site", "ref": sites["id"], "x": sites["x"], "y": sites["y"]}),
+            pd.DataFrame({"kind": "road", "ref": "", "x": graph.x, "y": graph.y}),
         ],
         ignore_index=True,
     )
     nodes.insert(0, "node", np.arange(len(nodes)))
     nodes["x"] = nodes["x"].astype(float).round(1)
     nodes["y"] = nodes["y"].astype(float).round(1)
+    lsoa_types, site_types = _area_types(urban_lsoa, shapes, sites)
+    nodes["area_type"] = [*lsoa_types, *[""] * n_srn, *site_types, *[""] * len(graph.x)]
     cluster_node = dict(zip(junctions["cluster"], n_lsoa + np.arange(n_srn), strict=True))
     srn = pd.DataFrame(
         {
@@ -322,21 +405,51 @@ def skeleton(
             "metres": links["metres"].round(1).to_numpy(),
             "road_class": links["road_class"].to_numpy(),
             "road": links["road"].astype(str).to_numpy(),
+            "cap_kph": [edge_cap_kph(c, math.inf) for c in links["road_class"]],
+            "kind": "srn",
+            "extra_s": 0.0,
         }
     )
+    junction_xy = junctions[["x", "y"]].to_numpy(float)
+    road, junction, join_m = _srn_joins(graph, junction_xy)
+    srn_joins = pd.DataFrame(
+        {
+            "src": np.concatenate([road + first_road, junction + n_lsoa]),
+            "dst": np.concatenate([junction + n_lsoa, road + first_road]),
+            "metres": np.concatenate([join_m, join_m]).round(1),
+            "road_class": "trunk_link",
+            "road": "",
+            "cap_kph": JOIN_KPH,
+            "kind": "srn_join",
+            "extra_s": 0.0,
+        }
+    )
+    real = graph.edges.assign(
+        src=graph.edges["src"] + first_road,
+        dst=graph.edges["dst"] + first_road,
+        metres=graph.edges["metres"].round(1),
+    )
+    fixed = pd.concat([srn, real, srn_joins], ignore_index=True)
+
     xy = nodes[["x", "y"]].to_numpy(float)
     pairs: list[tuple[int, int, str]] = [(a, b, "mesh") for a, b in lsoa_adjacency(shapes)]
-    tree = cKDTree(xy[:n_lsoa])
-    in_region = shapely.contains_xy(region.buffer(2_000.0), xy[n_lsoa:, 0], xy[n_lsoa:, 1])
-    for k in range(n_lsoa, len(nodes)):
-        dist, idx = tree.query(xy[k], k=CONNECTOR_K)
-        is_site = k >= n_lsoa + n_srn
-        if not is_site and (not in_region[k - n_lsoa] or dist[0] > CONNECTOR_MAX_M):
-            continue
-        pairs += [(int(i), k, "connector") for i in idx]
+    in_region = shapely.contains_xy(region.buffer(2_000.0), xy[:, 0], xy[:, 1])
+    pairs += _srn_site_connectors(xy, n_lsoa, n_srn, first_road, in_region)
+    attach = first_road + np.flatnonzero(graph.attachable)
+    pairs += [
+        (i, int(attach[j]), "road_connector")
+        for i, j in _nearest_pairs(xy[:first_road], xy[attach], ROAD_CONNECT_K, ROAD_CONNECT_MAX_M)
+        if i < n_lsoa or i >= n_lsoa + n_srn
+    ]
     a = np.array([p[0] for p in pairs])
     b = np.array([p[1] for p in pairs])
-    urban = urban_lsoa[a] & np.where(b < n_lsoa, urban_lsoa[np.minimum(b, n_lsoa - 1)], True)
+    urban_node = np.r_[urban_lsoa, np.ones(len(nodes) - n_lsoa, dtype=bool)]
+    urban = urban_node[a] & urban_node[b]
+    force = np.r_[lsoas["force"], [""] * n_srn, sites["force"], [""] * len(graph.x)]
+    real_area = (force[a] != "") | (force[b] != "")
+    for end in (a, b):
+        real_area &= (force[end] == REAL_ROADS_FORCE) | (force[end] == "")
+    real_area &= real_roads
     straight = np.hypot(xy[a, 0] - xy[b, 0], xy[a, 1] - xy[b, 1])
     kinds = [p[2] for p in pairs]
     local = pd.DataFrame(
@@ -345,219 +458,103 @@ def skeleton(
             "dst": np.concatenate([b, a]),
             "straight_m": np.concatenate([straight, straight]),
             "urban": np.concatenate([urban, urban]),
+            "real_area": np.concatenate([real_area, real_area]),
             "kind": kinds + kinds,
         }
     )
+    road_node = (nodes["kind"] == "road").to_numpy()
+    stranded = road_node & ~_in_main_part(len(nodes), fixed, local)
+    removable = road_node & ~stranded
+    removable[local["src"].to_numpy()] = False
+    fixed, gone = contract_chains(fixed, removable)
+    gone |= stranded
+    fixed = fixed[~(stranded[fixed["src"]] | stranded[fixed["dst"]])]
+    local = local[~(stranded[local["src"]] | stranded[local["dst"]])]
+    new_id = np.cumsum(~gone) - 1
+    nodes = nodes[~gone].assign(node=np.arange(int((~gone).sum())))
+    fixed = fixed.assign(src=new_id[fixed["src"]], dst=new_id[fixed["dst"]])
+    local = local.assign(src=new_id[local["src"]], dst=new_id[local["dst"]])
     factors["urban_lsoas"] = int(urban_lsoa.sum())
-    return Skeleton(nodes=nodes, srn=srn, local=local, factors=factors)
-
-
-def edge_table(skel: Skeleton, params: MeshParams) -> pd.DataFrame:
-    """All directed edges of the network for given mesh parameters."""
-    import pandas as pd  # noqa: PLC0415 (lazy: pandas is slow to import)
-
-    local = skel.local
-    mesh = pd.DataFrame(
-        {
-            "src": local["src"],
-            "dst": local["dst"],
-            "metres": (local["straight_m"] * params.detour).round(1),
-            "extra_s": params.delay_s,
-            "road_class": np.where(local["urban"], "local_urban", "local_rural"),
-            "road": "",
-            "kind": local["kind"],
-        }
-    )
-    srn = skel.srn.assign(extra_s=0.0, kind="srn")
-    edges = pd.concat([srn[mesh.columns], mesh], ignore_index=True)
-    edges["src"] = edges["src"].astype("int64")
-    edges["dst"] = edges["dst"].astype("int64")
-    return edges.sort_values(["src", "dst", "kind"], kind="stable").reset_index(drop=True)
-
-
-def network_of(skel: Skeleton, params: MeshParams) -> RoadNetwork:
-    """The embedded network for given mesh parameters (for calibration and checks)."""
-    edges = edge_table(skel, params)
-    return network_from_edges(
-        skel.nodes["x"].to_numpy(),
-        skel.nodes["y"].to_numpy(),
-        edges["src"].to_numpy(),
-        edges["dst"].to_numpy(),
-        edges["metres"].to_numpy(),
-        edges["road_class"].to_numpy(),
-        names=edges["road"].tolist(),
-        extra_s=edges["extra_s"].to_numpy(),
-        speeds_kph={"local_urban": params.urban_kph, "local_rural": params.rural_kph},
-        source="embedded network (build)",
+    factors["real_roads"] = {
+        **graph.stats,
+        "srn_joins": len(road),
+        "pass_through_nodes_merged": int((gone & ~stranded).sum()),
+        "stranded_nodes_dropped": int(stranded.sum()),
+    }
+    return Skeleton(
+        nodes=nodes.reset_index(drop=True),
+        fixed=fixed,
+        local=local,
+        factors=factors,
+        roads=roads,
     )
 
 
-# ---------------------------------------------------------------------------------------------
-# Calibration
+def _in_main_part(n_nodes: int, fixed: pd.DataFrame, local: pd.DataFrame) -> BoolArray:
+    """Nodes in the largest strongly connected part of the network's structure."""
+    from scipy.sparse import coo_matrix  # noqa: PLC0415 (lazy: scipy is slow to import)
+    from scipy.sparse.csgraph import connected_components  # noqa: PLC0415 (lazy: scipy is slow to import)
 
-
-def shortest_metres(network: RoadNetwork, src: npt.ArrayLike, dst: npt.ArrayLike) -> FloatArray:
-    """Shortest road distance (metres) between node sets."""
-    from scipy.sparse import csr_matrix  # noqa: PLC0415 (lazy: scipy is slow to import)
-    from scipy.sparse.csgraph import dijkstra  # noqa: PLC0415 (lazy: scipy is slow to import)
-
-    s, d, w = network.sources, network.indices, network.metres
-    order = np.lexsort((w, d, s))
-    s, d, w = s[order], d[order], w[order]
-    first = np.ones(len(s), dtype=bool)
-    first[1:] = (s[1:] != s[:-1]) | (d[1:] != d[:-1])
-    graph = csr_matrix((w[first], (s[first], d[first])), shape=(network.n_nodes,) * 2)
-    out: FloatArray = dijkstra(graph, directed=True, indices=np.asarray(src))[:, np.asarray(dst)]
+    src = np.concatenate([fixed["src"].to_numpy(np.int64), local["src"].to_numpy(np.int64)])
+    dst = np.concatenate([fixed["dst"].to_numpy(np.int64), local["dst"].to_numpy(np.int64)])
+    graph = coo_matrix((np.ones(len(src)), (src, dst)), shape=(n_nodes, n_nodes)).tocsr()
+    _, labels = connected_components(graph, directed=True, connection="strong")
+    out: BoolArray = labels == np.bincount(labels).argmax()
     return out
 
 
-def cambridge_pairs(shared: Path, lsoas: pd.DataFrame) -> pd.DataFrame:
-    """OSM times and distances between the LSOA points inside the Cambridge graph."""
-    import pandas as pd  # noqa: PLC0415 (lazy: pandas is slow to import)
-    import shapely  # noqa: PLC0415 (lazy: shapely is slow to import)
-
-    osm = network_from_graphml(shared / CAMBRIDGE_GRAPHML)
-    hull = shapely.convex_hull(shapely.multipoints(np.column_stack([osm.x, osm.y])))
-    inside = shapely.contains_xy(hull.buffer(-HULL_INSET_M), lsoas["x"], lsoas["y"])
-    chosen = lsoas[inside].sort_values("lsoa11cd")
-    snap = osm.snap(chosen["x"].to_numpy(), chosen["y"].to_numpy())
-    access = osm.access_seconds(snap.distance_m)
-    seconds = node_times(osm, snap.node, snap.node) + access[:, None] + access[None, :]
-    access_m = snap.distance_m * osm.access_detour
-    metres = shortest_metres(osm, snap.node, snap.node) + access_m[:, None] + access_m[None, :]
-    codes = chosen["lsoa11cd"].to_numpy()
-    i, j = np.nonzero(~np.eye(len(codes), dtype=bool))
-    return pd.DataFrame(
-        {
-            "from_lsoa": codes[i],
-            "to_lsoa": codes[j],
-            "osm_seconds": seconds[i, j].round(2),
-            "osm_metres": metres[i, j].round(1),
-        }
-    )
-
-
-def pair_errors(
-    network: RoadNetwork,
-    nodes: pd.DataFrame,
-    pairs: pd.DataFrame,
-    *,
-    metres: bool = False,
-    terminal_s: float = 0.0,
-) -> FloatArray:
-    """Signed relative errors (model / OSM − 1) of the network on the reference pairs."""
-    lsoa_node = dict(zip(nodes.loc[nodes["kind"] == "lsoa", "ref"], nodes["node"], strict=False))
-    codes = sorted(set(pairs["from_lsoa"]) | set(pairs["to_lsoa"]))
-    index = {c: k for k, c in enumerate(codes)}
-    ids = np.array([lsoa_node[c] for c in codes])
-    if metres:
-        matrix = shortest_metres(network, ids, ids)
-    else:
-        matrix = node_times(network, ids, ids) + 2 * terminal_s
-    i = pairs["from_lsoa"].map(index).to_numpy()
-    j = pairs["to_lsoa"].map(index).to_numpy()
-    ref = pairs["osm_metres" if metres else "osm_seconds"].to_numpy(float)
-    out: FloatArray = matrix[i, j] / ref - 1.0
+def _srn_site_connectors(
+    xy: FloatArray, n_lsoa: int, n_srn: int, first_road: int, in_region: BoolArray
+) -> list[tuple[int, int, str]]:
+    """Each SRN junction in the region and each site joined to its nearest LSOA points."""
+    out: list[tuple[int, int, str]] = []
+    for k in range(n_lsoa, first_road):
+        is_site = k >= n_lsoa + n_srn
+        near = _nearest_pairs(xy[[k]], xy[:n_lsoa], CONNECTOR_K, math.inf)
+        if not is_site:
+            first = math.dist(xy[k], xy[near[0][1]])
+            if not in_region[k] or first > CONNECTOR_MAX_M:
+                continue
+        out += [(j, k, "connector") for _, j in near]
     return out
 
 
-def error_summary(errors: FloatArray) -> dict[str, float]:
-    """Median and 90th-percentile absolute % error, and the median signed % error."""
-    return {
-        "median_abs_pct": round(float(np.median(np.abs(errors)) * 100), 1),
-        "p90_abs_pct": round(float(np.percentile(np.abs(errors), 90) * 100), 1),
-        "median_signed_pct": round(float(np.median(errors) * 100), 1),
-    }
-
-
-def _reference_nodes(skel: Skeleton, pairs: pd.DataFrame) -> tuple[IntArray, IntArray, IntArray]:
-    lsoa_node = dict(
-        zip(skel.nodes.loc[skel.nodes["kind"] == "lsoa", "ref"], skel.nodes["node"], strict=False)
+def _kind_summary(validation: Validation, kind: str) -> str:
+    """``urban a% (P90 b%, bias c%), rural ...`` of one data kind's validation errors."""
+    return ", ".join(
+        f"{d['area_type']} {d['median_abs_pct']:g}% (P90 {d['p90_abs_pct']:g}%, bias "
+        f"{d['median_signed_pct']:+g}%)"
+        for d in validation.error_model["distributions"]
+        if d["data_kind"] == kind
     )
-    codes = sorted(set(pairs["from_lsoa"]) | set(pairs["to_lsoa"]))
-    index = {c: k for k, c in enumerate(codes)}
-    ids = np.array([lsoa_node[c] for c in codes], dtype=np.int64)
-    i = pairs["from_lsoa"].map(index).to_numpy()
-    j = pairs["to_lsoa"].map(index).to_numpy()
-    return ids, i, j
 
 
-def _time_search(skel: Skeleton, pairs: pd.DataFrame, detour: float) -> tuple[float, float, float]:
-    """Grid search of urban speed, delay per link and terminal time (mean abs % time error)."""
-    from scipy.sparse import csr_matrix  # noqa: PLC0415 (lazy: scipy is slow to import)
-    from scipy.sparse.csgraph import dijkstra  # noqa: PLC0415 (lazy: scipy is slow to import)
-
-    net = network_of(skel, MeshParams(detour, 30.0, DEFAULT_SPEEDS_KPH["local_rural"], 0.0))
-    urban = net.road_class == ROAD_CLASSES.index("local_urban")
-    rural = net.road_class == ROAD_CLASSES.index("local_rural")
-    fixed = net.seconds.copy()  # SRN and rural links do not depend on the urban speed
-    ids, i, j = _reference_nodes(skel, pairs)
-    ref = pairs["osm_seconds"].to_numpy(float)
-    best = (math.inf, 0.0, 0.0, 0.0)
-    for delay in SEARCH_DELAY:
-        for speed in SEARCH_SPEED:
-            weights = fixed.copy()
-            weights[urban] = net.metres[urban] / (speed / 3.6) + delay
-            weights[rural] = fixed[rural] + delay
-            graph = csr_matrix((weights, net.indices, net.indptr), shape=(net.n_nodes,) * 2)
-            times = dijkstra(graph, directed=True, indices=ids)[:, ids][i, j]
-            for terminal in SEARCH_TERMINAL:
-                cost = float(np.mean(np.abs((times + 2 * terminal) / ref - 1.0)))
-                if cost < best[0] - 1e-12:
-                    best = (cost, float(speed), float(delay), float(terminal))
-    return best[1], best[2], best[3]
-
-
-def calibrate(skel: Skeleton, pairs: pd.DataFrame) -> tuple[MeshParams, dict[str, Any]]:
-    """Fit the mesh detour on distances, then speed, delay and terminal time on times."""
-    rural = DEFAULT_SPEEDS_KPH["local_rural"]
-
-    def distance_cost(detour: float) -> float:
-        params = MeshParams(detour, DEFAULT_SPEEDS_KPH["local_urban"], rural, 0.0, 0.0)
-        errors = pair_errors(network_of(skel, params), skel.nodes, pairs, metres=True)
-        return abs(float(np.median(errors)))
-
-    detour = float(min(SEARCH_DETOUR, key=distance_cost))
-    speed, delay, terminal = _time_search(skel, pairs, detour)
-    params = MeshParams(
-        detour=detour, urban_kph=speed, rural_kph=rural, delay_s=delay, terminal_s=terminal
-    )
-    fitted = network_of(skel, params)
-    report = {
-        "lsoas": len(set(pairs["from_lsoa"])),
-        "pairs": len(pairs),
-        "time_error": error_summary(pair_errors(fitted, skel.nodes, pairs, terminal_s=terminal)),
-        "distance_error": error_summary(pair_errors(fitted, skel.nodes, pairs, metres=True)),
-        "fitted": {
-            "detour": detour,
-            "local_urban_kph": speed,
-            "junction_delay_s": delay,
-            "terminal_s": terminal,
-        },
-        "search": {
-            "detour": [float(SEARCH_DETOUR[0]), float(SEARCH_DETOUR[-1]), 0.01],
-            "local_urban_kph": [float(SEARCH_SPEED[0]), float(SEARCH_SPEED[-1]), 1.0],
-            "junction_delay_s": [float(SEARCH_DELAY[0]), float(SEARCH_DELAY[-1]), 5.0],
-            "terminal_s": [float(SEARCH_TERMINAL[0]), float(SEARCH_TERMINAL[-1]), 10.0],
-            "objective": "detour: median signed distance error 0; speed, delay and terminal "
-            "time: mean absolute % time error",
-        },
-    }
-    return params, report
-
-
-def provenance_text(params: MeshParams, report: dict[str, Any]) -> str:
-    """The sentence every report with a drive time carries."""
-    err = report["time_error"]
+def _mesh_text(params: MeshParams) -> str:
     return (
-        "approximate: strategic network + local mesh. National Highways Strategic Road Network "
-        "junction graph (motorway lengths from OS Open Roads), and a mesh between neighbouring "
-        f"LSOA demand points (detour {params.detour:.2f}, urban {params.urban_kph:g} km/h, "
-        f"rural {params.rural_kph:g} km/h (assumed), {params.delay_s:g} s per link, "
-        f"{params.terminal_s:g} s at each trip end). "
-        f"Calibrated on the OpenStreetMap drive graph of Cambridge ({report['pairs']} LSOA "
-        f"pairs): median absolute error {err['median_abs_pct']:g}%, 90th percentile "
-        f"{err['p90_abs_pct']:g}%. Free-flow, no congestion."
+        f"detour {params.detour:.2f}, urban {params.urban_kph:g} km/h, rural "
+        f"{params.rural_kph:g} km/h (assumed), {params.delay_s:g} s per link"
+    )
+
+
+def provenance_text(fit: MeshFit, report: dict[str, Any], validation: Validation) -> str:
+    """The note every report with a drive time carries: what the network is, how far to trust it."""
+    err = report["time_error"]
+    minutes = validation.error_model["reference_minutes_p5_p95"]
+    return (
+        "approximate: strategic network + local mesh, with Cambridgeshire's real A roads. "
+        "National Highways Strategic Road Network junction graph (motorway lengths from OS Open "
+        "Roads); in Cambridgeshire the real trunk and primary roads of OpenStreetMap at their "
+        "speed limits; a mesh between neighbouring LSOA demand points "
+        f"({_mesh_text(fit.real_roads)} in Cambridgeshire; {_mesh_text(fit.strategic)} "
+        f"elsewhere; {fit.strategic.terminal_s:g} s at each trip end), fitted on the "
+        f"OpenStreetMap drive graph of Cambridge ({report['pairs']} LSOA pairs: median absolute "
+        f"error {err['median_abs_pct']:g}%, 90th percentile {err['p90_abs_pct']:g}%). Out of "
+        "sample, against routes on the real major roads (trips over "
+        f"{MIN_STRAIGHT_M / 1000:g} km, {minutes[0]:.0f}-{minutes[1]:.0f} min; median absolute "
+        f"error): Cambridgeshire (real A roads) {_kind_summary(validation, REAL_A_ROADS)}; "
+        "Bedfordshire and Hertfordshire (strategic roads + mesh, measured on Cambridgeshire "
+        f"without its A roads and around Bedford) {_kind_summary(validation, STRATEGIC_MESH)} "
+        "(a positive bias: too slow). Free-flow, no congestion."
     )
 
 
@@ -568,59 +565,121 @@ class NetworkBuild:
     nodes: pd.DataFrame
     edges: pd.DataFrame
     pairs: pd.DataFrame
+    validation_pairs: pd.DataFrame
     calibration: dict[str, Any]
+
+
+def _strongly_connected(skel: Skeleton, network: RoadNetwork) -> BoolArray:
+    """Nodes in the largest strongly connected part; fails if an LSOA or site is not."""
+    from scipy.sparse.csgraph import connected_components  # noqa: PLC0415 (lazy: scipy is slow to import)
+
+    _, labels = connected_components(network.graph, directed=True, connection="strong")
+    main = labels == np.bincount(labels).argmax()
+    kinds = skel.nodes["kind"].to_numpy()
+    stranded = skel.nodes.loc[~main & np.isin(kinds, ["lsoa", "site"]), "ref"]
+    if len(stranded):
+        msg = f"embedded network: {len(stranded)} LSOA/site nodes not strongly connected: "
+        raise BuildError(msg + ", ".join(stranded.head(5)))
+    out: BoolArray = main
+    return out
+
+
+def _params_dict(params: MeshParams) -> dict[str, float]:
+    return {
+        "detour": params.detour,
+        "local_urban_kph": params.urban_kph,
+        "local_rural_kph": params.rural_kph,
+        "junction_delay_s": params.delay_s,
+        "terminal_s": params.terminal_s,
+    }
+
+
+def _lsoa_nodes(skel: Skeleton) -> IntArray:
+    out: IntArray = skel.nodes.loc[skel.nodes["kind"] == "lsoa", "node"].to_numpy(np.int64)
+    return out
 
 
 def build_network(
     shared: Path, shapes: gpd.GeoDataFrame, lsoas: pd.DataFrame, sites: pd.DataFrame
 ) -> NetworkBuild:
-    """Assemble, calibrate and check the embedded network."""
-    from scipy.sparse.csgraph import connected_components  # noqa: PLC0415 (lazy: scipy is slow to import)
-
+    """Assemble, calibrate, check and validate the embedded network."""
     skel = skeleton(shared, shapes, lsoas, sites)
+    without = skeleton(shared, shapes, lsoas, sites, roads=skel.roads, real_roads=False)
     pairs = cambridge_pairs(shared, lsoas)
-    params, report = calibrate(skel, pairs)
-    network = network_of(skel, params)
-    _, labels = connected_components(network.graph, directed=True, connection="strong")
-    main = np.bincount(labels).argmax()
-    stranded = skel.nodes.loc[(labels != main) & (skel.nodes["kind"] != "srn").to_numpy(), "ref"]
-    if len(stranded):
-        msg = f"embedded network: {len(stranded)} LSOA/site nodes not strongly connected: "
-
-        raise BuildError(msg + ", ".join(stranded.head(5)))
-    edges = edge_table(skel, params)
+    strategic = calibrate(without, pairs)
+    fit = MeshFit(
+        real_roads=calibrate(skel, pairs, terminal_s=strategic.terminal_s), strategic=strategic
+    )
+    network = network_of(skel, fit)
+    report = calibration_report(network, skel.nodes, pairs, fit)
+    main = _strongly_connected(skel, network)
+    urban = (skel.nodes.loc[skel.nodes["kind"] == "lsoa", "area_type"] == "urban").to_numpy()
+    real = fit.real_roads
+    validation = validate(
+        skel.roads,
+        lsoas,
+        urban,
+        {
+            "built": (network, _lsoa_nodes(skel)),
+            "without_real_roads": (
+                network_of(without, MeshFit.uniform(strategic)),
+                _lsoa_nodes(without),
+            ),
+        },
+        access=MeshAccess(
+            real.detour, real.urban_kph, real.rural_kph, real.delay_s, real.terminal_s
+        ),
+        calibration=set(pairs["from_lsoa"]),
+    )
+    edges = edge_table(skel, fit)
+    kinds = skel.nodes["kind"]
     calibration = {
-        "provenance": provenance_text(params, report),
+        "provenance": provenance_text(fit, report, validation),
         "speeds_kph": {
             "motorway": DEFAULT_SPEEDS_KPH["motorway"],
             "trunk": DEFAULT_SPEEDS_KPH["trunk"],
-            "local_urban": params.urban_kph,
-            "local_rural": params.rural_kph,
+            "primary": DEFAULT_SPEEDS_KPH["primary"],
+            **class_speeds(fit),
         },
         "assumptions": {
             "motorway": "105 km/h: average free-flow car speed on motorways (limit 70 mph)",
-            "trunk": "80 km/h: SRN A roads, dual carriageway mixed with roundabouts",
+            "trunk": "100 km/h top speed (70 mph dual carriageway), lowered by each road's limit; "
+            f"Strategic Road Network links {UNKNOWN_LIMIT_KPH['trunk']:g} km/h (no limit data: "
+            "dual carriageway mixed with roundabouts)",
+            "primary": "100 km/h top speed, lowered by each road's limit",
+            "limit_speeds_kph": {f"{k} mph": v for k, v in LIMIT_SPEEDS_KPH.items() if k},
+            "roundabout_kph": ROUNDABOUT_KPH,
+            "missing_limits": MISSING_LIMIT_ASSUMPTION,
+            "junction_joins_kph": JOIN_KPH,
             "local_rural": RURAL_SPEED_ASSUMPTION,
         },
         "mesh": {
-            "detour": params.detour,
-            "junction_delay_s": params.delay_s,
-            "terminal_s": params.terminal_s,
+            "cambridgeshire": _params_dict(fit.real_roads),
+            "bedfordshire_hertfordshire": _params_dict(fit.strategic),
+            "note": "mesh links with every LSOA or site end in Cambridgeshire use the first set "
+            "(a speed cap where it is below the class speed), the others the second",
             "urban_density_per_km2": URBAN_DENSITY,
             "connector_k": CONNECTOR_K,
+            "road_connector_k": ROAD_CONNECT_K,
+            "road_connector_max_m": ROAD_CONNECT_MAX_M,
         },
         "detour_factors": skel.factors,
         "calibration": report,
+        "validation": validation.table,
+        "error_model": validation.error_model,
         "counts": {
             "nodes": len(skel.nodes),
-            "lsoa_nodes": int((skel.nodes["kind"] == "lsoa").sum()),
-            "srn_nodes": int((skel.nodes["kind"] == "srn").sum()),
-            "site_nodes": int((skel.nodes["kind"] == "site").sum()),
+            "lsoa_nodes": int((kinds == "lsoa").sum()),
+            "srn_nodes": int((kinds == "srn").sum()),
+            "site_nodes": int((kinds == "site").sum()),
+            "road_nodes": int((kinds == "road").sum()),
             "edges": len(edges),
             "srn_links": int((edges["kind"] == "srn").sum()),
-            "srn_nodes_unreachable": int(((labels != main) & (skel.nodes["kind"] == "srn")).sum()),
+            "srn_nodes_unreachable": int((~main & (kinds == "srn").to_numpy()).sum()),
+            "road_links": int(edges["kind"].isin(["road", "road_join", "srn_join"]).sum()),
+            "road_nodes_unreachable": int((~main & (kinds == "road").to_numpy()).sum()),
             "mesh_links": int((edges["kind"] == "mesh").sum()),
-            "connector_links": int((edges["kind"] == "connector").sum()),
+            "connector_links": int(edges["kind"].isin(["connector", "road_connector"]).sum()),
         },
         "attribution": [
             "Strategic Road Network graph derived from National Highways data (OGL) by Strain, "
@@ -628,20 +687,32 @@ def build_network(
             "Contains OS data © Crown copyright and database right 2024 (OS Open Roads).",
             "Contains public sector information licensed under the Open Government Licence v3.0 "
             "(DfT road traffic statistics).",
-            "Calibration reference times computed from OpenStreetMap data © OpenStreetMap "
-            "contributors (ODbL).",
+            "Cambridgeshire's major roads, the calibration reference and the validation "
+            "reference from OpenStreetMap data © OpenStreetMap contributors (ODbL).",
         ],
         "max_snap_m": MAX_SNAP_M,
-        "access_kph": params.urban_kph,
-        "access_detour": params.detour,
-        "terminal_s": params.terminal_s,
+        "access_kph": strategic.urban_kph,
+        "access_detour": strategic.detour,
+        "terminal_s": strategic.terminal_s,
     }
-    return NetworkBuild(nodes=skel.nodes, edges=edges, pairs=pairs, calibration=calibration)
+    return NetworkBuild(
+        nodes=skel.nodes,
+        edges=edges,
+        pairs=pairs,
+        validation_pairs=validation.pairs,
+        calibration=calibration,
+    )
 
 
 def network_inputs(shared: Path) -> list[Path]:
     """Raw files the network build reads (their hashes go into the manifest)."""
-    files = [shared / SRN_CSV, shared / MOTORWAYS_FGB, shared / CAMBRIDGE_GRAPHML, shared / DFT_CSV]
+    files = [
+        shared / SRN_CSV,
+        shared / MOTORWAYS_FGB,
+        shared / CAMBRIDGE_GRAPHML,
+        shared / DFT_CSV,
+        shared / MAJOR_ROADS_GPKG,
+    ]
     for path in files:
         if not path.is_file():
             raise BuildError(f"{path}: network input file missing")
@@ -651,14 +722,20 @@ def network_inputs(shared: Path) -> list[Path]:
 def network_readme_rows() -> list[str]:
     """Rows of the dataset README's file table for the network files."""
     return [
-        f"| `{NODES_FILE}` | embedded road network nodes (EPSG:27700): LSOA demand points, "
-        "Strategic Road Network junction clusters, sites |",
-        f"| `{EDGES_FILE}` | its directed edges: SRN links (motorway lengths from OS Open Roads) "
-        "and the local mesh/connectors between neighbouring LSOA points (metres, road class) |",
-        f"| `{CALIBRATION_FILE}` | speeds, detour factors, provenance text and the calibration "
-        "error against the OpenStreetMap graph of Cambridge (see docs/network.md) |",
+        f"| `{NODES_FILE}` | embedded road network nodes (EPSG:27700): LSOA demand points and "
+        "sites (with their area type, urban/rural), Strategic Road Network junction clusters, "
+        "Cambridgeshire's real major-road junctions |",
+        f"| `{EDGES_FILE}` | its directed edges: SRN links (motorway lengths from OS Open Roads), "
+        "Cambridgeshire's real trunk and primary roads (OpenStreetMap, ODbL; road ref, speed "
+        "cap from the limit), and the local mesh/connectors between neighbouring LSOA points "
+        "(metres, road class) |",
+        f"| `{CALIBRATION_FILE}` | speeds, detour factors, provenance text, the calibration error "
+        "against the OpenStreetMap graph of Cambridge, the out-of-sample validation table and "
+        "the travel-time error model (see docs/network.md) |",
         f"| `{PAIRS_FILE}` | the calibration reference: OSM drive time and distance between "
         "Cambridge LSOA demand points |",
+        f"| `{VALIDATION_PAIRS_FILE}` | the validation reference: time over the real major roads "
+        "between LSOA points at least 10 km apart in Cambridgeshire and around Bedford |",
     ]
 
 
@@ -667,6 +744,9 @@ def write_network(result: NetworkBuild, folder: Path) -> None:
     result.nodes.to_parquet(folder / NODES_FILE, index=False, compression="zstd")
     result.edges.to_parquet(folder / EDGES_FILE, index=False, compression="zstd")
     result.pairs.to_parquet(folder / PAIRS_FILE, index=False, compression="zstd")
+    result.validation_pairs.to_parquet(
+        folder / VALIDATION_PAIRS_FILE, index=False, compression="zstd"
+    )
     (folder / CALIBRATION_FILE).write_text(
         json.dumps(result.calibration, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
     )

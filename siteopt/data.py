@@ -19,7 +19,6 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from geodata import BCH_DIR
 from siteopt.errors import DataError
 
 if TYPE_CHECKING:
@@ -33,6 +32,11 @@ __all__ = [
     "normalise_postcode",
     "open_dataset",
 ]
+
+#: Folder of the embedded datasets (``geodata/``, written by ``python -m geodata.build``): beside
+#: this package in a source tree and in site-packages alike. Computed here, not imported, so that
+#: siteopt does not import geodata (whose build imports siteopt).
+GEODATA_DIR = Path(__file__).resolve().parents[1] / "geodata"
 
 #: The three force ids of the BCH dataset, in display order.
 FORCE_IDS = ("bedfordshire", "cambridgeshire", "hertfordshire")
@@ -289,7 +293,7 @@ class Dataset:
 
 def embedded_dataset_dir(name: str) -> Path:
     """Return the folder of an embedded dataset shipped under ``geodata/`` (e.g. ``bch``)."""
-    return BCH_DIR.parent / name
+    return GEODATA_DIR / name
 
 
 def open_dataset(

@@ -56,8 +56,8 @@ def test_solve_json_is_the_output_contract(run_cli: Callable[..., CliResult]) ->
     summary = json.loads(result.out)
     assert summary["status"] == "OPTIMAL"
     assert summary["sites"]
-    assert summary["saving_gbp"] == pytest.approx(
-        summary["baseline_gbp"] - summary["objective_gbp"], abs=0.01
+    assert summary["saving_gbp"] == pytest.approx(  # each rounded to the penny on its own
+        summary["baseline_gbp"] - summary["objective_gbp"], abs=0.011
     )
 
 

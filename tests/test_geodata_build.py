@@ -135,3 +135,15 @@ def test_build_is_deterministic_and_matches_the_committed_files(tmp_path: Path) 
     for path in sorted(BCH_DIR.iterdir()):
         assert (out / path.name).read_bytes() == path.read_bytes(), path.name
     assert sorted(p.name for p in out.iterdir()) == sorted(p.name for p in BCH_DIR.iterdir())
+
+
+def test_road_sources_are_hashed_and_attributed() -> None:
+    """The OSM major-road file is a hashed input; its ODbL attribution is carried."""
+    manifest = json.loads((BCH_DIR / "manifest.json").read_text(encoding="utf-8"))
+    assert "roads/cambs_major_roads_osm.gpkg" in manifest["inputs"]
+    assert manifest["network"]["road_nodes"] > 800
+    attribution = json.loads((BCH_DIR / "attribution.json").read_text(encoding="utf-8"))
+    assert "Cambridgeshire's major roads" in attribution["openstreetmap"]
+    assert "(ODbL)" in attribution["openstreetmap"]
+    readme = (BCH_DIR / "README.md").read_text(encoding="utf-8")
+    assert "network_validation_pairs.parquet" in readme and "Derivative Database" in readme

@@ -63,3 +63,11 @@ def test_no_module_imports_itself_back() -> None:
         for imported in graph.find_modules_directly_imported_by(module)
     )
     assert list(nx.simple_cycles(edges)) == []
+
+
+def test_siteopt_does_not_import_geodata() -> None:
+    """geodata's build imports siteopt, so siteopt finds the datasets by path, never by import."""
+    grimp = pytest.importorskip("grimp")
+
+    graph = grimp.build_graph("siteopt", "geodata", cache_dir=None)  # a cache can be stale
+    assert not graph.chain_exists(importer="siteopt", imported="geodata", as_packages=True)

@@ -18,7 +18,11 @@ from geodata.national.areas import separated
 from geodata.national.build import build_national
 from geodata.national.mesh import delaunay_edges, ferry_links, short_enough
 from geodata.national.tables import is_force_hq, name_key, unique_ids
+from geodata.network_calibration import error_summary, pair_errors
 from siteopt.data import open_dataset
+from siteopt.network.graph import RoadNetwork
+from siteopt.network.sources import embedded_network
+from siteopt.roadclasses import ROAD_CLASSES
 from tests.conftest import SHARED_GEODATA
 
 needs_shared = pytest.mark.skipif(
@@ -137,6 +141,64 @@ def test_islands_are_joined_by_ferry() -> None:
     ferries = edges[edges["kind"] == "ferry"]
     assert len(ferries) == 4
     assert (ferries["extra_s"] >= 1800).all()
+
+
+@pytest.fixture(scope="module")
+def network() -> RoadNetwork:
+    """The committed national network, whole."""
+    return embedded_network(open_dataset("england-wales"))
+
+
+def test_network_is_strategic_roads_and_mesh_everywhere() -> None:
+    """No real A roads: SRN, Welsh motorways, mesh, connectors, ferries; one mesh fit."""
+    calibration = json.loads((NATIONAL_DIR / "network_calibration.json").read_text("utf-8"))
+    assert calibration["provenance"].startswith(
+        "approximate: strategic roads + mesh everywhere (no real A roads)."
+    )
+    edges = pd.read_parquet(NATIONAL_DIR / "network_edges.parquet")
+    assert set(edges["kind"]) == {"srn", "os_motorway", "mesh", "connector", "ferry"}
+    assert set(edges["road_class"]) == {"motorway", "trunk", "local_urban", "local_rural"}
+    local = edges["road_class"].str.startswith("local_")
+    assert np.isinf(edges.loc[local, "cap_kph"]).all()  # one set of mesh parameters
+    assert set(calibration["calibration"]["fitted"]) == {
+        "detour",
+        "local_urban_kph",
+        "junction_delay_s",
+        "terminal_s",
+    }
+
+
+def test_strategic_roads_run_at_the_bch_speeds(network: RoadNetwork) -> None:
+    """SRN A roads at their 80 km/h cap (no limit data), motorways at the class's 105 km/h."""
+    for road_class, kph in (("trunk", 80.0), ("motorway", 105.0)):
+        links = network.road_class == ROAD_CLASSES.index(road_class)
+        assert links.sum() > 500
+        speeds = network.metres[links] / network.seconds[links] * 3.6
+        np.testing.assert_allclose(speeds, kph)
+
+
+def test_mesh_class_follows_the_area_type_of_its_ends() -> None:
+    """A mesh link is ``local_urban`` exactly when both LSOA ends are urban; sites have one."""
+    nodes = pd.read_parquet(NATIONAL_DIR / "network_nodes.parquet")
+    edges = pd.read_parquet(NATIONAL_DIR / "network_edges.parquet")
+    demand = nodes["kind"].isin(["lsoa", "site"])
+    assert set(nodes.loc[demand, "area_type"]) == {"urban", "rural"}
+    assert (nodes.loc[~demand, "area_type"] == "").all()
+    urban = (nodes["area_type"] == "urban").to_numpy()
+    mesh = edges[edges["kind"] == "mesh"]
+    both = urban[mesh["src"].to_numpy()] & urban[mesh["dst"].to_numpy()]
+    assert ((mesh["road_class"] == "local_urban").to_numpy() == both).all()
+
+
+def test_calibration_error_is_remeasured_from_the_committed_files(network: RoadNetwork) -> None:
+    """The time and distance errors on the Cambridge pairs are the ones the build recorded."""
+    calibration = json.loads((NATIONAL_DIR / "network_calibration.json").read_text("utf-8"))
+    nodes = pd.read_parquet(NATIONAL_DIR / "network_nodes.parquet")
+    pairs = pd.read_parquet(NATIONAL_DIR / "network_calibration_pairs.parquet")
+    report = calibration["calibration"]
+    assert error_summary(pair_errors(network, nodes, pairs)) == report["time_error"]
+    distance = error_summary(pair_errors(network, nodes, pairs, metres=True))
+    assert distance == report["distance_error"]
 
 
 def test_manifest_hashes_match_the_committed_files() -> None:

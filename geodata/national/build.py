@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from geodata import BuildError
 from geodata.build import replace_dir, sha256_of
 from geodata.national.areas import AREA_NOTE, area_layers, land_mask, separated
-from geodata.national.mesh import build_national_network
+from geodata.national.mesh import build_national_network, national_network_inputs
 from geodata.national.tables import (
     POINT_POSTCODE,
     POINT_PWC,
@@ -29,7 +29,8 @@ from geodata.national.tables import (
     ons_force_names,
     police_sites,
 )
-from geodata.network_build import network_inputs, network_readme_rows, write_network
+from geodata.network_build import PAIRS_FILE
+from siteopt.network.sources import CALIBRATION_FILE, EDGES_FILE, NODES_FILE
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -78,6 +79,21 @@ ATTRIBUTION = {
 }
 
 
+#: Rows of the README's file table for the network files.
+NETWORK_ROWS = (
+    f"| `{NODES_FILE}` | road network nodes (EPSG:27700): LSOA demand points and sites (with "
+    "their area type, urban/rural), Strategic Road Network junction clusters, OS motorway nodes in "
+    "Wales |",
+    f"| `{EDGES_FILE}` | its directed edges: SRN links (motorway lengths from OS Open Roads; speed "
+    "cap of A roads without limit data), Welsh motorway links, and the Delaunay mesh/connectors "
+    "between LSOA points, ferries (metres, road class, delay) |",
+    f"| `{CALIBRATION_FILE}` | speeds, mesh parameters, provenance text, the calibration error "
+    "against the OpenStreetMap graph of Cambridge and the mesh's cut counts (see docs/data.md) |",
+    f"| `{PAIRS_FILE}` | the calibration reference: OSM drive time and distance between "
+    "Cambridge LSOA demand points |",
+)
+
+
 def write_table(frame: pd.DataFrame, path: Path) -> None:
     """Write a table as Parquet (``.parquet``) or UTF-8 CSV with Unix line endings."""
     if path.suffix == ".parquet":
@@ -92,7 +108,7 @@ def build_national(shared: Path, out: Path) -> dict[str, Any]:
     for path in inputs:
         if not path.is_file():
             raise BuildError(f"{path}: input file missing")
-    inputs += network_inputs(shared)
+    inputs += national_network_inputs(shared)
     names = force_names(shared)
     labels = ons_force_names(shared, names)
     lsoas = lsoa_table(shared, names)
@@ -114,7 +130,12 @@ def build_national(shared: Path, out: Path) -> dict[str, Any]:
         write_table(layers["lsoa"], staging / "lsoa_boundaries.parquet")
         write_table(layers["districts"], staging / "districts.parquet")
         write_table(layers["forces"], staging / "forces.parquet")
-        write_network(network, staging)
+        write_table(network.nodes, staging / NODES_FILE)
+        write_table(network.edges, staging / EDGES_FILE)
+        write_table(network.pairs, staging / PAIRS_FILE)
+        (staging / CALIBRATION_FILE).write_text(
+            json.dumps(network.calibration, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+        )
         (staging / "attribution.json").write_text(
             json.dumps(ATTRIBUTION, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
         )
@@ -213,7 +234,7 @@ def readme_text(manifest: dict[str, Any]) -> str:
         "points clipped to a land mask (not ONS boundaries) |",
         "| `districts.parquet`, `forces.parquet` | the cells dissolved by district and force, "
         "simplified to 50 m: **approximate** |",
-        *network_readme_rows(),
+        *NETWORK_ROWS,
         "",
         f"Demand points: {methods[POINT_PWC]:,} ONS 2021 population-weighted centroids (the "
         f"LSOA is unchanged 2011→2021), {methods[POINT_POSTCODE]:,} representative postcodes "

@@ -17,19 +17,26 @@ the BCH dataset does), so the mesh comes from the points themselves:
    shortest Delaunay edge as a ferry: :data:`FERRY_WAIT_S` plus the crossing at
    :data:`FERRY_KPH` (an assumption).
 4. **Strategic Road Network** of England (National Highways junction graph, all of it) with the
-   same lengths and detour factors as the BCH network (:func:`geodata.network_build.
+   same lengths, detour factors and speed caps as the BCH network (:func:`geodata.network_build.
    strategic_links`); **motorways in Wales** from OS Open Roads geometry (the SRN stops at the
    border). Junctions, motorway nodes and sites are joined to their nearest LSOA points.
 
-An LSOA is urban (``local_urban``) when its population mid-2019 per km² of its approximate area
-(Voronoi cell) is at least the BCH threshold. The mesh detour, urban speed, delay per link and
-terminal time are refitted on the same reference as the BCH network: OpenStreetMap drive times
-between the LSOA points inside Cambridge.
+Unlike Cambridgeshire in the BCH dataset, no real A roads are added: the network is strategic
+roads + mesh everywhere, with one set of mesh parameters (:meth:`MeshFit.uniform`).
+
+An LSOA is urban (``local_urban``, node ``area_type`` ``urban``) when its population mid-2019 per
+km² of its approximate area (Voronoi cell) is at least the BCH threshold; a site takes the area
+type of its nearest LSOA point (the Voronoi cell it stands in). The mesh detour, urban speed,
+delay per link and terminal time are refitted on the same reference as the BCH network:
+OpenStreetMap drive times between the LSOA points inside Cambridge.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import math
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -38,27 +45,29 @@ import numpy as np
 from geodata import BCH_DIR, BuildError
 from geodata.national.areas import separated
 from geodata.network_build import (
-    CAMBRIDGE_GRAPHML,
     CONNECTOR_K,
     CONNECTOR_MAX_M,
+    DFT_CSV,
     MAX_SNAP_M,
     MOTORWAYS_FGB,
     OS_MATCH_M,
     RURAL_SPEED_ASSUMPTION,
+    SRN_CSV,
     URBAN_DENSITY,
-    MeshParams,
-    NetworkBuild,
-    Skeleton,
-    calibrate,
-    cambridge_pairs,
-    edge_table,
-    error_summary,
-    network_inputs,
-    network_of,
-    pair_errors,
     strategic_links,
 )
-from siteopt.roadclasses import DEFAULT_SPEEDS_KPH
+from geodata.network_calibration import (
+    CAMBRIDGE_GRAPHML,
+    calibrate,
+    calibration_report,
+    cambridge_pairs,
+    error_summary,
+    pair_errors,
+)
+from geodata.network_mesh import MeshFit, MeshParams, Skeleton, edge_table, network_of
+from geodata.network_roads import MajorRoads
+from siteopt.network.osm_lines import LineDirections
+from siteopt.roadclasses import DEFAULT_SPEEDS_KPH, UNKNOWN_LIMIT_KPH, edge_cap_kph
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -265,10 +274,13 @@ def national_skeleton(
     nodes.insert(0, "node", np.arange(len(nodes)))
     nodes["x"] = nodes["x"].astype(float).round(1)
     nodes["y"] = nodes["y"].astype(float).round(1)
+    density = lsoas["pop_mid2019"].to_numpy(float) / np.asarray(cell_km2, float)
+    urban_lsoa = density >= URBAN_DENSITY
+    nodes["area_type"] = area_types(urban_lsoa, xy_lsoa, nodes)
     xy = nodes[["x", "y"]].to_numpy(float)
     cluster_node = dict(zip(junctions["cluster"], n_lsoa + np.arange(n_srn), strict=True))
     os_base = n_lsoa + n_srn
-    strategic = pd.concat(
+    fixed = pd.concat(
         [
             pd.DataFrame(
                 {
@@ -277,6 +289,7 @@ def national_skeleton(
                     "metres": links["metres"].round(1).to_numpy(),
                     "road_class": links["road_class"].to_numpy(),
                     "road": links["road"].astype(str).to_numpy(),
+                    "kind": "srn",
                 }
             ),
             pd.DataFrame(
@@ -286,12 +299,16 @@ def national_skeleton(
                     "metres": os_links["metres"].to_numpy(),
                     "road_class": "motorway",
                     "road": os_links["road"].to_numpy(),
+                    "kind": "os_motorway",
                 }
             ),
             border_links(xy, nodes),
         ],
         ignore_index=True,
     )
+    # no speed limits in these inputs: each class's unknown-limit cap (SRN A roads 80 km/h)
+    fixed["cap_kph"] = [edge_cap_kph(c, math.inf) for c in fixed["road_class"]]
+    fixed["extra_s"] = 0.0
 
     all_edges = delaunay_edges(xy_lsoa)
     short = short_enough(xy_lsoa, all_edges)
@@ -305,8 +322,6 @@ def national_skeleton(
     connector_pairs = connectors(xy, n_lsoa, n_lsoa + n_srn + n_os)
     pairs = mesh_pairs + connector_pairs
 
-    density = lsoas["pop_mid2019"].to_numpy(float) / np.asarray(cell_km2, float)
-    urban_lsoa = density >= URBAN_DENSITY
     a = np.array([p[0] for p in pairs])
     b = np.array([p[1] for p in pairs])
     urban = urban_lsoa[a] & np.where(b < n_lsoa, urban_lsoa[np.minimum(b, n_lsoa - 1)], True)
@@ -318,6 +333,7 @@ def national_skeleton(
             "dst": np.concatenate([b, a]),
             "straight_m": np.concatenate([straight, straight]),
             "urban": np.concatenate([urban, urban]),
+            "real_area": False,
             "kind": kinds + kinds,
         }
     )
@@ -330,8 +346,34 @@ def national_skeleton(
         "ferries": len(ferries),
         "welsh_motorway_nodes": n_os,
     }
-    skel = Skeleton(nodes=nodes, srn=strategic, local=local, factors=factors)
+    skel = Skeleton(nodes=nodes, fixed=fixed, local=local, factors=factors, roads=no_major_roads())
     return skel, ferries, counts
+
+
+def area_types(urban_lsoa: Any, xy_lsoa: Any, nodes: pd.DataFrame) -> list[str]:
+    """``urban``/``rural`` of LSOA and site nodes (a site: its nearest LSOA point's), else ""."""
+    from scipy.spatial import cKDTree  # noqa: PLC0415 (lazy: scipy is slow to import)
+
+    lsoa_type = np.where(urban_lsoa, "urban", "rural")
+    site = (nodes["kind"] == "site").to_numpy()
+    out = np.full(len(nodes), "", dtype=object)
+    out[: len(xy_lsoa)] = lsoa_type
+    _, nearest = cKDTree(xy_lsoa).query(nodes.loc[site, ["x", "y"]].to_numpy(float))
+    out[site] = lsoa_type[nearest]
+    return [str(v) for v in out]
+
+
+def no_major_roads() -> MajorRoads:
+    """No real major-road lines: the national network is strategic roads + mesh everywhere."""
+    import geopandas as gpd  # noqa: PLC0415 (lazy: geopandas is slow to import)
+
+    none = np.zeros(0, dtype=bool)
+    return MajorRoads(
+        lines=gpd.GeoDataFrame(geometry=gpd.GeoSeries([], crs="EPSG:27700")),
+        directions=LineDirections(np.zeros(0, dtype=np.int64), none, inferred=False),
+        assumed_limit=none,
+        srn_line=none,
+    )
 
 
 def border_links(xy: Any, nodes: pd.DataFrame) -> pd.DataFrame:
@@ -345,7 +387,7 @@ def border_links(xy: Any, nodes: pd.DataFrame) -> pd.DataFrame:
     os_nodes = np.flatnonzero((nodes["kind"] == "os_motorway").to_numpy())
     srn_nodes = np.flatnonzero((nodes["kind"] == "srn").to_numpy())
     if len(os_nodes) == 0 or len(srn_nodes) == 0:
-        return pd.DataFrame(columns=["src", "dst", "metres", "road_class", "road"])
+        return pd.DataFrame(columns=["src", "dst", "metres", "road_class", "road", "kind"])
     dist, idx = cKDTree(xy[os_nodes]).query(xy[srn_nodes])
     close = dist <= OS_MATCH_M
     a, b, d = srn_nodes[close], os_nodes[idx[close]], dist[close]
@@ -356,6 +398,7 @@ def border_links(xy: Any, nodes: pd.DataFrame) -> pd.DataFrame:
             "metres": np.round(np.concatenate([d, d]), 1) + 0.1,
             "road_class": "motorway",
             "road": "",
+            "kind": "os_motorway",
         }
     )
 
@@ -393,6 +436,7 @@ def ferry_edges(xy: Any, ferries: Any, rural_kph: float) -> pd.DataFrame:
             "extra_s": np.round(np.concatenate([extra, extra]), 1),
             "road_class": "local_rural",
             "road": "ferry",
+            "cap_kph": math.inf,
             "kind": "ferry",
         }
     )
@@ -418,21 +462,27 @@ def sub_skeleton(skel: Skeleton, centre: tuple[float, float], radius: float) -> 
     sub_nodes["node"] = np.arange(len(sub_nodes))
     return Skeleton(
         nodes=sub_nodes.reset_index(drop=True),
-        srn=remap(skel.srn),
+        fixed=remap(skel.fixed),
         local=remap(skel.local),
         factors=skel.factors,
+        roads=skel.roads,
     )
 
 
+#: BCH's mesh fit whose network has the national one's structure (strategic roads + mesh).
+BCH_STRATEGIC_FIT = "bedfordshire_hertfordshire"
+
+
 def bch_params() -> MeshParams:
-    """The mesh parameters fitted for the BCH network (its committed calibration)."""
+    """BCH's strategic-roads + mesh fit (Bedfordshire and Hertfordshire; committed calibration)."""
     data = json.loads((BCH_DIR / "network_calibration.json").read_text(encoding="utf-8"))
+    fit = data["mesh"][BCH_STRATEGIC_FIT]
     return MeshParams(
-        detour=float(data["mesh"]["detour"]),
-        urban_kph=float(data["speeds_kph"]["local_urban"]),
-        rural_kph=float(data["speeds_kph"]["local_rural"]),
-        delay_s=float(data["mesh"]["junction_delay_s"]),
-        terminal_s=float(data["mesh"]["terminal_s"]),
+        detour=float(fit["detour"]),
+        urban_kph=float(fit["local_urban_kph"]),
+        rural_kph=float(fit["local_rural_kph"]),
+        delay_s=float(fit["junction_delay_s"]),
+        terminal_s=float(fit["terminal_s"]),
     )
 
 
@@ -449,10 +499,19 @@ def calibrated(
     centre = (float(hull.centroid.x), float(hull.centroid.y))
     sub = sub_skeleton(skel, centre, CALIBRATION_RADIUS_M)
     pairs = cambridge_pairs(shared, lsoas)
-    params, report = calibrate(sub, pairs)
+    params = calibrate(sub, pairs)
+    fit = MeshFit.uniform(params)
+    report = calibration_report(network_of(sub, fit), sub.nodes, pairs, fit)
+    # one parameter set: there are no real A roads nationally
+    report["fitted"] = report["fitted"]["strategic"]
+    report["search"]["objective"] = (
+        "detour: median signed distance error 0; speed, delay and terminal time: mean absolute "
+        "% time error"
+    )
     old = bch_params()
-    errors = pair_errors(network_of(sub, old), sub.nodes, pairs, terminal_s=old.terminal_s)
+    errors = pair_errors(network_of(sub, MeshFit.uniform(old)), sub.nodes, pairs)
     report["bch_parameters_on_this_mesh"] = {
+        "fit": f"{BCH_STRATEGIC_FIT} (BCH's strategic roads + mesh)",
         "time_error": error_summary(errors),
         "parameters": {
             "detour": old.detour,
@@ -469,21 +528,40 @@ def provenance(params: MeshParams, report: dict[str, Any]) -> str:
     """The sentence every output with a national drive time carries."""
     err = report["time_error"]
     return (
-        "approximate: strategic network + local mesh. National Highways Strategic Road Network "
-        "of England (motorway lengths from OS Open Roads), OS Open Roads motorways in Wales, and "
-        "a Delaunay mesh between LSOA demand points (long edges and estuaries without a crossing "
-        f"cut; detour {params.detour:.2f}, urban {params.urban_kph:g} km/h, rural "
-        f"{params.rural_kph:g} km/h (assumed), {params.delay_s:g} s per link, "
-        f"{params.terminal_s:g} s at each trip end). Calibrated on the OpenStreetMap drive graph "
-        f"of Cambridge ({report['pairs']} LSOA pairs): median absolute error "
-        f"{err['median_abs_pct']:g}%, 90th percentile {err['p90_abs_pct']:g}%. No trunk A roads "
-        "in Wales, no other A roads anywhere; free-flow, no congestion."
+        "approximate: strategic roads + mesh everywhere (no real A roads). National Highways "
+        "Strategic Road Network of England (motorway lengths from OS Open Roads), OS Open Roads "
+        "motorways in Wales, and a Delaunay mesh between LSOA demand points (long edges and "
+        f"estuaries without a crossing cut; detour {params.detour:.2f}, urban "
+        f"{params.urban_kph:g} km/h, rural {params.rural_kph:g} km/h (assumed), "
+        f"{params.delay_s:g} s per link, {params.terminal_s:g} s at each trip end). Calibrated "
+        f"on the OpenStreetMap drive graph of Cambridge ({report['pairs']} LSOA pairs): median "
+        f"absolute error {err['median_abs_pct']:g}%, 90th percentile {err['p90_abs_pct']:g}%. "
+        "No trunk A roads in Wales, no other A roads anywhere; free-flow, no congestion."
     )
+
+
+@dataclass(frozen=True)
+class NationalNetwork:
+    """Everything the national build writes for the network."""
+
+    nodes: pd.DataFrame
+    edges: pd.DataFrame
+    pairs: pd.DataFrame
+    calibration: dict[str, Any]
+
+
+def national_network_inputs(shared: Path) -> list[Path]:
+    """Raw files the national network reads (their hashes go into the manifest)."""
+    files = [shared / SRN_CSV, shared / MOTORWAYS_FGB, shared / CAMBRIDGE_GRAPHML, shared / DFT_CSV]
+    for path in files:
+        if not path.is_file():
+            raise BuildError(f"{path}: network input file missing")
+    return files
 
 
 def build_national_network(
     shared: Path, lsoas: pd.DataFrame, sites: pd.DataFrame, cell_km2: Any, land: Any
-) -> NetworkBuild:
+) -> NationalNetwork:
     """Assemble, calibrate and check the national network (nodes, edges, calibration).
 
     ``cell_km2`` is each LSOA's approximate area and ``land`` the land mask (both from
@@ -492,19 +570,17 @@ def build_national_network(
     import pandas as pd  # noqa: PLC0415 (lazy: pandas is slow to import)
     from scipy.sparse.csgraph import connected_components  # noqa: PLC0415 (lazy: scipy is slow to import)
 
-    network_inputs(shared)
+    national_network_inputs(shared)
     skel, ferries, counts = national_skeleton(shared, lsoas, sites, cell_km2, land)
     params, report, pairs = calibrated(shared, skel, lsoas)
     xy = skel.nodes[["x", "y"]].to_numpy(float)
-    edges = pd.concat(
-        [edge_table(skel, params), ferry_edges(xy, ferries, params.rural_kph)], ignore_index=True
+    ferry = ferry_edges(xy, ferries, params.rural_kph)
+    skel = dataclasses.replace(skel, fixed=pd.concat([skel.fixed, ferry], ignore_index=True))
+    fit = MeshFit.uniform(params)
+    edges = edge_table(skel, fit)
+    _, labels = connected_components(
+        network_of(skel, fit).graph, directed=True, connection="strong"
     )
-    os_node = (skel.nodes["kind"] == "os_motorway").to_numpy()
-    motorway_os = os_node[edges["src"].to_numpy()] | os_node[edges["dst"].to_numpy()]
-    edges.loc[motorway_os & (edges["kind"] == "srn").to_numpy(), "kind"] = "os_motorway"
-    edges = edges.sort_values(["src", "dst", "kind"], kind="stable").reset_index(drop=True)
-    network = network_of_edges(skel, edges, params)
-    _, labels = connected_components(network.graph, directed=True, connection="strong")
     main = np.bincount(labels).argmax()
     demand = skel.nodes["kind"].isin(["lsoa", "site"]).to_numpy()
     stranded = skel.nodes.loc[(labels != main) & demand, "ref"]
@@ -512,25 +588,7 @@ def build_national_network(
         msg = f"national network: {len(stranded)} LSOA/site nodes not strongly connected: "
         raise BuildError(msg + ", ".join(stranded.head(5)))
     calibration = calibration_record(skel, edges, params, report, counts, labels != main)
-    return NetworkBuild(nodes=skel.nodes, edges=edges, pairs=pairs, calibration=calibration)
-
-
-def network_of_edges(skel: Skeleton, edges: pd.DataFrame, params: MeshParams) -> Any:
-    """The RoadNetwork of an edge table (for the connectivity check)."""
-    from siteopt.network.graph import network_from_edges  # noqa: PLC0415 (light, local)
-
-    return network_from_edges(
-        skel.nodes["x"].to_numpy(),
-        skel.nodes["y"].to_numpy(),
-        edges["src"].to_numpy(),
-        edges["dst"].to_numpy(),
-        edges["metres"].to_numpy(),
-        edges["road_class"].to_numpy(),
-        names=edges["road"].tolist(),
-        extra_s=edges["extra_s"].to_numpy(),
-        speeds_kph={"local_urban": params.urban_kph, "local_rural": params.rural_kph},
-        source="national embedded network (build)",
-    )
+    return NationalNetwork(nodes=skel.nodes, edges=edges, pairs=pairs, calibration=calibration)
 
 
 def calibration_record(  # noqa: PLR0917 - one argument per part of the record
@@ -553,7 +611,9 @@ def calibration_record(  # noqa: PLR0917 - one argument per part of the record
         },
         "assumptions": {
             "motorway": "105 km/h: average free-flow car speed on motorways (limit 70 mph)",
-            "trunk": "80 km/h: SRN A roads, dual carriageway mixed with roundabouts",
+            "trunk": f"{DEFAULT_SPEEDS_KPH['trunk']:g} km/h top speed (70 mph dual "
+            f"carriageway); Strategic Road Network links {UNKNOWN_LIMIT_KPH['trunk']:g} km/h "
+            "(their speed cap: no limit data, dual carriageway mixed with roundabouts)",
             "local_rural": RURAL_SPEED_ASSUMPTION,
             "barriers": "estuaries without a fixed road crossing, drawn by hand to about 1 km: "
             + "; ".join(BARRIERS),

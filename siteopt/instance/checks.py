@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Any
 
 from siteopt.data import open_dataset
 from siteopt.errors import DataError, InstanceError
-from siteopt.instance.constraints import FallbackSpec, ForceCentreWithinSpec, SiteSeparationSpec
 from siteopt.instance.figures import Figure, PerHeadEstimate
 from siteopt.instance.profile import load_profile_csv
 from siteopt.roadclasses import ROAD_CLASSES
@@ -209,24 +208,24 @@ class _Checker:
                 self.force(("pay", "area_allowance_gbp", fid), fid)
 
     def check_constraints(self) -> None:
-        """Constraints name known forces and sites and have ordered bounds."""
-        for kind in ("absorb_load", "fallback"):
-            names = [n for n, c in self.instance.constraints.items() if c.type == kind]
+        """Constraints name known forces and sites, have ordered bounds, unique types once."""
+        by_type: dict[str, list[str]] = {}
+        for name, constraint in self.instance.constraints.items():
+            if constraint.unique:
+                by_type.setdefault(constraint.type, []).append(name)
+        for kind, names in by_type.items():
             if len(names) > 1:
                 msg = f"expected at most one {kind!r} constraint, got {', '.join(names)}"
                 raise self.error(("constraints", names[1]), msg)
         for name, constraint in self.instance.constraints.items():
             loc = ("constraints", name)
-            if isinstance(constraint, ForceCentreWithinSpec) and constraint.forces != "all":
-                for j, fid in enumerate(constraint.forces):
-                    self.force((*loc, "forces", str(j)), fid)
-            if isinstance(constraint, SiteSeparationSpec):
-                low, high = constraint.min_minutes.value, constraint.max_minutes.value
-                if low > high:
-                    msg = f"expected min_minutes <= max_minutes, got {low:g} > {high:g}"
-                    raise self.error((*loc, "min_minutes"), msg)
-            if isinstance(constraint, FallbackSpec) and constraint.site != "nearest":
-                self.site((*loc, "site"), constraint.site)
+            for path, fid in constraint.force_refs().items():
+                self.force((*loc, *path), fid)
+            if (wrong := constraint.field_error()) is not None:
+                path, msg = wrong
+                raise self.error((*loc, *path), msg)
+            for path, sid in constraint.site_refs().items():
+                self.site((*loc, *path), sid)
 
     def check_solver(self) -> None:
         """k_min <= k_max <= number of candidates."""

@@ -2,7 +2,13 @@
 
 - OpenStreetMap ``.osm.pbf`` / ``.osm`` XML through pyosmium (ways split at shared nodes),
 - OSMnx GraphML through networkx,
+- OpenStreetMap lines in a GeoPackage, shapefile or GeoJSON (``highway``, ``ref``, ``name``,
+  ``maxspeed``, ``junction``, optional ``oneway`` fields) through pyogrio, one-way roads inferred
+  from the geometry where the file has no ``oneway`` field (:func:`one_way_lines`),
 - OS Open Roads ``RoadLink`` through pyogrio.
+
+Each edge's speed cap comes from :func:`siteopt.roadclasses.edge_cap_kph` (posted limit, or the
+class's unknown-limit speed; roundabouts slower).
 
 Every reader raises :class:`~siteopt.errors.NetworkError` naming the file for a file that cannot be
 read, is empty, or holds no drivable road.
@@ -25,20 +31,27 @@ import numpy.typing as npt
 from siteopt.errors import NetworkError
 from siteopt.roadclasses import (
     DRIVABLE_HIGHWAYS,
+    KM_PER_MILE,
     OS_OPEN_ROADS_CLASSES,
+    edge_cap_kph,
 )
 
 FloatArray = npt.NDArray[np.float64]
 
 
 #: Access values that close a way to private cars.
-_NO_ACCESS = frozenset({"no", "private"})
+NO_ACCESS = frozenset({"no", "private"})
 
 
-_ONEWAY_YES = frozenset({"yes", "true", "1"})
+#: ``oneway`` values meaning one-way as drawn, and against the way's direction.
+ONEWAY_YES = frozenset({"yes", "true", "1"})
 
 
-_ONEWAY_REVERSE = frozenset({"-1", "reverse"})
+ONEWAY_REVERSE = frozenset({"-1", "reverse"})
+
+
+#: ``junction`` values of a roundabout (one-way, implied).
+ROUNDABOUT = frozenset({"roundabout", "circular"})
 
 
 @dataclass(frozen=True)
@@ -54,16 +67,27 @@ class EdgeList:
     names: list[str]
     two_way: npt.NDArray[np.bool_]
     cap_kph: FloatArray
+    divided: npt.NDArray[np.bool_] | None = None
+    line: npt.NDArray[np.int64] | None = None  # input row of each edge (line files only)
+
+    @property
+    def divided_edges(self) -> npt.NDArray[np.bool_]:
+        """Edges on one carriageway of a divided road (no turning across it between junctions)."""
+        if self.divided is None:
+            return np.zeros(len(self.src), dtype=bool)
+        return self.divided
 
 
-def _check_file(path: Path) -> None:
+def check_road_file(path: Path) -> None:
+    """Raise :class:`NetworkError` if a road file is missing or empty."""
     if not path.exists():
         raise NetworkError(f"{path}: road file not found")
     if path.is_file() and path.stat().st_size == 0:
         raise NetworkError(f"{path}: road file is empty")
 
 
-def _no_roads(path: Path, what: str) -> NetworkError:
+def no_roads_error(path: Path, what: str) -> NetworkError:
+    """The error for a road file that holds no drivable road."""
     return NetworkError(f"{path}: no drivable roads found ({what})")
 
 
@@ -78,16 +102,13 @@ class _Way:
 
 def _oneway(tags: dict[str, str]) -> int:
     value = tags.get("oneway", "").lower()
-    if value in _ONEWAY_YES:
+    if value in ONEWAY_YES:
         return 1
-    if value in _ONEWAY_REVERSE:
+    if value in ONEWAY_REVERSE:
         return -1
     if value == "no":
         return 0
-    implied = tags.get("highway") == "motorway" or tags.get("junction") in {
-        "roundabout",
-        "circular",
-    }
+    implied = tags.get("highway") == "motorway" or tags.get("junction") in ROUNDABOUT
     return 1 if implied else 0
 
 
@@ -96,14 +117,14 @@ def _drivable(tags: dict[str, str]) -> bool:
         return False
     if tags.get("service") in {"parking_aisle", "driveway", "emergency_access"}:
         return False
-    return not any(tags.get(k) in _NO_ACCESS for k in ("access", "motor_vehicle", "motorcar"))
+    return not any(tags.get(k) in NO_ACCESS for k in ("access", "motor_vehicle", "motorcar"))
 
 
 def read_osm_ways(path: Path) -> EdgeList:
     """Drivable ways of an OSM file as edges between junction nodes (and way ends)."""
     import osmium  # noqa: PLC0415 (lazy: osmium is slow to import)
 
-    _check_file(path)
+    check_road_file(path)
     ways: list[_Way] = []
     locations: dict[int, tuple[float, float]] = {}
     try:
@@ -128,13 +149,17 @@ def read_osm_ways(path: Path) -> EdgeList:
                     highway=tags["highway"],
                     oneway=_oneway(tags),
                     name=tags.get("ref") or tags.get("name", ""),
-                    cap_kph=parse_maxspeed(tags.get("maxspeed")),
+                    cap_kph=edge_cap_kph(
+                        tags["highway"],
+                        parse_maxspeed(tags.get("maxspeed")),
+                        roundabout=tags.get("junction") in ROUNDABOUT,
+                    ),
                 )
             )
     except RuntimeError as exc:  # libosmium: bad header, truncated block, XML syntax ...
         raise NetworkError(f"{path}: not a readable OpenStreetMap file ({exc})") from None
     if not ways:
-        raise _no_roads(path, "no way with a drivable highway tag")
+        raise no_roads_error(path, "no way with a drivable highway tag")
     return _split_ways(ways, locations)
 
 
@@ -204,7 +229,7 @@ def read_graphml_edges(path: Path) -> EdgeList:
     """Edges of an OSMnx GraphML drive graph (already directed, one edge per direction)."""
     import networkx as nx  # noqa: PLC0415 (lazy: networkx is slow to import)
 
-    _check_file(path)
+    check_road_file(path)
     try:
         graph = nx.read_graphml(path)
     except (ParseError, nx.NetworkXError, KeyError, ValueError) as exc:
@@ -237,9 +262,15 @@ def read_graphml_edges(path: Path) -> EdgeList:
         metres.append(length)
         cls.append(highway)
         names.append(_first(data.get("ref")) or _first(data.get("name")))
-        caps.append(parse_maxspeed(_first(data.get("maxspeed"))))
+        caps.append(
+            edge_cap_kph(
+                highway,
+                parse_maxspeed(_first(data.get("maxspeed"))),
+                roundabout=_first(data.get("junction")) in ROUNDABOUT,
+            )
+        )
     if not src:
-        raise _no_roads(path, "no edge with a drivable highway class")
+        raise no_roads_error(path, "no edge with a drivable highway class")
     x, y = to_bng(lon, lat)
     return EdgeList(
         x=x,
@@ -291,7 +322,7 @@ def read_open_roads(path: Path) -> EdgeList:
     import pyogrio  # noqa: PLC0415 (lazy: pyogrio is slow to import)
     import shapely  # noqa: PLC0415 (lazy: shapely is slow to import)
 
-    _check_file(path)
+    check_road_file(path)
     frames = []
     for file, layer in _open_roads_sources(path):
         try:
@@ -308,7 +339,7 @@ def read_open_roads(path: Path) -> EdgeList:
     links = links[links.geometry.notna() & ~links.geometry.is_empty]
     known = links[col["class"]].isin(list(OS_OPEN_ROADS_CLASSES))
     if not known.any():
-        raise _no_roads(path, "no RoadLink with a known road classification")
+        raise no_roads_error(path, "no RoadLink with a known road classification")
     links = links[known]
     geoms = links.geometry.to_numpy()
     if not all(g.geom_type == "LineString" for g in geoms):
@@ -348,7 +379,7 @@ def read_open_roads(path: Path) -> EdgeList:
         road_class=classes,
         names=labels,
         two_way=np.ones(len(links), dtype=bool),
-        cap_kph=np.full(len(links), np.inf),
+        cap_kph=np.array([edge_cap_kph(c, math.inf) for c in classes]),
     )
 
 
@@ -372,4 +403,4 @@ def parse_maxspeed(raw: str | None) -> float:
     if match is None:
         return math.inf
     value = float(match.group(1))
-    return value * 1.609344 if match.group(2) == "mph" else value
+    return value * KM_PER_MILE if match.group(2) == "mph" else value

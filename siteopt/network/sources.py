@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from siteopt.network.graph import largest_component, network_from_edges
+from siteopt.network.osm_lines import line_directions, osm_line_edges, osm_lines_frame
 from siteopt.network.readers import read_graphml_edges, read_open_roads, read_osm_ways
 
 if TYPE_CHECKING:
@@ -29,6 +30,7 @@ __all__ = [
     "network_from_graphml",
     "network_from_os_open_roads",
     "network_from_osm",
+    "network_from_osm_lines",
 ]
 
 
@@ -46,19 +48,27 @@ CALIBRATION_FILE = "network_calibration.json"
 #: selected forces' LSOA points (their roads and those just beyond their borders).
 SELECTION_BUFFER_M = 20_000.0
 
+#: File suffixes read as OpenStreetMap road lines in a GIS file (:mod:`.osm_lines`).
+OSM_LINE_SUFFIXES = frozenset({".gpkg", ".shp", ".geojson", ".json", ".fgb"})
+
 
 def network_from_osm(
     path: Path | str, *, speeds_kph: Mapping[str, float] | None = None
 ) -> RoadNetwork:
-    """Read an OpenStreetMap extract (``.osm.pbf``, ``.osm`` XML) or an OSMnx ``.graphml``.
+    """Read an OpenStreetMap extract, an OSMnx ``.graphml`` or OSM road lines in a GIS file.
 
-    Ways with a drivable ``highway`` value become edges (split at junctions); ``oneway``
-    (``yes``/``-1``, and implied on motorways and roundabouts) is honoured; ``maxspeed`` caps
-    the class speed. The largest strongly connected part is kept.
+    Extracts (``.osm.pbf``, ``.osm`` XML): ways with a drivable ``highway`` value become edges
+    (split at junctions); ``oneway`` (``yes``/``-1``, and implied on motorways and roundabouts)
+    is honoured; ``maxspeed`` caps the class speed (:func:`siteopt.roadclasses.edge_cap_kph`).
+    GIS files (``.gpkg``, ``.shp``, ``.geojson``, ``.fgb``) of OSM lines are read by
+    :func:`~siteopt.network.osm_lines.read_osm_lines` (one-way inferred where there is no
+    ``oneway`` field). The largest strongly connected part is kept.
     """
     path = Path(path)
     if path.suffix.lower() == ".graphml":
         return network_from_graphml(path, speeds_kph=speeds_kph)
+    if path.suffix.lower() in OSM_LINE_SUFFIXES:
+        return network_from_osm_lines(path, speeds_kph=speeds_kph)
 
     ways = read_osm_ways(path)
     return _network_from_file(ways, path, "OpenStreetMap extract", speeds_kph, one_way_data=True)
@@ -73,6 +83,20 @@ def network_from_graphml(
     return _network_from_file(
         ways, path, "OpenStreetMap (OSMnx graph)", speeds_kph, one_way_data=True
     )
+
+
+def network_from_osm_lines(
+    path: Path | str, *, speeds_kph: Mapping[str, float] | None = None
+) -> RoadNetwork:
+    """Read OpenStreetMap road lines from a GeoPackage, shapefile or GeoJSON file."""
+    path = Path(path)
+    frame = osm_lines_frame(path)
+    directions = line_directions(frame)
+    edges = osm_line_edges(frame, directions)
+    what = "OpenStreetMap road lines"
+    if directions.inferred:
+        what += " (no oneway field: one-way carriageways inferred from the geometry)"
+    return _network_from_file(edges, path, what, speeds_kph, one_way_data=True)
 
 
 def network_from_os_open_roads(
@@ -118,7 +142,7 @@ def _network_from_file(
 
 def _file_provenance(what: str, path: Path, *, one_way: bool) -> str:
     return (
-        f"{what} {path.name}: drive times at a speed per road class "
+        f"{what} {path.name}: drive times at a speed per road class capped by each road's limit "
         f"({'one-way streets honoured' if one_way else 'no one-way data: all roads two-way'}), "
         "free-flow, no congestion"
     )
@@ -127,9 +151,12 @@ def _file_provenance(what: str, path: Path, *, one_way: bool) -> str:
 def embedded_network(
     dataset: Dataset, *, speeds_kph: Mapping[str, float] | None = None
 ) -> RoadNetwork:
-    """The dataset's strategic network + local mesh (built by ``python -m geodata.build``).
+    """The dataset's strategic network + real A roads + local mesh (``python -m geodata.build``).
 
-    A dataset restricted to some forces gets the part of its network within
+    Edges carry a speed cap from their road's limit (``cap_kph``, where the dataset has one); the
+    calibration file gives the class speeds, the provenance note and the access parameters;
+    ``speeds_kph`` overrides class speeds (a class speed caps every road of that class). A
+    dataset restricted to some forces gets the part of its network within
     :data:`SELECTION_BUFFER_M` of those forces' LSOA points (its largest strongly connected part).
     """
     import pyarrow.parquet as pq  # noqa: PLC0415 (lazy: pyarrow is slow to import)
@@ -151,6 +178,7 @@ def embedded_network(
         edges["metres"],
         edges["road_class"],
         names=edges["road"],
+        cap_kph=edges.get("cap_kph"),
         extra_s=edges["extra_s"],
         speeds_kph=speeds,
         source=f"{dataset.root.name} embedded network",

@@ -17,7 +17,8 @@ from itertools import product
 
 import numpy as np
 
-from siteopt.optimise.constraints import SiteFilter
+from siteopt.optimise.arrays import IntArray
+from siteopt.optimise.constraints import split_holds, standby_cost
 from siteopt.optimise.options import OptionTable, option_table
 from siteopt.optimise.problem import ProblemData
 
@@ -44,11 +45,13 @@ def size_lower_bounds(
     return bounds
 
 
-def _allowed_sites(problem: ProblemData) -> np.ndarray:
+def _allowed_sites(problem: ProblemData) -> IntArray:
+    """Indices of the sites every constraint lets open."""
     allowed = np.ones(problem.n_sites, dtype=np.bool_)
     for c in problem.constraints:
-        if isinstance(c, SiteFilter):
-            allowed &= c.allowed
+        sites = c.allowed_sites(problem)
+        if sites is not None:
+            allowed &= sites
     return np.flatnonzero(allowed)
 
 
@@ -57,7 +60,8 @@ def _bound_for_size(problem: ProblemData, k: int) -> int | None:
 
     Sites: the ``k`` cheapest that may open. Staff: the fewest agent-intervals at the cheapest
     agent. Transition: each force's cheapest move, plus the recruits that even the most
-    stayers cannot avoid. Seats, redundancy and standby are at least zero.
+    stayers cannot avoid. Standby: what the constraints charge ``k`` rooms. Seats and
+    redundancy are at least zero.
     """
     sites = _allowed_sites(problem)
     if len(sites) < k:
@@ -70,18 +74,21 @@ def _bound_for_size(problem: ProblemData, k: int) -> int | None:
     leaving = int(problem.move_cost[:, sites].min(axis=1).sum())
     stayers_top = int(problem.stay[:, sites].max(axis=1).sum())
     recruits = max(0, problem.agent_fte * intervals - stayers_top)
-    return fixed + staff + problem.merge_cost + leaving + problem.recruit_cost * recruits
+    standby = standby_cost(problem.constraints, problem, k)
+    transition = leaving + problem.recruit_cost * recruits
+    return fixed + staff + problem.merge_cost + standby + transition
 
 
 def _fewest_agent_intervals(problem: ProblemData, k: int) -> int | None:
     """Fewest agent-intervals a week over the allowed routings of ``k`` rooms.
 
     Pooled: ``max(level, k m)`` at each level. By force: every split of the forces into ``k``
-    non-empty groups (rooms), each room staffed for its group.
+    non-empty groups (rooms), each room staffed for its group. Splits the constraints rule out
+    (:meth:`~siteopt.optimise.constraints.Constraint.split_holds`) are skipped.
     """
     candidates: list[int] = []
-    if "pooled" in problem.routings:
-        totals = np.maximum(problem.pooled_levels, k * problem.min_crew)
+    if "pooled" in problem.routings and split_holds(problem.constraints, problem, k, None):
+        totals = problem.pooled_totals(k)
         candidates.append(int((problem.level_weights * totals).sum()))
     if "by_force" in problem.routings and k <= problem.n_forces:
         per_group = problem.group_agents.sum(axis=1)
@@ -89,5 +96,6 @@ def _fewest_agent_intervals(problem: ProblemData, k: int) -> int | None:
             if len(set(labels)) < k:
                 continue
             masks = [sum(1 << f for f, g in enumerate(labels) if g == room) for room in range(k)]
-            candidates.append(int(sum(per_group[m] for m in masks)))
+            if split_holds(problem.constraints, problem, k, tuple(masks)):
+                candidates.append(int(sum(per_group[m] for m in masks)))
     return min(candidates) if candidates else None

@@ -6,7 +6,6 @@ matrices, staffing per group of forces, costs, staff transition and constraints.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -14,29 +13,14 @@ import numpy as np
 import numpy.typing as npt
 
 from siteopt.costs.prices import annuity_factor, employment_cost_per_fte, site_cost_table
-from siteopt.costs.transition import TransitionParameters, commute_share_within, transition_table
-from siteopt.errors import InstanceError
-from siteopt.instance import constraints as spec
-from siteopt.network.points import Points, lsoa_points, site_points
+from siteopt.costs.transition import TransitionParameters, transition_table
+from siteopt.demand.volumes import WEEKS_PER_YEAR
+from siteopt.network.points import lsoa_points, site_points
 from siteopt.network.sources import load_network
 from siteopt.network.travel import travel_distances_km, travel_times
-from siteopt.optimise.constraints import (
-    Absorb,
-    Constraint,
-    Fallback,
-    ForceReach,
-    PopulationCover,
-    Separation,
-    SiteFilter,
-    StaffCommute,
-)
-from siteopt.optimise.problem import (
-    FTE_UNITS_PER_FTE,
-    MONEY_UNITS_PER_GBP,
-    ProblemData,
-    _frozen_bool,
-    _frozen_int,
-)
+from siteopt.optimise.arrays import FTE_UNITS_PER_FTE, MONEY_UNITS_PER_GBP, frozen_int
+from siteopt.optimise.constraints import CompileContext, compile_constraints
+from siteopt.optimise.problem import ProblemData
 
 if TYPE_CHECKING:
     from siteopt.instance.schema import Instance
@@ -206,171 +190,54 @@ def problem_from_instance(
     )
     room_rank = np.argsort(np.argsort(room_min, axis=1, kind="stable"), axis=1, kind="stable")
 
-    problem_constraints = _constraints(
-        instance,
-        candidates=candidates,
-        home_min=home_min[:, :n_cand],
-        population=population,
-        site_min=site_min,
-        staff_fte=staff_fte,
-        home_min_all=home_min,
-        room_cols=room_cols,
-        peak=int(group_agents[2**n_forces - 1].max()),
-        max_seats=costs.max_seats,
-        network=network,
+    problem_constraints = compile_constraints(
+        CompileContext(
+            instance=instance,
+            network=network,
+            candidates=tuple(candidates),
+            population=population,
+            home_minutes=home_min,
+            site_minutes=site_min,
+            staff_fte=staff_fte,
+            peak_positions=int(group_agents[2**n_forces - 1].max()),
+            max_seats=costs.max_seats,
+        )
     )
+    # Calls of each force in each interval of the average week (all streams).
+    interval_calls = table.rates_per_hour.sum(axis=1) * table.interval_hours
+    interval_calls.setflags(write=False)
     return ProblemData(
         site_ids=tuple(candidates),
         force_ids=tuple(forces),
         k_min=instance.solver.k_min,
         k_max=instance.solver.k_max,
         routings=tuple(instance.staffing.routing),
-        group_agents=_frozen_int(group_agents),
-        pooled_levels=_frozen_int(levels),
-        level_weights=_frozen_int(weights),
-        level_of_interval=_frozen_int(level_of_interval),
+        group_agents=frozen_int(group_agents),
+        pooled_levels=frozen_int(levels),
+        level_weights=frozen_int(weights),
+        level_of_interval=frozen_int(level_of_interval),
         min_crew=min_crew,
-        agent_cost=_frozen_int(np.rint(agent_cost)),
+        agent_cost=frozen_int(np.rint(agent_cost)),
         agent_fte=round(agent_fte),
-        existing_seats=_frozen_int(costs.existing_seats),
-        max_seats=_frozen_int(costs.max_seats),
-        fixed_cost=_frozen_int(np.rint(fixed)),
-        seat_cost=_frozen_int(np.rint(seat)),
+        existing_seats=frozen_int(costs.existing_seats),
+        max_seats=frozen_int(costs.max_seats),
+        fixed_cost=frozen_int(np.rint(fixed)),
+        seat_cost=frozen_int(np.rint(seat)),
         merge_cost=round(
             instance.costs.ict_one_off_gbp.value * (1 + bias) * annual * MONEY_UNITS_PER_GBP
         ),
-        staff=_frozen_int(np.rint(staff_fte * FTE_UNITS_PER_FTE)),
-        stay=_frozen_int(np.rint(staff_fte[:, None] * stay_share * FTE_UNITS_PER_FTE)),
-        move_cost=_frozen_int(np.rint(move_gbp * annual * MONEY_UNITS_PER_GBP)),
+        staff=frozen_int(np.rint(staff_fte * FTE_UNITS_PER_FTE)),
+        stay=frozen_int(np.rint(staff_fte[:, None] * stay_share * FTE_UNITS_PER_FTE)),
+        move_cost=frozen_int(np.rint(move_gbp * annual * MONEY_UNITS_PER_GBP)),
         redundancy_cost=round(redundancy * annual * MONEY_UNITS_PER_GBP / FTE_UNITS_PER_FTE),
         recruit_cost=round(
             trans.recruit_train_gbp.value * annual * MONEY_UNITS_PER_GBP / FTE_UNITS_PER_FTE
         ),
-        room_rank=_frozen_int(room_rank),
+        room_rank=frozen_int(room_rank),
+        force_calls=frozen_int(np.rint(interval_calls.sum(axis=1) * WEEKS_PER_YEAR)),
+        interval_calls=interval_calls,
         constraints=problem_constraints,
         home_share=moves.home_share,
         home_minutes=home_min[:, :n_cand],
         home_minutes_today=home_min[:, n_cand:],
     )
-
-
-def _constraints(
-    instance: Instance,
-    *,
-    candidates: list[str],
-    home_min: npt.NDArray[np.float64],
-    population: npt.NDArray[np.float64],
-    site_min: npt.NDArray[np.float64],
-    staff_fte: npt.NDArray[np.float64],
-    home_min_all: npt.NDArray[np.float64],
-    room_cols: IntArray,
-    peak: int,
-    max_seats: IntArray,
-    network: RoadNetwork,
-) -> tuple[Constraint, ...]:
-    """Precompute each enabled constraint of the instance per candidate site."""
-    staff_units = staff_fte * FTE_UNITS_PER_FTE
-    out: list[Constraint] = []
-    for name, c in instance.constraints.items():
-        if not c.enabled:
-            continue
-        if isinstance(c, spec.StaffCommuteSpec):
-            share = commute_share_within(
-                population=population,
-                minutes=home_min_all,
-                current_room=room_cols,
-                decay_per_minute=instance.transition.home_decay_per_minute.value,
-                max_minutes=c.max_minutes.value,
-            )[:, : len(candidates)]
-            within = np.floor(staff_units[:, None] * share)
-            required = math.ceil(c.min_share.value * float(np.rint(staff_units).sum()))
-            out.append(StaffCommute(name, _frozen_int(within), required))
-        elif isinstance(c, spec.PopulationWithinSpec):
-            people = np.rint(population).astype(np.int64)
-            required = math.ceil(c.min_share.value * int(people.sum()))
-            cover = home_min <= c.max_minutes.value
-            out.append(PopulationCover(name, _frozen_bool(cover), _frozen_int(people), required))
-        elif isinstance(c, spec.ForceCentreWithinSpec):
-            minutes = _centre_minutes(instance, network, c.centre, candidates)
-            chosen = list(instance.forces) if c.forces == "all" else list(c.forces)
-            rows = [list(instance.forces).index(f) for f in chosen]
-            reach = np.zeros((len(instance.forces), len(candidates)), dtype=bool)
-            reach[:] = True  # forces not named are not constrained
-            reach[rows] = minutes[rows] <= c.max_minutes.value
-            out.append(ForceReach(name, _frozen_bool(reach), minutes, c.max_minutes.value))
-        elif isinstance(c, spec.RecruitmentPoolSpec):
-            within = home_min <= c.max_minutes.value
-            pool = c.working_age_share.value * (population @ within)
-            allowed = _frozen_bool(pool >= c.min_people.value)
-            out.append(SiteFilter(name, allowed, pool, c.min_people.value))
-        elif isinstance(c, spec.SiteSeparationSpec):
-            apart = np.minimum(site_min, site_min.T)
-            reach = np.maximum(site_min, site_min.T)
-            conflict = (apart < c.min_minutes.value) | (reach > c.max_minutes.value)
-            np.fill_diagonal(conflict, False)
-            limits = (c.min_minutes.value, c.max_minutes.value)
-            out.append(Separation(name, _frozen_bool(conflict), site_min, limits))
-        elif isinstance(c, spec.AbsorbLoadSpec):
-            out.append(Absorb(name, math.ceil(c.min_share.value * peak)))
-        elif isinstance(c, spec.FallbackSpec):
-            need = math.ceil(c.min_share.value * peak)
-            if c.site == "nearest":
-                # A fallback is a building that stands: greenfield grid points are not.
-                greenfield = {g.id for g in instance.greenfield_sites}
-                standing = np.array([sid not in greenfield for sid in candidates])
-                ok = (site_min <= c.max_minutes.value) & ((max_seats >= need) & standing)[None, :]
-                np.fill_diagonal(ok, False)
-                available = np.asarray(ok.any(axis=1), dtype=bool)
-                nearest = np.argmin(np.where(ok, site_min, np.inf), axis=1)
-                fallbacks = tuple(
-                    candidates[int(b)] if available[j] else "" for j, b in enumerate(nearest)
-                )
-            else:
-                to_named = _site_minutes(instance, network, candidates, c.site)
-                named_seats = instance.sites.costs_for(c.site).max_seats
-                big_enough = named_seats is not None and named_seats.value >= need
-                available = (to_named <= c.max_minutes.value) & big_enough
-                available &= np.array([sid != c.site for sid in candidates])
-                fallbacks = tuple(c.site if ok_ else "" for ok_ in available)
-            standby = round(c.standby_cost_gbp.value * MONEY_UNITS_PER_GBP)
-            out.append(Fallback(name, _frozen_bool(available), standby, fallbacks))
-        else:  # pragma: no cover - the instance schema admits no other type
-            raise InstanceError(instance.file, f"constraints.{name}", "unknown constraint type")
-    return tuple(out)
-
-
-def _centre_minutes(
-    instance: Instance, network: RoadNetwork, centre: str, candidates: list[str]
-) -> npt.NDArray[np.float64]:
-    """Minutes from each force's population-weighted centre (or HQ) to each candidate."""
-    forces = list(instance.forces)
-    if centre == "hq":
-        points = site_points(instance, [instance.forces[f].current_site for f in forces])
-    else:
-        lsoas = instance.dataset().lsoas()
-        column = f"pop_mid{instance.data.population_year}"
-        xs, ys = [], []
-        for f in forces:
-            part = lsoas[lsoas["force"] == f]
-            weight = part[column].to_numpy(dtype=float)
-            xs.append(float(np.average(part["x"], weights=weight)))
-            ys.append(float(np.average(part["y"], weights=weight)))
-        points = Points(tuple(f"centre:{f}" for f in forces), np.array(xs), np.array(ys))
-    targets = site_points(instance, candidates)
-    allow = instance.network.allow_unreachable
-    return travel_times(network, points, targets, allow_unreachable=allow).minutes
-
-
-def _site_minutes(
-    instance: Instance, network: RoadNetwork, candidates: list[str], target: str
-) -> npt.NDArray[np.float64]:
-    """Minutes from each candidate to one named site."""
-    allow = instance.network.allow_unreachable
-    times = travel_times(
-        network,
-        site_points(instance, candidates),
-        site_points(instance, [target]),
-        allow_unreachable=allow,
-    )
-    minutes: npt.NDArray[np.float64] = times.minutes[:, 0]
-    return minutes

@@ -13,8 +13,9 @@ the unit, because both price the same integers the same way:
   site index);
 - **by force**: ``z[j, G]`` picks the group of forces each open room answers; seats cover the
   group's peak;
-- only the first :class:`~siteopt.optimise.constraints.Absorb` constraint counts, as in the
-  enumerator.
+- every named constraint adds itself
+  (:meth:`~siteopt.optimise.constraints.Constraint.add_to_model`); seat floors and standby
+  costs are priced from the constraints' own methods, as in the enumerator.
 
 :func:`infeasible_core` guards each named constraint (and the building capacity,
 :data:`~siteopt.optimise.options.CAPACITY`) with an enforcement literal and shrinks the solver's
@@ -25,55 +26,43 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal
 
 import numpy as np
-import numpy.typing as npt
 from ortools.sat.python import cp_model
 
+from siteopt.optimise.arrays import IntArray
 from siteopt.optimise.constraints import (
-    Absorb,
     Constraint,
-    Fallback,
-    ForceReach,
-    PopulationCover,
-    Separation,
-    SiteFilter,
-    StaffCommute,
+    ModelContext,
+    SeparationForm,
+    seat_floor,
+    standby_cost,
 )
+from siteopt.optimise.constraints.base import weighted_sum
 from siteopt.optimise.options import CAPACITY, Option
 from siteopt.optimise.problem import ProblemData, Routing
-
-IntArray = npt.NDArray[np.int64]
-
-
-SeparationForm = Literal["pairwise", "per_site"]
-
 
 Var = cp_model.IntVar
 
 
 @dataclass(frozen=True)
 class _Built:
-    """The CP-SAT model and the variables the extraction reads.
+    """The CP-SAT model, the variables the constraints see, and those only extraction reads.
 
-    ``assign_terms`` lists ``(variable, f, j)``: force ``f``'s staff go to site ``j`` when the
-    variable is 1 (pooled: nearest-room variables; by force: each group variable, once per force
-    in the group), so that ``x[f, j]`` is the sum of its terms.
+    ``rows``: agents per interval of the room answering each group; ``nearest``: pooled
+    nearest-room literals; ``guards``: enforcement literal of each named constraint (and of
+    the capacity) when the model is built for an infeasibility core.
     """
 
-    cp: cp_model.CpModel
+    model: ModelContext
     rows: IntArray
-    open_: list[Var]
-    pooled_count: dict[int, Var]
-    force_count: dict[int, Var]
-    groups: dict[tuple[int, int], Var]
-    agents: dict[tuple[int, int], Var]
-    seats: list[Var]
     nearest: dict[tuple[int, int], Var]
-    assign_terms: list[tuple[Var, int, int]]
-    one_open: Var | None
     guards: dict[str, Var]
+
+    @property
+    def cp(self) -> cp_model.CpModel:
+        """The CP-SAT model."""
+        return self.model.cp
 
 
 def _group_rows(problem: ProblemData) -> IntArray:
@@ -83,22 +72,13 @@ def _group_rows(problem: ProblemData) -> IntArray:
     enumerator prices pooled.
     """
     rows = np.array(problem.group_agents, dtype=np.int64)
-    single = np.maximum(problem.pooled_levels, problem.min_crew)
+    single = problem.pooled_totals(1)
     rows[problem.all_forces] = single[problem.level_of_interval]
     return rows
 
 
-def _level_totals(problem: ProblemData, k: int) -> IntArray:
-    """Pooled agents over ``k`` open rooms at each level (every room keeps the minimum crew)."""
-    return np.maximum(problem.pooled_levels, k * problem.min_crew)
-
-
-def _first_absorb(constraints: Iterable[Constraint]) -> Absorb | None:
-    return next((c for c in constraints if isinstance(c, Absorb)), None)
-
-
-def _dot(variables: Sequence[Var], coefficients: Iterable[int]) -> cp_model.LinearExpr:
-    return cp_model.LinearExpr.weighted_sum(list(variables), [int(c) for c in coefficients])
+def _dot(variables: Sequence[Var], coefficients: Iterable[int] | IntArray) -> cp_model.LinearExpr:
+    return weighted_sum(variables, coefficients)
 
 
 def _build_model(
@@ -120,12 +100,12 @@ def _build_model(
     cp = cp_model.CpModel()
     sites = range(problem.n_sites)
     rows = _group_rows(problem)
-    absorb = _first_absorb(constraints)
+    sizes = range(problem.k_min, problem.k_max + 1)
     seat_top = max(
         int(problem.max_seats.max(initial=0)),
         int(rows.max()),
-        int(_level_totals(problem, problem.k_max).max()),
-        absorb.min_seats if absorb else 0,
+        int(problem.pooled_totals(problem.k_max).max()),
+        *(seat_floor(constraints, problem, k) for k in sizes),
     )
     pooled_count, force_count = _count_literals(problem, cp)
     counts = [*pooled_count.values(), *force_count.values()]
@@ -165,37 +145,23 @@ def _build_model(
         enforce = [guards[CAPACITY]] if guarded else []
         for j in sites:
             cp.add(seats[j] <= int(problem.max_seats[j]) * open_[j]).only_enforce_if(enforce)
-    if absorb is not None:
-        enforce = [guards[absorb.name]] if guarded else []
-        for j in sites:
-            ready = open_[j] - one_open if one_open is not None else open_[j]
-            cp.add(seats[j] >= absorb.min_seats * ready).only_enforce_if(enforce)
-    for c in constraints:
-        _add_named(
-            cp,
-            c,
-            open_=open_,
-            assign_terms=assign_terms,
-            one_open=one_open,
-            enforce=[guards[c.name]] if guarded else [],
-            separation=separation,
-            k_max=problem.k_max,
-        )
-
-    built = _Built(
+    model = ModelContext(
         cp=cp,
-        rows=rows,
         open_=open_,
+        pooled_open=pooled_open,
         pooled_count=pooled_count,
         force_count=force_count,
+        one_open=one_open,
         groups=groups,
         agents=agents,
         seats=seats,
-        nearest=nearest,
         assign_terms=assign_terms,
-        one_open=one_open,
-        guards=guards,
+        separation=separation,
     )
+    for c in constraints:
+        c.add_to_model(problem, model, [guards[c.name]] if guarded else [])
+
+    built = _Built(model=model, rows=rows, nearest=nearest, guards=guards)
     if not guarded:
         objective = _objective(problem, constraints, built, seat_top=seat_top)
         cp.minimize(objective)
@@ -212,7 +178,7 @@ def _add_size_bounds(
     """``cost >= Σ_k bound[k] · count[k]``; sizes without a feasible option are closed."""
     cp = built.cp
     terms: list[tuple[Var, int]] = []
-    for count in (built.pooled_count, built.force_count):
+    for count in (built.model.pooled_count, built.model.force_count):
         for k, var in count.items():
             if k not in bounds:
                 continue
@@ -306,7 +272,7 @@ def _add_pooled(
         return {}, {}
     n_sites, m = problem.n_sites, problem.min_crew
     k_values = list(count)
-    totals = np.stack([_level_totals(problem, k) for k in k_values])  # (K, V)
+    totals = np.stack([problem.pooled_totals(k) for k in k_values])  # (K, V)
     room_top = (totals - m * (np.array(k_values)[:, None] - 1)).max(axis=0)
     agents = {
         (j, v): cp.new_int_var(0, int(room_top[v]), f"agents[{j},{v}]")
@@ -335,79 +301,6 @@ def _add_pooled(
     return agents, nearest
 
 
-def _add_named(
-    cp: cp_model.CpModel,
-    c: Constraint,
-    *,
-    open_: list[Var],
-    assign_terms: list[tuple[Var, int, int]],
-    one_open: Var | None,
-    enforce: list[Var],
-    separation: SeparationForm,
-    k_max: int,
-) -> None:
-    """One named constraint (Absorb is a seat bound, added with the seats)."""
-    sites = range(len(open_))
-    if isinstance(c, SiteFilter):
-        for j in sites:
-            if not c.allowed[j]:
-                cp.add(open_[j] == 0).only_enforce_if(enforce)
-    elif isinstance(c, Separation):
-        _add_separation(cp, c, open_=open_, enforce=enforce, form=separation, k_max=k_max)
-    elif isinstance(c, ForceReach):
-        for row in c.reach:
-            cp.add(sum(open_[j] for j in sites if row[j]) >= 1).only_enforce_if(enforce)
-    elif isinstance(c, PopulationCover):
-        zones = _zones_by_cover(c)
-        covered = [cp.new_bool_var(f"{c.name}.covered[{i}]") for i in range(len(zones))]
-        for var, (cover, _) in zip(covered, zones, strict=True):
-            cp.add_bool_or([*(open_[j] for j in cover), ~var])
-        people = [p for _, p in zones]
-        cp.add(_dot(covered, people) >= c.required).only_enforce_if(enforce)
-    elif isinstance(c, StaffCommute):
-        within = [c.within[f, j] for _, f, j in assign_terms]
-        commuters = _dot([var for var, _, _ in assign_terms], within)
-        cp.add(commuters >= c.required).only_enforce_if(enforce)
-    elif isinstance(c, Fallback) and one_open is not None:
-        for j in sites:
-            if not c.available[j]:
-                cp.add_bool_or([~one_open, ~open_[j]]).only_enforce_if(enforce)
-
-
-def _zones_by_cover(c: PopulationCover) -> list[tuple[tuple[int, ...], int]]:
-    """People per distinct set of covering sites (zones nobody can cover are left out)."""
-    people: dict[tuple[int, ...], int] = {}
-    for row, count in zip(c.cover, c.people, strict=True):
-        cover = tuple(int(j) for j in np.flatnonzero(row))
-        if cover and count > 0:
-            people[cover] = people.get(cover, 0) + int(count)
-    return list(people.items())
-
-
-def _add_separation(
-    cp: cp_model.CpModel,
-    c: Separation,
-    *,
-    open_: list[Var],
-    enforce: list[Var],
-    form: SeparationForm,
-    k_max: int,
-) -> None:
-    """No two conflicting open sites (the enumerator reads ``conflict[a, b]`` with ``a < b``)."""
-    pairs = [(int(a), int(b)) for a, b in zip(*np.nonzero(np.triu(c.conflict, 1)), strict=True)]
-    if form == "pairwise":
-        for a, b in pairs:
-            cp.add_bool_or([~open_[a], ~open_[b]]).only_enforce_if(enforce)
-        return
-    neighbours: dict[int, set[int]] = {}
-    for a, b in pairs:
-        neighbours.setdefault(a, set()).add(b)
-        neighbours.setdefault(b, set()).add(a)
-    for j, others in neighbours.items():
-        room = min(len(others), k_max - 1)
-        cp.add(sum(open_[o] for o in others) <= room * (1 - open_[j])).only_enforce_if(enforce)
-
-
 def _objective(
     problem: ProblemData,
     constraints: tuple[Constraint, ...],
@@ -419,12 +312,12 @@ def _objective(
     cp, sites = built.cp, range(problem.n_sites)
     new_seats = [cp.new_int_var(0, seat_top, f"new_seats[{j}]") for j in sites]
     for j in sites:
-        cp.add(new_seats[j] >= built.seats[j] - int(problem.existing_seats[j]))
+        cp.add(new_seats[j] >= built.model.seats[j] - int(problem.existing_seats[j]))
     row_sums = built.rows.sum(axis=1)
-    group_keys = list(built.groups)
-    group_vars = [built.groups[k] for k in group_keys]
-    agent_keys = list(built.agents)
-    agent_vars = [built.agents[k] for k in agent_keys]
+    group_keys = list(built.model.groups)
+    group_vars = [built.model.groups[k] for k in group_keys]
+    agent_keys = list(built.model.agents)
+    agent_vars = [built.model.agents[k] for k in agent_keys]
     weights = problem.level_weights
     agent_intervals = _dot(group_vars, [row_sums[g] for _, g in group_keys]) + _dot(
         agent_vars, [weights[v] for _, v in agent_keys]
@@ -433,9 +326,9 @@ def _objective(
         agent_vars, [problem.agent_cost[j] * weights[v] for j, v in agent_keys]
     )
 
-    assign_vars = [var for var, _, _ in built.assign_terms]
-    stayers = _dot(assign_vars, [problem.stay[f, j] for _, f, j in built.assign_terms])
-    moving = _dot(assign_vars, [problem.move_cost[f, j] for _, f, j in built.assign_terms])
+    assign_vars = [var for var, _, _ in built.model.assign_terms]
+    stayers = _dot(assign_vars, [problem.stay[f, j] for _, f, j in built.model.assign_terms])
+    moving = _dot(assign_vars, [problem.move_cost[f, j] for _, f, j in built.model.assign_terms])
     posts = problem.agent_fte * agent_intervals
     posts_top = problem.agent_fte * seat_top * len(problem.level_of_interval) * problem.k_max
     surplus = cp.new_int_var(0, int(problem.stay.max(axis=1).sum()), "surplus")
@@ -443,14 +336,16 @@ def _objective(
     cp.add(surplus >= stayers - posts)
     cp.add(recruits >= posts - stayers)
     transition = moving + problem.redundancy_cost * surplus + problem.recruit_cost * recruits
-    standby = sum(c.standby_cost for c in constraints if isinstance(c, Fallback))
-    one_open = built.one_open
+    # Standby: what each number of open rooms pays (the fallback room with one).
+    counts = [*built.model.pooled_count.items(), *built.model.force_count.items()]
+    standby = [(var, standby_cost(constraints, problem, k)) for k, var in counts]
+    standby = [(var, cost) for var, cost in standby if cost]
     return (
-        _dot(built.open_, problem.fixed_cost)
+        _dot(built.model.open_, problem.fixed_cost)
         + _dot(new_seats, problem.seat_cost)
         + staff
         + problem.merge_cost
-        + (standby * one_open if one_open is not None else 0)
+        + _dot([var for var, _ in standby], [cost for _, cost in standby])
         + transition
     )
 
@@ -459,20 +354,25 @@ def _add_hint(problem: ProblemData, built: _Built, hint: Option) -> None:
     """Hint every decision of a known option (a partial or inconsistent hint is only a hint)."""
     cp = built.cp
     k = len(hint.sites)
-    pooled = hint.routing == "pooled" or (k == 1 and bool(built.pooled_count))
-    for j, var in enumerate(built.open_):
+    pooled = hint.routing == "pooled" or (k == 1 and bool(built.model.pooled_count))
+    for j, var in enumerate(built.model.open_):
         cp.add_hint(var, j in hint.sites)
-        cp.add_hint(built.seats[j], int(hint.seats[hint.sites.index(j)]) if j in hint.sites else 0)
-    for count, active in ((built.pooled_count, pooled), (built.force_count, not pooled)):
+        cp.add_hint(
+            built.model.seats[j], int(hint.seats[hint.sites.index(j)]) if j in hint.sites else 0
+        )
+    for count, active in (
+        (built.model.pooled_count, pooled),
+        (built.model.force_count, not pooled),
+    ):
         for kk, var in count.items():
             cp.add_hint(var, active and kk == k)
     masks = {j: sum(1 << f for f, s in enumerate(hint.assignment) if s == j) for j in hint.sites}
-    for (j, mask), var in built.groups.items():
+    for (j, mask), var in built.model.groups.items():
         cp.add_hint(var, not pooled and masks.get(j) == mask)
     first = {
         v: int(np.argmax(problem.level_of_interval == v)) for v in range(len(problem.pooled_levels))
     }
-    for (j, v), var in built.agents.items():
+    for (j, v), var in built.model.agents.items():
         on = pooled and j in hint.sites
         cp.add_hint(var, int(hint.agents[hint.sites.index(j), first[v]]) if on else 0)
     for (f, j), var in built.nearest.items():
@@ -486,25 +386,25 @@ def _extract_option(
     solver: cp_model.CpSolver,
 ) -> Option:
     """The option of the solver's solution, priced from its values like the enumerator."""
-    sites = tuple(j for j, var in enumerate(built.open_) if solver.boolean_value(var))
-    pooled = any(solver.boolean_value(var) for var in built.pooled_count.values())
+    sites = tuple(j for j, var in enumerate(built.model.open_) if solver.boolean_value(var))
+    pooled = any(solver.boolean_value(var) for var in built.model.pooled_count.values())
     routing: Routing = (
         problem.routings[0] if len(sites) == 1 else ("pooled" if pooled else "by_force")
     )
-    goes_to = {(f, j) for var, f, j in built.assign_terms if solver.boolean_value(var)}
+    goes_to = {(f, j) for var, f, j in built.model.assign_terms if solver.boolean_value(var)}
     assignment = tuple(next(j for j in sites if (f, j) in goes_to) for f in range(problem.n_forces))
     if pooled:
         levels = range(len(problem.pooled_levels))
         per_level = np.array(
-            [[solver.value(built.agents[j, v]) for v in levels] for j in sites], dtype=np.int64
+            [[solver.value(built.model.agents[j, v]) for v in levels] for j in sites],
+            dtype=np.int64,
         )
         agents = per_level[:, problem.level_of_interval]
     else:
-        chosen = {j: g for (j, g), var in built.groups.items() if solver.boolean_value(var)}
+        chosen = {j: g for (j, g), var in built.model.groups.items() if solver.boolean_value(var)}
         agents = np.stack([built.rows[chosen[j]] for j in sites])
     agents.setflags(write=False)
-    absorb = _first_absorb(constraints)
-    floor = absorb.min_seats if absorb is not None and len(sites) >= 2 else 0
+    floor = seat_floor(constraints, problem, len(sites))
     seats = tuple(max(int(row.max()), floor) for row in agents)
     return Option(
         sites=sites,
@@ -540,13 +440,12 @@ def _option_costs(
     new_seats = np.maximum(np.asarray(seats) - problem.existing_seats[open_], 0)
     posts = problem.agent_fte * int(agents.sum())
     stayers = int(problem.stay[forces, moved].sum())
-    standby = sum(c.standby_cost for c in constraints if isinstance(c, Fallback))
     return {
         "sites": int(problem.fixed_cost[open_].sum()),
         "seats": int((problem.seat_cost[open_] * new_seats).sum()),
         "staff": int((problem.agent_cost[open_] * agents.sum(axis=1)).sum()),
         "merge": problem.merge_cost,
-        "standby": standby if len(sites) == 1 else 0,
+        "standby": standby_cost(constraints, problem, len(sites)),
         "transition": int(problem.move_cost[forces, moved].sum())
         + problem.redundancy_cost * max(0, stayers - posts)
         + problem.recruit_cost * max(0, posts - stayers),

@@ -5,13 +5,18 @@ and seat the rooms is found exactly (see ``docs/model.md``):
 
 - **by force**: every assignment of the forces to the open rooms (each room serving at least
   one force) is priced; a room staffs its group's requirement with the minimum crew.
-- **pooled**: one queue over the rooms; every room keeps the minimum crew and the rest of each
-  interval's requirement goes to the cheaper room up to its seats. Trying every seat count of the
-  cheaper room (the dearer room takes the rest) is exact, because staff and seats are the only
-  costs the split changes. Each force's staff move to the open room nearest their current one.
+- **pooled**: one queue over the rooms; every room keeps the minimum crew (or the constraints'
+  larger per-level floor, :meth:`~siteopt.optimise.constraints.Constraint.crew_floor`) and the
+  rest of each interval's requirement goes to the cheaper room up to its seats. Trying every seat
+  count of the cheaper room (the dearer room takes the rest) is exact, because staff and seats
+  are the only costs the split changes. Each force's staff move to the open room nearest their
+  current one.
 
-Every option records its cost components and the constraints it breaks, so the same pass gives
-the optimum and the ranked options appraisal.
+Every option records its cost components and the constraints it breaks (each constraint
+evaluates itself on the option: :meth:`~siteopt.optimise.constraints.Constraint.holds`), so the
+same pass gives the optimum and the ranked options appraisal. The table asks the constraints
+the same questions over many site sets at once (``sites_hold``, ``assignment_holds``,
+``split_holds``); no type is named here.
 
 Two implementations price the same integers: :func:`enumerate_options` builds every
 :class:`Option` one at a time (the reference), and :func:`option_table` prices every site set at
@@ -25,17 +30,10 @@ from dataclasses import dataclass
 from itertools import combinations, product
 
 import numpy as np
-import numpy.typing as npt
 
-from siteopt.optimise.constraints import (
-    Absorb,
-    Fallback,
-    ForceReach,
-    PopulationCover,
-    Separation,
-    SiteFilter,
-    StaffCommute,
-)
+from siteopt.optimise.arrays import BoolArray, IntArray, assigned_sum
+from siteopt.optimise.constraints import SiteSets, seat_floor, split_holds, standby_cost
+from siteopt.optimise.option import CAPACITY, Option
 from siteopt.optimise.problem import ProblemData, Routing, force_mask
 
 __all__ = [
@@ -49,64 +47,34 @@ __all__ = [
 ]
 
 
-IntArray = npt.NDArray[np.int64]
+def _seat_floor(problem: ProblemData, k: int) -> int:
+    """Seats each of ``k`` open rooms must have, whatever their agents (0: none)."""
+    return seat_floor(problem.constraints, problem, k)
 
 
-BoolArray = npt.NDArray[np.bool_]
+def _standby_cost(problem: ProblemData, k: int) -> int:
+    return standby_cost(problem.constraints, problem, k)
 
 
-#: Name under which an option that needs more seats than a building holds is reported.
-CAPACITY = "seat capacity"
+def _crew_floor(problem: ProblemData, k: int) -> IntArray:
+    """Agents each of ``k`` pooled rooms staffs at each level: the minimum crew, or more.
 
-
-@dataclass(frozen=True, eq=False)
-class Option:
-    """One priced configuration: open sites, routing, who goes where, seats and agents.
-
-    Attributes
-    ----------
-    sites
-        Indices of the open sites.
-    routing
-        ``"pooled"`` or ``"by_force"``.
-    assignment
-        Open site (index) whose room each force's staff move to; by force, also where its
-        calls go.
-    seats
-        Seats at each open site (same order as ``sites``).
-    agents
-        Agents per open site and interval, ``(len(sites), T)``.
-    costs
-        Cost components in money units a year: ``sites``, ``seats``, ``staff``, ``merge``,
-        ``standby``, ``transition``.
-    failed
-        Names of the constraints the option breaks (empty when feasible).
+    The constraints' per-level floors count when they fit together (``k × floor ≤`` the level's
+    agents); an option where they do not breaks a constraint and is priced without them.
     """
-
-    sites: tuple[int, ...]
-    routing: Routing
-    assignment: tuple[int, ...]
-    seats: tuple[int, ...]
-    agents: IntArray
-    costs: dict[str, int]
-    failed: tuple[str, ...]
-
-    @property
-    def total(self) -> int:
-        """Total cost a year in money units."""
-        return sum(self.costs.values())
-
-    @property
-    def feasible(self) -> bool:
-        """Whether the option meets every constraint and fits its buildings."""
-        return not self.failed
-
-
-def _absorb_seats(problem: ProblemData, k: int) -> tuple[int, str | None]:
+    totals = problem.pooled_totals(k)
+    floor = np.full_like(totals, problem.min_crew)
     for c in problem.constraints:
-        if isinstance(c, Absorb) and k >= 2:
-            return c.min_seats, c.name
-    return 0, None
+        extra = c.crew_floor(problem, k)
+        if extra is not None:
+            floor = np.maximum(floor, extra)
+    if (k * floor > totals).any():
+        return np.full_like(totals, problem.min_crew)
+    return floor
+
+
+def _split_holds(problem: ProblemData, k: int, groups: tuple[int, ...] | None) -> bool:
+    return split_holds(problem.constraints, problem, k, groups)
 
 
 def _transition_cost(problem: ProblemData, assignment: tuple[int, ...], posts: int) -> int:
@@ -119,37 +87,6 @@ def _transition_cost(problem: ProblemData, assignment: tuple[int, ...], posts: i
     return leaving + problem.redundancy_cost * surplus + problem.recruit_cost * recruits
 
 
-def _failures(
-    problem: ProblemData, sites: tuple[int, ...], assignment: tuple[int, ...]
-) -> list[str]:
-    """Names of the site, coverage and commute constraints an option breaks."""
-    failed = []
-    forces = np.arange(problem.n_forces)
-    open_ = list(sites)
-    for c in problem.constraints:
-        if isinstance(c, SiteFilter):
-            ok = bool(c.allowed[open_].all())
-        elif isinstance(c, Separation):
-            ok = not any(c.conflict[a, b] for a, b in combinations(open_, 2))
-        elif isinstance(c, ForceReach):
-            ok = bool(c.reach[:, open_].any(axis=1).all())
-        elif isinstance(c, PopulationCover):
-            ok = int(c.people[c.cover[:, open_].any(axis=1)].sum()) >= c.required
-        elif isinstance(c, StaffCommute):
-            ok = int(c.within[forces, np.asarray(assignment)].sum()) >= c.required
-        elif isinstance(c, Fallback):
-            ok = len(open_) != 1 or bool(c.available[open_[0]])
-        else:  # Absorb: a seat requirement, checked where seats are chosen
-            ok = True
-        if not ok:
-            failed.append(c.name)
-    return failed
-
-
-def _standby_cost(problem: ProblemData, k: int) -> int:
-    return sum(c.standby_cost for c in problem.constraints if isinstance(c, Fallback) and k == 1)
-
-
 def _priced(
     problem: ProblemData,
     *,
@@ -159,8 +96,9 @@ def _priced(
     agents: IntArray,
     seats: tuple[int, ...],
     staff_cost: int,
-    seat_failures: list[str],
+    over_capacity: bool,
 ) -> Option:
+    """The option with its costs and the names of the constraints it breaks (capacity last)."""
     open_ = np.asarray(sites)
     new_seats = np.maximum(np.asarray(seats) - problem.existing_seats[open_], 0)
     posts = problem.agent_fte * int(agents.sum())
@@ -172,30 +110,23 @@ def _priced(
         "standby": _standby_cost(problem, len(sites)),
         "transition": _transition_cost(problem, assignment, posts),
     }
-    failed = _failures(problem, sites, assignment) + seat_failures
+    option = Option(sites, routing, assignment, seats, agents, costs, ())
+    failed = [c.name for c in problem.constraints if not c.holds(problem, option)]
+    if over_capacity:
+        failed.append(CAPACITY)
+    if not failed:
+        return option
     return Option(sites, routing, assignment, seats, agents, costs, tuple(dict.fromkeys(failed)))
 
 
-def _seat_failures(
-    problem: ProblemData,
-    sites: tuple[int, ...],
-    peaks: list[int],
-    absorb_min: int,
-    absorb: str | None,
-) -> list[str]:
-    """Which seat rules an option breaks: the room's own peak, or the absorb-the-other rule."""
-    caps = [int(problem.max_seats[j]) for j in sites]
-    failed = []
-    if any(p > c for p, c in zip(peaks, caps, strict=True)):
-        failed.append(CAPACITY)
-    if absorb is not None and any(absorb_min > c for c in caps):
-        failed.append(absorb)
-    return failed
+def _over_capacity(problem: ProblemData, sites: tuple[int, ...], peaks: list[int]) -> bool:
+    """Whether a room's own agents need more seats than its building holds."""
+    return any(p > int(problem.max_seats[j]) for p, j in zip(peaks, sites, strict=True))
 
 
 def _by_force(problem: ProblemData, sites: tuple[int, ...], assignment: tuple[int, ...]) -> Option:
     """Price one assignment of forces to rooms (each room answers its forces' calls)."""
-    absorb_min, absorb = _absorb_seats(problem, len(sites))
+    floor = _seat_floor(problem, len(sites))
     agents = np.stack(
         [
             problem.group_agents[force_mask([f for f, g in enumerate(assignment) if g == j])]
@@ -203,8 +134,7 @@ def _by_force(problem: ProblemData, sites: tuple[int, ...], assignment: tuple[in
         ]
     )
     peaks = [int(p) for p in agents.max(axis=1)]
-    seats = tuple(max(p, absorb_min) for p in peaks)
-    failures = _seat_failures(problem, sites, peaks, absorb_min, absorb)
+    seats = tuple(max(p, floor) for p in peaks)
     staff = int((problem.agent_cost[list(sites)] * agents.sum(axis=1)).sum())
     return _priced(
         problem,
@@ -214,7 +144,7 @@ def _by_force(problem: ProblemData, sites: tuple[int, ...], assignment: tuple[in
         agents=agents,
         seats=seats,
         staff_cost=staff,
-        seat_failures=failures,
+        over_capacity=_over_capacity(problem, sites, peaks),
     )
 
 
@@ -233,19 +163,16 @@ def _pooled(problem: ProblemData, sites: tuple[int, ...], routing: Routing = "po
     """
     assignment = _nearest_open(problem, sites)
     k = len(sites)
-    totals = np.maximum(problem.pooled_levels, k * problem.min_crew)
+    totals = problem.pooled_totals(k)
     weights = problem.level_weights
-    absorb_min, absorb = _absorb_seats(problem, k)
     if k == 1:
         (j,) = sites
         per_level = totals[np.newaxis, :]
         seats: tuple[int, ...] = (int(per_level.max()),)
         staff = int(problem.agent_cost[j] * (weights * totals).sum())
-        failures = _seat_failures(problem, sites, list(seats), 0, None)
+        over = _over_capacity(problem, sites, list(seats))
     else:
-        per_level, seats, staff, failures = _pooled_pair_split(
-            problem, sites, totals, absorb_min, absorb
-        )
+        per_level, seats, staff, over = _pooled_pair_split(problem, sites, totals)
     agents = per_level[:, problem.level_of_interval]
     return _priced(
         problem,
@@ -255,26 +182,36 @@ def _pooled(problem: ProblemData, sites: tuple[int, ...], routing: Routing = "po
         agents=agents,
         seats=seats,
         staff_cost=staff,
-        seat_failures=failures,
+        over_capacity=over,
     )
 
 
+def _pair_seat_counts(
+    problem: ProblemData, totals: IntArray
+) -> tuple[IntArray, IntArray, IntArray, IntArray]:
+    """Every seat count ``s`` the cheaper room of a pooled pair might have, and what it implies.
+
+    The cheaper room staffs ``min(s, N_v − L_v)`` at each level (``L_v``: the per-room floor),
+    the dearer room the rest; its seats are its peak (at least the seat floor). Returns the
+    seat counts of both rooms and the agents of both per seat count and level.
+    """
+    floor = _crew_floor(problem, 2)
+    low = max(int(floor.max(initial=0)), _seat_floor(problem, 2))
+    high = max(low, int((totals - floor).max(initial=0)))
+    seats_a = np.arange(low, high + 1, dtype=np.int64)
+    n_a = np.minimum(seats_a[:, np.newaxis], totals[np.newaxis, :] - floor[np.newaxis, :])
+    n_b = totals[np.newaxis, :] - n_a
+    seats_b = np.maximum(n_b.max(axis=1, initial=0), low)
+    return seats_a, seats_b, n_a, n_b
+
+
 def _pooled_pair_split(
-    problem: ProblemData,
-    sites: tuple[int, ...],
-    totals: IntArray,
-    absorb_min: int,
-    absorb: str | None,
-) -> tuple[IntArray, tuple[int, ...], int, list[str]]:
-    """Agents per room and level, seats and staff cost of the cheapest pooled split of a pair."""
+    problem: ProblemData, sites: tuple[int, ...], totals: IntArray
+) -> tuple[IntArray, tuple[int, ...], int, bool]:
+    """Agents per room and level, seats, staff cost and capacity breach of the best split."""
     a, b = sorted(sites, key=lambda j: (int(problem.agent_cost[j]), j))
-    m, weights = problem.min_crew, problem.level_weights
-    low = max(m, absorb_min)
-    high = max(low, int((totals - m).max()))
-    seats_a = np.arange(low, high + 1)  # every seat count the cheaper room might have
-    n_a = np.minimum(seats_a[:, None], totals[None, :] - m)
-    n_b = totals[None, :] - n_a
-    seats_b = np.maximum(n_b.max(axis=1), low)
+    weights = problem.level_weights
+    seats_a, seats_b, n_a, n_b = _pair_seat_counts(problem, totals)
     cost = (
         problem.agent_cost[a] * (n_a * weights).sum(axis=1)
         + problem.agent_cost[b] * (n_b * weights).sum(axis=1)
@@ -282,12 +219,15 @@ def _pooled_pair_split(
         + problem.seat_cost[b] * np.maximum(seats_b - problem.existing_seats[b], 0)
     )
     fits = (seats_a <= problem.max_seats[a]) & (seats_b <= problem.max_seats[b])
-    failures: list[str] = []
+    over = False
     if not fits.any():
         fits = np.ones_like(fits)
         cheapest = int(np.argmin(cost))
         peaks = [int(n_a[cheapest].max()), int(n_b[cheapest].max())]
-        failures = _seat_failures(problem, (a, b), peaks, absorb_min, absorb) or [CAPACITY]
+        # No seat count fits: the rooms' own agents, or a seat floor no building holds.
+        floor = _seat_floor(problem, 2)
+        floor_short = floor > min(int(problem.max_seats[a]), int(problem.max_seats[b]))
+        over = _over_capacity(problem, (a, b), peaks) or not floor_short
     best = int(np.flatnonzero(fits)[np.argmin(cost[fits])])
     order = [sites.index(a), sites.index(b)]
     per_level = np.empty((2, len(totals)), dtype=np.int64)
@@ -298,7 +238,7 @@ def _pooled_pair_split(
         problem.agent_cost[a] * (n_a[best] * weights).sum()
         + problem.agent_cost[b] * (n_b[best] * weights).sum()
     )
-    return per_level, (seats[0], seats[1]), staff, failures
+    return per_level, (seats[0], seats[1]), staff, over
 
 
 def _site_options(problem: ProblemData, sites: tuple[int, ...]) -> list[Option]:
@@ -437,68 +377,38 @@ def _transition_costs(
     problem: ProblemData, assignment: IntArray, posts: IntArray | int
 ) -> IntArray:
     """:func:`_transition_cost` of many assignments ``(N, F)`` at once."""
-    forces = np.arange(problem.n_forces)
-    stayers = problem.stay[forces, assignment].sum(axis=1)
-    leaving = problem.move_cost[forces, assignment].sum(axis=1)
+    stayers = assigned_sum(problem.stay, assignment)
+    leaving = assigned_sum(problem.move_cost, assignment)
     surplus = np.maximum(0, stayers - posts)
     recruits = np.maximum(0, posts - stayers)
     result: IntArray = leaving + problem.redundancy_cost * surplus + problem.recruit_cost * recruits
     return result
 
 
-def _constraints_hold(problem: ProblemData, a: IntArray, b: IntArray | None) -> BoolArray:
-    """Whether each single site ``a`` (``b`` is None) or pair ``(a, b)`` meets the site rules.
-
-    Site filters, separation, force reach, population cover and fallback; the rules that depend
-    on the assignment (staff commute) or on seats (absorb, capacity) are checked by the callers.
-    """
-    ok = np.ones(len(a), dtype=np.bool_)
+def _sites_hold(problem: ProblemData, sites: SiteSets) -> BoolArray:
+    """Whether each site set meets the rules of its open sites alone (every constraint)."""
+    ok = np.ones(len(sites.first), dtype=np.bool_)
     for c in problem.constraints:
-        if isinstance(c, SiteFilter):
-            ok &= c.allowed[a] if b is None else c.allowed[a] & c.allowed[b]
-        elif isinstance(c, Separation) and b is not None:
-            ok &= ~c.conflict[a, b]
-        elif isinstance(c, ForceReach):
-            reached = c.reach[:, a] if b is None else c.reach[:, a] | c.reach[:, b]
-            ok &= reached.all(axis=0)
-        elif isinstance(c, PopulationCover):
-            ok &= _covered_people(c, a, b) >= c.required
-        elif isinstance(c, Fallback) and b is None:
-            ok &= c.available[a]
+        holds = c.sites_hold(problem, sites)
+        if holds is not None:
+            ok &= holds
     return ok
 
 
-def _covered_people(c: PopulationCover, a: IntArray, b: IntArray | None) -> IntArray:
-    """People covered by site ``a`` or by either site of each pair (inclusion-exclusion)."""
-    people = c.people.astype(np.float64)  # exact: populations stay far below 2**53
-    cover = c.cover.astype(np.float64)
-    alone = people @ cover
-    if b is None:
-        return np.rint(alone[a]).astype(np.int64)
-    both = (cover * people[:, np.newaxis]).T @ cover
-    return np.rint(alone[a] + alone[b] - both[a, b]).astype(np.int64)
-
-
-def _commuters(problem: ProblemData, assignment: IntArray) -> list[tuple[StaffCommute, IntArray]]:
-    forces = np.arange(problem.n_forces)
-    return [
-        (c, c.within[forces, assignment].sum(axis=1))
-        for c in problem.constraints
-        if isinstance(c, StaffCommute)
-    ]
-
-
-def _commute_holds(problem: ProblemData, assignment: IntArray) -> BoolArray:
+def _assignment_holds(problem: ProblemData, assignment: IntArray) -> BoolArray:
+    """Whether each row of ``assignment`` ``(N, F)`` meets the rules on where staff go."""
     ok = np.ones(len(assignment), dtype=np.bool_)
-    for c, within in _commuters(problem, assignment):
-        ok &= within >= c.required
+    for c in problem.constraints:
+        holds = c.assignment_holds(problem, assignment)
+        if holds is not None:
+            ok &= holds
     return ok
 
 
 def _single_totals(problem: ProblemData) -> tuple[IntArray, BoolArray]:
     """Total and feasibility of every single open site (one pooled room)."""
     j = np.arange(problem.n_sites)
-    totals = np.maximum(problem.pooled_levels, problem.min_crew)
+    totals = problem.pooled_totals(1)
     agent_intervals = int((problem.level_weights * totals).sum())
     seats = int(totals.max(initial=0))
     assignment = np.repeat(j[:, np.newaxis], problem.n_forces, axis=1)
@@ -511,9 +421,10 @@ def _single_totals(problem: ProblemData) -> tuple[IntArray, BoolArray]:
         + _transition_costs(problem, assignment, problem.agent_fte * agent_intervals)
     )
     feasible = (
-        _constraints_hold(problem, j, None)
-        & _commute_holds(problem, assignment)
+        _sites_hold(problem, SiteSets(j))
+        & _assignment_holds(problem, assignment)
         & (seats <= problem.max_seats)
+        & _split_holds(problem, 1, None)
     )
     return total.astype(np.int64), feasible
 
@@ -523,22 +434,16 @@ class _PairContext:
 
     def __init__(self, problem: ProblemData) -> None:
         self.problem = problem
-        absorb_min, absorb = _absorb_seats(problem, 2)
-        self.absorb_min = absorb_min if absorb is not None else 0
-        m, weights = problem.min_crew, problem.level_weights
-        totals = np.maximum(problem.pooled_levels, 2 * m)
+        self.seat_floor = _seat_floor(problem, 2)
+        totals = problem.pooled_totals(2)
+        weights = problem.level_weights
         self.pooled_intervals = int((weights * totals).sum())
-        low = max(m, self.absorb_min)
-        high = max(low, int((totals - m).max(initial=0)))
         # Seat counts of the cheaper room; what each means for both rooms (pair-independent).
-        self.seats_a = np.arange(low, high + 1, dtype=np.int64)
-        n_a = np.minimum(self.seats_a[:, np.newaxis], totals[np.newaxis, :] - m)
-        n_b = totals[np.newaxis, :] - n_a
+        self.seats_a, self.seats_b, n_a, n_b = _pair_seat_counts(problem, totals)
         self.intervals_a = (n_a * weights).sum(axis=1)
         self.intervals_b = (n_b * weights).sum(axis=1)
-        self.seats_b = np.maximum(n_b.max(axis=1, initial=0), low)
-        masks = np.arange(1, problem.all_forces, dtype=np.int64)  # proper, non-empty groups
-        self.masks = masks
+        self.pooled_ok = _split_holds(problem, 2, None)
+        self.masks = np.arange(1, problem.all_forces, dtype=np.int64)  # proper, non-empty groups
         rows = problem.group_agents
         self.group_intervals = rows.sum(axis=1)
         self.group_peak = rows.max(axis=1, initial=0)
@@ -546,7 +451,7 @@ class _PairContext:
     def best(self, a: IntArray, b: IntArray) -> tuple[IntArray, BoolArray]:
         """Total and feasibility of the best option of each pair ``(a[i], b[i])``."""
         problem = self.problem
-        site_ok = _constraints_hold(problem, a, b)
+        site_ok = _sites_hold(problem, SiteSets(a, b))
         totals: list[IntArray] = []
         feasible: list[BoolArray] = []
         if "pooled" in problem.routings:
@@ -592,19 +497,17 @@ class _PairContext:
             + problem.fixed_cost[b]
             + split
             + problem.merge_cost
+            + _standby_cost(problem, 2)
             + _transition_costs(problem, assignment, posts)
         )
-        return total, any_fit & self._absorb_fits(a, b) & _commute_holds(problem, assignment)
-
-    def _absorb_fits(self, a: IntArray, b: IntArray) -> BoolArray:
-        problem = self.problem
-        return (self.absorb_min <= problem.max_seats[a]) & (self.absorb_min <= problem.max_seats[b])
+        ok = any_fit & _assignment_holds(problem, assignment) & self.pooled_ok
+        return total, ok
 
     def _by_force(self, a: IntArray, b: IntArray, mask: int) -> tuple[IntArray, BoolArray]:
         problem = self.problem
         other = problem.all_forces ^ mask
         peak_a, peak_b = int(self.group_peak[mask]), int(self.group_peak[other])
-        seats_a, seats_b = max(peak_a, self.absorb_min), max(peak_b, self.absorb_min)
+        seats_a, seats_b = max(peak_a, self.seat_floor), max(peak_b, self.seat_floor)
         at_a = np.array([(mask >> f) & 1 for f in range(problem.n_forces)], dtype=np.bool_)
         assignment = np.where(at_a[np.newaxis, :], a[:, np.newaxis], b[:, np.newaxis])
         intervals_a, intervals_b = self.group_intervals[mask], self.group_intervals[other]
@@ -617,8 +520,9 @@ class _PairContext:
             + problem.agent_cost[a] * intervals_a
             + problem.agent_cost[b] * intervals_b
             + problem.merge_cost
+            + _standby_cost(problem, 2)
             + _transition_costs(problem, assignment, posts)
         )
         fits = (peak_a <= problem.max_seats[a]) & (peak_b <= problem.max_seats[b])
-        ok = fits & self._absorb_fits(a, b) & _commute_holds(problem, assignment)
+        ok = fits & _assignment_holds(problem, assignment) & _split_holds(problem, 2, (mask, other))
         return total, np.asarray(ok, dtype=np.bool_)

@@ -22,7 +22,7 @@ from siteopt.optimise.problem import ProblemData
 from siteopt.status import Status
 
 if TYPE_CHECKING:
-    from siteopt.optimise.cpsat import SeparationForm
+    from siteopt.optimise.constraints import SeparationForm
 
 __all__ = [
     "ModelResult",

@@ -18,15 +18,7 @@ import numpy as np
 
 from siteopt.costs.prices import annuity_factor, site_cost_table
 from siteopt.network.points import site_points
-from siteopt.optimise.constraints import (
-    Absorb,
-    Fallback,
-    ForceReach,
-    PopulationCover,
-    Separation,
-    SiteFilter,
-    StaffCommute,
-)
+from siteopt.optimise.constraints import ConstraintResult, constraint_results
 from siteopt.optimise.options import option_table
 from siteopt.optimise.plain import from_plain, to_plain
 from siteopt.optimise.problem import (
@@ -374,92 +366,3 @@ def cost_surface(problem: ProblemData, instance: Instance) -> tuple[SurfacePoint
         )
         for row, j in zip(rows, table.first[rows], strict=True)
     )
-
-
-@dataclass(frozen=True)
-class ConstraintResult:
-    """One constraint on the chosen option: its value against its limit."""
-
-    name: str
-    type: str
-    value: float | None
-    limit: float | None
-    holds: bool
-    detail: str
-
-
-def constraint_results(problem: ProblemData, option: Option) -> tuple[ConstraintResult, ...]:
-    """Each named constraint on an option: its value against its limit, and whether it holds."""
-    open_ = list(option.sites)
-    k = len(open_)
-    forces = np.arange(problem.n_forces)
-    assigned = np.asarray(option.assignment)
-    out = []
-    for c in problem.constraints:
-        holds = c.name not in option.failed
-        if isinstance(c, StaffCommute):
-            total = float(problem.staff.sum())
-            value = float(c.within[forces, assigned].sum()) / total
-            out.append(
-                ConstraintResult(
-                    c.name, "staff_commute", value, c.required / total, holds,
-                    "share of today's staff within reach of their new room",
-                )
-            )  # fmt: skip
-        elif isinstance(c, PopulationCover):
-            people = float(c.people.sum())
-            covered = float(c.people[c.cover[:, open_].any(axis=1)].sum())
-            out.append(
-                ConstraintResult(
-                    c.name, "population_within", covered / people, c.required / people, holds,
-                    "share of the population within reach of an open room",
-                )
-            )  # fmt: skip
-        elif isinstance(c, ForceReach):
-            worst = float(c.minutes[:, open_].min(axis=1).max()) if c.minutes is not None else None
-            out.append(
-                ConstraintResult(
-                    c.name, "force_centre_within", worst, c.limit, holds,
-                    "minutes from the farthest force centre to its nearest open room",
-                )
-            )  # fmt: skip
-        elif isinstance(c, SiteFilter):
-            pool = float(c.pool[open_].min()) if c.pool is not None else None
-            out.append(
-                ConstraintResult(
-                    c.name, "recruitment_pool", pool, c.limit, holds,
-                    "working-age people within reach of the least-served open room",
-                )
-            )  # fmt: skip
-        elif isinstance(c, Separation):
-            out.append(_separation_result(c, open_, holds))
-        elif isinstance(c, Absorb):
-            seats = float(min(option.seats)) if k >= 2 else None
-            detail = "fewest seats of an open room" if k >= 2 else "not applicable: one room"
-            out.append(ConstraintResult(c.name, "absorb_load", seats, c.min_seats, holds, detail))
-        elif isinstance(c, Fallback):
-            building = c.fallback_of[open_[0]] if k == 1 and c.fallback_of else ""
-            detail = (
-                f"fallback building: {building or 'none in reach'}"
-                if k == 1
-                else "not applicable: two or more rooms"
-            )
-            out.append(ConstraintResult(c.name, "fallback", None, None, holds, detail))
-    return tuple(out)
-
-
-def _separation_result(c: Separation, open_: list[int], holds: bool) -> ConstraintResult:
-    if len(open_) < 2 or c.minutes is None:
-        return ConstraintResult(
-            c.name, "site_separation", None, None, holds, "not applicable: one room"
-        )
-    pairs = [(a, b) for i, a in enumerate(open_) for b in open_[i + 1 :]]
-    apart = min(min(c.minutes[a, b], c.minutes[b, a]) for a, b in pairs)
-    far = max(max(c.minutes[a, b], c.minutes[b, a]) for a, b in pairs)
-    low, high = c.limits
-    spread = f"{apart:.0f}" if round(apart) == round(far) else f"{apart:.0f}-{far:.0f}"
-    detail = (
-        f"rooms {spread} min apart by road (at least {low:g}, at most {high:g} min; "
-        f"value and limit: the closest pair)"
-    )
-    return ConstraintResult(c.name, "site_separation", float(apart), low, holds, detail)

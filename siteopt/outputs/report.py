@@ -43,6 +43,7 @@ CONSTRAINT_KINDS: Mapping[str, str] = MappingProxyType(
         "site_separation": "minutes",
         "absorb_load": "int",
         "fallback": "text",
+        "min_call_share": "share",
     }
 )
 

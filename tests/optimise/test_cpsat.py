@@ -17,11 +17,13 @@ from siteopt.optimise.constraints import (
     Constraint,
     Fallback,
     ForceReach,
+    MinCallShare,
     PopulationCover,
     Separation,
     SiteFilter,
     StaffCommute,
 )
+from siteopt.optimise.constraints.min_call_share import SHARE_UNITS
 from siteopt.optimise.options import CAPACITY, Option, enumerate_options
 from siteopt.optimise.problem import ProblemData, Routing, force_mask
 from siteopt.optimise.search import ModelResult, infeasible_core, solve_cp_sat
@@ -77,6 +79,8 @@ def tiny_problem(
         redundancy_cost=3,
         recruit_cost=2,
         room_rank=ints([[0, 2, 1], [2, 0, 1]]),
+        force_calls=ints([100, 300]),
+        interval_calls=np.array([[1.0, 1.0, 2.0, 3.0], [3.0, 3.0, 6.0, 9.0]]),
         constraints=constraints,
     )
 
@@ -127,6 +131,8 @@ def random_problem(rng: np.random.Generator, **fields: Any) -> ProblemData:
         "redundancy_cost": int(rng.integers(0, 31)),
         "recruit_cost": int(rng.integers(0, 31)),
         "room_rank": rng.integers(0, n_sites, size=(n_forces, n_sites)),  # ties allowed
+        "force_calls": rng.integers(0, 1001, size=n_forces),
+        "interval_calls": rng.random((n_forces, n_intervals)),
     }
     base.update(fields)
     return ProblemData(**base)
@@ -159,10 +165,12 @@ def random_constraints(
         out.append(Absorb("absorb", int(rng.integers(0, 16))))
     if "fallback" in kinds:
         out.append(Fallback("fallback", rng.random(n_sites) < 0.6, int(rng.integers(0, 501))))
+    if "call_share" in kinds:
+        out.append(MinCallShare("call_share", int(rng.integers(1, SHARE_UNITS * 6 // 10))))
     return tuple(out)
 
 
-KINDS = ["filter", "separation", "reach", "cover", "commute", "absorb", "fallback"]
+KINDS = ["filter", "separation", "reach", "cover", "commute", "absorb", "fallback", "call_share"]
 
 
 @st.composite
@@ -312,8 +320,20 @@ def seat_price(problem: ProblemData, j: int, seats: int) -> int:
     return int(problem.seat_cost[j]) * max(0, seats - int(problem.existing_seats[j]))
 
 
-def brute_force_by_force(problem: ProblemData, k: int, absorb: int = 0) -> int | None:
-    """Cheapest by-force option with ``k`` rooms over every site set and assignment."""
+def has_share(calls: int, total: int, share_units: int) -> bool:
+    """``calls / total >= share`` in exact integers (share in millionths)."""
+    return calls * SHARE_UNITS >= share_units * total
+
+
+def brute_force_by_force(
+    problem: ProblemData, k: int, absorb: int = 0, share_units: int = 0
+) -> int | None:
+    """Cheapest by-force option with ``k`` rooms over every site set and assignment.
+
+    ``share_units``: each room's forces make at least this share of the calls (millionths).
+    """
+    assert problem.force_calls is not None
+    all_calls = int(problem.force_calls.sum())
     best = None
     for sites in combinations(range(problem.n_sites), k):
         for assignment in product(sites, repeat=problem.n_forces):
@@ -322,9 +342,11 @@ def brute_force_by_force(problem: ProblemData, k: int, absorb: int = 0) -> int |
             total = priced(problem, sites, assignment)
             intervals = 0
             for j in sites:
-                row = problem.group_agents[
-                    force_mask([f for f, s in enumerate(assignment) if s == j])
-                ]
+                group = [f for f, s in enumerate(assignment) if s == j]
+                calls = int(problem.force_calls[group].sum())
+                if not has_share(calls, all_calls, share_units):
+                    break
+                row = problem.group_agents[force_mask(group)]
                 seats = max(int(row.max()), absorb)
                 if seats > problem.max_seats[j]:
                     break
@@ -336,10 +358,20 @@ def brute_force_by_force(problem: ProblemData, k: int, absorb: int = 0) -> int |
     return best
 
 
-def brute_force_pooled(problem: ProblemData, k: int) -> int | None:
-    """Cheapest pooled option with ``k`` rooms: every seat vector, cheapest-first fill."""
+def brute_force_pooled(problem: ProblemData, k: int, share_units: int = 0) -> int | None:
+    """Cheapest pooled option with ``k`` rooms: every seat vector, cheapest-first fill.
+
+    ``share_units``: each room staffs at least this share of each level's agents (millionths),
+    on top of the minimum crew.
+    """
     m = problem.min_crew
     totals = np.maximum(problem.pooled_levels, k * m)
+    floors = [
+        max(m, next(n for n in range(int(t) + 1) if has_share(n, int(t), share_units)))
+        for t in totals
+    ]
+    if any(k * f > t for f, t in zip(floors, totals, strict=True)):
+        return None
     best = None
     for sites in combinations(range(problem.n_sites), k):
         assignment = tuple(nearest_room(problem, sites, f) for f in range(problem.n_forces))
@@ -349,13 +381,13 @@ def brute_force_pooled(problem: ProblemData, k: int) -> int | None:
         ranges = [range(m, int(problem.max_seats[j]) + 1) for j in sites]
         for seats in product(*ranges):
             cost = fixed + sum(seat_price(problem, j, s) for j, s in zip(sites, seats, strict=True))
-            for total, weight in zip(totals, problem.level_weights, strict=True):
-                rest = int(total) - k * m
-                if rest > sum(s - m for s in seats):
+            for total, floor, weight in zip(totals, floors, problem.level_weights, strict=True):
+                rest = int(total) - k * floor
+                if min(seats) < floor or rest > sum(s - floor for s in seats):
                     break
-                staff = m * sum(int(problem.agent_cost[j]) for j in sites)
+                staff = floor * sum(int(problem.agent_cost[j]) for j in sites)
                 for i in by_cost:
-                    extra = min(rest, seats[i] - m)
+                    extra = min(rest, seats[i] - floor)
                     staff += extra * int(problem.agent_cost[sites[i]])
                     rest -= extra
                 cost += int(weight) * staff
@@ -399,6 +431,31 @@ def test_three_sites_by_force_with_absorb() -> None:
     assert result.objective == brute_force_by_force(problem, 3, absorb=14)
     assert result.option is not None
     assert min(result.option.seats) >= 14
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_three_open_sites_with_a_call_share_equal_brute_force(seed: int) -> None:
+    """k = 3 with each room answering at least a share of the calls, both routings."""
+    rng = np.random.default_rng(2000 + seed)
+    base = random_problem(rng, n_sites=5, n_forces=3, n_intervals=4, k_min=3, k_max=3)
+    base = replace(base, max_seats=np.minimum(base.max_seats, 12) + 6)
+    share = int(rng.integers(SHARE_UNITS // 10, SHARE_UNITS // 3))
+    base = replace(base, constraints=(MinCallShare("share", share),))
+    for routings in (("by_force",), ("pooled",), ("pooled", "by_force")):
+        problem = replace(base, routings=routings)
+        candidates = []
+        if "by_force" in routings:
+            candidates.append(brute_force_by_force(problem, 3, share_units=share))
+        if "pooled" in routings:
+            candidates.append(brute_force_pooled(problem, 3, share_units=share))
+        found = [c for c in candidates if c is not None]
+        result = solve_cp_sat(problem, workers=1)
+        if not found:
+            assert result.status is Status.INFEASIBLE
+            continue
+        assert result.objective == min(found)
+        option = assert_consistent_option(problem, result)
+        assert base.constraints[0].holds(problem, option)
 
 
 def test_up_to_three_sites_is_no_worse_than_up_to_two() -> None:
@@ -490,6 +547,23 @@ def test_fallback_binds_and_costs_standby() -> None:
     assert single.sites == (2,)
     assert single.costs["standby"] == 777
     assert single.total == 5580 + 777
+
+
+def test_call_share_binds() -> None:
+    """Two rooms pooled leave the dearer one a shell; a 30 % share costs more staff there.
+
+    f0 makes 25 % of the calls, so no by-force pair can give each room 30 %.
+    """
+    free = solved(tiny_problem(k_min=2, routings=("pooled",)))
+    share = MinCallShare("share", 300_000)
+    option = solved(tiny_problem(k_min=2, routings=("pooled",), constraints=(share,)))
+    assert option.total > free.total
+    need = np.ceil(0.3 * np.maximum([3, 5, 8, 10], 4))
+    assert (option.agents >= need[np.newaxis, :]).all()
+    by_force = tiny_problem(k_min=2, routings=("by_force",), constraints=(share,))
+    assert solve_cp_sat(by_force, workers=1).status is Status.INFEASIBLE
+    assert enumerated_optimum(by_force) is None
+    assert enumerated_optimum(replace(by_force, constraints=(MinCallShare("s", 250_000),)))
 
 
 def test_capacity_binds() -> None:

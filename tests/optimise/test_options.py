@@ -14,6 +14,7 @@ from siteopt.optimise.constraints import (
     Absorb,
     Fallback,
     ForceReach,
+    MinCallShare,
     PopulationCover,
     Separation,
     SiteFilter,
@@ -75,6 +76,8 @@ def make_problem(
         redundancy_cost=3,
         recruit_cost=2,
         room_rank=np.array([[0, 2, 1], [2, 0, 1]], dtype=np.int64),
+        force_calls=np.array([100, 300], dtype=np.int64),
+        interval_calls=np.array([[1.0, 1.0, 2.0, 3.0], [3.0, 3.0, 6.0, 9.0]]),
         constraints=constraints,  # type: ignore[arg-type]
     )
 
@@ -126,15 +129,19 @@ def test_every_assignment_is_tried_for_each_pair() -> None:
     assert len([o for o in options if len(o.sites) == 1]) == 3
 
 
-def brute_force_pooled_split(problem: ProblemData, a: int, b: int) -> int:
-    """Cheapest staff + seat cost of a pooled pair over every seat count and every split."""
-    m = problem.min_crew
-    totals = np.maximum(problem.pooled_levels, 2 * m)
+def brute_force_pooled_split(problem: ProblemData, a: int, b: int, share: float = 0.0) -> int:
+    """Cheapest staff + seat cost of a pooled pair over every seat count and every split.
+
+    ``share``: each room staffs at least this share of each level's agents.
+    """
+    totals = np.maximum(problem.pooled_levels, 2 * problem.min_crew)
     best = None
+    m = problem.min_crew
     for sa, sb in product(range(m, problem.max_seats[a] + 1), range(m, problem.max_seats[b] + 1)):
         cost = problem.seat_cost[a] * max(0, sa - problem.existing_seats[a])
         cost += problem.seat_cost[b] * max(0, sb - problem.existing_seats[b])
         for total, weight in zip(totals, problem.level_weights, strict=True):
+            m = max(problem.min_crew, int(np.ceil(share * total - 1e-9)))
             choices = [
                 problem.agent_cost[a] * na + problem.agent_cost[b] * (total - na)
                 for na in range(m, total - m + 1)
@@ -150,13 +157,14 @@ def brute_force_pooled_split(problem: ProblemData, a: int, b: int) -> int:
     return best
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(
     levels=st.lists(st.integers(0, 14), min_size=4, max_size=4),
     costs=st.lists(st.integers(50, 200), min_size=3, max_size=3),
     caps=st.lists(st.integers(8, 16), min_size=3, max_size=3),
     existing=st.lists(st.integers(0, 10), min_size=3, max_size=3),
     seat_cost=st.lists(st.integers(0, 400), min_size=3, max_size=3),
+    share=st.one_of(st.just(0), st.integers(1, 500)).map(lambda n: n / 1000),
 )
 def test_pooled_split_equals_brute_force(
     levels: list[int],
@@ -164,27 +172,73 @@ def test_pooled_split_equals_brute_force(
     caps: list[int],
     existing: list[int],
     seat_cost: list[int],
+    share: float,
 ) -> None:
-    """The cheaper-room-first split over every seat count is the exact optimum of the split."""
+    """The cheaper-room-first split over every seat count is the exact optimum of the split.
+
+    Also with a call share, whose per-level floor replaces the minimum crew where it is larger.
+    """
+    constraints = (MinCallShare("share", round(share * 1_000_000)),) if share else ()
     problem = make_problem(
         levels=levels,
         agent_cost=costs,
         max_seats=caps,
         existing=[min(e, c) for e, c in zip(existing, caps, strict=True)],
         seat_cost=seat_cost,
+        constraints=constraints,
     )
     options = enumerate_options(problem)
     for a, b in ((0, 1), (0, 2), (1, 2)):
         option = find(options, (a, b), "pooled")
-        if CAPACITY in option.failed:
+        if not option.feasible:
             continue
         assert option.costs["staff"] + option.costs["seats"] == brute_force_pooled_split(
-            problem, a, b
+            problem, a, b, share
         )
         assert (option.agents.sum(axis=0) >= np.maximum(levels, 4)).all()
-        assert (option.agents >= problem.min_crew).all()
+        floor = np.maximum(np.ceil(share * np.maximum(levels, 4) - 1e-9), problem.min_crew)
+        assert (option.agents >= floor[np.newaxis, :]).all()
         for seats, row in zip(option.seats, option.agents, strict=True):
             assert row.max() <= seats
+
+
+def test_call_share_rules_by_force_groups_and_unfit_floors() -> None:
+    """f0 makes 25 % of the calls; floors of 45 % do not fit two rooms in a level of 5 agents."""
+    options = enumerate_options(make_problem(constraints=(MinCallShare("share", 300_000),)))
+    by_force = [o for o in options if o.routing == "by_force" and len(o.sites) == 2]
+    assert by_force
+    assert all(o.failed == ("share",) for o in by_force)
+    assert all(o.feasible for o in options if len(o.sites) == 1)
+    free = enumerate_options(make_problem())
+    unfit = enumerate_options(make_problem(constraints=(MinCallShare("share", 450_000),)))
+    for sites in ((0, 1), (0, 2), (1, 2)):
+        priced = find(unfit, sites, "pooled")
+        assert priced.failed == ("share",)
+        assert priced.total == find(free, sites, "pooled").total  # priced without the floors
+
+
+def test_call_share_describes_the_smallest_share_of_calls() -> None:
+    """Value: the smallest share of the week's calls answered by an open room."""
+    from siteopt.optimise.constraints import constraint_results
+
+    share = MinCallShare("share", 200_000)
+    problem = make_problem(constraints=(share,))
+    options = enumerate_options(problem)
+    split = next(o for o in options if o.routing == "by_force" and o.assignment == (0, 1))
+    (result,) = constraint_results(problem, split)
+    assert result.type == "min_call_share"
+    assert result.value == pytest.approx(7 / 28)  # f0: 7 of the week's 28 calls
+    assert result.limit == 0.2
+    pooled = find(options, (0, 1), "pooled")
+    (result,) = constraint_results(problem, pooled)
+    calls = problem.interval_calls.sum(axis=0)  # type: ignore[union-attr]
+    answered = (pooled.agents / pooled.agents.sum(axis=0)) @ calls
+    assert result.value == pytest.approx(answered.min() / calls.sum())
+    assert result.holds
+    assert result.value is not None
+    assert result.value >= 0.2
+    (single,) = constraint_results(problem, find(options, (2,), "pooled"))
+    assert (single.value, single.detail) == (1.0, "one room answers every call")
 
 
 def test_site_filter_separation_and_reach_mark_the_options_they_break() -> None:

@@ -67,15 +67,29 @@ def test_staying_at_todays_room_keeps_everyone_at_no_cost(toy: ProblemData) -> N
 
 def test_constraints_are_precomputed(toy: ProblemData) -> None:
     """The toy's two constraints: staff commute and site separation."""
-    kinds = {type(c).__name__: c for c in toy.constraints}
-    assert set(kinds) == {"StaffCommute", "Separation"}
-    commute = kinds["StaffCommute"]
-    assert isinstance(commute, StaffCommute)
+    commute, separation = toy.constraints
+    assert (commute.kind, separation.kind) == ("staff_commute", "site_separation")
+    assert type(commute) is StaffCommute
     assert commute.required == int(np.ceil(0.5 * toy.staff.sum()))
-    separation = kinds["Separation"]
-    assert isinstance(separation, Separation)
+    assert type(separation) is Separation
     assert not separation.conflict.diagonal().any()
     assert (separation.conflict == separation.conflict.T).all()
+
+
+def test_calls_per_force_are_the_instances_yearly_volumes(toy: ProblemData) -> None:
+    """Calls a year (integers) and per interval of the average week, from the demand volumes."""
+    from siteopt.demand.volumes import WEEKS_PER_YEAR, annual_volumes
+
+    instance = load_instance(INSTANCES / "toy.toml")
+    yearly = dict.fromkeys(toy.force_ids, 0.0)
+    for volume in annual_volumes(instance):
+        yearly[volume.force] += volume.calls
+    assert toy.force_calls is not None
+    assert toy.force_calls.tolist() == [round(yearly[f]) for f in toy.force_ids]
+    assert toy.interval_calls is not None
+    assert toy.interval_calls.shape == (3, 168)
+    week = toy.interval_calls.sum(axis=1) * WEEKS_PER_YEAR
+    assert week == pytest.approx([yearly[f] for f in toy.force_ids])
 
 
 def test_bch_default_has_a_feasible_best_option() -> None:
@@ -93,7 +107,8 @@ def test_a_fallback_building_is_never_a_greenfield_grid_point() -> None:
 
     instance = load_instance(INSTANCES / "bch-greenfield.toml")
     problem = problem_from_instance(instance)
-    (fallback,) = [c for c in problem.constraints if isinstance(c, Fallback)]
+    (fallback,) = [c for c in problem.constraints if c.kind == "fallback"]
+    assert type(fallback) is Fallback
     named = [b for b in fallback.fallback_of if b]
     assert named  # some sites have one
     greenfield = {g.id for g in instance.greenfield_sites}

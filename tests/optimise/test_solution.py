@@ -61,7 +61,8 @@ def test_numbers_reconcile(toy_solution: dict[str, Any]) -> None:
     costs = toy_solution["costs"]
     assert sum(costs.values()) == pytest.approx(toy_solution["objective_gbp"], abs=0.05)
     saving = toy_solution["baseline_gbp"] - toy_solution["objective_gbp"]
-    assert toy_solution["saving_gbp"] == pytest.approx(saving, abs=0.01)
+    # each of the three is rounded to the penny on its own: they can differ by one
+    assert toy_solution["saving_gbp"] == pytest.approx(saving, abs=0.011)
     baseline = toy_solution["baseline_costs"]
     assert sum(baseline.values()) == pytest.approx(toy_solution["baseline_gbp"], abs=0.05)
     room_fte = sum(s["fte"] for s in toy_solution["sites"])

@@ -1,0 +1,218 @@
+"""The problem's numbers as integer arrays: what every solver and every constraint reads.
+
+:class:`ProblemArrays` holds every coefficient of the model (``docs/model.md``) as an integer
+in fine units, so that two solvers over the same data agree to the unit:
+
+- money in :data:`MONEY_UNITS_PER_GBP` units (£0.0001), as a yearly cost;
+- staff in :data:`FTE_UNITS_PER_FTE` units (0.0001 FTE).
+
+:class:`~siteopt.optimise.problem.ProblemData` adds the named constraints to these arrays; the
+constraint classes (:mod:`siteopt.optimise.constraints`) read the arrays, which is why they live
+here, below both.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = [
+    "FTE_UNITS_PER_FTE",
+    "MONEY_UNITS_PER_GBP",
+    "BoolArray",
+    "FloatArray",
+    "IntArray",
+    "ProblemArrays",
+    "Routing",
+    "assigned_sum",
+    "force_mask",
+    "frozen_bool",
+    "frozen_int",
+]
+
+
+MONEY_UNITS_PER_GBP = 10_000
+
+
+FTE_UNITS_PER_FTE = 10_000
+
+
+IntArray = npt.NDArray[np.int64]
+
+
+BoolArray = npt.NDArray[np.bool_]
+
+
+FloatArray = npt.NDArray[np.float64]
+
+
+Routing = Literal["pooled", "by_force"]
+
+
+def frozen_int(values: npt.ArrayLike) -> IntArray:
+    """Return a read-only int64 copy of ``values``."""
+    array = np.array(values, dtype=np.int64)
+    array.setflags(write=False)
+    return array
+
+
+def frozen_bool(values: npt.ArrayLike) -> BoolArray:
+    """Return a read-only boolean copy of ``values``."""
+    array = np.array(values, dtype=np.bool_)
+    array.setflags(write=False)
+    return array
+
+
+@dataclass(frozen=True, eq=False)
+class ProblemArrays:
+    """The optimisation problem's numbers (see the module docstring for the units).
+
+    Attributes
+    ----------
+    site_ids, force_ids
+        Candidate sites ``J`` and forces ``F``.
+    k_min, k_max
+        Bounds on the number of open sites.
+    routings
+        Allowed routings: ``"pooled"`` (one queue over the open sites) and/or ``"by_force"``.
+    group_agents
+        ``(2^F, T)``: agents one room needs per interval for the force group whose bit mask is
+        the row (bit ``f`` set = force ``f`` in the group), minimum crew applied; row 0 is zero.
+    pooled_levels, level_weights, level_of_interval
+        The distinct pooled (all forces) requirements before the minimum crew, how many
+        intervals of the week have each, and the level of each interval.
+    min_crew
+        Minimum agents in an open room at all times.
+    agent_cost
+        ``(J,)`` money a year for one agent on duty in one interval of every week at site ``j``
+        (pay in the site's force area, supervisors and shrinkage included).
+    agent_fte
+        FTE units one agent on duty in one interval of every week needs.
+    existing_seats, max_seats
+        ``(J,)`` control-room positions today and at most.
+    fixed_cost
+        ``(J,)`` money a year to run site ``j`` (running cost, plus the annualised one-off move
+        cost unless it is a force's current room).
+    seat_cost
+        ``(J,)`` money a year per seat added (annualised fit-out with optimism bias).
+    merge_cost
+        Money a year of the one-off ICT of any merged option (annualised).
+    staff
+        ``(F,)`` FTE units of each force's staff today (the model's staffing of its own room).
+    stay
+        ``(F, J)`` FTE units of force ``f``'s staff who would move with the job to site ``j``.
+    move_cost
+        ``(F, J)`` money a year if force ``f``'s staff move to ``j``: redundancy of those who
+        leave and excess travel of those who stay (0 at the force's current room).
+    redundancy_cost, recruit_cost
+        Money a year per FTE unit made redundant beyond the leavers / recruited.
+    room_rank
+        ``(F, J)`` rank of site ``j`` by drive time from force ``f``'s current room (0 nearest);
+        with pooled routing a force's staff go to the best-ranked open site.
+    force_calls
+        ``(F,)`` calls a year of each force, all streams (``None``: not known; only the
+        ``min_call_share`` constraint needs them).
+    interval_calls
+        For reports only: ``(F, T)`` calls of each force in each interval of the average week.
+    """
+
+    site_ids: tuple[str, ...]
+    force_ids: tuple[str, ...]
+    k_min: int
+    k_max: int
+    routings: tuple[Routing, ...]
+    group_agents: IntArray
+    pooled_levels: IntArray
+    level_weights: IntArray
+    level_of_interval: IntArray
+    min_crew: int
+    agent_cost: IntArray
+    agent_fte: int
+    existing_seats: IntArray
+    max_seats: IntArray
+    fixed_cost: IntArray
+    seat_cost: IntArray
+    merge_cost: int
+    staff: IntArray
+    stay: IntArray
+    move_cost: IntArray
+    redundancy_cost: int
+    recruit_cost: int
+    room_rank: IntArray
+    force_calls: IntArray | None = None
+    interval_calls: FloatArray | None = None
+
+    def __post_init__(self) -> None:
+        n_sites, n_forces = len(self.site_ids), len(self.force_ids)
+        n_intervals = self.group_agents.shape[1]
+        checks = {
+            "group_agents": (self.group_agents.shape[0], 2**n_forces),
+            "agent_cost": (len(self.agent_cost), n_sites),
+            "existing_seats": (len(self.existing_seats), n_sites),
+            "max_seats": (len(self.max_seats), n_sites),
+            "fixed_cost": (len(self.fixed_cost), n_sites),
+            "seat_cost": (len(self.seat_cost), n_sites),
+            "staff": (len(self.staff), n_forces),
+            "stay": (self.stay.shape, (n_forces, n_sites)),
+            "move_cost": (self.move_cost.shape, (n_forces, n_sites)),
+            "room_rank": (self.room_rank.shape, (n_forces, n_sites)),
+            "level_weights": (len(self.level_weights), len(self.pooled_levels)),
+            "level_of_interval": (len(self.level_of_interval), n_intervals),
+        }
+        if self.force_calls is not None:
+            checks["force_calls"] = (self.force_calls.shape, (n_forces,))
+        if self.interval_calls is not None:
+            checks["interval_calls"] = (self.interval_calls.shape, (n_forces, n_intervals))
+        for name, (got, expected) in checks.items():
+            if got != expected:
+                raise ValueError(f"{name}: expected shape {expected}, got {got}")
+        if not 1 <= self.k_min <= self.k_max:
+            raise ValueError(
+                f"k_min, k_max: expected 1 <= k_min <= k_max, got {self.k_min}, {self.k_max}"
+            )
+        if not self.routings or set(self.routings) - {"pooled", "by_force"}:
+            raise ValueError(f"routings: expected 'pooled' and/or 'by_force', got {self.routings}")
+
+    @property
+    def n_sites(self) -> int:
+        """Number of candidate sites."""
+        return len(self.site_ids)
+
+    @property
+    def n_forces(self) -> int:
+        """Number of forces."""
+        return len(self.force_ids)
+
+    @property
+    def all_forces(self) -> int:
+        """Bit mask of the group of every force."""
+        return (1 << self.n_forces) - 1
+
+    @property
+    def peak_positions(self) -> int:
+        """Peak agents of one room answering every force's calls (``P*``)."""
+        return int(self.group_agents[self.all_forces].max())
+
+    def pooled_totals(self, k: int) -> IntArray:
+        """Agents over ``k`` pooled rooms at each level: ``max(a[F, v], k m)``."""
+        totals: IntArray = np.maximum(self.pooled_levels, k * self.min_crew)
+        return totals
+
+
+def assigned_sum(matrix: IntArray, assignment: IntArray) -> IntArray:
+    """``Σ_f matrix[f, assignment[n, f]]`` for each row ``n`` of ``assignment`` ``(N, F)``.
+
+    One ``take`` per force: several times faster than fancy indexing over both axes.
+    """
+    total: IntArray = np.zeros(len(assignment), dtype=np.int64)
+    for f in range(matrix.shape[0]):
+        total += matrix[f].take(assignment[:, f])
+    return total
+
+
+def force_mask(forces: list[int] | tuple[int, ...]) -> int:
+    """Return the bit mask of a group of force indices."""
+    return sum(1 << f for f in set(forces))
