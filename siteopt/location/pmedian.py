@@ -116,12 +116,12 @@ def _with_heuristic_start(
     penalty = unreachable_penalty(times, w)
     start = interchange(times, w, greedy(times, w, p, penalty), penalty, deadline=deadline)
     bound = found.bound if found.bound is not None else _all_open_bound(times, w)
+    name = found.method.split(":")[0]
     if found.chosen and set_cost(times, w, list(found.chosen)) <= set_cost(times, w, start):
-        return _Found(found.chosen, Status.FEASIBLE, found.method, bound)
+        return _Found(found.chosen, Status.FEASIBLE, f"{name}: {STOPPED}", bound)
     if not math.isfinite(set_cost(times, w, start)):
         return found
-    method = f"greedy + interchange ({found.method.split(':')[0]} {STOPPED})"
-    return _Found(tuple(start), Status.FEASIBLE, method, bound)
+    return _Found(tuple(start), Status.FEASIBLE, f"greedy + interchange ({name} {STOPPED})", bound)
 
 
 def _all_open_bound(times: FloatArray, w: FloatArray) -> float:

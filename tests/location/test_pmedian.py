@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from siteopt.instance.loading import load_instance
 from siteopt.location import pmedian
+from siteopt.location.base import STOPPED, Deadline, _Found
 from siteopt.location.matrix import CostMatrix, instance_cost_matrix
 from siteopt.location.solve import locate
 from siteopt.status import Status
@@ -94,3 +95,15 @@ def test_an_infeasible_choice_is_proven_by_the_hitting_set_search() -> None:
     result = locate(as_matrix(times, [1.0, 1.0, 1.0]), "pmedian", p=2)
     assert result.status is Status.INFEASIBLE and result.sites == ()
     assert locate(as_matrix(times, [1.0, 1.0, 1.0]), "pmedian", p=3).status is Status.OPTIMAL
+
+
+def test_a_stopped_mip_answer_kept_over_the_heuristic_says_it_was_stopped() -> None:
+    """HiGHS stopped holding the optimum: its set is kept, labelled stopped, with its bound."""
+    matrix = plane(60, 12, seed=5)
+    best = locate(matrix, "pmedian", p=3)
+    chosen = tuple(matrix.candidate_ids.index(s) for s in best.sites)
+    stopped = _Found(chosen, Status.FEASIBLE, "HiGHS MIP (Elloumi)", bound=1.0)
+    kept = pmedian._with_heuristic_start(
+        stopped, matrix.minutes, matrix.weights, 3, Deadline(math.inf)
+    )
+    assert kept == _Found(chosen, Status.FEASIBLE, f"HiGHS MIP (Elloumi): {STOPPED}", 1.0)
