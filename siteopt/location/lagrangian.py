@@ -66,8 +66,6 @@ class NearLists:
     cap: FloatArray
     floor: FloatArray
     m: int
-    times: FloatArray  # the dense matrix the lists come from (a reference, not a copy)
-    w: FloatArray
     columns: IntArray  # the matrix column of each listed site number
 
     @property
@@ -107,7 +105,7 @@ def near_lists(
         cost[rows] = values * w[rows, None]
         site[rows] = part
     floor = cost[:, 0].copy()
-    return NearLists(cost, site, cap, floor, m, times=times, w=w, columns=every)
+    return NearLists(cost, site, cap, floor, m, columns=every)
 
 
 @dataclass(frozen=True)
@@ -170,8 +168,9 @@ def relax(
 ) -> Relaxed:
     """Evaluate L(λ) with the sites ``opened`` forced open and only ``free`` ones to choose.
 
-    Touches only the listed cells below λ (ρ); each point's cover count comes from the dense
-    matrix's columns of S* (n × p cells).
+    Needs λᵢ ≤ capᵢ (as :func:`ascend` keeps it): then every cell below λ is listed, and both
+    ρ and each point's cover count by S* come from those cells alone (about as many per point
+    as sites nearer than its assigned one), never from the dense matrix.
     """
     n, k = lists.cost.shape
     counts = _counts_below(lists, lam, guess)
@@ -180,15 +179,15 @@ def relax(
     flat += np.repeat(np.arange(n, dtype=np.int64) * k - (ends - counts), counts)
     values = lists.cost.ravel()[flat]
     values -= np.repeat(lam, counts)
-    rho = np.asarray(
-        np.bincount(lists.site.ravel()[flat], weights=values, minlength=lists.m), dtype=np.float64
-    )
+    sites = lists.site.ravel()[flat]
+    rho = np.asarray(np.bincount(sites, weights=values, minlength=lists.m), dtype=np.float64)
     r = p - int(opened.sum())
     free_sites = np.flatnonzero(free)
     by_rho = free_sites[np.argsort(rho[free_sites], kind="stable")]
     chosen = np.concatenate([np.flatnonzero(opened), by_rho[:r]])
-    sub = lists.times[:, lists.columns[chosen]]
-    covered = (sub * lists.w[:, None] < lam[:, None]).sum(axis=1).astype(np.float64)
+    in_chosen = np.zeros(lists.m, dtype=bool)
+    in_chosen[chosen] = True
+    covered = np.bincount(flat[in_chosen[sites]] // k, minlength=n).astype(np.float64)
     value = float(lam.sum() + rho[chosen].sum())
     return Relaxed(value, rho, chosen, by_rho, r, covered, counts)
 
