@@ -170,7 +170,7 @@ def prepare(name: str, folder: Path) -> Path:
     out = folder / name.replace(" ", "-").replace(",", "").replace("×", "x")
     if (out / "minutes.npy").exists():
         return out
-    out.mkdir(parents=True)
+    out.mkdir(parents=True, exist_ok=True)
     if name.startswith("national"):
         minutes, weights = national_matrix()
     else:
@@ -254,6 +254,7 @@ def measure(case: Case, folder: Path) -> dict[str, Any]:
     """Both tools on one case."""
     data = prepare(case.matrix, folder)
     args = [str(data), str(case.p)]
+    load = load_average().split(" / ")[0]
     ours = run_child(
         SITEOPT_CHILD, [*args, str(LIMIT_S)], memory_gb=PEER_MEMORY_GB,
         phase_limits={"start": LIMIT_S + 120},
@@ -264,7 +265,7 @@ def measure(case: Case, folder: Path) -> dict[str, Any]:
     )  # fmt: skip
     if peer.get("sites") and len(peer["sites"]) == case.p:
         peer["objective"] = objective(data, peer["sites"])
-    return {"case": case, "ours": ours, "peer": peer}
+    return {"case": case, "ours": ours, "peer": peer, "load": load}
 
 
 def _peer_words(peer: dict[str, Any], case: Case) -> str:
@@ -289,8 +290,8 @@ def suite_row(result: dict[str, Any]) -> SuiteRow:
     if "objective" in peer and ours.get("objective") is not None:
         same = bool(np.isclose(peer["objective"], ours["objective"], rtol=1e-9))
     note = (
-        f"one run each; siteopt {ours.get('status')} gap {100 * (ours.get('gap') or 0):.3f} %, objective "
-        f"{ours.get('objective') or 0:,.6g}, peak {ours.get('peak_mb', 0):,.0f} MB; "
+        f"one run each; siteopt {ours.get('status')} gap {100 * (ours.get('gap') or 0):.3f} %, "
+        f"objective {ours.get('objective') or 0:,.6g}, peak {ours.get('peak_mb', 0):,.0f} MB; "
         f"spopt: {_peer_words(peer, case)}"
     )
     return SuiteRow(
@@ -356,8 +357,8 @@ def table(results: list[dict[str, Any]]) -> list[str]:
     """The markdown table of RESULTS-locate-scale.md."""
     lines = [
         "| matrix | p | siteopt status | gap | objective | s | peak MB | target "
-        "| spopt + HiGHS | same answer |",
-        "|---|---:|---|---:|---:|---:|---:|---|---|---|",
+        "| spopt + HiGHS | same answer | spopt s ÷ siteopt s | load before |",
+        "|---|---:|---|---:|---:|---:|---:|---|---|---|---:|---:|",
     ]
     for result in results:
         case, ours, peer = result["case"], result["ours"], result["peer"]
@@ -372,11 +373,15 @@ def table(results: list[dict[str, Any]]) -> list[str]:
         if "objective" in peer and ours.get("objective") is not None:
             worse = 100 * (peer["objective"] / ours["objective"] - 1)
             same = "yes" if abs(worse) < 1e-7 else f"no (spopt {worse:+.3f} %)"
+        ratio = "—"
+        if "objective" in peer and ours.get("wall_s"):
+            ratio = f"{(peer['build_s'] + peer['solve_s']) / ours['wall_s']:,.1f}×"
         lines.append(
             f"| {case.matrix} | {case.p} | {ours.get('status', ours.get('stopped'))} | "
             f"{100 * (gap or 0):.3f} % | {ours.get('objective') or 0:,.6g} | "
             f"{ours.get('wall_s', ours['process_s']):.1f} | {ours.get('peak_mb', 0):,.0f} | "
-            f"{'met' if met else 'missed'} | {_peer_words(peer, case)} | {same} |"
+            f"{'met' if met else 'missed'} | {_peer_words(peer, case)} | {same} | {ratio} | "
+            f"{result['load']} |"
         )
     return lines
 
