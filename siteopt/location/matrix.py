@@ -140,8 +140,11 @@ def read_cost_matrix(path: Path) -> CostMatrix:
     first bad one (file, line and column).
     """
     header = _header(path)
-    fast = _read_fast(path, header)
-    ids, weights, minutes = fast if fast is not None else _read_checked(path, header)
+    try:
+        fast = _read_fast(path, header)
+        ids, weights, minutes = fast if fast is not None else _read_checked(path, header)
+    except MemoryError:
+        raise _out_of_memory(path, len(header) - 2) from None
     _check_unique(path, "id", ids, "demand id")
     candidates = tuple(header[2:])
     between = None
@@ -160,6 +163,27 @@ def read_cost_matrix(path: Path) -> CostMatrix:
         weight_label=header[1],
         between=between,
     )
+
+
+def _out_of_memory(path: Path, m: int) -> InstanceError:
+    """The one error for a cost matrix too large for the free memory (with what it needs)."""
+    size = path.stat().st_size
+    # cells ≈ the file's characters ÷ characters per cell; each is 8 bytes as float64
+    msg = (
+        f"out of memory reading {size / 1e6:,.0f} MB of text for {m:,} candidates (the times "
+        f"need about {8 * size / max(1, _chars_per_cell(path)) / 1e9:.1f} GB as float64); free "
+        "memory, or aggregate the demand points into fewer rows"
+    )
+    return InstanceError(path, "", msg)
+
+
+def _chars_per_cell(path: Path) -> int:
+    """Characters per cell of the first data row (at least 1)."""
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        rows = csv.reader(handle)
+        next(rows, None)
+        first = next(rows, [])
+    return max(1, sum(len(c) + 1 for c in first) // max(1, len(first)))
 
 
 def _header(path: Path) -> list[str]:

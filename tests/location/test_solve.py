@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,6 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from siteopt.location import base, pcenter, pdispersion, pmedian
+from siteopt.location import matrix as matrix_module
 from siteopt.location.matrix import CostMatrix, LocateError
 from siteopt.location.solve import locate
 from siteopt.status import Status
@@ -193,16 +195,41 @@ def test_the_mip_refuses_a_formulation_it_cannot_hold(monkeypatch: pytest.Monkey
         locate(random_matrix(), "pmedian", p=3, method="mip")
 
 
-def test_cli_time_limit_prints_the_gap_and_json_carries_bound_and_gap(
-    run_cli: Callable[..., CliResult], tmp_path: Path
-) -> None:
-    matrix = random_matrix(n=2000, m=120, seed=4)
+def written_csv(matrix: CostMatrix, path: Path) -> Path:
+    """``matrix`` as a cost-matrix CSV at ``path``."""
     lines = ["id,weight," + ",".join(matrix.candidate_ids)]
     for did, w, row in zip(matrix.demand_ids, matrix.weights, matrix.minutes, strict=True):
         cells = ",".join("unreachable" if math.isinf(t) else f"{t:.3f}" for t in row)
         lines.append(f"{did},{w:g},{cells}")
-    path = tmp_path / "costs.csv"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("stage", ["reading", "solving"])
+def test_cli_out_of_memory_is_one_line_and_exit_code_2(
+    run_cli: Callable[..., CliResult], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, stage: str
+) -> None:
+    def exhausted(*_args: object) -> None:
+        raise MemoryError
+
+    path = written_csv(random_matrix(n=40, m=6, seed=2), tmp_path / "costs.csv")
+    if stage == "reading":
+        monkeypatch.setattr(matrix_module, "_read_fast", exhausted)
+        expected = rf"{path}: out of memory reading 0 MB of text for 6 candidates \(the times"
+    else:
+        monkeypatch.setitem(locate.__globals__["_SOLVERS"], "pmedian", exhausted)
+        expected = r"pmedian: out of memory solving the 40 × 6 matrix"
+    shown = run_cli("locate", str(path), "--model", "pmedian", "-p", "2")
+    assert shown.code == 2, shown.err
+    assert shown.out == "" and len(shown.err.splitlines()) == 1
+    assert shown.err.startswith("siteopt: error: ") and "Traceback" not in shown.err
+    assert re.search(expected, shown.err), shown.err
+
+
+def test_cli_time_limit_prints_the_gap_and_json_carries_bound_and_gap(
+    run_cli: Callable[..., CliResult], tmp_path: Path
+) -> None:
+    path = written_csv(random_matrix(n=2000, m=120, seed=4), tmp_path / "costs.csv")
     args = ("locate", str(path), "--model", "pmedian", "-p", "10", "--time-limit", "0.5")
     shown = run_cli(*args)
     assert shown.code == 0, shown.err
