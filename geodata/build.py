@@ -21,6 +21,7 @@ import re
 import shutil
 import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -584,22 +585,33 @@ def build(shared: Path, out: Path) -> dict[str, Any]:
         write_csv(sites, staging / "sites.csv")
         write_csv(unplaced, staging / "sites_unplaced.csv")
         write_network(network, staging)
-        (staging / "attribution.json").write_text(
-            json.dumps(ATTRIBUTION, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
-        )
-        manifest["outputs"] = {
-            p.name: {"sha256": sha256_of(p), "bytes": p.stat().st_size}
-            for p in sorted(staging.iterdir())
-        }
-        (staging / "manifest.json").write_text(
-            json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
-        )
-        (staging / "README.md").write_text(readme_text(manifest), encoding="utf-8")
-        replace_dir(staging, out)
+        publish(staging, out, manifest, ATTRIBUTION, readme_text)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return manifest
+
+
+def publish(
+    staging: Path,
+    out: Path,
+    manifest: dict[str, Any],
+    attribution: dict[str, str],
+    readme: Callable[[dict[str, Any]], str],
+) -> None:
+    """Write attribution, manifest (a checksum per output) and README, then swap ``staging`` in."""
+    (staging / "attribution.json").write_text(
+        json.dumps(attribution, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
+    manifest["outputs"] = {
+        p.name: {"sha256": sha256_of(p), "bytes": p.stat().st_size}
+        for p in sorted(staging.iterdir())
+    }
+    (staging / "manifest.json").write_text(
+        json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
+    (staging / "README.md").write_text(readme(manifest), encoding="utf-8")
+    replace_dir(staging, out)
 
 
 def replace_dir(staging: Path, out: Path) -> None:

@@ -450,18 +450,7 @@ def skeleton(
     for end in (a, b):
         real_area &= (force[end] == REAL_ROADS_FORCE) | (force[end] == "")
     real_area &= real_roads
-    straight = np.hypot(xy[a, 0] - xy[b, 0], xy[a, 1] - xy[b, 1])
-    kinds = [p[2] for p in pairs]
-    local = pd.DataFrame(
-        {
-            "src": np.concatenate([a, b]),
-            "dst": np.concatenate([b, a]),
-            "straight_m": np.concatenate([straight, straight]),
-            "urban": np.concatenate([urban, urban]),
-            "real_area": np.concatenate([real_area, real_area]),
-            "kind": kinds + kinds,
-        }
-    )
+    local = local_edges(pairs, xy, urban, real_area)
     road_node = (nodes["kind"] == "road").to_numpy()
     stranded = road_node & ~_in_main_part(len(nodes), fixed, local)
     removable = road_node & ~stranded
@@ -767,3 +756,28 @@ def main() -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main())
+
+
+def local_edges(
+    pairs: list[tuple[int, int, str]], xy: FloatArray, urban: BoolArray, real_area: BoolArray
+) -> pd.DataFrame:
+    """Return the local (mesh and connector) edges of ``pairs``, each both ways.
+
+    ``urban`` and ``real_area`` are flags per pair; the straight length is measured from ``xy``.
+    """
+    import pandas as pd  # noqa: PLC0415 (lazy: pandas is slow to import)
+
+    a = np.array([p[0] for p in pairs])
+    b = np.array([p[1] for p in pairs])
+    straight = np.hypot(xy[a, 0] - xy[b, 0], xy[a, 1] - xy[b, 1])
+    kinds = [p[2] for p in pairs]
+    return pd.DataFrame(
+        {
+            "src": np.concatenate([a, b]),
+            "dst": np.concatenate([b, a]),
+            "straight_m": np.concatenate([straight, straight]),
+            "urban": np.concatenate([urban, urban]),
+            "real_area": np.concatenate([real_area, real_area]),
+            "kind": kinds + kinds,
+        }
+    )

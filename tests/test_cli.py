@@ -162,9 +162,7 @@ def test_solve_out_writes_solution_json_atomically(
 def write_force_centres_variant(tmp_path: Path, minutes: int) -> Path:
     """BCH with two or three rooms and every force centre within ``minutes`` of a room.
 
-    At 28 min a two-room option exists (the enumeration finds it at once) but three rooms might
-    be cheaper (their bound is lower): only CP-SAT can settle three rooms. At 25 min no two-room
-    option exists and only CP-SAT can find a three-room one.
+    At 25 min no two-room option exists and only CP-SAT can find a three-room one.
     """
     path = tmp_path / f"centres-{minutes}.toml"
     path.write_text(
@@ -176,11 +174,28 @@ def write_force_centres_variant(tmp_path: Path, minutes: int) -> Path:
     return path
 
 
+def write_staff_commute_variant(tmp_path: Path) -> Path:
+    """BCH with two or three rooms and 90 % of today's staff within 45 min of a room.
+
+    A two-room option exists (the enumeration finds it at once) but the three-room bound is
+    lower than its cost, so only CP-SAT can settle three rooms.
+    """
+    path = tmp_path / "commute-90.toml"
+    path.write_text(
+        f'extends = "{(INSTANCES / "bch-2015.toml").as_posix()}"\n'
+        "[solver]\nk_min = 2\nk_max = 3\n[constraints.staff_commute]\n"
+        'max_minutes = { value = 45, assumption = "t" }\n'
+        'min_share = { value = 0.9, assumption = "t" }\n',
+        encoding="utf-8",
+    )
+    return path
+
+
 def test_a_time_limited_solve_with_a_plan_is_feasible_with_its_gap(
     run_cli: Callable[..., CliResult], tmp_path: Path
 ) -> None:
     """The limit stops CP-SAT before it settles three rooms: FEASIBLE, gap shown, exit 0."""
-    path = write_force_centres_variant(tmp_path, 28)
+    path = write_staff_commute_variant(tmp_path)
     result = run_cli("solve", str(path), "--time-limit", "0.01", "--json")
     assert result.code == 0, result.err
     document = json.loads(result.out)

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from geodata import BuildError
-from geodata.build import replace_dir, sha256_of
+from geodata.build import publish, sha256_of
 from geodata.national.areas import AREA_NOTE, area_layers, land_mask, separated
 from geodata.national.mesh import build_national_network, national_network_inputs
 from geodata.national.tables import (
@@ -136,18 +136,7 @@ def build_national(shared: Path, out: Path) -> dict[str, Any]:
         (staging / CALIBRATION_FILE).write_text(
             json.dumps(network.calibration, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
         )
-        (staging / "attribution.json").write_text(
-            json.dumps(ATTRIBUTION, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
-        )
-        manifest["outputs"] = {
-            p.name: {"sha256": sha256_of(p), "bytes": p.stat().st_size}
-            for p in sorted(staging.iterdir())
-        }
-        (staging / "manifest.json").write_text(
-            json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
-        )
-        (staging / "README.md").write_text(readme_text(manifest), encoding="utf-8")
-        replace_dir(staging, out)
+        publish(staging, out, manifest, ATTRIBUTION, readme_text)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise

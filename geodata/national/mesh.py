@@ -54,6 +54,7 @@ from geodata.network_build import (
     RURAL_SPEED_ASSUMPTION,
     SRN_CSV,
     URBAN_DENSITY,
+    local_edges,
     strategic_links,
 )
 from geodata.network_calibration import (
@@ -325,18 +326,7 @@ def national_skeleton(
     a = np.array([p[0] for p in pairs])
     b = np.array([p[1] for p in pairs])
     urban = urban_lsoa[a] & np.where(b < n_lsoa, urban_lsoa[np.minimum(b, n_lsoa - 1)], True)
-    straight = np.hypot(xy[a, 0] - xy[b, 0], xy[a, 1] - xy[b, 1])
-    kinds = [p[2] for p in pairs]
-    local = pd.DataFrame(
-        {
-            "src": np.concatenate([a, b]),
-            "dst": np.concatenate([b, a]),
-            "straight_m": np.concatenate([straight, straight]),
-            "urban": np.concatenate([urban, urban]),
-            "real_area": False,
-            "kind": kinds + kinds,
-        }
-    )
+    local = local_edges(pairs, xy, urban, np.zeros(len(pairs), dtype=bool))
     factors["urban_lsoas"] = int(urban_lsoa.sum())
     counts = {
         "delaunay_edges": len(all_edges),

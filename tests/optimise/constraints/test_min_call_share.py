@@ -15,22 +15,27 @@ from siteopt.optimise.search import solve_cp_sat
 from tests.conftest import INSTANCES
 
 
+def two_rooms(tmp_path_factory: pytest.TempPathFactory, extra: str) -> ProblemData:
+    """BCH 2015 held to two rooms (where a pooled queue may keep one as a shell), plus ``extra``."""
+    variant = tmp_path_factory.mktemp("share") / "share.toml"
+    variant.write_text(
+        f'extends = "{(INSTANCES / "bch-2015.toml").as_posix()}"\n'
+        "[solver]\nk_min = 2\nk_max = 2\n" + extra,
+        encoding="utf-8",
+    )
+    return problem_from_instance(load_instance(variant))
+
+
 @pytest.fixture(scope="module")
-def default() -> ProblemData:
-    """The BCH 2015 default, where the rule is stated but disabled."""
-    return problem_from_instance(load_instance(INSTANCES / "bch-2015.toml"))
+def default(tmp_path_factory: pytest.TempPathFactory) -> ProblemData:
+    """Two rooms under the BCH 2015 default, where the rule is stated but disabled."""
+    return two_rooms(tmp_path_factory, "")
 
 
 @pytest.fixture(scope="module")
 def enabled(tmp_path_factory: pytest.TempPathFactory) -> ProblemData:
-    """The same instance with the rule switched on."""
-    variant = tmp_path_factory.mktemp("share") / "share.toml"
-    variant.write_text(
-        f'extends = "{(INSTANCES / "bch-2015.toml").as_posix()}"\n'
-        "[constraints.call_share]\nenabled = true\n",
-        encoding="utf-8",
-    )
-    return problem_from_instance(load_instance(variant))
+    """The same with the rule switched on."""
+    return two_rooms(tmp_path_factory, "[constraints.call_share]\nenabled = true\n")
 
 
 def test_the_rule_is_stated_in_the_default_instance_but_off() -> None:
@@ -44,7 +49,7 @@ def test_the_rule_is_stated_in_the_default_instance_but_off() -> None:
 def test_switched_on_it_binds_and_changes_the_answer(
     default: ProblemData, enabled: ProblemData
 ) -> None:
-    """Today's optimum keeps a room as a shell; with the rule both rooms carry a real share."""
+    """The two-room optimum keeps a room as a shell; with the rule both rooms carry a real share."""
     assert "call_share" not in {c.name for c in default.constraints}
     (rule,) = [c for c in enabled.constraints if c.name == "call_share"]
     assert type(rule) is MinCallShare
