@@ -18,6 +18,7 @@ from siteopt.location.matrix import CostMatrix
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
+    from pathlib import Path
 
 
 MAXIMISED = ("mclp", "pdispersion")
@@ -117,3 +118,10 @@ def stopping_after(checks: int) -> Iterator[None]:
     fake.after = lambda _seconds: Countdown(math.inf, [checks])
     with mock.patch.object(solve, "Deadline", fake):
         yield
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    """``text`` written as ``costs.csv`` in ``tmp_path``."""
+    path = tmp_path / "costs.csv"
+    path.write_text(text, encoding="utf-8")
+    return path

@@ -13,12 +13,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from siteopt.errors import InstanceError
 from siteopt.location.matrix import CostMatrix, LocateError, read_cost_matrix
 from siteopt.location.solve import locate
 from siteopt.status import Status
 from tests.conftest import INSTANCES, CliResult
-from tests.location.helpers import as_matrix, small_matrices
+from tests.location.helpers import as_matrix, small_matrices, write
 
 # Four demand points × three candidates, minutes; weights 10, 20, 30, 40.
 #            a   b   c
@@ -241,12 +240,6 @@ def test_requests_that_make_no_sense_are_refused() -> None:
 # --- CSV input --------------------------------------------------------------------------------
 
 
-def write(tmp_path: Path, text: str) -> Path:
-    path = tmp_path / "costs.csv"
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
 def test_reads_a_cost_matrix_csv_with_unreachable_cells(tmp_path: Path) -> None:
     path = write(tmp_path, "id,weight,a,b\nx,10,1,unreachable\ny,5,3,2\na,0,0,4\nb,0,4,\n")
     matrix = read_cost_matrix(path)
@@ -255,23 +248,6 @@ def test_reads_a_cost_matrix_csv_with_unreachable_cells(tmp_path: Path) -> None:
     assert matrix.between is not None and matrix.between.tolist() == [[0.0, 4.0], [4.0, 0.0]]
     result = locate(matrix, "pmedian", p=1)
     assert (result.sites, result.objective) == (("a",), 25.0)
-
-
-@pytest.mark.parametrize(
-    ("text", "message"),
-    [
-        ("id,w,a\nx,1,2\n", r"costs\.csv: header: expected header 'id,weight,<candidate>,…'"),
-        ("id,weight,a\nx,1,fast\n", r"costs\.csv: line 2\.a: expected a number ≥ 0 or 'unr"),
-        ("id,weight,a\nx,-1,2\n", r"costs\.csv: line 2\.weight: expected a number ≥ 0, got '-1'"),
-        ("id,weight,a\nx,1\n", r"costs\.csv: line 2: expected 3 cells like the header, got 2"),
-        ("id,weight,a\nx,1,2\nx,1,3\n", r"costs\.csv: id: expected unique demand ids, 'x'"),
-        ("id,weight,a,a\nx,1,2,3\n", r"costs\.csv: header: expected unique candidates, 'a'"),
-        ("id,weight,a\n", r"costs\.csv: expected a header row and at least one demand row"),
-    ],
-)
-def test_bad_cost_matrix_csv_gets_one_clear_error(tmp_path: Path, text: str, message: str) -> None:
-    with pytest.raises(InstanceError, match=message):
-        read_cost_matrix(write(tmp_path, text))
 
 
 def test_pdispersion_needs_times_between_candidates(tmp_path: Path) -> None:

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from siteopt.errors import InstanceError
 from siteopt.location import matrix as matrix_module
 from siteopt.location.matrix import CostMatrix, read_cost_matrix
+from tests.location.helpers import write
 
 UNREACHABLE_SPELLINGS = ["", "unreachable", "Unreachable", "UNREACHABLE", "inf", "Inf", "INF"]
 
@@ -53,12 +54,6 @@ def test_fast_and_checked_readers_agree(tmp_path: Path, file: tuple[str, int, in
     assert np.array_equal(fast.minutes, minutes)
 
 
-def write(tmp_path: Path, text: str) -> Path:
-    path = tmp_path / "costs.csv"
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
 def test_a_short_row_is_told_from_an_empty_last_cell(tmp_path: Path) -> None:
     empty_last = read_cost_matrix(write(tmp_path, "id,weight,a,b\nx,1,2,\ny,1,,3\n"))
     assert math.isinf(empty_last.minutes[0, 1]) and math.isinf(empty_last.minutes[1, 0])
@@ -75,6 +70,13 @@ def test_a_short_row_is_told_from_an_empty_last_cell(tmp_path: Path) -> None:
         ("id,weight,a\nx,1,2,9\n", r"line 2: expected 3 cells like the header, got 4"),
         ("id,weight,a\nx,1,2\ny,1,2,9\n", r"line 3: expected 3 cells like the header, got 4"),
         ("id,weight,a\n,1,2\n", r"id: expected a non-empty demand id"),
+        ("id,w,a\nx,1,2\n", r"costs\.csv: header: expected header 'id,weight,<candidate>,…'"),
+        ("id,weight,a\nx,1,fast\n", r"costs\.csv: line 2\.a: expected a number ≥ 0 or 'unr"),
+        ("id,weight,a\nx,-1,2\n", r"costs\.csv: line 2\.weight: expected a number ≥ 0, got '-1'"),
+        ("id,weight,a\nx,1\n", r"costs\.csv: line 2: expected 3 cells like the header, got 2"),
+        ("id,weight,a\nx,1,2\nx,1,3\n", r"costs\.csv: id: expected unique demand ids, 'x'"),
+        ("id,weight,a,a\nx,1,2,3\n", r"costs\.csv: header: expected unique candidates, 'a'"),
+        ("id,weight,a\n", r"costs\.csv: expected a header row and at least one demand row"),
     ],
 )
 def test_bad_cells_are_named_by_line_and_column(tmp_path: Path, text: str, message: str) -> None:
