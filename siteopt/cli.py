@@ -439,7 +439,13 @@ def locate(
         float | None, typer.Option(help="Coverage threshold, minutes (lscp, mclp).")
     ] = None,
     method: Annotated[str, typer.Option(help="auto, enumerate or mip.")] = "auto",
-    time_limit: Annotated[float | None, typer.Option(help="HiGHS time limit, seconds.")] = None,
+    time_limit: Annotated[
+        float | None,
+        typer.Option(
+            help="Seconds the search may take; then the best sites found so far are returned "
+            "with their proven gap (status FEASIBLE)."
+        ),
+    ] = None,
     out: Annotated[
         Path | None, typer.Option(help="Folder for locate.json and locate.geojson (atomic).")
     ] = None,

@@ -498,10 +498,20 @@ def print_locate(result: LocateResult, console: Console) -> None:
         f"{result.n_candidates} candidates ({result.weight_label})"
     )
     if not result.sites:
-        console.print("no choice of sites satisfies the model")
+        if result.status is Status.INFEASIBLE:
+            console.print("no choice of sites satisfies the model")
+        else:
+            console.print(f"{status_note(result.status, None)} before the time limit")
         return
     assert result.objective is not None
     console.print(f"objective: {result.objective:,.6g} — {result.objective_label}")
+    if result.status is Status.FEASIBLE:
+        side = "at most" if result.model in ("mclp", "pdispersion") else "at least"
+        bound = f"{result.bound:,.6g}" if result.bound is not None else "unknown"
+        console.print(
+            f"[yellow]{status_note(result.status, result.gap)}[/yellow]: the optimum is "
+            f"{side} {bound}"
+        )
     summary = result.summary()
 
     def minutes(value: float | None) -> str:

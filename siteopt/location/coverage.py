@@ -1,16 +1,22 @@
-"""Covering models: LSCP and MCLP.
+"""Covering models: LSCP and MCLP, and the exact hitting-set search they share with others.
 
-Covering models: LSCP (fewest sites covering everyone) and MCLP (most demand covered by p sites).
+LSCP (fewest sites covering everyone) and MCLP (most demand covered by p sites). Both start from
+a greedy answer, so a time limit that stops HiGHS early still returns a solution, with HiGHS's
+proven bound (or a simple one: one site for LSCP, the p best single-site coverages for MCLP).
 """
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
 
 from siteopt.location.base import (
+    NO_DEADLINE,
+    STOPPED,
+    Deadline,
     _best_by_enumeration,
     _enumerated,
     _Found,
@@ -46,9 +52,13 @@ def _coverage_groups(matrix: CostMatrix, within: float) -> tuple[BoolArray, Floa
 
 
 def _min_cover(
-    patterns: BoolArray, m: int, limit: float | None, max_sites: int | None = None
+    patterns: BoolArray, m: int, deadline: Deadline, max_sites: int | None = None
 ) -> _Found:
-    """Fewest sites such that every pattern (row) has an open site (HiGHS set covering)."""
+    """Fewest sites such that every pattern (row) has an open site (HiGHS set covering).
+
+    With ``max_sites`` the question is only whether that many suffice (any cover found is an
+    answer). The bound is on the number of sites (rounded up: it is a whole number).
+    """
     from scipy.sparse import csr_matrix  # noqa: PLC0415 (lazy: scipy is slow to import)
 
     rows = len(patterns)
@@ -69,13 +79,26 @@ def _min_cover(
         upper_vars=np.ones(m),
         integrality=np.ones(m),
         m=m,
-        limit=limit,
+        limit=deadline.remaining(),
         name="set covering",
+        to_model=lambda dual: float(math.ceil(dual - 1e-6)),
     )
 
 
+def _greedy_cover(patterns: BoolArray) -> tuple[int, ...]:
+    """Sites added one at a time, each covering the most rows not yet covered, until all are."""
+    uncovered = np.ones(len(patterns), dtype=bool)
+    chosen: list[int] = []
+    while uncovered.any():
+        counts = patterns[uncovered].sum(axis=0)
+        j = int(np.argmax(counts))
+        chosen.append(j)
+        uncovered &= ~patterns[:, j]
+    return tuple(sorted(chosen))
+
+
 def _solve_lscp(
-    matrix: CostMatrix, _p: int | None, within: float | None, _method: str, limit: float | None
+    matrix: CostMatrix, _p: int | None, within: float | None, _method: str, deadline: Deadline
 ) -> _Found:
     assert within is not None
     patterns, _, uncovered = _coverage_groups(matrix, within)
@@ -83,11 +106,42 @@ def _solve_lscp(
         return _Found(
             (), Status.INFEASIBLE, "HiGHS MIP (set covering): some demand has no site in T"
         )
-    return _min_cover(patterns, len(matrix.candidate_ids), limit)
+    found = _min_cover(patterns, len(matrix.candidate_ids), deadline)
+    if found.status is Status.OPTIMAL or not len(patterns):
+        return found
+    greedy = _greedy_cover(patterns)
+    bound = found.bound if found.bound is not None else 1.0
+    name = found.method.split(":")[0]
+    if found.chosen and len(found.chosen) <= len(greedy):
+        return _Found(found.chosen, Status.FEASIBLE, f"{name}: {STOPPED}", bound)
+    return _Found(greedy, Status.FEASIBLE, f"greedy cover ({name} {STOPPED})", bound)
+
+
+def _greedy_coverage(patterns: BoolArray, summed: FloatArray, p: int) -> tuple[int, ...]:
+    """``p`` sites added one at a time, each adding the most weight within T."""
+    covered = np.zeros(len(patterns), dtype=bool)
+    chosen: list[int] = []
+    for _ in range(p):
+        gains = summed[~covered] @ patterns[~covered]
+        gains[chosen] = -1.0
+        j = int(np.argmax(gains))
+        chosen.append(j)
+        covered |= patterns[:, j]
+    return tuple(sorted(chosen))
+
+
+def _covered_weight(patterns: BoolArray, summed: FloatArray, chosen: tuple[int, ...]) -> float:
+    return float(summed[patterns[:, list(chosen)].any(axis=1)].sum())
+
+
+def _coverage_upper_bound(patterns: BoolArray, summed: FloatArray, p: int) -> float:
+    """No p sites cover more than all coverable weight, nor more than the p best alone."""
+    single = np.sort(summed @ patterns)[::-1]
+    return float(min(summed.sum(), single[:p].sum()))
 
 
 def _solve_mclp(
-    matrix: CostMatrix, p: int | None, within: float | None, method: str, limit: float | None
+    matrix: CostMatrix, p: int | None, within: float | None, method: str, deadline: Deadline
 ) -> _Found:
     assert p is not None and within is not None
     m = len(matrix.candidate_ids)
@@ -104,11 +158,28 @@ def _solve_mclp(
             out: FloatArray = -(covered.astype(np.float64) @ summed)
             return out
 
-        chosen, value = _best_by_enumeration(uncovered, m, p, len(summed))
-        return _enumerated(chosen, value)
+        chosen, value, complete = _best_by_enumeration(uncovered, m, p, len(summed), deadline)
+        return _enumerated(chosen, value, complete, _coverage_upper_bound(patterns, summed, p))
+    found = _max_cover(patterns, summed, p, deadline)
+    if found.status is Status.OPTIMAL:
+        return found
+    greedy = _greedy_coverage(patterns, summed, p)
+    bound = found.bound
+    if bound is None:
+        bound = _coverage_upper_bound(patterns, summed, p)
+    name = found.method.split(":")[0]
+    if found.chosen and _covered_weight(patterns, summed, found.chosen) >= _covered_weight(
+        patterns, summed, greedy
+    ):
+        return _Found(found.chosen, Status.FEASIBLE, f"{name}: {STOPPED}", bound)
+    return _Found(greedy, Status.FEASIBLE, f"greedy ({name} {STOPPED})", bound)
+
+
+def _max_cover(patterns: BoolArray, summed: FloatArray, p: int, deadline: Deadline) -> _Found:
+    """HiGHS maximal covering on the coverage groups (one continuous covered variable each)."""
     from scipy.sparse import coo_matrix, csr_matrix, hstack, identity, vstack  # noqa: PLC0415 (lazy: scipy is slow to import)
 
-    g = len(patterns)
+    g, m = patterns.shape
     # z_g − Σ_{j covers g} y_j ≤ 0 ; Σ y = p
     link = hstack([-csr_matrix(patterns.astype(np.float64)), identity(g, format="csr")])
     card = coo_matrix(np.concatenate([np.ones(m), np.zeros(g)])[None, :])
@@ -126,6 +197,44 @@ def _solve_mclp(
         upper_vars=upper,
         integrality=integrality,
         m=m,
-        limit=limit,
+        limit=deadline.remaining(),
         name="max covering",
+        to_model=lambda dual: -dual,
     )
+
+
+def _hitting_set(covers: BoolArray, p: int, deadline: Deadline = NO_DEADLINE) -> _Found:
+    """At most ``p`` sites such that every row has a covering site, by exhaustive branching.
+
+    Branches on the sites of the row with the fewest covering sites (depth ≤ p), so the search
+    is complete: ``infeasible`` is a proof that no such set exists; ``unknown`` when the
+    deadline stopped it first.
+    """
+    masks = sorted(
+        {int(sum(1 << int(j) for j in np.flatnonzero(row))) for row in np.unique(covers, axis=0)},
+        key=int.bit_count,
+    )
+
+    def search(rows: list[int], budget: int, chosen: int) -> int | None:
+        if not rows:
+            return chosen
+        if budget == 0 or deadline.passed():
+            return None
+        row = min(rows, key=int.bit_count)
+        while row:
+            bit = row & -row
+            row ^= bit
+            found = search([r for r in rows if not r & bit], budget - 1, chosen | bit)
+            if found is not None:
+                return found
+        return None
+
+    if masks and masks[0] == 0:
+        return _Found((), Status.INFEASIBLE, "hitting-set search")
+    hit = search(masks, p, 0)
+    if hit is None:
+        if deadline.passed():
+            return _Found((), Status.UNKNOWN, f"hitting-set search: {STOPPED}")
+        return _Found((), Status.INFEASIBLE, "hitting-set search")
+    chosen = tuple(j for j in range(hit.bit_length()) if hit >> j & 1)
+    return _Found(chosen, Status.OPTIMAL, "hitting-set search")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import math
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -54,8 +55,8 @@ class CostMatrix:
 
     def __post_init__(self) -> None:
         n, m = len(self.demand_ids), len(self.candidate_ids)
-        minutes = np.array(self.minutes, dtype=np.float64)
-        weights = np.array(self.weights, dtype=np.float64)
+        minutes = _frozen_copy(self.minutes)
+        weights = _frozen_copy(self.weights)
         if minutes.shape != (n, m) or weights.shape != (n,):
             msg = f"matrix is {minutes.shape}, weights {weights.shape}; expected ({n}, {m})"
             raise LocateError(msg)
@@ -74,6 +75,13 @@ class CostMatrix:
                 raise LocateError(f"between-sites matrix must be {m} × {m} times ≥ 0")
             between.setflags(write=False)
             object.__setattr__(self, "between", between)
+
+
+def _frozen_copy(values: Any) -> FloatArray:
+    """``values`` as float64; a read-only float64 array is kept as it is (no second copy)."""
+    if isinstance(values, np.ndarray) and values.dtype == np.float64 and not values.flags.writeable:
+        return values
+    return np.array(values, dtype=np.float64)
 
 
 def instance_cost_matrix(
@@ -124,25 +132,161 @@ def read_cost_matrix(path: Path) -> CostMatrix:
 
     Format: a header ``id,weight,<candidate 1>,<candidate 2>,…``, then one row per demand point:
     its id, its weight (≥ 0, e.g. population) and its time to each candidate (a number ≥ 0, or
-    ``unreachable`` / empty for no route). For p-dispersion every candidate id must also appear as
-    a demand row id: the times between candidates are read from those rows.
+    ``unreachable`` / ``inf`` / empty for no route). For p-dispersion every candidate id must
+    also appear as a demand row id: the times between candidates are read from those rows.
+
+    The cells are parsed by pandas' C reader (a 30,000 × 500 file in well under a second); when
+    it meets anything it cannot take as is, the file is read again cell by cell to name the
+    first bad one (file, line and column).
     """
+    header = _header(path)
+    try:
+        fast = _read_fast(path, header)
+        ids, weights, minutes = fast if fast is not None else _read_checked(path, header)
+    except MemoryError:
+        raise _out_of_memory(path, len(header) - 2) from None
+    _check_unique(path, "id", ids, "demand id")
+    candidates = tuple(header[2:])
+    between = None
+    if set(candidates) <= set(ids):
+        row_of = {demand: r for r, demand in enumerate(ids)}
+        square = minutes[[row_of[c] for c in candidates]]
+        between = np.minimum(square, square.T)
+        np.fill_diagonal(between, 0.0)  # a site to itself, whatever its row says
+    minutes.setflags(write=False)
+    return CostMatrix(
+        minutes=minutes,
+        weights=weights,
+        demand_ids=ids,
+        candidate_ids=candidates,
+        source=f"user cost matrix {path.name}",
+        weight_label=header[1],
+        between=between,
+    )
+
+
+def _out_of_memory(path: Path, m: int) -> InstanceError:
+    """The one error for a cost matrix too large for the free memory (with what it needs)."""
+    size = path.stat().st_size
+    # cells ≈ the file's characters ÷ characters per cell; each is 8 bytes as float64
+    msg = (
+        f"out of memory reading {size / 1e6:,.0f} MB of text for {m:,} candidates (the times "
+        f"need about {8 * size / max(1, _chars_per_cell(path)) / 1e9:.1f} GB as float64); free "
+        "memory, or aggregate the demand points into fewer rows"
+    )
+    return InstanceError(path, "", msg)
+
+
+def _chars_per_cell(path: Path) -> int:
+    """Characters per cell of the first data row (at least 1)."""
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        rows = csv.reader(handle)
+        next(rows, None)
+        first = next(rows, [])
+    return max(1, sum(len(c) + 1 for c in first) // max(1, len(first)))
+
+
+def _header(path: Path) -> list[str]:
+    """The checked header row (first non-empty line) of a cost matrix CSV."""
     try:
         with path.open(encoding="utf-8-sig", newline="") as handle:
-            rows = list(csv.reader(handle))
+            first = next((row for row in csv.reader(handle) if any(c.strip() for c in row)), None)
+            has_rows = first is not None and any(
+                any(c.strip() for c in row) for row in csv.reader(handle)
+            )
     except OSError as exc:
         raise InstanceError(path, "", f"cannot read cost matrix CSV: {exc.strerror}") from None
     except UnicodeDecodeError:
         raise InstanceError(path, "", "expected a UTF-8 text CSV file") from None
-    rows = [row for row in rows if any(cell.strip() for cell in row)]
-    if len(rows) < 2:
+    if first is None or not has_rows:
         raise InstanceError(path, "", "expected a header row and at least one demand row")
-    header = [cell.strip() for cell in rows[0]]
+    header = [cell.strip() for cell in first]
     if len(header) < 3 or header[1].lower() != "weight":
         msg = f"expected header 'id,weight,<candidate>,…', got {','.join(header[:3])!r}"
         raise InstanceError(path, "header", msg)
-    candidates = tuple(header[2:])
-    _check_unique(path, "header", candidates, "candidate")
+    _check_unique(path, "header", tuple(header[2:]), "candidate")
+    return header
+
+
+# Every spelling of "no route" the fast reader takes as missing (the checked reader ignores case).
+_MISSING = [*sorted(UNREACHABLE), "Unreachable", "UNREACHABLE"]
+
+
+def _read_fast(
+    path: Path, header: list[str]
+) -> tuple[tuple[str, ...], FloatArray, FloatArray] | None:
+    """Ids, weights and minutes by pandas' C reader; ``None`` when a cell needs a closer look."""
+    import pandas as pd  # noqa: PLC0415 (lazy: pandas is slow to import)
+
+    names = ["id", "weight", *(f"c{j}" for j in range(len(header) - 2))]
+    dtypes: dict[str, Any] = dict.fromkeys(names[1:], np.float64)
+    dtypes["id"] = str
+    try:
+        with warnings.catch_warnings():
+            # a first row longer than the header is only a warning (and silently cut short)
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            frame = pd.read_csv(
+                path, header=0, names=names, dtype=dtypes, keep_default_na=False,
+                na_values=dict.fromkeys(names[1:], _MISSING), skipinitialspace=True,
+                encoding="utf-8-sig", engine="c", index_col=False,
+            )  # fmt: skip
+    except (ValueError, UnicodeDecodeError, pd.errors.ParserWarning):
+        return None  # pandas' ParserError is a ValueError
+    ids = tuple(str(value).strip() for value in frame["id"])
+    weights = np.array(frame["weight"].to_numpy(np.float64))
+    # an owned, writable, row-major copy (pandas hands out read-only column-major views)
+    minutes = np.array(frame[names[2:]].to_numpy(np.float64), order="C")
+    del frame
+    if not all(ids) or not np.isfinite(weights).all() or (weights < 0).any():
+        return None
+    with np.errstate(invalid="ignore"):
+        if (minutes < 0).any():
+            return None
+    # a short row reads as missing trailing cells: count the cells when that could be so
+    if np.isnan(minutes[:, -1]).any() and not _rows_have_cells(path, len(header)):
+        return None
+    np.nan_to_num(minutes, copy=False, nan=np.inf)
+    return ids, weights, minutes
+
+
+def _rows_have_cells(path: Path, cells: int) -> bool:
+    """Whether every non-blank line has ``cells`` cells (no quotes: commas are separators).
+
+    Counted on the raw bytes in blocks, so a short row (which the C reader would pad with
+    missing cells) sends the file to the checked reader.
+    """
+    newline, comma, quote = ord("\n"), ord(","), ord('"')
+    carry = np.zeros(0, dtype=np.uint8)
+    with path.open("rb") as handle:
+        while True:
+            block = handle.read(1 << 24)
+            data = np.concatenate([carry, np.frombuffer(block, dtype=np.uint8)])
+            if not block:
+                data = np.append(data, np.uint8(newline)) if len(data) else data
+            ends = np.flatnonzero(data == newline)
+            if not len(ends):
+                if not block:
+                    return True
+                carry = data
+                continue
+            head = data[: ends[-1] + 1]
+            if (head == quote).any():
+                return False
+            commas = np.cumsum(head == comma)[ends]
+            per_line = np.diff(commas, prepend=0)
+            blank = np.diff(ends, prepend=-1) <= 2  # "\n" or "\r\n" alone
+            if (per_line[~blank] != cells - 1).any():
+                return False
+            carry = data[ends[-1] + 1 :]
+            if not block:
+                return True
+
+
+def _read_checked(path: Path, header: list[str]) -> tuple[tuple[str, ...], FloatArray, FloatArray]:
+    """Read cell by cell, raising one clear error at the first bad cell (the slow path)."""
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        rows = [row for row in csv.reader(handle) if any(cell.strip() for cell in row)]
+    candidates = header[2:]
     ids: list[str] = []
     weights = np.empty(len(rows) - 1)
     minutes = np.empty((len(rows) - 1, len(candidates)))
@@ -155,22 +299,7 @@ def read_cost_matrix(path: Path) -> CostMatrix:
         weights[r] = _cell_number(path, line, "weight", row[1], allow_unreachable=False)
         for j, cell in enumerate(row[2:]):
             minutes[r, j] = _cell_number(path, line, candidates[j], cell, allow_unreachable=True)
-    _check_unique(path, "id", tuple(ids), "demand id")
-    between = None
-    if set(candidates) <= set(ids):
-        pick = [ids.index(c) for c in candidates]
-        square = minutes[pick]
-        between = np.minimum(square, square.T)
-        np.fill_diagonal(between, 0.0)  # a site to itself, whatever its row says
-    return CostMatrix(
-        minutes=minutes,
-        weights=weights,
-        demand_ids=tuple(ids),
-        candidate_ids=candidates,
-        source=f"user cost matrix {path.name}",
-        weight_label=header[1],
-        between=between,
-    )
+    return tuple(ids), weights, minutes
 
 
 def _check_unique(path: Path, field: str, values: tuple[str, ...], what: str) -> None:
@@ -193,6 +322,8 @@ def _cell_number(
         value = float(text)
     except ValueError:
         value = math.nan
+    if allow_unreachable and value == math.inf:  # "Infinity" and the like, as pandas reads them
+        return value
     if not math.isfinite(value) or value < 0:
         expected = "a number ≥ 0" + (" or 'unreachable'" if allow_unreachable else "")
         raise InstanceError(path, f"line {line}.{column}", f"expected {expected}, got {text!r}")

@@ -1,8 +1,15 @@
-"""p-center: enumeration, or binary search over times with an exact hitting set per step."""
+"""p-center: enumeration, or binary search over times with an exact hitting set per step.
+
+The search starts from a greedy answer (its worst time is the first upper bound) and the lower
+bound maxᵢ minⱼ tᵢⱼ; each step of the binary search over the distinct times between them either
+finds p sites covering every point within the threshold (a better answer) or proves none
+exists (a better bound). A time limit stops it between or inside steps with both in hand.
+"""
 
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -11,6 +18,8 @@ import numpy.typing as npt
 
 from siteopt.location.base import (
     PCENTER_ENUMERATION_BUDGET,
+    STOPPED,
+    Deadline,
     _best_by_enumeration,
     _enumerated,
     _Found,
@@ -18,7 +27,8 @@ from siteopt.location.base import (
     _use_enumeration,
     _weighted,
 )
-from siteopt.location.coverage import _min_cover
+from siteopt.location.coverage import _hitting_set, _min_cover
+from siteopt.location.interchange import row_chunks
 from siteopt.status import Status
 
 if TYPE_CHECKING:
@@ -32,104 +42,112 @@ BoolArray = npt.NDArray[np.bool_]
 
 
 def _solve_pcenter(
-    matrix: CostMatrix, p: int | None, _within: float | None, method: str, limit: float | None
+    matrix: CostMatrix, p: int | None, _within: float | None, method: str, deadline: Deadline
 ) -> _Found:
     assert p is not None
     times, w = _weighted(matrix)
     m = times.shape[1]
     if not len(w):
         return _Found(tuple(range(p)), Status.OPTIMAL, "trivial (no weighted demand)")
+    low = max(float(times[rows].min(axis=1).max()) for rows in row_chunks(*times.shape))
+    if not math.isfinite(low):
+        return _Found((), Status.INFEASIBLE, "a demand point reaches no site")
     if _use_enumeration(matrix, p, method, budget=PCENTER_ENUMERATION_BUDGET):
         columns = np.ascontiguousarray(times.T)
-        chosen, value = _best_by_enumeration(
-            lambda c: _nearest_of(columns, c).max(axis=1), m, p, len(w)
+        chosen, value, complete = _best_by_enumeration(
+            lambda c: _nearest_of(columns, c).max(axis=1), m, p, len(w), deadline
         )
-        return _enumerated(chosen, value)
-    values = np.unique(times[np.isfinite(times)])
-    low = float(times.min(axis=1).max())
+        return _enumerated(chosen, value, complete, low)
+    start, worst = _greedy_center(times, p)
+    incumbent = (start, worst) if math.isfinite(worst) else None
+    values = _distinct_times(times, low, worst)
     if method == "mip":
-        return _bisect_threshold(
+        return _anytime_bisect(
             values,
-            lambda t: _min_cover(np.unique(times <= t, axis=0), m, limit, max_sites=p),
+            lambda t: _min_cover(np.unique(times <= t, axis=0), m, deadline, max_sites=p),
             p,
-            "binary search, set covering",
-            low=low,
-            smallest=True,
+            "binary search, HiGHS set covering",
+            incumbent=incumbent,
+            deadline=deadline,
         )
-    found = _bisect_threshold(
-        values, lambda t: _hitting_set(times <= t, p), p, "", low=low, smallest=True
-    )
-    return _Found(found.chosen, found.status, "binary search, exact hitting-set search")
-
-
-def _hitting_set(covers: BoolArray, p: int) -> _Found:
-    """At most ``p`` sites such that every row has a covering site, by exhaustive branching.
-
-    Branches on the sites of the row with the fewest covering sites (depth ≤ p), so the search
-    is complete: ``infeasible`` is a proof that no such set exists.
-    """
-    masks = sorted(
-        {int(sum(1 << int(j) for j in np.flatnonzero(row))) for row in np.unique(covers, axis=0)},
-        key=int.bit_count,
+    return _anytime_bisect(
+        values,
+        lambda t: _hitting_set(times <= t, p, deadline),
+        p,
+        "binary search, exact hitting-set search",
+        incumbent=incumbent,
+        deadline=deadline,
     )
 
-    def search(rows: list[int], budget: int, chosen: int) -> int | None:
-        if not rows:
-            return chosen
-        if budget == 0:
-            return None
-        row = min(rows, key=int.bit_count)
-        while row:
-            bit = row & -row
-            row ^= bit
-            found = search([r for r in rows if not r & bit], budget - 1, chosen | bit)
-            if found is not None:
-                return found
-        return None
 
-    if masks and masks[0] == 0:
-        return _Found((), Status.INFEASIBLE, "hitting-set search")
-    hit = search(masks, p, 0)
-    if hit is None:
-        return _Found((), Status.INFEASIBLE, "hitting-set search")
-    chosen = tuple(j for j in range(hit.bit_length()) if hit >> j & 1)
-    return _Found(chosen, Status.OPTIMAL, "hitting-set search")
+def _greedy_center(times: FloatArray, p: int) -> tuple[tuple[int, ...], float]:
+    """``p`` sites added one at a time, each lowering the worst time to a chosen site most."""
+    n, m = times.shape
+    nearest = np.full(n, np.inf)
+    chosen: list[int] = []
+    for _ in range(p):
+        worst = np.full(m, -np.inf)
+        for rows in row_chunks(n, m):
+            np.maximum(worst, np.minimum(times[rows], nearest[rows, None]).max(axis=0), out=worst)
+        worst[chosen] = np.inf
+        j = int(np.argmin(worst))
+        chosen.append(j)
+        np.minimum(nearest, times[:, j], out=nearest)
+    return tuple(sorted(chosen)), float(nearest.max())
 
 
-def _bisect_threshold(
-    candidates: FloatArray,
+def _distinct_times(times: FloatArray, low: float, high: float) -> FloatArray:
+    """The distinct finite times in ``[low, high]``, ascending (read in row chunks)."""
+    parts = []
+    for rows in row_chunks(*times.shape):
+        chunk = times[rows]
+        parts.append(np.unique(chunk[(chunk >= low) & (chunk <= high) & np.isfinite(chunk)]))
+    values: FloatArray = np.unique(np.concatenate(parts))
+    return values
+
+
+def _anytime_bisect(
+    values: FloatArray,
     feasible_at: Callable[[float], _Found],
     p: int,
     name: str,
     *,
-    low: float,
-    smallest: bool,
+    incumbent: tuple[tuple[int, ...], float] | None,
+    deadline: Deadline,
 ) -> _Found:
-    """Binary search for the best threshold whose feasibility MIP finds ``p`` sites.
+    """Binary search for the first threshold of ``values`` at which ``p`` sites suffice.
 
-    ``smallest=True`` looks for the smallest feasible threshold (feasibility grows with it);
-    otherwise the largest (feasibility shrinks as it grows). Every step must be proven for the
-    answer to be optimal.
+    ``values`` run from the best objective to the worst (ascending for p-center, descending
+    for p-dispersion); the optimum is one of them. ``incumbent`` (sites, value), when given,
+    is feasible at the last value. A step that finds sites moves the answer forward, one that
+    proves none exist moves the bound back; a step stopped by the deadline ends the search,
+    and the answer is then ``FEASIBLE`` with the bound ``values[lo]`` (every earlier value
+    proven infeasible).
     """
-    values = candidates[candidates >= low] if smallest else candidates[candidates <= low]
-    if not smallest:
-        values = values[::-1]
-    lo, hi = 0, len(values) - 1
-    best: _Found | None = None
-    proven = True
-    while lo <= hi:
+    lo, hi = 0, len(values) if incumbent is None else len(values) - 1
+    best = incumbent[0] if incumbent is not None else None
+    stopped = False
+    while lo < hi:
+        if deadline.passed():
+            stopped = True
+            break
         mid = (lo + hi) // 2
         found = feasible_at(float(values[mid]))
-        proven = proven and found.status in (Status.OPTIMAL, Status.INFEASIBLE)
         if found.chosen:
-            best, hi = found, mid - 1
-        else:
+            best, hi = _pad(found.chosen, p), mid
+        elif found.status is Status.INFEASIBLE:
             lo = mid + 1
-    method = f"HiGHS MIP ({name})"
+        else:
+            stopped = True
+            break
     if best is None:
-        return _Found((), Status.INFEASIBLE if proven else Status.UNKNOWN, method)
-    chosen = _pad(best.chosen, p)
-    return _Found(chosen, Status.OPTIMAL if proven else Status.FEASIBLE, method)
+        if stopped:
+            bound = float(values[lo]) if lo < len(values) else None
+            return _Found((), Status.UNKNOWN, f"{name}: {STOPPED}", bound)
+        return _Found((), Status.INFEASIBLE, name)
+    if stopped:
+        return _Found(best, Status.FEASIBLE, f"{name}: {STOPPED}", float(values[lo]))
+    return _Found(best, Status.OPTIMAL, name)
 
 
 def _pad(chosen: tuple[int, ...], p: int) -> tuple[int, ...]:

@@ -29,9 +29,29 @@ Method = Literal["auto", "enumerate", "mip"]
 MODELS: tuple[Model, ...] = ("pmedian", "pcenter", "lscp", "mclp", "pdispersion")
 
 
+MAXIMISED: frozenset[Model] = frozenset({"mclp", "pdispersion"})
+
+
+def relative_gap(objective: float, bound: float) -> float:
+    """``|objective − bound| / max(|objective|, |bound|)`` (0 when both are 0).
+
+    For the minimising models this is siteopt's ``(cost − bound) / cost``; dividing by the
+    larger of the two keeps a maximising model's gap finite (between 0 and 1) when its
+    objective is 0.
+    """
+    scale = max(abs(objective), abs(bound))
+    return abs(objective - bound) / scale if scale > 0 else 0.0
+
+
 @dataclass(frozen=True)
 class LocateResult:
-    """One solved location model: the chosen sites, the objective and how it was proven."""
+    """One solved location model: the chosen sites, the objective and how it was proven.
+
+    ``bound`` is the proven bound on the optimum: a lower bound for the minimising models
+    (p-median, p-center, LSCP), an upper bound for the maximising ones (MCLP, p-dispersion).
+    It equals ``objective`` when the status is ``OPTIMAL``; with ``FEASIBLE`` (a time limit
+    stopped the search) the optimum lies between the two and :attr:`gap` says how far apart.
+    """
 
     model: Model
     status: Status
@@ -40,6 +60,7 @@ class LocateResult:
     within_min: float | None
     sites: tuple[str, ...]
     objective: float | None
+    bound: float | None
     objective_label: str
     solve_seconds: float
     n_demand: int
@@ -51,6 +72,16 @@ class LocateResult:
     assigned_minutes: FloatArray
     weights: FloatArray
     demand_ids: tuple[str, ...]
+
+    @property
+    def gap(self) -> float | None:
+        """Proven relative gap between objective and bound (:func:`relative_gap`); 0: optimal.
+
+        ``None`` when there is no objective or no bound.
+        """
+        if self.objective is None or self.bound is None:
+            return None
+        return relative_gap(self.objective, self.bound)
 
     def summary(self) -> dict[str, Any]:
         """Weighted mean and worst time to the nearest chosen site, and share within T."""
@@ -109,6 +140,8 @@ class LocateResult:
             "within_min": self.within_min,
             "sites": list(self.sites),
             "objective": {"value": self.objective, "label": self.objective_label},
+            "bound": self.bound,
+            "gap": self.gap,
             "summary": self.summary(),
             "per_site": self.per_site(),
             "solve_seconds": self.solve_seconds,

@@ -45,13 +45,15 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from siteopt.location.base import _Found
+from siteopt.location.base import Deadline, _Found
 from siteopt.location.coverage import _solve_lscp, _solve_mclp
+from siteopt.location.lagrangian import PROVES
 from siteopt.location.matrix import CostMatrix, LocateError, instance_cost_matrix
 from siteopt.location.pcenter import _solve_pcenter
 from siteopt.location.pdispersion import _solve_pdispersion
 from siteopt.location.pmedian import _solve_pmedian
-from siteopt.location.result import MODELS, LocateResult, Model
+from siteopt.location.result import MAXIMISED, MODELS, LocateResult, Model, relative_gap
+from siteopt.status import Status
 
 if TYPE_CHECKING:
     from siteopt.instance.schema import Instance
@@ -84,26 +86,37 @@ def locate(
     method
         ``"auto"``, ``"enumerate"`` or ``"mip"`` (HiGHS).
     time_limit
-        Seconds HiGHS may take (``None``: no limit).
+        Seconds the search may take (``None``: no limit). Every model and method honours it
+        and returns the best solution found so far with its proven bound.
 
     Returns
     -------
     LocateResult
-        The chosen sites and objective; ``status`` is ``OPTIMAL`` only when proven, ``FEASIBLE``
-        when a time limit stopped HiGHS with a solution, ``UNKNOWN`` when it stopped without one,
+        The chosen sites, objective and proven bound; ``status`` is ``OPTIMAL`` only when
+        proven, ``FEASIBLE`` when the time limit stopped the search with a solution (its
+        ``gap`` says how far from proven), ``UNKNOWN`` when it stopped without one,
         ``INFEASIBLE`` when no choice of sites satisfies the model (proven).
 
     Raises
     ------
     LocateError
-        If the model, method, ``p``, ``within`` or ``time_limit`` do not fit together.
+        If the model, method, ``p``, ``within`` or ``time_limit`` do not fit together, or the
+        matrix is too large for the memory available.
     """
     matrix = data if isinstance(data, CostMatrix) else instance_cost_matrix(data)
     checked = _check_request(matrix, model, p, within, method)
     if time_limit is not None and not (math.isfinite(time_limit) and time_limit > 0):
         raise LocateError(f"time_limit: expected seconds > 0, got {time_limit}")
     start = time.perf_counter()
-    found = _SOLVERS[checked](matrix, p, within, method, time_limit)
+    try:
+        found = _SOLVERS[checked](matrix, p, within, method, Deadline.after(time_limit))
+    except MemoryError:
+        n, m = matrix.minutes.shape
+        msg = (
+            f"{checked}: out of memory solving the {n:,} × {m:,} matrix "
+            f"({n * m * 8 / 1e9:.2f} GB as float64); free memory or use a smaller matrix"
+        )
+        raise LocateError(msg) from None
     seconds = time.perf_counter() - start
     return _result(matrix, model=checked, found=found, p=p, within=within, seconds=seconds)
 
@@ -158,14 +171,16 @@ def _result(
         assigned = np.full(n, -1, dtype=np.int64)
         assigned_minutes = np.full(n, math.inf)
     objective = _objective(matrix, model, chosen, within) if chosen else None
+    status, bound = _proven(model, found, objective)
     return LocateResult(
         model=model,
-        status=found.status,
+        status=status,
         method=found.method,
         p=p,
         within_min=within,
         sites=tuple(matrix.candidate_ids[j] for j in chosen),
         objective=objective,
+        bound=bound,
         objective_label=_OBJECTIVE_LABELS[model],
         solve_seconds=seconds,
         n_demand=n,
@@ -188,10 +203,27 @@ _OBJECTIVE_LABELS: dict[Model, str] = {
 }
 
 
+def _proven(model: Model, found: _Found, objective: float | None) -> tuple[Status, float | None]:
+    """The status and proven bound to report: the bound is the objective when optimal.
+
+    A bound on the wrong side of the objective (float noise) is clamped to it, and a
+    ``FEASIBLE`` answer whose bound meets its objective is reported ``OPTIMAL``.
+    """
+    if objective is None:
+        return found.status, found.bound
+    if found.status is Status.OPTIMAL or found.bound is None:
+        return found.status, objective if found.status is Status.OPTIMAL else None
+    maximise = model in MAXIMISED
+    bound = max(found.bound, objective) if maximise else min(found.bound, objective)
+    if relative_gap(objective, bound) <= PROVES:
+        return Status.OPTIMAL, objective
+    return found.status, bound
+
+
 def _objective(matrix: CostMatrix, model: Model, chosen: list[int], within: float | None) -> float:
     """The model's objective for a site set, computed directly from the matrix."""
     keep = matrix.weights > 0
-    nearest = matrix.minutes[keep][:, chosen].min(axis=1)
+    nearest = matrix.minutes[:, chosen][keep].min(axis=1)
     w = matrix.weights[keep]
     if model == "pmedian":
         return float(w @ nearest)
@@ -206,7 +238,7 @@ def _objective(matrix: CostMatrix, model: Model, chosen: list[int], within: floa
     return float(min(matrix.between[a, b] for a, b in itertools.combinations(chosen, 2)))
 
 
-_SOLVERS: dict[Model, Callable[[CostMatrix, int | None, float | None, str, float | None], _Found]]
+_SOLVERS: dict[Model, Callable[[CostMatrix, int | None, float | None, str, Deadline], _Found]]
 
 
 _SOLVERS = {

@@ -13,11 +13,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from siteopt.errors import InstanceError
 from siteopt.location.matrix import CostMatrix, LocateError, read_cost_matrix
 from siteopt.location.solve import locate
 from siteopt.status import Status
 from tests.conftest import INSTANCES, CliResult
+from tests.location.helpers import as_matrix, small_matrices, write
 
 # Four demand points × three candidates, minutes; weights 10, 20, 30, 40.
 #            a   b   c
@@ -106,35 +106,9 @@ def brute_objective(model: str, times: list[list[float]], w: list[float], sites:
     return -min(between[a][b] for a, b in itertools.combinations(sites, 2))
 
 
-@st.composite
-def random_matrices(draw: st.DrawFn) -> tuple[list[list[float]], list[float]]:
-    n = draw(st.integers(1, 7))
-    m = draw(st.integers(2, 6))
-    cell = st.one_of(st.integers(0, 30).map(float), st.just(math.inf))
-    times = [[draw(cell) for _ in range(m)] for _ in range(n)]
-    weights = [float(draw(st.integers(0, 50))) for _ in range(n)]
-    return times, weights
-
-
-def as_matrix(times: list[list[float]], weights: list[float]) -> CostMatrix:
-    m = len(times[0])
-    rng = np.random.default_rng(len(times) * 7 + m)
-    between = rng.integers(1, 40, size=(m, m)).astype(float)
-    between = np.minimum(between, between.T)
-    np.fill_diagonal(between, 0.0)
-    return CostMatrix(
-        minutes=np.array(times),
-        weights=np.array(weights),
-        demand_ids=tuple(f"d{i}" for i in range(len(times))),
-        candidate_ids=tuple(f"s{j}" for j in range(m)),
-        source="random",
-        between=between,
-    )
-
-
 @pytest.mark.parametrize("model", ["pmedian", "pcenter", "mclp", "pdispersion"])
 @settings(max_examples=40, deadline=None)
-@given(data=random_matrices(), p=st.integers(1, 2), within=st.integers(0, 30))
+@given(data=small_matrices(max_n=7, max_m=6), p=st.integers(1, 2), within=st.integers(0, 30))
 def test_optimum_equals_brute_force(
     model: str, data: tuple[list[list[float]], list[float]], p: int, within: int
 ) -> None:
@@ -165,7 +139,7 @@ def test_optimum_equals_brute_force(
 
 
 @settings(max_examples=200, deadline=None)
-@given(data=random_matrices(), p=st.integers(3, 5))
+@given(data=small_matrices(max_n=7, max_m=6), p=st.integers(3, 5))
 def test_pmedian_branch_and_bound_equals_brute_force_beyond_two_sites(
     data: tuple[list[list[float]], list[float]], p: int
 ) -> None:
@@ -205,7 +179,7 @@ def test_pmedian_keeps_a_subtree_that_reaches_an_unreachable_point() -> None:
 
 
 @settings(max_examples=40, deadline=None)
-@given(data=random_matrices(), within=st.integers(0, 30))
+@given(data=small_matrices(max_n=7, max_m=6), within=st.integers(0, 30))
 def test_lscp_equals_brute_force(data: tuple[list[list[float]], list[float]], within: int) -> None:
     times, weights = data
     m = len(times[0])
@@ -266,12 +240,6 @@ def test_requests_that_make_no_sense_are_refused() -> None:
 # --- CSV input --------------------------------------------------------------------------------
 
 
-def write(tmp_path: Path, text: str) -> Path:
-    path = tmp_path / "costs.csv"
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
 def test_reads_a_cost_matrix_csv_with_unreachable_cells(tmp_path: Path) -> None:
     path = write(tmp_path, "id,weight,a,b\nx,10,1,unreachable\ny,5,3,2\na,0,0,4\nb,0,4,\n")
     matrix = read_cost_matrix(path)
@@ -280,23 +248,6 @@ def test_reads_a_cost_matrix_csv_with_unreachable_cells(tmp_path: Path) -> None:
     assert matrix.between is not None and matrix.between.tolist() == [[0.0, 4.0], [4.0, 0.0]]
     result = locate(matrix, "pmedian", p=1)
     assert (result.sites, result.objective) == (("a",), 25.0)
-
-
-@pytest.mark.parametrize(
-    ("text", "message"),
-    [
-        ("id,w,a\nx,1,2\n", r"costs\.csv: header: expected header 'id,weight,<candidate>,…'"),
-        ("id,weight,a\nx,1,fast\n", r"costs\.csv: line 2\.a: expected a number ≥ 0 or 'unr"),
-        ("id,weight,a\nx,-1,2\n", r"costs\.csv: line 2\.weight: expected a number ≥ 0, got '-1'"),
-        ("id,weight,a\nx,1\n", r"costs\.csv: line 2: expected 3 cells like the header, got 2"),
-        ("id,weight,a\nx,1,2\nx,1,3\n", r"costs\.csv: id: expected unique demand ids, 'x'"),
-        ("id,weight,a,a\nx,1,2,3\n", r"costs\.csv: header: expected unique candidates, 'a'"),
-        ("id,weight,a\n", r"costs\.csv: expected a header row and at least one demand row"),
-    ],
-)
-def test_bad_cost_matrix_csv_gets_one_clear_error(tmp_path: Path, text: str, message: str) -> None:
-    with pytest.raises(InstanceError, match=message):
-        read_cost_matrix(write(tmp_path, text))
 
 
 def test_pdispersion_needs_times_between_candidates(tmp_path: Path) -> None:
