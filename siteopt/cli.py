@@ -30,6 +30,7 @@ from siteopt.console import (
     print_roster,
     print_simulation_summary,
     print_sites,
+    print_today_summary,
     print_written,
 )
 from siteopt.data import open_dataset
@@ -47,6 +48,7 @@ from siteopt.outputs.summaries import (
     queue_summary,
     simulation_summary,
     site_rows,
+    today_summary,
 )
 from siteopt.outputs.write import check_out_folder, parse_formats
 from siteopt.queueing.site_roster import roster_summary, site_roster, write_coverage_png
@@ -262,6 +264,19 @@ def pooling(
         print_json(summary)
     else:
         print_pooling_summary(summary, console())
+
+
+@app.command()
+def today(
+    instance_file: Annotated[Path, typer.Argument(help="Instance file (TOML).")],
+    as_json: JsonOption = False,
+) -> None:
+    """Today's modelled staff per force and function, next to the published figures."""
+    summary = today_summary(siteopt.load_instance(instance_file))
+    if as_json:
+        print_json(summary)
+    else:
+        print_today_summary(summary, console())
 
 
 @app.command()

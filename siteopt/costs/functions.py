@@ -8,6 +8,8 @@ supervisors per FTE; the local-knowledge extra is call-handling work and costs t
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from siteopt.costs.prices import employer_cost, employment_cost_per_fte
@@ -16,7 +18,7 @@ from siteopt.instance.schema import CALL_HANDLING, DISPATCH, LOCAL_KNOWLEDGE
 if TYPE_CHECKING:
     from siteopt.instance.schema import Instance
 
-__all__ = ["function_cost_per_fte", "function_costs"]
+__all__ = ["FunctionRow", "PlanRoom", "function_cost_per_fte", "function_costs", "function_rows"]
 
 
 def function_cost_per_fte(instance: Instance, name: str, area: str) -> float:
@@ -54,3 +56,76 @@ def function_costs(instance: Instance, fte: dict[str, float], area: str) -> dict
 
 def _with_supervisors(operator: float, supervisor: float, ratio: float) -> float:
     return (operator + ratio * supervisor) / (1 + ratio)
+
+
+@dataclass(frozen=True)
+class FunctionRow:
+    """One function's FTE and yearly cost today and in a plan (``in_scope``: it moves)."""
+
+    name: str
+    label: str
+    in_scope: bool
+    today_fte: float
+    today_gbp: float
+    plan_fte: float
+    plan_gbp: float
+
+
+@dataclass(frozen=True)
+class PlanRoom:
+    """One open room of a plan: its force area, the forces it dispatches, its call-handling FTE."""
+
+    area: str
+    forces: tuple[str, ...]
+    call_fte: float
+
+
+def function_rows(instance: Instance, rooms: Sequence[PlanRoom]) -> list[FunctionRow]:
+    """Return FTE and cost per function, today (each force in its room) and in a plan.
+
+    Functions out of scope stay as today in the plan. A plan room pays the penalty of local
+    knowledge for the forces it dispatches from outside their own force area.
+    """
+    from siteopt.queueing.fte import staffing_table  # noqa: PLC0415 (lazy: pulls in scipy)
+    from siteopt.queueing.functions import function_model, today_establishment  # noqa: PLC0415 (lazy: pulls in scipy)
+
+    table = staffing_table(instance)
+    model = function_model(instance, table)
+    sites = instance.dataset().sites
+    today_fte: dict[str, float] = {}
+    today_gbp: dict[str, float] = {}
+    for fid, fte in today_establishment(instance, table, model).items():
+        sid = instance.forces[fid].current_site
+        area = sites[sid].force if sid in sites else instance.sites.custom[sid].force
+        for name, value in function_costs(instance, fte, area).items():
+            today_fte[name] = today_fte.get(name, 0.0) + fte[name]
+            today_gbp[name] = today_gbp.get(name, 0.0) + value
+    plan_fte: dict[str, float] = {}
+    plan_gbp: dict[str, float] = {}
+    for room in rooms:
+        group = [model.forces.index(f) for f in room.forces]
+        outside = [model.forces.index(f) for f in room.forces if f != room.area]
+        fte = model.establishment(
+            forces=group, outside=outside, call_fte=room.call_fte, scope_only=True
+        )
+        for name, value in function_costs(instance, fte, room.area).items():
+            plan_fte[name] = plan_fte.get(name, 0.0) + fte[name]
+            plan_gbp[name] = plan_gbp.get(name, 0.0) + value
+    order = [*model.defined[:2], LOCAL_KNOWLEDGE, *model.defined[2:]]
+    rows = []
+    for name in order:
+        if name not in today_fte and name not in plan_fte:
+            continue
+        moves = model.moves(name)
+        rows.append(
+            FunctionRow(
+                name=name,
+                label=model.labels[name],
+                in_scope=moves,
+                today_fte=today_fte.get(name, 0.0),
+                today_gbp=today_gbp.get(name, 0.0),
+                plan_fte=plan_fte.get(name, 0.0) if moves else today_fte.get(name, 0.0),
+                plan_gbp=plan_gbp.get(name, 0.0) if moves else today_gbp.get(name, 0.0),
+            )
+        )
+    return rows

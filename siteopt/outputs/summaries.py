@@ -11,6 +11,7 @@ from itertools import combinations
 from typing import TYPE_CHECKING, Any
 
 from siteopt.demand.volumes import annual_volumes, force_populations
+from siteopt.instance.schema import LOCAL_KNOWLEDGE
 
 if TYPE_CHECKING:
     from siteopt.data import Dataset
@@ -24,6 +25,7 @@ __all__ = [
     "queue_summary",
     "simulation_summary",
     "site_rows",
+    "today_summary",
 ]
 
 
@@ -305,3 +307,70 @@ def simulation_summary(sim: InstanceSimulation) -> dict[str, Any]:
             "after": window(sim.failure.after),
         }
     return out
+
+
+def today_summary(instance: Instance) -> dict[str, Any]:
+    """Return today's modelled establishment per force and function next to the published staff.
+
+    Every defined function is shown (``in_scope`` says which move with a plan); the published
+    figures are each force's ``current_staff`` and ``functions.published_staff``, with their
+    provenance; the gap is modelled minus published.
+    """
+    from siteopt.costs.functions import function_costs  # noqa: PLC0415 (lazy: with scipy below)
+    from siteopt.queueing.fte import staffing_table  # noqa: PLC0415 (lazy: pulls in scipy)
+    from siteopt.queueing.functions import function_model, today_establishment  # noqa: PLC0415 (lazy: pulls in scipy)
+
+    table = staffing_table(instance)
+    model = function_model(instance, table)
+    establishment = today_establishment(instance, table, model)
+    sites = instance.dataset().sites
+    order = [*model.defined[:2], LOCAL_KNOWLEDGE, *model.defined[2:]]
+    names = [n for n in order if any(n in fte for fte in establishment.values())]
+    forces: list[dict[str, Any]] = []
+    for fid, fte in establishment.items():
+        force = instance.forces[fid]
+        room = force.current_site
+        area = sites[room].force if room in sites else instance.sites.custom[room].force
+        costs = function_costs(instance, fte, area)
+        published = force.current_staff
+        total = sum(fte.values())
+        forces.append(
+            {
+                "force": fid,
+                "name": force.name,
+                "room": room,
+                "fte": fte,
+                "total_fte": total,
+                "cost_gbp": costs,
+                "total_cost_gbp": sum(costs.values()),
+                "published": _published(published.value, published.provenance, total),
+            }
+        )
+    total = sum(f["total_fte"] for f in forces)
+    published_total = instance.functions.published_staff
+    return {
+        "instance": instance.name,
+        "functions": [
+            {"name": n, "label": model.labels[n], "in_scope": model.moves(n)} for n in names
+        ],
+        "forces": forces,
+        "totals_fte": {n: sum(f["fte"].get(n, 0.0) for f in forces) for n in names},
+        "total_fte": total,
+        "total_cost_gbp": sum(f["total_cost_gbp"] for f in forces),
+        "published_total": (
+            _published(published_total.value, published_total.provenance, total)
+            if published_total is not None
+            else None
+        ),
+    }
+
+
+def _published(value: float, provenance: str, modelled: float) -> dict[str, Any]:
+    """A published figure, its provenance, and the modelled figure's gap to it."""
+    return {
+        "value": value,
+        "provenance": provenance,
+        "is_source": provenance.startswith("source:"),
+        "gap_fte": modelled - value,
+        "gap_share": (modelled - value) / value if value else None,
+    }
