@@ -236,9 +236,16 @@ def staffing(
     max_occupancy: Annotated[
         float | None, typer.Option(help="Cap on agent occupancy, e.g. 0.85.")
     ] = None,
+    redial_share: Annotated[
+        float | None,
+        typer.Option(help="Share of abandoning callers who redial: Erlang X (needs --patience)."),
+    ] = None,
+    redial_delay: Annotated[
+        float, typer.Option(help="Mean time from abandoning to redialling (seconds).")
+    ] = 600.0,
     as_json: JsonOption = False,
 ) -> None:
-    """Agents one queue needs for a service target (Erlang C, or Erlang A with --patience)."""
+    """Agents one queue needs for a service target (Erlang C; A with --patience; X with redials)."""
     summary = queue_summary(
         calls_per_hour=calls_per_hour,
         aht_s=aht,
@@ -246,6 +253,7 @@ def staffing(
         within_s=within,
         patience_s=patience,
         max_occupancy=max_occupancy,
+        redials=(redial_share, redial_delay) if redial_share is not None else None,
     )
     if as_json:
         print_json(summary)

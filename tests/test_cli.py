@@ -289,3 +289,17 @@ def test_today_shows_the_establishment_against_the_published_staff(
     assert herts["published"]["is_source"] and abs(herts["published"]["gap_share"]) <= 0.15
     text = run_cli("today", str(INSTANCES / "bch-2015.toml")).out
     assert "published" in text and "gap" in text
+
+
+def test_staffing_with_redials_is_erlang_x(run_cli: Callable[..., CliResult]) -> None:
+    """`--redial-share` turns Erlang A into Erlang X: more attempts, at least as many agents."""
+    args = ["--calls-per-hour", "120", "--aht", "300", "--target", "0.8", "--within", "30"]
+    plain = json.loads(run_cli("staffing", *args, "--patience", "180", "--json").out)
+    redial = json.loads(
+        run_cli("staffing", *args, "--patience", "180", "--redial-share", "0.5", "--json").out
+    )
+    assert redial["model"] == "Erlang X" and plain["model"] == "Erlang A"
+    assert redial["agents"] >= plain["agents"]
+    assert redial["rows"][-1]["attempts_per_hour"] > 120
+    bad = run_cli("staffing", *args, "--redial-share", "0.5")
+    assert bad.code == 2 and "patience" in bad.err

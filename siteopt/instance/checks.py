@@ -156,6 +156,11 @@ class _Checker:
     def check_demand(self) -> None:
         """Every force has a volume for every stream; per-head estimates name measured forces."""
         demand = self.instance.demand
+        teams = self.instance.staffing.stream_teams
+        for sid, spec in demand.streams.items():
+            if spec.redial_share is not None and teams != "separate":
+                msg = f"redials (Erlang X) need stream_teams = 'separate', got {teams!r}"
+                raise self.error(("demand", "streams", sid, "redial_share"), msg)
         for fid in self.force_ids:
             if fid not in demand.volumes:
                 raise self.error(("demand", "volumes"), f"missing volumes for force {fid!r}")

@@ -72,13 +72,32 @@ class Force(Strict):
 
 
 class Stream(Strict):
-    """A call stream (999, 101, crime recording): handling time and service target."""
+    """A call stream (999, 101, crime recording): handling time and service target.
+
+    ``patience_s`` makes it Erlang A (callers abandon); ``redial_share`` and ``redial_delay_s``
+    as well make it Erlang X (a share of the abandoning callers ring again after a mean delay;
+    :mod:`siteopt.queueing.erlangx`).
+    """
 
     label: str = Field(min_length=1)
     aht_s: Figure[Positive]
     target_share: Figure[TargetShare]
     target_within_s: Figure[NonNegative]
     patience_s: Figure[Positive] | None = None
+    redial_share: Figure[Annotated[float, Field(ge=0, lt=1)]] | None = None
+    redial_delay_s: Figure[Positive] | None = None
+
+    @model_validator(mode="after")
+    def _redials_need_patience(self) -> Stream:
+        if (self.redial_share is None) != (self.redial_delay_s is None):
+            raise ValueError(
+                "expected both 'redial_share' and 'redial_delay_s' (Erlang X) or neither"
+            )
+        if self.redial_share is not None and self.patience_s is None:
+            raise ValueError(
+                "expected 'patience_s' with 'redial_share': only abandoning callers redial"
+            )
+        return self
 
 
 class Demand(Strict):

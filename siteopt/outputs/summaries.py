@@ -16,6 +16,7 @@ from siteopt.instance.schema import LOCAL_KNOWLEDGE
 if TYPE_CHECKING:
     from siteopt.data import Dataset
     from siteopt.instance.schema import Instance
+    from siteopt.queueing.agents import ServiceTarget
     from siteopt.queueing.simulate import InstanceSimulation, WindowStats
 
 __all__ = [
@@ -202,11 +203,17 @@ def queue_summary(
     within_s: float,
     patience_s: float | None,
     max_occupancy: float | None,
+    redials: tuple[float, float] | None = None,
 ) -> dict[str, Any]:
-    """Return the smallest staffing of one queue meeting a target, and how it performs."""
+    """Return the smallest staffing of one queue meeting a target, and how it performs.
+
+    ``redials``: ``(share of abandoning callers who redial, mean delay s)`` for Erlang X.
+    """
     from siteopt.queueing.agents import ServiceTarget, evaluate_staffing, required_agents  # noqa: PLC0415 (lazy: pulls in scipy)
 
     target = ServiceTarget(share=share, wait_s=within_s, max_occupancy=max_occupancy)
+    if redials is not None:
+        return _erlang_x_summary(calls_per_hour, aht_s, target, patience_s, redials)
     agents = int(required_agents(calls_per_hour, aht_s=aht_s, target=target, patience_s=patience_s))
     rows = []
     for n in (agents - 1, agents):
@@ -232,6 +239,74 @@ def queue_summary(
         "load_erlangs": calls_per_hour * aht_s / 3600,
         "target": {"share": share, "within_s": within_s, "max_occupancy": max_occupancy},
         "patience_s": patience_s,
+        "agents": agents,
+        "rows": rows,
+    }
+
+
+def _erlang_x_summary(
+    calls_per_hour: float,
+    aht_s: float,
+    target: ServiceTarget,
+    patience_s: float | None,
+    redials: tuple[float, float],
+) -> dict[str, Any]:
+    """:func:`queue_summary` with redials (Erlang X): measures per attempt."""
+    from siteopt.errors import StaffingError  # noqa: PLC0415 (lazy: only on this path)
+    from siteopt.queueing.erlangx import erlang_x, erlang_x_required_agents  # noqa: PLC0415 (lazy: pulls in scipy)
+
+    if patience_s is None:
+        raise StaffingError("redial_share: redials need a caller patience (--patience)")
+    share, delay = redials
+    agents = int(
+        erlang_x_required_agents(
+            calls_per_hour,
+            aht_s=aht_s,
+            patience_s=patience_s,
+            redial_share=share,
+            redial_delay_s=delay,
+            target=target,
+        )
+    )
+    rows = []
+    for n in (agents - 1, agents):
+        if n < 0:
+            continue
+        x = erlang_x(
+            n,
+            calls_per_hour,
+            aht_s=aht_s,
+            patience_s=patience_s,
+            redial_share=share,
+            redial_delay_s=delay,
+            target_wait_s=target.wait_s,
+        )
+        carried = x.attempts_per_hour * (1 - x.abandon_share) * aht_s / 3600
+        rows.append(
+            {
+                "agents": n,
+                "service_level": x.service_level,
+                "asa_s": x.asa_s,
+                "occupancy": carried / n if n else 0.0,
+                "abandon_share": x.abandon_share,
+                "lost_share": x.lost_share,
+                "attempts_per_hour": x.attempts_per_hour,
+                "meets_target": n == agents,
+            }
+        )
+    return {
+        "model": "Erlang X",
+        "calls_per_hour": calls_per_hour,
+        "aht_s": aht_s,
+        "load_erlangs": calls_per_hour * aht_s / 3600,
+        "target": {
+            "share": target.share,
+            "within_s": target.wait_s,
+            "max_occupancy": target.max_occupancy,
+        },
+        "patience_s": patience_s,
+        "redial_share": share,
+        "redial_delay_s": delay,
         "agents": agents,
         "rows": rows,
     }
