@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
+from siteopt.optimise.arrays import FTE_UNITS_PER_FTE
 from siteopt.outputs.data import COST_LABELS, format_value
 from siteopt.status import Status, status_note
 
@@ -412,13 +413,18 @@ def _function_table(data: ExportData) -> ReportTable | None:
             for site in open_
         ]
     rooms = [
-        PlanRoom(area=site.force_area, forces=tuple(forces), call_fte=site.fte)
+        PlanRoom(
+            area=site.force_area,
+            forces=tuple(forces),
+            call_fte=problem.agent_fte * sum(site.agents) / FTE_UNITS_PER_FTE,
+        )
         for site, forces in zip(solution.sites, served, strict=True)
     ]
     rows = function_rows(data.instance, rooms)
     body: list[tuple[str, str, float, float, float, float, float]] = [
-        (r.label, "moves" if r.in_scope else "stays", r.today_fte, r.plan_fte,
-         r.today_gbp, r.plan_gbp, round(r.today_gbp - r.plan_gbp, 2))
+        (r.label, "moves" if r.in_scope else "stays", round(r.today_fte, 2),
+         round(r.plan_fte, 2), round(r.today_gbp, 2), round(r.plan_gbp, 2),
+         round(r.today_gbp - r.plan_gbp, 2))
         for r in rows
     ]  # fmt: skip
     today_gbp = sum(r.today_gbp for r in rows)
@@ -427,10 +433,10 @@ def _function_table(data: ExportData) -> ReportTable | None:
         (
             "total",
             "",
-            sum(r.today_fte for r in rows),
-            sum(r.plan_fte for r in rows),
-            today_gbp,
-            plan_gbp,
+            round(sum(r.today_fte for r in rows), 2),
+            round(sum(r.plan_fte for r in rows), 2),
+            round(today_gbp, 2),
+            round(plan_gbp, 2),
             round(today_gbp - plan_gbp, 2),
         )
     )
