@@ -33,7 +33,7 @@ import numpy.typing as npt
 
 from siteopt.instance.schema import CALL_HANDLING, DISPATCH, LOCAL_KNOWLEDGE, Instance
 from siteopt.queueing.erlang import HOURS_PER_WEEK
-from siteopt.queueing.fte import StaffingTable, instance_shrinkage, room_fte
+from siteopt.queueing.fte import StaffingTable, room_fte
 
 __all__ = [
     "LOCAL_KNOWLEDGE",
@@ -203,7 +203,9 @@ def function_model(instance: Instance, table: StaffingTable) -> FunctionModel:
     """Read the instance's ``[functions]`` tables against its staffing table's rates."""
     functions = instance.functions
     staffing = instance.staffing
-    shrinkage = instance_shrinkage(instance).total
+    # The other functions are not rostered: their positions take breaks off the post whatever
+    # the call-handling FTE method, so the full shrinkage (breaks included) applies.
+    shrinkage = sum(f.value for f in staffing.shrinkage.components().values())
     per_hour = 1 / ((1 - shrinkage) * staffing.contract_hours_per_week.value)
     forces = table.forces
     n_intervals = table.rates_per_hour.shape[2]
