@@ -387,8 +387,9 @@ def print_result(result: Result, out: Console) -> None:
         _print_no_solution(result, out)
         return
     sites = Table(title=f"Chosen sites ({solution.routing} routing)")
-    for col in ("site", "name", "area", "FTE", "peak agents", "seats (today)", "forces served"):
-        sites.add_column(col, justify="right" if col in {"FTE", "peak agents"} else "left")
+    fte = "call-handling FTE"  # the other functions' posts are in the staff line below
+    for col in ("site", "name", "area", fte, "peak agents", "seats (today)", "forces served"):
+        sites.add_column(col, justify="right" if col in {fte, "peak agents"} else "left")
     for s in solution.sites:
         sites.add_row(
             s.id, s.name, s.force_area, f"{s.fte:,.1f}", str(s.peak_agents),
