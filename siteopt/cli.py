@@ -30,6 +30,7 @@ from siteopt.console import (
     print_roster,
     print_simulation_summary,
     print_sites,
+    print_today_summary,
     print_written,
 )
 from siteopt.data import open_dataset
@@ -47,6 +48,7 @@ from siteopt.outputs.summaries import (
     queue_summary,
     simulation_summary,
     site_rows,
+    today_summary,
 )
 from siteopt.outputs.write import check_out_folder, parse_formats
 from siteopt.queueing.site_roster import roster_summary, site_roster, write_coverage_png
@@ -234,9 +236,16 @@ def staffing(
     max_occupancy: Annotated[
         float | None, typer.Option(help="Cap on agent occupancy, e.g. 0.85.")
     ] = None,
+    redial_share: Annotated[
+        float | None,
+        typer.Option(help="Share of abandoning callers who redial: Erlang X (needs --patience)."),
+    ] = None,
+    redial_delay: Annotated[
+        float, typer.Option(help="Mean time from abandoning to redialling (seconds).")
+    ] = 600.0,
     as_json: JsonOption = False,
 ) -> None:
-    """Agents one queue needs for a service target (Erlang C, or Erlang A with --patience)."""
+    """Agents one queue needs for a service target (Erlang C; A with --patience; X with redials)."""
     summary = queue_summary(
         calls_per_hour=calls_per_hour,
         aht_s=aht,
@@ -244,6 +253,7 @@ def staffing(
         within_s=within,
         patience_s=patience,
         max_occupancy=max_occupancy,
+        redials=(redial_share, redial_delay) if redial_share is not None else None,
     )
     if as_json:
         print_json(summary)
@@ -262,6 +272,19 @@ def pooling(
         print_json(summary)
     else:
         print_pooling_summary(summary, console())
+
+
+@app.command()
+def today(
+    instance_file: Annotated[Path, typer.Argument(help="Instance file (TOML).")],
+    as_json: JsonOption = False,
+) -> None:
+    """Today's modelled staff per force and function, next to the published figures."""
+    summary = today_summary(siteopt.load_instance(instance_file))
+    if as_json:
+        print_json(summary)
+    else:
+        print_today_summary(summary, console())
 
 
 @app.command()

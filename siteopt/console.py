@@ -33,6 +33,7 @@ __all__ = [
     "print_roster",
     "print_simulation_summary",
     "print_sites",
+    "print_today_summary",
     "print_written",
 ]
 
@@ -276,6 +277,58 @@ def print_pooling_summary(summary: dict[str, Any], out: Console) -> None:
     )
 
 
+def print_today_summary(summary: dict[str, Any], out: Console) -> None:
+    """Print today's modelled FTE per force and function against the published staff."""
+    from rich.table import Table  # noqa: PLC0415 (lazy: rich is slow to import)
+
+    functions = summary["functions"]
+    table = Table(title=f"{summary['instance']}: today's modelled establishment (FTE)")
+    table.add_column("force")
+    for fn in functions:
+        mark = "" if fn["in_scope"] else " (stays)"
+        table.add_column(f"{fn['label']}{mark}", justify="right")
+    for col in ("modelled", "published", "gap"):
+        table.add_column(col, justify="right")
+    for force in summary["forces"]:
+        table.add_row(
+            force["force"],
+            *(f"{force['fte'].get(fn['name'], 0.0):,.1f}" for fn in functions),
+            f"{force['total_fte']:,.1f}",
+            *_published_cells(force["published"]),
+        )
+    published = summary["published_total"]
+    table.add_row(
+        "[bold]total[/bold]",
+        *(f"{summary['totals_fte'][fn['name']]:,.1f}" for fn in functions),
+        f"[bold]{summary['total_fte']:,.1f}[/bold]",
+        *(_published_cells(published) if published else ("-", "-")),
+    )
+    out.print(table)
+    out.print(f"Cost of today's establishment: £{summary['total_cost_gbp']:,.0f} a year.")
+    if published:
+        out.print(
+            f"Modelled {summary['total_fte']:,.1f} FTE against the published "
+            f"{published['value']:,.0f}: gap {published['gap_fte']:+,.1f} FTE "
+            f"({published['gap_share']:+.1%}). Published total {published['provenance']}"
+        )
+    for force in summary["forces"]:
+        if not force["published"]["is_source"]:
+            out.print(
+                f"* {force['force']}: the 'published' figure is an "
+                f"{force['published']['provenance']}"
+            )
+    stays = [fn["label"] for fn in functions if not fn["in_scope"]]
+    if stays:
+        out.print(f"Not in scope (stay with the forces as today): {', '.join(stays)}.")
+
+
+def _published_cells(published: dict[str, Any]) -> tuple[str, str]:
+    star = "" if published["is_source"] else "*"
+    gap = published["gap_share"]
+    share = f" ({gap:+.0%})" if gap is not None else ""
+    return f"{published['value']:,.0f}{star}", f"{published['gap_fte']:+,.1f}{share}"
+
+
 def print_simulation_summary(summary: dict[str, Any], out: Console) -> None:
     """Print simulated service levels per stream (and per failure window)."""
     from rich.table import Table  # noqa: PLC0415 (lazy: rich is slow to import)
@@ -334,8 +387,9 @@ def print_result(result: Result, out: Console) -> None:
         _print_no_solution(result, out)
         return
     sites = Table(title=f"Chosen sites ({solution.routing} routing)")
-    for col in ("site", "name", "area", "FTE", "peak agents", "seats (today)", "forces served"):
-        sites.add_column(col, justify="right" if col in {"FTE", "peak agents"} else "left")
+    fte = "call-handling FTE"  # the other functions' posts are in the staff line below
+    for col in ("site", "name", "area", fte, "peak agents", "seats (today)", "forces served"):
+        sites.add_column(col, justify="right" if col in {fte, "peak agents"} else "left")
     for s in solution.sites:
         sites.add_row(
             s.id, s.name, s.force_area, f"{s.fte:,.1f}", str(s.peak_agents),

@@ -270,3 +270,36 @@ def test_export_of_a_malformed_solution_names_the_file_and_field(
         'integer, got "twelve"\n'
     )
     assert not (tmp_path / "b").exists()
+
+
+def test_today_shows_the_establishment_against_the_published_staff(
+    run_cli: Callable[..., CliResult],
+) -> None:
+    """`siteopt today` reconciles the default with the published ~800 (within 15%)."""
+    result = run_cli("today", str(INSTANCES / "bch-2015.toml"), "--json")
+    assert result.code == 0, result.err
+    summary = json.loads(result.out)
+    published = summary["published_total"]
+    assert published["is_source"] and published["value"] == 800
+    assert abs(published["gap_share"]) <= 0.15
+    assert summary["total_fte"] == pytest.approx(sum(summary["totals_fte"].values()))
+    names = [f["name"] for f in summary["functions"]]
+    assert names[:2] == ["call_handling", "dispatch"]
+    herts = next(f for f in summary["forces"] if f["force"] == "hertfordshire")
+    assert herts["published"]["is_source"] and abs(herts["published"]["gap_share"]) <= 0.15
+    text = run_cli("today", str(INSTANCES / "bch-2015.toml")).out
+    assert "published" in text and "gap" in text
+
+
+def test_staffing_with_redials_is_erlang_x(run_cli: Callable[..., CliResult]) -> None:
+    """`--redial-share` turns Erlang A into Erlang X: more attempts, at least as many agents."""
+    args = ["--calls-per-hour", "120", "--aht", "300", "--target", "0.8", "--within", "30"]
+    plain = json.loads(run_cli("staffing", *args, "--patience", "180", "--json").out)
+    redial = json.loads(
+        run_cli("staffing", *args, "--patience", "180", "--redial-share", "0.5", "--json").out
+    )
+    assert redial["model"] == "Erlang X" and plain["model"] == "Erlang A"
+    assert redial["agents"] >= plain["agents"]
+    assert redial["rows"][-1]["attempts_per_hour"] > 120
+    bad = run_cli("staffing", *args, "--redial-share", "0.5")
+    assert bad.code == 2 and "patience" in bad.err

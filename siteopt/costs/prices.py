@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 __all__ = [
     "SiteCostTable",
     "annuity_factor",
+    "employer_cost",
     "employment_cost_per_fte",
     "equivalent_annual_cost",
     "site_cost_table",
@@ -55,7 +56,20 @@ def employment_cost_per_fte(instance: Instance, force: str, *, supervisor: bool 
     """Return the yearly employer cost of one FTE (call handler or supervisor) in a force area."""
     pay = instance.pay
     salary = (pay.supervisor_salary_gbp if supervisor else pay.call_handler_salary_gbp).value
-    gross = salary * (1 + pay.shift_allowance_rate.value) + pay.area_allowance_gbp[force].value
+    return employer_cost(instance, salary, force)
+
+
+def employer_cost(
+    instance: Instance, salary: float, force: str, *, shift_work: bool = True
+) -> float:
+    """Return the yearly employer cost of one FTE on ``salary`` in a force area.
+
+    ``(salary × (1 + shift allowance) + area allowance) × (1 + employer NI + pension)``; the
+    shift allowance only for shift workers.
+    """
+    pay = instance.pay
+    shift = pay.shift_allowance_rate.value if shift_work else 0.0
+    gross = salary * (1 + shift) + pay.area_allowance_gbp[force].value
     return gross * (1 + pay.employer_ni_rate.value + pay.employer_pension_rate.value)
 
 

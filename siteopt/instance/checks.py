@@ -69,6 +69,7 @@ class _Checker:
         self.check_sites()
         self.check_demand()
         self.check_pay()
+        self.check_functions()
         self.check_constraints()
         self.check_solver()
         self.check_network()
@@ -155,6 +156,11 @@ class _Checker:
     def check_demand(self) -> None:
         """Every force has a volume for every stream; per-head estimates name measured forces."""
         demand = self.instance.demand
+        teams = self.instance.staffing.stream_teams
+        for sid, spec in demand.streams.items():
+            if spec.redial_share is not None and teams != "separate":
+                msg = f"redials (Erlang X) need stream_teams = 'separate', got {teams!r}"
+                raise self.error(("demand", "streams", sid, "redial_share"), msg)
         for fid in self.force_ids:
             if fid not in demand.volumes:
                 raise self.error(("demand", "volumes"), f"missing volumes for force {fid!r}")
@@ -206,6 +212,23 @@ class _Checker:
         for fid in allowances:
             if fid not in set(areas.values()):
                 self.force(("pay", "area_allowance_gbp", fid), fid)
+
+    def check_functions(self) -> None:
+        """Dispatch names known forces and streams; each force has a channel at every hour."""
+        dispatch = self.instance.functions.dispatch
+        if dispatch is None:
+            return
+        streams = self.instance.demand.streams
+        for stream in dispatch.incident_share:
+            if stream not in streams:
+                loc = ("functions", "dispatch", "incident_share", stream)
+                raise self.error(loc, f"unknown stream {stream!r} ({_one_of(streams)})")
+        for fid, areas in dispatch.areas.items():
+            loc = ("functions", "dispatch", "areas", fid)
+            self.force(loc, fid)
+            if not _hours_covered([a.hours for a in areas.values()]):
+                msg = "expected at least one area of the force open at every hour of the day"
+                raise self.error(loc, msg)
 
     def check_constraints(self) -> None:
         """Constraints name known forces and sites, have ordered bounds, unique types once."""
@@ -281,6 +304,24 @@ class _Checker:
         road_file = self.instance.network.path
         if road_file is not None and not Path(road_file).exists():
             raise self.error(("network", "path"), f"road data file {road_file!r} not found")
+
+
+def _minutes_of_day(hhmm: str) -> int:
+    hours, minutes = hhmm.split(":")
+    return int(hours) * 60 + int(minutes)
+
+
+def _hours_covered(windows: list[tuple[str, str] | None]) -> bool:
+    """Whether the union of daily windows (``None``: all day) covers every minute of a day."""
+    covered = [False] * 1440
+    for window in windows:
+        if window is None:
+            return True
+        start, end = (_minutes_of_day(t) for t in window)
+        length = (end - start) % 1440 or 1440
+        for minute in range(start, start + length):
+            covered[minute % 1440] = True
+    return all(covered)
 
 
 def _one_of(items: Any) -> str:

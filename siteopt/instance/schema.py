@@ -72,13 +72,32 @@ class Force(Strict):
 
 
 class Stream(Strict):
-    """A call stream (999, 101, crime recording): handling time and service target."""
+    """A call stream (999, 101, crime recording): handling time and service target.
+
+    ``patience_s`` makes it Erlang A (callers abandon); ``redial_share`` and ``redial_delay_s``
+    as well make it Erlang X (a share of the abandoning callers ring again after a mean delay;
+    :mod:`siteopt.queueing.erlangx`).
+    """
 
     label: str = Field(min_length=1)
     aht_s: Figure[Positive]
     target_share: Figure[TargetShare]
     target_within_s: Figure[NonNegative]
     patience_s: Figure[Positive] | None = None
+    redial_share: Figure[Annotated[float, Field(ge=0, lt=1)]] | None = None
+    redial_delay_s: Figure[Positive] | None = None
+
+    @model_validator(mode="after")
+    def _redials_need_patience(self) -> Stream:
+        if (self.redial_share is None) != (self.redial_delay_s is None):
+            raise ValueError(
+                "expected both 'redial_share' and 'redial_delay_s' (Erlang X) or neither"
+            )
+        if self.redial_share is not None and self.patience_s is None:
+            raise ValueError(
+                "expected 'patience_s' with 'redial_share': only abandoning callers redial"
+            )
+        return self
 
 
 class Demand(Strict):
@@ -337,6 +356,130 @@ class Network(Strict):
         return self
 
 
+CALL_HANDLING = "call_handling"
+
+
+DISPATCH = "dispatch"
+
+
+#: The extra call-handling work of calls answered outside their force area (a reported function).
+LOCAL_KNOWLEDGE = "local_knowledge"
+
+
+class DispatchArea(Strict):
+    """One dispatch area of a force: its share of the force's incidents, hours and minimum crew.
+
+    ``hours`` is ``["HH:MM", "HH:MM"]`` (from, to; may wrap past midnight, ``["00:00",
+    "00:00"]`` = always); omitted, the area's channel is staffed around the clock.
+    """
+
+    share: Figure[Share]
+    hours: tuple[HHMM, HHMM] | None = None
+    min_dispatchers: Figure[Annotated[int, Field(ge=1)]] | None = None
+
+
+class NightSharing(Strict):
+    """Quiet hours in which the dispatch channels of one room may merge.
+
+    Between ``start`` and ``end`` (time of day, may wrap past midnight) the areas a room
+    dispatches are merged into channels of at most ``areas_per_channel`` areas; with
+    ``across_forces = false`` only areas of the same force merge.
+    """
+
+    start: HHMM
+    end: HHMM
+    areas_per_channel: Figure[Annotated[int, Field(ge=1)]]
+    across_forces: bool = True
+
+
+class Dispatch(Strict):
+    """Dispatch (radio): a channel per area, sized by incidents needing deployment.
+
+    ``incident_share`` gives, per call stream, the share of calls that create an incident
+    needing deployment; each takes ``minutes_per_incident`` of a dispatcher's time; dispatchers
+    are busy at most ``max_occupancy`` and every open area channel has at least
+    ``min_dispatchers``. ``areas`` lists the areas of a force; a force not listed gets one area
+    per local-authority district of the dataset, open around the clock, sharing the force's
+    incidents by population.
+    """
+
+    label: str = "dispatch"
+    incident_share: dict[Identifier, Figure[Share]] = Field(min_length=1)
+    minutes_per_incident: Figure[Positive]
+    max_occupancy: Figure[OpenShare]
+    min_dispatchers: Figure[Annotated[int, Field(ge=1)]]
+    supervisor_ratio: Figure[Share]
+    salary_gbp: Figure[Positive]
+    areas: dict[Identifier, dict[Identifier, DispatchArea]] = Field(default_factory=dict)
+    night_sharing: NightSharing | None = None
+
+    @model_validator(mode="after")
+    def _shares_add_up(self) -> Dispatch:
+        for force, areas in self.areas.items():
+            if not areas:
+                raise ValueError(f"areas.{force}: expected at least one dispatch area")
+            total = sum(a.share.value for a in areas.values())
+            if abs(total - 1) > 1e-3:
+                msg = f"areas.{force}: expected the area shares to add up to 1, got {total:.4f}"
+                raise ValueError(msg)
+        return self
+
+
+class RoomFunction(Strict):
+    """A function staffed per room: supervision, management, support, training.
+
+    ``positions_per_room`` are posts staffed around the clock in every open room (a duty
+    inspector per shift: 1), turned into FTE by shrinkage and contract hours;
+    ``posts_per_room`` are day posts in FTE; ``per_fte`` is a share of the room's operational
+    FTE (call handling and dispatch, their supervisors included).
+    """
+
+    label: str = Field(min_length=1)
+    salary_gbp: Figure[Positive]
+    shift_work: bool = True
+    positions_per_room: Figure[NonNegative] | None = None
+    posts_per_room: Figure[NonNegative] | None = None
+    per_fte: Figure[Share] | None = None
+
+
+class Functions(Strict):
+    """The control-room functions the instance models, and which of them move (``in_scope``).
+
+    Call handling (the demand streams) is always in scope. A function defined but not in
+    scope stays with the forces as today: ``siteopt today`` shows it, the options do not price
+    it. ``local_knowledge_penalty`` lengthens calls and dispatch of a force handled in a room
+    outside its force area (0.1 = 10 % longer).
+    """
+
+    in_scope: list[Identifier] = Field(default=[CALL_HANDLING], min_length=1)
+    published_staff: Figure[NonNegative] | None = None
+    local_knowledge_penalty: Figure[Annotated[float, Field(ge=0, le=3)]] | None = None
+    dispatch: Dispatch | None = None
+    room: dict[Identifier, RoomFunction] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _scope_names_functions(self) -> Functions:
+        known = [CALL_HANDLING, *([DISPATCH] if self.dispatch else []), *self.room]
+        if CALL_HANDLING not in self.in_scope:
+            raise ValueError(f"in_scope: expected {CALL_HANDLING!r} in the list (it always moves)")
+        for name in self.in_scope:
+            if name not in known:
+                msg = f"in_scope: unknown function {name!r} (defined: {', '.join(known)})"
+                raise ValueError(msg)
+        for name in self.room:
+            if name in (CALL_HANDLING, DISPATCH, LOCAL_KNOWLEDGE):
+                raise ValueError(f"room.{name}: the name is reserved for a built-in function")
+        return self
+
+    def defined(self) -> list[str]:
+        """Names of every defined function, call handling first."""
+        return [CALL_HANDLING, *([DISPATCH] if self.dispatch else []), *self.room]
+
+    def moves(self, name: str) -> bool:
+        """Whether function ``name`` is in scope (moves with the plan)."""
+        return name in self.in_scope
+
+
 class Solver(Strict):
     """How many sites to open and how to prove it."""
 
@@ -362,6 +505,7 @@ class Instance(Strict):
     costs: Costs
     transition: Transition
     constraints: dict[Identifier, ConstraintSpec] = Field(default_factory=dict)
+    functions: Functions = Functions()
     network: Network = Network()
     solver: Solver = Solver()
 

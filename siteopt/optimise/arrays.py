@@ -13,6 +13,7 @@ here, below both.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -117,6 +118,17 @@ class ProblemArrays:
         ``min_call_share`` constraint needs them).
     interval_calls
         For reports only: ``(F, T)`` calls of each force in each interval of the average week.
+    post_cost, post_fte
+        ``(J,)`` money a year and FTE units of the fixed posts of every open room (the room
+        functions in scope: duty managers, management, support, training); ``None``: call
+        handling only.
+    group_cost, group_fte
+        ``(J, 2^F)`` money a year and FTE units of room ``j`` dispatching the forces of group
+        ``G`` (dispatch, the local-knowledge extra, and the room functions' per-FTE shares of
+        them); column 0 (no force) is 0.
+    agent_extra_cost, agent_extra_fte
+        ``(J,)`` money a year and FTE units the room functions' per-FTE shares add to one agent
+        on duty in one interval of every week (``agent_extra_fte`` is one number).
     """
 
     site_ids: tuple[str, ...]
@@ -144,6 +156,12 @@ class ProblemArrays:
     room_rank: IntArray
     force_calls: IntArray | None = None
     interval_calls: FloatArray | None = None
+    post_cost: IntArray | None = None
+    post_fte: IntArray | None = None
+    group_cost: IntArray | None = None
+    group_fte: IntArray | None = None
+    agent_extra_cost: IntArray | None = None
+    agent_extra_fte: int = 0
 
     def __post_init__(self) -> None:
         n_sites, n_forces = len(self.site_ids), len(self.force_ids)
@@ -166,6 +184,26 @@ class ProblemArrays:
             checks["force_calls"] = (self.force_calls.shape, (n_forces,))
         if self.interval_calls is not None:
             checks["interval_calls"] = (self.interval_calls.shape, (n_forces, n_intervals))
+        given = [
+            x is not None
+            for x in (
+                self.post_cost,
+                self.post_fte,
+                self.group_cost,
+                self.group_fte,
+                self.agent_extra_cost,
+            )
+        ]
+        if any(given) and not all(given):
+            raise ValueError("post_*, group_* and agent_extra_cost: expected all or none")
+        if self.post_cost is not None and self.post_fte is not None:
+            checks["post_cost"] = (self.post_cost.shape, (n_sites,))
+            checks["post_fte"] = (self.post_fte.shape, (n_sites,))
+        if self.group_cost is not None and self.group_fte is not None:
+            checks["group_cost"] = (self.group_cost.shape, (n_sites, 2**n_forces))
+            checks["group_fte"] = (self.group_fte.shape, (n_sites, 2**n_forces))
+        if self.agent_extra_cost is not None:
+            checks["agent_extra_cost"] = (self.agent_extra_cost.shape, (n_sites,))
         for name, (got, expected) in checks.items():
             if got != expected:
                 raise ValueError(f"{name}: expected shape {expected}, got {got}")
@@ -195,6 +233,34 @@ class ProblemArrays:
     def peak_positions(self) -> int:
         """Peak agents of one room answering every force's calls (``P*``)."""
         return int(self.group_agents[self.all_forces].max())
+
+    @property
+    def has_functions(self) -> bool:
+        """Whether functions other than call handling are priced (``[functions]`` in scope)."""
+        return self.group_cost is not None
+
+    def functions_priced(
+        self, sites: Sequence[int], groups: Sequence[int], agent_intervals: Sequence[int]
+    ) -> tuple[int, int]:
+        """Money a year and FTE units of the non-call functions of some open rooms.
+
+        ``groups``: bit mask of the forces each room dispatches (the forces whose staff go
+        there); ``agent_intervals``: each room's agents summed over the week's intervals.
+        """
+        if (
+            self.post_cost is None
+            or self.post_fte is None
+            or self.group_cost is None
+            or self.group_fte is None
+            or self.agent_extra_cost is None
+        ):
+            return 0, 0
+        cost = fte = 0
+        for j, g, n in zip(sites, groups, agent_intervals, strict=True):
+            cost += int(self.post_cost[j]) + int(self.group_cost[j, g])
+            cost += int(self.agent_extra_cost[j]) * int(n)
+            fte += int(self.post_fte[j]) + int(self.group_fte[j, g]) + self.agent_extra_fte * int(n)
+        return cost, fte
 
     def pooled_totals(self, k: int) -> IntArray:
         """Agents over ``k`` pooled rooms at each level: ``max(a[F, v], k m)``."""

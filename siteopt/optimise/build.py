@@ -7,11 +7,12 @@ matrices, staffing per group of forces, costs, staff transition and constraints.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypedDict
 
 import numpy as np
 import numpy.typing as npt
 
+from siteopt.costs.functions import function_cost_per_fte
 from siteopt.costs.prices import annuity_factor, employment_cost_per_fte, site_cost_table
 from siteopt.costs.transition import TransitionParameters, transition_table
 from siteopt.demand.volumes import WEEKS_PER_YEAR
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
     from siteopt.instance.schema import Instance
     from siteopt.network.graph import RoadNetwork
     from siteopt.queueing.fte import StaffingTable
+    from siteopt.queueing.functions import FunctionModel
 
 __all__ = ["TravelInputs", "problem_from_instance", "travel_inputs"]
 
@@ -169,6 +171,11 @@ def problem_from_instance(
     staff_fte = np.array(
         [float(room_fte(instance, table.agents_for([f])).total_fte) for f in forces]
     )
+    functions = _function_arrays(
+        instance, table, areas=costs.forces, agent_fte=per_agent_interval_fte * (1 + supervisors)
+    )
+    if functions is not None:
+        staff_fte = functions.today_fte(instance, staff_fte)
     trans = instance.transition
     params = TransitionParameters(
         home_decay_per_minute=trans.home_decay_per_minute.value,
@@ -236,8 +243,131 @@ def problem_from_instance(
         room_rank=frozen_int(room_rank),
         force_calls=frozen_int(np.rint(interval_calls.sum(axis=1) * WEEKS_PER_YEAR)),
         interval_calls=interval_calls,
+        **(functions.arrays() if functions is not None else {}),
         constraints=problem_constraints,
         home_share=moves.home_share,
         home_minutes=home_min[:, :n_cand],
         home_minutes_today=home_min[:, n_cand:],
+    )
+
+
+class _FunctionFields(TypedDict, total=False):
+    post_cost: IntArray
+    post_fte: IntArray
+    group_cost: IntArray
+    group_fte: IntArray
+    agent_extra_cost: IntArray
+    agent_extra_fte: int
+
+
+@dataclass(frozen=True)
+class _FunctionArrays:
+    """The non-call functions priced per candidate and force group (before integer rounding)."""
+
+    model: FunctionModel
+    post_cost: npt.NDArray[np.float64]
+    post_fte: npt.NDArray[np.float64]
+    group_cost: npt.NDArray[np.float64]
+    group_fte: npt.NDArray[np.float64]
+    agent_extra_cost: npt.NDArray[np.float64]
+    agent_extra_fte: float
+
+    def arrays(self) -> _FunctionFields:
+        """The ProblemData fields, in money and FTE units."""
+        money, staff = MONEY_UNITS_PER_GBP, FTE_UNITS_PER_FTE
+        return {
+            "post_cost": frozen_int(np.rint(self.post_cost * money)),
+            "post_fte": frozen_int(np.rint(self.post_fte * staff)),
+            "group_cost": frozen_int(np.rint(self.group_cost * money)),
+            "group_fte": frozen_int(np.rint(self.group_fte * staff)),
+            "agent_extra_cost": frozen_int(np.rint(self.agent_extra_cost * money)),
+            "agent_extra_fte": round(self.agent_extra_fte * staff),
+        }
+
+    def today_fte(
+        self, instance: Instance, call_fte: npt.NDArray[np.float64]
+    ) -> npt.NDArray[np.float64]:
+        """Each force's FTE today in the functions in scope (its call-handling FTE given)."""
+        forces = list(instance.forces)
+        rooms = [instance.forces[f].current_site for f in forces]
+        result = []
+        for f, fid in enumerate(forces):
+            area = _site_area(instance, rooms[f])
+            outside = [f] if area != fid else []
+            sharing = rooms.count(rooms[f])
+            fte = self.model.establishment(
+                forces=[f],
+                outside=outside,
+                call_fte=float(call_fte[f]),
+                rooms=1 / sharing,
+                scope_only=True,
+            )
+            result.append(sum(fte.values()))
+        return np.asarray(result)
+
+
+def _site_area(instance: Instance, sid: str) -> str:
+    sites = instance.dataset().sites
+    return sites[sid].force if sid in sites else instance.sites.custom[sid].force
+
+
+def _function_arrays(
+    instance: Instance, table: StaffingTable, *, areas: tuple[str, ...], agent_fte: float
+) -> _FunctionArrays | None:
+    """Price the functions in scope per candidate (``None``: call handling only, no penalty).
+
+    ``areas`` is each candidate's force area (pay and local knowledge); ``agent_fte`` the FTE
+    of one call-handling agent on duty in one interval of every week, supervisors included.
+    """
+    from siteopt.queueing.functions import function_model  # noqa: PLC0415 (lazy: pulls in scipy)
+
+    model = function_model(instance, table)
+    moving = [name for name in model.in_scope if name != "call_handling"]
+    if not moving and model.penalty == 0:
+        return None
+    n_forces = len(model.forces)
+    forces = list(model.forces)
+    unit = {
+        area: {
+            name: function_cost_per_fte(instance, name, area)
+            for name in model.labels
+            if name in model.defined or name == "local_knowledge"
+        }
+        for area in set(areas)
+    }
+
+    def cost(fte: dict[str, float], area: str) -> float:
+        return sum(n * unit[area][name] for name, n in fte.items())
+
+    per_area_group: dict[tuple[str, int], tuple[float, float]] = {}
+    post_cost, post_fte = [], []
+    group_cost = np.zeros((len(areas), 2**n_forces))
+    group_fte = np.zeros((len(areas), 2**n_forces))
+    for j, area in enumerate(areas):
+        posts = model.establishment(forces=[], call_fte=0.0, rooms=1.0, scope_only=True)
+        post_cost.append(cost(posts, area))
+        post_fte.append(sum(posts.values()))
+        for mask in range(1, 2**n_forces):
+            key = (area, mask)
+            if key not in per_area_group:
+                group = [f for f in range(n_forces) if mask >> f & 1]
+                outside = [f for f in group if forces[f] != area]
+                fte = model.establishment(
+                    forces=group, outside=outside, call_fte=0.0, rooms=0.0, scope_only=True
+                )
+                per_area_group[key] = (cost(fte, area), sum(fte.values()))
+            group_cost[j, mask], group_fte[j, mask] = per_area_group[key]
+    share = model.per_fte_share()
+    extra_unit = {
+        area: sum(r.per_fte * unit[area][r.name] for r in model.rooms if model.moves(r.name))
+        for area in set(areas)
+    }
+    return _FunctionArrays(
+        model=model,
+        post_cost=np.asarray(post_cost),
+        post_fte=np.asarray(post_fte),
+        group_cost=group_cost,
+        group_fte=group_fte,
+        agent_extra_cost=np.array([agent_fte * extra_unit[a] for a in areas]),
+        agent_extra_fte=agent_fte * share,
     )

@@ -39,7 +39,7 @@ from siteopt.optimise.constraints import (
     standby_cost,
 )
 from siteopt.optimise.constraints.base import weighted_sum
-from siteopt.optimise.options import CAPACITY, Option
+from siteopt.optimise.options import CAPACITY, Option, agent_unit
 from siteopt.optimise.problem import ProblemData, Routing
 
 Var = cp_model.IntVar
@@ -58,6 +58,7 @@ class _Built:
     rows: IntArray
     nearest: dict[tuple[int, int], Var]
     guards: dict[str, Var]
+    pooled_groups: dict[tuple[int, int], Var]
 
     @property
     def cp(self) -> cp_model.CpModel:
@@ -161,7 +162,10 @@ def _build_model(
     for c in constraints:
         c.add_to_model(problem, model, [guards[c.name]] if guarded else [])
 
-    built = _Built(model=model, rows=rows, nearest=nearest, guards=guards)
+    pooled_groups = _add_pooled_groups(problem, cp, nearest) if problem.has_functions else {}
+    built = _Built(
+        model=model, rows=rows, nearest=nearest, guards=guards, pooled_groups=pooled_groups
+    )
     if not guarded:
         objective = _objective(problem, constraints, built, seat_top=seat_top)
         cp.minimize(objective)
@@ -301,6 +305,49 @@ def _add_pooled(
     return agents, nearest
 
 
+def _add_pooled_groups(
+    problem: ProblemData, cp: cp_model.CpModel, nearest: dict[tuple[int, int], Var]
+) -> dict[tuple[int, int], Var]:
+    """``y[j, G]``: pooled room ``j``'s staff and dispatch are those of exactly the forces ``G``.
+
+    One group per site (the empty group for a closed room or a room no force is nearest to);
+    force ``f`` is in site ``j``'s group exactly when ``j`` is its nearest open room. Only
+    built when the non-call functions are priced (their cost depends on the group).
+    """
+    if not nearest:
+        return {}
+    masks = range(problem.all_forces + 1)
+    groups = {
+        (j, mask): cp.new_bool_var(f"pooled_group[{j},{mask}]")
+        for j in range(problem.n_sites)
+        for mask in masks
+    }
+    for j in range(problem.n_sites):
+        cp.add_exactly_one(groups[j, mask] for mask in masks)
+        for f in range(problem.n_forces):
+            cp.add(sum(groups[j, mask] for mask in masks if mask >> f & 1) == nearest[f, j])
+    return groups
+
+
+def _functions_terms(
+    problem: ProblemData, built: _Built
+) -> tuple[cp_model.LinearExpr, cp_model.LinearExpr]:
+    """Cost and FTE units of the non-call functions' room posts and force groups (0 without)."""
+    if problem.post_cost is None or problem.post_fte is None:
+        return _dot([], []), _dot([], [])
+    assert problem.group_cost is not None and problem.group_fte is not None
+    keyed = [*built.model.groups.items(), *built.pooled_groups.items()]
+    keyed = [(key, var) for key, var in keyed if key[1]]
+    variables = [var for _, var in keyed]
+    cost = _dot(built.model.open_, problem.post_cost) + _dot(
+        variables, [problem.group_cost[j, g] for (j, g), _ in keyed]
+    )
+    fte = _dot(built.model.open_, problem.post_fte) + _dot(
+        variables, [problem.group_fte[j, g] for (j, g), _ in keyed]
+    )
+    return cost, fte
+
+
 def _objective(
     problem: ProblemData,
     constraints: tuple[Constraint, ...],
@@ -322,15 +369,20 @@ def _objective(
     agent_intervals = _dot(group_vars, [row_sums[g] for _, g in group_keys]) + _dot(
         agent_vars, [weights[v] for _, v in agent_keys]
     )
-    staff = _dot(group_vars, [problem.agent_cost[j] * row_sums[g] for j, g in group_keys]) + _dot(
-        agent_vars, [problem.agent_cost[j] * weights[v] for j, v in agent_keys]
+    unit = agent_unit(problem)
+    staff = _dot(group_vars, [unit[j] * row_sums[g] for j, g in group_keys]) + _dot(
+        agent_vars, [unit[j] * weights[v] for j, v in agent_keys]
     )
+    function_cost, function_fte = _functions_terms(problem, built)
 
     assign_vars = [var for var, _, _ in built.model.assign_terms]
     stayers = _dot(assign_vars, [problem.stay[f, j] for _, f, j in built.model.assign_terms])
     moving = _dot(assign_vars, [problem.move_cost[f, j] for _, f, j in built.model.assign_terms])
-    posts = problem.agent_fte * agent_intervals
-    posts_top = problem.agent_fte * seat_top * len(problem.level_of_interval) * problem.k_max
+    per_agent = problem.agent_fte + problem.agent_extra_fte
+    posts = per_agent * agent_intervals + function_fte
+    posts_top = per_agent * seat_top * len(problem.level_of_interval) * problem.k_max
+    if problem.post_fte is not None and problem.group_fte is not None:
+        posts_top += problem.k_max * int(problem.post_fte.max() + problem.group_fte.max())
     surplus = cp.new_int_var(0, int(problem.stay.max(axis=1).sum()), "surplus")
     recruits = cp.new_int_var(0, posts_top, "recruits")
     cp.add(surplus >= stayers - posts)
@@ -344,6 +396,7 @@ def _objective(
         _dot(built.model.open_, problem.fixed_cost)
         + _dot(new_seats, problem.seat_cost)
         + staff
+        + function_cost
         + problem.merge_cost
         + _dot([var for var, _ in standby], [cost for _, cost in standby])
         + transition
@@ -439,7 +492,13 @@ def _option_costs(
     moved = np.asarray(assignment)
     new_seats = np.maximum(np.asarray(seats) - problem.existing_seats[open_], 0)
     posts = problem.agent_fte * int(agents.sum())
+    groups = [sum(1 << f for f, j in enumerate(assignment) if j == site) for site in sites]
+    function_cost, function_fte = problem.functions_priced(
+        sites, groups, [int(n) for n in agents.sum(axis=1)]
+    )
+    posts += function_fte
     stayers = int(problem.stay[forces, moved].sum())
+    functions = {"functions": function_cost} if problem.has_functions else {}
     return {
         "sites": int(problem.fixed_cost[open_].sum()),
         "seats": int((problem.seat_cost[open_] * new_seats).sum()),
@@ -449,4 +508,5 @@ def _option_costs(
         "transition": int(problem.move_cost[forces, moved].sum())
         + problem.redundancy_cost * max(0, stayers - posts)
         + problem.recruit_cost * max(0, posts - stayers),
+        **functions,
     }

@@ -40,6 +40,7 @@ __all__ = [
     "CAPACITY",
     "Option",
     "OptionTable",
+    "agent_unit",
     "best_options",
     "enumerate_options",
     "option_table",
@@ -73,6 +74,17 @@ def _crew_floor(problem: ProblemData, k: int) -> IntArray:
     return floor
 
 
+def agent_unit(problem: ProblemData) -> IntArray:
+    """Money a year of one agent-interval at each site: pay plus the functions' per-FTE shares.
+
+    A pooled pair's split is priced with it, so the split stays the cheapest with functions.
+    """
+    if problem.agent_extra_cost is None:
+        return problem.agent_cost
+    unit: IntArray = problem.agent_cost + problem.agent_extra_cost
+    return unit
+
+
 def _split_holds(problem: ProblemData, k: int, groups: tuple[int, ...] | None) -> bool:
     return split_holds(problem.constraints, problem, k, groups)
 
@@ -102,6 +114,11 @@ def _priced(
     open_ = np.asarray(sites)
     new_seats = np.maximum(np.asarray(seats) - problem.existing_seats[open_], 0)
     posts = problem.agent_fte * int(agents.sum())
+    groups = [sum(1 << f for f, j in enumerate(assignment) if j == site) for site in sites]
+    function_cost, function_fte = problem.functions_priced(
+        sites, groups, [int(n) for n in agents.sum(axis=1)]
+    )
+    posts += function_fte
     costs = {
         "sites": int(problem.fixed_cost[open_].sum()),
         "seats": int((problem.seat_cost[open_] * new_seats).sum()),
@@ -110,6 +127,8 @@ def _priced(
         "standby": _standby_cost(problem, len(sites)),
         "transition": _transition_cost(problem, assignment, posts),
     }
+    if problem.has_functions:
+        costs["functions"] = function_cost
     option = Option(sites, routing, assignment, seats, agents, costs, ())
     failed = [c.name for c in problem.constraints if not c.holds(problem, option)]
     if over_capacity:
@@ -209,12 +228,13 @@ def _pooled_pair_split(
     problem: ProblemData, sites: tuple[int, ...], totals: IntArray
 ) -> tuple[IntArray, tuple[int, ...], int, bool]:
     """Agents per room and level, seats, staff cost and capacity breach of the best split."""
-    a, b = sorted(sites, key=lambda j: (int(problem.agent_cost[j]), j))
+    unit = agent_unit(problem)
+    a, b = sorted(sites, key=lambda j: (int(unit[j]), j))
     weights = problem.level_weights
     seats_a, seats_b, n_a, n_b = _pair_seat_counts(problem, totals)
     cost = (
-        problem.agent_cost[a] * (n_a * weights).sum(axis=1)
-        + problem.agent_cost[b] * (n_b * weights).sum(axis=1)
+        unit[a] * (n_a * weights).sum(axis=1)
+        + unit[b] * (n_b * weights).sum(axis=1)
         + problem.seat_cost[a] * np.maximum(seats_a - problem.existing_seats[a], 0)
         + problem.seat_cost[b] * np.maximum(seats_b - problem.existing_seats[b], 0)
     )
@@ -412,13 +432,16 @@ def _single_totals(problem: ProblemData) -> tuple[IntArray, BoolArray]:
     agent_intervals = int((problem.level_weights * totals).sum())
     seats = int(totals.max(initial=0))
     assignment = np.repeat(j[:, np.newaxis], problem.n_forces, axis=1)
+    everyone = np.full_like(j, problem.all_forces)
+    function_cost, function_fte = _functions_of(problem, j, everyone, agent_intervals)
     total = (
         problem.fixed_cost
         + problem.seat_cost * np.maximum(seats - problem.existing_seats, 0)
         + problem.agent_cost * agent_intervals
         + problem.merge_cost
         + _standby_cost(problem, 1)
-        + _transition_costs(problem, assignment, problem.agent_fte * agent_intervals)
+        + function_cost
+        + _transition_costs(problem, assignment, problem.agent_fte * agent_intervals + function_fte)
     )
     feasible = (
         _sites_hold(problem, SiteSets(j))
@@ -427,6 +450,32 @@ def _single_totals(problem: ProblemData) -> tuple[IntArray, BoolArray]:
         & _split_holds(problem, 1, None)
     )
     return total.astype(np.int64), feasible
+
+
+def _functions_of(
+    problem: ProblemData, sites: IntArray, groups: IntArray, agent_intervals: IntArray | int
+) -> tuple[IntArray, IntArray]:
+    """:meth:`ProblemData.functions_priced` of one room per row: ``sites[i]`` with ``groups[i]``."""
+    if (
+        problem.post_cost is None
+        or problem.post_fte is None
+        or problem.group_cost is None
+        or problem.group_fte is None
+        or problem.agent_extra_cost is None
+    ):
+        zero = np.zeros(len(sites), dtype=np.int64)
+        return zero, zero
+    cost = (
+        problem.post_cost[sites]
+        + problem.group_cost[sites, groups]
+        + problem.agent_extra_cost[sites] * agent_intervals
+    )
+    fte = (
+        problem.post_fte[sites]
+        + problem.group_fte[sites, groups]
+        + problem.agent_extra_fte * np.asarray(agent_intervals, dtype=np.int64)
+    )
+    return cost.astype(np.int64), np.broadcast_to(fte, cost.shape).astype(np.int64)
 
 
 class _PairContext:
@@ -472,32 +521,46 @@ class _PairContext:
 
     def _pooled(self, a: IntArray, b: IntArray) -> tuple[IntArray, BoolArray]:
         problem = self.problem
-        swap = (problem.agent_cost[b] < problem.agent_cost[a]) | (
-            (problem.agent_cost[b] == problem.agent_cost[a]) & (b < a)
-        )
+        unit = agent_unit(problem)
+        swap: BoolArray = (unit[b] < unit[a]) | ((unit[b] == unit[a]) & (b < a))
         cheap = np.where(swap, b, a)
         dear = np.where(swap, a, b)
         seats_a, seats_b = self.seats_a[np.newaxis, :], self.seats_b[np.newaxis, :]
         ca, cb = cheap[:, np.newaxis], dear[:, np.newaxis]
         cost = (
-            problem.agent_cost[ca] * self.intervals_a[np.newaxis, :]
-            + problem.agent_cost[cb] * self.intervals_b[np.newaxis, :]
+            unit[ca] * self.intervals_a[np.newaxis, :]
+            + unit[cb] * self.intervals_b[np.newaxis, :]
             + problem.seat_cost[ca] * np.maximum(seats_a - problem.existing_seats[ca], 0)
             + problem.seat_cost[cb] * np.maximum(seats_b - problem.existing_seats[cb], 0)
         )
         fits = (seats_a <= problem.max_seats[ca]) & (seats_b <= problem.max_seats[cb])
-        any_fit = fits.any(axis=1)
+        any_fit: BoolArray = np.asarray(fits.any(axis=1), dtype=np.bool_)
         big = np.iinfo(np.int64).max
-        split = np.where(any_fit, np.where(fits, cost, big).min(axis=1), cost.min(axis=1))
+        chosen = np.where(any_fit[:, np.newaxis], np.where(fits, cost, big), cost).argmin(axis=1)
+        rows = np.arange(len(a))
+        split = cost[rows, chosen]
         nearer_b = problem.room_rank[:, b] < problem.room_rank[:, a]  # (F, pairs); ties to a
         assignment = np.where(nearer_b, b, a).T
-        posts = problem.agent_fte * self.pooled_intervals
+        posts: IntArray | int = problem.agent_fte * self.pooled_intervals
+        functions: IntArray | int = 0
+        if problem.has_functions:
+            bits = (1 << np.arange(problem.n_forces, dtype=np.int64))[np.newaxis, :]
+            group_b = (nearer_b.T * bits).sum(axis=1)
+            group_a = problem.all_forces ^ group_b
+            at_cheap = np.where(swap, group_b, group_a)
+            at_dear = problem.all_forces ^ at_cheap
+            # The per-agent share is in ``split`` already (it priced the split).
+            cost_a, fte_a = _functions_of(problem, cheap, at_cheap, 0)
+            cost_b, fte_b = _functions_of(problem, dear, at_dear, 0)
+            functions = cost_a + cost_b
+            posts = posts + fte_a + fte_b + problem.agent_extra_fte * self.pooled_intervals
         total = (
             problem.fixed_cost[a]
             + problem.fixed_cost[b]
             + split
             + problem.merge_cost
             + _standby_cost(problem, 2)
+            + functions
             + _transition_costs(problem, assignment, posts)
         )
         ok = any_fit & _assignment_holds(problem, assignment) & self.pooled_ok
@@ -511,7 +574,13 @@ class _PairContext:
         at_a = np.array([(mask >> f) & 1 for f in range(problem.n_forces)], dtype=np.bool_)
         assignment = np.where(at_a[np.newaxis, :], a[:, np.newaxis], b[:, np.newaxis])
         intervals_a, intervals_b = self.group_intervals[mask], self.group_intervals[other]
-        posts = problem.agent_fte * int(intervals_a + intervals_b)
+        posts: IntArray | int = problem.agent_fte * int(intervals_a + intervals_b)
+        functions: IntArray | int = 0
+        if problem.has_functions:
+            cost_a, fte_a = _functions_of(problem, a, np.full_like(a, mask), int(intervals_a))
+            cost_b, fte_b = _functions_of(problem, b, np.full_like(b, other), int(intervals_b))
+            functions = cost_a + cost_b
+            posts = posts + fte_a + fte_b
         total = (
             problem.fixed_cost[a]
             + problem.fixed_cost[b]
@@ -521,6 +590,7 @@ class _PairContext:
             + problem.agent_cost[b] * intervals_b
             + problem.merge_cost
             + _standby_cost(problem, 2)
+            + functions
             + _transition_costs(problem, assignment, posts)
         )
         fits = (peak_a <= problem.max_seats[a]) & (peak_b <= problem.max_seats[b])

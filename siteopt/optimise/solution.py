@@ -210,6 +210,9 @@ def baseline_costs(problem: ProblemData, instance: Instance) -> dict[str, int]:
             problem.seat_cost[j] * max(0, int(agents.max()) - int(problem.existing_seats[j]))
         )
         costs["staff"] += int(problem.agent_cost[j] * agents.sum())
+        if problem.has_functions:
+            priced, _ = problem.functions_priced([j], [force_mask(forces)], [int(agents.sum())])
+            costs["functions"] = costs.get("functions", 0) + priced
     return costs
 
 
@@ -219,6 +222,9 @@ def _staff_impact(problem: ProblemData, option: Option) -> StaffImpact:
     staff = float(problem.staff.sum())
     stayers = float(problem.stay[forces, assigned].sum())
     posts = float(problem.agent_fte * option.agents.sum())
+    posts += problem.functions_priced(
+        option.sites, option.room_groups(), [int(n) for n in option.agents.sum(axis=1)]
+    )[1]
     median, p90 = _extra_commute_quantiles(problem, option)
     return StaffImpact(
         staff_today_fte=fte(staff),
@@ -321,9 +327,12 @@ def solution_from_option(
     ``baseline`` is today's cost a year by component in money units (:func:`baseline_costs`).
     """
     running = site_cost_table(instance).running_cost_gbp * MONEY_UNITS_PER_GBP
-    recurring_now = baseline["staff"] + baseline["sites"]
+    recurring_now = baseline["staff"] + baseline["sites"] + baseline.get("functions", 0)
     recurring_option = (
-        option.costs["staff"] + option.costs["standby"] + sum(running[j] for j in option.sites)
+        option.costs["staff"]
+        + option.costs["standby"]
+        + option.costs.get("functions", 0)
+        + sum(running[j] for j in option.sites)
     )
     yearly_gain = (recurring_now - recurring_option) / MONEY_UNITS_PER_GBP
     one_off = _one_off_gbp(problem, instance, option)

@@ -292,6 +292,7 @@ COST_LABELS: Mapping[str, str] = MappingProxyType(
         "sites": "sites (running, and annualised one-off move of a new room)",
         "seats": "seats added (annualised fit-out)",
         "staff": "staff (call handlers and supervisors, shrinkage included)",
+        "functions": "other functions in scope (dispatch, duty managers, management, support)",
         "merge": "merged ICT (annualised one-off)",
         "standby": "standby fallback room",
         "transition": "staff transition (redundancy, excess travel, recruiting; annualised)",

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
+from siteopt.optimise.arrays import FTE_UNITS_PER_FTE
 from siteopt.outputs.data import COST_LABELS, format_value
 from siteopt.status import Status, status_note
 
@@ -392,10 +393,70 @@ def _assumption_table(data: ExportData) -> ReportTable:
     )  # fmt: skip
 
 
+def _function_table(data: ExportData) -> ReportTable | None:
+    """FTE and cost per control-room function, today and in the plan (``None``: calls only)."""
+    from siteopt.costs.functions import PlanRoom, function_rows  # noqa: PLC0415 (lazy: scipy)
+
+    if len(data.instance.functions.defined()) < 2 or data.solution is None:
+        return None
+    problem, solution = data.problem, data.solution
+    open_ = [problem.site_ids.index(site.id) for site in solution.sites]
+    if solution.routing == "by_force" and len(open_) > 1:
+        served = [site.forces_served for site in solution.sites]
+    else:
+        nearest = [
+            min(open_, key=lambda j: (int(problem.room_rank[f, j]), j))
+            for f in range(problem.n_forces)
+        ]
+        served = [
+            tuple(problem.force_ids[f] for f, j in enumerate(nearest) if j == site)
+            for site in open_
+        ]
+    rooms = [
+        PlanRoom(
+            area=site.force_area,
+            forces=tuple(forces),
+            call_fte=problem.agent_fte * sum(site.agents) / FTE_UNITS_PER_FTE,
+        )
+        for site, forces in zip(solution.sites, served, strict=True)
+    ]
+    rows = function_rows(data.instance, rooms)
+    body: list[tuple[str, str, float, float, float, float, float]] = [
+        (r.label, "moves" if r.in_scope else "stays", round(r.today_fte, 2),
+         round(r.plan_fte, 2), round(r.today_gbp, 2), round(r.plan_gbp, 2),
+         round(r.today_gbp - r.plan_gbp, 2))
+        for r in rows
+    ]  # fmt: skip
+    today_gbp = sum(r.today_gbp for r in rows)
+    plan_gbp = sum(r.plan_gbp for r in rows)
+    body.append(
+        (
+            "total",
+            "",
+            round(sum(r.today_fte for r in rows), 2),
+            round(sum(r.plan_fte for r in rows), 2),
+            round(today_gbp, 2),
+            round(plan_gbp, 2),
+            round(today_gbp - plan_gbp, 2),
+        )
+    )
+    return ReportTable(
+        title="Establishment by function: today's rooms and the proposal (FTE, £ a year)",
+        sheet="Functions",
+        columns=("function", "scope", "today FTE", "proposal FTE", "today £", "proposal £",
+                 "saving £"),
+        kinds=("text", "text", "fte", "fte", "gbp", "gbp", "gbp"),
+        rows=tuple(body),
+    )  # fmt: skip
+
+
 def business_tables(data: ExportData) -> list[ReportTable]:
     """Return every table of the business case (the workbook's sheets, in order)."""
     hourly, staffing = _staffing_tables(data)
     tables = [_summary_table(data), _options_table(data), _cost_table(data)]
+    functions = _function_table(data)
+    if functions is not None:
+        tables.append(functions)
     if data.solution is not None:
         tables += [_sites_table(data), staffing, hourly]
     tables += [_constraint_table(data), _staff_table(data)]
@@ -472,6 +533,17 @@ def business_report(data: ExportData) -> BusinessReport:
         ),
         ReportSection("Cost breakdown", (), (tables["Costs"],)),
     ]  # fmt: skip
+    if "Functions" in tables:
+        sections.append(
+            ReportSection(
+                "Functions: today and proposed",
+                ("Call handling is sized by the queueing model; dispatch by a channel per area "
+                 "and the incidents needing deployment; duty managers, management, support "
+                 "and training per room and per FTE (docs/model.md). Functions out of scope "
+                 "stay with the forces as today.",),
+                (tables["Functions"],),
+            )
+        )  # fmt: skip
     if has_sites:
         sections.append(
             ReportSection(

@@ -11,10 +11,12 @@ from itertools import combinations
 from typing import TYPE_CHECKING, Any
 
 from siteopt.demand.volumes import annual_volumes, force_populations
+from siteopt.instance.schema import LOCAL_KNOWLEDGE
 
 if TYPE_CHECKING:
     from siteopt.data import Dataset
     from siteopt.instance.schema import Instance
+    from siteopt.queueing.agents import ServiceTarget
     from siteopt.queueing.simulate import InstanceSimulation, WindowStats
 
 __all__ = [
@@ -24,6 +26,7 @@ __all__ = [
     "queue_summary",
     "simulation_summary",
     "site_rows",
+    "today_summary",
 ]
 
 
@@ -200,11 +203,17 @@ def queue_summary(
     within_s: float,
     patience_s: float | None,
     max_occupancy: float | None,
+    redials: tuple[float, float] | None = None,
 ) -> dict[str, Any]:
-    """Return the smallest staffing of one queue meeting a target, and how it performs."""
+    """Return the smallest staffing of one queue meeting a target, and how it performs.
+
+    ``redials``: ``(share of abandoning callers who redial, mean delay s)`` for Erlang X.
+    """
     from siteopt.queueing.agents import ServiceTarget, evaluate_staffing, required_agents  # noqa: PLC0415 (lazy: pulls in scipy)
 
     target = ServiceTarget(share=share, wait_s=within_s, max_occupancy=max_occupancy)
+    if redials is not None:
+        return _erlang_x_summary(calls_per_hour, aht_s, target, patience_s, redials)
     agents = int(required_agents(calls_per_hour, aht_s=aht_s, target=target, patience_s=patience_s))
     rows = []
     for n in (agents - 1, agents):
@@ -230,6 +239,74 @@ def queue_summary(
         "load_erlangs": calls_per_hour * aht_s / 3600,
         "target": {"share": share, "within_s": within_s, "max_occupancy": max_occupancy},
         "patience_s": patience_s,
+        "agents": agents,
+        "rows": rows,
+    }
+
+
+def _erlang_x_summary(
+    calls_per_hour: float,
+    aht_s: float,
+    target: ServiceTarget,
+    patience_s: float | None,
+    redials: tuple[float, float],
+) -> dict[str, Any]:
+    """:func:`queue_summary` with redials (Erlang X): measures per attempt."""
+    from siteopt.errors import StaffingError  # noqa: PLC0415 (lazy: only on this path)
+    from siteopt.queueing.erlangx import erlang_x, erlang_x_required_agents  # noqa: PLC0415 (lazy: pulls in scipy)
+
+    if patience_s is None:
+        raise StaffingError("redial_share: redials need a caller patience (--patience)")
+    share, delay = redials
+    agents = int(
+        erlang_x_required_agents(
+            calls_per_hour,
+            aht_s=aht_s,
+            patience_s=patience_s,
+            redial_share=share,
+            redial_delay_s=delay,
+            target=target,
+        )
+    )
+    rows = []
+    for n in (agents - 1, agents):
+        if n < 0:
+            continue
+        x = erlang_x(
+            n,
+            calls_per_hour,
+            aht_s=aht_s,
+            patience_s=patience_s,
+            redial_share=share,
+            redial_delay_s=delay,
+            target_wait_s=target.wait_s,
+        )
+        carried = x.attempts_per_hour * (1 - x.abandon_share) * aht_s / 3600
+        rows.append(
+            {
+                "agents": n,
+                "service_level": x.service_level,
+                "asa_s": x.asa_s,
+                "occupancy": carried / n if n else 0.0,
+                "abandon_share": x.abandon_share,
+                "lost_share": x.lost_share,
+                "attempts_per_hour": x.attempts_per_hour,
+                "meets_target": n == agents,
+            }
+        )
+    return {
+        "model": "Erlang X",
+        "calls_per_hour": calls_per_hour,
+        "aht_s": aht_s,
+        "load_erlangs": calls_per_hour * aht_s / 3600,
+        "target": {
+            "share": target.share,
+            "within_s": target.wait_s,
+            "max_occupancy": target.max_occupancy,
+        },
+        "patience_s": patience_s,
+        "redial_share": share,
+        "redial_delay_s": delay,
         "agents": agents,
         "rows": rows,
     }
@@ -305,3 +382,70 @@ def simulation_summary(sim: InstanceSimulation) -> dict[str, Any]:
             "after": window(sim.failure.after),
         }
     return out
+
+
+def today_summary(instance: Instance) -> dict[str, Any]:
+    """Return today's modelled establishment per force and function next to the published staff.
+
+    Every defined function is shown (``in_scope`` says which move with a plan); the published
+    figures are each force's ``current_staff`` and ``functions.published_staff``, with their
+    provenance; the gap is modelled minus published.
+    """
+    from siteopt.costs.functions import function_costs  # noqa: PLC0415 (lazy: with scipy below)
+    from siteopt.queueing.fte import staffing_table  # noqa: PLC0415 (lazy: pulls in scipy)
+    from siteopt.queueing.functions import function_model, today_establishment  # noqa: PLC0415 (lazy: pulls in scipy)
+
+    table = staffing_table(instance)
+    model = function_model(instance, table)
+    establishment = today_establishment(instance, table, model)
+    sites = instance.dataset().sites
+    order = [*model.defined[:2], LOCAL_KNOWLEDGE, *model.defined[2:]]
+    names = [n for n in order if any(n in fte for fte in establishment.values())]
+    forces: list[dict[str, Any]] = []
+    for fid, fte in establishment.items():
+        force = instance.forces[fid]
+        room = force.current_site
+        area = sites[room].force if room in sites else instance.sites.custom[room].force
+        costs = function_costs(instance, fte, area)
+        published = force.current_staff
+        total = sum(fte.values())
+        forces.append(
+            {
+                "force": fid,
+                "name": force.name,
+                "room": room,
+                "fte": fte,
+                "total_fte": total,
+                "cost_gbp": costs,
+                "total_cost_gbp": sum(costs.values()),
+                "published": _published(published.value, published.provenance, total),
+            }
+        )
+    total = sum(f["total_fte"] for f in forces)
+    published_total = instance.functions.published_staff
+    return {
+        "instance": instance.name,
+        "functions": [
+            {"name": n, "label": model.labels[n], "in_scope": model.moves(n)} for n in names
+        ],
+        "forces": forces,
+        "totals_fte": {n: sum(f["fte"].get(n, 0.0) for f in forces) for n in names},
+        "total_fte": total,
+        "total_cost_gbp": sum(f["total_cost_gbp"] for f in forces),
+        "published_total": (
+            _published(published_total.value, published_total.provenance, total)
+            if published_total is not None
+            else None
+        ),
+    }
+
+
+def _published(value: float, provenance: str, modelled: float) -> dict[str, Any]:
+    """A published figure, its provenance, and the modelled figure's gap to it."""
+    return {
+        "value": value,
+        "provenance": provenance,
+        "is_source": provenance.startswith("source:"),
+        "gap_fte": modelled - value,
+        "gap_share": (modelled - value) / value if value else None,
+    }

@@ -186,6 +186,9 @@ class StaffingTable:
         ``"separate"``, ``"blended"`` or ``"priority"`` (one team, the first stream first).
     interval_hours
         Length of one interval.
+    redials
+        Per stream ``(redial share, mean redial delay s)`` for Erlang X, or ``None`` (empty:
+        none anywhere).
     roster_menu, roster_time_limit_s, min_crew
         With ``fte_method = "roster"``: the shift menu, the CP-SAT limit per roster and the
         minimum crew; :meth:`agents_for` then returns the staff a cheapest roster puts on duty
@@ -204,6 +207,7 @@ class StaffingTable:
     roster_menu: ShiftMenu | None = None
     roster_time_limit_s: float = 10.0
     min_crew: int = 0
+    redials: tuple[tuple[float, float] | None, ...] = ()
     _memo: dict[frozenset[str], IntArray] = field(default_factory=dict, repr=False)
 
     def agents_for(self, forces: Iterable[str]) -> IntArray:
@@ -261,12 +265,7 @@ class StaffingTable:
         index = [self.forces.index(f) for f in sorted(self._key(forces))]
         rates = self.rates_per_hour[index].sum(axis=0)
         if self.stream_teams == "separate":
-            teams = [
-                required_agents(rates[s], aht_s=aht, target=target, patience_s=patience)
-                for s, (aht, target, patience) in enumerate(
-                    zip(self.aht_s, self.targets, self.patience_s, strict=True)
-                )
-            ]
+            teams = [self._stream_agents(s, rates[s]) for s in range(len(self.streams))]
             return np.asarray(teams, dtype=np.int64)
         if self.stream_teams == "priority":
             team = priority_required_agents(
@@ -280,6 +279,25 @@ class StaffingTable:
                 patience_s=self._blended_patience(rates),
             )
         return team[np.newaxis, :]
+
+    def _stream_agents(self, s: int, rates: FloatArray) -> IntArray:
+        """Agents of one stream's own team: Erlang C, A, or X with redials."""
+        redial = self.redials[s] if self.redials else None
+        patience = self.patience_s[s]
+        if redial is not None and patience is not None:
+            from siteopt.queueing.erlangx import erlang_x_required_agents  # noqa: PLC0415 (cycle-free: erlangx imports agents)
+
+            return erlang_x_required_agents(
+                rates,
+                aht_s=self.aht_s[s],
+                patience_s=patience,
+                redial_share=redial[0],
+                redial_delay_s=redial[1],
+                target=self.targets[s],
+            )
+        return required_agents(
+            rates, aht_s=self.aht_s[s], target=self.targets[s], patience_s=patience
+        )
 
     def _key(self, forces: Iterable[str]) -> frozenset[str]:
         key = frozenset(forces)
@@ -333,6 +351,12 @@ def staffing_table(instance: Instance) -> StaffingTable:
         roster_menu=roster_menu,
         roster_time_limit_s=instance.staffing.roster.time_limit_s,
         min_crew=instance.staffing.min_positions_per_site.value,
+        redials=tuple(
+            (s.redial_share.value, s.redial_delay_s.value)
+            if s.redial_share is not None and s.redial_delay_s is not None
+            else None
+            for s in streams
+        ),
     )
 
 

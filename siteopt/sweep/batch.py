@@ -30,7 +30,7 @@ __all__ = ["COST_KEYS", "ERROR", "run_batch"]
 
 
 #: Cost components of an option, in the order the results store has them.
-COST_KEYS = ("sites", "seats", "staff", "merge", "standby", "transition")
+COST_KEYS = ("sites", "seats", "staff", "functions", "merge", "standby", "transition")
 
 
 #: A row's ``status`` when its scenario raised (not solved); otherwise a :class:`Status` value.

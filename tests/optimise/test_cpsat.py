@@ -185,6 +185,29 @@ def small_problems(draw: st.DrawFn) -> ProblemData:
     return replace(problem, constraints=random_constraints(rng, problem, kinds))
 
 
+def with_functions(rng: np.random.Generator, problem: ProblemData) -> ProblemData:
+    """The problem with random non-call functions priced (room posts, force groups, shares)."""
+    n_sites, groups = problem.n_sites, 2**problem.n_forces
+    group_cost = rng.integers(0, 3001, size=(n_sites, groups))
+    group_fte = rng.integers(0, 301, size=(n_sites, groups))
+    group_cost[:, 0] = group_fte[:, 0] = 0
+    return replace(
+        problem,
+        post_cost=ints(rng.integers(0, 2001, size=n_sites)),
+        post_fte=ints(rng.integers(0, 201, size=n_sites)),
+        group_cost=ints(group_cost),
+        group_fte=ints(group_fte),
+        agent_extra_cost=ints(rng.integers(0, 41, size=n_sites)),
+        agent_extra_fte=int(rng.integers(0, 6)),
+    )
+
+
+@st.composite
+def small_problems_with_functions(draw: st.DrawFn) -> ProblemData:
+    problem = draw(small_problems())
+    return with_functions(np.random.default_rng(draw(st.integers(0, 2**32 - 1))), problem)
+
+
 # ---------------------------------------------------------------------------------------------
 # Checks shared by the tests
 
@@ -205,7 +228,8 @@ def assert_consistent_option(problem: ProblemData, result: ModelResult) -> Optio
     assert option is not None
     assert option.failed == ()
     assert result.objective == option.total == sum(option.costs.values())
-    assert set(option.costs) == {"sites", "seats", "staff", "merge", "standby", "transition"}
+    keys = {"sites", "seats", "staff", "merge", "standby", "transition"}
+    assert set(option.costs) == (keys | {"functions"} if problem.has_functions else keys)
     k = len(option.sites)
     assert option.agents.shape == (k, len(problem.level_of_interval))
     assert set(option.assignment) <= set(option.sites)
@@ -260,6 +284,16 @@ def assert_matches_enumerator(problem: ProblemData, result: ModelResult) -> None
 def test_cp_sat_equals_the_enumerator_on_random_problems(problem: ProblemData) -> None:
     """Same optimum to the unit, or infeasible exactly when no enumerated option is feasible."""
     assert_matches_enumerator(problem, solve_cp_sat(problem, workers=1))
+
+
+@settings(max_examples=200, deadline=None)
+@given(problem=small_problems_with_functions())
+def test_cp_sat_equals_the_enumerator_with_functions_priced(problem: ProblemData) -> None:
+    """Room posts, group costs (pooled groups follow the nearest room) and per-agent shares."""
+    result = solve_cp_sat(problem, workers=1)
+    assert_matches_enumerator(problem, result)
+    if result.option is not None:
+        assert "functions" in result.option.costs
 
 
 @pytest.mark.parametrize("routings", ROUTINGS)

@@ -29,7 +29,7 @@ from siteopt.optimise.options import (
     site_set_options,
 )
 from siteopt.optimise.problem import ProblemData
-from tests.optimise.test_cpsat import small_problems
+from tests.optimise.test_cpsat import small_problems, small_problems_with_functions
 
 
 def make_problem(
@@ -343,6 +343,15 @@ def assert_table_matches_reference(problem: ProblemData) -> None:
 @given(problem=small_problems())
 def test_option_table_equals_the_reference_enumeration(problem: ProblemData) -> None:
     """Every site set's best total and feasibility, to the unit, with every constraint type."""
+    assert_table_matches_reference(problem)
+
+
+@settings(max_examples=200, deadline=None)
+@given(problem=small_problems_with_functions())
+def test_option_table_equals_the_reference_enumeration_with_functions(
+    problem: ProblemData,
+) -> None:
+    """The functions' costs and FTE (posts count in the transition) price both ways alike."""
     assert_table_matches_reference(problem)
 
 

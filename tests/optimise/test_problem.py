@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
 from siteopt.costs.prices import annuity_factor
+from siteopt.instance.figures import Figure
 from siteopt.instance.loading import load_instance
-from siteopt.optimise.build import problem_from_instance
+from siteopt.instance.schema import DispatchArea, Functions, Instance
+from siteopt.optimise.build import TravelInputs, problem_from_instance, travel_inputs
 from siteopt.optimise.constraints import Separation, StaffCommute
-from siteopt.optimise.options import best_options
+from siteopt.optimise.options import best_options, option_table
 from siteopt.optimise.problem import FTE_UNITS_PER_FTE, MONEY_UNITS_PER_GBP, ProblemData
+from siteopt.optimise.solution import baseline_costs
+from siteopt.optimise.solve import solve
 from siteopt.queueing.fte import room_fte, staffing_table
+from siteopt.queueing.functions import function_model
 from tests.conftest import INSTANCES
 
 
@@ -114,3 +121,115 @@ def test_a_fallback_building_is_never_a_greenfield_grid_point() -> None:
     greenfield = {g.id for g in instance.greenfield_sites}
     assert not greenfield & set(named)
     assert all(b in problem.site_ids for b in named)
+
+
+# ---------------------------------------------------------------------------------------------
+# Functions beyond call handling (docs/model.md "Functions")
+
+
+@pytest.fixture(scope="module")
+def bch_instance() -> Instance:
+    return load_instance(INSTANCES / "bch-2015.toml")
+
+
+@pytest.fixture(scope="module")
+def bch_travel(bch_instance: Instance) -> TravelInputs:
+    return travel_inputs(bch_instance)
+
+
+def with_functions(instance: Instance, **update: object) -> Instance:
+    return instance.model_copy(update={"functions": instance.functions.model_copy(update=update)})
+
+
+def test_call_handling_alone_reproduces_the_old_result_exactly(
+    bch_instance: Instance, bch_travel: TravelInputs
+) -> None:
+    """in_scope = ["call_handling"] without a penalty: the model of call handling only, to the
+    unit (Kempston alone, £8.17M a year against £11.08M today, as before functions existed)."""
+    narrow = with_functions(bch_instance, in_scope=["call_handling"], local_knowledge_penalty=None)
+    bare = bch_instance.model_copy(update={"functions": Functions()})
+    problem = problem_from_instance(narrow, travel=bch_travel)
+    reference = problem_from_instance(bare, travel=bch_travel)
+    assert not problem.has_functions
+    for name in ("agent_cost", "agent_fte", "fixed_cost", "staff", "stay", "move_cost"):
+        assert np.array_equal(getattr(problem, name), getattr(reference, name)), name
+    result = solve(narrow, problem=problem)
+    assert result.solution is not None
+    solution = result.solution
+    assert [s.id for s in solution.sites] == ["kempston"]
+    assert round(solution.objective_gbp / 1e6, 2) == 8.17
+    assert round(result.baseline_gbp / 1e6, 2) == 11.08
+
+
+def test_penalty_zero_changes_nothing(bch_instance: Instance, bch_travel: TravelInputs) -> None:
+    """A local-knowledge penalty of 0 prices every option exactly as no penalty at all."""
+    zero = Figure[float](value=0.0, assumption="test")
+    with_zero = problem_from_instance(
+        with_functions(bch_instance, local_knowledge_penalty=zero), travel=bch_travel
+    )
+    without = problem_from_instance(
+        with_functions(bch_instance, local_knowledge_penalty=None), travel=bch_travel
+    )
+    assert np.array_equal(option_table(with_zero).total, option_table(without).total)
+    assert with_zero.group_cost is not None and without.group_cost is not None
+    assert np.array_equal(with_zero.group_cost, without.group_cost)
+
+
+def test_raising_the_penalty_never_makes_pooling_cheaper(
+    bch_instance: Instance, bch_travel: TravelInputs
+) -> None:
+    """Every site set costs at least as much with a larger penalty; today's cost is unchanged
+    (each force in its own area), so the saving of pooling can only shrink."""
+    tables, todays = [], []
+    for value in (0.0, 0.05, 0.2, 0.5):
+        penalty = Figure[float](value=value, assumption="test")
+        instance = with_functions(bch_instance, local_knowledge_penalty=penalty)
+        problem = problem_from_instance(instance, travel=bch_travel)
+        tables.append(option_table(problem))
+        todays.append(sum(baseline_costs(problem, instance).values()))
+    assert len(set(todays)) == 1
+    for low, high in itertools.pairwise(tables):
+        assert (high.total >= low.total).all()
+        assert high.total[high.feasible].min() >= low.total[low.feasible].min()
+    assert (tables[-1].total > tables[0].total).any()
+
+
+def test_adding_a_dispatch_area_never_lowers_the_cost(
+    bch_instance: Instance, bch_travel: TravelInputs
+) -> None:
+    """Hertfordshire with an eleventh area (a share of St Albans split off): no option is
+    cheaper, and today costs more."""
+    dispatch = bch_instance.functions.dispatch
+    assert dispatch is not None
+    model = function_model(bch_instance, staffing_table(bch_instance))
+    herts = {
+        a.name: DispatchArea(share=Figure[float](value=a.share, assumption="test"))
+        for a in model.areas
+        if a.force == 2
+    }
+    split = herts["st-albans"].share.value / 2
+    herts["st-albans"] = DispatchArea(share=Figure[float](value=split, assumption="test"))
+    herts["st-albans-east"] = DispatchArea(share=Figure[float](value=split, assumption="test"))
+    more = with_functions(
+        bch_instance, dispatch=dispatch.model_copy(update={"areas": {"hertfordshire": herts}})
+    )
+    base = problem_from_instance(bch_instance, travel=bch_travel)
+    extra = problem_from_instance(more, travel=bch_travel)
+    assert extra.group_fte is not None and base.group_fte is not None
+    assert (extra.group_fte >= base.group_fte).all()
+    assert option_table(extra).total.min() >= option_table(base).total.min()
+    assert sum(baseline_costs(extra, more).values()) > sum(
+        baseline_costs(base, bch_instance).values()
+    )
+
+
+def test_functions_reconcile_with_todays_establishment(
+    bch_instance: Instance, bch_travel: TravelInputs
+) -> None:
+    """Today's staff in the transition are the whole modelled establishment in scope."""
+    problem = problem_from_instance(bch_instance, travel=bch_travel)
+    assert problem.has_functions
+    total = problem.staff.sum() / FTE_UNITS_PER_FTE
+    published = bch_instance.functions.published_staff
+    assert published is not None
+    assert abs(total - published.value) <= 0.15 * published.value

@@ -299,3 +299,20 @@ def test_three_rooms_get_their_hour_by_hour_staffing_from_the_solution(tmp_path:
         assert data.staffing[site.id].tolist() == list(site.agents)
         assert max(site.agents) == site.peak_agents
     assert data.staffing["interval"].iloc[1] == "Mon 01:00"
+
+
+def test_functions_sheet_and_section_reconcile_today_and_the_plan(default_outputs: Path) -> None:
+    """The per-function table: today's total is `siteopt today`'s, the plan's posts the staff
+    impact's, and its costs are the solution's staff + functions (to rounding)."""
+    solution = json.loads((default_outputs / "solution.json").read_text(encoding="utf-8"))
+    rows = {row[0]: row for row in _sheet(default_outputs / "siteopt.xlsx", "Functions")[1:]}
+    total = rows["total"]
+    impact = solution["staff_impact"]
+    assert total[2] == pytest.approx(impact["staff_today_fte"], abs=0.05)
+    assert total[3] == pytest.approx(impact["posts_fte"], abs=0.5)
+    costs, today = solution["costs"], solution["baseline_costs"]
+    assert total[4] == pytest.approx(today["staff"] + today["functions"], rel=1e-4)
+    assert total[5] == pytest.approx(costs["staff"] + costs["functions"], rel=1e-4)
+    assert {"call handling", "dispatch", "duty managers", "management"} <= set(rows)
+    report = (default_outputs / "report.md").read_text(encoding="utf-8")
+    assert "## Functions: today and proposed" in report

@@ -1,0 +1,445 @@
+"""The control room beyond call handling: dispatch, supervision, management and support, in FTE.
+
+Call handling is sized by the queueing models of this package (:mod:`siteopt.queueing.fte`);
+the other functions of a control room do not queue the same way, and this module sizes them
+from the instance's ``[functions]`` tables (``docs/model.md``, "Functions"):
+
+- **dispatch**: a radio channel per dispatch area, each open area staffed with at least its
+  minimum crew whatever the load, and more when the incidents needing deployment (a share of
+  each stream's calls, ``minutes_per_incident`` of dispatcher time each) would push a
+  dispatcher above the occupancy cap: ``max(min, ⌈load / occupancy⌉)`` per area and interval.
+  In the quiet hours of ``night_sharing`` the areas of one room merge into channels of at most
+  ``areas_per_channel`` areas (across forces when allowed): ``max(channels × min,
+  ⌈Σ load / occupancy⌉)``. Dispatch team leaders are a ratio of the dispatchers.
+- **room functions** (supervision, management, support, training): posts staffed around the
+  clock in every open room, day posts per room, and a share of the room's operational FTE.
+- **local knowledge**: calls and dispatch of a force handled in a room outside its force area
+  take ``1 + penalty`` times as long. Dispatch load grows by that factor; the extra call-
+  handling work is priced at the margin, ``penalty × calls × handling time / max occupancy``
+  agent-hours a week (the pooled Erlang requirement is not re-solved per site).
+
+Positions on duty become FTE as for call handling: weekly position-hours / ((1 − shrinkage) ×
+contract hours).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from siteopt.instance.schema import CALL_HANDLING, DISPATCH, LOCAL_KNOWLEDGE, Instance
+from siteopt.queueing.erlang import HOURS_PER_WEEK
+from siteopt.queueing.fte import StaffingTable, room_fte
+
+__all__ = [
+    "LOCAL_KNOWLEDGE",
+    "DispatchAreaSpec",
+    "FunctionModel",
+    "RoomFunctionSpec",
+    "dispatch_channels",
+    "dispatchers_per_interval",
+    "function_model",
+    "today_establishment",
+]
+
+
+FloatArray = npt.NDArray[np.float64]
+
+
+IntArray = npt.NDArray[np.int64]
+
+
+BoolArray = npt.NDArray[np.bool_]
+
+
+#: Tolerance under which a load divided by the occupancy cap is rounded down (float noise).
+_EPS = 1e-9
+
+
+@dataclass(frozen=True)
+class DispatchAreaSpec:
+    """One dispatch area: force index, name, share of the force's incidents, open intervals."""
+
+    force: int
+    name: str
+    share: float
+    open: BoolArray
+    min_dispatchers: int
+
+
+@dataclass(frozen=True)
+class RoomFunctionSpec:
+    """A function staffed per room: 24/7 positions, day posts (FTE) and a per-FTE share."""
+
+    name: str
+    label: str
+    positions: float
+    posts: float
+    per_fte: float
+
+
+@dataclass(frozen=True, eq=False)
+class FunctionModel:
+    """What sizing the non-call functions needs, read once from an instance.
+
+    Attributes
+    ----------
+    forces
+        Force ids (index order of the arrays).
+    in_scope, defined
+        Functions that move with the plan, and every defined function (call handling first).
+    labels
+        Display label of each function.
+    interval_hours, fte_per_weekly_hour
+        Interval length; FTE per weekly hour on duty (``1 / ((1 − shrinkage) × contract)``).
+    incident_load
+        ``(F, T)`` dispatcher Erlangs of each force's incidents per interval (no penalty).
+    areas
+        The dispatch areas of every force.
+    dispatch_occupancy, dispatch_supervisor_ratio, min_dispatchers
+        Dispatch sizing figures (``min_dispatchers``: per merged night channel).
+    night, areas_per_channel, across_forces
+        Night-sharing intervals ``(T,)`` (all False without sharing) and how areas merge.
+    call_hours
+        ``(F,)`` weekly call-handling agent-hours of each force's calls at the occupancy cap
+        (the base of the local-knowledge extra).
+    call_supervisor_ratio
+        Call-handling supervisors per agent.
+    penalty
+        Local-knowledge penalty (0: none).
+    rooms
+        Room functions, in definition order.
+    """
+
+    forces: tuple[str, ...]
+    in_scope: tuple[str, ...]
+    defined: tuple[str, ...]
+    labels: dict[str, str]
+    interval_hours: float
+    fte_per_weekly_hour: float
+    incident_load: FloatArray
+    areas: tuple[DispatchAreaSpec, ...]
+    dispatch_occupancy: float
+    dispatch_supervisor_ratio: float
+    min_dispatchers: int
+    night: BoolArray
+    areas_per_channel: int
+    across_forces: bool
+    call_hours: FloatArray
+    call_supervisor_ratio: float
+    penalty: float
+    rooms: tuple[RoomFunctionSpec, ...]
+
+    @property
+    def has_dispatch(self) -> bool:
+        """Whether dispatch is defined."""
+        return DISPATCH in self.defined
+
+    def moves(self, name: str) -> bool:
+        """Whether a function is in scope (``local_knowledge`` moves with call handling)."""
+        return name in self.in_scope or name == LOCAL_KNOWLEDGE
+
+    def fte_of_positions(self, positions_per_interval: npt.ArrayLike) -> float:
+        """FTE to keep ``positions_per_interval`` on duty in every interval of the week."""
+        hours = float(np.sum(positions_per_interval)) * self.interval_hours
+        return hours * self.fte_per_weekly_hour
+
+    def dispatch_fte(self, forces: Iterable[int], outside: Iterable[int] = ()) -> float:
+        """Dispatchers and their team leaders of one room dispatching ``forces`` (FTE)."""
+        group = sorted(set(forces))
+        if not self.has_dispatch or not group:
+            return 0.0
+        positions = dispatchers_per_interval(self, group, outside)
+        return self.fte_of_positions(positions) * (1 + self.dispatch_supervisor_ratio)
+
+    def local_knowledge_fte(self, outside: Iterable[int]) -> float:
+        """Extra call-handling FTE (supervisors included) of forces answered outside their area."""
+        hours = self.penalty * float(sum(self.call_hours[f] for f in set(outside)))
+        return hours * self.fte_per_weekly_hour * (1 + self.call_supervisor_ratio)
+
+    def room_post_fte(self, spec: RoomFunctionSpec) -> float:
+        """FTE of a room function's fixed posts in one room (24/7 positions and day posts)."""
+        return spec.positions * HOURS_PER_WEEK * self.fte_per_weekly_hour + spec.posts
+
+    def per_fte_share(self, *, scope_only: bool = True) -> float:
+        """Sum of the room functions' shares of operational FTE (in scope only by default)."""
+        return sum(r.per_fte for r in self.rooms if not scope_only or self.moves(r.name))
+
+    def establishment(
+        self,
+        *,
+        forces: Iterable[int],
+        outside: Iterable[int] = (),
+        call_fte: float,
+        rooms: float = 1.0,
+        scope_only: bool = False,
+    ) -> dict[str, float]:
+        """FTE per function of ``rooms`` room(s) dispatching ``forces`` with ``call_fte``.
+
+        ``outside``: forces whose calls and dispatch this room handles outside their own force
+        area (the local-knowledge penalty applies). ``rooms`` scales the fixed room posts (a
+        share of a room). ``scope_only`` leaves out functions not in scope.
+        """
+        group = sorted(set(forces))
+        out = sorted(set(outside) & set(group))
+        fte: dict[str, float] = {CALL_HANDLING: call_fte}
+        if self.has_dispatch and (self.moves(DISPATCH) or not scope_only):
+            fte[DISPATCH] = self.dispatch_fte(group, out)
+        if self.penalty > 0 and out:
+            fte[LOCAL_KNOWLEDGE] = self.local_knowledge_fte(out)
+        operational = sum(fte.values())
+        for spec in self.rooms:
+            if scope_only and not self.moves(spec.name):
+                continue
+            fte[spec.name] = rooms * self.room_post_fte(spec) + spec.per_fte * operational
+        return fte
+
+
+def function_model(instance: Instance, table: StaffingTable) -> FunctionModel:
+    """Read the instance's ``[functions]`` tables against its staffing table's rates."""
+    functions = instance.functions
+    staffing = instance.staffing
+    # The other functions are not rostered: their positions take breaks off the post whatever
+    # the call-handling FTE method, so the full shrinkage (breaks included) applies.
+    shrinkage = sum(f.value for f in staffing.shrinkage.components().values())
+    per_hour = 1 / ((1 - shrinkage) * staffing.contract_hours_per_week.value)
+    forces = table.forces
+    n_intervals = table.rates_per_hour.shape[2]
+    hours = table.interval_hours
+    weekly_calls = table.rates_per_hour.sum(axis=2) * hours  # (F, S)
+    occupancy = staffing.max_occupancy.value
+    call_hours = (weekly_calls * np.asarray(table.aht_s)).sum(axis=1) / 3600 / occupancy
+    dispatch = functions.dispatch
+    labels = {CALL_HANDLING: "call handling", LOCAL_KNOWLEDGE: "local-knowledge extra"}
+    rooms = tuple(
+        RoomFunctionSpec(
+            name=name,
+            label=spec.label,
+            positions=spec.positions_per_room.value if spec.positions_per_room else 0.0,
+            posts=spec.posts_per_room.value if spec.posts_per_room else 0.0,
+            per_fte=spec.per_fte.value if spec.per_fte else 0.0,
+        )
+        for name, spec in functions.room.items()
+    )
+    labels.update({r.name: r.label for r in rooms})
+    penalty = functions.local_knowledge_penalty
+    common = {
+        "forces": forces,
+        "in_scope": tuple(functions.in_scope),
+        "defined": tuple(functions.defined()),
+        "labels": labels,
+        "interval_hours": hours,
+        "fte_per_weekly_hour": per_hour,
+        "call_hours": call_hours,
+        "call_supervisor_ratio": (
+            staffing.supervisor_ratio.value if staffing.supervisor_ratio else 0.0
+        ),
+        "penalty": penalty.value if penalty else 0.0,
+        "rooms": rooms,
+    }
+    if dispatch is None:
+        return FunctionModel(
+            **common,
+            incident_load=np.zeros((len(forces), n_intervals)),
+            areas=(),
+            dispatch_occupancy=1.0,
+            dispatch_supervisor_ratio=0.0,
+            min_dispatchers=1,
+            night=np.zeros(n_intervals, dtype=np.bool_),
+            areas_per_channel=1,
+            across_forces=False,
+        )
+    labels[DISPATCH] = dispatch.label
+    shares = np.array(
+        [
+            dispatch.incident_share[s].value if s in dispatch.incident_share else 0.0
+            for s in table.streams
+        ]
+    )
+    # Dispatcher Erlangs: incidents per hour × minutes each / 60.
+    incident_load = np.einsum("fst,s->ft", table.rates_per_hour, shares)
+    incident_load *= dispatch.minutes_per_incident.value / 60
+    minutes = np.arange(n_intervals) * round(hours * 60) % 1440
+    night = np.zeros(n_intervals, dtype=np.bool_)
+    areas_per_channel = 1
+    across = False
+    if dispatch.night_sharing is not None:
+        sharing = dispatch.night_sharing
+        night = _in_window(minutes, (sharing.start, sharing.end))
+        areas_per_channel = sharing.areas_per_channel.value
+        across = sharing.across_forces
+    return FunctionModel(
+        **common,
+        incident_load=incident_load,
+        areas=_dispatch_areas(instance, forces, minutes),
+        dispatch_occupancy=dispatch.max_occupancy.value,
+        dispatch_supervisor_ratio=dispatch.supervisor_ratio.value,
+        min_dispatchers=dispatch.min_dispatchers.value,
+        night=night,
+        areas_per_channel=areas_per_channel,
+        across_forces=across,
+    )
+
+
+def _in_window(minutes: IntArray, window: tuple[str, str] | None) -> BoolArray:
+    """Which minutes of the day fall in ``[from, to)`` (wrapping past midnight; equal: all)."""
+    if window is None:
+        return np.ones(len(minutes), dtype=np.bool_)
+    start, end = (int(t[:2]) * 60 + int(t[3:]) for t in window)
+    length = (end - start) % 1440 or 1440
+    inside: BoolArray = (minutes - start) % 1440 < length
+    return inside
+
+
+def _dispatch_areas(
+    instance: Instance, forces: tuple[str, ...], minutes: IntArray
+) -> tuple[DispatchAreaSpec, ...]:
+    """Every force's dispatch areas: listed in the instance, else its districts by population."""
+    dispatch = instance.functions.dispatch
+    assert dispatch is not None
+    default_min = dispatch.min_dispatchers.value
+    areas: list[DispatchAreaSpec] = []
+    districts = None
+    for f, fid in enumerate(forces):
+        listed = dispatch.areas.get(fid)
+        if listed is not None:
+            areas.extend(
+                DispatchAreaSpec(
+                    force=f,
+                    name=name,
+                    share=area.share.value,
+                    open=_in_window(minutes, area.hours),
+                    min_dispatchers=(
+                        area.min_dispatchers.value if area.min_dispatchers else default_min
+                    ),
+                )
+                for name, area in listed.items()
+            )
+            continue
+        if districts is None:
+            districts = _district_shares(instance)
+        always = np.ones(len(minutes), dtype=np.bool_)
+        areas.extend(
+            DispatchAreaSpec(
+                force=f, name=name, share=share, open=always, min_dispatchers=default_min
+            )
+            for name, share in districts.get(fid, {}).items()
+        )
+    return tuple(areas)
+
+
+def _district_shares(instance: Instance) -> dict[str, dict[str, float]]:
+    """Each force's districts and their share of its population (the instance's year)."""
+    lsoas = instance.dataset().lsoas()
+    column = f"pop_mid{instance.data.population_year}"
+    totals = lsoas.groupby(["force", "lad_name"], sort=True)[column].sum().reset_index()
+    shares: dict[str, dict[str, float]] = {}
+    for force, district, population in totals.itertuples(index=False, name=None):
+        shares.setdefault(str(force), {})[_slug(str(district))] = float(population)
+    for force, by_district in shares.items():
+        total = sum(by_district.values())
+        shares[force] = {d: p / total for d, p in by_district.items()}
+    return shares
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+
+
+def dispatch_channels(model: FunctionModel, forces: Iterable[int]) -> IntArray:
+    """Minimum dispatchers of one room per interval: every open channel's minimum crew.
+
+    By day each open area of ``forces`` is a channel with its own minimum; in night-sharing
+    intervals the open areas merge into ``⌈areas / areas_per_channel⌉`` channels (per force
+    unless ``across_forces``), each with the dispatch minimum.
+    """
+    group = set(forces)
+    mine = [a for a in model.areas if a.force in group]
+    day = np.zeros(len(model.night), dtype=np.int64)
+    for area in mine:
+        day += area.open * area.min_dispatchers
+    if not model.night.any():
+        return day
+    open_count = np.zeros((len(group), len(model.night)), dtype=np.int64)
+    order = sorted(group)
+    for area in mine:
+        open_count[order.index(area.force)] += area.open
+    per = model.areas_per_channel
+    if model.across_forces:
+        channels = -(-open_count.sum(axis=0) // per)
+    else:
+        channels = (-(-open_count // per)).sum(axis=0)
+    minimum: IntArray = np.where(model.night, channels * model.min_dispatchers, day)
+    return minimum
+
+
+def dispatchers_per_interval(
+    model: FunctionModel, forces: Iterable[int], outside: Iterable[int] = ()
+) -> IntArray:
+    """Dispatchers on duty per interval in one room dispatching ``forces``.
+
+    Each open area takes its share of its force's load (shares renormalised over the areas open
+    in that interval); ``outside`` forces' load is scaled by ``1 + penalty``.
+    """
+    group = sorted(set(forces))
+    penalised = set(outside)
+    n_intervals = len(model.night)
+    if not group:
+        return np.zeros(n_intervals, dtype=np.int64)
+    load = {
+        f: model.incident_load[f] * (1 + model.penalty if f in penalised else 1.0) for f in group
+    }
+    mine = [a for a in model.areas if a.force in set(group)]
+    open_share = {f: np.zeros(n_intervals) for f in group}
+    for area in mine:
+        open_share[area.force] += area.open * area.share
+    day = np.zeros(n_intervals, dtype=np.int64)
+    for area in mine:
+        share = np.divide(
+            area.share * area.open,
+            open_share[area.force],
+            out=np.zeros(n_intervals),
+            where=open_share[area.force] > 0,
+        )
+        busy = np.ceil(load[area.force] * share / model.dispatch_occupancy - _EPS).astype(np.int64)
+        day += area.open * np.maximum(area.min_dispatchers, busy)
+    if not model.night.any():
+        return day
+    total = sum(load.values())
+    busy_all = np.ceil(total / model.dispatch_occupancy - _EPS).astype(np.int64)
+    night = np.maximum(dispatch_channels(model, group), busy_all)
+    result: IntArray = np.where(model.night, night, day)
+    return result
+
+
+def today_establishment(
+    instance: Instance, table: StaffingTable, model: FunctionModel | None = None
+) -> dict[str, dict[str, float]]:
+    """Today's modelled FTE per force and function: each force in its own room today.
+
+    Forces sharing a room today share its fixed room posts equally; every defined function is
+    shown, in scope or not (out of scope: it stays as today, but it is part of today's staff).
+    """
+    model = model if model is not None else function_model(instance, table)
+    by_room: dict[str, list[str]] = {}
+    for fid, force in instance.forces.items():
+        by_room.setdefault(force.current_site, []).append(fid)
+    result: dict[str, dict[str, float]] = {}
+    for fid, force in instance.forces.items():
+        room_forces = by_room[force.current_site]
+        f = table.forces.index(fid)
+        call_fte = float(room_fte(instance, table.agents_for([fid])).total_fte)
+        group = [table.forces.index(x) for x in room_forces]
+        whole = model.establishment(forces=group, call_fte=0.0, rooms=1.0)
+        own = model.establishment(forces=[f], call_fte=call_fte, rooms=1 / len(room_forces))
+        if len(room_forces) > 1 and DISPATCH in whole:
+            # A shared room's dispatch (merged night channels) split by each force's own need.
+            alone = {x: model.dispatch_fte([table.forces.index(x)]) for x in room_forces}
+            weight = alone[fid] / sum(alone.values()) if sum(alone.values()) > 0 else 0.0
+            own[DISPATCH] = whole[DISPATCH] * weight
+        result[fid] = own
+    return result
