@@ -12,22 +12,32 @@ A modelled view (labelled as such in reports), computed from drive times on the 
 - **Excess travel.** Stayers are paid ``2 × Δd × working days × £/km`` a year for the
   instance's ``excess_travel_years``, discounted at the appraisal rate.
 
-Everything here is per (force, candidate) pair, as arrays ``forces × candidates``.
+Everything above is per (force, candidate) pair, as arrays ``forces × candidates``: what the
+optimiser prices. Once a plan is chosen, :func:`staff_transport` matches today's staff to the
+new rooms' posts as a transport problem (per force and home zone; see its docstring): who moves
+to which room, who leaves, who is surplus, and how many each room must recruit.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
 
+if TYPE_CHECKING:
+    from siteopt.instance.schema import Instance
+
 __all__ = [
+    "StaffTransport",
     "TransitionParameters",
     "TransitionTable",
     "commute_share_within",
     "home_shares",
+    "staff_transport",
+    "transition_parameters",
     "transition_table",
 ]
 
@@ -52,6 +62,19 @@ class TransitionParameters:
         value = sum((1 + self.discount_rate) ** -t for t in range(1, full + 1))
         part = self.excess_travel_years - full
         return value + part * (1 + self.discount_rate) ** -(full + 1)
+
+
+def transition_parameters(instance: Instance) -> TransitionParameters:
+    """Return the transition figures of an instance (``[transition]``, the discount rate)."""
+    trans = instance.transition
+    return TransitionParameters(
+        home_decay_per_minute=trans.home_decay_per_minute.value,
+        retention_scale_minutes=trans.retention_scale_minutes.value,
+        excess_travel_years=trans.excess_travel_years.value,
+        excess_travel_gbp_per_km=trans.excess_travel_gbp_per_km.value,
+        working_days_per_year=trans.working_days_per_year.value,
+        discount_rate=instance.costs.discount_rate.value,
+    )
 
 
 @dataclass(frozen=True)
@@ -181,3 +204,185 @@ def commute_share_within(
         shares[f] = w @ within
     shares.setflags(write=False)
     return shares
+
+
+@dataclass(frozen=True, eq=False)
+class StaffTransport:
+    """Today's staff matched to the new rooms' posts (:func:`staff_transport`), in FTE.
+
+    Attributes
+    ----------
+    offered, movers
+        ``(forces, zones, rooms)``: FTE of force ``f``'s staff living in zone ``i`` offered a
+        post at room ``k``, and the expected FTE who accept and move (``retention × offered``).
+    retention
+        ``(forces, zones, rooms)``: probability that one offered member of staff moves.
+    extra_minutes
+        ``(forces, zones, rooms)``: extra one-way commute of a mover (minutes, ``≥ 0``).
+    posts
+        ``(rooms,)``: FTE of posts at each room.
+    staff
+        ``(forces, zones)``: today's staff by force and home zone.
+    redundancy_gbp, recruit_gbp, excess_travel_gbp
+        One-off cost (present value) of the three parts: redundancy of everyone who does not
+        move (leavers and surplus staff), recruiting and training each room's unfilled posts,
+        excess travel paid to the movers.
+    """
+
+    offered: FloatArray
+    movers: FloatArray
+    retention: FloatArray
+    extra_minutes: FloatArray
+    posts: FloatArray
+    staff: FloatArray
+    redundancy_gbp: float
+    recruit_gbp: float
+    excess_travel_gbp: float
+
+    @property
+    def room_movers(self) -> FloatArray:
+        """``(forces, rooms)``: FTE of each force's staff who move to each room."""
+        moved: FloatArray = self.movers.sum(axis=1)
+        return moved
+
+    @property
+    def recruits(self) -> FloatArray:
+        """``(rooms,)``: FTE each room recruits: its posts not filled by movers."""
+        short: FloatArray = np.maximum(self.posts - self.movers.sum(axis=(0, 1)), 0.0)
+        return short
+
+    @property
+    def leavers(self) -> FloatArray:
+        """``(forces,)``: FTE offered a post who decline it (the extra commute) and leave."""
+        declined: FloatArray = (self.offered - self.movers).sum(axis=(1, 2))
+        return declined
+
+    @property
+    def surplus(self) -> FloatArray:
+        """``(forces,)``: FTE for whom no room has a post (made redundant)."""
+        left: FloatArray = np.maximum(self.staff.sum(axis=1) - self.offered.sum(axis=(1, 2)), 0.0)
+        return left
+
+    @property
+    def one_off_gbp(self) -> float:
+        """Total one-off cost (present value): redundancy, recruiting and excess travel."""
+        return self.redundancy_gbp + self.recruit_gbp + self.excess_travel_gbp
+
+
+#: Tie-break (£ per FTE offered): among equally cheap matchings, offer the fewest posts, so posts
+#: go to the staff most likely to take them. Tiny against redundancy and recruiting (thousands).
+_OFFER_TIE_BREAK_GBP = 1.0
+
+
+def staff_transport(
+    *,
+    staff: npt.ArrayLike,
+    home_share: npt.ArrayLike,
+    minutes: npt.ArrayLike,
+    km: npt.ArrayLike,
+    minutes_today: npt.ArrayLike,
+    km_today: npt.ArrayLike,
+    posts: npt.ArrayLike,
+    params: TransitionParameters,
+    redundancy_gbp: float,
+    recruit_gbp: float,
+) -> StaffTransport:
+    """Match today's staff to the new rooms' posts at least one-off cost (a linear programme).
+
+    Today's staff of force ``f`` living in zone ``i`` (``S_f × h[f, i]``, the gravity homes) may
+    be offered posts at any open room ``k`` they can reach (finite drive time). An offer of
+    ``x[f, i, k]`` FTE is taken up by ``r x`` of them, ``r = exp(−Δt / τ)`` with ``Δt`` the
+    extra one-way minutes over today's commute; the rest leave. Each room takes at most its
+    posts in movers; its other posts are recruited. Everyone who does not move is paid
+    redundancy (leavers, and staff offered no post), each mover is paid excess travel
+    ``2 Δkm × days × £/km`` for the instance's years (present value), each recruit costs
+    recruiting and training::
+
+        min  Σ r x (travel − redundancy − recruit)     (+ S × redundancy + P × recruit)
+        s.t. Σ_k x[f, i, k] ≤ S_f h[f, i]              (each group offered at most once)
+             Σ_{f,i} r x[f, i, k] ≤ P_k                (movers fill at most the posts)
+
+    A mover is worth ``redundancy + recruit − travel`` wherever they go, so the programme fills
+    the posts with the movers of least extra travel; ties go to the fewest offers.
+
+    Parameters
+    ----------
+    staff
+        ``(forces,)`` FTE of today's staff.
+    home_share
+        ``(forces, zones)`` share of each force's staff living in each zone (rows sum to 1).
+    minutes, km
+        ``(zones, rooms)`` drive minutes and km from each zone to each open room.
+    minutes_today, km_today
+        ``(zones, forces)`` drive minutes and km from each zone to each force's room today.
+    posts
+        ``(rooms,)`` FTE of posts at each open room.
+    params
+        Transition figures (retention scale, excess-travel period and rate, discount rate).
+    redundancy_gbp, recruit_gbp
+        One-off cost of one FTE made redundant, and of recruiting and training one FTE.
+    """
+    from scipy.optimize import linprog  # noqa: PLC0415 (lazy: scipy is slow to import)
+    from scipy.sparse import coo_matrix  # noqa: PLC0415 (lazy: scipy is slow to import)
+
+    s = np.asarray(staff, dtype=np.float64)
+    h = np.asarray(home_share, dtype=np.float64)
+    t, d = np.asarray(minutes, dtype=np.float64), np.asarray(km, dtype=np.float64)
+    t0, d0 = np.asarray(minutes_today, dtype=np.float64), np.asarray(km_today, dtype=np.float64)
+    p = np.asarray(posts, dtype=np.float64)
+    n_f, n_z = h.shape
+    n_k = len(p)
+    if s.shape != (n_f,) or t.shape != (n_z, n_k) or d.shape != t.shape:
+        msg = f"staff, minutes, km: expected ({n_f},), ({n_z}, {n_k}), got {s.shape}, {t.shape}"
+        raise ValueError(msg)
+    if t0.shape != (n_z, n_f) or d0.shape != t0.shape:
+        raise ValueError(f"minutes_today, km_today: expected ({n_z}, {n_f}), got {t0.shape}")
+    group = s[:, None] * h  # (F, Z)
+    extra_t = np.maximum(t[None, :, :] - t0.T[:, :, None], 0.0)  # (F, Z, K)
+    extra_km = np.maximum(d[None, :, :] - d0.T[:, :, None], 0.0)
+    reach = np.isfinite(extra_t) & np.isfinite(extra_km)
+    retention = np.where(
+        reach, np.exp(-np.where(reach, extra_t, 0.0) / params.retention_scale_minutes), 0.0
+    )
+    travel = (
+        2 * params.working_days_per_year * params.excess_travel_gbp_per_km
+        * params.excess_travel_years_factor() * np.where(reach, extra_km, 0.0)
+    )  # fmt: skip
+    gain = redundancy_gbp + recruit_gbp - travel  # (F, Z, K): £ saved per mover
+    usable = (group[:, :, None] > 0) & (retention > 0) & (gain > 0)
+    f_idx, z_idx, k_idx = np.nonzero(usable)
+    offered = np.zeros((n_f, n_z, n_k))
+    if len(f_idx):
+        r = retention[f_idx, z_idx, k_idx]
+        cost = -r * gain[f_idx, z_idx, k_idx] + _OFFER_TIE_BREAK_GBP
+        n = len(f_idx)
+        columns = np.arange(n)
+        groups = f_idx * n_z + z_idx
+        used_groups, group_row = np.unique(groups, return_inverse=True)
+        rows = np.concatenate([group_row, len(used_groups) + k_idx])
+        values = np.concatenate([np.ones(n), r])
+        matrix = coo_matrix(
+            (values, (rows, np.concatenate([columns, columns]))),
+            shape=(len(used_groups) + n_k, n),
+        ).tocsr()
+        bounds_rhs = np.concatenate([group.ravel()[used_groups], p])
+        solved = linprog(cost, A_ub=matrix, b_ub=bounds_rhs, bounds=(0, None), method="highs")
+        if solved.status != 0:  # pragma: no cover - x = 0 is always feasible and cost is bounded
+            raise RuntimeError(f"staff transport LP failed: {solved.message}")
+        offered[f_idx, z_idx, k_idx] = np.maximum(solved.x, 0.0)
+    movers = retention * offered
+    stayers = float(movers.sum())
+    recruits = np.maximum(p - movers.sum(axis=(0, 1)), 0.0)
+    for array in (offered, movers, retention, extra_t):
+        array.setflags(write=False)
+    return StaffTransport(
+        offered=offered,
+        movers=movers,
+        retention=retention,
+        extra_minutes=extra_t,
+        posts=p,
+        staff=group,
+        redundancy_gbp=redundancy_gbp * (float(s.sum()) - stayers),
+        recruit_gbp=recruit_gbp * float(recruits.sum()),
+        excess_travel_gbp=float((movers * travel).sum()),
+    )

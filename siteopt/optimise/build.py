@@ -14,7 +14,7 @@ import numpy.typing as npt
 
 from siteopt.costs.functions import function_cost_per_fte
 from siteopt.costs.prices import annuity_factor, employment_cost_per_fte, site_cost_table
-from siteopt.costs.transition import TransitionParameters, transition_table
+from siteopt.costs.transition import transition_parameters, transition_table
 from siteopt.demand.volumes import WEEKS_PER_YEAR
 from siteopt.network.points import lsoa_points, site_points
 from siteopt.network.sources import load_network
@@ -177,14 +177,7 @@ def problem_from_instance(
     if functions is not None:
         staff_fte = functions.today_fte(instance, staff_fte)
     trans = instance.transition
-    params = TransitionParameters(
-        home_decay_per_minute=trans.home_decay_per_minute.value,
-        retention_scale_minutes=trans.retention_scale_minutes.value,
-        excess_travel_years=trans.excess_travel_years.value,
-        excess_travel_gbp_per_km=trans.excess_travel_gbp_per_km.value,
-        working_days_per_year=trans.working_days_per_year.value,
-        discount_rate=rate,
-    )
+    params = transition_parameters(instance)
     n_cand = len(candidates)
     room_cols = np.arange(n_cand, n_cand + n_forces)
     moves = transition_table(
@@ -248,6 +241,8 @@ def problem_from_instance(
         home_share=moves.home_share,
         home_minutes=home_min[:, :n_cand],
         home_minutes_today=home_min[:, n_cand:],
+        home_km=home_km[:, :n_cand],
+        home_km_today=home_km[:, n_cand:],
     )
 
 

@@ -48,10 +48,10 @@ class ProblemData(ProblemArrays):
     constraints
         The instance's enabled constraints, compiled per candidate
         (:class:`~siteopt.optimise.constraints.Constraint`).
-    home_share, home_minutes, home_minutes_today
+    home_share, home_minutes, home_minutes_today, home_km, home_km_today
         For reports only (solvers ignore them): share of force ``f``'s staff living in zone
-        ``i`` ``(F, Z)``, drive minutes from each zone to each candidate ``(Z, J)`` and to each
-        force's room today ``(Z, F)``.
+        ``i`` ``(F, Z)``, drive minutes (and km) from each zone to each candidate ``(Z, J)`` and
+        to each force's room today ``(Z, F)``.
 
     The other attributes are those of :class:`~siteopt.optimise.arrays.ProblemArrays`.
     """
@@ -60,3 +60,5 @@ class ProblemData(ProblemArrays):
     home_share: npt.NDArray[np.float64] | None = None
     home_minutes: npt.NDArray[np.float64] | None = None
     home_minutes_today: npt.NDArray[np.float64] | None = None
+    home_km: npt.NDArray[np.float64] | None = None
+    home_km_today: npt.NDArray[np.float64] | None = None

@@ -47,7 +47,7 @@ __all__ = [
 
 #: Version of the JSON output contract. It changes whenever the contract does: a key added,
 #: removed or renamed, a type, unit or meaning changed (``docs/outputs.md``).
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 SolverName = Literal["enumeration", "cp-sat", "cp-sat by size"]
@@ -170,6 +170,7 @@ NO_SOLUTION: Mapping[str, Any] = MappingProxyType(
         "recurring_saving_gbp": None,
         "constraints": [],
         "staff_impact": None,
+        "allocation": None,
     }
 )
 
@@ -193,6 +194,7 @@ CONTRACT_KEYS: tuple[tuple[str, str], ...] = (
     ("payback_years", "solution.payback_years"),
     ("constraints", "solution.constraints"),
     ("staff_impact", "solution.staff_impact"),
+    ("allocation", "solution.allocation"),
     ("alternatives", "result.alternatives"),
     ("solver", "result.statistics"),
     ("travel_times", "result.travel_times"),

@@ -18,6 +18,7 @@ import numpy as np
 
 from siteopt.costs.prices import annuity_factor, site_cost_table
 from siteopt.network.points import site_points
+from siteopt.optimise.allocation import Allocation, plan_allocation, plan_transport
 from siteopt.optimise.constraints import ConstraintResult, constraint_results
 from siteopt.optimise.options import option_table
 from siteopt.optimise.plain import from_plain, to_plain
@@ -30,10 +31,12 @@ from siteopt.optimise.problem import (
 )
 
 if TYPE_CHECKING:
+    from siteopt.costs.transition import StaffTransport
     from siteopt.instance.schema import Instance
     from siteopt.optimise.options import Option
 
 __all__ = [
+    "Allocation",
     "ConstraintResult",
     "OptionSummary",
     "SiteResult",
@@ -80,7 +83,35 @@ class SiteResult:
 
 @dataclass(frozen=True)
 class StaffImpact:
-    """What the move does to today's staff (modelled: gravity homes, retention with commute)."""
+    """What the move does to today's staff, over every room (modelled; FTE unless named).
+
+    From the transport problem of :func:`siteopt.costs.transition.staff_transport` (per room in
+    :class:`~siteopt.optimise.allocation.Allocation`): gravity-model homes, retention falling
+    with the extra commute, each room's posts filled by movers, then recruits.
+
+    Attributes
+    ----------
+    staff_today_fte, posts_fte
+        Today's staff (the model's FTE of each force's own room) and the new rooms' posts.
+    retained_share
+        Share of today's staff who move with the job.
+    leavers_fte
+        Offered a post, declined it (the extra commute).
+    redundancies_fte
+        Everyone paid redundancy: the leavers and the staff no room has a post for.
+    recruits_fte
+        Posts filled by recruiting (every room's posts not filled by movers).
+    median_extra_minutes, p90_extra_minutes
+        Extra one-way commute of those who move (``None`` when nobody does).
+    transition_one_off_gbp
+        The transport problem's one-off cost: redundancy, recruiting and training, excess
+        travel (present value).
+    transition_gbp
+        The same a year (annualised over the appraisal period).
+    priced_transition_gbp
+        The transition term the optimiser priced in the objective (``costs.transition``): each
+        force's staff to one room, posts and stayers over all rooms together (``docs/model.md``).
+    """
 
     staff_today_fte: float
     posts_fte: float
@@ -90,6 +121,9 @@ class StaffImpact:
     recruits_fte: float
     median_extra_minutes: float | None
     p90_extra_minutes: float | None
+    transition_one_off_gbp: float
+    transition_gbp: float
+    priced_transition_gbp: float
 
 
 @dataclass(frozen=True)
@@ -147,7 +181,9 @@ class Solution:
     constraints
         Each constraint's value against its limit.
     staff_impact
-        What the move does to today's staff (modelled).
+        What the move does to today's staff (modelled), over every room.
+    allocation
+        What each open room answers and who fills its posts (same order as ``sites``).
     """
 
     objective_gbp: float
@@ -160,6 +196,7 @@ class Solution:
     recurring_saving_gbp: float
     constraints: tuple[ConstraintResult, ...]
     staff_impact: StaffImpact
+    allocation: Allocation
 
     @property
     def site_ids(self) -> tuple[str, ...]:
@@ -216,44 +253,40 @@ def baseline_costs(problem: ProblemData, instance: Instance) -> dict[str, int]:
     return costs
 
 
-def _staff_impact(problem: ProblemData, option: Option) -> StaffImpact:
-    forces = np.arange(problem.n_forces)
-    assigned = np.asarray(option.assignment)
-    staff = float(problem.staff.sum())
-    stayers = float(problem.stay[forces, assigned].sum())
-    posts = float(problem.agent_fte * option.agents.sum())
-    posts += problem.functions_priced(
-        option.sites, option.room_groups(), [int(n) for n in option.agents.sum(axis=1)]
-    )[1]
-    median, p90 = _extra_commute_quantiles(problem, option)
+def _staff_impact(
+    transport: StaffTransport, allocation: Allocation, option: Option, annual: float
+) -> StaffImpact:
+    """Totals of the transport problem over every room (one-off costs also annualised)."""
+    staff = sum(f.staff_fte for f in allocation.forces)
+    movers = sum(r.movers_fte for r in allocation.rooms)
+    leavers = sum(f.leavers_fte for f in allocation.forces)
+    surplus = sum(f.surplus_fte for f in allocation.forces)
+    median, p90 = _extra_commute_quantiles(transport)
     return StaffImpact(
-        staff_today_fte=fte(staff),
-        posts_fte=fte(posts),
-        retained_share=round(stayers / staff, 4),
-        leavers_fte=fte(staff - stayers),
-        redundancies_fte=fte(staff - stayers + max(0.0, stayers - posts)),
-        recruits_fte=fte(max(0.0, posts - stayers)),
+        staff_today_fte=round(staff, 2),
+        posts_fte=round(sum(r.posts_fte for r in allocation.rooms), 2),
+        retained_share=round(movers / staff, 4) if staff > 0 else 0.0,
+        leavers_fte=round(leavers, 2),
+        redundancies_fte=round(leavers + surplus, 2),
+        recruits_fte=round(sum(r.recruits_fte for r in allocation.rooms), 2),
         median_extra_minutes=median,
         p90_extra_minutes=p90,
+        transition_one_off_gbp=round(transport.one_off_gbp, 2),
+        transition_gbp=round(transport.one_off_gbp * annual, 2),
+        priced_transition_gbp=gbp(option.costs["transition"]),
     )
 
 
-def _extra_commute_quantiles(
-    problem: ProblemData, option: Option
-) -> tuple[float | None, float | None]:
-    """Median and 90th percentile of today's staff's extra one-way commute (minutes)."""
-    if problem.home_share is None or problem.home_minutes is None:
+def _extra_commute_quantiles(transport: StaffTransport) -> tuple[float | None, float | None]:
+    """Median and 90th percentile of the movers' extra one-way commute (minutes)."""
+    weights = transport.movers.ravel()
+    if not weights.sum() > 0:
         return None, None
-    assert problem.home_minutes_today is not None
-    values, weights = [], []
-    for f, j in enumerate(option.assignment):
-        extra = np.maximum(problem.home_minutes[:, j] - problem.home_minutes_today[:, f], 0.0)
-        values.append(extra)
-        weights.append(problem.home_share[f] * float(problem.staff[f]))
-    v, w = np.concatenate(values), np.concatenate(weights)
+    values = transport.extra_minutes.ravel()
+    keep = weights > 0
+    v, w = values[keep], weights[keep]
     order = np.argsort(v, kind="stable")
     cumulative = np.cumsum(w[order]) / w.sum()
-
     ordered = v[order]
 
     def quantile(q: float) -> float:
@@ -337,6 +370,11 @@ def solution_from_option(
     yearly_gain = (recurring_now - recurring_option) / MONEY_UNITS_PER_GBP
     one_off = _one_off_gbp(problem, instance, option)
     payback = round(one_off / yearly_gain, 2) if yearly_gain > 0 else None
+    transport = plan_transport(problem, instance, option)
+    allocation = plan_allocation(problem, option, transport)
+    annual = 1 / annuity_factor(
+        instance.costs.discount_rate.value, instance.costs.appraisal_years.value
+    )
     return Solution(
         objective_gbp=gbp(option.total),
         sites=_site_results(problem, instance, option),
@@ -347,7 +385,8 @@ def solution_from_option(
         payback_years=payback if payback is None or math.isfinite(payback) else None,
         recurring_saving_gbp=round(yearly_gain, 2),
         constraints=constraint_results(problem, option),
-        staff_impact=_staff_impact(problem, option),
+        staff_impact=_staff_impact(transport, allocation, option, annual),
+        allocation=allocation,
     )
 
 

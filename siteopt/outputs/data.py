@@ -2,10 +2,10 @@
 
 :func:`export_data` collects the typed result (:class:`~siteopt.optimise.result.Result` and its
 :class:`~siteopt.optimise.solution.Solution`), the instance, the problem data it was solved on,
-per-LSOA results (drive time to the assigned and the nearest open room, calls a year, modelled
-staff commute change) and the staffing of each open room by interval of the week. Every writer
-reads that one object, so the report, the workbook, the maps and ``solution.json`` show the
-same numbers.
+per-LSOA results (who answers its calls, drive time to the main and the nearest open room,
+calls a year, modelled staff commute change) and the staffing of each open room by interval
+of the week. Every writer reads that one object, so the report, the workbook, the maps and
+``solution.json`` show the same numbers.
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ __all__ = [
     "ExportData",
     "export_data",
     "format_value",
+    "room_answers",
 ]
 
 
@@ -58,11 +59,15 @@ class ExportData:
         Its problem data (travel minutes from every LSOA to every candidate, staff homes).
     lsoas
         One row per LSOA: code, name, district, force, population, calls a year, demand point,
-        ``assigned_site``, ``minutes_assigned``, ``nearest_site``, ``minutes_nearest``,
-        ``minutes_today``, ``staff_living`` and ``commute_change_min``.
+        ``answered_by`` (the allocation in words), ``main_room`` (answering most of its calls),
+        ``main_room_share``, ``minutes_main_room``, ``calls_at_<site>`` per open room,
+        ``nearest_site``, ``minutes_nearest``, ``minutes_today``, ``staff_living`` and
+        ``commute_change_min``.
     sites
         One row per candidate and current room: ``id``, ``name``, ``force_area``, ``x``, ``y``,
-        ``role`` (``chosen``, ``current``, ``chosen, current`` or ``candidate``), ``greenfield``.
+        ``role`` (``chosen``, ``current``, ``chosen, current`` or ``candidate``), ``greenfield``;
+        for the open rooms, from the allocation: ``answers`` (in words), ``calls_per_year``,
+        ``call_share``, ``fte``, ``seats``, ``peak_agents``, ``movers_fte``, ``recruits_fte``.
     staffing
         Agents on duty per open room and interval of the week (rows: intervals; columns:
         ``interval`` label then one per open room); empty without a solution.
@@ -144,32 +149,27 @@ def export_data(result: Result) -> ExportData:
     )
 
 
-def _assigned_columns(
-    problem: ProblemData, solution: Solution | None
-) -> tuple[list[int], list[int]]:
-    """Candidate index of each force's assigned room, and of each open room.
+def _main_rooms(problem: ProblemData, solution: Solution | None) -> tuple[list[int], list[int]]:
+    """Candidate index of the room answering most of each force's calls, and of each open room.
 
-    A force goes to the room that takes its staff (``forces_served``); where several do (one
-    pooled queue), to the one nearest its room today, as the enumeration prices pooled options.
+    Read from the plan's allocation: by force, the force's one room; pooled, the room whose
+    agents answer the largest share of the virtual queue.
     """
     if solution is None:
         return [], []
     open_ = [problem.site_ids.index(sid) for sid in solution.site_ids]
-    assigned: list[int] = []
-    for f, fid in enumerate(problem.force_ids):
-        serving = [problem.site_ids.index(s.id) for s in solution.sites if fid in s.forces_served]
-        pool = serving or open_
-        assigned.append(min(pool, key=lambda j: int(problem.room_rank[f, j])))
-    return assigned, open_
+    main = [problem.site_ids.index(solution.allocation.main_room(fid)) for fid in problem.force_ids]
+    return main, open_
 
 
 def _lsoa_results(
     instance: Instance, problem: ProblemData, solution: Solution | None
 ) -> pd.DataFrame:
-    """One row per LSOA: drive times, calls a year and the modelled commute change.
+    """One row per LSOA: who answers its calls, drive times, calls and the commute change.
 
-    Drive times go to its force's assigned room and to the nearest open room; the commute change
-    is that of today's staff who live there.
+    ``answered_by`` and ``calls_at_<site>`` come from the plan's allocation (its force's share
+    at each open room); drive times go to the room answering most of its calls and to the
+    nearest open room; the commute change is that of today's staff who live there.
     """
     lsoas = instance.dataset().lsoas()
     calls = lsoa_calls(instance)
@@ -184,41 +184,60 @@ def _lsoa_results(
     force_index = out["force"].map({f: i for i, f in enumerate(problem.force_ids)})
     rows = np.arange(len(out))
     out["minutes_today"] = today[rows, force_index.to_numpy(np.int64)].round(1)
-    assigned, open_ = _assigned_columns(problem, solution)
-    if not open_:
-        for col in ("assigned_site", "nearest_site"):
+    main, open_ = _main_rooms(problem, solution)
+    if solution is None or not open_:
+        for col in ("answered_by", "main_room", "nearest_site"):
             out[col] = ""
-        for col in ("minutes_assigned", "minutes_nearest", "staff_living", "commute_change_min"):
+        for col in ("main_room_share", "minutes_main_room", "minutes_nearest", "staff_living",
+                    "commute_change_min"):  # fmt: skip
             out[col] = np.nan
         return out
-    room = np.asarray(assigned)[force_index.to_numpy(np.int64)]
-    out["assigned_site"] = [problem.site_ids[j] for j in room]
-    out["minutes_assigned"] = minutes[rows, room].round(1)
+    allocation = solution.allocation
+    force_of = out["force"].to_numpy()
+    out["answered_by"] = out["force"].map({f: allocation.answered_by(f) for f in problem.force_ids})
+    room = np.asarray(main)[force_index.to_numpy(np.int64)]
+    out["main_room"] = [problem.site_ids[j] for j in room]
+    shares = {f: allocation.force_shares(f) for f in problem.force_ids}
+    out["main_room_share"] = [
+        round(shares[f][problem.site_ids[j]], 4) for f, j in zip(force_of, room, strict=True)
+    ]
+    out["minutes_main_room"] = minutes[rows, room].round(1)
+    for sid in solution.site_ids:
+        share = np.array([shares[f].get(sid, 0.0) for f in force_of])
+        out[f"calls_at_{sid}"] = (out["calls_per_year"].to_numpy(np.float64) * share).round(1)
     nearest = np.asarray(open_)[np.argmin(minutes[:, open_], axis=1)]
     out["nearest_site"] = [problem.site_ids[j] for j in nearest]
     out["minutes_nearest"] = minutes[rows, nearest].round(1)
-    living, change = _commute_change(problem, assigned)
+    living, change = _commute_change(problem, solution)
     out["staff_living"] = living.round(3)
     out["commute_change_min"] = change.round(1)
     return out
 
 
-def _commute_change(problem: ProblemData, assigned: list[int]) -> tuple[Any, Any]:
+def _commute_change(problem: ProblemData, solution: Solution) -> tuple[Any, Any]:
     """Today's staff living in each LSOA (FTE) and their mean change in one-way drive minutes.
 
-    Homes are the gravity model of :mod:`siteopt.costs.transition` (``problem.home_share``); the
-    change is new room minus today's room, averaged over the forces whose staff live there.
+    Homes are the gravity model of :mod:`siteopt.costs.transition` (``problem.home_share``); a
+    force's staff go to the open rooms as its movers do in the allocation (its staff to the
+    nearest open room when nobody moves); the change is new room minus today's room, averaged
+    over the forces whose staff live there.
     """
     assert problem.home_share is not None
     assert problem.home_minutes is not None and problem.home_minutes_today is not None
     staff = problem.staff.astype(np.float64) / FTE_UNITS_PER_FTE
     weights = problem.home_share * staff[:, None]  # forces × zones
-    deltas = np.stack(
-        [
-            problem.home_minutes[:, j] - problem.home_minutes_today[:, f]
-            for f, j in enumerate(assigned)
-        ]
-    )  # forces × zones
+    deltas = np.zeros_like(weights)
+    for f, moves in enumerate(solution.allocation.forces):
+        split = {sid: fte for sid, fte in moves.movers_by_room.items() if fte > 0}
+        if not split:
+            rank = problem.room_rank[f]
+            split = {min(solution.site_ids, key=lambda s: rank[problem.site_ids.index(s)]): 1.0}
+        total = sum(split.values())
+        for sid, fte in split.items():
+            j = problem.site_ids.index(sid)
+            deltas[f] += (
+                fte / total * (problem.home_minutes[:, j] - problem.home_minutes_today[:, f])
+            )
     living = weights.sum(axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):
         change = np.where(living > 0, (weights * deltas).sum(axis=0) / living, np.nan)
@@ -238,6 +257,7 @@ def _site_table(
     dataset = instance.dataset().sites
     areas = dict(zip(problem.site_ids, instance.candidate_force_areas(), strict=True))
     greenfield = {g.id for g in instance.greenfield_sites}
+    plan = _room_columns(solution)
     rows = []
     for sid, x, y in zip(ids, points.x, points.y, strict=True):
         role = ", ".join(
@@ -254,9 +274,55 @@ def _site_table(
                 "y": float(y),
                 "role": role or "candidate",
                 "greenfield": sid in greenfield,
+                **plan.get(sid, _NO_ROOM),
             }
         )
     return pd.DataFrame(rows)
+
+
+#: The allocation columns of a site that is not an open room.
+_NO_ROOM: Mapping[str, Any] = MappingProxyType(
+    {
+        "answers": "",
+        "calls_per_year": np.nan,
+        "call_share": np.nan,
+        "fte": np.nan,
+        "seats": np.nan,
+        "peak_agents": np.nan,
+        "movers_fte": np.nan,
+        "recruits_fte": np.nan,
+    }
+)
+
+
+def room_answers(solution: Solution, site: str) -> str:
+    """What an open room answers, in words (``"pooled: answered by both, 19.8 % here"``)."""
+    room = solution.allocation.room(site)
+    if room.shared:
+        others = "both" if len(solution.sites) == 2 else f"all {len(solution.sites)} rooms"
+        return f"pooled: answered by {others}, {100 * room.call_share:.1f} % here"
+    if len(solution.sites) == 1:
+        return "every call"
+    return f"every call of {', '.join(room.forces)}"
+
+
+def _room_columns(solution: Solution | None) -> dict[str, dict[str, Any]]:
+    """The allocation columns of each open room (see :data:`_NO_ROOM`)."""
+    if solution is None:
+        return {}
+    out = {}
+    for site, room in zip(solution.sites, solution.allocation.rooms, strict=True):
+        out[site.id] = {
+            "answers": room_answers(solution, site.id),
+            "calls_per_year": room.calls_per_year,
+            "call_share": room.call_share,
+            "fte": site.fte,
+            "seats": site.seats,
+            "peak_agents": site.peak_agents,
+            "movers_fte": room.movers_fte,
+            "recruits_fte": room.recruits_fte,
+        }
+    return out
 
 
 def _staffing_table(instance: Instance, solution: Solution | None) -> pd.DataFrame:
@@ -295,7 +361,8 @@ COST_LABELS: Mapping[str, str] = MappingProxyType(
         "functions": "other functions in scope (dispatch, duty managers, management, support)",
         "merge": "merged ICT (annualised one-off)",
         "standby": "standby fallback room",
-        "transition": "staff transition (redundancy, excess travel, recruiting; annualised)",
+        "transition": "staff transition as priced by the optimiser (redundancy, excess travel, "
+        "recruiting; annualised; the staff impact shows the per-room transport figure)",
     }
 )
 

@@ -372,7 +372,7 @@ def commute_map(data: ExportData, layers: dict[str, gpd.GeoDataFrame]) -> Figure
     impact = data.solution.staff_impact if data.solution is not None else None
     _legend(fig, handles, "Change in one-way drive time")
     ax.set_title(
-        "Homes of today's staff: gravity model around today's rooms. Extra commute: median "
+        "Homes of today's staff: gravity model around today's rooms. Movers' extra commute: median "
         f"{impact.median_extra_minutes if impact else '–'} min, 90th percentile "
         f"{impact.p90_extra_minutes if impact else '–'} min",
         fontsize=8.5,
@@ -482,10 +482,10 @@ def today_vs_proposal_map(data: ExportData, layers: dict[str, gpd.GeoDataFrame])
 
     fig, axes = _new_figure("Today and the proposal: drive time to the control room", panels=2)
     lsoa = layers["lsoa_results"]
-    titles = ("Today: each force's own room", "Proposal: each force's assigned room")
+    titles = ("Today: each force's own room", "Proposal: the room answering most of its calls")
     handles: dict[str, Any] = {}
     for ax, column, title, current_only in zip(
-        axes, ("minutes_today", "minutes_assigned"), titles, (True, False), strict=True
+        axes, ("minutes_today", "minutes_main_room"), titles, (True, False), strict=True
     ):
         _frame(ax, layers, roads=False)
         index, labels = _time_bins(lsoa[column].to_numpy(float))

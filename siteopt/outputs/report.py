@@ -13,7 +13,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from siteopt.optimise.arrays import FTE_UNITS_PER_FTE
-from siteopt.outputs.data import COST_LABELS, format_value
+from siteopt.outputs.data import COST_LABELS, format_value, room_answers
 from siteopt.status import Status, status_note
 
 if TYPE_CHECKING:
@@ -250,23 +250,25 @@ def _constraint_table(data: ExportData) -> ReportTable:
 
 
 def _sites_table(data: ExportData) -> ReportTable:
-    sites = data.solution.sites if data.solution is not None else ()
-    rows = tuple(
-        (
-            x.id, x.name, x.force_area, x.fte, x.seats, x.existing_seats, x.peak_agents,
-            ", ".join(x.forces_served),
-        )
-        for x in sites
-    )  # fmt: skip
+    s = data.solution
+    rows = []
+    if s is not None:
+        for x, room in zip(s.sites, s.allocation.rooms, strict=True):
+            rows.append(
+                (
+                    x.id, x.name, x.force_area, room_answers(s, x.id), room.calls_per_year,
+                    room.call_share, x.fte, x.seats, x.existing_seats, x.peak_agents,
+                )
+            )  # fmt: skip
     return ReportTable(
-        title="Chosen rooms: staff and seats",
+        title="Chosen rooms: the calls each answers, staff and seats (the plan's allocation)",
         sheet="Sites",
         columns=(
-            "site", "name", "force area", "FTE", "seats", "seats today", "peak agents",
-            "forces served",
+            "site", "name", "force area", "answers", "calls a year", "share of calls", "FTE",
+            "seats", "seats today", "peak agents",
         ),
-        kinds=("text", "text", "text", "fte", "int", "int", "int", "text"),
-        rows=rows,
+        kinds=("text", "text", "text", "text", "int", "share", "fte", "int", "int", "int"),
+        rows=tuple(rows),
     )  # fmt: skip
 
 
@@ -281,14 +283,71 @@ def _staff_table(data: ExportData) -> ReportTable:
         ("posts at the new rooms (FTE)", measure("posts_fte"), "fte"),
         ("share of today's staff expected to move with the job", measure("retained_share"),
          "share"),
-        ("leavers (FTE)", measure("leavers_fte"), "fte"),
-        ("redundancies (FTE)", measure("redundancies_fte"), "fte"),
-        ("to recruit (FTE)", measure("recruits_fte"), "fte"),
-        ("extra one-way commute, median", measure("median_extra_minutes"), "minutes"),
-        ("extra one-way commute, 90th percentile", measure("p90_extra_minutes"), "minutes"),
+        ("leavers: offered a post, declined it (FTE)", measure("leavers_fte"), "fte"),
+        ("redundancies: leavers and staff with no post (FTE)", measure("redundancies_fte"),
+         "fte"),
+        ("to recruit, over every room (FTE)", measure("recruits_fte"), "fte"),
+        ("extra one-way commute of movers, median", measure("median_extra_minutes"), "minutes"),
+        ("extra one-way commute of movers, 90th percentile", measure("p90_extra_minutes"),
+         "minutes"),
+        ("transition one-off (transport problem)", measure("transition_one_off_gbp"), "gbp"),
+        ("transition a year (transport problem, annualised)", measure("transition_gbp"), "gbp"),
+        ("transition a year as priced in the objective", measure("priced_transition_gbp"), "gbp"),
     ]  # fmt: skip
     title = "Staff impact (modelled: gravity-model homes, retention falling with extra commute)"
     return _labelled_values(title, "Staff impact", ("measure", "value"), rows)
+
+
+def _room_staff_table(data: ExportData) -> ReportTable:
+    """Per open room: posts, movers from each force, recruits (posts = movers + recruits)."""
+    s = data.solution
+    forces = tuple(data.problem.force_ids)
+    rows = []
+    if s is not None:
+        for room in s.allocation.rooms:
+            rows.append(
+                (
+                    room.site, room.posts_fte, room.functions_fte, room.movers_fte,
+                    *(room.movers_by_force.get(f, 0.0) for f in forces), room.recruits_fte,
+                )
+            )  # fmt: skip
+    return ReportTable(
+        title="Staff by room: posts filled by movers from each force, then recruits",
+        sheet="Staff by room",
+        columns=(
+            "room", "posts FTE", "of which other functions FTE", "movers FTE",
+            *(f"from {f} FTE" for f in forces),
+            "recruits FTE",
+        ),
+        kinds=("text", "fte", "fte", "fte", *("fte" for _ in forces), "fte"),
+        rows=tuple(rows),
+    )  # fmt: skip
+
+
+def _force_staff_table(data: ExportData) -> ReportTable:
+    """Per force: today's staff, movers to each room, leavers and surplus."""
+    s = data.solution
+    rooms = s.site_ids if s is not None else ()
+    rows = []
+    if s is not None:
+        for moves in s.allocation.forces:
+            rows.append(
+                (
+                    moves.force, moves.staff_fte,
+                    *(moves.movers_by_room.get(r, 0.0) for r in rooms),
+                    moves.leavers_fte, moves.surplus_fte,
+                )
+            )  # fmt: skip
+    return ReportTable(
+        title="Today's staff by force: who moves where, who leaves, who has no post",
+        sheet="Staff by force",
+        columns=(
+            "force", "staff today FTE", *(f"to {r} FTE" for r in rooms), "leavers FTE",
+            "no post FTE",
+        ),
+        kinds=("text", "fte", *("fte" for _ in rooms), "fte", "fte"),
+        rows=tuple(rows),
+    )  # fmt: skip
 
 
 def _staffing_tables(data: ExportData) -> tuple[ReportTable, ReportTable]:
@@ -329,12 +388,13 @@ def _lsoa_table(data: ExportData) -> ReportTable:
     frame = data.lsoas
     columns = (
         "lsoa11cd", "lsoa11nm", "lad_name", "force", "population", "calls_per_year",
-        "assigned_site", "minutes_assigned", "nearest_site", "minutes_nearest", "minutes_today",
-        "staff_living", "commute_change_min",
+        "answered_by", "main_room", "main_room_share", "minutes_main_room",
+        *(f"calls_at_{sid}" for sid in data.chosen_ids), "nearest_site", "minutes_nearest",
+        "minutes_today", "staff_living", "commute_change_min",
     )  # fmt: skip
     kinds = (
-        "text", "text", "text", "text", "int", "float", "text", "minutes", "text", "minutes",
-        "minutes", "fte", "minutes",
+        "text", "text", "text", "text", "int", "float", "text", "text", "share", "minutes",
+        *("float" for _ in data.chosen_ids), "text", "minutes", "minutes", "fte", "minutes",
     )  # fmt: skip
     rows = tuple(
         tuple(None if isinstance(v, float) and math.isnan(v) else v for v in row)
@@ -461,6 +521,8 @@ def business_tables(data: ExportData) -> list[ReportTable]:
         tables += [_sites_table(data), staffing, hourly]
     tables += [_constraint_table(data), _staff_table(data)]
     if data.solution is not None:
+        tables += [_room_staff_table(data), _force_staff_table(data)]
+    if data.solution is not None:
         tables += [_coverage_table(data), _lsoa_table(data)]
     tables.append(_assumption_table(data))
     return tables
@@ -558,8 +620,14 @@ def business_report(data: ExportData) -> BusinessReport:
         ReportSection(
             "Staff impact",
             ("Homes of today's staff are modelled (gravity model around today's rooms); the "
-             "commute change is the drive time to the new room minus today's.",),
-            (tables["Staff impact"],),
+             "commute change is the drive time to the new room minus today's. Today's staff "
+             "are matched to each room's posts as a transport problem: a post is offered to "
+             "those who can reach the room, taken up with a probability falling with the "
+             "extra commute; each room recruits the posts its movers do not fill. The "
+             "optimiser priced a simpler term (each force's staff to one room, posts and "
+             "movers over all rooms together); both are shown.",),
+            (tables["Staff impact"], *(tables[k] for k in ("Staff by room", "Staff by force")
+                                       if k in tables)),
             staff_figs,
         )
     )  # fmt: skip

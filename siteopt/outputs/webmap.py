@@ -81,7 +81,7 @@ def _site_hover(row: Any, open_rooms: dict[str, SiteResult]) -> str:
     if room is not None:
         text += (
             f"<br>{room.fte:,.2f} FTE · {room.seats} seats · peak {room.peak_agents} "
-            f"agents<br>serves {', '.join(room.forces_served)}"
+            f"agents<br>answers {row['answers']}: {row['calls_per_year']:,.0f} calls a year"
         )
     return text
 
@@ -115,7 +115,8 @@ def _map_figure(data: ExportData, layers: dict[str, gpd.GeoDataFrame]) -> Any:
         hover = [
             f"<b>{r.lsoa11nm}</b> ({r.lsoa11cd})<br>{r.lad_name}, {r.force}<br>"
             f"population {r.population:,} · {r.calls_per_year:,.0f} calls a year<br>"
-            f"assigned room {r.assigned_site}: {r.minutes_assigned:.1f} min<br>"
+            f"answered by {r.answered_by}<br>"
+            f"room answering most: {r.main_room}: {r.minutes_main_room:.1f} min<br>"
             f"nearest open room {r.nearest_site}: {r.minutes_nearest:.1f} min<br>"
             f"today's room: {r.minutes_today:.1f} min<br>"
             f"staff commute change {r.commute_change_min:+.1f} min"

@@ -11,9 +11,11 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from siteopt.costs.transition import (
+    StaffTransport,
     TransitionParameters,
     commute_share_within,
     home_shares,
+    staff_transport,
     transition_table,
 )
 
@@ -98,3 +100,67 @@ def test_far_rooms_do_not_underflow() -> None:
     w = home_shares([1.0, 1.0], [5000.0, 5010.0], decay_per_minute=1.0)
     assert w.sum() == pytest.approx(1.0)
     assert w[0] > w[1] > 0
+
+
+# ---------------------------------------------------------------------------------------------
+# The staff transport problem
+
+
+def transport(posts: list[float], staff: float = 10.0) -> StaffTransport:
+    """One force of ``staff`` FTE living as the gravity model says around room 0 of ``MIN``."""
+    share = home_shares(POP, MIN[:, 0], decay_per_minute=0.1)
+    return staff_transport(
+        staff=[staff],
+        home_share=share[np.newaxis, :],
+        minutes=MIN,
+        km=KM,
+        minutes_today=MIN[:, [0]],
+        km_today=KM[:, [0]],
+        posts=posts,
+        params=PARAMS,
+        redundancy_gbp=10_000.0,
+        recruit_gbp=5_000.0,
+    )
+
+
+def test_one_room_with_room_for_everyone_takes_every_willing_mover() -> None:
+    """Posts above the expected stayers: everyone is offered, stayers = Σ share × retention."""
+    result = transport([0.0, 100.0])
+    share = home_shares(POP, MIN[:, 0], decay_per_minute=0.1)
+    retention = np.exp(-np.maximum(MIN[:, 1] - MIN[:, 0], 0) / 30.0)
+    assert result.movers.sum() == pytest.approx(10.0 * share @ retention)
+    assert result.offered.sum() == pytest.approx(10.0)
+    assert result.recruits[1] == pytest.approx(100.0 - result.movers.sum())
+    assert result.surplus.sum() == pytest.approx(0.0, abs=1e-9)
+    # redundancy for all who do not move; excess travel 2 × Δkm × 200 days × £0.25 per mover
+    leavers = 10.0 - result.movers.sum()
+    assert result.redundancy_gbp == pytest.approx(10_000 * leavers)
+    extra_km = np.maximum(KM[:, 1] - KM[:, 0], 0)
+    travel = 10.0 * share * retention @ (2 * extra_km * 200 * 0.25)
+    assert result.excess_travel_gbp == pytest.approx(travel)
+
+
+def test_too_few_posts_go_to_the_movers_of_least_extra_travel() -> None:
+    """Two posts at the old room and the new: the old room is filled by staff with no extra km."""
+    result = transport([2.0, 0.0])
+    assert result.room_movers[0, 0] == pytest.approx(2.0)
+    assert result.movers[0, :, 0] @ np.maximum(KM[:, 0] - KM[:, 0], 0) == pytest.approx(0.0)
+    assert result.surplus[0] == pytest.approx(8.0)
+    assert result.recruits == pytest.approx([0.0, 0.0])
+
+
+@given(
+    posts=st.lists(st.floats(0.0, 30.0), min_size=2, max_size=2),
+    staff=st.floats(0.5, 40.0),
+)
+def test_transport_accounts_for_every_post_and_every_member_of_staff(
+    posts: list[float], staff: float
+) -> None:
+    """Posts = movers + recruits per room; staff = movers + leavers + surplus; offers ≤ staff."""
+    result = transport(posts, staff)
+    filled = result.movers.sum(axis=(0, 1)) + result.recruits
+    assert filled == pytest.approx(posts, abs=1e-6)
+    assert (result.movers.sum(axis=(0, 1)) <= np.asarray(posts) + 1e-6).all()
+    accounted = result.room_movers.sum() + result.leavers.sum() + result.surplus.sum()
+    assert accounted == pytest.approx(staff, abs=1e-6)
+    assert (result.offered.sum(axis=2) <= result.staff + 1e-6).all()

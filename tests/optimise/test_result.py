@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 from siteopt.errors import ContractError, InstanceError
 from siteopt.instance.loading import load_instance
+from siteopt.optimise.allocation import Allocation, ForceTransition, RoomAllocation
 from siteopt.optimise.result import (
     SCHEMA_VERSION,
     Infeasibility,
@@ -74,14 +75,29 @@ constraints = st.builds(
 impacts = st.builds(
     StaffImpact, staff_today_fte=money, posts_fte=money, retained_share=money,
     leavers_fte=money, redundancies_fte=money, recruits_fte=money,
-    median_extra_minutes=maybe, p90_extra_minutes=maybe,
+    median_extra_minutes=maybe, p90_extra_minutes=maybe, transition_one_off_gbp=money,
+    transition_gbp=money, priced_transition_gbp=money,
+)  # fmt: skip
+by_name = st.dictionaries(names, money, max_size=3)
+allocations = st.builds(
+    Allocation,
+    rooms=tuples(st.builds(
+        RoomAllocation, site=names, forces=tuples(names), shared=st.booleans(),
+        interval_share=tuples(money, 24), calls_by_force=by_name, calls_per_year=money,
+        call_share=money, posts_fte=money, functions_fte=money, movers_fte=money,
+        movers_by_force=by_name, recruits_fte=money,
+    )),
+    forces=tuples(st.builds(
+        ForceTransition, force=names, staff_fte=money, movers_by_room=by_name,
+        leavers_fte=money, surplus_fte=money,
+    )),
 )  # fmt: skip
 costs = st.dictionaries(names, money, max_size=6)
 routings = st.sampled_from(["pooled", "by_force"])
 solutions = st.builds(
     Solution, objective_gbp=money, sites=tuples(sites), routing=routings, costs=costs,
     saving_gbp=money, one_off_gbp=money, payback_years=maybe, recurring_saving_gbp=money,
-    constraints=tuples(constraints), staff_impact=impacts,
+    constraints=tuples(constraints), staff_impact=impacts, allocation=allocations,
 )  # fmt: skip
 options = st.builds(
     OptionSummary, sites=tuples(names), routing=routings, total_gbp=money, costs=costs,
@@ -252,7 +268,8 @@ MALFORMED: list[tuple[Callable[[dict[str, Any]], object], str]] = [
     (lambda d: d.update(status="DONE"), r"^status: input should be 'OPTIMAL', .*got \"DONE\""),
     (lambda d: d.update(proved_optimal=False),
      r"^proved_optimal: expected true with status OPTIMAL"),
-    (lambda d: d.update(schema_version=2), r"^schema_version: expected 1 .*got 2"),
+    (lambda d: d.update(schema_version=3), r"^schema_version: expected 2 .*got 3"),
+    (lambda d: d.update(schema_version=1), r"^schema_version: expected 2 .*got 1"),
     (lambda d: d["solver"].update(name="guess"),
      r"^solver\.name: input should be 'enumeration'"),
     (lambda d: d.update(alternatives={}), r"^alternatives: input should be a valid array"),
@@ -270,11 +287,14 @@ def test_a_malformed_document_names_the_field_at_fault(
         Result.from_dict(document)
 
 
-def test_a_document_from_before_schema_version_is_read_as_version_1(toy_result: Result) -> None:
-    """solution.json files written before the field existed have the same content."""
+def test_a_document_from_before_schema_version_is_refused_as_version_1(
+    toy_result: Result,
+) -> None:
+    """solution.json files written before the field existed are version 1 (no allocation)."""
     document = toy_result.to_dict()
     del document["schema_version"]
-    assert Result.from_dict(document) == toy_result
+    with pytest.raises(ContractError, match=r"^schema_version: expected 2 .*got 1"):
+        Result.from_dict(document)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -59,11 +59,11 @@ def test_parse_formats_names_the_parameter_and_the_choices_on_a_bad_format() -> 
 def test_lsoa_results_nearest_room_is_never_farther_than_the_assigned_room(
     toy_data: ExportData,
 ) -> None:
-    """The nearest open room is at most as far as the force's assigned room, for every LSOA."""
+    """The nearest open room is at most as far as the room answering most of its calls."""
     lsoas = toy_data.lsoas
     assert len(lsoas) == 1558
-    assert (lsoas["minutes_nearest"] <= lsoas["minutes_assigned"] + 1e-9).all()
-    assert set(lsoas["assigned_site"]) <= set(toy_data.chosen_ids)
+    assert (lsoas["minutes_nearest"] <= lsoas["minutes_main_room"] + 1e-9).all()
+    assert set(lsoas["main_room"]) <= set(toy_data.chosen_ids)
 
 
 def test_lsoa_staff_living_adds_up_to_todays_staff(toy_data: ExportData) -> None:
@@ -209,7 +209,13 @@ def test_geopackage_and_geojson_layers_read_back_with_names_crs_and_rows(
     chosen = sites[sites["role"].str.contains("chosen")]
     assert sorted(chosen["id"]) == sorted(s["id"] for s in solution["sites"])
     lsoa = pyogrio.read_dataframe(default_outputs / "layers.gpkg", layer="lsoa_results")
-    for column in ("minutes_assigned", "calls_per_year", "assigned_site", "commute_change_min"):
+    for column in (
+        "minutes_main_room",
+        "calls_per_year",
+        "main_room",
+        "answered_by",
+        "commute_change_min",
+    ):
         assert column in lsoa.columns
     bands = pyogrio.read_dataframe(default_outputs / "layers.gpkg", layer="drive_time_bands")
     assert int(bands["population"].sum()) == int(lsoa["population"].sum())
@@ -262,7 +268,7 @@ def test_report_workbook_and_json_show_the_same_numbers(default_outputs: Path) -
         assert constraints[c["name"]][5] == c["holds"]
     sites = {row[0]: row for row in _sheet(workbook, "Sites")[1:]}
     for s in solution["sites"]:
-        assert sites[s["id"]][3] == s["fte"]
+        assert sites[s["id"]][6] == s["fte"]
         assert format_value(s["fte"], "fte") in report
 
 
@@ -279,7 +285,7 @@ def test_an_infeasible_solution_still_exports_its_report_layers_and_workbook(
     report = (tmp_path / "out" / "report.md").read_text(encoding="utf-8")
     assert "No option meets every constraint" in report
     assert "staff_commute, separation" in report
-    assert data.lsoas["assigned_site"].eq("").all()
+    assert data.lsoas["main_room"].eq("").all()
 
 
 def test_three_rooms_get_their_hour_by_hour_staffing_from_the_solution(tmp_path: Path) -> None:

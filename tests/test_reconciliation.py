@@ -1,0 +1,195 @@
+"""One plan everywhere: the solve, solution.json, report, workbook, GeoPackage and web map agree.
+
+Over the default BCH instance (one pooled room) and a by-force variant (two rooms, each
+answering its own forces): every room's calls, agents, FTE, seats and staff moves are the same
+in every output, and every room's posts are filled by movers and recruits.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from siteopt.costs.prices import annuity_factor
+from siteopt.instance.loading import load_instance
+from siteopt.optimise.result import Result, read_result
+from siteopt.optimise.solve import solve
+from siteopt.outputs.data import format_value, room_answers
+from siteopt.outputs.write import write_outputs
+from tests.conftest import INSTANCES
+
+pyogrio = pytest.importorskip("pyogrio")
+openpyxl = pytest.importorskip("openpyxl")
+
+
+VARIANTS = {
+    "default": "",
+    "by_force": '[solver]\nk_min = 2\n[staffing]\nrouting = ["by_force"]\n',
+}
+
+
+@pytest.fixture(scope="module", params=list(VARIANTS))
+def written(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """A solved variant and the folder its outputs were written to."""
+    folder = tmp_path_factory.mktemp(request.param)
+    path = INSTANCES / "bch-2015.toml"
+    if VARIANTS[request.param]:
+        path = folder / "variant.toml"
+        path.write_text(
+            f'extends = "{(INSTANCES / "bch-2015.toml").as_posix()}"\n' + VARIANTS[request.param],
+            encoding="utf-8",
+        )
+    result = solve(load_instance(path))
+    assert result.solution is not None
+    out = folder / "out"
+    write_outputs(result, out, formats=("json", "md", "xlsx", "gpkg", "webmap"))
+    return request.param, result, out
+
+
+def _rows(path: Path, sheet: str) -> list[tuple[Any, ...]]:
+    workbook = openpyxl.load_workbook(path, read_only=True)
+    return [tuple(row) for row in workbook[sheet].iter_rows(values_only=True)]
+
+
+def test_the_variants_are_what_they_claim(written: Any) -> None:
+    """Default: one room answering everything; by force: two rooms, each its own forces."""
+    name, result, _ = written
+    s = result.solution
+    if name == "default":
+        assert len(s.sites) == 1 and s.allocation.rooms[0].call_share == 1.0
+    else:
+        assert s.routing == "by_force" and len(s.sites) == 2
+        served = [set(r.forces) for r in s.allocation.rooms]
+        assert not served[0] & served[1]
+        assert served[0] | served[1] == set(result.problem.force_ids)
+
+
+def test_the_allocation_adds_up(written: Any) -> None:
+    """Posts = movers + recruits per room; staff = movers + leavers + surplus per force."""
+    _, result, _ = written
+    s = result.solution
+    for site, room in zip(s.sites, s.allocation.rooms, strict=True):
+        assert room.site == site.id
+        assert room.posts_fte == pytest.approx(site.fte + room.functions_fte, abs=0.015)
+        assert room.posts_fte == pytest.approx(room.movers_fte + room.recruits_fte, abs=0.005)
+        assert room.movers_fte == pytest.approx(sum(room.movers_by_force.values()), abs=0.02)
+        assert room.calls_per_year == pytest.approx(sum(room.calls_by_force.values()), abs=0.5)
+        assert len(room.interval_share) == len(site.agents)
+    for moves in s.allocation.forces:
+        accounted = sum(moves.movers_by_room.values()) + moves.leavers_fte + moves.surplus_fte
+        assert accounted == pytest.approx(moves.staff_fte, abs=0.02)
+    impact = s.staff_impact
+    assert impact.posts_fte == pytest.approx(sum(r.posts_fte for r in s.allocation.rooms), abs=0.01)
+    assert impact.recruits_fte == pytest.approx(
+        sum(r.recruits_fte for r in s.allocation.rooms), abs=0.01
+    )
+    # every call of every force is answered by some room, once
+    calls = result.problem.interval_calls.sum(axis=1) * 365.25 / 7
+    for f, fid in enumerate(result.problem.force_ids):
+        answered = sum(r.calls_by_force.get(fid, 0.0) for r in s.allocation.rooms)
+        assert answered == pytest.approx(calls[f], rel=1e-6)
+
+
+def test_one_room_transport_equals_the_priced_transition(written: Any) -> None:
+    """With one room, the transport problem and the optimiser's term are the same figure.
+
+    Equal up to the linear programme's tolerance (HiGHS, about £1 in £100,000 here).
+    """
+    name, result, _ = written
+    impact = result.solution.staff_impact
+    if name == "default":
+        assert impact.transition_gbp == pytest.approx(impact.priced_transition_gbp, rel=1e-4)
+    costs = result.instance.costs
+    factor = annuity_factor(costs.discount_rate.value, costs.appraisal_years.value)
+    assert impact.transition_gbp == pytest.approx(impact.transition_one_off_gbp / factor, abs=0.01)
+
+
+def test_solution_json_holds_the_same_plan(written: Any) -> None:
+    """solution.json reads back to the same solution, allocation included."""
+    _, result, out = written
+    document = json.loads((out / "solution.json").read_text(encoding="utf-8"))
+    assert document["allocation"] == result.solution.to_dict()["allocation"]
+    read: Result = read_result(out / "solution.json", instance=result.instance)
+    assert read.solution == result.solution
+
+
+def test_geopackage_holds_the_same_rooms_and_calls(written: Any) -> None:
+    """The sites layer carries each room's allocation; LSOA calls add up to each room's calls."""
+    _, result, out = written
+    s = result.solution
+    sites = pyogrio.read_dataframe(out / "layers.gpkg", layer="sites").set_index("id")
+    lsoa = pyogrio.read_dataframe(out / "layers.gpkg", layer="lsoa_results")
+    total_lsoa = float(lsoa["calls_per_year"].sum())
+    total_rooms = sum(r.calls_per_year for r in s.allocation.rooms)
+    assert total_lsoa == pytest.approx(total_rooms, rel=1e-3)
+    for site, room in zip(s.sites, s.allocation.rooms, strict=True):
+        row = sites.loc[site.id]
+        assert row["answers"] == room_answers(s, site.id)
+        assert row["calls_per_year"] == pytest.approx(room.calls_per_year)
+        assert row["fte"] == pytest.approx(site.fte)
+        assert row["seats"] == site.seats
+        assert row["peak_agents"] == site.peak_agents
+        assert row["movers_fte"] == pytest.approx(room.movers_fte)
+        assert row["recruits_fte"] == pytest.approx(room.recruits_fte)
+        at_room = float(lsoa[f"calls_at_{site.id}"].sum())
+        assert at_room == pytest.approx(room.calls_per_year, rel=1e-3)
+    for fid in result.problem.force_ids:
+        rows = lsoa[lsoa["force"] == fid]
+        assert set(rows["answered_by"]) == {s.allocation.answered_by(fid)}
+        assert set(rows["main_room"]) == {s.allocation.main_room(fid)}
+
+
+def test_workbook_holds_the_same_rooms_agents_and_staff(written: Any) -> None:
+    """Sites, staffing by hour and staff by room sheets: the allocation's numbers."""
+    _, result, out = written
+    s = result.solution
+    book = out / "siteopt.xlsx"
+    header, *rows = _rows(book, "Sites")
+    sites = {row[0]: dict(zip(header, row, strict=True)) for row in rows}
+    hourly_header, *hourly = _rows(book, "Staffing by hour")
+    staff_header, *staff_rows = _rows(book, "Staff by room")
+    staff = {row[0]: dict(zip(staff_header, row, strict=True)) for row in staff_rows}
+    for site, room in zip(s.sites, s.allocation.rooms, strict=True):
+        row = sites[site.id]
+        assert row["answers"] == room_answers(s, site.id)
+        assert row["calls a year"] == pytest.approx(room.calls_per_year)
+        assert row["share of calls"] == pytest.approx(room.call_share)
+        assert (row["FTE"], row["seats"], row["peak agents"]) == (
+            site.fte,
+            site.seats,
+            site.peak_agents,
+        )
+        column = hourly_header.index(site.id)
+        assert [r[column] for r in hourly] == list(site.agents)
+        posts = staff[site.id]
+        assert posts["posts FTE"] == pytest.approx(room.posts_fte)
+        assert posts["movers FTE"] == pytest.approx(room.movers_fte)
+        assert posts["recruits FTE"] == pytest.approx(room.recruits_fte)
+        assert posts["posts FTE"] == pytest.approx(
+            posts["movers FTE"] + posts["recruits FTE"], abs=0.005
+        )
+        for fid, moved in room.movers_by_force.items():
+            assert posts[f"from {fid} FTE"] == pytest.approx(moved)
+
+
+def test_report_and_web_map_show_the_same_rooms(written: Any) -> None:
+    """The report names each room's share, FTE and staff moves; the map's hover the same."""
+    _, result, out = written
+    s = result.solution
+    report = (out / "report.md").read_text(encoding="utf-8")
+    html = (out / "map.html").read_text(encoding="utf-8")
+    for site, room in zip(s.sites, s.allocation.rooms, strict=True):
+        assert room_answers(s, site.id) in report
+        for value in (site.fte, room.movers_fte, room.recruits_fte):
+            assert format_value(value, "fte") in report
+        assert format_value(room.calls_per_year, "int") in report
+        assert f"answers {room_answers(s, site.id)}: {room.calls_per_year:,.0f} calls" in html
+    for moves in s.allocation.forces:
+        assert format_value(moves.leavers_fte, "fte") in report
+    assert np.isfinite(s.staff_impact.transition_gbp)
+    assert format_value(s.staff_impact.priced_transition_gbp, "gbp") in report
+    assert format_value(s.staff_impact.transition_gbp, "gbp") in report
