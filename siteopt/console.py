@@ -409,7 +409,7 @@ def print_result(result: Result, out: Console) -> None:
     out.print(
         f"Saving against today: [bold]£{solution.saving_gbp:,.0f} a year[/bold] (one-offs "
         f"annualised). One-off investment £{solution.one_off_gbp:,.0f}, paid back in "
-        f"{payback} by the recurring saving (staff, running, standby) of "
+        f"{payback} by the recurring saving (staff, other functions, running, standby) of "
         f"£{solution.recurring_saving_gbp:,.0f} a year."
     )
     _print_constraints(solution, out)

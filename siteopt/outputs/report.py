@@ -569,8 +569,8 @@ def _executive_summary(data: ExportData) -> tuple[str, ...]:
         f"{format_value(s.saving_gbp, 'gbp')} a year.",
         f"One-off investment {format_value(s.one_off_gbp, 'gbp')}, paid back in "
         f"{format_value(payback, 'years') if payback is not None else 'never (no yearly gain)'}"
-        " by the recurring saving (staff, running and standby costs, without the annualised "
-        f"one-offs) of {format_value(s.recurring_saving_gbp, 'gbp')} a year.",
+        " by the recurring saving (staff, other functions, running and standby costs, without"
+        f" the annualised one-offs) of {format_value(s.recurring_saving_gbp, 'gbp')} a year.",
     )
 
 
