@@ -160,7 +160,11 @@ def sites(
 def solve(
     instance_file: Annotated[Path, typer.Argument(help="Instance file (TOML).")],
     method: Annotated[
-        str | None, typer.Option(help="cp-sat or enumerate (default: the instance's).")
+        str | None,
+        typer.Option(
+            help="auto (enumeration for one or two sites, CP-SAT beyond), cp-sat (also "
+            "cross-checks the enumeration) or enumerate (default: the instance's)."
+        ),
     ] = None,
     time_limit: Annotated[
         float | None, typer.Option(help="Solver time limit, seconds (default: the instance's).")

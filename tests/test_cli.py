@@ -83,7 +83,7 @@ def test_solve_rejects_an_unknown_method(run_cli: Callable[..., CliResult]) -> N
     """A method other than cp-sat or enumerate is one clear error."""
     result = run_cli("solve", str(INSTANCES / "toy.toml"), "--method", "guess")
     assert result.code == 2
-    assert "--method: expected cp-sat or enumerate" in result.err
+    assert "--method: expected auto, cp-sat or enumerate" in result.err
 
 
 def test_unknown_command_is_a_usage_error(run_cli: Callable[..., CliResult]) -> None:

@@ -485,7 +485,7 @@ class Solver(Strict):
 
     k_min: Annotated[int, Field(ge=1)] = 1
     k_max: Annotated[int, Field(ge=1)] = 2
-    method: Literal["cp-sat", "enumerate"] = "cp-sat"
+    method: Literal["auto", "cp-sat", "enumerate"] = "auto"
     time_limit_s: Annotated[float, Field(gt=0)] = 60.0
     options_to_rank: Annotated[int, Field(ge=1, le=100)] = 10
 

@@ -1,9 +1,13 @@
 """Solve an instance: problem data → exact optimum → :class:`~siteopt.optimise.result.Result`.
 
-``method = "enumerate"`` prices every one- and two-site option (exact for ``k_max ≤ 2``);
+``method = "enumerate"`` prices every one- and two-site option: for ``k_max ≤ 2`` that is the
+proof (every option is priced exactly, so the cheapest feasible one is optimal).
 ``method = "cp-sat"`` proves the optimum with CP-SAT for any ``k`` and uses the enumeration to
-rank the alternatives. When no option meets every constraint, :func:`explain_infeasibility`
-names the smallest set of constraints that conflict and how far each would have to move.
+rank the alternatives; for ``k_max ≤ 2`` it doubles as a cross-check of the enumeration
+(``SolverStatistics.enumeration_agrees``). ``method = "auto"`` (the default) enumerates when
+``k_max ≤ 2`` and uses CP-SAT beyond. When no option meets every constraint,
+:func:`explain_infeasibility` names the smallest set of constraints that conflict and how far
+each would have to move.
 """
 
 from __future__ import annotations
@@ -50,11 +54,11 @@ __all__ = [
 ]
 
 
-Method = Literal["cp-sat", "enumerate"]
+Method = Literal["auto", "cp-sat", "enumerate"]
 
 
 #: The methods :func:`solve` takes.
-METHODS: tuple[Method, ...] = ("cp-sat", "enumerate")
+METHODS: tuple[Method, ...] = ("auto", "cp-sat", "enumerate")
 
 
 def _without(problem: ProblemData, names: set[str]) -> ProblemData:
@@ -136,8 +140,9 @@ def solve(
     instance
         The validated instance (:func:`~siteopt.instance.loading.load_instance`).
     method
-        ``"cp-sat"`` (any number of sites) or ``"enumerate"`` (one or two sites); default: the
-        instance's ``[solver] method``.
+        ``"auto"`` (enumeration for one or two sites, CP-SAT beyond), ``"cp-sat"`` (any number
+        of sites; for one or two it cross-checks the enumeration) or ``"enumerate"`` (one or two
+        sites); default: the instance's ``[solver] method``.
     time_limit
         Seconds the solver may take; default: the instance's ``[solver] time_limit_s``. A run
         stopped by it is ``FEASIBLE`` (with its gap) or ``UNKNOWN``, never a false proof.
@@ -159,6 +164,8 @@ def solve(
         If the enumeration is asked for more than two sites.
     """
     chosen = _method(method if method is not None else instance.solver.method)
+    if chosen == "auto":
+        chosen = "enumerate" if instance.solver.k_max <= 2 else "cp-sat"
     limit = _time_limit(time_limit if time_limit is not None else instance.solver.time_limit_s)
     if problem is None:
         problem = problem_from_instance(instance)
@@ -220,7 +227,7 @@ def _method(method: str) -> Method:
     for known in METHODS:
         if method == known:
             return known
-    raise ArgumentError("method", f"expected cp-sat or enumerate, got {method!r}")
+    raise ArgumentError("method", f"expected auto, cp-sat or enumerate, got {method!r}")
 
 
 def _time_limit(seconds: float) -> float:
