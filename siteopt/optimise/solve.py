@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Literal, cast
 
 from siteopt.errors import ArgumentError, InstanceError
 from siteopt.network.sources import load_network
+from siteopt.optimise.appraise import appraise_options
 from siteopt.optimise.build import problem_from_instance
 from siteopt.optimise.options import Option, OptionTable, best_options, option_table
 from siteopt.optimise.problem import MONEY_UNITS_PER_GBP, ProblemData
@@ -196,14 +197,17 @@ def solve(
         baseline if baseline is not None else baseline_problem(instance, problem), instance
     )
     alternatives = [o for o in ranked if best is None or o.sites != best.sites]
+    summaries = tuple(
+        option_summary(problem, o) for o in alternatives[: instance.solver.options_to_rank]
+    )
+    solution = (
+        solution_from_option(problem, instance, best, baseline=base) if best is not None else None
+    )
+    baseline_gbp = {k: gbp(v) for k, v in base.items()}
     return Result(
         instance_name=instance.name,
         status=status,
-        solution=(
-            solution_from_option(problem, instance, best, baseline=base)
-            if best is not None
-            else None
-        ),
+        solution=solution,
         best_bound_gbp=gbp(bound) if bound is not None else None,
         infeasibility=(
             explain_infeasibility(problem, time_limit_s=limit)
@@ -212,12 +216,20 @@ def solve(
         ),
         statistics=statistics,
         baseline_gbp=gbp(sum(base.values())),
-        baseline_costs={k: gbp(v) for k, v in base.items()},
-        alternatives=tuple(
-            option_summary(problem, o) for o in alternatives[: instance.solver.options_to_rank]
-        ),
+        baseline_costs=baseline_gbp,
+        alternatives=summaries,
         travel_times=travel,
         cost_surface=cost_surface(problem, instance) if instance.greenfield_sites else (),
+        appraisal=(
+            appraise_options(
+                instance,
+                baseline_gbp,
+                [(solution.site_ids, solution.costs)]
+                + [(o.sites, o.costs) for o in summaries if o.feasible],
+            )
+            if solution is not None
+            else ()
+        ),
         instance=instance,
         problem=problem,
     )

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
+from siteopt.costs.appraisal import ONE_OFF_CATEGORIES
+from siteopt.optimise.appraise import DO_MINIMUM, DO_NOTHING
 from siteopt.optimise.arrays import FTE_UNITS_PER_FTE
 from siteopt.outputs.data import COST_LABELS, format_value, room_answers
 from siteopt.status import Status, status_note
@@ -515,10 +517,107 @@ def _function_table(data: ExportData) -> ReportTable | None:
     )  # fmt: skip
 
 
+def _npv_table(data: ExportData) -> ReportTable:
+    """Every appraised option: present value, NPV against do nothing, ranks by NPV and by cost."""
+    appraised = data.result.appraisal
+    by_npv = {
+        a.name: rank
+        for rank, a in enumerate(sorted(appraised[1:], key=lambda a: -a.npv_gbp), start=1)
+    }
+    by_cost = {
+        a.name: rank
+        for rank, a in enumerate(
+            (a for a in appraised if a.name not in {DO_NOTHING, DO_MINIMUM}), start=1
+        )
+    }
+    rows = tuple(
+        (
+            a.name,
+            a.present_value,
+            a.npv_gbp,
+            a.discounted_payback_years,
+            by_npv.get(a.name),
+            by_cost.get(a.name),
+        )
+        for a in appraised
+    )
+    return ReportTable(
+        title="Green Book appraisal: present value of costs over the period and NPV against "
+        "do nothing (real terms, discounted)",
+        sheet="NPV",
+        columns=("option", "present value £", "NPV against do nothing £",
+                 "discounted payback (years from start)", "rank by NPV",
+                 "rank by cost a year"),
+        kinds=("text", "gbp", "gbp", "years", "int", "int"),
+        rows=rows,
+    )  # fmt: skip
+
+
+def _cash_flow_table(data: ExportData) -> ReportTable:
+    """The chosen plan's cash flow by year against do nothing."""
+    today, chosen = data.result.appraisal[0], data.result.appraisal[_chosen_row(data)]
+    rate = data.instance.costs.discount_rate.value
+    rows, cumulative = [], 0.0
+    for year, (now, new) in enumerate(zip(today.total, chosen.total, strict=True)):
+        one_off = sum(chosen.cash_flow[c][year] for c in ONE_OFF_CATEGORIES)
+        saving = now - new
+        discounted = saving / (1 + rate) ** year
+        cumulative += discounted
+        rows.append((year, round(new - one_off, 2), round(one_off, 2), new, now, round(saving, 2),
+                     round(discounted, 2), round(cumulative, 2)))  # fmt: skip
+    return ReportTable(
+        title=f"Cash flow of the proposal ({chosen.name}) by year against do nothing "
+        "(year 0 starts with the works; optimism bias included)",
+        sheet="Cash flow",
+        columns=("year", "recurring £", "one-off £", "proposal £", "do nothing £", "saving £",
+                 "discounted saving £", "cumulative discounted £"),
+        kinds=("int", *("gbp",) * 7),
+        rows=tuple(rows),
+    )  # fmt: skip
+
+
+def _chosen_row(data: ExportData) -> int:
+    """Row of the chosen plan in ``result.appraisal`` (after do nothing and do minimum)."""
+    return 2 if data.instance.appraisal.do_minimum is not None else 1
+
+
+def _appraisal_paragraphs(data: ExportData) -> tuple[str, ...]:
+    appraised = data.result.appraisal
+    rules = data.instance.appraisal
+    chosen = appraised[_chosen_row(data)]
+    cost_order = [a.name for a in appraised if a.name not in {DO_NOTHING, DO_MINIMUM}]
+    npv_order = sorted(cost_order, key=lambda n: -next(a.npv_gbp for a in appraised if a.name == n))
+    if npv_order == cost_order:
+        ranking = "Ranked by NPV, the options come in the same order as by cost a year."
+    else:
+        moved = [n for i, n in enumerate(npv_order) if cost_order[i] != n]
+        ranking = (
+            f"Ranked by NPV the order differs from the cost a year the optimiser minimises: "
+            f"{', '.join(moved[:4])}{' …' if len(moved) > 4 else ''} change places (dual running "
+            "and the timing of one-offs weigh differently from an equal annual charge)."
+        )
+        if npv_order[0] != cost_order[0]:
+            ranking += f" The best by NPV is {npv_order[0]}, not the proposal."
+    minimum = rules.do_minimum
+    return (
+        f"Over {data.instance.costs.appraisal_years.value} years of running after "
+        f"{rules.build_months.value} months of works, with {rules.dual_running_months.value} "
+        "months of dual running, discounted at "
+        f"{format_value(data.instance.costs.discount_rate.value, 'share')} a year: the "
+        f"proposal's NPV against do nothing is {format_value(chosen.npv_gbp, 'gbp')}, repaid "
+        + (f"{format_value(chosen.discounted_payback_years, 'years')} after the works start."
+           if chosen.discounted_payback_years is not None else "not within the period."),
+        ranking,
+        *((f"Do minimum: {minimum.description}.",) if minimum is not None else ()),
+    )  # fmt: skip
+
+
 def business_tables(data: ExportData) -> list[ReportTable]:
     """Return every table of the business case (the workbook's sheets, in order)."""
     hourly, staffing = _staffing_tables(data)
     tables = [_summary_table(data), _options_table(data), _cost_table(data)]
+    if data.result.appraisal:
+        tables += [_npv_table(data), _cash_flow_table(data)]
     functions = _function_table(data)
     if functions is not None:
         tables.append(functions)
@@ -577,6 +676,21 @@ def _executive_summary(data: ExportData) -> tuple[str, ...]:
         f"{format_value(payback, 'years') if payback is not None else 'never (no yearly gain)'}"
         " by the recurring saving (staff, other functions, running and standby costs, without"
         f" the annualised one-offs) of {format_value(s.recurring_saving_gbp, 'gbp')} a year.",
+        *_npv_line(data),
+    )
+
+
+def _npv_line(data: ExportData) -> tuple[str, ...]:
+    if not data.result.appraisal:
+        return ()
+    chosen = data.result.appraisal[_chosen_row(data)]
+    years = data.instance.costs.appraisal_years.value
+    payback = chosen.discounted_payback_years
+    return (
+        f"Green Book: net present value {format_value(chosen.npv_gbp, 'gbp')} against doing "
+        f"nothing over {years} years (discounted payback "
+        f"{format_value(payback, 'years') if payback is not None else 'not within the period'}"
+        " from the start of the works).",
     )
 
 
@@ -601,6 +715,14 @@ def business_report(data: ExportData) -> BusinessReport:
         ),
         ReportSection("Cost breakdown", (), (tables["Costs"],)),
     ]  # fmt: skip
+    if "NPV" in tables:
+        sections.append(
+            ReportSection(
+                "Green Book appraisal",
+                _appraisal_paragraphs(data),
+                (tables["NPV"], tables["Cash flow"]),
+            )
+        )
     if "Functions" in tables:
         sections.append(
             ReportSection(

@@ -14,7 +14,8 @@ from siteopt.outputs.documents import report_html, report_markdown, write_report
 from siteopt.outputs.report import AT_MOST_TYPES, business_report, business_tables, constraint_slack
 
 SECTIONS = (
-    "Executive summary", "Options appraisal", "Cost breakdown", "Chosen rooms and staffing",
+    "Executive summary", "Options appraisal", "Cost breakdown", "Green Book appraisal",
+    "Chosen rooms and staffing",
     "Constraints", "Staff impact", "Access and maps", "How travel times were obtained",
     "Assumptions and sources", "Data attribution",
 )  # fmt: skip
