@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from siteopt.costs.appraisal import ONE_OFF_CATEGORIES
 from siteopt.optimise.appraise import DO_MINIMUM, DO_NOTHING
 from siteopt.optimise.arrays import FTE_UNITS_PER_FTE
-from siteopt.outputs.data import COST_LABELS, format_value, room_answers
+from siteopt.outputs.data import COST_LABELS, figure_kind, format_value, room_answers
 from siteopt.status import Status, status_note
 
 if TYPE_CHECKING:
@@ -450,12 +450,12 @@ def _assumption_table(data: ExportData) -> ReportTable:
         title="Assumptions and sources (every figure of the instance file)",
         sheet="Assumptions",
         columns=("figure", "value", "kind", "source or assumption"),
-        kinds=("text", "float", "text", "text"),
+        kinds=("text", "text", "text", "text"),
         rows=tuple(rows),
         cell_kinds={
-            (r, 1): ("float" if isinstance(row[1], int | float) and not isinstance(row[1], bool)
-                     else "text")
+            (r, 1): figure_kind(row[0])
             for r, row in enumerate(rows)
+            if isinstance(row[1], int | float) and not isinstance(row[1], bool)
         },
     )  # fmt: skip
 
