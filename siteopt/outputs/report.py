@@ -13,6 +13,8 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from siteopt.costs.appraisal import ONE_OFF_CATEGORIES
+from siteopt.demand.volumes import annual_volumes
+from siteopt.instance.profile import DEFAULT_PROFILE_NOTE
 from siteopt.optimise.appraise import DO_MINIMUM, DO_NOTHING
 from siteopt.optimise.arrays import FTE_UNITS_PER_FTE
 from siteopt.outputs.data import COST_LABELS, figure_kind, format_value, room_answers
@@ -443,6 +445,13 @@ def _assumption_table(data: ExportData) -> ReportTable:
         text = figure.source or figure.assumption or ""
         value = figure.value if isinstance(figure.value, int | float | str) else str(figure.value)
         rows.append((path, value, label, text))
+    profile = data.instance.demand.profile
+    note = DEFAULT_PROFILE_NOTE if profile == "default" else f"source: measured profile {profile}"
+    label, _, text = note.partition(": ")
+    rows.append(("demand.profile", profile, label, text))
+    for estimate in (v for v in annual_volumes(data.instance) if v.estimated):
+        rows.append((f"demand.volumes.{estimate.force}.{estimate.stream}", round(estimate.calls),
+                     "assumption", estimate.provenance.removeprefix("assumption: ")))  # fmt: skip
     for sid, custom in data.instance.sites.custom.items():  # where a custom site was placed
         kind = "assumption" if custom.source.lower().startswith("assumption") else "source"
         rows.append((f"sites.custom.{sid}", custom.name, kind, custom.source))
@@ -458,6 +467,23 @@ def _assumption_table(data: ExportData) -> ReportTable:
             if isinstance(row[1], int | float) and not isinstance(row[1], bool)
         },
     )  # fmt: skip
+
+
+def _volume_table(data: ExportData) -> ReportTable:
+    """Calls a year the model uses, per force and stream, and where each figure comes from."""
+    rows = tuple(
+        (v.force, v.stream, round(v.calls), "per-head estimate" if v.estimated else "figure",
+         v.provenance)
+        for v in annual_volumes(data.instance)
+    )  # fmt: skip
+    growth = data.instance.demand.growth.value
+    return ReportTable(
+        title=f"Call volumes the model uses (calls a year, growth ×{growth:g} applied)",
+        sheet="Call volumes",
+        columns=("force", "stream", "calls a year", "how obtained", "source or assumption"),
+        kinds=("text", "text", "int", "text", "text"),
+        rows=rows,
+    )
 
 
 def _function_table(data: ExportData) -> ReportTable | None:
@@ -615,7 +641,7 @@ def _appraisal_paragraphs(data: ExportData) -> tuple[str, ...]:
 def business_tables(data: ExportData) -> list[ReportTable]:
     """Return every table of the business case (the workbook's sheets, in order)."""
     hourly, staffing = _staffing_tables(data)
-    tables = [_summary_table(data), _options_table(data), _cost_table(data)]
+    tables = [_summary_table(data), _options_table(data), _cost_table(data), _volume_table(data)]
     if data.result.appraisal:
         tables += [_npv_table(data), _cash_flow_table(data)]
     functions = _function_table(data)
@@ -714,6 +740,13 @@ def business_report(data: ExportData) -> BusinessReport:
             ),
         ),
         ReportSection("Cost breakdown", (), (tables["Costs"],)),
+        ReportSection(
+            "Demand",
+            ("Calls a year per force and stream as the model uses them; a per-head estimate "
+             "stands in where a force's figure was not published, and every call is spread over "
+             "the hours of the week by the demand profile (see Assumptions and sources).",),
+            (tables["Call volumes"],),
+        ),
     ]  # fmt: skip
     if "NPV" in tables:
         sections.append(

@@ -15,7 +15,7 @@ from siteopt.outputs.documents import report_html, report_markdown, write_report
 from siteopt.outputs.report import AT_MOST_TYPES, business_report, business_tables, constraint_slack
 
 SECTIONS = (
-    "Executive summary", "Options appraisal", "Cost breakdown", "Green Book appraisal",
+    "Executive summary", "Options appraisal", "Cost breakdown", "Demand", "Green Book appraisal",
     "Chosen rooms and staffing",
     "Constraints", "Staff impact", "Access and maps", "How travel times were obtained",
     "Assumptions and sources", "Data attribution",
@@ -137,3 +137,18 @@ def test_figures_are_not_rounded_away(value: float, kind: str) -> None:
     text = format_value(value, kind).replace("£", "").replace(" %", "").replace(",", "")
     scale = 100 if kind == "percent" else 1
     assert float(text) / scale == pytest.approx(value, rel=1e-9)
+
+
+def test_estimated_volumes_and_the_profile_are_listed_with_the_figures(
+    toy_data: ExportData,
+) -> None:
+    """Every call volume the model uses is shown, with the profile among the assumptions."""
+    tables = {t.sheet: t for t in business_tables(toy_data)}
+    volumes = tables["Call volumes"]
+    instance = toy_data.instance
+    assert len(volumes.rows) == len(instance.forces) * len(instance.demand.streams)
+    assumptions = {row[0]: row for row in tables["Assumptions"].rows}
+    assert assumptions["demand.profile"][2] in {"assumption", "source"}
+    for force, stream, calls, how, _ in volumes.rows:
+        if how == "per-head estimate":
+            assert assumptions[f"demand.volumes.{force}.{stream}"][1] == calls
