@@ -6,9 +6,12 @@ constraints, sites, staff, staffing, coverage, options and every figure's source
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from importlib.metadata import PackageNotFoundError, version
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
@@ -720,6 +723,75 @@ def _npv_line(data: ExportData) -> tuple[str, ...]:
     )
 
 
+#: What the terms of the report mean (its "Scope and terms" section).
+GLOSSARY: tuple[tuple[str, str], ...] = (
+    ("OPTIMAL", "the plan is proven the cheapest of all that meet every constraint (every "
+     "one- and two-room option priced, or CP-SAT's proof for more rooms)"),
+    ("FEASIBLE", "the plan meets every constraint but the solver stopped before proving no "
+     "cheaper one exists; the gap bounds how much cheaper one could be"),
+    ("INFEASIBLE / UNKNOWN", "no plan meets every constraint (proven) / none was found in the "
+     "time allowed"),
+    ("room", "a control room: the building where call handlers, dispatchers and their "
+     "supervisors work"),
+    ("pooled routing", "every open room answers calls from every force, as one virtual queue; "
+     "with one room, that room answers everything"),
+    ("by-force routing", "each force's calls go to one room"),
+    ("FTE / posts", "full-time equivalents: agents needed hour by hour, grossed up for leave, "
+     "sickness, training and breaks (shrinkage) and contract hours; posts are the FTE of every "
+     "function in scope"),
+    ("cost a year", "the equivalent annual cost the optimiser minimises: running costs plus each "
+     "one-off spread over the appraisal period at the discount rate"),
+    ("NPV", "net present value against doing nothing: today's rooms' discounted costs minus the "
+     "option's, year by year (Green Book)"),
+)  # fmt: skip
+
+#: What the model leaves out, said once in every report.
+NOT_MODELLED = (
+    "Not modelled: traffic congestion by time of day (free-flow drive times), the seating of "
+    "dispatch desks, officers' deployment, ICT integration risk beyond the optimism bias, and "
+    "the consultation and HR process of a move."
+)
+
+
+def _scope_paragraphs(data: ExportData) -> tuple[str, ...]:
+    functions = data.instance.functions
+    defined = ["call_handling", *(["dispatch"] if functions.dispatch else []), *functions.room]
+    moving = [f for f in defined if f in functions.in_scope]
+    staying = [f for f in defined if f not in functions.in_scope]
+    method = data.instance.staffing.fte_method
+    fte_note = (
+        "FTE come from a weekly shift roster per room (fte_method = roster)."
+        if method == "roster"
+        else "FTE come from hourly agents grossed up by shrinkage (fte_method = shrinkage); a "
+        "shift roster usually needs more, as shifts cannot follow demand hour by hour: "
+        "`siteopt roster --solution` measures it for this plan (docs/roster.md)."
+    )
+    return (
+        f"In scope (moves to the new rooms): {', '.join(moving)}."
+        + (f" Stays with the forces as today: {', '.join(staying)}." if staying else ""),
+        NOT_MODELLED,
+        fte_note,
+        *(f"{term}: {meaning}." for term, meaning in GLOSSARY),
+    )
+
+
+def _version() -> str:
+    try:
+        return version("siteopt")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "(not installed)"
+
+
+def _run_line(data: ExportData) -> str:
+    """Who made the report, from what, when: version, instance file and its hash, date."""
+    digest = hashlib.sha256(data.instance.file.read_bytes()).hexdigest()[:12]
+    today = datetime.now(UTC).date().isoformat()
+    return (
+        f"siteopt {_version()} business-case report · instance file "
+        f"{data.instance.file.name} (sha256 {digest}) · produced {today}"
+    )
+
+
 def business_report(data: ExportData) -> BusinessReport:
     """Return the business-case document of a solution (see :class:`BusinessReport`)."""
     tables = {t.sheet: t for t in business_tables(data)}
@@ -728,6 +800,7 @@ def business_report(data: ExportData) -> BusinessReport:
     sections = [
         ReportSection("Executive summary", _executive_summary(data), (tables["Summary"],),
                       figures_main[:1]),
+        ReportSection("Scope and terms", _scope_paragraphs(data)),
         ReportSection(
             "Options appraisal",
             ("Each option is priced by the same model: staff by Erlang C/A per hour of the "
@@ -824,6 +897,6 @@ def business_report(data: ExportData) -> BusinessReport:
     sections.append(ReportSection("Data attribution", tuple(data.attribution.values())))
     return BusinessReport(
         title=f"Control room options: {data.result.instance_name}",
-        subtitle=f"siteopt business-case report · instance file {data.instance.file.name}",
+        subtitle=_run_line(data),
         sections=tuple(sections),
     )

@@ -15,10 +15,10 @@ from siteopt.outputs.documents import report_html, report_markdown, write_report
 from siteopt.outputs.report import AT_MOST_TYPES, business_report, business_tables, constraint_slack
 
 SECTIONS = (
-    "Executive summary", "Options appraisal", "Cost breakdown", "Demand", "Green Book appraisal",
-    "Chosen rooms and staffing",
-    "Constraints", "Staff impact", "Access and maps", "How travel times were obtained",
-    "Assumptions and sources", "Data attribution",
+    "Executive summary", "Scope and terms", "Options appraisal", "Cost breakdown", "Demand",
+    "Green Book appraisal", "Chosen rooms and staffing", "Constraints", "Staff impact",
+    "Access and maps", "How travel times were obtained", "Assumptions and sources",
+    "Data attribution",
 )  # fmt: skip
 
 
@@ -152,3 +152,19 @@ def test_estimated_volumes_and_the_profile_are_listed_with_the_figures(
     for force, stream, calls, how, _ in volumes.rows:
         if how == "per-head estimate":
             assert assumptions[f"demand.volumes.{force}.{stream}"][1] == calls
+
+
+def test_report_says_what_made_it_its_scope_and_its_terms(toy_data: ExportData) -> None:
+    """Version, instance hash and date; functions in scope, what is not modelled, a glossary."""
+    report = business_report(toy_data)
+    assert re.search(
+        r"siteopt \S+ business-case report · instance file toy\.toml "
+        r"\(sha256 [0-9a-f]{12}\) · produced \d{4}-\d\d-\d\d",
+        report.subtitle,
+    )
+    scope = next(s for s in report.sections if s.title == "Scope and terms")
+    text = " ".join(scope.paragraphs)
+    assert "In scope (moves to the new rooms): call_handling" in text
+    assert "Not modelled:" in text
+    for term in ("OPTIMAL:", "pooled routing:", "room:", "NPV:"):
+        assert term in text
