@@ -66,6 +66,27 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
+
+def _print_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version  # noqa: PLC0415 (lazy: only for --version)
+
+        sys.stdout.write(f"siteopt {version('siteopt')}\n")
+        raise typer.Exit
+
+
+@app.callback()
+def _main(
+    show_version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print the version."
+        ),
+    ] = False,
+) -> None:
+    """Where should shared police control rooms be? Sites, staff and cost on a road network."""
+
+
 EXIT_SOLVER_ERROR = 1
 EXIT_BAD_INPUT = 2
 EXIT_INFEASIBLE = 3
@@ -388,7 +409,7 @@ def matrix(
         sys.stderr.write(f"siteopt: {len(times.unreachable)} pairs have no route (unreachable)\n")
 
 
-@app.command()
+@app.command(context_settings={"ignore_unknown_options": True})  # "-0.5,52.1" is a place
 def route(
     instance_file: Annotated[Path, typer.Argument(help="Instance file (TOML).")],
     origin: Annotated[str, typer.Argument(help="Site id, LSOA code, postcode or 'lon,lat'.")],
