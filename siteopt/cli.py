@@ -495,7 +495,11 @@ def locate(
         ),
     ] = None,
     out: Annotated[
-        Path | None, typer.Option(help="Folder for locate.json and locate.geojson (atomic).")
+        Path | None,
+        typer.Option(
+            help="Folder for locate.json and locate.geojson, and locate.gpkg (GIS layers) "
+            "for an instance (atomic)."
+        ),
     ] = None,
     cache_dir: CacheDirOption = None,
     as_json: JsonOption = False,

@@ -335,3 +335,11 @@ def test_locate_objective_has_its_unit(run_cli: Callable[..., CliResult]) -> Non
     assert result.code == 0, result.err
     line = next(x for x in result.out.splitlines() if x.startswith("objective: "))
     assert "e+" not in line and "(population mid-2015 × minutes)" in line
+
+
+def test_locate_without_p_says_it_is_missing(run_cli: Callable[..., CliResult]) -> None:
+    """A missing -p is named as missing, not "got None"; --help mentions locate.gpkg."""
+    result = run_cli("locate", str(INSTANCES / "bch-2015.toml"), "--model", "pmedian")
+    assert result.code == 2 and "None" not in result.err
+    assert "p: missing: give the number of sites (1..32)" in result.err
+    assert "locate.gpkg" in run_cli("locate", "--help").out
