@@ -28,7 +28,7 @@ from siteopt.sweep.batch import (
 )
 from siteopt.sweep.report import write_report
 from siteopt.sweep.spec import Scenario, Sweep, load_sweep
-from siteopt.sweep.store import _open_store, _write_batch, stored_ids
+from siteopt.sweep.store import StoreLock, _open_store, _write_batch, stored_ids
 
 if TYPE_CHECKING:
     from siteopt.optimise.build import TravelInputs
@@ -118,6 +118,35 @@ def run_sweep(
         sweep = load_sweep(sweep)
     out = Path(out)
     started = time.perf_counter()
+    with StoreLock(out) as lock:
+        if lock.took_over is not None:
+            sys.stderr.write(
+                f"siteopt: warning: {out}: took over the lock of a sweep that is no longer "
+                f"running ({lock.took_over})\n"
+            )
+        return _run_locked(
+            sweep,
+            out,
+            started=started,
+            scheduler=scheduler,
+            workers=workers,
+            batch_size=batch_size,
+            progress=progress,
+            report=report,
+        )
+
+
+def _run_locked(
+    sweep: Sweep,
+    out: Path,
+    *,
+    started: float,
+    scheduler: str | None,
+    workers: int | None,
+    batch_size: int | None,
+    progress: bool,
+    report: bool,
+) -> SweepRun:
     _open_store(out, sweep)
     done = stored_ids(out)
     todo = [s for s in sweep.scenarios if s.id not in done]
@@ -133,7 +162,7 @@ def run_sweep(
             _progress(progress, len(sweep.scenarios)) as bar,
         ):
             bar.advance(len(done))
-            _submit_all(client, batches, travel, out, counts=counts, bar=bar)
+            _submit_all(client, batches, travel, out, set(done), counts=counts, bar=bar)
     written = None
     if report and counts["lost"] == 0:
         written = write_report(out)
@@ -154,6 +183,7 @@ def _submit_all(
     batches: list[Batch],
     travel: dict[str, TravelInputs],
     out: Path,
+    stored: set[str],
     *,
     counts: dict[str, int],
     bar: _Bar,
@@ -192,7 +222,7 @@ def _submit_all(
             bar.note(f"batch lost by the cluster: {type(exc).__name__}: {exc}")
             bar.update(0, counts)
             continue
-        _write_batch(out, rows)
+        rows = _write_batch(out, rows, stored)
         counts["ran"] += len(rows)
         counts["failed"] += sum(r["status"] not in FOUND for r in rows)
         bar.update(len(rows), counts)

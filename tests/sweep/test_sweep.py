@@ -395,3 +395,69 @@ def test_a_dask_worker_killed_mid_run_loses_no_scenario(
                 os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
     assert _results(out) == _results(reference_out)
+
+
+# ---------------------------------------------------------------------------------------------
+# One writer per store, each scenario stored once
+
+
+def _one_error_line(text: str) -> str:
+    lines = [line for line in text.splitlines() if line.strip()]
+    assert len(lines) == 1, text
+    assert "Traceback" not in text
+    return lines[0]
+
+
+def test_a_second_sweep_on_the_same_store_is_refused_and_a_dead_ones_lock_taken_over(
+    reference: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    file, reference_out = reference
+    out = file.parent / "locked"
+    first = _sweep_process(file, out, "--workers", "1", "--batch-size", "1")
+    try:
+        _wait_for(lambda: _parts(out) >= 1, "a stored batch")
+        assert json.loads((out / "sweep.lock").read_text(encoding="utf-8"))["pid"] == first.pid
+        entry = "from siteopt.cli import entry_point; entry_point()"
+        second = subprocess.run(
+            [sys.executable, "-c", entry, "sweep", str(file), "--out", str(out), "--quiet"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert second.returncode == 2, second.stderr
+        line = _one_error_line(second.stderr)
+        assert f"pid {first.pid}" in line
+        assert "sweep.lock" in line
+    finally:
+        os.killpg(first.pid, signal.SIGKILL)
+        first.wait()
+    assert (out / "sweep.lock").is_file()  # the killed sweep could not remove it
+    run = run_sweep(load_sweep(file), out, workers=1, progress=False, report=False)
+    assert f"took over the lock of a sweep that is no longer running (pid {first.pid}" in (
+        capsys.readouterr().err
+    )
+    assert run.skipped + run.ran == 24
+    assert not (out / "sweep.lock").exists()
+    assert _results(out) == _results(reference_out)
+
+
+def test_a_scenario_is_stored_and_counted_once_even_if_written_twice(
+    reference: tuple[Path, Path], tmp_path: Path
+) -> None:
+    import shutil
+
+    from siteopt.sweep.report import load_results
+    from siteopt.sweep.store import _write_batch
+
+    _, out = reference
+    copy = tmp_path / "store"
+    shutil.copytree(out, copy)
+    parts = sorted((copy / "results").glob("batch-*.parquet"))
+    shutil.copy(parts[0], copy / "results" / "batch-0copy.parquet")  # a doubled batch file
+    assert len(load_results(copy)) == 24
+    assert len(list(iter_rows(copy))) == 24
+    rows = list(iter_rows(out))[:3]
+    stored = stored_ids(copy)
+    assert _write_batch(copy, rows, stored) == []  # nothing new: no file written
+    assert len(list((copy / "results").glob("batch-*.parquet"))) == len(parts) + 1
