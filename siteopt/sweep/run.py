@@ -88,6 +88,7 @@ def run_sweep(
     batch_size: int | None = None,
     progress: bool = True,
     report: bool = True,
+    restart: bool = False,
 ) -> SweepRun:
     """Run every scenario not yet in the store at ``out``; write the summary report at the end.
 
@@ -108,6 +109,8 @@ def run_sweep(
         Show a progress bar on the terminal.
     report
         Write the summary report (``summary.md``, …) when every batch came back.
+    restart
+        Discard what the store at ``out`` holds (results of other inputs) and start again.
 
     Returns
     -------
@@ -133,6 +136,7 @@ def run_sweep(
             batch_size=batch_size,
             progress=progress,
             report=report,
+            restart=restart,
         )
 
 
@@ -146,8 +150,9 @@ def _run_locked(
     batch_size: int | None,
     progress: bool,
     report: bool,
+    restart: bool,
 ) -> SweepRun:
-    _open_store(out, sweep)
+    _open_store(out, sweep, restart=restart)
     done = stored_ids(out)
     todo = [s for s in sweep.scenarios if s.id not in done]
     size = batch_size or sweep.spec.batch_size

@@ -137,13 +137,19 @@ class Scenario:
 
 @dataclass(frozen=True)
 class Sweep:
-    """A loaded sweep: its file, settings, base instance and every validated scenario."""
+    """A loaded sweep: its file, settings, base instance and every validated scenario.
+
+    ``inputs`` maps every file the scenarios read (the sweep file, the base instance and what it
+    extends, a scenario CSV, demand profiles, road networks, each dataset's manifest) to the
+    SHA-256 of its content: the results store is tied to them.
+    """
 
     file: Path
     spec: SweepFile
     base: Instance
     scenarios: tuple[Scenario, ...]
     digest: str
+    inputs: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def axes(self) -> tuple[str, ...]:
@@ -195,7 +201,43 @@ def load_sweep(path: Path | str) -> Sweep:
     digest = hashlib.sha256(
         _canonical([validator.template.merged(), [(s.id, s.params) for s in scenarios]]).encode()
     ).hexdigest()
-    return Sweep(file, spec, base, tuple(scenarios), digest)
+    inputs = input_hashes(file, spec, [base, *(s.instance for s in scenarios)])
+    return Sweep(file, spec, base, tuple(scenarios), digest, inputs)
+
+
+def input_hashes(file: Path, spec: SweepFile, instances: list[Instance]) -> dict[str, str]:
+    """SHA-256 of every file a sweep reads, keyed by its resolved path (sorted)."""
+    files = {file.resolve()}
+    if spec.csv is not None:
+        files.add((file.parent / spec.csv.path).resolve())
+    seen: set[tuple[Any, ...]] = set()
+    for inst in instances:
+        key = (inst.chain, inst.demand.profile, inst.network.path, inst.data.dataset)
+        if key in seen:
+            continue
+        seen.add(key)
+        files.update(f.resolve() for f in inst.chain)
+        if inst.demand.profile != "default":
+            files.add(Path(inst.demand.profile).resolve())
+        if inst.network.path:
+            files.add(Path(inst.network.path).resolve())
+        files.add(inst.dataset().path("manifest.json").resolve())
+    return {str(f): _file_hash(f) for f in sorted(files)}
+
+
+def _file_hash(path: Path) -> str:
+    """SHA-256 of a file's bytes (of a folder: of its files' names and bytes, sorted)."""
+    digest = hashlib.sha256()
+    files = sorted(f for f in path.rglob("*") if f.is_file()) if path.is_dir() else [path]
+    try:
+        for one in files:
+            digest.update(str(one.relative_to(path) if one != path else "").encode())
+            with one.open("rb") as handle:
+                while chunk := handle.read(1 << 20):
+                    digest.update(chunk)
+    except OSError as exc:
+        raise InstanceError(path, "", f"cannot read the file ({exc.strerror})") from None
+    return digest.hexdigest()
 
 
 def _read_spec(file: Path) -> SweepFile:

@@ -70,25 +70,35 @@ LOCK = "sweep.lock"
 PARTS = "results"
 
 
-def _open_store(out: Path, sweep: Sweep) -> None:
-    """Create the store or check that it holds this sweep (same scenarios, same base)."""
+def _open_store(out: Path, sweep: Sweep, *, restart: bool = False) -> None:
+    """Create the store, or check that it holds this sweep of these inputs (``restart``: empty it).
+
+    The store's identity is the sweep's digest (base TOML and scenarios), the content hash of
+    every input file and the siteopt version: a resumed sweep never mixes results of other
+    inputs; a mismatch is one error naming what changed.
+    """
     manifest = out / MANIFEST
     payload = {
         "sweep": sweep.spec.name,
         "file": str(sweep.file),
         "digest": sweep.digest,
+        "siteopt": _siteopt_version(),
+        "inputs": dict(sweep.inputs),
         "scenarios": len(sweep.scenarios),
         "axes": list(sweep.axes),
     }
-    if manifest.is_file():
+    if manifest.is_file() and restart:
+        _empty_store(out)
+    elif manifest.is_file():
         try:
             held = json.loads(manifest.read_text(encoding="utf-8"))
         except (json.JSONDecodeError, UnicodeDecodeError):
             held = {}
-        if held.get("digest") != sweep.digest:
+        changed = _changes(held if isinstance(held, dict) else {}, payload)
+        if changed:
             msg = (
-                f"{out} holds results of another sweep ({held.get('sweep', 'unknown')!r}) or of "
-                "an earlier version of this file; pass a fresh --out folder"
+                f"{out}: the stored results are of other inputs ({changed}); rerun with "
+                "--restart to discard them and start again, or pass a fresh --out folder"
             )
             raise SiteoptError(msg)
         return
@@ -96,6 +106,49 @@ def _open_store(out: Path, sweep: Sweep) -> None:
         raise SiteoptError(f"{out}: expected an empty or new folder for the results store")
     text = json.dumps(payload, indent=2) + "\n"
     atomic_write_text(manifest, text)
+
+
+def _siteopt_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version  # noqa: PLC0415 (lazy: rarely used)
+
+    try:
+        return version("siteopt")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def _changes(held: dict[str, Any], now: dict[str, Any]) -> str:
+    """What differs between a store's manifest and this sweep (empty when nothing does)."""
+    if held.get("digest") != now["digest"]:
+        if held.get("sweep") != now["sweep"]:
+            return f"another sweep, {held.get('sweep', 'unknown')!r}"
+        return "the sweep's scenarios or base instance changed"
+    if held.get("siteopt") != now["siteopt"]:
+        return f"made by siteopt {held.get('siteopt', 'before 0.1.0')}, this is {now['siteopt']}"
+    before = held.get("inputs")
+    if not isinstance(before, dict):
+        return "made without input file hashes"
+    after = now["inputs"]
+    changed = [Path(f).name for f in after if f in before and before[f] != after[f]]
+    added = [Path(f).name for f in after if f not in before]
+    gone = [Path(f).name for f in before if f not in after]
+    parts = [f"{', '.join(changed)} changed"] if changed else []
+    parts += [f"now also reads {', '.join(added)}"] if added else []
+    parts += [f"no longer reads {', '.join(gone)}"] if gone else []
+    return "; ".join(parts)
+
+
+def _empty_store(out: Path) -> None:
+    """Remove a store's results, report and manifest (``--restart``); the lock stays."""
+    import shutil  # noqa: PLC0415 (lazy: only a restart needs it)
+
+    for entry in out.iterdir():
+        if entry.name == LOCK:
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry)
+        else:
+            entry.unlink()
 
 
 class StoreLock:

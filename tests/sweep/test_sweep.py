@@ -270,7 +270,7 @@ def test_rerun_of_a_finished_sweep_runs_nothing(reference: tuple[Path, Path]) ->
 def test_a_store_of_another_sweep_is_refused(reference: tuple[Path, Path], tmp_path: Path) -> None:
     _, out = reference
     other = load_sweep(_grid(tmp_path, n_growth=2, batch=1))
-    with pytest.raises(SiteoptError, match="another sweep"):
+    with pytest.raises(SiteoptError, match=r"other inputs .*scenarios.*--restart"):
         run_sweep(other, out, workers=1, progress=False)
 
 
@@ -461,3 +461,69 @@ def test_a_scenario_is_stored_and_counted_once_even_if_written_twice(
     stored = stored_ids(copy)
     assert _write_batch(copy, rows, stored) == []  # nothing new: no file written
     assert len(list((copy / "results").glob("batch-*.parquet"))) == len(parts) + 1
+
+
+# ---------------------------------------------------------------------------------------------
+# The store is tied to the content of every input file
+
+
+def _profile_sweep(folder: Path) -> Path:
+    """A two-scenario sweep whose base extends the toy and reads a measured profile p.csv."""
+    shares = [float(i % 24 + 1) for i in range(168)]
+    _write_shares(folder / "p.csv", shares)
+    (folder / "base.toml").write_text(
+        f'extends = "{TOY}"\n[demand]\nprofile = "p.csv"\n', encoding="utf-8"
+    )
+    file = folder / "sweep.toml"
+    file.write_text(
+        'name = "profile sweep"\nbase = "base.toml"\n[grid]\n"demand.growth" = [1.0, 1.2]\n',
+        encoding="utf-8",
+    )
+    return file
+
+
+def _write_shares(path: Path, shares: list[float]) -> None:
+    total = sum(shares)
+    lines = ["interval,share", *(f"{i},{s / total!r}" for i, s in enumerate(shares))]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def test_a_changed_input_file_refuses_a_resume_until_restart(
+    tmp_path: Path, run_cli: Callable[..., CliResult]
+) -> None:
+    file = _profile_sweep(tmp_path)
+    out = tmp_path / "out"
+    first = run_sweep(load_sweep(file), out, workers=1, progress=False, report=False)
+    assert first.ran == 2
+    before = _results(out)
+    # the same numbers in the TOML files, another call profile: the stored results are stale
+    _write_shares(tmp_path / "p.csv", [1.0 if i < 84 else 3.0 for i in range(168)])
+    result = run_cli("sweep", str(file), "--out", str(out), "--quiet", "--workers", "1")
+    assert result.code == 2
+    line = _one_error_line(result.err)
+    assert "p.csv changed" in line
+    assert "--restart" in line
+    assert _results(out) == before  # nothing was touched
+    again = run_cli("sweep", str(file), "--out", str(out), "--quiet", "--workers", "1", "--restart")
+    assert again.code == 0, again.err
+    assert "0 already stored, 2 run" in again.out
+    after = _results(out)
+    assert set(after) == set(before)
+    assert all(after[k]["fte"] != before[k]["fte"] for k in after)
+
+
+def test_the_store_records_every_input_files_hash(tmp_path: Path) -> None:
+    file = _profile_sweep(tmp_path)
+    sweep = load_sweep(file)
+    names = {Path(f).name for f in sweep.inputs}
+    assert {"sweep.toml", "base.toml", "toy.toml", "p.csv", "manifest.json"} <= names
+    out = tmp_path / "out"
+    run_sweep(sweep, out, workers=1, progress=False, report=False)
+    held = json.loads((out / "sweep.json").read_text(encoding="utf-8"))
+    assert held["inputs"] == dict(sweep.inputs)
+    assert held["siteopt"]
+    (tmp_path / "base.toml").write_text(
+        (tmp_path / "base.toml").read_text(encoding="utf-8") + "# a comment\n", encoding="utf-8"
+    )
+    with pytest.raises(SiteoptError, match=r"base\.toml changed"):
+        run_sweep(load_sweep(file), out, workers=1, progress=False, report=False)
