@@ -117,6 +117,8 @@ def run_sweep(
     SweepRun
         How many scenarios ran, were skipped, failed or were lost, and the report's path.
     """
+    if scheduler is not None:
+        _check_scheduler(scheduler)
     if not isinstance(sweep, Sweep):
         sweep = load_sweep(sweep)
     out = Path(out)
@@ -233,6 +235,28 @@ def _submit_all(
         bar.update(len(rows), counts)
 
 
+def _check_scheduler(address: str) -> None:
+    """Refuse a scheduler address Dask cannot parse (before any work), naming the flag."""
+    from distributed.comm.addressing import (  # noqa: PLC0415 (lazy: distributed is slow to import)
+        parse_address,
+        parse_host_port,
+    )
+
+    try:
+        scheme, location = parse_address(address)
+        if scheme in {"tcp", "tls", "ws", "wss"}:
+            parse_host_port(location)
+        elif scheme not in {"inproc", "ucx"}:
+            msg = f"unknown address scheme {scheme!r}"
+            raise ValueError(msg)
+    except (ValueError, TypeError) as exc:
+        msg = (
+            f"--scheduler {address!r}: expected a Dask scheduler address such as "
+            f"tcp://HOST:8786 ({exc})"
+        )
+        raise SiteoptError(msg) from None
+
+
 class _client:  # noqa: N801 - used as a context manager, like a function
     """A Dask client on ``scheduler``, or on a LocalCluster started (and closed) here."""
 
@@ -249,7 +273,7 @@ class _client:  # noqa: N801 - used as a context manager, like a function
         if self.scheduler is not None:
             try:
                 self.client = dist.Client(self.scheduler, timeout=30)
-            except OSError as exc:
+            except (OSError, ValueError) as exc:
                 msg = f"--scheduler {self.scheduler}: cannot connect ({exc})"
                 raise SiteoptError(msg) from None
             return self.client

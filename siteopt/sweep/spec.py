@@ -25,6 +25,7 @@ from __future__ import annotations
 import copy
 import csv
 import hashlib
+import io
 import itertools
 import json
 import tomllib
@@ -52,31 +53,35 @@ class _SweepTable(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+#: A finite number (``inf`` and ``nan`` are refused: a draw from them is no scenario).
+Finite = Annotated[float, Field(allow_inf_nan=False)]
+
+
 class Uniform(_SweepTable):
     """Uniform between ``low`` and ``high``."""
 
     distribution: Literal["uniform"]
-    low: float
-    high: float
+    low: Finite
+    high: Finite
 
 
 class Normal(_SweepTable):
     """Normal with ``mean`` and ``sd``, optionally clipped to ``[low, high]``."""
 
     distribution: Literal["normal"]
-    mean: float
-    sd: Annotated[float, Field(ge=0)]
-    low: float | None = None
-    high: float | None = None
+    mean: Finite
+    sd: Annotated[float, Field(ge=0, allow_inf_nan=False)]
+    low: Finite | None = None
+    high: Finite | None = None
 
 
 class Triangular(_SweepTable):
     """Triangular on ``[low, high]`` with its peak at ``mode``."""
 
     distribution: Literal["triangular"]
-    low: float
-    mode: float
-    high: float
+    low: Finite
+    mode: Finite
+    high: Finite
 
 
 class Choice(_SweepTable):
@@ -84,7 +89,7 @@ class Choice(_SweepTable):
 
     distribution: Literal["choice"]
     values: list[Any] = Field(min_length=1)
-    weights: list[Annotated[float, Field(ge=0)]] | None = None
+    weights: list[Annotated[float, Field(ge=0, allow_inf_nan=False)]] | None = None
 
 
 Distribution = Annotated[
@@ -96,7 +101,7 @@ class MonteCarlo(_SweepTable):
     """Monte-Carlo draws: ``draws`` scenarios, each field drawn independently, seeded."""
 
     draws: Annotated[int, Field(ge=1, le=1_000_000)]
-    seed: int
+    seed: Annotated[int, Field(ge=0)]
     fields: dict[str, Distribution] = Field(min_length=1)
 
 
@@ -113,7 +118,7 @@ class SweepFile(_SweepTable):
     description: str = ""
     base: str
     method: SweepMethod = "auto"
-    time_limit_s: Annotated[float, Field(gt=0)] | None = None
+    time_limit_s: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = None
     batch_size: Annotated[int, Field(ge=1, le=10_000)] = 20
     grid: dict[str, list[Any]] | None = None
     monte_carlo: MonteCarlo | None = None
@@ -315,13 +320,21 @@ def _csv_rows(file: Path, csv_file: Path) -> list[dict[str, Any]]:
     """Read a scenario CSV: header = dotted paths, each cell a TOML value (``1.2``, ``["a"]``)."""
     if not csv_file.is_file():
         raise InstanceError(file, "csv.path", f"file {csv_file.name!r} not found next to it")
-    with csv_file.open(newline="", encoding="utf-8") as handle:
-        reader = csv.reader(handle)
+    try:
+        text = csv_file.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        msg = f"expected UTF-8 text, got byte 0x{exc.object[exc.start]:02x} at offset {exc.start}"
+        raise InstanceError(csv_file, "", msg) from None
+    except OSError as exc:
+        raise InstanceError(csv_file, "", f"cannot read the file ({exc.strerror})") from None
+    reader = csv.reader(io.StringIO(text, newline=""))
+    rows = []
+    try:
         header = next(reader, None)
         if not header or any(not h.strip() for h in header):
             raise InstanceError(csv_file, "", "expected a header row of dotted field paths")
-        rows = []
-        for line, cells in enumerate(reader, start=2):
+        for cells in reader:
+            line = reader.line_num
             if not any(c.strip() for c in cells):
                 continue
             if len(cells) != len(header):
@@ -333,6 +346,9 @@ def _csv_rows(file: Path, csv_file: Path) -> list[dict[str, Any]]:
                     for h, c in zip(header, cells, strict=True)
                 }
             )
+    except csv.Error as exc:  # e.g. a cell longer than the csv module's field limit
+        msg = f"line {reader.line_num + 1}: not a readable CSV row ({exc})"
+        raise InstanceError(csv_file, "", msg) from None
     if not rows:
         raise InstanceError(csv_file, "", "expected at least one scenario row")
     return rows

@@ -527,3 +527,73 @@ def test_the_store_records_every_input_files_hash(tmp_path: Path) -> None:
     )
     with pytest.raises(SiteoptError, match=r"base\.toml changed"):
         run_sweep(load_sweep(file), out, workers=1, progress=False, report=False)
+
+
+# ---------------------------------------------------------------------------------------------
+# Hostile sweep files: one line, exit 2, naming the file and the field
+
+MC = """
+[monte_carlo]
+draws = 5
+seed = {seed}
+[monte_carlo.fields]
+"demand.growth" = {{ distribution = "uniform", low = {low}, high = {high} }}
+"""
+
+
+@pytest.mark.parametrize(
+    ("seed", "low", "high", "field"),
+    [
+        (-1, 0.9, 1.1, "monte_carlo.seed"),
+        (1, 0.9, "inf", "monte_carlo.fields.demand.growth.uniform.high"),
+        (1, "nan", 1.1, "monte_carlo.fields.demand.growth.uniform.low"),
+        (1, "-inf", 1.1, "monte_carlo.fields.demand.growth.uniform.low"),
+    ],
+)
+def test_hostile_monte_carlo_settings_are_one_line_naming_the_field(
+    tmp_path: Path, run_cli: Callable[..., CliResult], seed: int, low: Any, high: Any, field: str
+) -> None:
+    file = _sweep_file(tmp_path, MC.format(seed=seed, low=low, high=high))
+    result = run_cli("sweep", str(file), "--out", str(tmp_path / "out"), "--quiet")
+    assert result.code == 2
+    line = _one_error_line(result.err)
+    assert f"{file}: {field}:" in line
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (b"demand.growth\n1.1\n\xff\xfe1.2\n", "expected UTF-8 text, got byte 0xff"),
+        (b'sites.exclude\n"' + b"x" * 131_073 + b'"\n', "field larger than field limit"),
+    ],
+    ids=["not-utf8", "huge-cell"],
+)
+def test_an_unreadable_scenario_csv_is_one_line_naming_it(
+    tmp_path: Path, run_cli: Callable[..., CliResult], content: bytes, expected: str
+) -> None:
+    (tmp_path / "s.csv").write_bytes(content)
+    file = _sweep_file(tmp_path, '[csv]\npath = "s.csv"\n')
+    result = run_cli("sweep", str(file), "--out", str(tmp_path / "out"), "--quiet")
+    assert result.code == 2
+    line = _one_error_line(result.err)
+    assert str(tmp_path / "s.csv") in line
+    assert expected in line
+
+
+def test_a_scenario_csv_with_a_byte_order_mark_is_read(tmp_path: Path) -> None:
+    (tmp_path / "s.csv").write_bytes("demand.growth\n1.1\n".encode("utf-8-sig"))
+    sweep = load_sweep(_sweep_file(tmp_path, '[csv]\npath = "s.csv"\n'))
+    assert [s.params for s in sweep.scenarios] == [{"demand.growth": 1.1}]
+
+
+@pytest.mark.parametrize("address", ["not a url", "tcp://127.0.0.1", "foo://host:1"])
+def test_a_bad_scheduler_address_is_one_line_before_any_work(
+    tmp_path: Path, run_cli: Callable[..., CliResult], address: str
+) -> None:
+    file = _sweep_file(tmp_path, '[grid]\n"demand.growth" = [1.0]\n')
+    result = run_cli("sweep", str(file), "--out", str(tmp_path / "out"), "--scheduler", address)
+    assert result.code == 2
+    line = _one_error_line(result.err)
+    assert f"--scheduler {address!r}: expected a Dask scheduler address" in line
+    assert not (tmp_path / "out").exists()
