@@ -427,6 +427,10 @@ def sweep(
             "--restart", help="Discard the results already in --out (of other inputs); run all."
         ),
     ] = False,
+    max_scenarios: Annotated[
+        int,
+        typer.Option(min=1, help="The most scenarios the sweep may have (counted first)."),
+    ] = 100_000,
 ) -> None:
     """Run every scenario of a sweep file (resumable), then write the summary report."""
     run = siteopt.run_sweep(
@@ -437,6 +441,7 @@ def sweep(
         batch_size=batch_size,
         progress=not quiet,
         restart=restart,
+        max_scenarios=max_scenarios,
     )
     sys.stdout.write(
         f"{run.total} scenarios: {run.skipped} already stored, {run.ran} run "

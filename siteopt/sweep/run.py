@@ -27,7 +27,7 @@ from siteopt.sweep.batch import (
     travel_key,
 )
 from siteopt.sweep.report import write_report
-from siteopt.sweep.spec import Scenario, Sweep, load_sweep
+from siteopt.sweep.spec import MAX_SCENARIOS, Scenario, Sweep, load_sweep
 from siteopt.sweep.store import StoreLock, _open_store, _write_batch, stored_ids
 
 if TYPE_CHECKING:
@@ -89,6 +89,7 @@ def run_sweep(
     progress: bool = True,
     report: bool = True,
     restart: bool = False,
+    max_scenarios: int = MAX_SCENARIOS,
 ) -> SweepRun:
     """Run every scenario not yet in the store at ``out``; write the summary report at the end.
 
@@ -111,6 +112,8 @@ def run_sweep(
         Write the summary report (``summary.md``, …) when every batch came back.
     restart
         Discard what the store at ``out`` holds (results of other inputs) and start again.
+    max_scenarios
+        The most scenarios a sweep file given by path may have (:func:`load_sweep`).
 
     Returns
     -------
@@ -120,7 +123,7 @@ def run_sweep(
     if scheduler is not None:
         _check_scheduler(scheduler)
     if not isinstance(sweep, Sweep):
-        sweep = load_sweep(sweep)
+        sweep = load_sweep(sweep, max_scenarios=max_scenarios)
     out = Path(out)
     started = time.perf_counter()
     with StoreLock(out) as lock:

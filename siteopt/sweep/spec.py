@@ -28,6 +28,7 @@ import hashlib
 import io
 import itertools
 import json
+import math
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -172,7 +173,11 @@ def scenario_id(index: int, params: Mapping[str, Any]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def load_sweep(path: Path | str) -> Sweep:
+#: Scenarios a sweep may have unless ``max_scenarios`` (``--max-scenarios``) allows more.
+MAX_SCENARIOS = 100_000
+
+
+def load_sweep(path: Path | str, *, max_scenarios: int = MAX_SCENARIOS) -> Sweep:
     """Read a sweep file, expand its scenarios and validate every one.
 
     Parameters
@@ -180,6 +185,9 @@ def load_sweep(path: Path | str) -> Sweep:
     path
         The sweep file (``instances/sweeps/*.toml``); its ``base`` instance is read relative to
         it.
+    max_scenarios
+        The most scenarios the file may have: a grid is counted before it is expanded, and a
+        larger sweep is refused with an error naming the limit.
 
     Returns
     -------
@@ -197,7 +205,7 @@ def load_sweep(path: Path | str) -> Sweep:
     if not base_file.is_file():
         raise InstanceError(file, "base", f"instance file {spec.base!r} not found next to it")
     base = load_instance(base_file)
-    section, overrides = _expand(file, spec)
+    section, overrides = _expand(file, spec, max_scenarios)
     validator = _ScenarioValidator(base_file, file)
     scenarios = []
     for index, params in enumerate(overrides):
@@ -265,19 +273,34 @@ def _read_spec(file: Path) -> SweepFile:
     return spec
 
 
-def _expand(file: Path, spec: SweepFile) -> tuple[str, list[dict[str, Any]]]:
+def _expand(file: Path, spec: SweepFile, limit: int) -> tuple[str, list[dict[str, Any]]]:
     """Return the section the scenarios come from and each scenario's overrides."""
     if spec.grid is not None:
         for axis, values in spec.grid.items():
             if not values:
                 raise InstanceError(file, f"grid.{axis}", "expected a non-empty list of values")
         axes = list(spec.grid)
+        sizes = [len(spec.grid[a]) for a in axes]
+        _check_count(file, "grid", math.prod(sizes), limit, " × ".join(map(str, sizes)))
         rows = itertools.product(*(spec.grid[a] for a in axes))
         return "grid", [dict(zip(axes, row, strict=True)) for row in rows]
     if spec.monte_carlo is not None:
+        _check_count(file, "monte_carlo.draws", spec.monte_carlo.draws, limit, "")
         return "monte_carlo.fields", _draws(file, spec.monte_carlo)
     assert spec.csv is not None
-    return "csv", _csv_rows(file, file.parent / spec.csv.path)
+    return "csv", _csv_rows(file, file.parent / spec.csv.path, limit)
+
+
+def _check_count(file: Path, where: str, count: int, limit: int, shape: str) -> None:
+    """Refuse more scenarios than ``limit`` before making any of them."""
+    if count <= limit:
+        return
+    shown = f" ({shape})" if shape else ""
+    msg = (
+        f"expected at most {limit:,} scenarios (the limit), got {count:,}{shown}; "
+        f"pass --max-scenarios {count} to run them all"
+    )
+    raise InstanceError(file, where, msg)
 
 
 def _draws(file: Path, mc: MonteCarlo) -> list[dict[str, Any]]:
@@ -316,7 +339,7 @@ def _choices(file: Path, where: str, dist: Choice, uniform: Any) -> list[Any]:
     return [copy.deepcopy(dist.values[int(i)]) for i in picks]
 
 
-def _csv_rows(file: Path, csv_file: Path) -> list[dict[str, Any]]:
+def _csv_rows(file: Path, csv_file: Path, limit: int) -> list[dict[str, Any]]:
     """Read a scenario CSV: header = dotted paths, each cell a TOML value (``1.2``, ``["a"]``)."""
     if not csv_file.is_file():
         raise InstanceError(file, "csv.path", f"file {csv_file.name!r} not found next to it")
@@ -328,7 +351,7 @@ def _csv_rows(file: Path, csv_file: Path) -> list[dict[str, Any]]:
     except OSError as exc:
         raise InstanceError(csv_file, "", f"cannot read the file ({exc.strerror})") from None
     reader = csv.reader(io.StringIO(text, newline=""))
-    rows = []
+    rows: list[dict[str, Any]] = []
     try:
         header = next(reader, None)
         if not header or any(not h.strip() for h in header):
@@ -340,6 +363,9 @@ def _csv_rows(file: Path, csv_file: Path) -> list[dict[str, Any]]:
             if len(cells) != len(header):
                 msg = f"line {line}: expected {len(header)} cells, got {len(cells)}"
                 raise InstanceError(csv_file, "", msg)
+            if len(rows) == limit:
+                count = len(rows) + 1 + sum(1 for c in reader if any(x.strip() for x in c))
+                _check_count(csv_file, "", count, limit, "rows")
             rows.append(
                 {
                     h.strip(): _toml_value(csv_file, line, h.strip(), c)

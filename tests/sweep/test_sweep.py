@@ -597,3 +597,32 @@ def test_a_bad_scheduler_address_is_one_line_before_any_work(
     line = _one_error_line(result.err)
     assert f"--scheduler {address!r}: expected a Dask scheduler address" in line
     assert not (tmp_path / "out").exists()
+
+
+def test_a_huge_grid_is_refused_before_it_is_expanded(tmp_path: Path) -> None:
+    axes = "\n".join(f'"demand.axis{i}" = [1, 2]' for i in range(30))
+    file = _sweep_file(tmp_path, f"[grid]\n{axes}\n")
+    entry = "from siteopt.cli import entry_point; entry_point()"
+    result = subprocess.run(
+        [sys.executable, "-c", entry, "sweep", str(file), "--out", str(tmp_path / "out")],
+        capture_output=True,
+        text=True,
+        timeout=120,  # expanding 2**30 scenarios would take far longer (and all memory)
+        check=False,
+    )
+    assert result.returncode == 2
+    line = _one_error_line(result.stderr)
+    assert f"{file}: grid: expected at most 100,000 scenarios (the limit)" in line
+    assert "got 1,073,741,824" in line
+    assert f"--max-scenarios {2**30}" in line
+
+
+def test_max_scenarios_lets_a_larger_sweep_through(tmp_path: Path) -> None:
+    file = _grid(tmp_path, n_growth=2, batch=5)  # 12 scenarios
+    with pytest.raises(InstanceError, match=r"at most 10 scenarios .* got 12 \(2 × 3 × 2\)"):
+        load_sweep(file, max_scenarios=10)
+    assert len(load_sweep(file, max_scenarios=12).scenarios) == 12
+    (tmp_path / "s.csv").write_text("demand.growth\n1.0\n1.1\n1.2\n", encoding="utf-8")
+    rows = _sweep_file(tmp_path, '[csv]\npath = "s.csv"\n', name="rows.toml")
+    with pytest.raises(InstanceError, match=r"at most 2 scenarios .* got 3"):
+        load_sweep(rows, max_scenarios=2)
