@@ -626,3 +626,75 @@ def test_max_scenarios_lets_a_larger_sweep_through(tmp_path: Path) -> None:
     rows = _sweep_file(tmp_path, '[csv]\npath = "s.csv"\n', name="rows.toml")
     with pytest.raises(InstanceError, match=r"at most 2 scenarios .* got 3"):
         load_sweep(rows, max_scenarios=2)
+
+
+# ---------------------------------------------------------------------------------------------
+# A Dask worker lost while the travel inputs are scattered
+
+
+class _Cluster:
+    """A Dask scheduler and worker processes on this host, each in its own process group."""
+
+    def __init__(self, workers: int) -> None:
+        self.address = f"tcp://127.0.0.1:{_free_port()}"
+        port = self.address.rsplit(":", 1)[1]
+        self.scheduler = _dask("scheduler", "--host", "127.0.0.1", "--port", port, "--no-dashboard")
+        self.workers = [self._worker() for _ in range(workers)]
+
+    def _worker(self) -> subprocess.Popen[bytes]:
+        return _dask("worker", self.address, "--nthreads", "1", "--no-nanny", "--no-dashboard")
+
+    def add_worker(self) -> None:
+        """Start one more worker."""
+        self.workers.append(self._worker())
+
+    def kill_worker(self, index: int = 0) -> None:
+        """SIGKILL a worker (no goodbye to the scheduler)."""
+        os.kill(self.workers[index].pid, signal.SIGKILL)
+
+    def close(self) -> None:
+        """Kill every process started here."""
+        for proc in [self.scheduler, *self.workers]:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+def _scheduler_state(client: Any) -> tuple[int, int]:
+    """(clients connected, keys held) on the scheduler."""
+    state: tuple[int, int] = client.run_on_scheduler(
+        lambda dask_scheduler: (len(dask_scheduler.clients), len(dask_scheduler.tasks))
+    )
+    return state
+
+
+@pytest.mark.parametrize("moment", ["sweep-connected", "inputs-scattered"])
+def test_a_worker_killed_while_inputs_are_scattered_loses_nothing_and_does_not_hang(
+    reference: tuple[Path, Path], moment: str
+) -> None:
+    from distributed import Client
+
+    file, reference_out = reference
+    out = file.parent / f"scatter-{moment}"
+    cluster = _Cluster(workers=2)
+    try:
+        with Client(cluster.address, timeout=60) as client:  # type: ignore[no-untyped-call]
+            client.wait_for_workers(2, timeout=60)
+            clients, _ = _scheduler_state(client)
+            process = _sweep_process(file, out, "--scheduler", cluster.address, "--batch-size", "1")
+            if moment == "sweep-connected":
+                _wait_for(lambda: _scheduler_state(client)[0] > clients, "the sweep's client")
+            else:
+                _wait_for(lambda: _scheduler_state(client)[1] > 0, "scattered travel inputs")
+            cluster.kill_worker(0)
+            assert _parts(out) == 0, "the worker must be killed before the first batch is stored"
+        code = process.wait(timeout=240)
+        log = (out.parent / f"{out.name}.log").read_text(encoding="utf-8")
+        assert code == 0, log
+        assert "Traceback" not in log
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+        cluster.close()
+    assert _results(out) == _results(reference_out)
