@@ -698,3 +698,57 @@ def test_a_worker_killed_while_inputs_are_scattered_loses_nothing_and_does_not_h
             process.wait()
         cluster.close()
     assert _results(out) == _results(reference_out)
+
+
+# ---------------------------------------------------------------------------------------------
+# Fault injection: workers and the sweep itself killed at random moments
+
+#: Seeds of the fault-injection test: 3 in CI; ``SITEOPT_FAULT_SEEDS=20 pytest -m fault`` for more.
+FAULT_SEEDS = range(int(os.environ.get("SITEOPT_FAULT_SEEDS", "3")))
+
+
+@pytest.mark.fault
+@pytest.mark.parametrize("seed", FAULT_SEEDS)
+def test_random_kills_of_workers_and_the_sweep_leave_the_uninterrupted_result(
+    reference: tuple[Path, Path], seed: int
+) -> None:
+    """Kill a worker (maybe mid-scatter) and the sweep at random moments, resume until done."""
+    import random
+
+    from distributed import Client
+
+    rng = random.Random(seed)
+    file, reference_out = reference
+    out = file.parent / f"fault-{seed}"
+    cluster = _Cluster(workers=2)
+    processes: list[subprocess.Popen[bytes]] = []
+    try:
+        with Client(cluster.address, timeout=60) as client:  # type: ignore[no-untyped-call]
+            client.wait_for_workers(2, timeout=60)
+        for run in range(3):  # two interrupted runs, then one left to finish
+            process = _sweep_process(file, out, "--scheduler", cluster.address, "--batch-size", "1")
+            processes.append(process)
+            if run == 2:
+                break
+            kill_worker_at = rng.uniform(0.0, 4.0)  # the sweep's start, scatter or batches
+            kill_sweep_at = kill_worker_at + rng.uniform(0.0, 3.0)
+            started = time.monotonic()
+            time.sleep(kill_worker_at)
+            cluster.kill_worker(len(cluster.workers) - 2)
+            cluster.add_worker()  # the cluster's size stays two
+            time.sleep(max(0.0, kill_sweep_at - (time.monotonic() - started)))
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+        code = processes[-1].wait(timeout=240)
+        log = (out.parent / f"{out.name}.log").read_text(encoding="utf-8")
+        assert code == 0, log
+        assert "Traceback" not in log
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+        cluster.close()
+    assert _results(out) == _results(reference_out)
+    assert not (out / "sweep.lock").exists()
