@@ -379,7 +379,7 @@ class _client:  # noqa: N801 - used as a context manager, like a function
             n_workers=self.workers or os.cpu_count() or 1,
             threads_per_worker=1,
             processes=True,
-            dashboard_address=None,
+            dashboard_address=":0",  # any free port: never "8787 is already in use"
             silence_logs=50,
         )
         self.client = dist.Client(self.cluster)

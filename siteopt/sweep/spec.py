@@ -128,12 +128,25 @@ class SweepFile(_SweepTable):
 
 @dataclass(frozen=True)
 class Scenario:
-    """One scenario: its position, deterministic id, overrides and validated instance."""
+    """One scenario: its position, deterministic id, overrides and validated instance.
+
+    A Monte-Carlo draw's instance is built (and validated) when first asked for: the draws'
+    ranges were validated when the sweep was loaded.
+    """
 
     index: int
     id: str
     params: dict[str, Any]
-    instance: Instance = field(repr=False, compare=False)
+    validator: _ScenarioValidator = field(repr=False, compare=False)
+    section: str = field(default="", repr=False, compare=False)
+    built: list[Instance] = field(default_factory=list, repr=False, compare=False)
+
+    @property
+    def instance(self) -> Instance:
+        """The validated instance (built on first use)."""
+        if not self.built:
+            self.built.append(self.validator.instance(self.params, self.section, self.index))
+        return self.built[0]
 
     @property
     def params_json(self) -> str:
@@ -209,13 +222,52 @@ def load_sweep(path: Path | str, *, max_scenarios: int = MAX_SCENARIOS) -> Sweep
     validator = _ScenarioValidator(base_file, file)
     scenarios = []
     for index, params in enumerate(overrides):
-        instance = validator.instance(params, section, index)
-        scenarios.append(Scenario(index, scenario_id(index, params), params, instance))
+        scenario = Scenario(index, scenario_id(index, params), params, validator, section)
+        if spec.monte_carlo is None:
+            scenario.instance  # noqa: B018 (validated now: an explicit scenario is checked at once)
+        scenarios.append(scenario)
+    probes = _probe_instances(validator, section, overrides) if spec.monte_carlo else []
     digest = hashlib.sha256(
         _canonical([validator.template.merged(), [(s.id, s.params) for s in scenarios]]).encode()
     ).hexdigest()
-    inputs = input_hashes(file, spec, [base, *(s.instance for s in scenarios)])
+    reading = [s.instance for s in scenarios if s.built or _reads_files(s.params)]
+    inputs = input_hashes(file, spec, [base, *probes, *reading])
     return Sweep(file, spec, base, tuple(scenarios), digest, inputs)
+
+
+def _probe_instances(
+    validator: _ScenarioValidator, section: str, draws: list[dict[str, Any]]
+) -> list[Instance]:
+    """Validate the extremes of every Monte-Carlo field (each distinct value of a choice).
+
+    Each probe is the first draw with one field set to its smallest or largest drawn number (or
+    one of its drawn choices), so a range a field refuses fails the sweep at once, naming the
+    field and a draw that has the value; every draw is validated in full when it is built.
+    """
+    probes = [(0, draws[0])]
+    for name in draws[0]:
+        picked: dict[str, int] = {}
+        numbers = [(v, i) for i, d in enumerate(draws) if _is_number(v := d[name])]
+        if numbers:
+            for _, i in (min(numbers), max(numbers)):
+                picked.setdefault(f"{i}", i)
+        for i, d in enumerate(draws):
+            if not _is_number(d[name]):
+                picked.setdefault(_canonical(d[name]), i)
+        probes += [(i, draws[0] | {name: draws[i][name]}) for i in picked.values()]
+    return [validator.instance(params, section, i) for i, params in probes]
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _reads_files(params: Mapping[str, Any]) -> bool:
+    """Whether a scenario's overrides may change the files it reads (dataset, profile, roads)."""
+    paths = ("data.dataset", "demand.profile", "network.path")
+    return any(
+        p == k or p.startswith(f"{k}.") or k.startswith(f"{p}.") for k in params for p in paths
+    )
 
 
 def input_hashes(file: Path, spec: SweepFile, instances: list[Instance]) -> dict[str, str]:

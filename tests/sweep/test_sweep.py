@@ -274,16 +274,19 @@ def test_a_store_of_another_sweep_is_refused(reference: tuple[Path, Path], tmp_p
         run_sweep(other, out, workers=1, progress=False)
 
 
+def _copy_store(out: Path, folder: Path) -> Path:
+    """A copy of a results store to damage or double."""
+    import shutil
+
+    copy = folder / "store"
+    shutil.copytree(out, copy)
+    return copy
+
+
 def test_a_damaged_results_file_is_a_one_line_error(
     reference: tuple[Path, Path], tmp_path: Path
 ) -> None:
-    import shutil
-
-    from siteopt.sweep.store import stored_ids
-
-    _, out = reference
-    copy = tmp_path / "store"
-    shutil.copytree(out, copy)
+    copy = _copy_store(reference[1], tmp_path)
     (copy / "results" / "batch-damaged.parquet").write_bytes(b"PAR1")
     with pytest.raises(SiteoptError, match="damaged results file"):
         stored_ids(copy)
@@ -451,8 +454,7 @@ def test_a_scenario_is_stored_and_counted_once_even_if_written_twice(
     from siteopt.sweep.store import _write_batch
 
     _, out = reference
-    copy = tmp_path / "store"
-    shutil.copytree(out, copy)
+    copy = _copy_store(out, tmp_path)
     parts = sorted((copy / "results").glob("batch-*.parquet"))
     shutil.copy(parts[0], copy / "results" / "batch-0copy.parquet")  # a doubled batch file
     assert len(load_results(copy)) == 24
@@ -752,3 +754,54 @@ def test_random_kills_of_workers_and_the_sweep_leave_the_uninterrupted_result(
         cluster.close()
     assert _results(out) == _results(reference_out)
     assert not (out / "sweep.lock").exists()
+
+
+# ---------------------------------------------------------------------------------------------
+# Monte-Carlo draws are validated by their ranges at load, each draw in full when built
+
+
+def test_monte_carlo_draws_are_validated_by_range_not_one_by_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from siteopt.sweep import spec
+
+    calls: list[int] = []
+    real = spec._ScenarioValidator.instance
+
+    def counted(self: Any, params: Any, section: str, index: int) -> Any:
+        calls.append(index)
+        return real(self, params, section, index)
+
+    monkeypatch.setattr(spec._ScenarioValidator, "instance", counted)
+    body = """
+[monte_carlo]
+draws = 5000
+seed = 3
+[monte_carlo.fields]
+"demand.growth" = { distribution = "uniform", low = 0.9, high = 1.2 }
+"sites.exclude" = { distribution = "choice", values = [[], ["luton"]] }
+"""
+    sweep = load_sweep(_sweep_file(tmp_path, body))
+    assert len(sweep.scenarios) == 5000
+    assert len(calls) <= 1 + 2 + 2  # the first draw, growth's extremes, each choice
+    assert not any(s.built for s in sweep.scenarios)
+    growth = [s.params["demand.growth"] for s in sweep.scenarios]
+    assert growth.index(min(growth)) in calls
+    assert growth.index(max(growth)) in calls
+    last = sweep.scenarios[-1]
+    assert last.instance.demand.growth.value == last.params["demand.growth"]  # built on use
+
+
+def test_a_monte_carlo_range_the_field_refuses_fails_at_load_naming_it(tmp_path: Path) -> None:
+    body = """
+[monte_carlo]
+draws = 2000
+seed = 1
+[monte_carlo.fields]
+"demand.growth" = { distribution = "normal", mean = 1.0, sd = 0.3 }
+"""
+    file = _sweep_file(tmp_path, body)
+    with pytest.raises(InstanceError) as caught:
+        load_sweep(file)
+    assert caught.value.file == str(file)
+    assert caught.value.path == "monte_carlo.fields.demand.growth"
