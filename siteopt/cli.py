@@ -446,6 +446,16 @@ def sweep(
         int | None, typer.Option(min=1, help="Scenarios per task (default: the file's).")
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
+    restart: Annotated[
+        bool,
+        typer.Option(
+            "--restart", help="Discard the results already in --out (of other inputs); run all."
+        ),
+    ] = False,
+    max_scenarios: Annotated[
+        int,
+        typer.Option(min=1, help="The most scenarios the sweep may have (counted first)."),
+    ] = 100_000,
 ) -> None:
     """Run every scenario of a sweep file (resumable), then write the summary report."""
     run = siteopt.run_sweep(
@@ -455,6 +465,8 @@ def sweep(
         workers=workers,
         batch_size=batch_size,
         progress=not quiet,
+        restart=restart,
+        max_scenarios=max_scenarios,
     )
     sys.stdout.write(
         f"{run.total} scenarios: {run.skipped} already stored, {run.ran} run "
