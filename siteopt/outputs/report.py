@@ -641,6 +641,54 @@ def _appraisal_paragraphs(data: ExportData) -> tuple[str, ...]:
     )  # fmt: skip
 
 
+def _why_not_table(data: ExportData) -> ReportTable:
+    """Per binding constraint: the cheapest plan only it rules out, and what relaxing it saves."""
+    s = data.solution
+    assert s is not None  # only with a plan
+    types = {c.name: c.type for c in s.constraints}
+    rows, kinds = [], {}
+    for r, item in enumerate(data.result.why_not):
+        kind = CONSTRAINT_KINDS.get(types.get(item.constraint, ""), "float")
+        kinds[r, 4] = kinds[r, 5] = "text" if kind == "text" else kind
+        rows.append((item.constraint, " + ".join(item.best_sites), item.best_total_gbp,
+                     round(s.objective_gbp - item.best_total_gbp, 2), item.value, item.limit,
+                     item.detail))  # fmt: skip
+    return ReportTable(
+        title="Why not cheaper? The cheapest plan each binding constraint rules out",
+        sheet="Why not",
+        columns=("constraint", "cheapest plan without it", "its cost £ a year",
+                 "saving if relaxed £ a year", "its value", "limit", "what is measured"),
+        kinds=("text", "text", "gbp", "gbp", "float", "float", "text"),
+        rows=tuple(rows),
+        cell_kinds=kinds,
+    )  # fmt: skip
+
+
+def _why_not_lines(data: ExportData) -> tuple[str, ...]:
+    s = data.solution
+    if s is None or not data.result.why_not:
+        return ()
+    names = _site_names(data)
+    table = _why_not_table(data)
+    lines = []
+    for r, item in enumerate(data.result.why_not):
+        plan = " and ".join(names.get(i, i) for i in item.best_sites)
+        saving = format_value(s.objective_gbp - item.best_total_gbp, "gbp")
+        if item.value is not None and item.limit is not None:
+            what = (f"{item.detail}: {format_value(item.value, table.kind(r, 4))} against the "
+                    f"limit of {format_value(item.limit, table.kind(r, 5))}")  # fmt: skip
+        else:
+            what = item.detail
+        if item.best_sites == s.site_ids:
+            lines.append(f"The same rooms without {item.constraint} would save {saving} a year "
+                         f"(what it pays for: {item.detail}).")  # fmt: skip
+        else:
+            lines.append(
+                f"{plan} would save {saving} a year but breaks {item.constraint} ({what})."
+            )
+    return tuple(lines)
+
+
 def business_tables(data: ExportData) -> list[ReportTable]:
     """Return every table of the business case (the workbook's sheets, in order)."""
     hourly, staffing = _staffing_tables(data)
@@ -652,7 +700,10 @@ def business_tables(data: ExportData) -> list[ReportTable]:
         tables.append(functions)
     if data.solution is not None:
         tables += [_sites_table(data), staffing, hourly]
-    tables += [_constraint_table(data), _staff_table(data)]
+    tables.append(_constraint_table(data))
+    if data.solution is not None and data.result.why_not:
+        tables.append(_why_not_table(data))
+    tables.append(_staff_table(data))
     if data.solution is not None:
         tables += [_room_staff_table(data), _force_staff_table(data)]
     if data.solution is not None:
@@ -706,6 +757,7 @@ def _executive_summary(data: ExportData) -> tuple[str, ...]:
         " by the recurring saving (staff, other functions, running and standby costs, without"
         f" the annualised one-offs) of {format_value(s.recurring_saving_gbp, 'gbp')} a year.",
         *_npv_line(data),
+        *(f"Why not cheaper: {line}" for line in _why_not_lines(data)[:1]),
     )
 
 
@@ -849,6 +901,15 @@ def business_report(data: ExportData) -> BusinessReport:
             )
         )
     sections.append(ReportSection("Constraints", (), (tables["Constraints"],)))
+    if "Why not" in tables:
+        sections.append(
+            ReportSection(
+                "Why not cheaper?",
+                ("Each constraint below binds: dropping it alone lets a cheaper plan through "
+                 "(the cheapest meeting every other constraint).", *_why_not_lines(data)),
+                (tables["Why not"],),
+            )
+        )  # fmt: skip
     staff_figs = ("commute",) if has_sites else ()
     sections.append(
         ReportSection(
