@@ -232,33 +232,67 @@ def _cost_table(data: ExportData) -> ReportTable:
     )
 
 
+#: Constraint types whose value is one drive time (its error band applies).
+DRIVE_TIME_TYPES = frozenset({"force_centre_within", "site_separation"})
+
+
+def drive_time_error(data: ExportData, minutes: float) -> float | None:
+    """The typical error of a drive time of ``minutes`` on this network, at its worst.
+
+    The largest median absolute error over the instance's forces' road data (real A roads or
+    strategic roads and mesh) and area types (``siteopt/network/error.py``); ``None`` for road
+    files, which carry no validation.
+    """
+    from siteopt.network.error import AREA_TYPES, instance_travel_time_error  # noqa: PLC0415 (lazy: only with constraints)
+
+    model = instance_travel_time_error(data.instance)
+    if model is None:
+        return None
+    kinds = {model.data_kind_of(force) for force in data.instance.forces}
+    return max(
+        float(model.expected_error_minutes(minutes, area, data_kind=kind))
+        for kind in kinds
+        for area in AREA_TYPES
+    )
+
+
 def _constraint_table(data: ExportData) -> ReportTable:
     rows, kinds = [], {}
     constraints = data.solution.constraints if data.solution is not None else ()
     for r, c in enumerate(constraints):
         kind = CONSTRAINT_KINDS.get(c.type, "float")
         direction = "≤" if c.type in AT_MOST_TYPES else "≥"
-        for col in (2, 3, 4):
+        for col in (2, 3, 4, 6):
             kinds[(r, col)] = kind
+        slack = constraint_slack(c)
+        error = (
+            drive_time_error(data, c.value)
+            if c.type in DRIVE_TIME_TYPES and c.value is not None
+            else None
+        )
         rows.append(
             (
                 c.name,
                 f"{c.type} ({direction} limit)" if c.limit is not None else c.type,
                 c.value,
                 c.limit,
-                constraint_slack(c),
+                slack,
                 c.holds,
+                error,
+                round(slack / error, 2) if error and slack is not None else None,
                 c.detail,
             )
         )
     return ReportTable(
-        title="Constraints of the proposal: value, limit and slack (how far inside the limit)",
+        title="Constraints of the proposal: value, limit, slack (how far inside the limit) and, "
+        "for drive times, the slack in units of the network's typical error",
         sheet="Constraints",
-        columns=("constraint", "type", "value", "limit", "slack", "met", "what it measures"),
-        kinds=("text", "text", "float", "float", "float", "bool", "text"),
+        columns=("constraint", "type", "value", "limit", "slack", "met", "typical error ±",
+                 "slack in typical errors", "what it measures"),
+        kinds=("text", "text", "float", "float", "float", "bool", "float", "float", "text"),
         rows=tuple(rows),
         cell_kinds=kinds,
-    )
+    )  # fmt: skip
 
 
 def _sites_table(data: ExportData) -> ReportTable:
@@ -900,7 +934,16 @@ def business_report(data: ExportData) -> BusinessReport:
                 (tables["Sites"], tables["Staffing summary"]),
             )
         )
-    sections.append(ReportSection("Constraints", (), (tables["Constraints"],)))
+    sections.append(
+        ReportSection(
+            "Constraints",
+            ("A drive time carries the network's typical error (the median error of validated "
+             "trips, at its worst over the forces' road data and urban or rural trips; "
+             "docs/network.md): a slack under one typical error means the constraint may not "
+             "hold on the real roads.",),
+            (tables["Constraints"],),
+        )
+    )  # fmt: skip
     if "Why not" in tables:
         sections.append(
             ReportSection(
