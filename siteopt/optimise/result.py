@@ -201,12 +201,13 @@ CONTRACT_KEYS: tuple[tuple[str, str], ...] = (
     ("travel_times", "result.travel_times"),
     ("cost_surface", "result.cost_surface"),
     ("recurring_saving_gbp", "solution.recurring_saving_gbp"),
+    ("why_not", "result.why_not"),
     ("appraisal", "result.appraisal"),
     ("infeasibility", "result.infeasibility"),
 )
 
 #: Keys a reader does not require (older documents of the same version lack them).
-OPTIONAL_KEYS = frozenset({"schema_version", "infeasibility", "appraisal"})
+OPTIONAL_KEYS = frozenset({"schema_version", "infeasibility", "appraisal", "why_not"})
 
 
 @dataclass(frozen=True)
@@ -238,6 +239,9 @@ class Result:
         How the travel times were obtained (the network's provenance).
     cost_surface
         Each candidate priced as the only open site (instances with greenfield candidates).
+    why_not
+        Per binding constraint, the cheapest plan only it rules out, its cost and its value
+        against the limit (what relaxing the constraint would save); one or two sites only.
     appraisal
         The Green Book cash flows: do nothing first, then do minimum (when the instance defines
         one), the chosen plan and the alternatives (:mod:`siteopt.optimise.appraise`); empty
@@ -259,6 +263,7 @@ class Result:
     alternatives: tuple[OptionSummary, ...]
     travel_times: str
     cost_surface: tuple[SurfacePoint, ...] = ()
+    why_not: tuple[Relaxation, ...] = ()
     appraisal: tuple[Appraisal, ...] = ()
     instance: Instance | None = field(default=None, compare=False, repr=False)
     problem: ProblemData | None = field(default=None, compare=False, repr=False)
@@ -380,6 +385,7 @@ class Result:
             cost_surface=from_plain(
                 tuple[SurfacePoint, ...], data["cost_surface"], where="cost_surface"
             ),
+            why_not=from_plain(tuple[Relaxation, ...], data.get("why_not", []), where="why_not"),
             appraisal=from_plain(
                 tuple[Appraisal, ...], data.get("appraisal", []), where="appraisal"
             ),
@@ -535,7 +541,7 @@ def contract_schema() -> dict[str, Any]:
         "type": "string",
         "description": "the instance file, relative to the document's folder (--out only)",
     }
-    required = [k for k, _ in CONTRACT_KEYS if k not in {"infeasibility", "appraisal"}]
+    required = [k for k, _ in CONTRACT_KEYS if k not in {"infeasibility", "appraisal", "why_not"}]
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": "https://github.com/siteopt/siteopt/docs/solution.schema.json",

@@ -52,6 +52,7 @@ __all__ = [
     "baseline_problem",
     "explain_infeasibility",
     "solve",
+    "why_not",
 ]
 
 
@@ -111,6 +112,27 @@ def explain_infeasibility(problem: ProblemData, *, time_limit_s: float = 60.0) -
     return Infeasibility(tuple(kept), tuple(relaxations))
 
 
+def why_not(problem: ProblemData, best: Option, *, time_limit_s: float) -> tuple[Relaxation, ...]:
+    """Return, per binding constraint, the cheapest plan only it rules out and its value.
+
+    For each constraint the cheapest option meeting every *other* constraint; when that is
+    cheaper than ``best`` it must break this one (else ``best`` would not be optimal), and
+    relaxing the constraint to its value would save the difference. Constraints whose removal
+    saves nothing are not listed. One or two sites only (the enumeration); ``()`` beyond.
+    """
+    if problem.k_max > 2:
+        return ()
+    out = []
+    for constraint in problem.constraints:
+        other = _feasible_best(_without(problem, {constraint.name}), time_limit_s)
+        if other is None or other.total >= best.total:
+            continue
+        shown = replace(other, failed=(constraint.name,))
+        result = next(r for r in constraint_results(problem, shown) if r.name == constraint.name)
+        out.append(_relaxation(problem, constraint.name, other, result))
+    return tuple(sorted(out, key=lambda r: r.best_total_gbp))
+
+
 def _relaxation(
     problem: ProblemData, name: str, best: Option, result: ConstraintResult
 ) -> Relaxation:
@@ -133,6 +155,7 @@ def solve(
     problem: ProblemData | None = None,
     baseline: ProblemData | None = None,
     travel_note: str | None = None,
+    explain: bool = True,
 ) -> Result:
     """Solve an instance: the cheapest plan meeting every constraint, or why none exists.
 
@@ -150,6 +173,9 @@ def solve(
     problem, baseline, travel_note
         Built from ``instance`` already (a sweep shares them): its problem data, the data that
         prices today's rooms (:func:`baseline_problem`) and its network's provenance line.
+    explain
+        Also answer "why not cheaper?" (:func:`why_not`, ``Result.why_not``); a sweep, which
+        keeps only the costs, turns it off.
 
     Returns
     -------
@@ -220,6 +246,11 @@ def solve(
         alternatives=summaries,
         travel_times=travel,
         cost_surface=cost_surface(problem, instance) if instance.greenfield_sites else (),
+        why_not=(
+            why_not(problem, best, time_limit_s=limit)
+            if explain and best is not None and status is Status.OPTIMAL
+            else ()
+        ),
         appraisal=(
             appraise_options(
                 instance,

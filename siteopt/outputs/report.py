@@ -232,33 +232,67 @@ def _cost_table(data: ExportData) -> ReportTable:
     )
 
 
+#: Constraint types whose value is one drive time (its error band applies).
+DRIVE_TIME_TYPES = frozenset({"force_centre_within", "site_separation"})
+
+
+def drive_time_error(data: ExportData, minutes: float) -> float | None:
+    """The typical error of a drive time of ``minutes`` on this network, at its worst.
+
+    The largest median absolute error over the instance's forces' road data (real A roads or
+    strategic roads and mesh) and area types (``siteopt/network/error.py``); ``None`` for road
+    files, which carry no validation.
+    """
+    from siteopt.network.error import AREA_TYPES, instance_travel_time_error  # noqa: PLC0415 (lazy: only with constraints)
+
+    model = instance_travel_time_error(data.instance)
+    if model is None:
+        return None
+    kinds = {model.data_kind_of(force) for force in data.instance.forces}
+    return max(
+        float(model.expected_error_minutes(minutes, area, data_kind=kind))
+        for kind in kinds
+        for area in AREA_TYPES
+    )
+
+
 def _constraint_table(data: ExportData) -> ReportTable:
     rows, kinds = [], {}
     constraints = data.solution.constraints if data.solution is not None else ()
     for r, c in enumerate(constraints):
         kind = CONSTRAINT_KINDS.get(c.type, "float")
         direction = "≤" if c.type in AT_MOST_TYPES else "≥"
-        for col in (2, 3, 4):
+        for col in (2, 3, 4, 6):
             kinds[(r, col)] = kind
+        slack = constraint_slack(c)
+        error = (
+            drive_time_error(data, c.value)
+            if c.type in DRIVE_TIME_TYPES and c.value is not None
+            else None
+        )
         rows.append(
             (
                 c.name,
                 f"{c.type} ({direction} limit)" if c.limit is not None else c.type,
                 c.value,
                 c.limit,
-                constraint_slack(c),
+                slack,
                 c.holds,
+                error,
+                round(slack / error, 2) if error and slack is not None else None,
                 c.detail,
             )
         )
     return ReportTable(
-        title="Constraints of the proposal: value, limit and slack (how far inside the limit)",
+        title="Constraints of the proposal: value, limit, slack (how far inside the limit) and, "
+        "for drive times, the slack in units of the network's typical error",
         sheet="Constraints",
-        columns=("constraint", "type", "value", "limit", "slack", "met", "what it measures"),
-        kinds=("text", "text", "float", "float", "float", "bool", "text"),
+        columns=("constraint", "type", "value", "limit", "slack", "met", "typical error ±",
+                 "slack in typical errors", "what it measures"),
+        kinds=("text", "text", "float", "float", "float", "bool", "float", "float", "text"),
         rows=tuple(rows),
         cell_kinds=kinds,
-    )
+    )  # fmt: skip
 
 
 def _sites_table(data: ExportData) -> ReportTable:
@@ -641,6 +675,54 @@ def _appraisal_paragraphs(data: ExportData) -> tuple[str, ...]:
     )  # fmt: skip
 
 
+def _why_not_table(data: ExportData) -> ReportTable:
+    """Per binding constraint: the cheapest plan only it rules out, and what relaxing it saves."""
+    s = data.solution
+    assert s is not None  # only with a plan
+    types = {c.name: c.type for c in s.constraints}
+    rows, kinds = [], {}
+    for r, item in enumerate(data.result.why_not):
+        kind = CONSTRAINT_KINDS.get(types.get(item.constraint, ""), "float")
+        kinds[r, 4] = kinds[r, 5] = "text" if kind == "text" else kind
+        rows.append((item.constraint, " + ".join(item.best_sites), item.best_total_gbp,
+                     round(s.objective_gbp - item.best_total_gbp, 2), item.value, item.limit,
+                     item.detail))  # fmt: skip
+    return ReportTable(
+        title="Why not cheaper? The cheapest plan each binding constraint rules out",
+        sheet="Why not",
+        columns=("constraint", "cheapest plan without it", "its cost £ a year",
+                 "saving if relaxed £ a year", "its value", "limit", "what is measured"),
+        kinds=("text", "text", "gbp", "gbp", "float", "float", "text"),
+        rows=tuple(rows),
+        cell_kinds=kinds,
+    )  # fmt: skip
+
+
+def _why_not_lines(data: ExportData) -> tuple[str, ...]:
+    s = data.solution
+    if s is None or not data.result.why_not:
+        return ()
+    names = _site_names(data)
+    table = _why_not_table(data)
+    lines = []
+    for r, item in enumerate(data.result.why_not):
+        plan = " and ".join(names.get(i, i) for i in item.best_sites)
+        saving = format_value(s.objective_gbp - item.best_total_gbp, "gbp")
+        if item.value is not None and item.limit is not None:
+            what = (f"{item.detail}: {format_value(item.value, table.kind(r, 4))} against the "
+                    f"limit of {format_value(item.limit, table.kind(r, 5))}")  # fmt: skip
+        else:
+            what = item.detail
+        if item.best_sites == s.site_ids:
+            lines.append(f"The same rooms without {item.constraint} would save {saving} a year "
+                         f"(what it pays for: {item.detail}).")  # fmt: skip
+        else:
+            lines.append(
+                f"{plan} would save {saving} a year but breaks {item.constraint} ({what})."
+            )
+    return tuple(lines)
+
+
 def business_tables(data: ExportData) -> list[ReportTable]:
     """Return every table of the business case (the workbook's sheets, in order)."""
     hourly, staffing = _staffing_tables(data)
@@ -652,7 +734,10 @@ def business_tables(data: ExportData) -> list[ReportTable]:
         tables.append(functions)
     if data.solution is not None:
         tables += [_sites_table(data), staffing, hourly]
-    tables += [_constraint_table(data), _staff_table(data)]
+    tables.append(_constraint_table(data))
+    if data.solution is not None and data.result.why_not:
+        tables.append(_why_not_table(data))
+    tables.append(_staff_table(data))
     if data.solution is not None:
         tables += [_room_staff_table(data), _force_staff_table(data)]
     if data.solution is not None:
@@ -706,6 +791,7 @@ def _executive_summary(data: ExportData) -> tuple[str, ...]:
         " by the recurring saving (staff, other functions, running and standby costs, without"
         f" the annualised one-offs) of {format_value(s.recurring_saving_gbp, 'gbp')} a year.",
         *_npv_line(data),
+        *(f"Why not cheaper: {line}" for line in _why_not_lines(data)[:1]),
     )
 
 
@@ -848,7 +934,25 @@ def business_report(data: ExportData) -> BusinessReport:
                 (tables["Sites"], tables["Staffing summary"]),
             )
         )
-    sections.append(ReportSection("Constraints", (), (tables["Constraints"],)))
+    sections.append(
+        ReportSection(
+            "Constraints",
+            ("A drive time carries the network's typical error (the median error of validated "
+             "trips, at its worst over the forces' road data and urban or rural trips; "
+             "docs/network.md): a slack under one typical error means the constraint may not "
+             "hold on the real roads.",),
+            (tables["Constraints"],),
+        )
+    )  # fmt: skip
+    if "Why not" in tables:
+        sections.append(
+            ReportSection(
+                "Why not cheaper?",
+                ("Each constraint below binds: dropping it alone lets a cheaper plan through "
+                 "(the cheapest meeting every other constraint).", *_why_not_lines(data)),
+                (tables["Why not"],),
+            )
+        )  # fmt: skip
     staff_figs = ("commute",) if has_sites else ()
     sections.append(
         ReportSection(

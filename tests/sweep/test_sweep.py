@@ -441,8 +441,12 @@ def test_a_second_sweep_on_the_same_store_is_refused_and_a_dead_ones_lock_taken_
         assert f"pid {first.pid}" in line
         assert "sweep.lock" in line
     finally:
+        finished = first.poll() is not None
         os.killpg(first.pid, signal.SIGKILL)
         first.wait()
+    if finished:  # it ended on its own (and let go of the lock): leave a dead writer's lock
+        lock = {"pid": first.pid, "host": socket.gethostname()}
+        (out / "sweep.lock").write_text(json.dumps(lock), encoding="utf-8")
     assert (out / "sweep.lock").is_file()  # the killed sweep could not remove it
     run = run_sweep(load_sweep(file), out, workers=1, progress=False, report=False)
     assert f"took over the lock of a sweep that is no longer running (pid {first.pid}" in (
