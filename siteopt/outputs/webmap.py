@@ -2,11 +2,12 @@
 
 The basemap is drawn from the embedded data (force and district boundaries, roads by class), in
 EPSG:27700 metres on plain axes, so nothing is fetched: the page works on a network with no
-internet. Each layer is a legend entry that toggles it; LSOAs (at their demand points) and sites
-show their figures on hover; a second chart compares the appraised options.
+internet. Each layer is a legend entry that toggles it; LSOAs are filled by drive-time band and,
+like the sites, show their figures on hover (at their demand points); a second chart compares
+the appraised options.
 
-A small inline script writes what rendered into ``<div id="siteopt-status">`` (number of site
-markers drawn, JavaScript errors caught) so a headless browser can check the page.
+A small inline script writes what rendered into a hidden ``<div id="siteopt-status">`` (number of
+site markers drawn, JavaScript errors caught) so a headless browser can check the page.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from siteopt.outputs.data import COST_LABELS
+from siteopt.outputs.data import BAND_EDGES, COST_LABELS
+from siteopt.outputs.gis import dissolve_classes
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -132,12 +134,12 @@ def _map_figure(data: ExportData, layers: dict[str, gpd.GeoDataFrame]) -> Any:
         ]
         minutes = lsoa["minutes_today"]
         title = "min to today's room"
+    _band_areas(fig, layers["lsoa_results"], minutes.to_numpy(float), title)
     fig.add_trace(
         go.Scatter(
-            x=lsoa["x"], y=lsoa["y"], mode="markers", name="LSOAs (drive time)",
-            text=hover, hoverinfo="text",
-            marker={"size": 5, "color": minutes, "colorscale": "Viridis", "cmin": 0, "cmax": 75,
-                    "colorbar": {"title": {"text": title}, "x": 1.0, "len": 0.6}},
+            x=lsoa["x"], y=lsoa["y"], mode="markers", name="LSOA details (hover)",
+            text=hover, hoverinfo="text", showlegend=False,
+            marker={"size": 7, "color": "rgba(0,0,0,0)"},  # invisible: the areas show the bands
         )
     )  # fmt: skip
     _site_traces(fig, data)
@@ -146,7 +148,8 @@ def _map_figure(data: ExportData, layers: dict[str, gpd.GeoDataFrame]) -> Any:
     fig.update_xaxes(range=[xmin - pad, xmax + pad])
     fig.update_yaxes(range=[ymin - pad, ymax + pad])
     fig.update_layout(
-        title=f"siteopt: {data.result.instance_name} (EPSG:27700; no basemap tiles)",
+        title=f"{data.result.instance_name}: {title.replace('min', 'drive time', 1)} "
+        "(click a legend entry to show or hide a layer)",
         height=820, template="plotly_white", hovermode="closest",
         legend={"itemclick": "toggle", "groupclick": "toggleitem", "x": 0, "y": 1,
                 "bgcolor": "rgba(255,255,255,0.85)"},
@@ -154,6 +157,33 @@ def _map_figure(data: ExportData, layers: dict[str, gpd.GeoDataFrame]) -> Any:
         margin={"l": 10, "r": 10, "t": 50, "b": 10},
     )  # fmt: skip
     return fig
+
+
+def _band_areas(fig: Any, lsoas: gpd.GeoDataFrame, minutes: Any, title: str) -> None:
+    """LSOAs filled by drive-time band: one trace per band (the LSOAs of a band merged)."""
+    import matplotlib as mpl  # noqa: PLC0415 (lazy: matplotlib is slow to import)
+    import plotly.graph_objects as go  # noqa: PLC0415 (lazy: plotly is slow to import)
+    import shapely  # noqa: PLC0415 (lazy: shapely is slow to import)
+
+    band = np.clip(np.digitize(minutes, BAND_EDGES[1:-1]), 0, len(BAND_EDGES) - 2)
+    colours = mpl.colormaps["viridis"](np.linspace(0.05, 0.95, len(BAND_EDGES) - 1))
+    for k, shape in dissolve_classes(lsoas.geometry.to_numpy(), band).items():
+        rings = [
+            np.asarray(polygon.exterior.coords)
+            for polygon in shapely.get_parts(shape)
+            if polygon.geom_type == "Polygon"
+        ]
+        xy = np.vstack([np.vstack([ring.round(0), [np.nan, np.nan]]) for ring in rings])
+        low, high = BAND_EDGES[k], BAND_EDGES[k + 1]
+        label = f"{low:.0f}–{high:.0f} min" if np.isfinite(high) else f"{low:.0f}+ min"
+        r, g, b, _ = (int(255 * c) for c in colours[k])
+        fig.add_trace(
+            go.Scatter(
+                x=xy[:, 0], y=xy[:, 1], mode="lines", fill="toself", name=label,
+                legendgroup="bands", legendgrouptitle={"text": title}, hoverinfo="skip",
+                fillcolor=f"rgba({r},{g},{b},0.75)", line={"width": 0},
+            )
+        )  # fmt: skip
 
 
 def _site_traces(fig: Any, data: ExportData) -> None:
@@ -228,7 +258,7 @@ def webmap_html(data: ExportData, layers: dict[str, gpd.GeoDataFrame]) -> str:
             '<html lang="en"><head><meta charset="utf-8">',
             f"<title>siteopt map: {escape(data.result.instance_name)}</title>",
             "<style>body{font-family:Arial,sans-serif;margin:1em}"
-            "#siteopt-status{font-size:.8em;color:#555}"
+            "#siteopt-status{display:none}"
             "footer{font-size:.75em;color:#444;margin-top:1em}</style>",
             "</head><body>",
             map_div,

@@ -90,3 +90,18 @@ def test_page_renders_offline_with_every_site_marker_and_no_console_error(
     taken = run_chromium(f"--screenshot={shot}", "--window-size=1400,1700", page.as_uri())
     assert taken.returncode == 0 and shot.stat().st_size > 10_000
     print(f"webmap screenshot: {shot}")
+
+
+def test_lsoas_are_areas_by_band_and_the_page_shows_no_debug_text(
+    toy_data: ExportData, page: Path
+) -> None:
+    """Filled drive-time bands (not dots); the status line is hidden; no projection jargon."""
+    from siteopt.outputs.gis import gis_layers
+    from siteopt.outputs.webmap import _map_figure
+
+    figure = _map_figure(toy_data, gis_layers(toy_data))
+    filled = [t for t in figure.data if t.fill == "toself"]
+    assert filled and all(t.legendgroup == "bands" for t in filled)
+    assert "EPSG" not in figure.layout.title.text
+    html = page.read_text(encoding="utf-8")
+    assert "#siteopt-status{display:none}" in html
