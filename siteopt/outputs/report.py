@@ -243,9 +243,13 @@ def drive_time_error(data: ExportData, minutes: float) -> float | None:
     strategic roads and mesh) and area types (``siteopt/network/error.py``); ``None`` for road
     files, which carry no validation.
     """
+    from siteopt.errors import NetworkError  # noqa: PLC0415 (lazy: only with constraints)
     from siteopt.network.error import AREA_TYPES, instance_travel_time_error  # noqa: PLC0415 (lazy: only with constraints)
 
-    model = instance_travel_time_error(data.instance)
+    try:
+        model = instance_travel_time_error(data.instance)
+    except NetworkError:  # a dataset whose network was not validated (national): no band
+        return None
     if model is None:
         return None
     kinds = {model.data_kind_of(force) for force in data.instance.forces}
