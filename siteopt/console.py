@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 __all__ = [
     "print_dataset_summary",
     "print_locate",
+    "print_plan_simulation",
     "print_pooling_summary",
     "print_problem_summary",
     "print_queue_summary",
@@ -365,8 +366,52 @@ def print_simulation_summary(summary: dict[str, Any], out: Console) -> None:
     out.print(table)
 
 
+def print_plan_simulation(summary: dict[str, Any], out: Console) -> None:
+    """Print a saved plan simulated: normal running per stream, then each room failing."""
+    from rich.table import Table  # noqa: PLC0415 (lazy: rich is slow to import)
+
+    conf = f"{summary['confidence']:.0%} CI over {summary['replications']} replications"
+    peaks = ", ".join(f"{k} {v}" for k, v in summary["peak_agents_by_site"].items())
+    out.print(f"The plan's rooms simulated, their agents exactly (peak: {peaks}); {conf}.")
+    table = Table(title="Normal running, whole week")
+    for col in ("stream", "target", "service level", "meets target", "ASA (s)", "abandoned"):
+        table.add_column(col, justify="left" if col in {"stream", "target"} else "right")
+    for row in summary["week"]:
+        cells = _simulated_row(row)
+        table.add_row(*cells[:3], "yes" if row["meets_target"] else "[red]no[/red]", *cells[3:5])
+    out.print(table)
+    for failure in summary["failures"]:
+        title = f"{failure['site']} out for {failure['hours']:g} h from {failure['start']}"
+        table = Table(title=title)
+        for col in ("calls arriving", "stream", "target", "service level", "ASA (s)", "abandoned"):
+            left = col in {"calls arriving", "stream", "target"}
+            table.add_column(col, justify="left" if left else "right")
+        for key, label in (
+            ("during_without_failure", "same hours, no failure"),
+            ("during", "during the failure"),
+            ("after", f"after ({failure['recovery_hours']:g} h)"),
+        ):
+            for row in failure[key]:
+                table.add_row(label, *_simulated_row(row)[:5])
+        out.print(table)
+        out.print(
+            f"  answered by: {failure['answered_by']}\n  decamp: {failure['decamp']}\n"
+            f"  agents answering (mean over the failure): {failure['agents_normal']:g} normally, "
+            f"{failure['agents_down']:g} before the decamp, {failure['agents_decamped']:g} after"
+        )
+
+
 def _simulated_row(row: dict[str, Any]) -> list[str]:
     target = row["target"]
+    if row["service_level"] is None:  # no call arrived in the window
+        return [
+            row["stream"],
+            f"{target['share']:.0%} in {target['within_s']:g} s",
+            "–",
+            "–",
+            "–",
+            "0",
+        ]
     return [
         row["stream"],
         f"{target['share']:.0%} in {target['within_s']:g} s",
