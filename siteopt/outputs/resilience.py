@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from siteopt.demand.volumes import WEEKS_PER_YEAR
 from siteopt.queueing.simulate import PlanRooms, PlanSimulation, WindowStats, simulate_plan
 
 if TYPE_CHECKING:
@@ -126,6 +127,10 @@ def resilience_summary(sim: PlanSimulation) -> dict[str, Any]:
         "interval_hours": sim.interval_hours,
         "agents_by_site": {site: sim.agents[k].tolist() for k, site in enumerate(sim.sites)},
         "peak_agents_by_site": {site: int(sim.agents[k].max()) for k, site in enumerate(sim.sites)},
+        "calls_per_year_by_site": {
+            site: round(float(sim.calls_by_site[k]) * WEEKS_PER_YEAR, 1)
+            for k, site in enumerate(sim.sites)
+        },
         "week": rows(sim.week),
         "failures": [
             {

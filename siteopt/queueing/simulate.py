@@ -850,6 +850,8 @@ class PlanSimulation:
         The streams of each team.
     week
         Normal running, whole week, per stream.
+    calls_by_site
+        Mean calls a week answered at each room in normal running (see :func:`_room_calls`).
     failures
         One per room failing (empty when not asked for).
     replications, confidence
@@ -864,6 +866,7 @@ class PlanSimulation:
     team_agents: IntArray
     teams: tuple[tuple[int, ...], ...]
     week: WindowStats
+    calls_by_site: FloatArray
     failures: tuple[RoomFailure, ...]
     replications: int
     confidence: float
@@ -1066,17 +1069,19 @@ def _plan_counts(
     *,
     replications: int,
     seed: int,
-) -> _Counts:
-    """Simulate every queue of the plan and add their tallies per stream.
+) -> tuple[_Counts, list[FloatArray]]:
+    """Simulate every queue of the plan: tallies per stream, and each queue's calls per bin.
 
     Queue ``q`` uses seed ``seed + q`` with or without the outage, so a failure and the same
-    week without it see the same calls (paired).
+    week without it see the same calls (paired). The second part is, per queue, the calls
+    offered per replication and bin (all its streams).
     """
     table = model.table
     n_streams = len(table.streams)
     n_bins = bin_edges_s.size - 1
     totals = [np.zeros((replications, n_bins, n_streams)) for _ in range(4)]
     horizon_s = _horizon_s(model)
+    per_queue = []
     for q, queue in enumerate(model.queues):
         rates, change_times, capacity = _queue_timeline(model, queue, outage)
         streams = queue.streams
@@ -1097,7 +1102,29 @@ def _plan_counts(
         parts = (counts.offered, counts.answered_in_time, counts.abandoned, counts.wait_sum_s)
         for total, part in zip(totals, parts, strict=True):
             total[:, :, streams] += part
-    return _Counts(*totals)
+        per_queue.append(counts.offered.sum(axis=2))
+    return _Counts(*totals), per_queue
+
+
+def _room_calls(model: _PlanModel, per_queue: list[FloatArray]) -> FloatArray:
+    """Mean calls a week answered at each room, from per-interval tallies of every queue.
+
+    By force, a room's calls are those of its own queues; pooled, each interval's calls of a
+    team are shared by the rooms' agents of that team (the allocation's rule,
+    ``RoomAllocation.interval_share``, applied per team to the simulated calls).
+    """
+    split = model.split.astype(np.float64)
+    calls = np.zeros(split.shape[0])
+    for queue, offered in zip(model.queues, per_queue, strict=True):
+        mean = offered.mean(axis=0)  # per interval
+        if queue.room is not None:
+            calls[queue.room] += mean.sum()
+            continue
+        team = split[:, queue.team]
+        on_duty = team.sum(axis=0)
+        share = np.divide(team, on_duty, out=np.full_like(team, 1 / len(team)), where=on_duty > 0)
+        calls += (share * mean).sum(axis=1)
+    return calls
 
 
 def _horizon_s(model: _PlanModel) -> float:
@@ -1252,9 +1279,8 @@ def simulate_plan(
     _check_replications(replications, confidence)
     model = _plan_model(instance, plan)
     table = model.table
-    week = _plan_counts(
-        model, None, np.array([0.0, _horizon_s(model)]), replications=replications, seed=seed
-    )
+    edges = np.arange(table.rates_per_hour.shape[2] + 1) * table.interval_hours * SECONDS_PER_HOUR
+    week, per_queue = _plan_counts(model, None, edges, replications=replications, seed=seed)
     chosen = list(plan.sites) if fail_sites is None else list(fail_sites)
     unknown = [s for s in chosen if s not in plan.sites]
     if unknown:
@@ -1280,6 +1306,7 @@ def simulate_plan(
         team_agents=model.split,
         teams=tuple(tuple(t) for t in table.teams()),
         week=_window_stats(week, slice(None), confidence),
+        calls_by_site=_room_calls(model, per_queue),
         failures=tuple(failures),
         replications=replications,
         confidence=confidence,
@@ -1312,7 +1339,8 @@ def _room_failure(
     marks = [outage.start_s, outage.end_s, outage.end_s + recovery * SECONDS_PER_HOUR]
     edges = np.array([0.0, *marks, _horizon_s(model)])
     runs = [
-        _plan_counts(model, o, edges, replications=replications, seed=seed) for o in (outage, None)
+        _plan_counts(model, o, edges, replications=replications, seed=seed)[0]
+        for o in (outage, None)
     ]
     windows = [_window_stats(runs[0], slice(i, i + 1), confidence) for i in range(3)]
     first = round(start_h / table.interval_hours)

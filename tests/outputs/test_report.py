@@ -15,7 +15,8 @@ from siteopt.outputs.report import AT_MOST_TYPES, business_report, business_tabl
 
 SECTIONS = (
     "Executive summary", "Options appraisal", "Cost breakdown", "Chosen rooms and staffing",
-    "Constraints", "Staff impact", "Access and maps", "How travel times were obtained",
+    "Constraints", "Staff impact", "Access and maps", "Resilience",
+    "How travel times were obtained",
     "Assumptions and sources", "Data attribution",
 )  # fmt: skip
 
