@@ -179,8 +179,8 @@ def solve(
         str | None,
         typer.Option(
             "--format",
-            help="With --out: comma list of json,md,html,pdf,maps,gpkg,geojson,xlsx,webmap "
-            "(default: all).",
+            help="With --out: comma list of json,md,html,pdf,maps,gpkg,geojson,xlsx,webmap,"
+            "resilience (default: all).",
         ),
     ] = None,
     as_json: JsonOption = False,
@@ -213,7 +213,8 @@ def export(
         str | None,
         typer.Option(
             "--format",
-            help="Comma list of json,md,html,pdf,maps,gpkg,geojson,xlsx,webmap (default: all).",
+            help="Comma list of json,md,html,pdf,maps,gpkg,geojson,xlsx,webmap,resilience "
+            "(default: all).",
         ),
     ] = None,
     instance_file: Annotated[

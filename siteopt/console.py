@@ -389,6 +389,7 @@ def print_plan_simulation(summary: dict[str, Any], out: Console) -> None:
         for key, label in (
             ("during_without_failure", "same hours, no failure"),
             ("during", "during the failure"),
+            ("after_without_failure", "next hours, no failure"),
             ("after", f"after ({failure['recovery_hours']:g} h)"),
         ):
             for row in failure[key]:

@@ -532,13 +532,14 @@ def _resilience_tables(data: ExportData) -> tuple[ReportTable, ReportTable] | No
         end = f["start_h"] + f["hours"]
         windows = (
             (f"during: {f['start']}, {f['hours']:g} h", f["during"], f["during_without_failure"]),
-            (f"after: the next {f['recovery_hours']:g} h from {week_label(end)}", f["after"], None),
-        )
+            (f"after: {week_label(end)}, {f['recovery_hours']:g} h", f["after"],
+             f["after_without_failure"]),
+        )  # fmt: skip
         for label, stats, base in windows:
             rows += [
                 (f["site"], label, r["stream"], r["target"]["share"], r["service_level"],
                  r["service_level_ci"], r["meets_target"], r["abandon_share"],
-                 base[i]["service_level"] if base is not None else None)
+                 base[i]["service_level"])
                 for i, r in enumerate(stats)
             ]  # fmt: skip
         cover.append(

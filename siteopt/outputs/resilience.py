@@ -42,14 +42,31 @@ EXPORT_SETTINGS: MappingProxyType[str, Any] = MappingProxyType(
 )
 
 
+#: How the fallback constraint names the building it found (``ConstraintResult.detail``).
+FALLBACK_DETAIL = "fallback building: "
+
+
 def plan_rooms(solution: Solution) -> PlanRooms:
-    """Return the rooms of a solution as the simulation needs them (its agents, exactly)."""
+    """Return the rooms of a solution as the simulation needs them (its agents, exactly).
+
+    By force, each room's forces are the allocation's; a one-room plan's fallback building is
+    the one its ``fallback`` constraint found.
+    """
     by_force = solution.routing == "by_force" and len(solution.sites) > 1
+    fallback = next(
+        (
+            c.detail.removeprefix(FALLBACK_DETAIL)
+            for c in solution.constraints
+            if c.type == "fallback" and c.detail.startswith(FALLBACK_DETAIL)
+        ),
+        None,
+    )
     return PlanRooms(
         sites=tuple(site.id for site in solution.sites),
         agents=np.array([site.agents for site in solution.sites], dtype=np.int64),
         seats=tuple(site.seats for site in solution.sites),
         forces=tuple(room.forces for room in solution.allocation.rooms) if by_force else None,
+        fallback_site=fallback if len(solution.sites) == 1 else None,
     )
 
 
@@ -149,6 +166,7 @@ def resilience_summary(sim: PlanSimulation) -> dict[str, Any]:
                 "during": rows(f.during),
                 "during_without_failure": rows(f.during_without_failure),
                 "after": rows(f.after),
+                "after_without_failure": rows(f.after_without_failure),
             }
             for f in sim.failures
         ],

@@ -784,12 +784,15 @@ class PlanRooms:
     forces
         By-force routing: the forces each room answers. ``None``: one pooled queue over every
         room (also one room answering everything).
+    fallback_site
+        The fallback building of a one-room plan, when the solve named it.
     """
 
     sites: tuple[str, ...]
     agents: IntArray
     seats: tuple[int, ...]
     forces: tuple[tuple[str, ...], ...] | None
+    fallback_site: str | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -811,9 +814,9 @@ class RoomFailure:
     agents_normal, agents_down, agents_decamped
         Agents answering, every room together, in normal running, during the failure before
         the decamp and after it (means over the failure's intervals).
-    before, during, after, during_without_failure
-        Calls arriving before, during and after the failure, and the failure window simulated
-        with the same random numbers but no failure.
+    before, during, after, during_without_failure, after_without_failure
+        Calls arriving before, during and after the failure, and the failure and "after"
+        windows simulated with the same random numbers but no failure.
     """
 
     site: str
@@ -830,6 +833,7 @@ class RoomFailure:
     during: WindowStats
     after: WindowStats
     during_without_failure: WindowStats
+    after_without_failure: WindowStats
 
 
 @dataclass(frozen=True, eq=False)
@@ -1171,7 +1175,7 @@ def _decamp_terms(instance: Instance, plan: PlanRooms, room: int) -> tuple[float
         return None, "nobody (the instance has no fallback constraint)", "no decamp modelled"
     minutes = float(spec.max_minutes.value)  # type: ignore[union-attr]
     share = float(spec.min_share.value)  # type: ignore[union-attr]
-    building = getattr(spec, "site", "nearest")
+    building = plan.fallback_site or getattr(spec, "site", "nearest")
     where = "the nearest standing building" if building == "nearest" else building
     name = _key(instance, spec)
     return (
@@ -1363,4 +1367,5 @@ def _room_failure(
         during=windows[1],
         after=windows[2],
         during_without_failure=_window_stats(runs[1], slice(1, 2), confidence),
+        after_without_failure=_window_stats(runs[1], slice(2, 3), confidence),
     )
