@@ -18,6 +18,7 @@ from siteopt.status import Status, status_note
 
 if TYPE_CHECKING:
     from rich.console import Console
+    from rich.table import Table
 
     from siteopt.location.result import LocateResult
     from siteopt.optimise.result import Result
@@ -334,12 +335,11 @@ def print_simulation_summary(summary: dict[str, Any], out: Console) -> None:
     """Print simulated service levels per stream (and per failure window)."""
     from rich.table import Table  # noqa: PLC0415 (lazy: rich is slow to import)
 
-    conf = f"{summary['confidence']:.0%} CI over {summary['replications']} replications"
-    peaks = ", ".join(f"{k} {v}" for k, v in summary["peak_agents_by_site"].items())
+    conf, peaks = _simulation_terms(summary)
     out.print(f"Simulated week at {', '.join(summary['sites'])} (peak agents: {peaks}); {conf}.")
-    table = Table(title="Whole week")
-    for col in ("stream", "target", "service level", "ASA (s)", "abandoned", "calls"):
-        table.add_column(col, justify="left" if col in {"stream", "target"} else "right")
+    table = _stream_table(
+        "Whole week", ("stream", "target", "service level", "ASA (s)", "abandoned", "calls")
+    )
     for row in summary["week"]:
         table.add_row(*_simulated_row(row))
     out.print(table)
@@ -368,24 +368,22 @@ def print_simulation_summary(summary: dict[str, Any], out: Console) -> None:
 
 def print_plan_simulation(summary: dict[str, Any], out: Console) -> None:
     """Print a saved plan simulated: normal running per stream, then each room failing."""
-    from rich.table import Table  # noqa: PLC0415 (lazy: rich is slow to import)
-
-    conf = f"{summary['confidence']:.0%} CI over {summary['replications']} replications"
-    peaks = ", ".join(f"{k} {v}" for k, v in summary["peak_agents_by_site"].items())
+    conf, peaks = _simulation_terms(summary)
     out.print(f"The plan's rooms simulated, their agents exactly (peak: {peaks}); {conf}.")
-    table = Table(title="Normal running, whole week")
-    for col in ("stream", "target", "service level", "meets target", "ASA (s)", "abandoned"):
-        table.add_column(col, justify="left" if col in {"stream", "target"} else "right")
+    table = _stream_table(
+        "Normal running, whole week",
+        ("stream", "target", "service level", "meets target", "ASA (s)", "abandoned"),
+    )
     for row in summary["week"]:
         cells = _simulated_row(row)
         table.add_row(*cells[:3], "yes" if row["meets_target"] else "[red]no[/red]", *cells[3:5])
     out.print(table)
     for failure in summary["failures"]:
         title = f"{failure['site']} out for {failure['hours']:g} h from {failure['start']}"
-        table = Table(title=title)
-        for col in ("calls arriving", "stream", "target", "service level", "ASA (s)", "abandoned"):
-            left = col in {"calls arriving", "stream", "target"}
-            table.add_column(col, justify="left" if left else "right")
+        table = _stream_table(
+            title,
+            ("calls arriving", "stream", "target", "service level", "ASA (s)", "abandoned"),
+        )
         for key, label in (
             ("during_without_failure", "same hours, no failure"),
             ("during", "during the failure"),
@@ -400,6 +398,24 @@ def print_plan_simulation(summary: dict[str, Any], out: Console) -> None:
             f"  agents answering (mean over the failure): {failure['agents_normal']:g} normally, "
             f"{failure['agents_down']:g} before the decamp, {failure['agents_decamped']:g} after"
         )
+
+
+def _simulation_terms(summary: dict[str, Any]) -> tuple[str, str]:
+    """The confidence level and replications, and the peak agents per room, in words."""
+    conf = f"{summary['confidence']:.0%} CI over {summary['replications']} replications"
+    peaks = ", ".join(f"{k} {v}" for k, v in summary["peak_agents_by_site"].items())
+    return conf, peaks
+
+
+def _stream_table(title: str, columns: tuple[str, ...]) -> Table:
+    """An empty rich table of simulated rows: words left, numbers right."""
+    from rich.table import Table  # noqa: PLC0415 (lazy: rich is slow to import)
+
+    table = Table(title=title)
+    for col in columns:
+        words = col in {"calls arriving", "window", "stream", "target"}
+        table.add_column(col, justify="left" if words else "right")
+    return table
 
 
 def _simulated_row(row: dict[str, Any]) -> list[str]:
