@@ -265,6 +265,7 @@ def test_the_plan_meets_every_target_in_normal_running_and_each_room_fails(writt
     assert [r[0] for r in cover] == list(s.site_ids)
     report = (out / "report.md").read_text(encoding="utf-8")
     assert "## Resilience" in report
+    assert "In normal running every stream meets its target." in report
     for failure in saved["failures"]:
         assert failure["answered_by"] in report and failure["decamp"] in report
         assert format_value(failure["during"][0]["service_level"], "share") in report

@@ -567,6 +567,34 @@ def _resilience_tables(data: ExportData) -> tuple[ReportTable, ReportTable] | No
     return service, who
 
 
+def _resilience_verdict(data: ExportData) -> str:
+    """In words: which streams miss their target in normal running; the worst failure."""
+    from siteopt.outputs.resilience import export_resilience  # noqa: PLC0415 (lazy: scipy)
+
+    summary = export_resilience(data)
+    assert summary is not None
+    missed = [r["stream"] for r in summary["week"] if not r["meets_target"]]
+    normal = (
+        "In normal running every stream meets its target."
+        if not missed
+        else f"In normal running {', '.join(missed)} miss their target."
+    )
+    during = [
+        (r["service_level"], f["site"], r["stream"], r["target"]["share"])
+        for f in summary["failures"]
+        for r in f["during"]
+        if r["service_level"] is not None
+    ]
+    if not during:
+        return normal
+    level, site, stream, target = min(during)
+    return (
+        f"{normal} The worst while a room is out: {stream} at "
+        f"{format_value(level, 'share')} answered in time (target "
+        f"{format_value(target, 'share')}) while {site} is out."
+    )
+
+
 def business_tables(data: ExportData) -> list[ReportTable]:
     """Return every table of the business case (the workbook's sheets, in order)."""
     hourly, staffing = _staffing_tables(data)
@@ -711,7 +739,8 @@ def business_report(data: ExportData) -> BusinessReport:
                  "busiest hour of the week. A stream meets its target when the service level "
                  "plus its confidence half-width reaches the target. Calls being answered "
                  "when a room fails are completed (optimistic); decamp times and fallback "
-                 "seats are the instance's labelled assumptions, shown below.",),
+                 "seats are the instance's labelled assumptions, shown below.",
+                 _resilience_verdict(data)),
                 (tables["Resilience"], tables["Failure cover"]),
             )
         )  # fmt: skip
