@@ -72,6 +72,27 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
+
+def _print_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version  # noqa: PLC0415 (lazy: only for --version)
+
+        sys.stdout.write(f"siteopt {version('siteopt')}\n")
+        raise typer.Exit
+
+
+@app.callback()
+def _main(
+    show_version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print the version."
+        ),
+    ] = False,
+) -> None:
+    """Where should shared police control rooms be? Sites, staff and cost on a road network."""
+
+
 EXIT_SOLVER_ERROR = 1
 EXIT_BAD_INPUT = 2
 EXIT_INFEASIBLE = 3
@@ -166,7 +187,11 @@ def sites(
 def solve(
     instance_file: Annotated[Path, typer.Argument(help="Instance file (TOML).")],
     method: Annotated[
-        str | None, typer.Option(help="cp-sat or enumerate (default: the instance's).")
+        str | None,
+        typer.Option(
+            help="auto (enumeration for one or two sites, CP-SAT beyond), cp-sat (also "
+            "cross-checks the enumeration) or enumerate (default: the instance's)."
+        ),
     ] = None,
     time_limit: Annotated[
         float | None, typer.Option(help="Solver time limit, seconds (default: the instance's).")
@@ -473,7 +498,7 @@ def matrix(
         sys.stderr.write(f"siteopt: {len(times.unreachable)} pairs have no route (unreachable)\n")
 
 
-@app.command()
+@app.command(context_settings={"ignore_unknown_options": True})  # "-0.5,52.1" is a place
 def route(
     instance_file: Annotated[Path, typer.Argument(help="Instance file (TOML).")],
     origin: Annotated[str, typer.Argument(help="Site id, LSOA code, postcode or 'lon,lat'.")],
@@ -510,6 +535,16 @@ def sweep(
         int | None, typer.Option(min=1, help="Scenarios per task (default: the file's).")
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
+    restart: Annotated[
+        bool,
+        typer.Option(
+            "--restart", help="Discard the results already in --out (of other inputs); run all."
+        ),
+    ] = False,
+    max_scenarios: Annotated[
+        int,
+        typer.Option(min=1, help="The most scenarios the sweep may have (counted first)."),
+    ] = 100_000,
 ) -> None:
     """Run every scenario of a sweep file (resumable), then write the summary report."""
     run = siteopt.run_sweep(
@@ -519,6 +554,8 @@ def sweep(
         workers=workers,
         batch_size=batch_size,
         progress=not quiet,
+        restart=restart,
+        max_scenarios=max_scenarios,
     )
     sys.stdout.write(
         f"{run.total} scenarios: {run.skipped} already stored, {run.ran} run "
@@ -559,7 +596,11 @@ def locate(
         ),
     ] = None,
     out: Annotated[
-        Path | None, typer.Option(help="Folder for locate.json and locate.geojson (atomic).")
+        Path | None,
+        typer.Option(
+            help="Folder for locate.json and locate.geojson, and locate.gpkg (GIS layers) "
+            "for an instance (atomic)."
+        ),
     ] = None,
     cache_dir: CacheDirOption = None,
     as_json: JsonOption = False,

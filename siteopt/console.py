@@ -173,7 +173,9 @@ def print_sites(rows: list[dict[str, Any]], out: Console) -> None:
     from rich.table import Table  # noqa: PLC0415 (lazy: rich is slow to import)
 
     table = Table(title=f"Candidate sites ({len(rows)})")
-    for col in ("id", "name", "force", "kind", "postcode", "note"):
+    widest = max((len(row["id"]) for row in rows), default=2)
+    table.add_column("id", min_width=widest, no_wrap=True)  # ids are typed: never cut them
+    for col in ("name", "force", "kind", "postcode", "note"):
         table.add_column(col)
     for row in rows:
         notes = []
@@ -600,6 +602,23 @@ def _number(value: float | None) -> str:
     return f"{value:,.1f}" if abs(value) < 1000 else f"{value:,.0f}"
 
 
+def _plain_number(value: float) -> str:
+    """Thousands separated, no exponent (7.52416e+07 → 75,241,600)."""
+    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:,.4g}"
+
+
+def _objective_unit(result: LocateResult) -> str:
+    """The unit of a location model's objective, from the model and the demand weights."""
+    units = {
+        "pmedian": f"({result.weight_label} × minutes)",
+        "pcenter": "min",
+        "lscp": "sites",
+        "mclp": f"({result.weight_label})",
+        "pdispersion": "min",
+    }
+    return units.get(result.model, "")
+
+
 def print_locate(result: LocateResult, console: Console) -> None:
     """Print a location result: status, objective, chosen sites with their demand."""
     from rich.table import Table  # noqa: PLC0415 (lazy: rich is slow to import)
@@ -620,7 +639,10 @@ def print_locate(result: LocateResult, console: Console) -> None:
             console.print(f"{status_note(result.status, None)} before the time limit")
         return
     assert result.objective is not None
-    console.print(f"objective: {result.objective:,.6g} — {result.objective_label}")
+    console.print(
+        f"objective: {_plain_number(result.objective)} {_objective_unit(result)} — "
+        f"{result.objective_label}"
+    )
     if result.status is Status.FEASIBLE:
         side = "at most" if result.model in ("mclp", "pdispersion") else "at least"
         bound = f"{result.bound:,.6g}" if result.bound is not None else "unknown"

@@ -22,6 +22,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal, get_type_hints
 
+from siteopt.costs.appraisal import Appraisal
 from siteopt.errors import ContractError, InstanceError
 from siteopt.instance.loading import load_instance
 from siteopt.optimise.plain import attribute_docs, from_plain, json_schema, plain_text, to_plain
@@ -200,8 +201,12 @@ CONTRACT_KEYS: tuple[tuple[str, str], ...] = (
     ("travel_times", "result.travel_times"),
     ("cost_surface", "result.cost_surface"),
     ("recurring_saving_gbp", "solution.recurring_saving_gbp"),
+    ("appraisal", "result.appraisal"),
     ("infeasibility", "result.infeasibility"),
 )
+
+#: Keys a reader does not require (older documents of the same version lack them).
+OPTIONAL_KEYS = frozenset({"schema_version", "infeasibility", "appraisal"})
 
 
 @dataclass(frozen=True)
@@ -233,6 +238,10 @@ class Result:
         How the travel times were obtained (the network's provenance).
     cost_surface
         Each candidate priced as the only open site (instances with greenfield candidates).
+    appraisal
+        The Green Book cash flows: do nothing first, then do minimum (when the instance defines
+        one), the chosen plan and the alternatives (:mod:`siteopt.optimise.appraise`); empty
+        when nothing was found.
     instance
         The instance solved; not serialised (``None`` when read from JSON without one).
     problem
@@ -250,6 +259,7 @@ class Result:
     alternatives: tuple[OptionSummary, ...]
     travel_times: str
     cost_surface: tuple[SurfacePoint, ...] = ()
+    appraisal: tuple[Appraisal, ...] = ()
     instance: Instance | None = field(default=None, compare=False, repr=False)
     problem: ProblemData | None = field(default=None, compare=False, repr=False)
 
@@ -330,7 +340,7 @@ class Result:
             raise ContractError("", "expected a JSON object (the solution output contract)")
         _check_version(data)
         for key, _ in CONTRACT_KEYS:
-            if key not in data and key not in {"schema_version", "infeasibility"}:
+            if key not in data and key not in OPTIONAL_KEYS:
                 raise ContractError(key, "missing: expected the solution output contract")
         status = from_plain(Status, data["status"], where="status")
         solution = None
@@ -369,6 +379,9 @@ class Result:
             travel_times=from_plain(str, data["travel_times"], where="travel_times"),
             cost_surface=from_plain(
                 tuple[SurfacePoint, ...], data["cost_surface"], where="cost_surface"
+            ),
+            appraisal=from_plain(
+                tuple[Appraisal, ...], data.get("appraisal", []), where="appraisal"
             ),
             instance=instance,
             problem=problem,
@@ -515,7 +528,7 @@ def contract_schema() -> dict[str, Any]:
         "type": "string",
         "description": "the instance file, relative to the document's folder (--out only)",
     }
-    required = [k for k, _ in CONTRACT_KEYS if k != "infeasibility"]
+    required = [k for k, _ in CONTRACT_KEYS if k not in {"infeasibility", "appraisal"}]
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": "https://github.com/siteopt/siteopt/docs/solution.schema.json",

@@ -6,14 +6,21 @@ constraints, sites, staff, staffing, coverage, options and every figure's source
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from importlib.metadata import PackageNotFoundError, version
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
+from siteopt.costs.appraisal import ONE_OFF_CATEGORIES
+from siteopt.demand.volumes import annual_volumes
+from siteopt.instance.profile import DEFAULT_PROFILE_NOTE
+from siteopt.optimise.appraise import DO_MINIMUM, DO_NOTHING
 from siteopt.optimise.arrays import FTE_UNITS_PER_FTE
-from siteopt.outputs.data import COST_LABELS, format_value, room_answers
+from siteopt.outputs.data import COST_LABELS, figure_kind, format_value, room_answers
 from siteopt.status import Status, status_note
 
 if TYPE_CHECKING:
@@ -441,6 +448,13 @@ def _assumption_table(data: ExportData) -> ReportTable:
         text = figure.source or figure.assumption or ""
         value = figure.value if isinstance(figure.value, int | float | str) else str(figure.value)
         rows.append((path, value, label, text))
+    profile = data.instance.demand.profile
+    note = DEFAULT_PROFILE_NOTE if profile == "default" else f"source: measured profile {profile}"
+    label, _, text = note.partition(": ")
+    rows.append(("demand.profile", profile, label, text))
+    for estimate in (v for v in annual_volumes(data.instance) if v.estimated):
+        rows.append((f"demand.volumes.{estimate.force}.{estimate.stream}", round(estimate.calls),
+                     "assumption", estimate.provenance.removeprefix("assumption: ")))  # fmt: skip
     for sid, custom in data.instance.sites.custom.items():  # where a custom site was placed
         kind = "assumption" if custom.source.lower().startswith("assumption") else "source"
         rows.append((f"sites.custom.{sid}", custom.name, kind, custom.source))
@@ -448,14 +462,31 @@ def _assumption_table(data: ExportData) -> ReportTable:
         title="Assumptions and sources (every figure of the instance file)",
         sheet="Assumptions",
         columns=("figure", "value", "kind", "source or assumption"),
-        kinds=("text", "float", "text", "text"),
+        kinds=("text", "text", "text", "text"),
         rows=tuple(rows),
         cell_kinds={
-            (r, 1): ("float" if isinstance(row[1], int | float) and not isinstance(row[1], bool)
-                     else "text")
+            (r, 1): figure_kind(row[0])
             for r, row in enumerate(rows)
+            if isinstance(row[1], int | float) and not isinstance(row[1], bool)
         },
     )  # fmt: skip
+
+
+def _volume_table(data: ExportData) -> ReportTable:
+    """Calls a year the model uses, per force and stream, and where each figure comes from."""
+    rows = tuple(
+        (v.force, v.stream, round(v.calls), "per-head estimate" if v.estimated else "figure",
+         v.provenance)
+        for v in annual_volumes(data.instance)
+    )  # fmt: skip
+    growth = data.instance.demand.growth.value
+    return ReportTable(
+        title=f"Call volumes the model uses (calls a year, growth ×{growth:g} applied)",
+        sheet="Call volumes",
+        columns=("force", "stream", "calls a year", "how obtained", "source or assumption"),
+        kinds=("text", "text", "int", "text", "text"),
+        rows=rows,
+    )
 
 
 def _function_table(data: ExportData) -> ReportTable | None:
@@ -595,10 +626,107 @@ def _resilience_verdict(data: ExportData) -> str:
     )
 
 
+def _npv_table(data: ExportData) -> ReportTable:
+    """Every appraised option: present value, NPV against do nothing, ranks by NPV and by cost."""
+    appraised = data.result.appraisal
+    by_npv = {
+        a.name: rank
+        for rank, a in enumerate(sorted(appraised[1:], key=lambda a: -a.npv_gbp), start=1)
+    }
+    by_cost = {
+        a.name: rank
+        for rank, a in enumerate(
+            (a for a in appraised if a.name not in {DO_NOTHING, DO_MINIMUM}), start=1
+        )
+    }
+    rows = tuple(
+        (
+            a.name,
+            a.present_value,
+            a.npv_gbp,
+            a.discounted_payback_years,
+            by_npv.get(a.name),
+            by_cost.get(a.name),
+        )
+        for a in appraised
+    )
+    return ReportTable(
+        title="Green Book appraisal: present value of costs over the period and NPV against "
+        "do nothing (real terms, discounted)",
+        sheet="NPV",
+        columns=("option", "present value £", "NPV against do nothing £",
+                 "discounted payback (years from start)", "rank by NPV",
+                 "rank by cost a year"),
+        kinds=("text", "gbp", "gbp", "years", "int", "int"),
+        rows=rows,
+    )  # fmt: skip
+
+
+def _cash_flow_table(data: ExportData) -> ReportTable:
+    """The chosen plan's cash flow by year against do nothing."""
+    today, chosen = data.result.appraisal[0], data.result.appraisal[_chosen_row(data)]
+    rate = data.instance.costs.discount_rate.value
+    rows, cumulative = [], 0.0
+    for year, (now, new) in enumerate(zip(today.total, chosen.total, strict=True)):
+        one_off = sum(chosen.cash_flow[c][year] for c in ONE_OFF_CATEGORIES)
+        saving = now - new
+        discounted = saving / (1 + rate) ** year
+        cumulative += discounted
+        rows.append((year, round(new - one_off, 2), round(one_off, 2), new, now, round(saving, 2),
+                     round(discounted, 2), round(cumulative, 2)))  # fmt: skip
+    return ReportTable(
+        title=f"Cash flow of the proposal ({chosen.name}) by year against do nothing "
+        "(year 0 starts with the works; optimism bias included)",
+        sheet="Cash flow",
+        columns=("year", "recurring £", "one-off £", "proposal £", "do nothing £", "saving £",
+                 "discounted saving £", "cumulative discounted £"),
+        kinds=("int", *("gbp",) * 7),
+        rows=tuple(rows),
+    )  # fmt: skip
+
+
+def _chosen_row(data: ExportData) -> int:
+    """Row of the chosen plan in ``result.appraisal`` (after do nothing and do minimum)."""
+    return 2 if data.instance.appraisal.do_minimum is not None else 1
+
+
+def _appraisal_paragraphs(data: ExportData) -> tuple[str, ...]:
+    appraised = data.result.appraisal
+    rules = data.instance.appraisal
+    chosen = appraised[_chosen_row(data)]
+    cost_order = [a.name for a in appraised if a.name not in {DO_NOTHING, DO_MINIMUM}]
+    npv_order = sorted(cost_order, key=lambda n: -next(a.npv_gbp for a in appraised if a.name == n))
+    if npv_order == cost_order:
+        ranking = "Ranked by NPV, the options come in the same order as by cost a year."
+    else:
+        moved = [n for i, n in enumerate(npv_order) if cost_order[i] != n]
+        ranking = (
+            f"Ranked by NPV the order differs from the cost a year the optimiser minimises: "
+            f"{', '.join(moved[:4])}{' …' if len(moved) > 4 else ''} change places (dual running "
+            "and the timing of one-offs weigh differently from an equal annual charge)."
+        )
+        if npv_order[0] != cost_order[0]:
+            ranking += f" The best by NPV is {npv_order[0]}, not the proposal."
+    minimum = rules.do_minimum
+    return (
+        f"Over {data.instance.costs.appraisal_years.value} years of running after "
+        f"{rules.build_months.value} months of works, with {rules.dual_running_months.value} "
+        "months of dual running, discounted at "
+        f"{format_value(data.instance.costs.discount_rate.value, 'share')} a year: the "
+        f"proposal's NPV against do nothing is {format_value(chosen.npv_gbp, 'gbp')}, repaid "
+        + (f"{format_value(chosen.discounted_payback_years, 'years')} after the works start."
+           if chosen.discounted_payback_years is not None else "not within the period."),
+        ranking,
+        *((f"Do minimum: {minimum.description}.",) if minimum is not None else ()),
+    )  # fmt: skip
+
+
 def business_tables(data: ExportData) -> list[ReportTable]:
     """Return every table of the business case (the workbook's sheets, in order)."""
     hourly, staffing = _staffing_tables(data)
-    tables = [_summary_table(data), _options_table(data), _cost_table(data)]
+    tables = [_summary_table(data), _options_table(data), _cost_table(data), _volume_table(data)]
+    if data.result.appraisal:
+        tables += [_npv_table(data), _cash_flow_table(data)]
     functions = _function_table(data)
     if functions is not None:
         tables.append(functions)
@@ -660,6 +788,90 @@ def _executive_summary(data: ExportData) -> tuple[str, ...]:
         f"{format_value(payback, 'years') if payback is not None else 'never (no yearly gain)'}"
         " by the recurring saving (staff, other functions, running and standby costs, without"
         f" the annualised one-offs) of {format_value(s.recurring_saving_gbp, 'gbp')} a year.",
+        *_npv_line(data),
+    )
+
+
+def _npv_line(data: ExportData) -> tuple[str, ...]:
+    if not data.result.appraisal:
+        return ()
+    chosen = data.result.appraisal[_chosen_row(data)]
+    years = data.instance.costs.appraisal_years.value
+    payback = chosen.discounted_payback_years
+    return (
+        f"Green Book: net present value {format_value(chosen.npv_gbp, 'gbp')} against doing "
+        f"nothing over {years} years (discounted payback "
+        f"{format_value(payback, 'years') if payback is not None else 'not within the period'}"
+        " from the start of the works).",
+    )
+
+
+#: What the terms of the report mean (its "Scope and terms" section).
+GLOSSARY: tuple[tuple[str, str], ...] = (
+    ("OPTIMAL", "the plan is proven the cheapest of all that meet every constraint (every "
+     "one- and two-room option priced, or CP-SAT's proof for more rooms)"),
+    ("FEASIBLE", "the plan meets every constraint but the solver stopped before proving no "
+     "cheaper one exists; the gap bounds how much cheaper one could be"),
+    ("INFEASIBLE / UNKNOWN", "no plan meets every constraint (proven) / none was found in the "
+     "time allowed"),
+    ("room", "a control room: the building where call handlers, dispatchers and their "
+     "supervisors work"),
+    ("pooled routing", "every open room answers calls from every force, as one virtual queue; "
+     "with one room, that room answers everything"),
+    ("by-force routing", "each force's calls go to one room"),
+    ("FTE / posts", "full-time equivalents: agents needed hour by hour, grossed up for leave, "
+     "sickness, training and breaks (shrinkage) and contract hours; posts are the FTE of every "
+     "function in scope"),
+    ("cost a year", "the equivalent annual cost the optimiser minimises: running costs plus each "
+     "one-off spread over the appraisal period at the discount rate"),
+    ("NPV", "net present value against doing nothing: today's rooms' discounted costs minus the "
+     "option's, year by year (Green Book)"),
+)  # fmt: skip
+
+#: What the model leaves out, said once in every report.
+NOT_MODELLED = (
+    "Not modelled: traffic congestion by time of day (free-flow drive times), the seating of "
+    "dispatch desks, officers' deployment, ICT integration risk beyond the optimism bias, and "
+    "the consultation and HR process of a move."
+)
+
+
+def _scope_paragraphs(data: ExportData) -> tuple[str, ...]:
+    functions = data.instance.functions
+    defined = ["call_handling", *(["dispatch"] if functions.dispatch else []), *functions.room]
+    moving = [f for f in defined if f in functions.in_scope]
+    staying = [f for f in defined if f not in functions.in_scope]
+    method = data.instance.staffing.fte_method
+    fte_note = (
+        "FTE come from a weekly shift roster per room (fte_method = roster)."
+        if method == "roster"
+        else "FTE come from hourly agents grossed up by shrinkage (fte_method = shrinkage); a "
+        "shift roster usually needs more, as shifts cannot follow demand hour by hour: "
+        "`siteopt roster --solution` measures it for this plan (docs/roster.md)."
+    )
+    return (
+        f"In scope (moves to the new rooms): {', '.join(moving)}."
+        + (f" Stays with the forces as today: {', '.join(staying)}." if staying else ""),
+        NOT_MODELLED,
+        fte_note,
+        *(f"{term}: {meaning}." for term, meaning in GLOSSARY),
+    )
+
+
+def _version() -> str:
+    try:
+        return version("siteopt")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "(not installed)"
+
+
+def _run_line(data: ExportData) -> str:
+    """Who made the report, from what, when: version, instance file and its hash, date."""
+    digest = hashlib.sha256(data.instance.file.read_bytes()).hexdigest()[:12]
+    today = datetime.now(UTC).date().isoformat()
+    return (
+        f"siteopt {_version()} business-case report · instance file "
+        f"{data.instance.file.name} (sha256 {digest}) · produced {today}"
     )
 
 
@@ -671,6 +883,7 @@ def business_report(data: ExportData) -> BusinessReport:
     sections = [
         ReportSection("Executive summary", _executive_summary(data), (tables["Summary"],),
                       figures_main[:1]),
+        ReportSection("Scope and terms", _scope_paragraphs(data)),
         ReportSection(
             "Options appraisal",
             ("Each option is priced by the same model: staff by Erlang C/A per hour of the "
@@ -683,7 +896,22 @@ def business_report(data: ExportData) -> BusinessReport:
             ),
         ),
         ReportSection("Cost breakdown", (), (tables["Costs"],)),
+        ReportSection(
+            "Demand",
+            ("Calls a year per force and stream as the model uses them; a per-head estimate "
+             "stands in where a force's figure was not published, and every call is spread over "
+             "the hours of the week by the demand profile (see Assumptions and sources).",),
+            (tables["Call volumes"],),
+        ),
     ]  # fmt: skip
+    if "NPV" in tables:
+        sections.append(
+            ReportSection(
+                "Green Book appraisal",
+                _appraisal_paragraphs(data),
+                (tables["NPV"], tables["Cash flow"]),
+            )
+        )
     if "Functions" in tables:
         sections.append(
             ReportSection(
@@ -766,6 +994,6 @@ def business_report(data: ExportData) -> BusinessReport:
     sections.append(ReportSection("Data attribution", tuple(data.attribution.values())))
     return BusinessReport(
         title=f"Control room options: {data.result.instance_name}",
-        subtitle=f"siteopt business-case report · instance file {data.instance.file.name}",
+        subtitle=_run_line(data),
         sections=tuple(sections),
     )
