@@ -22,6 +22,7 @@ import typer
 
 import siteopt
 from siteopt.console import (
+    print_comparison,
     print_dataset_summary,
     print_locate,
     print_plan_simulation,
@@ -566,6 +567,34 @@ def sweep(
     if run.lost:
         sys.stderr.write("siteopt: some batches were lost by the cluster; rerun to resume\n")
         raise typer.Exit(1)
+
+
+@app.command()
+def compare(
+    base: Annotated[Path, typer.Argument(help="The base run's solution.json.")],
+    other: Annotated[Path, typer.Argument(help="The what-if run's solution.json.")],
+    out: Annotated[
+        Path | None, typer.Option(help="Folder to write compare.md and compare.xlsx into.")
+    ] = None,
+) -> None:
+    """Two runs side by side: rooms, costs by component, NPV, constraints and staff."""
+    from siteopt.outputs.compare import comparison, write_comparison  # noqa: PLC0415 (lazy: only here)
+
+    compared = comparison(
+        siteopt.read_result(base, with_instance=False),
+        siteopt.read_result(other, with_instance=False),
+        name_a=_run_name(base),
+        name_b=_run_name(other),
+    )
+    print_comparison(compared, console())
+    if out is not None:
+        written = write_comparison(compared, out)
+        console(stderr=True).print(f"Wrote {', '.join(p.name for p in written)} to {out}")
+
+
+def _run_name(path: Path) -> str:
+    """A run's name for the comparison: its folder (``solution.json`` files all share a name)."""
+    return path.parent.name or path.stem if path.name == "solution.json" else path.stem
 
 
 @app.command("sweep-report")

@@ -23,8 +23,10 @@ if TYPE_CHECKING:
     from siteopt.location.result import LocateResult
     from siteopt.optimise.result import Result
     from siteopt.optimise.solution import Solution
+    from siteopt.outputs.compare import Comparison
 
 __all__ = [
+    "print_comparison",
     "print_dataset_summary",
     "print_locate",
     "print_plan_simulation",
@@ -676,3 +678,26 @@ def print_locate(result: LocateResult, console: Console) -> None:
         )
     console.print(table)
     console.print(f"[dim]{result.source}[/dim]")
+
+
+def print_comparison(compared: Comparison, out: Console) -> None:
+    """Print two runs side by side, one table per section, changes marked."""
+    from rich.table import Table  # noqa: PLC0415 (lazy: rich is slow to import)
+
+    from siteopt.outputs.compare import shown_cells  # noqa: PLC0415 (lazy: only for compare)
+
+    section, table = None, None
+    for row in compared.rows:
+        if row.section != section:
+            if table is not None:
+                out.print(table)
+            section = row.section
+            table = Table(title=section)
+            table.add_column("item")
+            for name in (compared.name_a, compared.name_b, "change"):
+                table.add_column(name, justify="right")
+        assert table is not None
+        a, b, delta = shown_cells(row)
+        table.add_row(row.item, a, b, f"[bold]{delta}[/bold]" if delta else "")
+    if table is not None:
+        out.print(table)

@@ -405,7 +405,9 @@ def _mapping(value: Any, where: str) -> Mapping[str, Any]:
     return value
 
 
-def read_result(path: Path | str, *, instance: Instance | None = None) -> Result:
+def read_result(
+    path: Path | str, *, instance: Instance | None = None, with_instance: bool = True
+) -> Result:
     """Read a ``solution.json`` (the JSON output contract) with the instance it answers.
 
     Parameters
@@ -416,6 +418,9 @@ def read_result(path: Path | str, *, instance: Instance | None = None) -> Result
     instance
         The instance it answers; default: the file's ``instance_file`` (relative to the
         file's folder, then to the working folder), else its ``instance`` if that is a path.
+    with_instance
+        False: read the document alone (no instance is looked for; ``instance`` stays
+        ``None``), e.g. to compare two runs.
 
     Returns
     -------
@@ -440,6 +445,8 @@ def read_result(path: Path | str, *, instance: Instance | None = None) -> Result
         result = Result.from_dict(data)
     except ContractError as exc:
         raise InstanceError(file, exc.path, exc.message) from None
+    if not with_instance:
+        return result
     chosen = instance or load_instance(_instance_path(data, file))
     _check_sites(result, chosen, file)
     return replace(result, instance=chosen)

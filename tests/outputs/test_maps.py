@@ -137,8 +137,8 @@ def test_overview_names_places_and_keeps_todays_room_visible(toy_data: ExportDat
     texts = {t.get_text().replace("\n", " ") for t in ax.texts}
     districts = set(toy_data.instance.dataset().lsoas()["lad_name"])
     assert texts & districts  # at least one district named (the rest may not fit)
-    markers = {c.get_zorder(): c for c in ax.collections if c.get_offsets().shape[0]}
-    squares = [z for z, c in markers.items() if c.get_facecolor().size == 0]
+    markers = {c.get_zorder(): c for c in ax.collections if np.asarray(c.get_offsets()).shape[0]}
+    squares = [z for z, c in markers.items() if np.asarray(c.get_facecolor()).size == 0]
     assert squares and max(squares) > 12  # hollow squares above the proposal stars (zorder 12)
     key = " ".join(t.get_text() for t in figure.texts)
     assert "posts" in key and "room(s)" not in key

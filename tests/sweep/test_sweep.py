@@ -248,6 +248,14 @@ def test_report_files_are_written_with_the_choices(reference: tuple[Path, Path])
     book = load_workbook(out / "summary.xlsx")
     assert book.sheetnames == ["scenarios", "options", "sensitivity"]
     assert book["scenarios"].max_row == 25  # header + 24 scenarios
+    # titled by the sweep's name; money in the options sheet is numbers with a £ format
+    name = json.loads((out / "sweep.json").read_text(encoding="utf-8"))["sweep"]
+    assert text.startswith(f"# Sweep summary: {name}\n") and name != out.name
+    options = list(book["options"].iter_rows(min_row=3, values_only=True))
+    medians = [row[5] for row in options if row[0]]
+    assert medians and all(isinstance(v, float) for v in medians[:1])
+    assert book["options"].cell(row=3, column=6).number_format == '"£"#,##0'
+    assert "are over the scenarios where the option is usable" in text
 
 
 def test_sweep_report_command_prints_the_summary(
