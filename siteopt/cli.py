@@ -25,6 +25,7 @@ from siteopt.console import (
     print_comparison,
     print_dataset_summary,
     print_locate,
+    print_plan_simulation,
     print_pooling_summary,
     print_queue_summary,
     print_result,
@@ -52,7 +53,12 @@ from siteopt.outputs.summaries import (
     today_summary,
 )
 from siteopt.outputs.write import check_out_folder, parse_formats
-from siteopt.queueing.site_roster import roster_summary, site_roster, write_coverage_png
+from siteopt.queueing.site_roster import (
+    plan_rosters,
+    roster_summary,
+    site_roster,
+    write_coverage_png,
+)
 from siteopt.status import Status
 from siteopt.sweep.report import write_report
 
@@ -199,8 +205,8 @@ def solve(
         str | None,
         typer.Option(
             "--format",
-            help="With --out: comma list of json,md,html,pdf,maps,gpkg,geojson,xlsx,webmap "
-            "(default: all).",
+            help="With --out: comma list of json,md,html,pdf,maps,gpkg,geojson,xlsx,webmap,"
+            "resilience (default: all).",
         ),
     ] = None,
     as_json: JsonOption = False,
@@ -233,7 +239,8 @@ def export(
         str | None,
         typer.Option(
             "--format",
-            help="Comma list of json,md,html,pdf,maps,gpkg,geojson,xlsx,webmap (default: all).",
+            help="Comma list of json,md,html,pdf,maps,gpkg,geojson,xlsx,webmap,resilience "
+            "(default: all).",
         ),
     ] = None,
     instance_file: Annotated[
@@ -313,12 +320,32 @@ def today(
         print_today_summary(summary, console())
 
 
+SolutionOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--solution",
+        help="solution.json written by `solve --out`: use exactly its rooms and agents.",
+    ),
+]
+
+
 @app.command()
 def simulate(
-    instance_file: Annotated[Path, typer.Argument(help="Instance file (TOML).")],
-    sites: Annotated[str, typer.Option(help="Comma-separated site ids sharing the calls.")],
-    fail: Annotated[str | None, typer.Option(help="Site id to take out of service.")] = None,
-    hours: Annotated[float, typer.Option(help="How long the failed site is out (hours).")] = 4.0,
+    instance_file: Annotated[
+        Path | None,
+        typer.Argument(help="Instance file (TOML); with --solution: default the one it names."),
+    ] = None,
+    sites: Annotated[
+        str | None, typer.Option(help="Comma-separated site ids sharing the calls.")
+    ] = None,
+    solution_file: SolutionOption = None,
+    fail: Annotated[
+        str | None,
+        typer.Option(help="Site id to take out of service (with --solution: default each room)."),
+    ] = None,
+    hours: Annotated[
+        float, typer.Option("--fail-hours", "--hours", help="How long a failed room is out (h).")
+    ] = 4.0,
     start_hour: Annotated[
         float | None,
         typer.Option(help="Failure start, hours from Monday 00:00 (default: busiest hour)."),
@@ -327,10 +354,35 @@ def simulate(
     seed: Annotated[int, typer.Option(help="Seed of the first replication.")] = 0,
     as_json: JsonOption = False,
 ) -> None:
-    """Simulate a week of calls at the given sites (optionally failing one) to check staffing."""
+    """Simulate a week of calls: a saved plan (--solution) failing each room in turn, or sites."""
+    if solution_file is not None:
+        from siteopt.outputs.resilience import plan_simulation, resilience_summary  # noqa: PLC0415 (lazy: pulls in scipy)
+
+        if sites is not None:
+            raise ArgumentError("--sites", "expected either --sites or --solution, not both")
+        result = _read_plan(solution_file, instance_file)
+        assert result.instance is not None and result.solution is not None
+        plan = resilience_summary(
+            plan_simulation(
+                result.instance,
+                result.solution,
+                fail_hours=hours,
+                failure_start_h=start_hour,
+                fail_sites=[fail] if fail is not None else None,
+                replications=replications,
+                seed=seed,
+            )
+        )
+        if as_json:
+            print_json(plan)
+        else:
+            print_plan_simulation(plan, console())
+        return
     from siteopt.queueing.simulate import simulate_instance  # noqa: PLC0415 (lazy: pulls in scipy)
 
-    result = simulate_instance(
+    if instance_file is None or sites is None:
+        raise ArgumentError("--sites", "expected an instance file and --sites, or --solution")
+    sim = simulate_instance(
         siteopt.load_instance(instance_file),
         [s.strip() for s in sites.split(",") if s.strip()],
         fail=fail,
@@ -339,17 +391,34 @@ def simulate(
         replications=replications,
         seed=seed,
     )
-    summary = simulation_summary(result)
+    summary = simulation_summary(sim)
     if as_json:
         print_json(summary)
     else:
         print_simulation_summary(summary, console())
 
 
+def _read_plan(solution_file: Path, instance_file: Path | None) -> siteopt.Result:
+    """Read a solution.json with its instance; refuse one without a plan (exit 2)."""
+    instance = siteopt.load_instance(instance_file) if instance_file is not None else None
+    result = siteopt.read_result(solution_file, instance=instance)
+    if result.solution is None:
+        msg = f"{solution_file}: expected a plan, but its status is {result.status}"
+        raise ArgumentError("--solution", msg)
+    return result
+
+
 @app.command()
 def roster(
-    instance_file: Annotated[Path, typer.Argument(help="Instance file (TOML).")],
-    site: Annotated[str, typer.Option("--site", help="Site id of the room.")],
+    instance_file: Annotated[
+        Path | None,
+        typer.Argument(help="Instance file (TOML); with --solution: default the one it names."),
+    ] = None,
+    site: Annotated[
+        str | None,
+        typer.Option("--site", help="Site id of the room (with --solution: default every room)."),
+    ] = None,
+    solution_file: SolutionOption = None,
     forces: Annotated[
         str | None,
         typer.Option(help="Comma-separated forces it answers (default: its own, else all)."),
@@ -362,16 +431,36 @@ def roster(
     ] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Weekly shift roster of one room: coverage per hour, rota lines and the FTE behind them."""
-    chosen = [f.strip() for f in forces.split(",") if f.strip()] if forces else None
-    instance = siteopt.load_instance(instance_file)
-    result = site_roster(instance, site, forces=chosen, time_limit_s=time_limit)
-    summary = roster_summary(result)
-    if out is not None:
-        summary["png"] = str(write_coverage_png(result, out / f"roster-{site}.png"))
-    if as_json:
-        print_json(summary)
+    """Weekly shift roster of a room (or of every room of a saved plan): cover, rota, FTE."""
+    if solution_file is not None:
+        from siteopt.outputs.resilience import plan_rooms  # noqa: PLC0415 (lazy: pulls in scipy)
+
+        if forces is not None:
+            raise ArgumentError("--forces", "the plan says which forces each room answers")
+        result = _read_plan(solution_file, instance_file)
+        assert result.instance is not None and result.solution is not None
+        rosters = plan_rosters(
+            result.instance,
+            plan_rooms(result.solution),
+            sites=[site] if site is not None else None,
+            time_limit_s=time_limit,
+        )
     else:
+        if instance_file is None or site is None:
+            raise ArgumentError("--site", "expected an instance file and --site, or --solution")
+        chosen = [f.strip() for f in forces.split(",") if f.strip()] if forces else None
+        instance = siteopt.load_instance(instance_file)
+        rosters = [site_roster(instance, site, forces=chosen, time_limit_s=time_limit)]
+    summaries = []
+    for one in rosters:
+        summary = roster_summary(one)
+        if out is not None:
+            summary["png"] = str(write_coverage_png(one, out / f"roster-{one.site}.png"))
+        summaries.append(summary)
+    if as_json:
+        print_json(summaries[0] if solution_file is None else {"rooms": summaries})
+        return
+    for summary in summaries:
         print_roster(summary, console())
         if out is not None:
             console().print(f"wrote {summary['png']}")

@@ -18,6 +18,7 @@ from siteopt.status import Status, status_note
 
 if TYPE_CHECKING:
     from rich.console import Console
+    from rich.table import Table
 
     from siteopt.location.result import LocateResult
     from siteopt.optimise.result import Result
@@ -28,6 +29,7 @@ __all__ = [
     "print_comparison",
     "print_dataset_summary",
     "print_locate",
+    "print_plan_simulation",
     "print_pooling_summary",
     "print_problem_summary",
     "print_queue_summary",
@@ -337,12 +339,11 @@ def print_simulation_summary(summary: dict[str, Any], out: Console) -> None:
     """Print simulated service levels per stream (and per failure window)."""
     from rich.table import Table  # noqa: PLC0415 (lazy: rich is slow to import)
 
-    conf = f"{summary['confidence']:.0%} CI over {summary['replications']} replications"
-    peaks = ", ".join(f"{k} {v}" for k, v in summary["peak_agents_by_site"].items())
+    conf, peaks = _simulation_terms(summary)
     out.print(f"Simulated week at {', '.join(summary['sites'])} (peak agents: {peaks}); {conf}.")
-    table = Table(title="Whole week")
-    for col in ("stream", "target", "service level", "ASA (s)", "abandoned", "calls"):
-        table.add_column(col, justify="left" if col in {"stream", "target"} else "right")
+    table = _stream_table(
+        "Whole week", ("stream", "target", "service level", "ASA (s)", "abandoned", "calls")
+    )
     for row in summary["week"]:
         table.add_row(*_simulated_row(row))
     out.print(table)
@@ -369,8 +370,69 @@ def print_simulation_summary(summary: dict[str, Any], out: Console) -> None:
     out.print(table)
 
 
+def print_plan_simulation(summary: dict[str, Any], out: Console) -> None:
+    """Print a saved plan simulated: normal running per stream, then each room failing."""
+    conf, peaks = _simulation_terms(summary)
+    out.print(f"The plan's rooms simulated, their agents exactly (peak: {peaks}); {conf}.")
+    table = _stream_table(
+        "Normal running, whole week",
+        ("stream", "target", "service level", "meets target", "ASA (s)", "abandoned"),
+    )
+    for row in summary["week"]:
+        cells = _simulated_row(row)
+        table.add_row(*cells[:3], "yes" if row["meets_target"] else "[red]no[/red]", *cells[3:5])
+    out.print(table)
+    for failure in summary["failures"]:
+        title = f"{failure['site']} out for {failure['hours']:g} h from {failure['start']}"
+        table = _stream_table(
+            title,
+            ("calls arriving", "stream", "target", "service level", "ASA (s)", "abandoned"),
+        )
+        for key, label in (
+            ("during_without_failure", "same hours, no failure"),
+            ("during", "during the failure"),
+            ("after_without_failure", "next hours, no failure"),
+            ("after", f"after ({failure['recovery_hours']:g} h)"),
+        ):
+            for row in failure[key]:
+                table.add_row(label, *_simulated_row(row)[:5])
+        out.print(table)
+        out.print(
+            f"  answered by: {failure['answered_by']}\n  decamp: {failure['decamp']}\n"
+            f"  agents answering (mean over the failure): {failure['agents_normal']:g} normally, "
+            f"{failure['agents_down']:g} before the decamp, {failure['agents_decamped']:g} after"
+        )
+
+
+def _simulation_terms(summary: dict[str, Any]) -> tuple[str, str]:
+    """The confidence level and replications, and the peak agents per room, in words."""
+    conf = f"{summary['confidence']:.0%} CI over {summary['replications']} replications"
+    peaks = ", ".join(f"{k} {v}" for k, v in summary["peak_agents_by_site"].items())
+    return conf, peaks
+
+
+def _stream_table(title: str, columns: tuple[str, ...]) -> Table:
+    """An empty rich table of simulated rows: words left, numbers right."""
+    from rich.table import Table  # noqa: PLC0415 (lazy: rich is slow to import)
+
+    table = Table(title=title)
+    for col in columns:
+        words = col in {"calls arriving", "window", "stream", "target"}
+        table.add_column(col, justify="left" if words else "right")
+    return table
+
+
 def _simulated_row(row: dict[str, Any]) -> list[str]:
     target = row["target"]
+    if row["service_level"] is None:  # no call arrived in the window
+        return [
+            row["stream"],
+            f"{target['share']:.0%} in {target['within_s']:g} s",
+            "–",
+            "–",
+            "–",
+            "0",
+        ]
     return [
         row["stream"],
         f"{target['share']:.0%} in {target['within_s']:g} s",

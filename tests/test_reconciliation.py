@@ -1,13 +1,18 @@
-"""One plan everywhere: the solve, solution.json, report, workbook, GeoPackage and web map agree.
+"""One plan everywhere: the solve, solution.json, report, workbook, GeoPackage, web map,
+simulation and rosters agree.
 
 Over the default BCH instance (one pooled room) and a by-force variant (two rooms, each
 answering its own forces): every room's calls, agents, FTE, seats and staff moves are the same
-in every output, and every room's posts are filled by movers and recruits.
+in every output, and every room's posts are filled by movers and recruits. The simulation
+(resilience.json, ``siteopt simulate --solution``) and the rosters (``siteopt roster
+--solution``) run exactly the plan's agents per room; in normal running the plan meets every
+stream's target within the simulation's confidence interval, and each room fails in turn.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +25,7 @@ from siteopt.optimise.result import Result, read_result
 from siteopt.optimise.solve import solve
 from siteopt.outputs.data import format_value, room_answers
 from siteopt.outputs.write import write_outputs
-from tests.conftest import INSTANCES
+from tests.conftest import INSTANCES, CliResult
 
 pyogrio = pytest.importorskip("pyogrio")
 openpyxl = pytest.importorskip("openpyxl")
@@ -46,7 +51,7 @@ def written(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
     result = solve(load_instance(path))
     assert result.solution is not None
     out = folder / "out"
-    write_outputs(result, out, formats=("json", "md", "xlsx", "gpkg", "webmap"))
+    write_outputs(result, out, formats=("json", "md", "xlsx", "gpkg", "webmap", "resilience"))
     return request.param, result, out
 
 
@@ -193,3 +198,106 @@ def test_report_and_web_map_show_the_same_rooms(written: Any) -> None:
     assert np.isfinite(s.staff_impact.transition_gbp)
     assert format_value(s.staff_impact.priced_transition_gbp, "gbp") in report
     assert format_value(s.staff_impact.transition_gbp, "gbp") in report
+
+
+def _resilience(out: Path) -> dict[str, Any]:
+    document: dict[str, Any] = json.loads((out / "resilience.json").read_text(encoding="utf-8"))
+    return document["resilience"]  # type: ignore[no-any-return]
+
+
+def test_simulation_runs_exactly_the_plans_agents_and_calls(
+    written: Any, run_cli: Callable[..., CliResult]
+) -> None:
+    """resilience.json and ``simulate --solution``: each room's agents are the solution's.
+
+    The simulated calls answered at each room match the allocation's (Poisson noise of a
+    10-replication mean is about 0.3 %).
+    """
+    _, result, out = written
+    s = result.solution
+    saved = _resilience(out)
+    cli = run_cli("simulate", "--solution", str(out / "solution.json"), "--json",
+                  "--replications", "3", "--fail-hours", "2")  # fmt: skip
+    assert cli.code == 0, cli.err
+    for document in (saved, json.loads(cli.out)):
+        assert document["sites"] == list(s.site_ids)
+        for site, room in zip(s.sites, s.allocation.rooms, strict=True):
+            assert document["agents_by_site"][site.id] == list(site.agents)
+            assert document["peak_agents_by_site"][site.id] == site.peak_agents
+            calls = document["calls_per_year_by_site"][site.id]
+            assert calls == pytest.approx(room.calls_per_year, rel=0.02)
+    assert {f["hours"] for f in json.loads(cli.out)["failures"]} == {2.0}
+
+
+def test_the_plan_meets_every_target_in_normal_running_and_each_room_fails(written: Any) -> None:
+    """Normal running: every stream within the CI of its target; a failure row per room.
+
+    The report and the workbook carry the same numbers as resilience.json.
+    """
+    _, result, out = written
+    s = result.solution
+    saved = _resilience(out)
+    streams = [row["stream"] for row in saved["week"]]
+    assert streams == list(result.instance.demand.streams)
+    for row in saved["week"]:
+        assert row["service_level"] + row["service_level_ci"] >= row["target"]["share"]
+        assert row["meets_target"]
+    assert [f["site"] for f in saved["failures"]] == list(s.site_ids)
+    for failure in saved["failures"]:
+        assert failure["hours"] == 4.0 and failure["answered_by"] and failure["decamp"]
+        assert failure["agents_down"] < failure["agents_normal"]
+        for key in ("during", "after", "during_without_failure"):
+            assert [r["stream"] for r in failure[key]] == streams
+            assert all(0.0 <= r["service_level"] <= 1.0 for r in failure[key])
+        during = np.array([r["service_level"] for r in failure["during"]])
+        base = np.array([r["service_level"] for r in failure["during_without_failure"]])
+        assert during.sum() < base.sum()  # a room's loss hurts (not every stream need drop)
+    header, *rows = _rows(out / "siteopt.xlsx", "Resilience")
+    assert len(rows) == len(streams) * (1 + 2 * len(s.sites))
+    level = header.index("service level")
+    assert [r[level] for r in rows[: len(streams)]] == [r["service_level"] for r in saved["week"]]
+    for k, failure in enumerate(saved["failures"]):
+        block = rows[len(streams) * (1 + 2 * k) : len(streams) * (3 + 2 * k)]
+        assert {r[0] for r in block} == {failure["site"]}
+        expected = [r["service_level"] for r in (*failure["during"], *failure["after"])]
+        assert [r[level] for r in block] == expected
+    _, *cover = _rows(out / "siteopt.xlsx", "Failure cover")
+    assert [r[0] for r in cover] == list(s.site_ids)
+    report = (out / "report.md").read_text(encoding="utf-8")
+    assert "## Resilience" in report
+    assert "In normal running every stream meets its target." in report
+    for failure in saved["failures"]:
+        assert failure["answered_by"] in report and failure["decamp"] in report
+        assert format_value(failure["during"][0]["service_level"], "share") in report
+
+
+def test_rosters_cover_exactly_the_plans_agents(
+    written: Any, run_cli: Callable[..., CliResult]
+) -> None:
+    """``roster --solution``: each room's requirement is its agents, the roster covers it."""
+    _, result, out = written
+    s = result.solution
+    cli = run_cli("roster", "--solution", str(out / "solution.json"), "--json",
+                  "--time-limit", "5")  # fmt: skip
+    assert cli.code == 0, cli.err
+    rooms = json.loads(cli.out)["rooms"]
+    assert [r["site"] for r in rooms] == list(s.site_ids)
+    for site, room, roster in zip(s.sites, s.allocation.rooms, rooms, strict=True):
+        assert tuple(roster["forces"]) == room.forces
+        required = np.array(roster["coverage"]["required"])
+        per_hour = required.size // len(site.agents)
+        assert (
+            required.reshape(len(site.agents), per_hour) == np.array(site.agents)[:, np.newaxis]
+        ).all()
+        on_phones = np.array(roster["coverage"]["on_duty"]) * (1 - roster["break_share"])
+        assert (on_phones >= required - 1e-9).all()
+
+
+def test_a_short_time_limit_on_bch_is_never_called_infeasible(
+    run_cli: Callable[..., CliResult],
+) -> None:
+    """``solve instances/bch-2015.toml --time-limit 0.3`` does not exit 3 (proven infeasible)."""
+    cli = run_cli("solve", str(INSTANCES / "bch-2015.toml"), "--time-limit", "0.3", "--json")
+    status = json.loads(cli.out)["status"]
+    assert cli.code != 3
+    assert (cli.code, status) in {(0, "OPTIMAL"), (0, "FEASIBLE"), (4, "UNKNOWN")}

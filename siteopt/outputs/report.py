@@ -584,6 +584,86 @@ def _function_table(data: ExportData) -> ReportTable | None:
     )  # fmt: skip
 
 
+def _resilience_tables(data: ExportData) -> tuple[ReportTable, ReportTable] | None:
+    """The plan simulated: service level per stream in normal running and each room failing."""
+    from siteopt.outputs.resilience import export_resilience, week_label  # noqa: PLC0415 (lazy: scipy)
+
+    summary = export_resilience(data)
+    if summary is None:
+        return None
+    rows: list[tuple[Any, ...]] = [
+        ("none (normal running)", "whole week", r["stream"], r["target"]["share"],
+         r["service_level"], r["service_level_ci"], r["meets_target"], r["abandon_share"], None)
+        for r in summary["week"]
+    ]  # fmt: skip
+    cover: list[tuple[Any, ...]] = []
+    for f in summary["failures"]:
+        end = f["start_h"] + f["hours"]
+        windows = (
+            (f"during: {f['start']}, {f['hours']:g} h", f["during"], f["during_without_failure"]),
+            (f"after: {week_label(end)}, {f['recovery_hours']:g} h", f["after"],
+             f["after_without_failure"]),
+        )  # fmt: skip
+        for label, stats, base in windows:
+            rows += [
+                (f["site"], label, r["stream"], r["target"]["share"], r["service_level"],
+                 r["service_level_ci"], r["meets_target"], r["abandon_share"],
+                 base[i]["service_level"])
+                for i, r in enumerate(stats)
+            ]  # fmt: skip
+        cover.append(
+            (f["site"], f"{f['start']}, {f['hours']:g} h", f["answered_by"], f["decamp"],
+             f["agents_normal"], f["agents_down"], f["agents_decamped"])
+        )  # fmt: skip
+    level = f"{100 * summary['confidence']:g} %"
+    service = ReportTable(
+        title=(f"Resilience: service level per stream, normal running and each room failing "
+               f"(simulated, {summary['replications']} replications, ± {level} CI)"),
+        sheet="Resilience",
+        columns=("room failing", "calls arriving", "stream", "target", "service level",
+                 f"± {level} CI", "meets target", "abandoned", "same hours without the failure"),
+        kinds=("text", "text", "text", "share", "share", "share", "bool", "share", "share"),
+        rows=tuple(rows),
+    )  # fmt: skip
+    who = ReportTable(
+        title="Resilience: who answers while a room is out (means over the failure's hours)",
+        sheet="Failure cover",
+        columns=("room failing", "when", "answered by", "decamp (assumption)",
+                 "agents normally", "agents before the decamp", "agents after the decamp"),
+        kinds=("text", "text", "text", "text", "float", "float", "float"),
+        rows=tuple(cover),
+    )  # fmt: skip
+    return service, who
+
+
+def _resilience_verdict(data: ExportData) -> str:
+    """In words: which streams miss their target in normal running; the worst failure."""
+    from siteopt.outputs.resilience import export_resilience  # noqa: PLC0415 (lazy: scipy)
+
+    summary = export_resilience(data)
+    assert summary is not None
+    missed = [r["stream"] for r in summary["week"] if not r["meets_target"]]
+    normal = (
+        "In normal running every stream meets its target."
+        if not missed
+        else f"In normal running {', '.join(missed)} miss their target."
+    )
+    during = [
+        (r["service_level"], f["site"], r["stream"], r["target"]["share"])
+        for f in summary["failures"]
+        for r in f["during"]
+        if r["service_level"] is not None
+    ]
+    if not during:
+        return normal
+    level, site, stream, target = min(during)
+    return (
+        f"{normal} The worst while a room is out: {stream} at "
+        f"{format_value(level, 'share')} answered in time (target "
+        f"{format_value(target, 'share')}) while {site} is out."
+    )
+
+
 def _npv_table(data: ExportData) -> ReportTable:
     """Every appraised option: present value, NPV against do nothing, ranks by NPV and by cost."""
     appraised = data.result.appraisal
@@ -746,6 +826,9 @@ def business_tables(data: ExportData) -> list[ReportTable]:
         tables += [_room_staff_table(data), _force_staff_table(data)]
     if data.solution is not None:
         tables += [_coverage_table(data), _lsoa_table(data)]
+    resilience = _resilience_tables(data)
+    if resilience is not None:
+        tables += resilience
     tables.append(_assumption_table(data))
     return tables
 
@@ -983,6 +1066,20 @@ def business_report(data: ExportData) -> BusinessReport:
                 (*figures_main[1:], *surface),
             )
         )
+    if "Resilience" in tables:
+        sections.append(
+            ReportSection(
+                "Resilience",
+                ("The chosen plan simulated (discrete-event, its agents per room and hour "
+                 "exactly): a week of normal running, then each room failing in turn at the "
+                 "busiest hour of the week. A stream meets its target when the service level "
+                 "plus its confidence half-width reaches the target. Calls being answered "
+                 "when a room fails are completed (optimistic); decamp times and fallback "
+                 "seats are the instance's labelled assumptions, shown below.",
+                 _resilience_verdict(data)),
+                (tables["Resilience"], tables["Failure cover"]),
+            )
+        )  # fmt: skip
     sections.append(
         ReportSection(
             "How travel times were obtained",

@@ -42,6 +42,7 @@ FORMATS: tuple[str, ...] = (
     "geojson",
     "xlsx",
     "webmap",
+    "resilience",
 )
 
 
@@ -57,6 +58,7 @@ OUTPUT_NAMES: Mapping[str, str] = MappingProxyType(
         "geojson": "geojson",
         "xlsx": "siteopt.xlsx",
         "webmap": "map.html",
+        "resilience": "resilience.json",
     }
 )
 
@@ -177,13 +179,13 @@ def _write_all(data: ExportData, folder: Path, formats: tuple[str, ...], out: Pa
             folder / OUTPUT_NAMES["maps"] if "maps" in formats else None,
             embed=bool({"html", "pdf"} & set(formats)),
         )
-    report = business_report(data)
-    if "md" in formats:
+    report = business_report(data) if {"md", "html", "pdf"} & set(formats) else None
+    if report is not None and "md" in formats:
         (folder / OUTPUT_NAMES["md"]).write_text(report_markdown(report), encoding="utf-8")
-    if "html" in formats:
+    if report is not None and "html" in formats:
         html = report_html(report, figures)
         (folder / OUTPUT_NAMES["html"]).write_text(html, encoding="utf-8")
-    if "pdf" in formats:
+    if report is not None and "pdf" in formats:
         write_report_pdf(report, figures, folder / OUTPUT_NAMES["pdf"])
     if {"gpkg", "geojson", "webmap"} & set(formats):
         layers = gis_layers(data)
@@ -196,5 +198,12 @@ def _write_all(data: ExportData, folder: Path, formats: tuple[str, ...], out: Pa
             (folder / OUTPUT_NAMES["webmap"]).write_text(page, encoding="utf-8")
     if "xlsx" in formats:
         write_workbook(data, folder / OUTPUT_NAMES["xlsx"])
+    if "resilience" in formats:
+        from siteopt.outputs.resilience import export_resilience  # noqa: PLC0415 (lazy: scipy)
+
+        document = {"status": str(data.result.status), "resilience": export_resilience(data)}
+        (folder / OUTPUT_NAMES["resilience"]).write_text(
+            json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+        )
     if not any(folder.iterdir()):  # pragma: no cover - parse_formats refuses an empty list
         raise DataError("no output format chosen")

@@ -27,8 +27,17 @@ from siteopt.queueing.shifts import (
 
 if TYPE_CHECKING:
     from siteopt.instance.schema import Instance
+    from siteopt.queueing.simulate import PlanRooms
 
-__all__ = ["SiteRoster", "requirement_for", "roster_summary", "site_roster", "write_coverage_png"]
+__all__ = [
+    "SiteRoster",
+    "plan_requirement",
+    "plan_rosters",
+    "requirement_for",
+    "roster_summary",
+    "site_roster",
+    "write_coverage_png",
+]
 
 
 IntArray = npt.NDArray[np.int64]
@@ -110,8 +119,6 @@ def site_roster(
     time_limit_s
         CP-SAT limit (default ``staffing.roster.time_limit_s``).
     """
-    from siteopt.queueing.fte import instance_shrinkage  # noqa: PLC0415 (lazy: pulls in scipy)
-
     if site not in instance.candidate_ids():
         raise StaffingError(f"--site: {site!r} is not a candidate site of {instance.file}")
     if forces is None:
@@ -120,6 +127,21 @@ def site_roster(
     if not forces:
         raise StaffingError("--forces: expected at least one force")
     requirement, note = requirement_for(instance, forces)
+    return _roster(instance, site, tuple(forces), requirement, note=note, time_limit_s=time_limit_s)
+
+
+def _roster(
+    instance: Instance,
+    site: str,
+    forces: tuple[str, ...],
+    requirement: IntArray,
+    *,
+    note: str,
+    time_limit_s: float | None,
+) -> SiteRoster:
+    """Return the cheapest roster covering ``requirement``, its rota lines and FTE."""
+    from siteopt.queueing.fte import instance_shrinkage  # noqa: PLC0415 (lazy: pulls in scipy)
+
     menu = shift_menu(instance)
     limit = time_limit_s if time_limit_s is not None else instance.staffing.roster.time_limit_s
     roster = roster_week(requirement, menu, time_limit_s=limit)
@@ -138,7 +160,66 @@ def site_roster(
         break_shrinkage=shrinkage.breaks.value,
         supervisors_per_agent=staffing.supervisor_ratio.value if staffing.supervisor_ratio else 0.0,
     )
-    return SiteRoster(site, tuple(forces), note, roster, pattern, fte)
+    return SiteRoster(site, forces, note, roster, pattern, fte)
+
+
+def plan_requirement(agents: npt.ArrayLike, interval_minutes: int) -> IntArray:
+    """Return a plan room's agents per interval at the roster's ``interval_minutes``.
+
+    A coarser plan (hourly agents, half-hour roster) gives each roster interval its hour's
+    agents; a finer one gives each roster interval the most agents of the plan intervals in it,
+    so the roster never puts fewer on the phones than the plan.
+    """
+    plan = np.asarray(agents, dtype=np.int64)
+    plan_minutes = MINUTES_PER_WEEK // plan.size
+    if plan_minutes * plan.size != MINUTES_PER_WEEK:
+        raise StaffingError(f"agents: expected a week of equal intervals, got {plan.size}")
+    if plan_minutes >= interval_minutes:
+        return np.repeat(plan, plan_minutes // interval_minutes).astype(np.int64)
+    return np.asarray(plan.reshape(-1, interval_minutes // plan_minutes).max(axis=1), np.int64)
+
+
+def plan_rosters(
+    instance: Instance,
+    plan: PlanRooms,
+    *,
+    sites: list[str] | None = None,
+    time_limit_s: float | None = None,
+) -> list[SiteRoster]:
+    """Return the roster of each room of a plan, covering exactly its agents per interval.
+
+    Parameters
+    ----------
+    instance
+        The instance the plan answers (its shift menu, contract hours, shrinkage).
+    plan
+        The plan's rooms (:class:`~siteopt.queueing.simulate.PlanRooms`), e.g. from a
+        solution by :func:`siteopt.outputs.resilience.plan_rooms`.
+    sites
+        Rooms to roster (default: every room of the plan).
+    time_limit_s
+        CP-SAT limit per room (default ``staffing.roster.time_limit_s``).
+    """
+    chosen = list(plan.sites) if sites is None else sites
+    unknown = [s for s in chosen if s not in plan.sites]
+    if unknown:
+        msg = f"--site: expected a room of the plan ({', '.join(plan.sites)}), got {unknown}"
+        raise StaffingError(msg)
+    minutes = shift_menu(instance).interval_minutes
+    rosters = []
+    for k, site in enumerate(plan.sites):
+        if site not in chosen:
+            continue
+        forces = plan.forces[k] if plan.forces is not None else tuple(instance.forces)
+        shared = plan.forces is None and len(plan.sites) > 1
+        note = f"the plan's agents at {site} per {minutes}-min interval, exactly" + (
+            " (its share of the pooled queue)" if shared else ""
+        )
+        requirement = plan_requirement(plan.agents[k], minutes)
+        rosters.append(
+            _roster(instance, site, forces, requirement, note=note, time_limit_s=time_limit_s)
+        )
+    return rosters
 
 
 def _label(minute: int) -> str:

@@ -17,7 +17,7 @@ from siteopt.outputs.report import AT_MOST_TYPES, business_report, business_tabl
 SECTIONS = (
     "Executive summary", "Scope and terms", "Options appraisal", "Cost breakdown", "Demand",
     "Green Book appraisal", "Chosen rooms and staffing", "Constraints", "Why not cheaper?",
-    "Staff impact", "Access and maps", "How travel times were obtained",
+    "Staff impact", "Access and maps", "Resilience", "How travel times were obtained",
     "Assumptions and sources", "Data attribution",
 )  # fmt: skip
 

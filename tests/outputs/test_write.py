@@ -179,7 +179,7 @@ def test_default_instance_writes_every_output(default_outputs: Path) -> None:
     names = {p.name for p in default_outputs.iterdir()}
     assert names == {
         "solution.json", "report.md", "report.html", "report.pdf", "maps", "layers.gpkg",
-        "geojson", "siteopt.xlsx", "map.html",
+        "geojson", "siteopt.xlsx", "map.html", "resilience.json",
     }  # fmt: skip
     maps = {p.name for p in (default_outputs / "maps").iterdir()}
     for key in ("overview", "commute", "today_vs_proposal"):
