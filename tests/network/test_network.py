@@ -164,8 +164,8 @@ def cambridge_osm() -> RoadNetwork:
     return network_from_graphml(CAMBRIDGE_GRAPHML)
 
 
-def test_travel_times_are_cached_and_keyed_by_speeds(embedded: RoadNetwork, tmp_path: Path) -> None:
-    """Second call reads the cache; other speeds miss it; no temporary file is left behind."""
+def homes_and_two_rooms() -> tuple[Points, Points]:
+    """BCH's LSOA demand points, and Kempston and Welwyn as targets."""
     homes, _ = lsoa_points(open_dataset("bch"))
     sites = open_dataset("bch").sites
     targets = Points(
@@ -173,6 +173,12 @@ def test_travel_times_are_cached_and_keyed_by_speeds(embedded: RoadNetwork, tmp_
         np.array([sites["kempston"].x, sites["welwyn"].x]),
         np.array([sites["kempston"].y, sites["welwyn"].y]),
     )
+    return homes, targets
+
+
+def test_travel_times_are_cached_and_keyed_by_speeds(embedded: RoadNetwork, tmp_path: Path) -> None:
+    """Second call reads the cache; other speeds miss it; no temporary file is left behind."""
+    homes, targets = homes_and_two_rooms()
     first = travel_times(embedded, homes, targets, cache_dir=tmp_path)
     second = travel_times(embedded, homes, targets, cache_dir=tmp_path)
     assert not first.from_cache and second.from_cache
@@ -193,13 +199,7 @@ def test_distances_are_cached_apart_from_times(
     embedded: RoadNetwork, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Road km are cached under their own key: a warm call neither snaps nor searches."""
-    homes, _ = lsoa_points(open_dataset("bch"))
-    sites = open_dataset("bch").sites
-    targets = Points(
-        ("kempston", "welwyn"),
-        np.array([sites["kempston"].x, sites["welwyn"].x]),
-        np.array([sites["kempston"].y, sites["welwyn"].y]),
-    )
+    homes, targets = homes_and_two_rooms()
     first = travel_distances_km(embedded, homes, targets, cache_dir=tmp_path)
     times = travel_times(embedded, homes, targets, cache_dir=tmp_path)
     assert not times.from_cache  # the km file is not mistaken for a times file
