@@ -13,7 +13,7 @@ import os
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, get_args, get_origin
+from typing import Any, cast, get_args, get_origin
 
 from pydantic import (
     BaseModel,
@@ -22,8 +22,8 @@ from pydantic import (
 
 from siteopt.errors import InstanceError
 from siteopt.instance.checks import Origins, _Checker, _origin_of
-from siteopt.instance.constraints import CONSTRAINT_TYPES
-from siteopt.instance.figures import Figure
+from siteopt.instance.constraints import CONSTRAINT_TYPES, ConstraintSpec
+from siteopt.instance.figures import Figure, PerHeadEstimate
 from siteopt.instance.greenfield import greenfield_grid
 from siteopt.instance.schema import GreenfieldSite, Instance
 
@@ -162,8 +162,16 @@ def _is_figure_table(node: Any) -> bool:
     return isinstance(node, dict) and "value" in node and ("source" in node or "assumption" in node)
 
 
+def _is_per_head_table(node: Any) -> bool:
+    return isinstance(node, dict) and "per_head_of" in node
+
+
 def _merge(base: Any, over: Any, file: Path, path: tuple[str, ...]) -> Any:
     """Merge ``over`` into ``base``: tables key by key, anything else replaced."""
+    if _is_per_head_table(base) and not _is_per_head_table(over):
+        return _replace_estimate(base, over, file)
+    if _is_figure_table(base) and _is_per_head_table(over):
+        return over
     if (
         _is_figure_table(base)
         and isinstance(over, dict)
@@ -195,6 +203,20 @@ def _merge(base: Any, over: Any, file: Path, path: tuple[str, ...]) -> Any:
     return over
 
 
+def _replace_estimate(base: dict[str, Any], over: Any, file: Path) -> Any:
+    """A measured figure (or a what-if number) in place of a per-head estimate replaces it whole."""
+    if isinstance(over, dict) and set(over) == {"value"}:
+        over = over["value"]  # a what-if of the ``value`` alone (a sweep axis ending in .value)
+    if isinstance(over, dict | list) or over is None:
+        return over
+    others = ", ".join(map(str, base.get("per_head_of") or []))
+    return {
+        "value": over,
+        "assumption": f"what-if set in {file.name} (base: per-head estimate from {others}; "
+        f"assumption: {base.get('assumption')})",
+    }
+
+
 def _resolve_relative_paths(raw: dict[str, Any], origins: Origins) -> None:
     """Make file paths relative to the file that set them (so ``extends`` keeps them valid)."""
     for section, key in PATH_FIELDS:
@@ -219,7 +241,7 @@ def _instance_error(exc: ValidationError, origins: Origins, file: Path) -> Insta
     if kind == "extra_forbidden":
         parent, key = loc[:-1], loc[-1]
         message = f"unknown key {key!r}"
-        allowed = _allowed_keys(parent)
+        allowed = _allowed_keys(parent, first["loc"][:-1])
         if allowed:
             close = difflib.get_close_matches(key, allowed, n=1)
             hint = f"did you mean {close[0]!r}? " if close else ""
@@ -316,11 +338,34 @@ def _model_at(loc: tuple[str, ...]) -> type[BaseModel] | None:
     return models[0] if models else None
 
 
-def _allowed_keys(parent: tuple[str, ...]) -> list[str]:
-    model = _model_at(parent) if parent else Instance
+def _allowed_keys(parent: tuple[str, ...], raw_parent: tuple[int | str, ...] = ()) -> list[str]:
+    """Keys of the table at ``parent``; ``raw_parent`` (pydantic's location) picks a union member.
+
+    In a tagged union (a volume: figure or per-head estimate; a constraint by its ``type``)
+    pydantic names the member it tried in its location, so the keys are that member's.
+    """
+    tagged = _tagged_member(raw_parent)
+    model = tagged or (_model_at(parent) if parent else Instance)
     if model is None:
         return []
     return sorted(model.model_fields)
+
+
+def _tagged_member(raw_loc: tuple[int | str, ...]) -> type[BaseModel] | None:
+    """The union member pydantic validated at the end of ``raw_loc`` (by its tag), if any."""
+    if not raw_loc or not isinstance(raw_loc[-1], str):
+        return None
+    tag = raw_loc[-1]
+    before = _clean_loc(raw_loc[:-1])
+    if tuple(_clean_loc(raw_loc)) != before:
+        return None  # the last entry is a field, not a tag
+    if before[:2] == ("demand", "volumes"):
+        return {"figure": Figure, "per_head": PerHeadEstimate}.get(tag)
+    if before[:1] == ("constraints",):
+        for spec in get_args(get_args(ConstraintSpec)[0]):
+            if get_args(spec.model_fields["type"].annotation)[0] == tag:
+                return cast("type[BaseModel]", spec)
+    return None
 
 
 def _show(value: Any) -> str:

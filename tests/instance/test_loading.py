@@ -11,7 +11,7 @@ import pytest
 
 from siteopt.errors import InstanceError
 from siteopt.instance.figures import Figure, PerHeadEstimate
-from siteopt.instance.loading import load_instance
+from siteopt.instance.loading import InstanceTemplate, load_instance
 from siteopt.instance.schema import Instance
 from tests.conftest import BAD, INSTANCES, REPO, CliResult
 
@@ -332,3 +332,69 @@ def test_template_variants_validate_overrides_and_label_them(tmp_path: Path) -> 
     assert info.value.path == "solver.k_max"
     with pytest.raises(InstanceError, match="dotted field path"):
         template.variant({"solver.": 1}, sweep)
+
+
+def _toy_child(tmp_path: Path, body: str) -> Path:
+    child = tmp_path / "child.toml"
+    child.write_text(f'extends = "{(INSTANCES / "toy.toml").as_posix()}"\n{body}', encoding="utf-8")
+    return child
+
+
+def test_a_measured_figure_replaces_a_per_head_estimate(tmp_path: Path) -> None:
+    """A variant can put a measured volume where the base estimated one per head (#16 item 8)."""
+    body = (
+        "[demand.volumes.hertfordshire]\n"
+        'emergency = { value = 200000, source = "Herts 999 calls 2015" }\n'
+    )
+    volume = load_instance(_toy_child(tmp_path, body)).demand.volumes["hertfordshire"]["emergency"]
+    assert isinstance(volume, Figure)
+    assert volume.value == 200000
+    assert volume.source == "Herts 999 calls 2015"
+
+
+@pytest.mark.parametrize(
+    "dotted",
+    ["demand.volumes.hertfordshire.emergency", "demand.volumes.hertfordshire.emergency.value"],
+)
+def test_a_what_if_number_replaces_a_per_head_estimate(dotted: str) -> None:
+    """A sweep axis over an estimated volume becomes a labelled what-if figure (#16 item 8)."""
+    template = InstanceTemplate.read(INSTANCES / "toy.toml")
+    volume = template.variant({dotted: 150000}).demand.volumes["hertfordshire"]["emergency"]
+    assert isinstance(volume, Figure)
+    assert volume.value == 150000
+    assert volume.assumption is not None
+    assert "per-head estimate from bedfordshire, cambridgeshire" in volume.assumption
+
+
+def test_an_estimate_replaces_a_measured_figure(tmp_path: Path) -> None:
+    """And the other way round: a per-head estimate in place of a figure."""
+    body = (
+        "[demand.volumes.cambridgeshire]\n"
+        'emergency = { per_head_of = ["bedfordshire"], assumption = "estimate" }\n'
+        "[demand.volumes.hertfordshire]\n"
+        'emergency = { value = 1000, assumption = "t" }\n'
+    )
+    volume = load_instance(_toy_child(tmp_path, body)).demand.volumes["cambridgeshire"]["emergency"]
+    assert isinstance(volume, PerHeadEstimate)
+
+
+def test_unknown_key_in_a_per_head_estimate_suggests_its_own_keys(tmp_path: Path) -> None:
+    """The suggestion comes from the union member pydantic tried, not the first one (#16 item 8)."""
+    body = (
+        "[demand.volumes.hertfordshire]\n"
+        'emergency = { per_head_of = ["bedfordshire"], assumption = "x", valeu = 3 }\n'
+    )
+    with pytest.raises(InstanceError, match=r"expected one of: assumption, per_head_of\)") as err:
+        load_instance(_toy_child(tmp_path, body))
+    assert "did you mean 'value'" not in str(err.value)
+
+
+def test_unknown_key_in_a_constraint_suggests_that_types_keys(tmp_path: Path) -> None:
+    """A constraint's misspelt key is matched against the keys of its own ``type``."""
+    body = (
+        '[constraints.separation]\ntype = "site_separation"\nmin_minute = 3\n'
+        'max_minutes = { value = 60, assumption = "t" }\n'
+    )
+    child = _toy_child(tmp_path, body.replace('type = "site_separation"\n', ""))
+    with pytest.raises(InstanceError, match="did you mean 'min_minutes'"):
+        load_instance(child)
