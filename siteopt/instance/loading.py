@@ -360,7 +360,8 @@ def _tagged_member(raw_loc: tuple[int | str, ...]) -> type[BaseModel] | None:
     if tuple(_clean_loc(raw_loc)) != before:
         return None  # the last entry is a field, not a tag
     if before[:2] == ("demand", "volumes"):
-        return {"figure": Figure, "per_head": PerHeadEstimate}.get(tag)
+        members: dict[str, type[BaseModel]] = {"figure": Figure, "per_head": PerHeadEstimate}
+        return members.get(tag)
     if before[:1] == ("constraints",):
         for spec in get_args(get_args(ConstraintSpec)[0]):
             if get_args(spec.model_fields["type"].annotation)[0] == tag:
