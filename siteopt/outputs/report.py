@@ -135,7 +135,12 @@ def _summary_table(data: ExportData) -> ReportTable:
         ("proved optimal", r.proved_optimal, "bool"),
         ("rooms opened", opened or f"none ({_no_solution(data)})", "text"),
         ("routing", s.routing if s is not None else "–", "text"),
-        ("staff FTE at the new rooms", (s.total_fte if s is not None else 0) or None, "fte"),
+        ("posts (FTE) at the new rooms", impact.posts_fte if impact else None, "fte"),
+        (
+            "of which call handlers and supervisors",
+            (s.total_fte if s is not None else 0) or None,
+            "fte",
+        ),
         ("staff FTE today (modelled)", impact.staff_today_fte if impact else None, "fte"),
         ("annual cost of the proposal", s.objective_gbp if s is not None else None, "gbp"),
         ("annual cost today (same model)", r.baseline_gbp, "gbp"),
@@ -562,8 +567,9 @@ def _executive_summary(data: ExportData) -> tuple[str, ...]:
     proof = "proved optimal" if r.proved_optimal else f"best found, {status_note(r.status, r.gap)}"
     return (
         f"Recommended: {len(s.sites)} control room(s) at {opened}, {s.routing} routing ({proof}).",
-        f"Staff: {format_value(s.total_fte, 'fte')} FTE of call handlers and supervisors, "
-        f"against {format_value(s.staff_impact.staff_today_fte, 'fte')} FTE in today's rooms.",
+        f"Staff: {format_value(s.staff_impact.posts_fte, 'fte')} FTE of posts (of which "
+        f"{format_value(s.total_fte, 'fte')} call handlers and supervisors), against "
+        f"{format_value(s.staff_impact.staff_today_fte, 'fte')} FTE in today's rooms (modelled).",
         f"Annual cost {format_value(s.objective_gbp, 'gbp')} against "
         f"{format_value(r.baseline_gbp, 'gbp')} today: a saving of "
         f"{format_value(s.saving_gbp, 'gbp')} a year.",
