@@ -258,6 +258,10 @@ def _instance_error(exc: ValidationError, origins: Origins, file: Path) -> Insta
         )
     elif kind == "literal_error":
         message = f"{_lower_first(first['msg'])}, got {_show(first['input'])}"
+    elif kind in {"less_than_equal", "less_than"}:
+        bound = "at most" if kind == "less_than_equal" else "less than"
+        limit = first.get("ctx", {}).get("le", first.get("ctx", {}).get("lt"))
+        message = f"expected {bound} {_number(limit)}, got {_show(first['input'])}"
     elif kind == "value_error":
         message = str(first["ctx"]["error"]) if "ctx" in first else first["msg"]
     else:
@@ -372,6 +376,12 @@ def _tagged_member(raw_loc: tuple[int | str, ...]) -> type[BaseModel] | None:
 def _show(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _number(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return f"{value:,}" if isinstance(value, int | float) else str(value)
 
 
 def _lower_first(text: str) -> str:

@@ -22,7 +22,7 @@ MALFORMED = [
     ("wrong_type", "wrong_type", "solver.k_max", "valid integer"),
     ("allowance_missing_for_candidate_area", "allowance_missing_for_candidate_area", "pay.area_allowance_gbp", "candidate site 'welwyn'"),
     ("negative_volume", "negative_volume", "demand.volumes.bedfordshire.emergency.value", "greater than or equal to 0"),
-    ("share_above_one", "share_above_one", "demand.streams.emergency.target_share.value", "less than or equal to 1"),
+    ("share_above_one", "share_above_one", "demand.streams.emergency.target_share.value", "expected at most 1, got 1.5"),
     ("both_provenances", "both_provenances", "costs.discount_rate", "exactly one of 'source'"),
     ("unknown_site", "unknown_site", "forces.bedfordshire.current_site", "did you mean 'kempston'"),
     ("k_order", "k_order", "solver.k_min", "k_min <= k_max"),
@@ -398,3 +398,75 @@ def test_unknown_key_in_a_constraint_suggests_that_types_keys(tmp_path: Path) ->
     child = _toy_child(tmp_path, body.replace('type = "site_separation"\n', ""))
     with pytest.raises(InstanceError, match="did you mean 'min_minutes'"):
         load_instance(child)
+
+
+HUGE = [
+    ("[demand]\ngrowth = { value = inf, assumption = 'x' }", "demand.growth.value", "finite"),
+    ("[demand]\ngrowth = { value = true, assumption = 'x' }", "demand.growth.value", "a number"),
+    (
+        "[demand.volumes.bedfordshire]\nemergency = { value = 1e12, assumption = 'x' }",
+        "demand.volumes.bedfordshire.emergency.value",
+        "at most 100,000,000",
+    ),
+    (
+        "[demand.volumes.bedfordshire]\nemergency = { value = nan, assumption = 'x' }",
+        "demand.volumes.bedfordshire.emergency.value",
+        "finite",
+    ),
+    (
+        "[demand.streams.emergency]\naht_s = { value = 1e9, assumption = 'x' }",
+        "demand.streams.emergency.aht_s.value",
+        "at most 86,400",
+    ),
+    (
+        "[pay]\ncall_handler_salary_gbp = { value = inf, assumption = 'x' }",
+        "pay.call_handler_salary_gbp.value",
+        "finite",
+    ),
+    (
+        "[sites.defaults]\nrunning_cost_gbp = { value = 1e16, assumption = 'x' }",
+        "sites.defaults.running_cost_gbp.value",
+        "at most 1,000,000,000",
+    ),
+    (
+        "[sites.defaults]\nrunning_cost_gbp = { value = 1e308, assumption = 'x' }",
+        "sites.defaults.running_cost_gbp.value",
+        "at most 1,000,000,000",
+    ),
+    (
+        "[staffing]\nmin_positions_per_site = { value = 100000, assumption = 'x' }",
+        "staffing.min_positions_per_site.value",
+        "at most 10,000",
+    ),
+    ("[solver]\ntime_limit_s = nan", "solver.time_limit_s", "finite"),
+    (
+        "[sites.custom.far]\nname = 'x'\nforce = 'bedfordshire'\neasting = inf\n"
+        "northing = 200000\nsource = 'x'",
+        "sites.custom.far.easting",
+        "finite",
+    ),
+    (
+        "[sites.custom.far]\nname = 'x'\nforce = 'bedfordshire'\nlon = 40.0\nlat = 52.0\n"
+        "source = 'x'",
+        "sites.custom.far.lon",
+        "at most 2",
+    ),
+]
+
+
+@pytest.mark.parametrize(("body", "path", "phrase"), HUGE)
+def test_huge_or_non_finite_figures_are_refused_up_front_with_the_limit(
+    tmp_path: Path, body: str, path: str, phrase: str
+) -> None:
+    """inf, nan, true and runaway values fail at validation naming file, field and limit (#16)."""
+    with pytest.raises(InstanceError) as err:
+        load_instance(_toy_child(tmp_path, body.replace("'", '"')))
+    assert err.value.path == path
+    assert err.value.file.endswith("child.toml")
+    assert phrase in err.value.message
+
+
+def test_national_call_volumes_are_within_range(tmp_path: Path) -> None:
+    """England and Wales as one force (tens of millions of calls a year) still validates."""
+    body = "[demand.volumes.bedfordshire]\nnon_emergency = { value = 4e7, assumption = 'x' }"
+    load_instance(_toy_child(tmp_path, body.replace("'", '"')))
