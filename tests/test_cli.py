@@ -231,6 +231,10 @@ def test_solve_names_flags_not_parameters(run_cli: Callable[..., CliResult]) -> 
     result = run_cli("solve", toy, "--format", "md")
     assert result.code == 2
     assert result.err == "siteopt: error: --format: expected --out DIR to write the formats to\n"
+    for bad in ("nan", "inf", "-5"):  # CP-SAT called these MODEL_INVALID (#16 item 5)
+        result = run_cli("solve", toy, "--time-limit", bad)
+        assert (result.code, result.err.count("\n")) == (2, 1), result.err
+        assert result.err.startswith("siteopt: error: --time-limit: expected seconds > 0")
 
 
 def test_solve_out_and_export_print_what_they_wrote(

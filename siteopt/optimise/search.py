@@ -331,7 +331,8 @@ def _solver(time_limit_s: float, workers: int) -> cp_model.CpSolver:
 def _status_of(status: object, model: cp_model.CpModel) -> Status:
     """The package's status of a CP-SAT outcome; an invalid model is a bug, raised."""
     if status == cp_model.MODEL_INVALID:
-        fault = " ".join(model.validate().split())  # one line
+        fault = " ".join(model.validate().split())  # one line, not the whole constraint
+        fault = fault if len(fault) <= 300 else fault[:297] + "..."
         raise SolverError(f"CP-SAT rejected the model as invalid: {fault}")
     mapping: dict[object, Status] = {
         cp_model.OPTIMAL: Status.OPTIMAL,
