@@ -6,6 +6,8 @@ Labelled figures: a value with its ``source`` (a published figure) or its
 
 from __future__ import annotations
 
+import re
+
 from collections.abc import Mapping
 from typing import Annotated, Any, Generic, TypeVar
 
@@ -26,6 +28,11 @@ T = TypeVar("T")
 
 
 NonNegative = Annotated[float, Field(ge=0)]
+
+
+#: Characters no output can show (a spreadsheet cell, XML, a map label): C0 and C1 controls other
+#: than tab and newline, and DEL.
+CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 #: Limits that keep every figure inside the solver's integer model (money is counted in units of
@@ -83,6 +90,15 @@ class Strict(BaseModel):
     """Base of every instance table: unknown keys are errors and parsed values are immutable."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, strict=False, allow_inf_nan=False)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_control_characters(cls, value: Any) -> Any:
+        if isinstance(value, str) and CONTROL_CHARACTERS.search(value):
+            shown = CONTROL_CHARACTERS.search(value).group()  # type: ignore[union-attr]
+            msg = f"expected text without control characters, got {shown!r} in {value!r}"
+            raise ValueError(msg)  # spreadsheets, XML and fonts cannot hold them
+        return value
 
 
 class Figure(Strict, Generic[T]):

@@ -439,6 +439,7 @@ HUGE = [
         "at most 10,000",
     ),
     ("[solver]\ntime_limit_s = nan", "solver.time_limit_s", "finite"),
+    ("[forces.bedfordshire]\nname = 'Beds \\u0001'", "forces.bedfordshire.name", "control"),
     (
         "[sites.custom.far]\nname = 'x'\nforce = 'bedfordshire'\neasting = inf\n"
         "northing = 200000\nsource = 'x'",
