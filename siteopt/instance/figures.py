@@ -7,7 +7,6 @@ Labelled figures: a value with its ``source`` (a published figure) or its
 from __future__ import annotations
 
 import re
-
 from collections.abc import Mapping
 from typing import Annotated, Any, Generic, TypeVar
 

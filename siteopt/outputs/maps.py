@@ -513,8 +513,8 @@ def _view_with(data: ExportData, keep: Any, role: str) -> ExportData:
 def map_figures(data: ExportData, layers: dict[str, gpd.GeoDataFrame]) -> dict[str, Figure]:
     """Return the maps that apply to a solution (no sites: none; no surface: no cost map).
 
-    Texts are drawn as written: a ``$`` in a site name is not mathtext (``$\\frac{1}{0$`` would
-    stop the drawing).
+    Texts are drawn as written: a ``$`` in a site name is not mathtext (an unclosed fraction
+    would stop the drawing).
     """
     import matplotlib as mpl  # noqa: PLC0415 (lazy: matplotlib is slow to import)
 

@@ -54,8 +54,8 @@ def write_workbook(data: ExportData, path: Path) -> None:
         sheet.append(header)
         for r, row in enumerate(table.rows):
             cells = []
-            for c, value in enumerate(row):
-                value = _cell_value(value)
+            for c, raw in enumerate(row):
+                value = _cell_value(raw)
                 cell = (
                     _text_cell(WriteOnlyCell(sheet), value)
                     if isinstance(value, str)

@@ -34,7 +34,7 @@ def hostile_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_a_text_starting_with_equals_is_written_as_text_not_a_formula(hostile_out: Path) -> None:
-    """An assumption ``=HYPERLINK(...)`` was a live formula in the Assumptions sheet (#16 item 12)."""
+    """An assumption ``=HYPERLINK(...)`` was a live formula in the Assumptions sheet (#16, 12)."""
     from openpyxl import load_workbook
 
     workbook = load_workbook(hostile_out / "siteopt.xlsx")
