@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
+import threading
 from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Annotated, Any
@@ -70,6 +72,7 @@ EXIT_SOLVER_ERROR = 1
 EXIT_BAD_INPUT = 2
 EXIT_INFEASIBLE = 3
 EXIT_UNKNOWN = 4
+EXIT_INTERRUPTED = 130
 
 #: Exit code of a run by its status (``OPTIMAL`` and ``FEASIBLE``: 0).
 STATUS_EXIT = MappingProxyType({Status.INFEASIBLE: EXIT_INFEASIBLE, Status.UNKNOWN: EXIT_UNKNOWN})
@@ -508,8 +511,30 @@ def _show_error(exc: SiteoptError) -> None:
     sys.stderr.write(f"siteopt: error: {exc}\n")
 
 
+class Interrupted(BaseException):
+    """Ctrl-C during a command (click would turn a KeyboardInterrupt into "Aborted!", exit 1)."""
+
+
+def _raise_interrupted(signum: int, frame: object) -> None:
+    raise Interrupted
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Run the CLI; user errors print one line and return exit code 2 (no traceback)."""
+    """Run the CLI; user errors print one line and return exit code 2 (no traceback).
+
+    Exit codes: 0 a plan (or a command done), 2 bad input, 3 proved infeasible, 4 stopped before
+    a plan or a proof, 1 a solver fault, 130 interrupted (``docs/errors.md``).
+    """
+    in_main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGINT, _raise_interrupted) if in_main else None
+    try:
+        return _main(argv)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+
+
+def _main(argv: list[str] | None) -> int:
     try:
         app(args=argv, standalone_mode=True)
     except SolverError as exc:
@@ -518,6 +543,9 @@ def main(argv: list[str] | None = None) -> int:
     except SiteoptError as exc:
         _show_error(exc)
         return EXIT_BAD_INPUT
+    except Interrupted:  # Ctrl-C: the writers have removed their temporary files
+        sys.stderr.write("siteopt: error: interrupted; no output was left half-written\n")
+        return EXIT_INTERRUPTED
     except SystemExit as exc:  # click's usage errors and --help end here with their own code
         return exc.code if isinstance(exc.code, int) else 0
     except typer.Exit as exc:  # pragma: no cover - standalone mode turns it into SystemExit
