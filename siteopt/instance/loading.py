@@ -114,16 +114,44 @@ class InstanceTemplate:
         return instance
 
 
+#: Longest ``extends`` chain and deepest nesting of tables and arrays an instance file may have
+#: (the shipped instances use 2 and 5): past them is a loop or a generated file gone wrong.
+MAX_EXTENDS = 32
+MAX_DEPTH = 32
+
+
 def _read_toml(file: Path) -> dict[str, Any]:
     if not file.is_file():
         raise InstanceError(file, "", "file not found")
     try:
         with file.open("rb") as handle:
-            return tomllib.load(handle)
+            table = tomllib.load(handle)
     except tomllib.TOMLDecodeError as exc:
         raise InstanceError(file, "", f"not valid TOML: {exc}") from None
     except UnicodeDecodeError:
         raise InstanceError(file, "", "not valid TOML: expected UTF-8 text") from None
+    except RecursionError:
+        raise InstanceError(file, "", f"tables nested deeper than {MAX_DEPTH} levels") from None
+    except OSError as exc:
+        raise InstanceError(file, "", f"cannot read the file ({exc.strerror or exc})") from None
+    deep = _too_deep(table, MAX_DEPTH)
+    if deep is not None:
+        raise InstanceError(file, deep, f"tables nested deeper than {MAX_DEPTH} levels")
+    return table
+
+
+def _too_deep(node: Any, levels: int, path: str = "") -> str | None:
+    """The dotted path where ``node`` nests deeper than ``levels`` tables or arrays, or None."""
+    if not isinstance(node, dict | list):
+        return None
+    if levels == 0:
+        return path
+    items = node.items() if isinstance(node, dict) else enumerate(node)
+    for key, value in items:
+        found = _too_deep(value, levels - 1, f"{path}.{key}" if path else str(key))
+        if found is not None:
+            return found
+    return None
 
 
 def _merged_toml(
@@ -134,6 +162,9 @@ def _merged_toml(
     if resolved in seen:
         cycle = " -> ".join(str(p) for p in (*seen, resolved))
         raise InstanceError(file, "extends", f"circular extends: {cycle}")
+    if len(seen) >= MAX_EXTENDS:
+        msg = f"expected at most {MAX_EXTENDS} files in an extends chain from {seen[0]}"
+        raise InstanceError(file, "extends", msg)
     own = _read_toml(file)
     own_origins: Origins = {}
     _record_origins(own, (), file, own_origins)

@@ -471,3 +471,40 @@ def test_national_call_volumes_are_within_range(tmp_path: Path) -> None:
     """England and Wales as one force (tens of millions of calls a year) still validates."""
     body = "[demand.volumes.bedfordshire]\nnon_emergency = { value = 4e7, assumption = 'x' }"
     load_instance(_toy_child(tmp_path, body.replace("'", '"')))
+
+
+def test_a_long_extends_chain_is_one_error_not_a_recursion_error(tmp_path: Path) -> None:
+    """An extends chain of 1,000 files ended in RecursionError (#16 item 9)."""
+    for i in range(1000):
+        parent = f"c{i + 1}.toml" if i < 999 else (INSTANCES / "toy.toml").as_posix()
+        (tmp_path / f"c{i}.toml").write_text(f'extends = "{parent}"\n', encoding="utf-8")
+    with pytest.raises(InstanceError, match="at most 32 files in an extends chain from") as err:
+        load_instance(tmp_path / "c0.toml")
+    assert err.value.path == "extends"
+
+
+@pytest.mark.parametrize("nested", ["[" * 1000 + "]" * 1000, "{a=" * 1000 + "1" + "}" * 1000])
+def test_tables_nested_1000_deep_are_one_error(tmp_path: Path, nested: str) -> None:
+    """TOML nested ~1,000 deep ended in RecursionError (#16 item 9)."""
+    with pytest.raises(InstanceError, match="nested deeper than 32 levels"):
+        load_instance(_toy_child(tmp_path, f"x = {nested}\n"))
+
+
+def test_an_unreadable_parent_is_one_error_naming_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A parent file without read permission gave a PermissionError traceback (#16 item 9)."""
+    parent = tmp_path / "parent.toml"
+    parent.write_text((INSTANCES / "toy.toml").read_text(encoding="utf-8"), encoding="utf-8")
+    child = tmp_path / "child.toml"
+    child.write_text('extends = "parent.toml"\n', encoding="utf-8")
+    opened = Path.open
+
+    def denied(self: Path, *args: object, **kwargs: object) -> object:
+        if self.name == "parent.toml":
+            raise PermissionError(13, "Permission denied", str(self))
+        return opened(self, *args, **kwargs)  # type: ignore[call-overload]
+
+    monkeypatch.setattr(Path, "open", denied)
+    with pytest.raises(InstanceError, match=r"parent\.toml: cannot read the file \(Permission"):
+        load_instance(child)
