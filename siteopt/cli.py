@@ -506,9 +506,15 @@ def locate(
 
 def _show_error(exc: SiteoptError) -> None:
     if isinstance(exc, ArgumentError):  # the library names a parameter; say the flag
-        sys.stderr.write(f"siteopt: error: {FLAGS.get(exc.field, exc.field)}: {exc.message}\n")
-        return
-    sys.stderr.write(f"siteopt: error: {exc}\n")
+        text = f"{FLAGS.get(exc.field, exc.field)}: {exc.message}"
+    else:
+        text = str(exc)
+    sys.stderr.write(f"siteopt: error: {_one_line(text)}\n")
+
+
+def _one_line(text: str) -> str:
+    """``text`` with newlines and other unprintable characters escaped: one line, always."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 class Interrupted(BaseException):
