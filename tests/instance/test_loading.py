@@ -508,3 +508,33 @@ def test_an_unreadable_parent_is_one_error_naming_it(
     monkeypatch.setattr(Path, "open", denied)
     with pytest.raises(InstanceError, match=r"parent\.toml: cannot read the file \(Permission"):
         load_instance(child)
+
+
+@pytest.mark.parametrize(
+    ("prefix", "tail", "ok"),
+    [(b"\xef\xbb\xbf", b"", True), (b"", b"x" * 140_000 + b"\n", False)],
+    ids=["byte-order-mark", "giant-cell"],
+)
+def test_profile_csv_with_a_bom_reads_and_a_giant_cell_is_one_error(
+    tmp_path: Path, prefix: bytes, tail: bytes, ok: bool
+) -> None:
+    """Excel's BOM was refused; a 140,000-character cell was a csv.Error traceback (#16 9, 13)."""
+    rows = "".join(f"{1 / 168!r}\n" for _ in range(168))
+    (tmp_path / "p.csv").write_bytes(prefix + f"share\n{rows}".encode() + tail)
+    child = _toy_child(tmp_path, '[demand]\nprofile = "p.csv"\n')
+    if ok:
+        load_instance(child)
+        return
+    with pytest.raises(InstanceError, match=r"p\.csv: cannot read profile CSV: field larger"):
+        load_instance(child)
+
+
+def test_an_unknown_key_with_a_newline_is_one_line(
+    tmp_path: Path, run_cli: Callable[..., CliResult]
+) -> None:
+    """A key ``"extra\\nkey"`` gave a two-line error (#16 item 13)."""
+    child = _toy_child(tmp_path, '"extra\\nkey" = 1\n')
+    result = run_cli("validate", str(child))
+    assert result.code == 2
+    assert result.err.count("\n") == 1
+    assert "unknown key 'extra\\nkey'" in result.err
