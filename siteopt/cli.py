@@ -16,6 +16,7 @@ import os
 import signal
 import sys
 import threading
+import warnings
 from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Annotated, Any
@@ -533,11 +534,21 @@ def main(argv: list[str] | None = None) -> int:
     """
     in_main = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGINT, _raise_interrupted) if in_main else None
+    shown = warnings.showwarning
+    warnings.showwarning = _show_warning
     try:
         return _main(argv)
     finally:
+        warnings.showwarning = shown
         if previous is not None:
             signal.signal(signal.SIGINT, previous)
+
+
+def _show_warning(
+    message: Warning | str, category: type[Warning], *args: object, **kw: object
+) -> None:
+    """A warning is one line, ``siteopt: warning: …`` (not Python's file:line report)."""
+    sys.stderr.write(f"siteopt: warning: {_one_line(str(message))}\n")
 
 
 def _main(argv: list[str] | None) -> int:
