@@ -86,6 +86,7 @@ FLAGS = MappingProxyType(
         "method": "--method",
         "out": "--out",
         "instance": "--instance",
+        "seed": "--seed",
     }
 )
 
@@ -308,6 +309,8 @@ def simulate(
     """Simulate a week of calls at the given sites (optionally failing one) to check staffing."""
     from siteopt.queueing.simulate import simulate_instance  # noqa: PLC0415 (lazy: pulls in scipy)
 
+    if seed < 0:  # numpy's generators take none
+        raise ArgumentError("seed", f"expected a seed >= 0, got {seed}")
     result = simulate_instance(
         siteopt.load_instance(instance_file),
         [s.strip() for s in sites.split(",") if s.strip()],

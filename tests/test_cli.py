@@ -307,3 +307,11 @@ def test_staffing_with_redials_is_erlang_x(run_cli: Callable[..., CliResult]) ->
     assert redial["rows"][-1]["attempts_per_hour"] > 120
     bad = run_cli("staffing", *args, "--redial-share", "0.5")
     assert bad.code == 2 and "patience" in bad.err
+
+
+def test_simulate_with_a_negative_seed_is_one_line(run_cli: Callable[..., CliResult]) -> None:
+    """``--seed -1`` was numpy's ValueError as a traceback (#16 item 9)."""
+    toy = str(INSTANCES / "toy.toml")
+    result = run_cli("simulate", toy, "--sites", "kempston", "--seed", "-1")
+    assert result.code == 2
+    assert result.err == "siteopt: error: --seed: expected a seed >= 0, got -1\n"
