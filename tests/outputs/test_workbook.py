@@ -68,3 +68,10 @@ def test_illegal_xml_characters_are_dropped_from_text_cells(tmp_path: Path) -> N
     workbook.save(tmp_path / "t.xlsx")
     row = next(load_workbook(tmp_path / "t.xlsx")["t"].iter_rows())
     assert [(c.value, c.data_type) for c in row] == [("ab", "s"), ("=1+1", "s")]
+
+
+def test_html_in_names_is_escaped_in_the_markdown_report(hostile_out: Path) -> None:
+    """A site name's ``<script>`` went into report.md raw (#16 item 13)."""
+    text = (hostile_out / "report.md").read_text(encoding="utf-8")
+    assert "<script>" not in text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text
