@@ -63,6 +63,11 @@ Calls = Annotated[float, Field(ge=0, le=MAX_CALLS_PER_YEAR)]
 Growth = Annotated[float, Field(gt=0, le=MAX_GROWTH)]
 
 
+#: An occupancy cap: below 5 % the agents would sit idle 95 % of the time (a typing error), and the
+#: staffing it asks for runs past any integer.
+Occupancy = Annotated[float, Field(ge=0.05, lt=1)]
+
+
 #: A call's handling time, a service target or a caller's patience: at most a day.
 CallSeconds = Annotated[float, Field(gt=0, le=MAX_CALL_SECONDS)]
 

@@ -41,7 +41,7 @@ from siteopt.instance.figures import (
     Identifier,
     Money,
     NonNegative,
-    OpenShare,
+    Occupancy,
     Positive,
     PositiveSeats,
     Salary,
@@ -201,7 +201,7 @@ class Staffing(Strict):
     )
     interval_minutes: Literal[30, 60] = 60
     stream_teams: Literal["separate", "blended", "priority"] = "separate"
-    max_occupancy: Figure[OpenShare]
+    max_occupancy: Figure[Occupancy]
     min_positions_per_site: Figure[PositiveSeats]
     contract_hours_per_week: Figure[Annotated[float, Field(gt=0, le=60)]]
     supervisor_ratio: Figure[Share] | None = None
@@ -412,7 +412,7 @@ class Dispatch(Strict):
     label: str = "dispatch"
     incident_share: dict[Identifier, Figure[Share]] = Field(min_length=1)
     minutes_per_incident: Figure[Positive]
-    max_occupancy: Figure[OpenShare]
+    max_occupancy: Figure[Occupancy]
     min_dispatchers: Figure[Annotated[int, Field(ge=1)]]
     supervisor_ratio: Figure[Share]
     salary_gbp: Figure[Salary]

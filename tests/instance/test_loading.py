@@ -439,6 +439,11 @@ HUGE = [
         "at most 10,000",
     ),
     ("[solver]\ntime_limit_s = nan", "solver.time_limit_s", "finite"),
+    (
+        "[staffing]\nmax_occupancy = { value = 1e-154, assumption = 'x' }",
+        "staffing.max_occupancy.value",
+        "greater than or equal to 0.05",
+    ),
     ("[forces.bedfordshire]\nname = 'Beds \\u0001'", "forces.bedfordshire.name", "control"),
     (
         "[sites.custom.far]\nname = 'x'\nforce = 'bedfordshire'\neasting = inf\n"
