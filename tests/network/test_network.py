@@ -499,14 +499,13 @@ def test_cli_matrix_to_a_folder_or_a_full_disk_is_one_line_and_leaves_nothing(
     result = run_cli("matrix", str(BCH), "--out", str(folder), "--cache-dir", cache)
     assert (result.code, result.err.count("\n")) == (2, 1)
     assert "folder: expected a file name, found a folder" in result.err
+    import csv
     import errno
-
-    from siteopt.network import travel
 
     def full(*args: object, **kwargs: object) -> None:
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(travel.csv, "writer", full)
+    monkeypatch.setattr(csv, "writer", full)
     out = tmp_path / "m.csv"
     result = run_cli("matrix", str(BCH), "--out", str(out), "--cache-dir", cache)
     assert (result.code, result.err.count("\n")) == (2, 1)
