@@ -21,7 +21,9 @@ models), :mod:`siteopt.sweep` (what-if sweeps); :mod:`siteopt.cli` is the thin c
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import importlib
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
 
 from siteopt.errors import ArgumentError as ArgumentError
 from siteopt.errors import ContractError as ContractError
@@ -31,23 +33,7 @@ from siteopt.errors import NetworkError as NetworkError
 from siteopt.errors import SiteoptError as SiteoptError
 from siteopt.errors import SolverError as SolverError
 from siteopt.errors import StaffingError as StaffingError
-from siteopt.instance.loading import load_instance as load_instance
-from siteopt.instance.schema import Instance as Instance
-from siteopt.location.matrix import LocateError as LocateError
-from siteopt.location.result import LocateResult as LocateResult
-from siteopt.location.solve import locate as locate
-from siteopt.network.travel import instance_travel_times
-from siteopt.optimise.result import Infeasibility as Infeasibility
-from siteopt.optimise.result import Result as Result
-from siteopt.optimise.result import SolverStatistics as SolverStatistics
-from siteopt.optimise.result import read_result as read_result
-from siteopt.optimise.solution import Solution as Solution
-from siteopt.optimise.solve import solve as solve
-from siteopt.outputs.write import write_outputs as write_outputs
 from siteopt.status import Status as Status
-from siteopt.sweep.run import SweepRun as SweepRun
-from siteopt.sweep.run import run_sweep as run_sweep
-from siteopt.sweep.spec import load_sweep as load_sweep
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -55,7 +41,60 @@ if TYPE_CHECKING:
     import numpy as np
     import numpy.typing as npt
 
+    from siteopt.instance.loading import load_instance as load_instance
+    from siteopt.instance.schema import Instance as Instance
+    from siteopt.location.matrix import LocateError as LocateError
+    from siteopt.location.result import LocateResult as LocateResult
+    from siteopt.location.solve import locate as locate
     from siteopt.network.travel import TravelTimes
+    from siteopt.optimise.result import Infeasibility as Infeasibility
+    from siteopt.optimise.result import Result as Result
+    from siteopt.optimise.result import SolverStatistics as SolverStatistics
+    from siteopt.optimise.result import read_result as read_result
+    from siteopt.optimise.solution import Solution as Solution
+    from siteopt.optimise.solve import solve as solve
+    from siteopt.outputs.write import write_outputs as write_outputs
+    from siteopt.sweep.run import SweepRun as SweepRun
+    from siteopt.sweep.run import run_sweep as run_sweep
+    from siteopt.sweep.spec import load_sweep as load_sweep
+
+#: Where each public name lives; imported on first use (PEP 562), so ``import siteopt`` and the
+#: command line load only the stages a call needs (``siteopt solve`` never imports the sweeps).
+_LAZY = MappingProxyType(
+    {
+        "load_instance": "siteopt.instance.loading",
+        "Instance": "siteopt.instance.schema",
+        "LocateError": "siteopt.location.matrix",
+        "LocateResult": "siteopt.location.result",
+        "locate": "siteopt.location.solve",
+        "Infeasibility": "siteopt.optimise.result",
+        "Result": "siteopt.optimise.result",
+        "SolverStatistics": "siteopt.optimise.result",
+        "read_result": "siteopt.optimise.result",
+        "Solution": "siteopt.optimise.solution",
+        "solve": "siteopt.optimise.solve",
+        "write_outputs": "siteopt.outputs.write",
+        "SweepRun": "siteopt.sweep.run",
+        "run_sweep": "siteopt.sweep.run",
+        "load_sweep": "siteopt.sweep.spec",
+    }
+)
+
+
+def __getattr__(name: str) -> Any:
+    """Import a public name from its stage on first use."""
+    module = _LAZY.get(name)
+    if module is None:
+        msg = f"module 'siteopt' has no attribute {name!r}"
+        raise AttributeError(msg)
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
 
 __all__ = [
     "ArgumentError",
@@ -154,4 +193,6 @@ def travel_times(
         ``minutes`` (LSOAs × candidates; ``inf`` where unreachable), the ids of both, and the
         network's ``provenance`` (how the times were obtained).
     """
+    from siteopt.network.travel import instance_travel_times  # noqa: PLC0415 (lazy: a stage)
+
     return instance_travel_times(instance, cache=cache, cache_dir=cache_dir)

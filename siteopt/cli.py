@@ -25,6 +25,7 @@ import typer
 
 import siteopt
 from siteopt.console import (
+    print_comparison,
     print_dataset_summary,
     print_locate,
     print_pooling_summary,
@@ -68,6 +69,27 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version  # noqa: PLC0415 (lazy: only for --version)
+
+        sys.stdout.write(f"siteopt {version('siteopt')}\n")
+        raise typer.Exit
+
+
+@app.callback()
+def _main(
+    show_version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print the version."
+        ),
+    ] = False,
+) -> None:
+    """Where should shared police control rooms be? Sites, staff and cost on a road network."""
+
 
 EXIT_SOLVER_ERROR = 1
 EXIT_BAD_INPUT = 2
@@ -165,7 +187,11 @@ def sites(
 def solve(
     instance_file: Annotated[Path, typer.Argument(help="Instance file (TOML).")],
     method: Annotated[
-        str | None, typer.Option(help="cp-sat or enumerate (default: the instance's).")
+        str | None,
+        typer.Option(
+            help="auto (enumeration for one or two sites, CP-SAT beyond), cp-sat (also "
+            "cross-checks the enumeration) or enumerate (default: the instance's)."
+        ),
     ] = None,
     time_limit: Annotated[
         float | None, typer.Option(help="Solver time limit, seconds (default: the instance's).")
@@ -391,7 +417,7 @@ def matrix(
         sys.stderr.write(f"siteopt: {len(times.unreachable)} pairs have no route (unreachable)\n")
 
 
-@app.command()
+@app.command(context_settings={"ignore_unknown_options": True})  # "-0.5,52.1" is a place
 def route(
     instance_file: Annotated[Path, typer.Argument(help="Instance file (TOML).")],
     origin: Annotated[str, typer.Argument(help="Site id, LSOA code, postcode or 'lon,lat'.")],
@@ -428,6 +454,16 @@ def sweep(
         int | None, typer.Option(min=1, help="Scenarios per task (default: the file's).")
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
+    restart: Annotated[
+        bool,
+        typer.Option(
+            "--restart", help="Discard the results already in --out (of other inputs); run all."
+        ),
+    ] = False,
+    max_scenarios: Annotated[
+        int,
+        typer.Option(min=1, help="The most scenarios the sweep may have (counted first)."),
+    ] = 100_000,
 ) -> None:
     """Run every scenario of a sweep file (resumable), then write the summary report."""
     run = siteopt.run_sweep(
@@ -437,6 +473,8 @@ def sweep(
         workers=workers,
         batch_size=batch_size,
         progress=not quiet,
+        restart=restart,
+        max_scenarios=max_scenarios,
     )
     sys.stdout.write(
         f"{run.total} scenarios: {run.skipped} already stored, {run.ran} run "
@@ -447,6 +485,34 @@ def sweep(
     if run.lost:
         sys.stderr.write("siteopt: some batches were lost by the cluster; rerun to resume\n")
         raise typer.Exit(1)
+
+
+@app.command()
+def compare(
+    base: Annotated[Path, typer.Argument(help="The base run's solution.json.")],
+    other: Annotated[Path, typer.Argument(help="The what-if run's solution.json.")],
+    out: Annotated[
+        Path | None, typer.Option(help="Folder to write compare.md and compare.xlsx into.")
+    ] = None,
+) -> None:
+    """Two runs side by side: rooms, costs by component, NPV, constraints and staff."""
+    from siteopt.outputs.compare import comparison, write_comparison  # noqa: PLC0415 (lazy: only here)
+
+    compared = comparison(
+        siteopt.read_result(base, with_instance=False),
+        siteopt.read_result(other, with_instance=False),
+        name_a=_run_name(base),
+        name_b=_run_name(other),
+    )
+    print_comparison(compared, console())
+    if out is not None:
+        written = write_comparison(compared, out)
+        console(stderr=True).print(f"Wrote {', '.join(p.name for p in written)} to {out}")
+
+
+def _run_name(path: Path) -> str:
+    """A run's name for the comparison: its folder (``solution.json`` files all share a name)."""
+    return path.parent.name or path.stem if path.name == "solution.json" else path.stem
 
 
 @app.command("sweep-report")
@@ -477,7 +543,11 @@ def locate(
         ),
     ] = None,
     out: Annotated[
-        Path | None, typer.Option(help="Folder for locate.json and locate.geojson (atomic).")
+        Path | None,
+        typer.Option(
+            help="Folder for locate.json and locate.geojson, and locate.gpkg (GIS layers) "
+            "for an instance (atomic)."
+        ),
     ] = None,
     cache_dir: CacheDirOption = None,
     as_json: JsonOption = False,
@@ -540,7 +610,7 @@ def main(argv: list[str] | None = None) -> int:
     shown = warnings.showwarning
     warnings.showwarning = _show_warning
     try:
-        return _main(argv)
+        return _run_app(argv)
     finally:
         warnings.showwarning = shown
         if previous is not None:
@@ -554,7 +624,7 @@ def _show_warning(
     sys.stderr.write(f"siteopt: warning: {_one_line(str(message))}\n")
 
 
-def _main(argv: list[str] | None) -> int:
+def _run_app(argv: list[str] | None) -> int:
     try:
         app(args=argv, standalone_mode=True)
     except SolverError as exc:

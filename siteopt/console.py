@@ -22,8 +22,10 @@ if TYPE_CHECKING:
     from siteopt.location.result import LocateResult
     from siteopt.optimise.result import Result
     from siteopt.optimise.solution import Solution
+    from siteopt.outputs.compare import Comparison
 
 __all__ = [
+    "print_comparison",
     "print_dataset_summary",
     "print_locate",
     "print_pooling_summary",
@@ -171,7 +173,9 @@ def print_sites(rows: list[dict[str, Any]], out: Console) -> None:
     from rich.table import Table  # noqa: PLC0415 (lazy: rich is slow to import)
 
     table = Table(title=f"Candidate sites ({len(rows)})")
-    for col in ("id", "name", "force", "kind", "postcode", "note"):
+    widest = max((len(row["id"]) for row in rows), default=2)
+    table.add_column("id", min_width=widest, no_wrap=True)  # ids are typed: never cut them
+    for col in ("name", "force", "kind", "postcode", "note"):
         table.add_column(col)
     for row in rows:
         notes = []
@@ -538,6 +542,23 @@ def _number(value: float | None) -> str:
     return f"{value:,.1f}" if abs(value) < 1000 else f"{value:,.0f}"
 
 
+def _plain_number(value: float) -> str:
+    """Thousands separated, no exponent (7.52416e+07 → 75,241,600)."""
+    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:,.4g}"
+
+
+def _objective_unit(result: LocateResult) -> str:
+    """The unit of a location model's objective, from the model and the demand weights."""
+    units = {
+        "pmedian": f"({result.weight_label} × minutes)",
+        "pcenter": "min",
+        "lscp": "sites",
+        "mclp": f"({result.weight_label})",
+        "pdispersion": "min",
+    }
+    return units.get(result.model, "")
+
+
 def print_locate(result: LocateResult, console: Console) -> None:
     """Print a location result: status, objective, chosen sites with their demand."""
     from rich.table import Table  # noqa: PLC0415 (lazy: rich is slow to import)
@@ -558,7 +579,10 @@ def print_locate(result: LocateResult, console: Console) -> None:
             console.print(f"{status_note(result.status, None)} before the time limit")
         return
     assert result.objective is not None
-    console.print(f"objective: {result.objective:,.6g} — {result.objective_label}")
+    console.print(
+        f"objective: {_plain_number(result.objective)} {_objective_unit(result)} — "
+        f"{result.objective_label}"
+    )
     if result.status is Status.FEASIBLE:
         side = "at most" if result.model in ("mclp", "pdispersion") else "at least"
         bound = f"{result.bound:,.6g}" if result.bound is not None else "unknown"
@@ -592,3 +616,26 @@ def print_locate(result: LocateResult, console: Console) -> None:
         )
     console.print(table)
     console.print(f"[dim]{result.source}[/dim]")
+
+
+def print_comparison(compared: Comparison, out: Console) -> None:
+    """Print two runs side by side, one table per section, changes marked."""
+    from rich.table import Table  # noqa: PLC0415 (lazy: rich is slow to import)
+
+    from siteopt.outputs.compare import shown_cells  # noqa: PLC0415 (lazy: only for compare)
+
+    section, table = None, None
+    for row in compared.rows:
+        if row.section != section:
+            if table is not None:
+                out.print(table)
+            section = row.section
+            table = Table(title=section)
+            table.add_column("item")
+            for name in (compared.name_a, compared.name_b, "change"):
+                table.add_column(name, justify="right")
+        assert table is not None
+        a, b, delta = shown_cells(row)
+        table.add_row(row.item, a, b, f"[bold]{delta}[/bold]" if delta else "")
+    if table is not None:
+        out.print(table)

@@ -196,6 +196,10 @@ class Dataset:
         Populations are ``pop_mid2015`` and ``pop_mid2019``; a population the source does not
         give (mid-2015 in Wales) is NaN.
         """
+        return self._lsoa_table.copy()  # a copy: callers may add columns
+
+    @cached_property
+    def _lsoa_table(self) -> pd.DataFrame:
         import pandas as pd  # noqa: PLC0415 (lazy: pandas is slow to import)
 
         if (self.root / LSOA_FILES[0]).is_file():

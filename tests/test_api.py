@@ -67,10 +67,24 @@ def test_solve_returns_a_typed_result(toy: siteopt.Instance) -> None:
     assert result.instance is toy and result.problem is not None
 
 
+def test_one_or_two_sites_are_proven_by_the_enumeration_and_cp_sat_cross_checks(
+    toy: siteopt.Instance,
+) -> None:
+    """``auto`` proves k ≤ 2 by pricing every option; ``cp-sat`` finds the same plan, agreeing."""
+    auto = siteopt.solve(toy, method="auto")
+    checked = siteopt.solve(toy, method="cp-sat")
+    assert auto.status is checked.status is siteopt.Status.OPTIMAL
+    assert auto.statistics.name == "enumeration" and auto.statistics.site_sets_priced
+    assert checked.statistics.name == "cp-sat" and checked.statistics.enumeration_agrees
+    assert auto.solution is not None and checked.solution is not None
+    assert auto.solution.objective_gbp == checked.solution.objective_gbp
+    assert [s.id for s in auto.solution.sites] == [s.id for s in checked.solution.sites]
+
+
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"method": "guess"}, "method: expected cp-sat or enumerate, got 'guess'"),
+        ({"method": "guess"}, "method: expected auto, cp-sat or enumerate, got 'guess'"),
         ({"time_limit": 0.0}, "time_limit: expected seconds > 0, got 0.0"),
         ({"time_limit": float("nan")}, "time_limit: expected seconds > 0, got nan"),
     ],

@@ -83,7 +83,7 @@ def test_solve_rejects_an_unknown_method(run_cli: Callable[..., CliResult]) -> N
     """A method other than cp-sat or enumerate is one clear error."""
     result = run_cli("solve", str(INSTANCES / "toy.toml"), "--method", "guess")
     assert result.code == 2
-    assert "--method: expected cp-sat or enumerate" in result.err
+    assert "--method: expected auto, cp-sat or enumerate" in result.err
 
 
 def test_unknown_command_is_a_usage_error(run_cli: Callable[..., CliResult]) -> None:
@@ -315,3 +315,43 @@ def test_simulate_with_a_negative_seed_is_one_line(run_cli: Callable[..., CliRes
     result = run_cli("simulate", toy, "--sites", "kempston", "--seed", "-1")
     assert result.code == 2
     assert result.err == "siteopt: error: --seed: expected a seed >= 0, got -1\n"
+
+
+def test_version_prints_the_installed_version(run_cli: Callable[..., CliResult]) -> None:
+    """``siteopt --version`` prints one line and exits 0."""
+    result = run_cli("--version")
+    assert result.code == 0 and result.out.startswith("siteopt ") and not result.err
+
+
+def test_route_takes_a_negative_longitude(run_cli: Callable[..., CliResult]) -> None:
+    """'-0.5,52.1' is a place, not an option."""
+    result = run_cli("route", str(INSTANCES / "bch-2015.toml"), "-0.5,52.1", "welwyn")
+    assert result.code == 0, result.err
+    assert result.out.startswith("-0.5,52.1 → welwyn:")
+
+
+def test_sites_of_a_greenfield_instance_print_whole_ids(
+    run_cli: Callable[..., CliResult], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Grid points are listed (no KeyError) and no id is cut, even in a narrow terminal."""
+    monkeypatch.setenv("COLUMNS", "60")
+    result = run_cli("sites", "--instance", str(INSTANCES / "bch-greenfield.toml"))
+    assert result.code == 0, result.err
+    ids = [line.split("│")[1].strip() for line in result.out.splitlines() if "│ gf-" in line]
+    assert ids and all(i.count("-") == 2 and "_" in i and "…" not in i for i in ids)
+
+
+def test_locate_objective_has_its_unit(run_cli: Callable[..., CliResult]) -> None:
+    """p-median's objective is person-minutes written out, not 7.5e+07."""
+    result = run_cli("locate", str(INSTANCES / "bch-2015.toml"), "--model", "pmedian", "-p", "2")
+    assert result.code == 0, result.err
+    line = next(x for x in result.out.splitlines() if x.startswith("objective: "))
+    assert "e+" not in line and "(population mid-2015 × minutes)" in line
+
+
+def test_locate_without_p_says_it_is_missing(run_cli: Callable[..., CliResult]) -> None:
+    """A missing -p is named as missing, not "got None"; --help mentions locate.gpkg."""
+    result = run_cli("locate", str(INSTANCES / "bch-2015.toml"), "--model", "pmedian")
+    assert result.code == 2 and "None" not in result.err
+    assert "p: missing: give the number of sites (1..32)" in result.err
+    assert "locate.gpkg" in run_cli("locate", "--help").out

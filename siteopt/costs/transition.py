@@ -43,6 +43,7 @@ __all__ = [
 
 
 FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
 
 
 @dataclass(frozen=True)
@@ -322,9 +323,6 @@ def staff_transport(
     redundancy_gbp, recruit_gbp
         One-off cost of one FTE made redundant, and of recruiting and training one FTE.
     """
-    from scipy.optimize import linprog  # noqa: PLC0415 (lazy: scipy is slow to import)
-    from scipy.sparse import coo_matrix  # noqa: PLC0415 (lazy: scipy is slow to import)
-
     s = np.asarray(staff, dtype=np.float64)
     h = np.asarray(home_share, dtype=np.float64)
     t, d = np.asarray(minutes, dtype=np.float64), np.asarray(km, dtype=np.float64)
@@ -355,21 +353,11 @@ def staff_transport(
     if len(f_idx):
         r = retention[f_idx, z_idx, k_idx]
         cost = -r * gain[f_idx, z_idx, k_idx] + _OFFER_TIE_BREAK_GBP
-        n = len(f_idx)
-        columns = np.arange(n)
-        groups = f_idx * n_z + z_idx
-        used_groups, group_row = np.unique(groups, return_inverse=True)
-        rows = np.concatenate([group_row, len(used_groups) + k_idx])
-        values = np.concatenate([np.ones(n), r])
-        matrix = coo_matrix(
-            (values, (rows, np.concatenate([columns, columns]))),
-            shape=(len(used_groups) + n_k, n),
-        ).tocsr()
-        bounds_rhs = np.concatenate([group.ravel()[used_groups], p])
-        solved = linprog(cost, A_ub=matrix, b_ub=bounds_rhs, bounds=(0, None), method="highs")
-        if solved.status != 0:  # pragma: no cover - x = 0 is always feasible and cost is bounded
-            raise RuntimeError(f"staff transport LP failed: {solved.message}")
-        offered[f_idx, z_idx, k_idx] = np.maximum(solved.x, 0.0)
+        limit = group[f_idx, z_idx]
+        solve = _one_room_offers if n_k == 1 else _offers_lp
+        offered[f_idx, z_idx, k_idx] = solve(
+            cost, r, limit=limit, groups=f_idx * n_z + z_idx, room=k_idx, posts=p
+        )
     movers = retention * offered
     stayers = float(movers.sum())
     recruits = np.maximum(p - movers.sum(axis=(0, 1)), 0.0)
@@ -386,3 +374,61 @@ def staff_transport(
         recruit_gbp=recruit_gbp * float(recruits.sum()),
         excess_travel_gbp=float((movers * travel).sum()),
     )
+
+
+def _one_room_offers(
+    cost: FloatArray,
+    retention: FloatArray,
+    *,
+    limit: FloatArray,
+    groups: IntArray,
+    room: IntArray,
+    posts: FloatArray,
+) -> FloatArray:
+    """Offers of the one-room transport programme, exactly, without an LP solver.
+
+    With one room each group has one variable (``0 ≤ x ≤ limit``) and the only coupling
+    constraint is the room's posts (``Σ r x ≤ P``): a fractional knapsack, whose optimum takes
+    the offers of least cost per post filled (``cost / r``) in order until the posts run out.
+    (``groups`` and ``room`` are the :func:`_offers_lp` arguments this case does not need.)
+    """
+    del groups, room
+    x = np.zeros(len(cost))
+    left = float(posts[0])
+    for j in np.argsort(cost / retention, kind="stable"):
+        if cost[j] >= 0 or left <= 0:
+            break
+        x[j] = min(float(limit[j]), left / float(retention[j]))
+        left -= float(retention[j]) * x[j]
+    return x
+
+
+def _offers_lp(
+    cost: FloatArray,
+    retention: FloatArray,
+    *,
+    limit: FloatArray,
+    groups: IntArray,
+    room: IntArray,
+    posts: FloatArray,
+) -> FloatArray:
+    """Offers of the transport programme with several rooms (HiGHS through SciPy)."""
+    from scipy.optimize import linprog  # noqa: PLC0415 (lazy: scipy is slow to import)
+    from scipy.sparse import coo_matrix  # noqa: PLC0415 (lazy: scipy is slow to import)
+
+    n = len(cost)
+    columns = np.arange(n)
+    used_groups, group_row = np.unique(groups, return_inverse=True)
+    first = np.zeros(len(used_groups), dtype=np.int64)
+    first[group_row[::-1]] = columns[::-1]  # any member: every member has the group's limit
+    rows = np.concatenate([group_row, len(used_groups) + room])
+    matrix = coo_matrix(
+        (np.concatenate([np.ones(n), retention]), (rows, np.concatenate([columns, columns]))),
+        shape=(len(used_groups) + len(posts), n),
+    ).tocsr()
+    rhs = np.concatenate([limit[first], posts])
+    solved = linprog(cost, A_ub=matrix, b_ub=rhs, bounds=(0, None), method="highs")
+    if solved.status != 0:  # pragma: no cover - x = 0 is always feasible and cost is bounded
+        raise RuntimeError(f"staff transport LP failed: {solved.message}")
+    out: FloatArray = np.maximum(solved.x, 0.0)
+    return out

@@ -325,6 +325,39 @@ class Costs(Strict):
     ict_one_off_gbp: Figure[Money]
 
 
+class DoMinimum(Strict):
+    """The do-minimum option of the appraisal: today's rooms kept, with a labelled change."""
+
+    description: str = Field(min_length=1)
+    one_off_gbp: Figure[NonNegative]
+    recurring_change_gbp: Figure[float]
+
+
+class Appraisal(Strict):
+    """Green Book cash flow: when the money falls and each category's optimism bias.
+
+    ``optimism_bias`` maps a category (``works``, ``fit_out``, ``ict``, ``transition``,
+    ``recurring``) to its uplift; a category not named takes ``[costs] optimism_bias`` for the
+    one-offs the optimiser uplifts (works, fit-out, ICT) and none for the others.
+    """
+
+    build_months: Figure[Annotated[int, Field(ge=0, le=60)]] = Figure(
+        value=12,
+        assumption="12 months of works, fit-out and ICT before the new room opens (no BCH plan "
+        "was published)",
+    )
+    dual_running_months: Figure[Annotated[int, Field(ge=0, le=36)]] = Figure(
+        value=6,
+        assumption="today's rooms keep running in full for 6 months after the new room opens, "
+        "while calls and staff move over (no BCH plan was published)",
+    )
+    optimism_bias: dict[
+        Literal["works", "fit_out", "ict", "transition", "recurring"],
+        Figure[Annotated[float, Field(ge=0, le=3)]],
+    ] = Field(default_factory=dict)
+    do_minimum: DoMinimum | None = None
+
+
 class Transition(Strict):
     """Staff transition: where today's staff live and what a longer commute costs."""
 
@@ -491,7 +524,7 @@ class Solver(Strict):
 
     k_min: Annotated[int, Field(ge=1)] = 1
     k_max: Annotated[int, Field(ge=1)] = 2
-    method: Literal["cp-sat", "enumerate"] = "cp-sat"
+    method: Literal["auto", "cp-sat", "enumerate"] = "auto"
     time_limit_s: Annotated[float, Field(gt=0)] = 60.0
     options_to_rank: Annotated[int, Field(ge=1, le=100)] = 10
 
@@ -509,6 +542,7 @@ class Instance(Strict):
     pay: Pay
     sites: Sites
     costs: Costs
+    appraisal: Appraisal = Field(default_factory=Appraisal)
     transition: Transition
     constraints: dict[Identifier, ConstraintSpec] = Field(default_factory=dict)
     functions: Functions = Functions()

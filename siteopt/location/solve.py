@@ -136,10 +136,12 @@ def _check_request(
             raise LocateError("lscp is solved by MIP only: use method auto or mip")
     else:
         low = 2 if model == "pdispersion" else 1
-        if p is None or not low <= p <= m:
+        if p is None:
+            raise LocateError(f"{model}: p: missing: give the number of sites ({low}..{m})")
+        if not low <= p <= m:
             raise LocateError(f"{model}: p: expected a whole number {low}..{m}, got {p}")
     if model in ("lscp", "mclp") and within is None:
-        raise LocateError(f"{model}: within: expected a time ≥ 0, got {within}")
+        raise LocateError(f"{model}: within: missing: give the coverage time in minutes")
     if within is not None:
         if model not in {"lscp", "mclp", "pmedian", "pcenter"}:
             raise LocateError(f"{model} takes no coverage threshold (within)")

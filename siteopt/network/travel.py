@@ -106,10 +106,27 @@ def _atomic_save(path: Path, **arrays: FloatArray) -> None:
     atomic_write(path, save)
 
 
-def _read_cache(path: Path, shape: tuple[int, int]) -> tuple[FloatArray, ...] | None:
+def _cache_key(kind: str, network: RoadNetwork, sources: Points, targets: Points) -> str:
+    """File stem of a cached matrix: its kind (``s`` seconds, ``km``), the network, the points."""
+    prefix = (
+        f"{_CACHE_VERSION}|{network.fingerprint}|"
+        if kind == "s"
+        else (f"{_CACHE_VERSION}|{kind}|{network.fingerprint}|")
+    )  # seconds keep the key they always had, so existing caches stay warm
+    return hashlib.sha256(
+        prefix.encode() + _points_digest(sources) + _points_digest(targets)
+    ).hexdigest()[:40]
+
+
+_TIMES = ("seconds", "source_snap_m", "target_snap_m")
+
+
+def _read_cache(
+    path: Path, shape: tuple[int, int], *, names: tuple[str, ...] = _TIMES
+) -> tuple[FloatArray, ...] | None:
     try:
         with np.load(path) as data:
-            out = (data["seconds"], data["source_snap_m"], data["target_snap_m"])
+            out = tuple(data[name] for name in names)
     except (OSError, KeyError, ValueError):
         return None  # missing or unreadable (e.g. truncated by a crash): recompute
     return out if out[0].shape == shape else None
@@ -189,17 +206,32 @@ def _tree_metres(pred: IntArray, edge_m: csr_matrix, root: int) -> FloatArray:
     return total
 
 
-def travel_distances_km(network: RoadNetwork, sources: Points, targets: Points) -> FloatArray:
+def travel_distances_km(
+    network: RoadNetwork,
+    sources: Points,
+    targets: Points,
+    *,
+    cache: bool = True,
+    cache_dir: Path | None = None,
+) -> FloatArray:
     """Road kilometres along the fastest route from every source to every target.
 
     Includes the off-network legs (snap distance × the network's access detour) at both ends.
+    Cached on disk like :func:`travel_times` (its own key: the same points give both).
     """
+    shape = (len(sources), len(targets))
+    path = (cache_dir or default_cache_dir()) / f"{_cache_key('km', network, sources, targets)}.npz"
+    cached = _read_cache(path, shape, names=("km",)) if cache else None
+    if cached is not None:
+        return cached[0]
     s = network.snap(sources.x, sources.y, labels=sources.ids)
     t = network.snap(targets.x, targets.y, labels=targets.ids)
     metres = node_metres(network, s.node, t.node)
     metres += (s.distance_m * network.access_detour)[:, None]
     metres += (t.distance_m * network.access_detour)[None, :]
     out: FloatArray = metres / 1000.0
+    if cache:
+        _atomic_save(path, km=out)
     return out
 
 
@@ -231,12 +263,7 @@ def travel_times(
 
     """
     shape = (len(sources), len(targets))
-    key = hashlib.sha256(
-        f"{_CACHE_VERSION}|{network.fingerprint}|".encode()
-        + _points_digest(sources)
-        + _points_digest(targets)
-    ).hexdigest()[:40]
-    path = (cache_dir or default_cache_dir()) / f"{key}.npz"
+    path = (cache_dir or default_cache_dir()) / f"{_cache_key('s', network, sources, targets)}.npz"
     cached = _read_cache(path, shape) if cache else None
     if cached is not None:
         seconds, src_snap, dst_snap = cached

@@ -22,6 +22,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal, get_type_hints
 
+from siteopt.costs.appraisal import Appraisal
 from siteopt.errors import ContractError, InstanceError
 from siteopt.instance.loading import load_instance
 from siteopt.optimise.plain import attribute_docs, from_plain, json_schema, plain_text, to_plain
@@ -200,8 +201,13 @@ CONTRACT_KEYS: tuple[tuple[str, str], ...] = (
     ("travel_times", "result.travel_times"),
     ("cost_surface", "result.cost_surface"),
     ("recurring_saving_gbp", "solution.recurring_saving_gbp"),
+    ("why_not", "result.why_not"),
+    ("appraisal", "result.appraisal"),
     ("infeasibility", "result.infeasibility"),
 )
+
+#: Keys a reader does not require (older documents of the same version lack them).
+OPTIONAL_KEYS = frozenset({"schema_version", "infeasibility", "appraisal", "why_not"})
 
 
 @dataclass(frozen=True)
@@ -233,6 +239,13 @@ class Result:
         How the travel times were obtained (the network's provenance).
     cost_surface
         Each candidate priced as the only open site (instances with greenfield candidates).
+    why_not
+        Per binding constraint, the cheapest plan only it rules out, its cost and its value
+        against the limit (what relaxing the constraint would save); one or two sites only.
+    appraisal
+        The Green Book cash flows: do nothing first, then do minimum (when the instance defines
+        one), the chosen plan and the alternatives (:mod:`siteopt.optimise.appraise`); empty
+        when nothing was found.
     instance
         The instance solved; not serialised (``None`` when read from JSON without one).
     problem
@@ -250,6 +263,8 @@ class Result:
     alternatives: tuple[OptionSummary, ...]
     travel_times: str
     cost_surface: tuple[SurfacePoint, ...] = ()
+    why_not: tuple[Relaxation, ...] = ()
+    appraisal: tuple[Appraisal, ...] = ()
     instance: Instance | None = field(default=None, compare=False, repr=False)
     problem: ProblemData | None = field(default=None, compare=False, repr=False)
 
@@ -330,7 +345,7 @@ class Result:
             raise ContractError("", "expected a JSON object (the solution output contract)")
         _check_version(data)
         for key, _ in CONTRACT_KEYS:
-            if key not in data and key not in {"schema_version", "infeasibility"}:
+            if key not in data and key not in OPTIONAL_KEYS:
                 raise ContractError(key, "missing: expected the solution output contract")
         status = from_plain(Status, data["status"], where="status")
         solution = None
@@ -370,6 +385,10 @@ class Result:
             cost_surface=from_plain(
                 tuple[SurfacePoint, ...], data["cost_surface"], where="cost_surface"
             ),
+            why_not=from_plain(tuple[Relaxation, ...], data.get("why_not", []), where="why_not"),
+            appraisal=from_plain(
+                tuple[Appraisal, ...], data.get("appraisal", []), where="appraisal"
+            ),
             instance=instance,
             problem=problem,
         )
@@ -392,7 +411,9 @@ def _mapping(value: Any, where: str) -> Mapping[str, Any]:
     return value
 
 
-def read_result(path: Path | str, *, instance: Instance | None = None) -> Result:
+def read_result(
+    path: Path | str, *, instance: Instance | None = None, with_instance: bool = True
+) -> Result:
     """Read a ``solution.json`` (the JSON output contract) with the instance it answers.
 
     Parameters
@@ -403,6 +424,9 @@ def read_result(path: Path | str, *, instance: Instance | None = None) -> Result
     instance
         The instance it answers; default: the file's ``instance_file`` (relative to the
         file's folder, then to the working folder), else its ``instance`` if that is a path.
+    with_instance
+        False: read the document alone (no instance is looked for; ``instance`` stays
+        ``None``), e.g. to compare two runs.
 
     Returns
     -------
@@ -427,6 +451,8 @@ def read_result(path: Path | str, *, instance: Instance | None = None) -> Result
         result = Result.from_dict(data)
     except ContractError as exc:
         raise InstanceError(file, exc.path, exc.message) from None
+    if not with_instance:
+        return result
     chosen = instance or load_instance(_instance_path(data, file))
     _check_sites(result, chosen, file)
     return replace(result, instance=chosen)
@@ -549,7 +575,7 @@ def contract_schema() -> dict[str, Any]:
         "type": "string",
         "description": "the instance file, relative to the document's folder (--out only)",
     }
-    required = [k for k, _ in CONTRACT_KEYS if k != "infeasibility"]
+    required = [k for k, _ in CONTRACT_KEYS if k not in {"infeasibility", "appraisal", "why_not"}]
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": "https://github.com/siteopt/siteopt/docs/solution.schema.json",

@@ -1,9 +1,13 @@
 """Solve an instance: problem data → exact optimum → :class:`~siteopt.optimise.result.Result`.
 
-``method = "enumerate"`` prices every one- and two-site option (exact for ``k_max ≤ 2``);
+``method = "enumerate"`` prices every one- and two-site option: for ``k_max ≤ 2`` that is the
+proof (every option is priced exactly, so the cheapest feasible one is optimal).
 ``method = "cp-sat"`` proves the optimum with CP-SAT for any ``k`` and uses the enumeration to
-rank the alternatives. When no option meets every constraint, :func:`explain_infeasibility`
-names the smallest set of constraints that conflict and how far each would have to move.
+rank the alternatives; for ``k_max ≤ 2`` it doubles as a cross-check of the enumeration
+(``SolverStatistics.enumeration_agrees``). ``method = "auto"`` (the default) enumerates when
+``k_max ≤ 2`` and uses CP-SAT beyond. When no option meets every constraint,
+:func:`explain_infeasibility` names the smallest set of constraints that conflict and how far
+each would have to move.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import numpy as np
 
 from siteopt.errors import ArgumentError, InstanceError
 from siteopt.network.sources import load_network
+from siteopt.optimise.appraise import appraise_options
 from siteopt.optimise.arrays import frozen_int
 from siteopt.optimise.build import problem_from_instance
 from siteopt.optimise.option import CAPACITY
@@ -51,14 +56,15 @@ __all__ = [
     "baseline_problem",
     "explain_infeasibility",
     "solve",
+    "why_not",
 ]
 
 
-Method = Literal["cp-sat", "enumerate"]
+Method = Literal["auto", "cp-sat", "enumerate"]
 
 
 #: The methods :func:`solve` takes.
-METHODS: tuple[Method, ...] = ("cp-sat", "enumerate")
+METHODS: tuple[Method, ...] = ("auto", "cp-sat", "enumerate")
 
 
 def _without(problem: ProblemData, names: set[str]) -> ProblemData:
@@ -146,6 +152,27 @@ def _capacity_relaxation(problem: ProblemData, time_limit_s: float) -> Relaxatio
     )
 
 
+def why_not(problem: ProblemData, best: Option, *, time_limit_s: float) -> tuple[Relaxation, ...]:
+    """Return, per binding constraint, the cheapest plan only it rules out and its value.
+
+    For each constraint the cheapest option meeting every *other* constraint; when that is
+    cheaper than ``best`` it must break this one (else ``best`` would not be optimal), and
+    relaxing the constraint to its value would save the difference. Constraints whose removal
+    saves nothing are not listed. One or two sites only (the enumeration); ``()`` beyond.
+    """
+    if problem.k_max > 2:
+        return ()
+    out = []
+    for constraint in problem.constraints:
+        other = _feasible_best(_without(problem, {constraint.name}), time_limit_s)
+        if other is None or other.total >= best.total:
+            continue
+        shown = replace(other, failed=(constraint.name,))
+        result = next(r for r in constraint_results(problem, shown) if r.name == constraint.name)
+        out.append(_relaxation(problem, constraint.name, other, result))
+    return tuple(sorted(out, key=lambda r: r.best_total_gbp))
+
+
 def _relaxation(
     problem: ProblemData, name: str, best: Option, result: ConstraintResult
 ) -> Relaxation:
@@ -168,6 +195,7 @@ def solve(
     problem: ProblemData | None = None,
     baseline: ProblemData | None = None,
     travel_note: str | None = None,
+    explain: bool = True,
 ) -> Result:
     """Solve an instance: the cheapest plan meeting every constraint, or why none exists.
 
@@ -176,14 +204,18 @@ def solve(
     instance
         The validated instance (:func:`~siteopt.instance.loading.load_instance`).
     method
-        ``"cp-sat"`` (any number of sites) or ``"enumerate"`` (one or two sites); default: the
-        instance's ``[solver] method``.
+        ``"auto"`` (enumeration for one or two sites, CP-SAT beyond), ``"cp-sat"`` (any number
+        of sites; for one or two it cross-checks the enumeration) or ``"enumerate"`` (one or two
+        sites); default: the instance's ``[solver] method``.
     time_limit
         Seconds the solver may take; default: the instance's ``[solver] time_limit_s``. A run
         stopped by it is ``FEASIBLE`` (with its gap) or ``UNKNOWN``, never a false proof.
     problem, baseline, travel_note
         Built from ``instance`` already (a sweep shares them): its problem data, the data that
         prices today's rooms (:func:`baseline_problem`) and its network's provenance line.
+    explain
+        Also answer "why not cheaper?" (:func:`why_not`, ``Result.why_not``); a sweep, which
+        keeps only the costs, turns it off.
 
     Returns
     -------
@@ -199,6 +231,8 @@ def solve(
         If the enumeration is asked for more than two sites.
     """
     chosen = _method(method if method is not None else instance.solver.method)
+    if chosen == "auto":
+        chosen = "enumerate" if instance.solver.k_max <= 2 else "cp-sat"
     limit = _time_limit(time_limit if time_limit is not None else instance.solver.time_limit_s)
     if problem is None:
         problem = problem_from_instance(instance)
@@ -229,14 +263,17 @@ def solve(
         baseline if baseline is not None else baseline_problem(instance, problem), instance
     )
     alternatives = [o for o in ranked if best is None or o.sites != best.sites]
+    summaries = tuple(
+        option_summary(problem, o) for o in alternatives[: instance.solver.options_to_rank]
+    )
+    solution = (
+        solution_from_option(problem, instance, best, baseline=base) if best is not None else None
+    )
+    baseline_gbp = {k: gbp(v) for k, v in base.items()}
     return Result(
         instance_name=instance.name,
         status=status,
-        solution=(
-            solution_from_option(problem, instance, best, baseline=base)
-            if best is not None
-            else None
-        ),
+        solution=solution,
         best_bound_gbp=gbp(bound) if bound is not None else None,
         infeasibility=(
             explain_infeasibility(problem, time_limit_s=limit)
@@ -245,12 +282,25 @@ def solve(
         ),
         statistics=statistics,
         baseline_gbp=gbp(sum(base.values())),
-        baseline_costs={k: gbp(v) for k, v in base.items()},
-        alternatives=tuple(
-            option_summary(problem, o) for o in alternatives[: instance.solver.options_to_rank]
-        ),
+        baseline_costs=baseline_gbp,
+        alternatives=summaries,
         travel_times=travel,
         cost_surface=cost_surface(problem, instance) if instance.greenfield_sites else (),
+        why_not=(
+            why_not(problem, best, time_limit_s=limit)
+            if explain and best is not None and status is Status.OPTIMAL
+            else ()
+        ),
+        appraisal=(
+            appraise_options(
+                instance,
+                baseline_gbp,
+                [(solution.site_ids, solution.costs)]
+                + [(o.sites, o.costs) for o in summaries if o.feasible],
+            )
+            if solution is not None
+            else ()
+        ),
         instance=instance,
         problem=problem,
     )
@@ -260,7 +310,7 @@ def _method(method: str) -> Method:
     for known in METHODS:
         if method == known:
             return known
-    raise ArgumentError("method", f"expected cp-sat or enumerate, got {method!r}")
+    raise ArgumentError("method", f"expected auto, cp-sat or enumerate, got {method!r}")
 
 
 def _time_limit(seconds: float) -> float:

@@ -376,6 +376,8 @@ def format_value(value: Any, kind: str) -> str:
     if kind == "text" or isinstance(value, str):
         return str(value)
     number = float(value)
+    if kind in _FIGURE_UNITS:  # an instance figure: its own precision, with its unit
+        return _FIGURE_UNITS[kind].format(_exact(number * (100 if kind == "percent" else 1)))
     formats = {
         "gbp": lambda v: f"£{v:,.0f}" if v >= 0 else f"−£{-v:,.0f}",
         "minutes": lambda v: f"{v:,.1f} min",
@@ -386,3 +388,60 @@ def format_value(value: Any, kind: str) -> str:
         "years": lambda v: f"{v:.2f} years",
     }
     return formats.get(kind, lambda v: f"{v:g}")(number)
+
+
+#: Display of each unit kind of an instance figure (:func:`figure_kind`); ``{}`` is the number.
+_FIGURE_UNITS: Mapping[str, str] = MappingProxyType(
+    {
+        "percent": "{} %",
+        "pounds": "£{}",
+        "pounds_per_km": "£{} per km",
+        "seconds": "{} s",
+        "minutes_exact": "{} min",
+        "hours": "{} h",
+        "hours_per_week": "{} h a week",
+        "months": "{} months",
+        "years_exact": "{} years",
+        "kph": "{} km/h",
+        "calls": "{} calls a year",
+        "number": "{}",
+    }
+)
+
+
+def _exact(number: float) -> str:
+    """A number at its own precision (up to ten significant digits), thousands separated."""
+    text = f"{abs(number):,.10g}"
+    return f"−{text}" if number < 0 else text
+
+
+def figure_kind(path: str) -> str:
+    """Return the unit kind of an instance figure from its dotted path (see ``format_value``).
+
+    By the name's convention: ``…_gbp`` pounds, ``…_rate``/``…_share``/shrinkage/bias/occupancy
+    per cent, ``…_s`` seconds, ``…minutes…`` minutes, ``…hours…`` hours, ``…_months``,
+    ``…_years``, road speeds km/h, demand volumes calls a year; anything else a plain number.
+    """
+    parts = path.split(".")
+    name = parts[-1]
+    percent_names = {"max_occupancy", "local_knowledge_penalty", "optimism_bias"}
+    percent_tables = {"shrinkage", "optimism_bias", "incident_share"}
+    rules = (
+        ("pounds_per_km", "_gbp_per_km" in name),
+        ("pounds", name.endswith("_gbp") or "area_allowance_gbp" in parts),
+        (
+            "percent",
+            name.endswith(("_rate", "_share"))
+            or name in percent_names
+            or bool(percent_tables & set(parts[:-1])),
+        ),
+        ("seconds", name.endswith("_s")),
+        ("minutes_exact", "minutes" in name),
+        ("hours_per_week", name.endswith("hours_per_week")),
+        ("hours", "hours" in name),
+        ("months", name.endswith("_months")),
+        ("years_exact", name.endswith("_years")),
+        ("kph", "speeds_kph" in parts),
+        ("calls", "volumes" in parts),
+    )
+    return next((kind for kind, applies in rules if applies), "number")

@@ -182,7 +182,16 @@ def write_report_pdf(report: BusinessReport, figures: dict[str, bytes], path: Pa
         str(path), pagesize=A4, leftMargin=15 * mm, rightMargin=15 * mm,
         topMargin=15 * mm, bottomMargin=15 * mm, title=report.title, author="siteopt",
     )  # fmt: skip
-    document.build(story)
+
+    def footer(canvas: Any, doc: Any) -> None:
+        canvas.saveState()
+        canvas.setFont("Helvetica", 7)
+        canvas.setFillColor(colors.HexColor("#555555"))
+        canvas.drawString(15 * mm, 8 * mm, report.title)
+        canvas.drawRightString(A4[0] - 15 * mm, 8 * mm, f"page {doc.page}")
+        canvas.restoreState()
+
+    document.build(story, onFirstPage=footer, onLaterPages=footer)
 
 
 def _pdf_widths(table: ReportTable, width: float) -> list[float]:

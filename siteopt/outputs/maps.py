@@ -197,10 +197,11 @@ def _site_markers(ax: Axes, data: ExportData, *, label_chosen: bool = True) -> l
         )
     if current.any():
         rows = sites[current]
-        ax.scatter(rows["x"], rows["y"], s=70, marker="s", facecolors="white",
-                   edgecolors=CURRENT, linewidths=2.0, zorder=11)  # fmt: skip
+        # hollow and above the stars: a room kept by the proposal shows both marks
+        ax.scatter(rows["x"], rows["y"], s=150, marker="s", facecolors="none",
+                   edgecolors=CURRENT, linewidths=2.0, zorder=13)  # fmt: skip
         handles.append(
-            Line2D([], [], marker="s", ls="", mfc="white", mec=CURRENT, mew=2,
+            Line2D([], [], marker="s", ls="", mfc="none", mec=CURRENT, mew=2, ms=9,
                    label="today's control room")
         )  # fmt: skip
     if chosen.any():
@@ -230,8 +231,53 @@ def _label_sites(ax: Axes, rows: Any) -> None:
         )  # fmt: skip
 
 
-def _short_name(name: str) -> str:
-    return "\n".join(textwrap.wrap(name, width=24)[:3])
+def _short_name(name: str, width: int = 24) -> str:
+    return "\n".join(textwrap.wrap(name, width=width)[:3])
+
+
+def _overlap(a: tuple[float, ...], b: tuple[float, ...]) -> bool:
+    return a[0] < b[1] and b[0] < a[1] and a[2] < b[3] and b[2] < a[3]
+
+
+def _place_names(ax: Axes, data: ExportData) -> Any:
+    """District names at each district's population-weighted centre, so readers find places.
+
+    Returns the legend handle that says what the grey names are.
+    """
+    import matplotlib.patheffects as pe  # noqa: PLC0415 (lazy: matplotlib is slow to import)
+    from matplotlib.lines import Line2D  # noqa: PLC0415 (lazy: matplotlib is slow to import)
+
+    lsoas = data.instance.dataset().lsoas()
+    weight = lsoas[f"pop_mid{data.instance.data.population_year}"].fillna(0.0) + 1.0
+    lsoas = lsoas.assign(w=weight, wx=lsoas["x"] * weight, wy=lsoas["y"] * weight)
+    lsoas = lsoas.assign(wxx=lsoas["wx"] * lsoas["x"], wyy=lsoas["wy"] * lsoas["y"])
+    centres = lsoas.groupby("lad_name")[["w", "wx", "wy", "wxx", "wyy"]].sum()
+    # spread of the people around the centre: towns (compact) are named before rural districts
+    spread = (centres["wxx"] + centres["wyy"]) / centres["w"] - (
+        (centres["wx"] / centres["w"]) ** 2 + (centres["wy"] / centres["w"]) ** 2
+    )
+    sites = data.sites[data.sites["role"].str.contains("chosen|current")]
+    # boxes (x0, x1, y0, y1) in metres: a site's label runs up to ~30 km right and 12 km up
+    taken = [(x - 5_000, x + 30_000, y - 4_000, y + 12_000)
+             for x, y in zip(sites["x"], sites["y"], strict=True)]  # fmt: skip
+    for name, row in centres.loc[spread.sort_values().index].iterrows():
+        lines = _short_name(str(name), 16).split("\n")
+        half_w, half_h = 420 * max(map(len, lines)), 1_300 * len(lines)
+        x0, y0 = row["wx"] / row["w"], row["wy"] / row["w"]
+        for dy in (0, -3_000, 3_000):  # a small step past a label already there, else left off
+            x, y = x0, y0 + dy
+            box = (x - half_w, x + half_w, y - half_h, y + half_h)
+            if not any(_overlap(box, other) for other in taken):
+                break
+        else:
+            continue  # no room near its centre: the district boundary still shows it
+        taken.append(box)
+        ax.text(
+            x, y, _short_name(str(name), 16),
+            ha="center", va="center", fontsize=6.5, style="italic", color="#404040", zorder=8,
+            path_effects=[pe.withStroke(linewidth=2.0, foreground="white")],
+        )  # fmt: skip
+    return Line2D([], [], ls="", marker="$Aa$", color="#404040", ms=9, label="district name")
 
 
 def _band_colours(n: int, cmap: str = "viridis") -> list[Any]:
@@ -289,9 +335,11 @@ def _key_figures(fig: Figure, data: ExportData) -> None:
     assert s is not None  # drawn only for a solution
     maps = [ax for ax in fig.axes if ax.get_label() != "<colorbar>"]
     right = max(ax.get_position().x1 for ax in maps)
+    rooms = "room" if len(s.sites) == 1 else "rooms"
     lines = [
-        f"{len(s.sites)} room(s): {', '.join(s.site_ids)}",
-        f"staff {format_value(s.total_fte, 'fte')} FTE",
+        f"{len(s.sites)} {rooms}: " + ", ".join(_short_name(site.name, 30) for site in s.sites),
+        f"posts {format_value(s.staff_impact.posts_fte, 'fte')} FTE "
+        f"({format_value(s.total_fte, 'fte')} call handling)",
         f"cost {format_value(s.objective_gbp, 'gbp')} a year",
         f"today {format_value(data.result.baseline_gbp, 'gbp')} a year",
         f"saving {format_value(s.saving_gbp, 'gbp')} a year",
@@ -326,12 +374,10 @@ def overview_map(data: ExportData, layers: dict[str, gpd.GeoDataFrame]) -> Figur
     if data.chosen_ids:
         index, labels = _time_bins(lsoa["minutes_nearest"].to_numpy(float))
         colours = _band_colours(len(labels))
-        _fill(ax, lsoa, index, colours, alpha=0.55)
-        handles += [
-            Patch(facecolor=c, alpha=0.55, label=lab)
-            for lab, c in zip(labels, colours, strict=True)
-        ]
+        _fill(ax, lsoa, index, colours)
+        handles += [Patch(facecolor=c, label=lab) for lab, c in zip(labels, colours, strict=True)]
     handles += _site_markers(ax, data)
+    handles.append(_place_names(ax, data))
     handles += _road_handles() + _boundary_handles(data)
     _legend(fig, handles, "Drive time to nearest proposed room", y=0.58)
     _key_figures(fig, data)

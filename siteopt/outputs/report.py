@@ -6,14 +6,21 @@ constraints, sites, staff, staffing, coverage, options and every figure's source
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from importlib.metadata import PackageNotFoundError, version
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
+from siteopt.costs.appraisal import ONE_OFF_CATEGORIES
+from siteopt.demand.volumes import annual_volumes
+from siteopt.instance.profile import DEFAULT_PROFILE_NOTE
+from siteopt.optimise.appraise import DO_MINIMUM, DO_NOTHING
 from siteopt.optimise.arrays import FTE_UNITS_PER_FTE
-from siteopt.outputs.data import COST_LABELS, format_value, room_answers
+from siteopt.outputs.data import COST_LABELS, figure_kind, format_value, room_answers
 from siteopt.status import Status, status_note
 
 if TYPE_CHECKING:
@@ -225,33 +232,67 @@ def _cost_table(data: ExportData) -> ReportTable:
     )
 
 
+#: Constraint types whose value is one drive time (its error band applies).
+DRIVE_TIME_TYPES = frozenset({"force_centre_within", "site_separation"})
+
+
+def drive_time_error(data: ExportData, minutes: float) -> float | None:
+    """The typical error of a drive time of ``minutes`` on this network, at its worst.
+
+    The largest median absolute error over the instance's forces' road data (real A roads or
+    strategic roads and mesh) and area types (``siteopt/network/error.py``); ``None`` for road
+    files, which carry no validation.
+    """
+    from siteopt.network.error import AREA_TYPES, instance_travel_time_error  # noqa: PLC0415 (lazy: only with constraints)
+
+    model = instance_travel_time_error(data.instance)
+    if model is None:
+        return None
+    kinds = {model.data_kind_of(force) for force in data.instance.forces}
+    return max(
+        float(model.expected_error_minutes(minutes, area, data_kind=kind))
+        for kind in kinds
+        for area in AREA_TYPES
+    )
+
+
 def _constraint_table(data: ExportData) -> ReportTable:
     rows, kinds = [], {}
     constraints = data.solution.constraints if data.solution is not None else ()
     for r, c in enumerate(constraints):
         kind = CONSTRAINT_KINDS.get(c.type, "float")
         direction = "≤" if c.type in AT_MOST_TYPES else "≥"
-        for col in (2, 3, 4):
+        for col in (2, 3, 4, 6):
             kinds[(r, col)] = kind
+        slack = constraint_slack(c)
+        error = (
+            drive_time_error(data, c.value)
+            if c.type in DRIVE_TIME_TYPES and c.value is not None
+            else None
+        )
         rows.append(
             (
                 c.name,
                 f"{c.type} ({direction} limit)" if c.limit is not None else c.type,
                 c.value,
                 c.limit,
-                constraint_slack(c),
+                slack,
                 c.holds,
+                error,
+                round(slack / error, 2) if error and slack is not None else None,
                 c.detail,
             )
         )
     return ReportTable(
-        title="Constraints of the proposal: value, limit and slack (how far inside the limit)",
+        title="Constraints of the proposal: value, limit, slack (how far inside the limit) and, "
+        "for drive times, the slack in units of the network's typical error",
         sheet="Constraints",
-        columns=("constraint", "type", "value", "limit", "slack", "met", "what it measures"),
-        kinds=("text", "text", "float", "float", "float", "bool", "text"),
+        columns=("constraint", "type", "value", "limit", "slack", "met", "typical error ±",
+                 "slack in typical errors", "what it measures"),
+        kinds=("text", "text", "float", "float", "float", "bool", "float", "float", "text"),
         rows=tuple(rows),
         cell_kinds=kinds,
-    )
+    )  # fmt: skip
 
 
 def _sites_table(data: ExportData) -> ReportTable:
@@ -441,6 +482,13 @@ def _assumption_table(data: ExportData) -> ReportTable:
         text = figure.source or figure.assumption or ""
         value = figure.value if isinstance(figure.value, int | float | str) else str(figure.value)
         rows.append((path, value, label, text))
+    profile = data.instance.demand.profile
+    note = DEFAULT_PROFILE_NOTE if profile == "default" else f"source: measured profile {profile}"
+    label, _, text = note.partition(": ")
+    rows.append(("demand.profile", profile, label, text))
+    for estimate in (v for v in annual_volumes(data.instance) if v.estimated):
+        rows.append((f"demand.volumes.{estimate.force}.{estimate.stream}", round(estimate.calls),
+                     "assumption", estimate.provenance.removeprefix("assumption: ")))  # fmt: skip
     for sid, custom in data.instance.sites.custom.items():  # where a custom site was placed
         kind = "assumption" if custom.source.lower().startswith("assumption") else "source"
         rows.append((f"sites.custom.{sid}", custom.name, kind, custom.source))
@@ -448,14 +496,31 @@ def _assumption_table(data: ExportData) -> ReportTable:
         title="Assumptions and sources (every figure of the instance file)",
         sheet="Assumptions",
         columns=("figure", "value", "kind", "source or assumption"),
-        kinds=("text", "float", "text", "text"),
+        kinds=("text", "text", "text", "text"),
         rows=tuple(rows),
         cell_kinds={
-            (r, 1): ("float" if isinstance(row[1], int | float) and not isinstance(row[1], bool)
-                     else "text")
+            (r, 1): figure_kind(row[0])
             for r, row in enumerate(rows)
+            if isinstance(row[1], int | float) and not isinstance(row[1], bool)
         },
     )  # fmt: skip
+
+
+def _volume_table(data: ExportData) -> ReportTable:
+    """Calls a year the model uses, per force and stream, and where each figure comes from."""
+    rows = tuple(
+        (v.force, v.stream, round(v.calls), "per-head estimate" if v.estimated else "figure",
+         v.provenance)
+        for v in annual_volumes(data.instance)
+    )  # fmt: skip
+    growth = data.instance.demand.growth.value
+    return ReportTable(
+        title=f"Call volumes the model uses (calls a year, growth ×{growth:g} applied)",
+        sheet="Call volumes",
+        columns=("force", "stream", "calls a year", "how obtained", "source or assumption"),
+        kinds=("text", "text", "int", "text", "text"),
+        rows=rows,
+    )
 
 
 def _function_table(data: ExportData) -> ReportTable | None:
@@ -515,16 +580,164 @@ def _function_table(data: ExportData) -> ReportTable | None:
     )  # fmt: skip
 
 
+def _npv_table(data: ExportData) -> ReportTable:
+    """Every appraised option: present value, NPV against do nothing, ranks by NPV and by cost."""
+    appraised = data.result.appraisal
+    by_npv = {
+        a.name: rank
+        for rank, a in enumerate(sorted(appraised[1:], key=lambda a: -a.npv_gbp), start=1)
+    }
+    by_cost = {
+        a.name: rank
+        for rank, a in enumerate(
+            (a for a in appraised if a.name not in {DO_NOTHING, DO_MINIMUM}), start=1
+        )
+    }
+    rows = tuple(
+        (
+            a.name,
+            a.present_value,
+            a.npv_gbp,
+            a.discounted_payback_years,
+            by_npv.get(a.name),
+            by_cost.get(a.name),
+        )
+        for a in appraised
+    )
+    return ReportTable(
+        title="Green Book appraisal: present value of costs over the period and NPV against "
+        "do nothing (real terms, discounted)",
+        sheet="NPV",
+        columns=("option", "present value £", "NPV against do nothing £",
+                 "discounted payback (years from start)", "rank by NPV",
+                 "rank by cost a year"),
+        kinds=("text", "gbp", "gbp", "years", "int", "int"),
+        rows=rows,
+    )  # fmt: skip
+
+
+def _cash_flow_table(data: ExportData) -> ReportTable:
+    """The chosen plan's cash flow by year against do nothing."""
+    today, chosen = data.result.appraisal[0], data.result.appraisal[_chosen_row(data)]
+    rate = data.instance.costs.discount_rate.value
+    rows, cumulative = [], 0.0
+    for year, (now, new) in enumerate(zip(today.total, chosen.total, strict=True)):
+        one_off = sum(chosen.cash_flow[c][year] for c in ONE_OFF_CATEGORIES)
+        saving = now - new
+        discounted = saving / (1 + rate) ** year
+        cumulative += discounted
+        rows.append((year, round(new - one_off, 2), round(one_off, 2), new, now, round(saving, 2),
+                     round(discounted, 2), round(cumulative, 2)))  # fmt: skip
+    return ReportTable(
+        title=f"Cash flow of the proposal ({chosen.name}) by year against do nothing "
+        "(year 0 starts with the works; optimism bias included)",
+        sheet="Cash flow",
+        columns=("year", "recurring £", "one-off £", "proposal £", "do nothing £", "saving £",
+                 "discounted saving £", "cumulative discounted £"),
+        kinds=("int", *("gbp",) * 7),
+        rows=tuple(rows),
+    )  # fmt: skip
+
+
+def _chosen_row(data: ExportData) -> int:
+    """Row of the chosen plan in ``result.appraisal`` (after do nothing and do minimum)."""
+    return 2 if data.instance.appraisal.do_minimum is not None else 1
+
+
+def _appraisal_paragraphs(data: ExportData) -> tuple[str, ...]:
+    appraised = data.result.appraisal
+    rules = data.instance.appraisal
+    chosen = appraised[_chosen_row(data)]
+    cost_order = [a.name for a in appraised if a.name not in {DO_NOTHING, DO_MINIMUM}]
+    npv_order = sorted(cost_order, key=lambda n: -next(a.npv_gbp for a in appraised if a.name == n))
+    if npv_order == cost_order:
+        ranking = "Ranked by NPV, the options come in the same order as by cost a year."
+    else:
+        moved = [n for i, n in enumerate(npv_order) if cost_order[i] != n]
+        ranking = (
+            f"Ranked by NPV the order differs from the cost a year the optimiser minimises: "
+            f"{', '.join(moved[:4])}{' …' if len(moved) > 4 else ''} change places (dual running "
+            "and the timing of one-offs weigh differently from an equal annual charge)."
+        )
+        if npv_order[0] != cost_order[0]:
+            ranking += f" The best by NPV is {npv_order[0]}, not the proposal."
+    minimum = rules.do_minimum
+    return (
+        f"Over {data.instance.costs.appraisal_years.value} years of running after "
+        f"{rules.build_months.value} months of works, with {rules.dual_running_months.value} "
+        "months of dual running, discounted at "
+        f"{format_value(data.instance.costs.discount_rate.value, 'share')} a year: the "
+        f"proposal's NPV against do nothing is {format_value(chosen.npv_gbp, 'gbp')}, repaid "
+        + (f"{format_value(chosen.discounted_payback_years, 'years')} after the works start."
+           if chosen.discounted_payback_years is not None else "not within the period."),
+        ranking,
+        *((f"Do minimum: {minimum.description}.",) if minimum is not None else ()),
+    )  # fmt: skip
+
+
+def _why_not_table(data: ExportData) -> ReportTable:
+    """Per binding constraint: the cheapest plan only it rules out, and what relaxing it saves."""
+    s = data.solution
+    assert s is not None  # only with a plan
+    types = {c.name: c.type for c in s.constraints}
+    rows, kinds = [], {}
+    for r, item in enumerate(data.result.why_not):
+        kind = CONSTRAINT_KINDS.get(types.get(item.constraint, ""), "float")
+        kinds[r, 4] = kinds[r, 5] = "text" if kind == "text" else kind
+        rows.append((item.constraint, " + ".join(item.best_sites), item.best_total_gbp,
+                     round(s.objective_gbp - item.best_total_gbp, 2), item.value, item.limit,
+                     item.detail))  # fmt: skip
+    return ReportTable(
+        title="Why not cheaper? The cheapest plan each binding constraint rules out",
+        sheet="Why not",
+        columns=("constraint", "cheapest plan without it", "its cost £ a year",
+                 "saving if relaxed £ a year", "its value", "limit", "what is measured"),
+        kinds=("text", "text", "gbp", "gbp", "float", "float", "text"),
+        rows=tuple(rows),
+        cell_kinds=kinds,
+    )  # fmt: skip
+
+
+def _why_not_lines(data: ExportData) -> tuple[str, ...]:
+    s = data.solution
+    if s is None or not data.result.why_not:
+        return ()
+    names = _site_names(data)
+    table = _why_not_table(data)
+    lines = []
+    for r, item in enumerate(data.result.why_not):
+        plan = " and ".join(names.get(i, i) for i in item.best_sites)
+        saving = format_value(s.objective_gbp - item.best_total_gbp, "gbp")
+        if item.value is not None and item.limit is not None:
+            what = (f"{item.detail}: {format_value(item.value, table.kind(r, 4))} against the "
+                    f"limit of {format_value(item.limit, table.kind(r, 5))}")  # fmt: skip
+        else:
+            what = item.detail
+        if item.best_sites == s.site_ids:
+            lines.append(f"The same rooms without {item.constraint} would save {saving} a year "
+                         f"(what it pays for: {item.detail}).")  # fmt: skip
+        else:
+            lines.append(
+                f"{plan} would save {saving} a year but breaks {item.constraint} ({what})."
+            )
+    return tuple(lines)
+
+
 def business_tables(data: ExportData) -> list[ReportTable]:
     """Return every table of the business case (the workbook's sheets, in order)."""
     hourly, staffing = _staffing_tables(data)
-    tables = [_summary_table(data), _options_table(data), _cost_table(data)]
+    tables = [_summary_table(data), _options_table(data), _cost_table(data), _volume_table(data)]
+    if data.result.appraisal:
+        tables += [_npv_table(data), _cash_flow_table(data)]
     functions = _function_table(data)
     if functions is not None:
         tables.append(functions)
     if data.solution is not None:
         tables += [_sites_table(data), staffing, hourly]
-    tables += [_constraint_table(data), _staff_table(data)]
+    tables.append(_constraint_table(data))
+    if data.solution is not None and data.result.why_not:
+        tables.append(_why_not_table(data))
+    tables.append(_staff_table(data))
     if data.solution is not None:
         tables += [_room_staff_table(data), _force_staff_table(data)]
     if data.solution is not None:
@@ -577,6 +790,91 @@ def _executive_summary(data: ExportData) -> tuple[str, ...]:
         f"{format_value(payback, 'years') if payback is not None else 'never (no yearly gain)'}"
         " by the recurring saving (staff, other functions, running and standby costs, without"
         f" the annualised one-offs) of {format_value(s.recurring_saving_gbp, 'gbp')} a year.",
+        *_npv_line(data),
+        *(f"Why not cheaper: {line}" for line in _why_not_lines(data)[:1]),
+    )
+
+
+def _npv_line(data: ExportData) -> tuple[str, ...]:
+    if not data.result.appraisal:
+        return ()
+    chosen = data.result.appraisal[_chosen_row(data)]
+    years = data.instance.costs.appraisal_years.value
+    payback = chosen.discounted_payback_years
+    return (
+        f"Green Book: net present value {format_value(chosen.npv_gbp, 'gbp')} against doing "
+        f"nothing over {years} years (discounted payback "
+        f"{format_value(payback, 'years') if payback is not None else 'not within the period'}"
+        " from the start of the works).",
+    )
+
+
+#: What the terms of the report mean (its "Scope and terms" section).
+GLOSSARY: tuple[tuple[str, str], ...] = (
+    ("OPTIMAL", "the plan is proven the cheapest of all that meet every constraint (every "
+     "one- and two-room option priced, or CP-SAT's proof for more rooms)"),
+    ("FEASIBLE", "the plan meets every constraint but the solver stopped before proving no "
+     "cheaper one exists; the gap bounds how much cheaper one could be"),
+    ("INFEASIBLE / UNKNOWN", "no plan meets every constraint (proven) / none was found in the "
+     "time allowed"),
+    ("room", "a control room: the building where call handlers, dispatchers and their "
+     "supervisors work"),
+    ("pooled routing", "every open room answers calls from every force, as one virtual queue; "
+     "with one room, that room answers everything"),
+    ("by-force routing", "each force's calls go to one room"),
+    ("FTE / posts", "full-time equivalents: agents needed hour by hour, grossed up for leave, "
+     "sickness, training and breaks (shrinkage) and contract hours; posts are the FTE of every "
+     "function in scope"),
+    ("cost a year", "the equivalent annual cost the optimiser minimises: running costs plus each "
+     "one-off spread over the appraisal period at the discount rate"),
+    ("NPV", "net present value against doing nothing: today's rooms' discounted costs minus the "
+     "option's, year by year (Green Book)"),
+)  # fmt: skip
+
+#: What the model leaves out, said once in every report.
+NOT_MODELLED = (
+    "Not modelled: traffic congestion by time of day (free-flow drive times), the seating of "
+    "dispatch desks, officers' deployment, ICT integration risk beyond the optimism bias, and "
+    "the consultation and HR process of a move."
+)
+
+
+def _scope_paragraphs(data: ExportData) -> tuple[str, ...]:
+    functions = data.instance.functions
+    defined = ["call_handling", *(["dispatch"] if functions.dispatch else []), *functions.room]
+    moving = [f for f in defined if f in functions.in_scope]
+    staying = [f for f in defined if f not in functions.in_scope]
+    method = data.instance.staffing.fte_method
+    fte_note = (
+        "FTE come from a weekly shift roster per room (fte_method = roster)."
+        if method == "roster"
+        else "FTE come from hourly agents grossed up by shrinkage (fte_method = shrinkage); a "
+        "shift roster usually needs more, as shifts cannot follow demand hour by hour: "
+        "`siteopt roster --solution` measures it for this plan (docs/roster.md)."
+    )
+    return (
+        f"In scope (moves to the new rooms): {', '.join(moving)}."
+        + (f" Stays with the forces as today: {', '.join(staying)}." if staying else ""),
+        NOT_MODELLED,
+        fte_note,
+        *(f"{term}: {meaning}." for term, meaning in GLOSSARY),
+    )
+
+
+def _version() -> str:
+    try:
+        return version("siteopt")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "(not installed)"
+
+
+def _run_line(data: ExportData) -> str:
+    """Who made the report, from what, when: version, instance file and its hash, date."""
+    digest = hashlib.sha256(data.instance.file.read_bytes()).hexdigest()[:12]
+    today = datetime.now(UTC).date().isoformat()
+    return (
+        f"siteopt {_version()} business-case report · instance file "
+        f"{data.instance.file.name} (sha256 {digest}) · produced {today}"
     )
 
 
@@ -588,6 +886,7 @@ def business_report(data: ExportData) -> BusinessReport:
     sections = [
         ReportSection("Executive summary", _executive_summary(data), (tables["Summary"],),
                       figures_main[:1]),
+        ReportSection("Scope and terms", _scope_paragraphs(data)),
         ReportSection(
             "Options appraisal",
             ("Each option is priced by the same model: staff by Erlang C/A per hour of the "
@@ -600,7 +899,22 @@ def business_report(data: ExportData) -> BusinessReport:
             ),
         ),
         ReportSection("Cost breakdown", (), (tables["Costs"],)),
+        ReportSection(
+            "Demand",
+            ("Calls a year per force and stream as the model uses them; a per-head estimate "
+             "stands in where a force's figure was not published, and every call is spread over "
+             "the hours of the week by the demand profile (see Assumptions and sources).",),
+            (tables["Call volumes"],),
+        ),
     ]  # fmt: skip
+    if "NPV" in tables:
+        sections.append(
+            ReportSection(
+                "Green Book appraisal",
+                _appraisal_paragraphs(data),
+                (tables["NPV"], tables["Cash flow"]),
+            )
+        )
     if "Functions" in tables:
         sections.append(
             ReportSection(
@@ -620,7 +934,25 @@ def business_report(data: ExportData) -> BusinessReport:
                 (tables["Sites"], tables["Staffing summary"]),
             )
         )
-    sections.append(ReportSection("Constraints", (), (tables["Constraints"],)))
+    sections.append(
+        ReportSection(
+            "Constraints",
+            ("A drive time carries the network's typical error (the median error of validated "
+             "trips, at its worst over the forces' road data and urban or rural trips; "
+             "docs/network.md): a slack under one typical error means the constraint may not "
+             "hold on the real roads.",),
+            (tables["Constraints"],),
+        )
+    )  # fmt: skip
+    if "Why not" in tables:
+        sections.append(
+            ReportSection(
+                "Why not cheaper?",
+                ("Each constraint below binds: dropping it alone lets a cheaper plan through "
+                 "(the cheapest meeting every other constraint).", *_why_not_lines(data)),
+                (tables["Why not"],),
+            )
+        )  # fmt: skip
     staff_figs = ("commute",) if has_sites else ()
     sections.append(
         ReportSection(
@@ -669,6 +1001,6 @@ def business_report(data: ExportData) -> BusinessReport:
     sections.append(ReportSection("Data attribution", tuple(data.attribution.values())))
     return BusinessReport(
         title=f"Control room options: {data.result.instance_name}",
-        subtitle=f"siteopt business-case report · instance file {data.instance.file.name}",
+        subtitle=_run_line(data),
         sections=tuple(sections),
     )

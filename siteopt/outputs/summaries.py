@@ -104,27 +104,37 @@ def site_rows(dataset: Dataset, instance: Instance | None) -> list[dict[str, Any
         return [_dataset_site_row(dataset, sid) for sid in dataset.sites]
     rows = []
     today = {force.current_site for force in instance.forces.values()}
+    areas = dict(zip(instance.candidate_ids(), instance.candidate_force_areas(), strict=True))
     for sid in instance.candidate_ids():
         if sid in dataset.sites:
             row = _dataset_site_row(dataset, sid)
             row["current_control_room"] = row["current_control_room"] or sid in today
             rows.append(row)
             continue
-        custom = instance.sites.custom[sid]
-        rows.append(
-            {
-                "id": sid,
-                "name": custom.name,
-                "force": custom.force,
-                "kind": "custom",
-                "postcode": custom.postcode or "",
-                "current_control_room": sid in today,
-                "status_today": "",
-                "confidence": "",
-                "source": custom.source,
-            }
-        )
+        rows.append(_instance_site_row(instance, sid, areas[sid], current=sid in today))
     return rows
+
+
+def _instance_site_row(
+    instance: Instance, sid: str, force: str, *, current: bool
+) -> dict[str, Any]:
+    """A site the instance adds to the dataset's: a custom building or a greenfield grid point."""
+    custom = instance.sites.custom.get(sid)
+    if custom is not None:
+        kind, postcode, source = "custom", custom.postcode or "", custom.source
+    else:
+        kind, postcode, source = "greenfield", "", "[sites.greenfield] grid point (no building)"
+    return {
+        "id": sid,
+        "name": instance.site_name(sid),
+        "force": force,
+        "kind": kind,
+        "postcode": postcode,
+        "current_control_room": current,
+        "status_today": "",
+        "confidence": "",
+        "source": source,
+    }
 
 
 def _dataset_site_row(dataset: Dataset, sid: str) -> dict[str, Any]:

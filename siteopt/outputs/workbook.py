@@ -78,6 +78,19 @@ _NUMBER_FORMATS = MappingProxyType(
         "int": "#,##0",
         "float": "#,##0.0",
         "years": '0.00 "years"',
+        # instance figures at their own precision (siteopt.outputs.data.figure_kind)
+        "percent": "0.0##%",
+        "pounds": '"£"#,##0',
+        "pounds_per_km": '"£"0.00" per km"',
+        "seconds": 'General" s"',
+        "minutes_exact": 'General" min"',
+        "hours": 'General" h"',
+        "hours_per_week": 'General" h a week"',
+        "months": 'General" months"',
+        "years_exact": 'General" years"',
+        "kph": 'General" km/h"',
+        "calls": '#,##0" calls a year"',
+        "number": "General",
     }
 )
 

@@ -145,6 +145,7 @@ def _solved_row(
         problem=problem,
         baseline=baseline,
         travel_note=shared.network.provenance,
+        explain=False,
     )
     message = ""
     if result.infeasibility is not None:

@@ -28,7 +28,7 @@ import numpy.typing as npt
 from siteopt.atomic import atomic_write, atomic_write_text
 from siteopt.errors import SiteoptError
 from siteopt.sweep.batch import ERROR
-from siteopt.sweep.store import iter_rows
+from siteopt.sweep.store import MANIFEST, iter_rows
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -217,9 +217,20 @@ def _break_even(centres: FloatArray | None, gaps: list[float]) -> float | None:
 
 @dataclass(frozen=True)
 class _Table:
+    """A summary table: raw cells (numbers stay numbers for Excel); ``money`` marks £ columns."""
+
     title: str
     header: tuple[str, ...]
-    rows: tuple[tuple[str, ...], ...]
+    rows: tuple[tuple[Any, ...], ...]
+    money: frozenset[int] = frozenset()
+    note: str = ""
+
+    def shown(self) -> list[list[str]]:
+        """The cells as the Markdown and HTML summaries print them."""
+        return [
+            [_money(v) if c in self.money else str(v) for c, v in enumerate(row)]
+            for row in self.rows
+        ]
 
 
 def _money(value: float) -> str:
@@ -240,11 +251,11 @@ def _option_rows(frame: pd.DataFrame, matrix: ScenarioCosts, shown: list[str]) -
         rows.append(
             (
                 name,
-                str(int(optimal.get(name, 0))),
-                str(int(len(costs) - len(usable))),
-                *(_money(float(v)) for v in q),
-                _money(float(costs.mean())),
-                _money(float(worst[j])),
+                int(optimal.get(name, 0)),
+                int(len(costs) - len(usable)),
+                *(float(v) for v in q),
+                float(usable.mean()) if len(usable) else math.nan,
+                float(worst[j]),
             )
         )
     header = ("option", "optimal in", "unusable in", "min", "p10", "median", "p90", "max")
@@ -252,6 +263,12 @@ def _option_rows(frame: pd.DataFrame, matrix: ScenarioCosts, shown: list[str]) -
         "Options: cost a year across scenarios",
         (*header, "mean", "max regret"),
         tuple(rows),
+        money=frozenset(range(3, 10)),
+        note=(
+            "Cost statistics (min to max, mean) are over the scenarios where the option is usable "
+            "(meets every constraint and was priced); 'unusable in' counts the others. Max "
+            "regret is over every scenario, so an option unusable in any scenario has none (—)."
+        ),
     )
 
 
@@ -285,9 +302,10 @@ def write_report(out: Path) -> Path:
     }
     lines = _headline(frame, matrix, minimax, expected, challenger)
     tables = [_option_rows(frame, matrix, shown), _sensitivity_table(sens, choice, challenger)]
-    md = _markdown(out, lines, tables, charts)
+    title = f"Sweep summary: {_sweep_name(out)}"
+    md = _markdown(title, lines, tables, charts)
     atomic_write_text(out / f"{SUMMARY}.md", md)
-    atomic_write_text(out / f"{SUMMARY}.html", _html(lines, tables, charts))
+    atomic_write_text(out / f"{SUMMARY}.html", _html(title, lines, tables, charts))
     _write_excel(out / f"{SUMMARY}.xlsx", frame, tables)
     return out / f"{SUMMARY}.md"
 
@@ -328,7 +346,7 @@ def _headline(
 def _sensitivity_table(
     sens: list[Sensitivity], choice: str | None, challenger: str | None
 ) -> _Table:
-    rows = tuple(
+    rows: tuple[tuple[Any, ...], ...] = tuple(
         (
             s.parameter,
             "; ".join(f"{lv}: {_money(g)}" for lv, g in zip(s.levels, s.gap_gbp, strict=True)),
@@ -408,34 +426,48 @@ def _save(fig: Any, path: Path) -> Path:
     return path
 
 
+def _sweep_name(out: Path) -> str:
+    """The sweep's own name (its file's ``name``), else the store's folder name."""
+    try:
+        name = json.loads((out / MANIFEST).read_text(encoding="utf-8")).get("sweep")
+    except (OSError, ValueError, AttributeError):
+        name = None
+    return name if isinstance(name, str) and name else out.name
+
+
 def _markdown(
-    out: Path, lines: list[str], tables: list[_Table], charts: dict[str, Path | None]
+    title: str, lines: list[str], tables: list[_Table], charts: dict[str, Path | None]
 ) -> str:
-    parts = [f"# Sweep summary: {out.name}", "", *[f"- {line}" for line in lines], ""]
+    parts = [f"# {title}", "", *[f"- {line}" for line in lines], ""]
     for table in tables:
         parts += [f"## {table.title}", "", "| " + " | ".join(table.header) + " |"]
         parts.append("|" + "---|" * len(table.header))
-        parts += ["| " + " | ".join(row) + " |" for row in table.rows]
-        parts.append("")
+        parts += ["| " + " | ".join(row) + " |" for row in table.shown()]
+        parts += ["", table.note, ""] if table.note else [""]
     parts.append("## Charts")
     parts += [f"![{name}]({path.name})" for name, path in charts.items() if path is not None]
     return "\n".join(parts) + "\n"
 
 
-def _html(lines: list[str], tables: list[_Table], charts: dict[str, Path | None]) -> str:
+def _html(
+    title: str, lines: list[str], tables: list[_Table], charts: dict[str, Path | None]
+) -> str:
     def bold(text: str) -> str:
         escaped = html.escape(text)
         while escaped.count("**") >= 2:
             escaped = escaped.replace("**", "<b>", 1).replace("**", "</b>", 1)
         return escaped
 
-    body = ["<h1>Sweep summary</h1>", "<ul>", *[f"<li>{bold(t)}</li>" for t in lines], "</ul>"]
+    body = [f"<h1>{html.escape(title)}</h1>", "<ul>", *[f"<li>{bold(t)}</li>" for t in lines],
+            "</ul>"]  # fmt: skip
     for table in tables:
         body.append(f"<h2>{html.escape(table.title)}</h2><table>")
         body.append("<tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in table.header) + "</tr>")
-        for row in table.rows:
+        for row in table.shown():
             body.append("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>")
         body.append("</table>")
+        if table.note:
+            body.append(f"<p>{html.escape(table.note)}</p>")
     for name, path in charts.items():
         if path is not None:
             data = base64.b64encode(path.read_bytes()).decode()
@@ -446,7 +478,8 @@ def _html(lines: list[str], tables: list[_Table], charts: dict[str, Path | None]
         "font-size:90%;text-align:left}"
     )
     return (
-        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Sweep summary</title>'
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+        f"<title>{html.escape(title)}</title>"
         f"<style>{style}</style></head><body>{''.join(body)}</body></html>\n"
     )
 
@@ -467,15 +500,19 @@ def _write_excel(path: Path, frame: pd.DataFrame, tables: list[_Table]) -> None:
         ws.append([table.title])
         ws.append(list(table.header))
         for row in table.rows:
-            ws.append(list(row))
+            ws.append([_cell(v) for v in row])
+            for c in table.money:  # pounds as numbers with a £ format, not text
+                ws.cell(row=ws.max_row, column=c + 1).number_format = '"£"#,##0'
+        if table.note:
+            ws.append([table.note])
     atomic_write(path, book.save)
 
 
 def _cell(value: Any) -> Any:
     if isinstance(value, list | tuple | np.ndarray):
         return ", ".join(str(v) for v in value)
-    if isinstance(value, float) and math.isnan(value):
-        return None
+    if isinstance(value, float) and not math.isfinite(value):
+        return None  # Excel has no NaN or infinity: an empty cell
     if isinstance(value, np.generic):
         return value.item()
     return value

@@ -10,7 +10,7 @@ import itertools
 import os
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -27,8 +27,8 @@ from siteopt.sweep.batch import (
     travel_key,
 )
 from siteopt.sweep.report import write_report
-from siteopt.sweep.spec import Scenario, Sweep, load_sweep
-from siteopt.sweep.store import _open_store, _write_batch, stored_ids
+from siteopt.sweep.spec import MAX_SCENARIOS, Scenario, Sweep, load_sweep
+from siteopt.sweep.store import StoreLock, _open_store, _write_batch, stored_ids
 
 if TYPE_CHECKING:
     from siteopt.optimise.build import TravelInputs
@@ -88,6 +88,8 @@ def run_sweep(
     batch_size: int | None = None,
     progress: bool = True,
     report: bool = True,
+    restart: bool = False,
+    max_scenarios: int = MAX_SCENARIOS,
 ) -> SweepRun:
     """Run every scenario not yet in the store at ``out``; write the summary report at the end.
 
@@ -108,17 +110,54 @@ def run_sweep(
         Show a progress bar on the terminal.
     report
         Write the summary report (``summary.md``, …) when every batch came back.
+    restart
+        Discard what the store at ``out`` holds (results of other inputs) and start again.
+    max_scenarios
+        The most scenarios a sweep file given by path may have (:func:`load_sweep`).
 
     Returns
     -------
     SweepRun
         How many scenarios ran, were skipped, failed or were lost, and the report's path.
     """
+    if scheduler is not None:
+        _check_scheduler(scheduler)
     if not isinstance(sweep, Sweep):
-        sweep = load_sweep(sweep)
+        sweep = load_sweep(sweep, max_scenarios=max_scenarios)
     out = Path(out)
     started = time.perf_counter()
-    _open_store(out, sweep)
+    with StoreLock(out) as lock:
+        if lock.took_over is not None:
+            sys.stderr.write(
+                f"siteopt: warning: {out}: took over the lock of a sweep that is no longer "
+                f"running ({lock.took_over})\n"
+            )
+        return _run_locked(
+            sweep,
+            out,
+            started=started,
+            scheduler=scheduler,
+            workers=workers,
+            batch_size=batch_size,
+            progress=progress,
+            report=report,
+            restart=restart,
+        )
+
+
+def _run_locked(
+    sweep: Sweep,
+    out: Path,
+    *,
+    started: float,
+    scheduler: str | None,
+    workers: int | None,
+    batch_size: int | None,
+    progress: bool,
+    report: bool,
+    restart: bool,
+) -> SweepRun:
+    _open_store(out, sweep, restart=restart)
     done = stored_ids(out)
     todo = [s for s in sweep.scenarios if s.id not in done]
     size = batch_size or sweep.spec.batch_size
@@ -133,7 +172,7 @@ def run_sweep(
             _progress(progress, len(sweep.scenarios)) as bar,
         ):
             bar.advance(len(done))
-            _submit_all(client, batches, travel, out, counts=counts, bar=bar)
+            _submit_all(client, batches, travel, out, set(done), counts=counts, bar=bar)
     written = None
     if report and counts["lost"] == 0:
         written = write_report(out)
@@ -154,48 +193,166 @@ def _submit_all(
     batches: list[Batch],
     travel: dict[str, TravelInputs],
     out: Path,
+    stored: set[str],
     *,
     counts: dict[str, int],
     bar: _Bar,
 ) -> None:
-    """Submit every batch, store each as it finishes; a batch lost to the cluster is counted."""
-    import distributed  # noqa: PLC0415 (lazy: distributed is slow to import)
+    """Submit every batch, store each as it finishes; a batch lost to the cluster is counted.
 
-    dist: Any = distributed  # untyped library
+    The travel inputs are scattered once (not per batch). A batch whose task fails (its worker
+    died, a dependency was lost) or whose scattered inputs the cluster lost is resubmitted,
+    its inputs scattered again, up to :data:`MAX_RESUBMITS` times.
+    """
+    shared = _Shared(client, travel)
+    pending: dict[Any, tuple[Batch, int]] = {}
 
-    def needed(batch: Batch) -> set[str]:
-        keys = {travel_key(s.instance) for s in batch.scenarios}
-        keys |= {
-            travel_key(_baseline(s.instance))
-            for s in batch.scenarios
-            if _needs_baseline_travel(s.instance)
-        }
-        return keys
-
-    def submit(batch: Batch, attempt: int) -> Any:
-        shared = {k: client.scatter(travel[k], broadcast=True, hash=False) for k in needed(batch)}
-        return client.submit(run_batch, batch, shared, key=f"{batch.key}-{attempt}", pure=False)
-
-    futures = {submit(batch, 0): (batch, 0) for batch in batches}
-    pending = dist.as_completed(list(futures))
-    for future in pending:
-        batch, attempt = futures.pop(future)
+    def submit(batch: Batch, attempt: int) -> None:
+        needed = _needed_travel(batch)
         try:
-            rows = future.result()
-        except Exception as exc:  # the cluster lost the batch (e.g. KilledWorker)
-            if attempt < MAX_RESUBMITS:
-                retry = submit(batch, attempt + 1)
-                futures[retry] = (batch, attempt + 1)
-                pending.add(retry)
-                continue
-            counts["lost"] += len(batch.scenarios)  # not stored: a rerun resumes them
-            bar.note(f"batch lost by the cluster: {type(exc).__name__}: {exc}")
-            bar.update(0, counts)
+            inputs = shared.futures(needed)
+        except _ScatterError as exc:
+            lose(batch, exc)
+            return
+        future = client.submit(run_batch, batch, inputs, key=f"{batch.key}-{attempt}", pure=False)
+        pending[future] = (batch, attempt)
+
+    def lose(batch: Batch, exc: BaseException) -> None:
+        counts["lost"] += len(batch.scenarios)  # not stored: a rerun resumes them
+        bar.note(f"batch lost by the cluster: {type(exc).__name__}: {exc}")
+        bar.update(0, counts)
+
+    def retry(batch: Batch, attempt: int, exc: BaseException) -> None:
+        if attempt < MAX_RESUBMITS:
+            submit(batch, attempt + 1)
+        else:
+            lose(batch, exc)
+
+    for batch in batches:
+        submit(batch, 0)
+    while pending:
+        finished = [f for f in pending if f.done()]
+        if not finished:
+            _resubmit_orphans(pending, shared, retry)
+            time.sleep(POLL_S)
             continue
-        _write_batch(out, rows)
-        counts["ran"] += len(rows)
-        counts["failed"] += sum(r["status"] not in FOUND for r in rows)
-        bar.update(len(rows), counts)
+        for future in finished:
+            batch, attempt = pending.pop(future)
+            try:
+                rows = future.result()
+            except Exception as exc:  # the cluster lost the batch (e.g. KilledWorker)
+                retry(batch, attempt, exc)
+                continue
+            rows = _write_batch(out, rows, stored)
+            counts["ran"] += len(rows)
+            counts["failed"] += sum(r["status"] not in FOUND for r in rows)
+            bar.update(len(rows), counts)
+
+
+def _resubmit_orphans(
+    pending: dict[Any, tuple[Batch, int]],
+    shared: _Shared,
+    retry: Callable[[Batch, int, BaseException], None],
+) -> None:
+    """Cancel and resubmit the batches waiting on scattered inputs the cluster lost."""
+    lost = shared.lost()
+    if not lost:
+        return
+    for future, (batch, attempt) in list(pending.items()):
+        if _needed_travel(batch) & lost:
+            del pending[future]
+            future.cancel()
+            retry(batch, attempt, _ScatterError(f"inputs {sorted(lost)} lost with their worker"))
+
+
+def _needed_travel(batch: Batch) -> set[str]:
+    """Keys of the travel inputs a batch reads (its scenarios', and today's rooms alone)."""
+    keys = {travel_key(s.instance) for s in batch.scenarios}
+    keys |= {
+        travel_key(_baseline(s.instance))
+        for s in batch.scenarios
+        if _needs_baseline_travel(s.instance)
+    }
+    return keys
+
+
+#: Seconds between checks of the running batches.
+POLL_S = 0.05
+
+
+#: Seconds one scatter of travel inputs may take before it is tried again.
+SCATTER_TIMEOUT_S = 30.0
+
+
+#: Tries of one scatter before the batches needing it are counted lost.
+SCATTER_TRIES = 3
+
+
+class _ScatterError(RuntimeError):
+    """The cluster did not take a travel input after :data:`SCATTER_TRIES` tries."""
+
+
+class _Shared:
+    """Travel inputs scattered to the cluster once; an input the cluster lost is scattered again."""
+
+    def __init__(self, client: Any, travel: Mapping[str, TravelInputs]) -> None:
+        self.client = client
+        self.travel = travel
+        self.held: dict[str, Any] = {}
+
+    def futures(self, keys: set[str]) -> dict[str, Any]:
+        """The scattered future of each key (scattering those not held or lost)."""
+        for key in sorted(keys):
+            future = self.held.get(key)
+            if future is None or future.status != "finished":
+                self.held[key] = self._scatter(key)
+        return {k: self.held[k] for k in keys}
+
+    def lost(self) -> set[str]:
+        """Keys whose scattered data the cluster no longer holds."""
+        return {k for k, f in self.held.items() if f.status in {"lost", "error", "cancelled"}}
+
+    def _scatter(self, key: str) -> Any:
+        last: BaseException | None = None
+        for attempt in range(SCATTER_TRIES):
+            try:
+                # Client.scatter's own ``timeout`` only bounds the wait for a first worker; a
+                # worker killed mid-scatter can stall it for minutes, so the whole call is bounded
+                # here. One worker takes the data (no broadcast: a broadcast waits on every
+                # worker, the dead one too); tasks elsewhere fetch it from there.
+                return self.client.sync(
+                    self.client._scatter,
+                    self.travel[key],
+                    hash=False,
+                    callback_timeout=SCATTER_TIMEOUT_S,
+                )
+            except Exception as exc:  # a worker died mid-scatter (CommClosedError, timeout)
+                last = exc
+                time.sleep(min(2.0**attempt, 5.0))
+        msg = f"scattering travel inputs {key} failed {SCATTER_TRIES} times: {last}"
+        raise _ScatterError(msg)
+
+
+def _check_scheduler(address: str) -> None:
+    """Refuse a scheduler address Dask cannot parse (before any work), naming the flag."""
+    from distributed.comm.addressing import (  # noqa: PLC0415 (lazy: distributed is slow to import)
+        parse_address,
+        parse_host_port,
+    )
+
+    try:
+        scheme, location = parse_address(address)
+        if scheme in {"tcp", "tls", "ws", "wss"}:
+            parse_host_port(location)
+        elif scheme not in {"inproc", "ucx"}:
+            msg = f"unknown address scheme {scheme!r}"
+            raise ValueError(msg)
+    except (ValueError, TypeError) as exc:
+        msg = (
+            f"--scheduler {address!r}: expected a Dask scheduler address such as "
+            f"tcp://HOST:8786 ({exc})"
+        )
+        raise SiteoptError(msg) from None
 
 
 class _client:  # noqa: N801 - used as a context manager, like a function
@@ -214,7 +371,7 @@ class _client:  # noqa: N801 - used as a context manager, like a function
         if self.scheduler is not None:
             try:
                 self.client = dist.Client(self.scheduler, timeout=30)
-            except OSError as exc:
+            except (OSError, ValueError) as exc:
                 msg = f"--scheduler {self.scheduler}: cannot connect ({exc})"
                 raise SiteoptError(msg) from None
             return self.client
@@ -222,7 +379,7 @@ class _client:  # noqa: N801 - used as a context manager, like a function
             n_workers=self.workers or os.cpu_count() or 1,
             threads_per_worker=1,
             processes=True,
-            dashboard_address=None,
+            dashboard_address=":0",  # any free port: never "8787 is already in use"
             silence_logs=50,
         )
         self.client = dist.Client(self.cluster)

@@ -13,6 +13,8 @@ from hypothesis.extra import numpy as hnp
 from siteopt.costs.transition import (
     StaffTransport,
     TransitionParameters,
+    _offers_lp,
+    _one_room_offers,
     commute_share_within,
     home_shares,
     staff_transport,
@@ -164,3 +166,28 @@ def test_transport_accounts_for_every_post_and_every_member_of_staff(
     accounted = result.room_movers.sum() + result.leavers.sum() + result.surplus.sum()
     assert accounted == pytest.approx(staff, abs=1e-6)
     assert (result.offered.sum(axis=2) <= result.staff + 1e-6).all()
+
+
+@given(
+    st.integers(1, 40).flatmap(
+        lambda n: st.tuples(
+            hnp.arrays(np.float64, n, elements=st.floats(-5_000, 50, allow_nan=False)),
+            hnp.arrays(np.float64, n, elements=st.floats(0.05, 1.0)),
+            hnp.arrays(np.float64, n, elements=st.floats(0.0, 30.0)),
+        )
+    ),
+    st.floats(0.0, 200.0),
+)
+def test_one_room_offers_reach_the_lp_optimum(
+    columns: tuple[np.ndarray, np.ndarray, np.ndarray], posts: float
+) -> None:
+    """One room: the fractional-knapsack offers are feasible and cost what HiGHS's optimum costs."""
+    cost, retention, limit = columns
+    groups = np.arange(len(cost), dtype=np.int64)
+    room = np.zeros(len(cost), dtype=np.int64)
+    rest = {"limit": limit, "groups": groups, "room": room, "posts": np.array([posts])}
+    greedy = _one_room_offers(cost, retention, **rest)
+    lp = _offers_lp(cost, retention, **rest)
+    assert np.all(greedy >= 0) and np.all(greedy <= limit + 1e-9)
+    assert float(retention @ greedy) <= posts + 1e-6
+    assert float(cost @ greedy) == pytest.approx(float(cost @ lp), rel=1e-7, abs=1e-4)

@@ -229,7 +229,7 @@ def test_requests_that_make_no_sense_are_refused() -> None:
         locate(matrix, "pmedian", p=4)
     with pytest.raises(LocateError, match="model: expected one of"):
         locate(matrix, "median", p=1)
-    with pytest.raises(LocateError, match="mclp: within: expected a time"):
+    with pytest.raises(LocateError, match="mclp: within: missing: give the coverage time"):
         locate(matrix, "mclp", p=1)
     with pytest.raises(LocateError, match="lscp finds the number of sites itself"):
         locate(matrix, "lscp", p=1, within=3.0)

@@ -189,6 +189,31 @@ def test_travel_times_are_cached_and_keyed_by_speeds(embedded: RoadNetwork, tmp_
     np.testing.assert_array_equal(again.seconds, first.seconds)
 
 
+def test_distances_are_cached_apart_from_times(
+    embedded: RoadNetwork, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Road km are cached under their own key: a warm call neither snaps nor searches."""
+    homes, _ = lsoa_points(open_dataset("bch"))
+    sites = open_dataset("bch").sites
+    targets = Points(
+        ("kempston", "welwyn"),
+        np.array([sites["kempston"].x, sites["welwyn"].x]),
+        np.array([sites["kempston"].y, sites["welwyn"].y]),
+    )
+    first = travel_distances_km(embedded, homes, targets, cache_dir=tmp_path)
+    times = travel_times(embedded, homes, targets, cache_dir=tmp_path)
+    assert not times.from_cache  # the km file is not mistaken for a times file
+    assert len(list(tmp_path.iterdir())) == 2
+
+    def no_snap(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a warm cache must not snap points")
+
+    monkeypatch.setattr(type(embedded), "snap", no_snap)
+    np.testing.assert_array_equal(
+        travel_distances_km(embedded, homes, targets, cache_dir=tmp_path), first
+    )
+
+
 def test_times_respect_the_triangle_inequality_and_the_speed_limit(embedded: RoadNetwork) -> None:
     """No pair is faster than the straight line at motorway speed; t(a,c) <= t(a,b) + t(b,c)."""
     rng = np.random.default_rng(1)

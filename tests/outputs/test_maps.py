@@ -128,3 +128,17 @@ def test_an_infeasible_solution_draws_no_proposal_maps(toy_data: ExportData) -> 
     """With no open room there is nothing to propose: no overview, commute or comparison."""
     data = export_data(without_solution(toy_data.result))
     assert map_figures(data, gis_layers(data)) == {}
+
+
+def test_overview_names_places_and_keeps_todays_room_visible(toy_data: ExportData) -> None:
+    """District names are written on the overview; today's rooms are drawn above the stars."""
+    figure = map_figures(toy_data, gis_layers(toy_data))["overview"]
+    ax = figure.axes[0]
+    texts = {t.get_text().replace("\n", " ") for t in ax.texts}
+    districts = set(toy_data.instance.dataset().lsoas()["lad_name"])
+    assert texts & districts  # at least one district named (the rest may not fit)
+    markers = {c.get_zorder(): c for c in ax.collections if np.asarray(c.get_offsets()).shape[0]}
+    squares = [z for z, c in markers.items() if np.asarray(c.get_facecolor()).size == 0]
+    assert squares and max(squares) > 12  # hollow squares above the proposal stars (zorder 12)
+    key = " ".join(t.get_text() for t in figure.texts)
+    assert "posts" in key and "room(s)" not in key

@@ -5,17 +5,19 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from siteopt.optimise.solution import ConstraintResult
-from siteopt.outputs.data import ExportData, format_value
+from siteopt.outputs.data import ExportData, figure_kind, format_value
 from siteopt.outputs.documents import report_html, report_markdown, write_report_pdf
 from siteopt.outputs.report import AT_MOST_TYPES, business_report, business_tables, constraint_slack
 
 SECTIONS = (
-    "Executive summary", "Options appraisal", "Cost breakdown", "Chosen rooms and staffing",
-    "Constraints", "Staff impact", "Access and maps", "How travel times were obtained",
+    "Executive summary", "Scope and terms", "Options appraisal", "Cost breakdown", "Demand",
+    "Green Book appraisal", "Chosen rooms and staffing", "Constraints", "Why not cheaper?",
+    "Staff impact", "Access and maps", "How travel times were obtained",
     "Assumptions and sources", "Data attribution",
 )  # fmt: skip
 
@@ -54,7 +56,10 @@ def test_constraint_slack_is_none_without_a_value() -> None:
 def test_report_has_every_section_in_order(toy_data: ExportData) -> None:
     """The document has the business case's sections, in the order a reader needs them."""
     titles = tuple(s.title for s in business_report(toy_data).sections)
-    assert titles == SECTIONS
+    optional = {"Why not cheaper?"}  # only when a constraint binds (none does on the toy)
+    assert tuple(t for t in titles if t not in optional) == tuple(
+        t for t in SECTIONS if t not in optional
+    )
 
 
 def test_markdown_summary_states_the_solution_figures(toy_data: ExportData) -> None:
@@ -108,3 +113,75 @@ def test_workbook_tables_include_staffing_by_hour_and_the_lsoa_table(
     tables = {t.sheet: t for t in business_tables(toy_data)}
     assert len(tables["Staffing by hour"].rows) == 168
     assert len(tables["LSOAs"].rows) == 1558
+
+
+def test_every_instance_figure_is_shown_at_its_own_precision_with_its_unit() -> None:
+    """0.035 is 3.5 %, not "0.0"; seconds, pounds, minutes and speeds carry their unit."""
+    shown = {
+        ("costs.discount_rate", 0.035): "3.5 %",
+        ("staffing.shrinkage.sickness", 0.045): "4.5 %",
+        ("staffing.max_occupancy", 0.85): "85 %",
+        ("appraisal.optimism_bias.ict", 0.24): "24 %",
+        ("demand.streams.emergency.aht_s", 270.0): "270 s",
+        ("pay.call_handler_salary_gbp", 21500.0): "£21,500",
+        ("transition.excess_travel_gbp_per_km", 0.28): "£0.28 per km",
+        ("constraints.staff_commute.max_minutes", 60.0): "60 min",
+        ("network.speeds_kph.motorway", 105.0): "105 km/h",
+        ("demand.volumes.hertfordshire.emergency", 123456.0): "123,456 calls a year",
+        ("transition.home_decay_per_minute", 0.08): "0.08",
+    }
+    for (path, value), text in shown.items():
+        assert format_value(value, figure_kind(path)) == text, path
+
+
+@given(st.floats(1e-6, 1e9, allow_nan=False), st.sampled_from(["number", "percent", "pounds"]))
+def test_figures_are_not_rounded_away(value: float, kind: str) -> None:
+    """The shown number reads back to the figure to ten significant digits."""
+    text = format_value(value, kind).replace("£", "").replace(" %", "").replace(",", "")
+    scale = 100 if kind == "percent" else 1
+    assert float(text) / scale == pytest.approx(value, rel=1e-9)
+
+
+def test_estimated_volumes_and_the_profile_are_listed_with_the_figures(
+    toy_data: ExportData,
+) -> None:
+    """Every call volume the model uses is shown, with the profile among the assumptions."""
+    tables = {t.sheet: t for t in business_tables(toy_data)}
+    volumes = tables["Call volumes"]
+    instance = toy_data.instance
+    assert len(volumes.rows) == len(instance.forces) * len(instance.demand.streams)
+    assumptions = {row[0]: row for row in tables["Assumptions"].rows}
+    assert assumptions["demand.profile"][2] in {"assumption", "source"}
+    for force, stream, calls, how, _ in volumes.rows:
+        if how == "per-head estimate":
+            assert assumptions[f"demand.volumes.{force}.{stream}"][1] == calls
+
+
+def test_report_says_what_made_it_its_scope_and_its_terms(toy_data: ExportData) -> None:
+    """Version, instance hash and date; functions in scope, what is not modelled, a glossary."""
+    report = business_report(toy_data)
+    assert re.search(
+        r"siteopt \S+ business-case report · instance file toy\.toml "
+        r"\(sha256 [0-9a-f]{12}\) · produced \d{4}-\d\d-\d\d",
+        report.subtitle,
+    )
+    scope = next(s for s in report.sections if s.title == "Scope and terms")
+    text = " ".join(scope.paragraphs)
+    assert "In scope (moves to the new rooms): call_handling" in text
+    assert "Not modelled:" in text
+    for term in ("OPTIMAL:", "pooled routing:", "room:", "NPV:"):
+        assert term in text
+
+
+def test_drive_time_constraints_show_their_margin_in_typical_errors(toy_data: ExportData) -> None:
+    """A 60-min drive errs by minutes, not seconds; slack in errors is slack over that error."""
+    from siteopt.outputs.report import drive_time_error
+
+    error = drive_time_error(toy_data, 60.0)
+    assert error is not None and 1.0 < error < 20.0
+    table = next(t for t in business_tables(toy_data) if t.sheet == "Constraints")
+    col = {name: i for i, name in enumerate(table.columns)}
+    for row in table.rows:
+        typical, ratio = row[col["typical error ±"]], row[col["slack in typical errors"]]
+        if typical is not None and row[col["slack"]] is not None:
+            assert ratio == pytest.approx(row[col["slack"]] / typical, abs=0.01)

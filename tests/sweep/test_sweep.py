@@ -248,6 +248,14 @@ def test_report_files_are_written_with_the_choices(reference: tuple[Path, Path])
     book = load_workbook(out / "summary.xlsx")
     assert book.sheetnames == ["scenarios", "options", "sensitivity"]
     assert book["scenarios"].max_row == 25  # header + 24 scenarios
+    # titled by the sweep's name; money in the options sheet is numbers with a £ format
+    name = json.loads((out / "sweep.json").read_text(encoding="utf-8"))["sweep"]
+    assert text.startswith(f"# Sweep summary: {name}\n") and name != out.name
+    options = list(book["options"].iter_rows(min_row=3, values_only=True))
+    medians = [row[5] for row in options if row[0]]
+    assert medians and all(isinstance(v, float) for v in medians[:1])
+    assert book["options"].cell(row=3, column=6).number_format == '"£"#,##0'
+    assert "are over the scenarios where the option is usable" in text
 
 
 def test_sweep_report_command_prints_the_summary(
@@ -270,20 +278,23 @@ def test_rerun_of_a_finished_sweep_runs_nothing(reference: tuple[Path, Path]) ->
 def test_a_store_of_another_sweep_is_refused(reference: tuple[Path, Path], tmp_path: Path) -> None:
     _, out = reference
     other = load_sweep(_grid(tmp_path, n_growth=2, batch=1))
-    with pytest.raises(SiteoptError, match="another sweep"):
+    with pytest.raises(SiteoptError, match=r"other inputs .*scenarios.*--restart"):
         run_sweep(other, out, workers=1, progress=False)
+
+
+def _copy_store(out: Path, folder: Path) -> Path:
+    """A copy of a results store to damage or double."""
+    import shutil
+
+    copy = folder / "store"
+    shutil.copytree(out, copy)
+    return copy
 
 
 def test_a_damaged_results_file_is_a_one_line_error(
     reference: tuple[Path, Path], tmp_path: Path
 ) -> None:
-    import shutil
-
-    from siteopt.sweep.store import stored_ids
-
-    _, out = reference
-    copy = tmp_path / "store"
-    shutil.copytree(out, copy)
+    copy = _copy_store(reference[1], tmp_path)
     (copy / "results" / "batch-damaged.parquet").write_bytes(b"PAR1")
     with pytest.raises(SiteoptError, match="damaged results file"):
         stored_ids(copy)
@@ -395,3 +406,414 @@ def test_a_dask_worker_killed_mid_run_loses_no_scenario(
                 os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
     assert _results(out) == _results(reference_out)
+
+
+# ---------------------------------------------------------------------------------------------
+# One writer per store, each scenario stored once
+
+
+def _one_error_line(text: str) -> str:
+    lines = [line for line in text.splitlines() if line.strip()]
+    assert len(lines) == 1, text
+    assert "Traceback" not in text
+    return lines[0]
+
+
+def test_a_second_sweep_on_the_same_store_is_refused_and_a_dead_ones_lock_taken_over(
+    reference: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    file, reference_out = reference
+    out = file.parent / "locked"
+    first = _sweep_process(file, out, "--workers", "1", "--batch-size", "1")
+    try:
+        _wait_for(lambda: _parts(out) >= 1, "a stored batch")
+        assert json.loads((out / "sweep.lock").read_text(encoding="utf-8"))["pid"] == first.pid
+        entry = "from siteopt.cli import entry_point; entry_point()"
+        second = subprocess.run(
+            [sys.executable, "-c", entry, "sweep", str(file), "--out", str(out), "--quiet"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert second.returncode == 2, second.stderr
+        line = _one_error_line(second.stderr)
+        assert f"pid {first.pid}" in line
+        assert "sweep.lock" in line
+    finally:
+        finished = first.poll() is not None
+        os.killpg(first.pid, signal.SIGKILL)
+        first.wait()
+    if finished:  # it ended on its own (and let go of the lock): leave a dead writer's lock
+        lock = {"pid": first.pid, "host": socket.gethostname()}
+        (out / "sweep.lock").write_text(json.dumps(lock), encoding="utf-8")
+    assert (out / "sweep.lock").is_file()  # the killed sweep could not remove it
+    run = run_sweep(load_sweep(file), out, workers=1, progress=False, report=False)
+    assert f"took over the lock of a sweep that is no longer running (pid {first.pid}" in (
+        capsys.readouterr().err
+    )
+    assert run.skipped + run.ran == 24
+    assert not (out / "sweep.lock").exists()
+    assert _results(out) == _results(reference_out)
+
+
+def test_a_scenario_is_stored_and_counted_once_even_if_written_twice(
+    reference: tuple[Path, Path], tmp_path: Path
+) -> None:
+    import shutil
+
+    from siteopt.sweep.report import load_results
+    from siteopt.sweep.store import _write_batch
+
+    _, out = reference
+    copy = _copy_store(out, tmp_path)
+    parts = sorted((copy / "results").glob("batch-*.parquet"))
+    shutil.copy(parts[0], copy / "results" / "batch-0copy.parquet")  # a doubled batch file
+    assert len(load_results(copy)) == 24
+    assert len(list(iter_rows(copy))) == 24
+    rows = list(iter_rows(out))[:3]
+    stored = stored_ids(copy)
+    assert _write_batch(copy, rows, stored) == []  # nothing new: no file written
+    assert len(list((copy / "results").glob("batch-*.parquet"))) == len(parts) + 1
+
+
+# ---------------------------------------------------------------------------------------------
+# The store is tied to the content of every input file
+
+
+def _profile_sweep(folder: Path) -> Path:
+    """A two-scenario sweep whose base extends the toy and reads a measured profile p.csv."""
+    shares = [float(i % 24 + 1) for i in range(168)]
+    _write_shares(folder / "p.csv", shares)
+    (folder / "base.toml").write_text(
+        f'extends = "{TOY}"\n[demand]\nprofile = "p.csv"\n', encoding="utf-8"
+    )
+    file = folder / "sweep.toml"
+    file.write_text(
+        'name = "profile sweep"\nbase = "base.toml"\n[grid]\n"demand.growth" = [1.0, 1.2]\n',
+        encoding="utf-8",
+    )
+    return file
+
+
+def _write_shares(path: Path, shares: list[float]) -> None:
+    total = sum(shares)
+    lines = ["interval,share", *(f"{i},{s / total!r}" for i, s in enumerate(shares))]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def test_a_changed_input_file_refuses_a_resume_until_restart(
+    tmp_path: Path, run_cli: Callable[..., CliResult]
+) -> None:
+    file = _profile_sweep(tmp_path)
+    out = tmp_path / "out"
+    first = run_sweep(load_sweep(file), out, workers=1, progress=False, report=False)
+    assert first.ran == 2
+    before = _results(out)
+    # the same numbers in the TOML files, another call profile: the stored results are stale
+    _write_shares(tmp_path / "p.csv", [1.0 if i < 84 else 3.0 for i in range(168)])
+    result = run_cli("sweep", str(file), "--out", str(out), "--quiet", "--workers", "1")
+    assert result.code == 2
+    line = _one_error_line(result.err)
+    assert "p.csv changed" in line
+    assert "--restart" in line
+    assert _results(out) == before  # nothing was touched
+    again = run_cli("sweep", str(file), "--out", str(out), "--quiet", "--workers", "1", "--restart")
+    assert again.code == 0, again.err
+    assert "0 already stored, 2 run" in again.out
+    after = _results(out)
+    assert set(after) == set(before)
+    assert all(after[k]["fte"] != before[k]["fte"] for k in after)
+
+
+def test_the_store_records_every_input_files_hash(tmp_path: Path) -> None:
+    file = _profile_sweep(tmp_path)
+    sweep = load_sweep(file)
+    names = {Path(f).name for f in sweep.inputs}
+    assert {"sweep.toml", "base.toml", "toy.toml", "p.csv", "manifest.json"} <= names
+    out = tmp_path / "out"
+    run_sweep(sweep, out, workers=1, progress=False, report=False)
+    held = json.loads((out / "sweep.json").read_text(encoding="utf-8"))
+    assert held["inputs"] == dict(sweep.inputs)
+    assert held["siteopt"]
+    (tmp_path / "base.toml").write_text(
+        (tmp_path / "base.toml").read_text(encoding="utf-8") + "# a comment\n", encoding="utf-8"
+    )
+    with pytest.raises(SiteoptError, match=r"base\.toml changed"):
+        run_sweep(load_sweep(file), out, workers=1, progress=False, report=False)
+
+
+# ---------------------------------------------------------------------------------------------
+# Hostile sweep files: one line, exit 2, naming the file and the field
+
+MC = """
+[monte_carlo]
+draws = 5
+seed = {seed}
+[monte_carlo.fields]
+"demand.growth" = {{ distribution = "uniform", low = {low}, high = {high} }}
+"""
+
+
+@pytest.mark.parametrize(
+    ("seed", "low", "high", "field"),
+    [
+        (-1, 0.9, 1.1, "monte_carlo.seed"),
+        (1, 0.9, "inf", "monte_carlo.fields.demand.growth.uniform.high"),
+        (1, "nan", 1.1, "monte_carlo.fields.demand.growth.uniform.low"),
+        (1, "-inf", 1.1, "monte_carlo.fields.demand.growth.uniform.low"),
+    ],
+)
+def test_hostile_monte_carlo_settings_are_one_line_naming_the_field(
+    tmp_path: Path, run_cli: Callable[..., CliResult], seed: int, low: Any, high: Any, field: str
+) -> None:
+    file = _sweep_file(tmp_path, MC.format(seed=seed, low=low, high=high))
+    result = run_cli("sweep", str(file), "--out", str(tmp_path / "out"), "--quiet")
+    assert result.code == 2
+    line = _one_error_line(result.err)
+    assert f"{file}: {field}:" in line
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (b"demand.growth\n1.1\n\xff\xfe1.2\n", "expected UTF-8 text, got byte 0xff"),
+        (b'sites.exclude\n"' + b"x" * 131_073 + b'"\n', "field larger than field limit"),
+    ],
+    ids=["not-utf8", "huge-cell"],
+)
+def test_an_unreadable_scenario_csv_is_one_line_naming_it(
+    tmp_path: Path, run_cli: Callable[..., CliResult], content: bytes, expected: str
+) -> None:
+    (tmp_path / "s.csv").write_bytes(content)
+    file = _sweep_file(tmp_path, '[csv]\npath = "s.csv"\n')
+    result = run_cli("sweep", str(file), "--out", str(tmp_path / "out"), "--quiet")
+    assert result.code == 2
+    line = _one_error_line(result.err)
+    assert str(tmp_path / "s.csv") in line
+    assert expected in line
+
+
+def test_a_scenario_csv_with_a_byte_order_mark_is_read(tmp_path: Path) -> None:
+    (tmp_path / "s.csv").write_bytes("demand.growth\n1.1\n".encode("utf-8-sig"))
+    sweep = load_sweep(_sweep_file(tmp_path, '[csv]\npath = "s.csv"\n'))
+    assert [s.params for s in sweep.scenarios] == [{"demand.growth": 1.1}]
+
+
+@pytest.mark.parametrize("address", ["not a url", "tcp://127.0.0.1", "foo://host:1"])
+def test_a_bad_scheduler_address_is_one_line_before_any_work(
+    tmp_path: Path, run_cli: Callable[..., CliResult], address: str
+) -> None:
+    file = _sweep_file(tmp_path, '[grid]\n"demand.growth" = [1.0]\n')
+    result = run_cli("sweep", str(file), "--out", str(tmp_path / "out"), "--scheduler", address)
+    assert result.code == 2
+    line = _one_error_line(result.err)
+    assert f"--scheduler {address!r}: expected a Dask scheduler address" in line
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_huge_grid_is_refused_before_it_is_expanded(tmp_path: Path) -> None:
+    axes = "\n".join(f'"demand.axis{i}" = [1, 2]' for i in range(30))
+    file = _sweep_file(tmp_path, f"[grid]\n{axes}\n")
+    entry = "from siteopt.cli import entry_point; entry_point()"
+    result = subprocess.run(
+        [sys.executable, "-c", entry, "sweep", str(file), "--out", str(tmp_path / "out")],
+        capture_output=True,
+        text=True,
+        timeout=120,  # expanding 2**30 scenarios would take far longer (and all memory)
+        check=False,
+    )
+    assert result.returncode == 2
+    line = _one_error_line(result.stderr)
+    assert f"{file}: grid: expected at most 100,000 scenarios (the limit)" in line
+    assert "got 1,073,741,824" in line
+    assert f"--max-scenarios {2**30}" in line
+
+
+def test_max_scenarios_lets_a_larger_sweep_through(tmp_path: Path) -> None:
+    file = _grid(tmp_path, n_growth=2, batch=5)  # 12 scenarios
+    with pytest.raises(InstanceError, match=r"at most 10 scenarios .* got 12 \(2 × 3 × 2\)"):
+        load_sweep(file, max_scenarios=10)
+    assert len(load_sweep(file, max_scenarios=12).scenarios) == 12
+    (tmp_path / "s.csv").write_text("demand.growth\n1.0\n1.1\n1.2\n", encoding="utf-8")
+    rows = _sweep_file(tmp_path, '[csv]\npath = "s.csv"\n', name="rows.toml")
+    with pytest.raises(InstanceError, match=r"at most 2 scenarios .* got 3"):
+        load_sweep(rows, max_scenarios=2)
+
+
+# ---------------------------------------------------------------------------------------------
+# A Dask worker lost while the travel inputs are scattered
+
+
+class _Cluster:
+    """A Dask scheduler and worker processes on this host, each in its own process group."""
+
+    def __init__(self, workers: int) -> None:
+        self.address = f"tcp://127.0.0.1:{_free_port()}"
+        port = self.address.rsplit(":", 1)[1]
+        self.scheduler = _dask("scheduler", "--host", "127.0.0.1", "--port", port, "--no-dashboard")
+        self.workers = [self._worker() for _ in range(workers)]
+
+    def _worker(self) -> subprocess.Popen[bytes]:
+        return _dask("worker", self.address, "--nthreads", "1", "--no-nanny", "--no-dashboard")
+
+    def add_worker(self) -> None:
+        """Start one more worker."""
+        self.workers.append(self._worker())
+
+    def kill_worker(self, index: int = 0) -> None:
+        """SIGKILL a worker (no goodbye to the scheduler)."""
+        os.kill(self.workers[index].pid, signal.SIGKILL)
+
+    def close(self) -> None:
+        """Kill every process started here."""
+        for proc in [self.scheduler, *self.workers]:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+def _scheduler_state(client: Any) -> tuple[int, int]:
+    """(clients connected, keys held) on the scheduler."""
+    state: tuple[int, int] = client.run_on_scheduler(
+        lambda dask_scheduler: (len(dask_scheduler.clients), len(dask_scheduler.tasks))
+    )
+    return state
+
+
+@pytest.mark.parametrize("moment", ["sweep-connected", "inputs-scattered"])
+def test_a_worker_killed_while_inputs_are_scattered_loses_nothing_and_does_not_hang(
+    reference: tuple[Path, Path], moment: str
+) -> None:
+    from distributed import Client
+
+    file, reference_out = reference
+    out = file.parent / f"scatter-{moment}"
+    cluster = _Cluster(workers=2)
+    try:
+        with Client(cluster.address, timeout=60) as client:  # type: ignore[no-untyped-call]
+            client.wait_for_workers(2, timeout=60)
+            clients, _ = _scheduler_state(client)
+            process = _sweep_process(file, out, "--scheduler", cluster.address, "--batch-size", "1")
+            if moment == "sweep-connected":
+                _wait_for(lambda: _scheduler_state(client)[0] > clients, "the sweep's client")
+            else:
+                _wait_for(lambda: _scheduler_state(client)[1] > 0, "scattered travel inputs")
+            cluster.kill_worker(0)
+            assert _parts(out) == 0, "the worker must be killed before the first batch is stored"
+        code = process.wait(timeout=240)
+        log = (out.parent / f"{out.name}.log").read_text(encoding="utf-8")
+        assert code == 0, log
+        assert "Traceback" not in log
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+        cluster.close()
+    assert _results(out) == _results(reference_out)
+
+
+# ---------------------------------------------------------------------------------------------
+# Fault injection: workers and the sweep itself killed at random moments
+
+#: Seeds of the fault-injection test: 3 in CI; ``SITEOPT_FAULT_SEEDS=20 pytest -m fault`` for more.
+FAULT_SEEDS = range(int(os.environ.get("SITEOPT_FAULT_SEEDS", "3")))
+
+
+@pytest.mark.fault
+@pytest.mark.parametrize("seed", FAULT_SEEDS)
+def test_random_kills_of_workers_and_the_sweep_leave_the_uninterrupted_result(
+    reference: tuple[Path, Path], seed: int
+) -> None:
+    """Kill a worker (maybe mid-scatter) and the sweep at random moments, resume until done."""
+    import random
+
+    from distributed import Client
+
+    rng = random.Random(seed)
+    file, reference_out = reference
+    out = file.parent / f"fault-{seed}"
+    cluster = _Cluster(workers=2)
+    processes: list[subprocess.Popen[bytes]] = []
+    try:
+        with Client(cluster.address, timeout=60) as client:  # type: ignore[no-untyped-call]
+            client.wait_for_workers(2, timeout=60)
+        for run in range(3):  # two interrupted runs, then one left to finish
+            process = _sweep_process(file, out, "--scheduler", cluster.address, "--batch-size", "1")
+            processes.append(process)
+            if run == 2:
+                break
+            kill_worker_at = rng.uniform(0.0, 4.0)  # the sweep's start, scatter or batches
+            kill_sweep_at = kill_worker_at + rng.uniform(0.0, 3.0)
+            started = time.monotonic()
+            time.sleep(kill_worker_at)
+            cluster.kill_worker(len(cluster.workers) - 2)
+            cluster.add_worker()  # the cluster's size stays two
+            time.sleep(max(0.0, kill_sweep_at - (time.monotonic() - started)))
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+        code = processes[-1].wait(timeout=240)
+        log = (out.parent / f"{out.name}.log").read_text(encoding="utf-8")
+        assert code == 0, log
+        assert "Traceback" not in log
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+        cluster.close()
+    assert _results(out) == _results(reference_out)
+    assert not (out / "sweep.lock").exists()
+
+
+# ---------------------------------------------------------------------------------------------
+# Monte-Carlo draws are validated by their ranges at load, each draw in full when built
+
+
+def test_monte_carlo_draws_are_validated_by_range_not_one_by_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from siteopt.sweep import spec
+
+    calls: list[int] = []
+    real = spec._ScenarioValidator.instance
+
+    def counted(self: Any, params: Any, section: str, index: int) -> Any:
+        calls.append(index)
+        return real(self, params, section, index)
+
+    monkeypatch.setattr(spec._ScenarioValidator, "instance", counted)
+    body = """
+[monte_carlo]
+draws = 5000
+seed = 3
+[monte_carlo.fields]
+"demand.growth" = { distribution = "uniform", low = 0.9, high = 1.2 }
+"sites.exclude" = { distribution = "choice", values = [[], ["luton"]] }
+"""
+    sweep = load_sweep(_sweep_file(tmp_path, body))
+    assert len(sweep.scenarios) == 5000
+    assert len(calls) <= 1 + 2 + 2  # the first draw, growth's extremes, each choice
+    assert not any(s.built for s in sweep.scenarios)
+    growth = [s.params["demand.growth"] for s in sweep.scenarios]
+    assert growth.index(min(growth)) in calls
+    assert growth.index(max(growth)) in calls
+    last = sweep.scenarios[-1]
+    assert last.instance.demand.growth.value == last.params["demand.growth"]  # built on use
+
+
+def test_a_monte_carlo_range_the_field_refuses_fails_at_load_naming_it(tmp_path: Path) -> None:
+    body = """
+[monte_carlo]
+draws = 2000
+seed = 1
+[monte_carlo.fields]
+"demand.growth" = { distribution = "normal", mean = 1.0, sd = 0.3 }
+"""
+    file = _sweep_file(tmp_path, body)
+    with pytest.raises(InstanceError) as caught:
+        load_sweep(file)
+    assert caught.value.file == str(file)
+    assert caught.value.path == "monte_carlo.fields.demand.growth"
