@@ -31,14 +31,22 @@ def atomic_write(path: Path, write: Callable[[Path], object]) -> None:
         raise SiteoptError(f"{path.parent}: expected a folder to write {path.name} into") from None
     except OSError as exc:
         raise SiteoptError(f"{path.parent}: cannot create the folder ({exc.strerror})") from None
+    if path.is_dir():
+        raise SiteoptError(f"{path}: expected a file name, found a folder")
     # The temporary keeps the target's extension: some writers (GDAL, matplotlib) read it.
-    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-", suffix=path.suffix)
+    try:
+        fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-", suffix=path.suffix)
+    except OSError as exc:
+        raise SiteoptError(f"{path}: cannot write the file ({exc.strerror or exc})") from None
     os.close(fd)
     temporary = Path(name)
     try:
         write(temporary)
         temporary.chmod(_default_mode())
         temporary.replace(path)
+    except OSError as exc:  # a full disk, a folder made read-only meanwhile: nothing is left
+        temporary.unlink(missing_ok=True)
+        raise SiteoptError(f"{path}: cannot write the file ({exc.strerror or exc})") from None
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise

@@ -13,7 +13,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
+import threading
+import warnings
 from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Annotated, Any
@@ -98,6 +101,7 @@ EXIT_SOLVER_ERROR = 1
 EXIT_BAD_INPUT = 2
 EXIT_INFEASIBLE = 3
 EXIT_UNKNOWN = 4
+EXIT_INTERRUPTED = 130
 
 #: Exit code of a run by its status (``OPTIMAL`` and ``FEASIBLE``: 0).
 STATUS_EXIT = MappingProxyType({Status.INFEASIBLE: EXIT_INFEASIBLE, Status.UNKNOWN: EXIT_UNKNOWN})
@@ -110,6 +114,7 @@ FLAGS = MappingProxyType(
         "method": "--method",
         "out": "--out",
         "instance": "--instance",
+        "seed": "--seed",
     }
 )
 
@@ -355,6 +360,8 @@ def simulate(
     as_json: JsonOption = False,
 ) -> None:
     """Simulate a week of calls: a saved plan (--solution) failing each room in turn, or sites."""
+    if seed < 0:  # numpy's generators take none
+        raise ArgumentError("seed", f"expected a seed >= 0, got {seed}")
     if solution_file is not None:
         from siteopt.outputs.resilience import plan_simulation, resilience_summary  # noqa: PLC0415 (lazy: pulls in scipy)
 
@@ -662,13 +669,51 @@ def locate(
 
 def _show_error(exc: SiteoptError) -> None:
     if isinstance(exc, ArgumentError):  # the library names a parameter; say the flag
-        sys.stderr.write(f"siteopt: error: {FLAGS.get(exc.field, exc.field)}: {exc.message}\n")
-        return
-    sys.stderr.write(f"siteopt: error: {exc}\n")
+        text = f"{FLAGS.get(exc.field, exc.field)}: {exc.message}"
+    else:
+        text = str(exc)
+    sys.stderr.write(f"siteopt: error: {_one_line(text)}\n")
+
+
+def _one_line(text: str) -> str:
+    """``text`` with newlines and other unprintable characters escaped: one line, always."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+class Interrupted(BaseException):
+    """Ctrl-C during a command (click would turn a KeyboardInterrupt into "Aborted!", exit 1)."""
+
+
+def _raise_interrupted(signum: int, frame: object) -> None:
+    raise Interrupted
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the CLI; user errors print one line and return exit code 2 (no traceback)."""
+    """Run the CLI; user errors print one line and return exit code 2 (no traceback).
+
+    Exit codes: 0 a plan (or a command done), 2 bad input, 3 proved infeasible, 4 stopped before
+    a plan or a proof, 1 a solver fault, 130 interrupted (``docs/errors.md``).
+    """
+    in_main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGINT, _raise_interrupted) if in_main else None
+    shown = warnings.showwarning
+    warnings.showwarning = _show_warning
+    try:
+        return _run_app(argv)
+    finally:
+        warnings.showwarning = shown
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+
+
+def _show_warning(
+    message: Warning | str, category: type[Warning], *args: object, **kw: object
+) -> None:
+    """A warning is one line, ``siteopt: warning: …`` (not Python's file:line report)."""
+    sys.stderr.write(f"siteopt: warning: {_one_line(str(message))}\n")
+
+
+def _run_app(argv: list[str] | None) -> int:
     try:
         app(args=argv, standalone_mode=True)
     except SolverError as exc:
@@ -677,6 +722,9 @@ def main(argv: list[str] | None = None) -> int:
     except SiteoptError as exc:
         _show_error(exc)
         return EXIT_BAD_INPUT
+    except Interrupted:  # Ctrl-C: the writers have removed their temporary files
+        sys.stderr.write("siteopt: error: interrupted; no output was left half-written\n")
+        return EXIT_INTERRUPTED
     except SystemExit as exc:  # click's usage errors and --help end here with their own code
         return exc.code if isinstance(exc.code, int) else 0
     except typer.Exit as exc:  # pragma: no cover - standalone mode turns it into SystemExit

@@ -11,6 +11,7 @@ from pathlib import Path
 
 __all__ = [
     "ArgumentError",
+    "CacheWarning",
     "ContractError",
     "DataError",
     "InstanceError",
@@ -109,3 +110,7 @@ class SolverError(SiteoptError, RuntimeError):
 
     The message names what the solver found invalid.
     """
+
+
+class CacheWarning(UserWarning):
+    """A cache could not be written (a full disk, a read-only cache folder); the run goes on."""

@@ -8,12 +8,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+from hypothesis import settings
 
 from siteopt.cli import main
 
 if TYPE_CHECKING:
     from siteopt.optimise.result import Result
     from siteopt.outputs.data import ExportData
+
+#: Release-size property and fuzz runs: ``pytest -m fuzz --hypothesis-profile=long``.
+settings.register_profile("long", max_examples=2000, deadline=None)
 
 REPO = Path(__file__).resolve().parents[1]
 INSTANCES = REPO / "instances"

@@ -231,6 +231,10 @@ def test_solve_names_flags_not_parameters(run_cli: Callable[..., CliResult]) -> 
     result = run_cli("solve", toy, "--format", "md")
     assert result.code == 2
     assert result.err == "siteopt: error: --format: expected --out DIR to write the formats to\n"
+    for bad in ("nan", "inf", "-5"):  # CP-SAT called these MODEL_INVALID (#16 item 5)
+        result = run_cli("solve", toy, "--time-limit", bad)
+        assert (result.code, result.err.count("\n")) == (2, 1), result.err
+        assert result.err.startswith("siteopt: error: --time-limit: expected seconds > 0")
 
 
 def test_solve_out_and_export_print_what_they_wrote(
@@ -303,6 +307,14 @@ def test_staffing_with_redials_is_erlang_x(run_cli: Callable[..., CliResult]) ->
     assert redial["rows"][-1]["attempts_per_hour"] > 120
     bad = run_cli("staffing", *args, "--redial-share", "0.5")
     assert bad.code == 2 and "patience" in bad.err
+
+
+def test_simulate_with_a_negative_seed_is_one_line(run_cli: Callable[..., CliResult]) -> None:
+    """``--seed -1`` was numpy's ValueError as a traceback (#16 item 9)."""
+    toy = str(INSTANCES / "toy.toml")
+    result = run_cli("simulate", toy, "--sites", "kempston", "--seed", "-1")
+    assert result.code == 2
+    assert result.err == "siteopt: error: --seed: expected a seed >= 0, got -1\n"
 
 
 def test_version_prints_the_installed_version(run_cli: Callable[..., CliResult]) -> None:

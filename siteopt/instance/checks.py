@@ -123,8 +123,20 @@ class _Checker:
                 except DataError as exc:
                     raise self.error((*loc, "postcode"), str(exc)) from None
         if sites.candidates != "all":
+            first: dict[str, int] = {}
             for i, sid in enumerate(sites.candidates):
-                self.site(("sites", "candidates", str(i)), sid)
+                loc = ("sites", "candidates", str(i))
+                self.site(loc, sid)
+                if sid in first:
+                    msg = f"site {sid!r} is listed twice (also at index {first[sid]}): list it once"
+                    raise self.error(loc, msg)
+                if sid in sites.custom:
+                    msg = (
+                        f"site {sid!r} is a custom site, which is always a candidate; "
+                        "do not list it in candidates too"
+                    )
+                    raise self.error(loc, msg)
+                first[sid] = i
         for i, sid in enumerate(sites.exclude):
             self.site(("sites", "exclude", str(i)), sid)
         for sid in sites.overrides:

@@ -18,6 +18,7 @@ from pydantic import (
 from siteopt.instance.figures import (
     Figure,
     Identifier,
+    Money,
     NonNegative,
     OpenShare,
     Positive,
@@ -130,7 +131,7 @@ class FallbackSpec(ConstraintSpecBase):
     site: Identifier | Literal["nearest"] = "nearest"
     max_minutes: Figure[Positive]
     min_share: Figure[Share]
-    standby_cost_gbp: Figure[NonNegative]
+    standby_cost_gbp: Figure[Money]
 
     def site_refs(self) -> dict[FieldPath, str]:
         """The named fallback building (none with ``site = "nearest"``)."""

@@ -6,6 +6,7 @@ Labelled figures: a value with its ``source`` (a published figure) or its
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Annotated, Any, Generic, TypeVar
 
@@ -15,6 +16,7 @@ from pydantic import (
     Discriminator,
     Field,
     Tag,
+    field_validator,
     model_validator,
 )
 
@@ -25,6 +27,49 @@ T = TypeVar("T")
 
 
 NonNegative = Annotated[float, Field(ge=0)]
+
+
+#: Characters no output can show (a spreadsheet cell, XML, a map label): C0 and C1 controls other
+#: than tab and newline, and DEL.
+CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+#: Limits that keep every figure inside the solver's integer model (money is counted in units of
+#: 1/10,000 of a pound, summed over sites, seats and years, in 64 bits) and far beyond any real
+#: control room: a figure past them is a typing error, refused with the limit in the message.
+MAX_GBP = 1e9
+MAX_SALARY_GBP = 1e7
+MAX_SEATS = 10_000
+MAX_CALLS_PER_YEAR = 1e8
+MAX_GROWTH = 100.0
+MAX_CALL_SECONDS = 86_400.0
+
+
+Money = Annotated[float, Field(ge=0, le=MAX_GBP)]
+
+
+Salary = Annotated[float, Field(gt=0, le=MAX_SALARY_GBP)]
+
+
+Seats = Annotated[int, Field(ge=0, le=MAX_SEATS)]
+
+
+PositiveSeats = Annotated[int, Field(ge=1, le=MAX_SEATS)]
+
+
+Calls = Annotated[float, Field(ge=0, le=MAX_CALLS_PER_YEAR)]
+
+
+Growth = Annotated[float, Field(gt=0, le=MAX_GROWTH)]
+
+
+#: An occupancy cap: below 5 % the agents would sit idle 95 % of the time (a typing error), and the
+#: staffing it asks for runs past any integer.
+Occupancy = Annotated[float, Field(ge=0.05, lt=1)]
+
+
+#: A call's handling time, a service target or a caller's patience: at most a day.
+CallSeconds = Annotated[float, Field(gt=0, le=MAX_CALL_SECONDS)]
 
 
 Positive = Annotated[float, Field(gt=0)]
@@ -48,7 +93,16 @@ Identifier = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]*$", max_length=6
 class Strict(BaseModel):
     """Base of every instance table: unknown keys are errors and parsed values are immutable."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=False, allow_inf_nan=False)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_control_characters(cls, value: Any) -> Any:
+        if isinstance(value, str) and CONTROL_CHARACTERS.search(value):
+            shown = CONTROL_CHARACTERS.search(value).group()  # type: ignore[union-attr]
+            msg = f"expected text without control characters, got {shown!r} in {value!r}"
+            raise ValueError(msg)  # spreadsheets, XML and fonts cannot hold them
+        return value
 
 
 class Figure(Strict, Generic[T]):
@@ -57,6 +111,14 @@ class Figure(Strict, Generic[T]):
     value: T
     source: str | None = None
     assumption: str | None = None
+
+    @field_validator("value", mode="before")
+    @classmethod
+    def _not_a_boolean(cls, value: Any) -> Any:
+        if isinstance(value, bool):
+            msg = f"expected a number, got {str(value).lower()}"
+            raise ValueError(msg)  # pydantic would read true as 1
+        return value
 
     @model_validator(mode="after")
     def _one_provenance(self) -> Figure[T]:
@@ -87,6 +149,6 @@ def _volume_tag(raw: Any) -> str:
 
 
 Volume = Annotated[
-    Annotated[Figure[NonNegative], Tag("figure")] | Annotated[PerHeadEstimate, Tag("per_head")],
+    Annotated[Figure[Calls], Tag("figure")] | Annotated[PerHeadEstimate, Tag("per_head")],
     Discriminator(_volume_tag),
 ]

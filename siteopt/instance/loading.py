@@ -13,7 +13,7 @@ import os
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, get_args, get_origin
+from typing import Any, cast, get_args, get_origin
 
 from pydantic import (
     BaseModel,
@@ -22,8 +22,8 @@ from pydantic import (
 
 from siteopt.errors import InstanceError
 from siteopt.instance.checks import Origins, _Checker, _origin_of
-from siteopt.instance.constraints import CONSTRAINT_TYPES
-from siteopt.instance.figures import Figure
+from siteopt.instance.constraints import CONSTRAINT_TYPES, ConstraintSpec
+from siteopt.instance.figures import Figure, PerHeadEstimate
 from siteopt.instance.greenfield import greenfield_grid
 from siteopt.instance.schema import GreenfieldSite, Instance
 
@@ -114,16 +114,44 @@ class InstanceTemplate:
         return instance
 
 
+#: Longest ``extends`` chain and deepest nesting of tables and arrays an instance file may have
+#: (the shipped instances use 2 and 5): past them is a loop or a generated file gone wrong.
+MAX_EXTENDS = 32
+MAX_DEPTH = 32
+
+
 def _read_toml(file: Path) -> dict[str, Any]:
     if not file.is_file():
         raise InstanceError(file, "", "file not found")
     try:
         with file.open("rb") as handle:
-            return tomllib.load(handle)
+            table = tomllib.load(handle)
     except tomllib.TOMLDecodeError as exc:
         raise InstanceError(file, "", f"not valid TOML: {exc}") from None
     except UnicodeDecodeError:
         raise InstanceError(file, "", "not valid TOML: expected UTF-8 text") from None
+    except RecursionError:
+        raise InstanceError(file, "", f"tables nested deeper than {MAX_DEPTH} levels") from None
+    except OSError as exc:
+        raise InstanceError(file, "", f"cannot read the file ({exc.strerror or exc})") from None
+    deep = _too_deep(table, MAX_DEPTH)
+    if deep is not None:
+        raise InstanceError(file, deep, f"tables nested deeper than {MAX_DEPTH} levels")
+    return table
+
+
+def _too_deep(node: Any, levels: int, path: str = "") -> str | None:
+    """The dotted path where ``node`` nests deeper than ``levels`` tables or arrays, or None."""
+    if not isinstance(node, dict | list):
+        return None
+    if levels == 0:
+        return path
+    items = node.items() if isinstance(node, dict) else enumerate(node)
+    for key, value in items:
+        found = _too_deep(value, levels - 1, f"{path}.{key}" if path else str(key))
+        if found is not None:
+            return found
+    return None
 
 
 def _merged_toml(
@@ -134,6 +162,9 @@ def _merged_toml(
     if resolved in seen:
         cycle = " -> ".join(str(p) for p in (*seen, resolved))
         raise InstanceError(file, "extends", f"circular extends: {cycle}")
+    if len(seen) >= MAX_EXTENDS:
+        msg = f"expected at most {MAX_EXTENDS} files in an extends chain from {seen[0]}"
+        raise InstanceError(file, "extends", msg)
     own = _read_toml(file)
     own_origins: Origins = {}
     _record_origins(own, (), file, own_origins)
@@ -162,8 +193,16 @@ def _is_figure_table(node: Any) -> bool:
     return isinstance(node, dict) and "value" in node and ("source" in node or "assumption" in node)
 
 
+def _is_per_head_table(node: Any) -> bool:
+    return isinstance(node, dict) and "per_head_of" in node
+
+
 def _merge(base: Any, over: Any, file: Path, path: tuple[str, ...]) -> Any:
     """Merge ``over`` into ``base``: tables key by key, anything else replaced."""
+    if _is_per_head_table(base) and not _is_per_head_table(over):
+        return _replace_estimate(base, over, file)
+    if _is_figure_table(base) and _is_per_head_table(over):
+        return over
     if (
         _is_figure_table(base)
         and isinstance(over, dict)
@@ -195,6 +234,20 @@ def _merge(base: Any, over: Any, file: Path, path: tuple[str, ...]) -> Any:
     return over
 
 
+def _replace_estimate(base: dict[str, Any], over: Any, file: Path) -> Any:
+    """A measured figure (or a what-if number) in place of a per-head estimate replaces it whole."""
+    if isinstance(over, dict) and set(over) == {"value"}:
+        over = over["value"]  # a what-if of the ``value`` alone (a sweep axis ending in .value)
+    if isinstance(over, dict | list) or over is None:
+        return over
+    others = ", ".join(map(str, base.get("per_head_of") or []))
+    return {
+        "value": over,
+        "assumption": f"what-if set in {file.name} (base: per-head estimate from {others}; "
+        f"assumption: {base.get('assumption')})",
+    }
+
+
 def _resolve_relative_paths(raw: dict[str, Any], origins: Origins) -> None:
     """Make file paths relative to the file that set them (so ``extends`` keeps them valid)."""
     for section, key in PATH_FIELDS:
@@ -219,7 +272,7 @@ def _instance_error(exc: ValidationError, origins: Origins, file: Path) -> Insta
     if kind == "extra_forbidden":
         parent, key = loc[:-1], loc[-1]
         message = f"unknown key {key!r}"
-        allowed = _allowed_keys(parent)
+        allowed = _allowed_keys(parent, first["loc"][:-1])
         if allowed:
             close = difflib.get_close_matches(key, allowed, n=1)
             hint = f"did you mean {close[0]!r}? " if close else ""
@@ -236,6 +289,10 @@ def _instance_error(exc: ValidationError, origins: Origins, file: Path) -> Insta
         )
     elif kind == "literal_error":
         message = f"{_lower_first(first['msg'])}, got {_show(first['input'])}"
+    elif kind in {"less_than_equal", "less_than"}:
+        bound = "at most" if kind == "less_than_equal" else "less than"
+        limit = first.get("ctx", {}).get("le", first.get("ctx", {}).get("lt"))
+        message = f"expected {bound} {_number(limit)}, got {_show(first['input'])}"
     elif kind == "value_error":
         message = str(first["ctx"]["error"]) if "ctx" in first else first["msg"]
     else:
@@ -316,16 +373,46 @@ def _model_at(loc: tuple[str, ...]) -> type[BaseModel] | None:
     return models[0] if models else None
 
 
-def _allowed_keys(parent: tuple[str, ...]) -> list[str]:
-    model = _model_at(parent) if parent else Instance
+def _allowed_keys(parent: tuple[str, ...], raw_parent: tuple[int | str, ...] = ()) -> list[str]:
+    """Keys of the table at ``parent``; ``raw_parent`` (pydantic's location) picks a union member.
+
+    In a tagged union (a volume: figure or per-head estimate; a constraint by its ``type``)
+    pydantic names the member it tried in its location, so the keys are that member's.
+    """
+    tagged = _tagged_member(raw_parent)
+    model = tagged or (_model_at(parent) if parent else Instance)
     if model is None:
         return []
     return sorted(model.model_fields)
 
 
+def _tagged_member(raw_loc: tuple[int | str, ...]) -> type[BaseModel] | None:
+    """The union member pydantic validated at the end of ``raw_loc`` (by its tag), if any."""
+    if not raw_loc or not isinstance(raw_loc[-1], str):
+        return None
+    tag = raw_loc[-1]
+    before = _clean_loc(raw_loc[:-1])
+    if tuple(_clean_loc(raw_loc)) != before:
+        return None  # the last entry is a field, not a tag
+    if before[:2] == ("demand", "volumes"):
+        members: dict[str, type[BaseModel]] = {"figure": Figure, "per_head": PerHeadEstimate}
+        return members.get(tag)
+    if before[:1] == ("constraints",):
+        for spec in get_args(get_args(ConstraintSpec)[0]):
+            if get_args(spec.model_fields["type"].annotation)[0] == tag:
+                return cast("type[BaseModel]", spec)
+    return None
+
+
 def _show(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _number(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return f"{value:,}" if isinstance(value, int | float) else str(value)
 
 
 def _lower_first(text: str) -> str:

@@ -89,9 +89,13 @@ def load_profile_csv(path: Path | str, interval_minutes: int = 60) -> WeekProfil
     """
     file = Path(path)
     try:
-        with file.open(encoding="utf-8", newline="") as handle:
+        # utf-8-sig: a byte-order mark (Excel's "CSV UTF-8") is not part of the first header
+        with file.open(encoding="utf-8-sig", newline="") as handle:
             rows = list(csv.DictReader(handle))
-    except (OSError, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError as exc:
+        msg = f"cannot read profile CSV: expected UTF-8 text, byte {exc.start} is not"
+        raise InstanceError(file, "", msg) from None
+    except (OSError, csv.Error) as exc:  # csv.Error: a cell over 131,072 characters, a NUL
         raise InstanceError(file, "", f"cannot read profile CSV: {exc}") from None
     if not rows or "share" not in rows[0]:
         raise InstanceError(file, "share", "expected a CSV with a header row and a 'share' column")
@@ -103,7 +107,9 @@ def load_profile_csv(path: Path | str, interval_minutes: int = 60) -> WeekProfil
         try:
             value = float(row["share"])
         except (TypeError, ValueError):
-            msg = f"line {line}: expected a number, got {row['share']!r}"
+            shown = repr(row["share"])
+            shown = shown if len(shown) <= 60 else shown[:57] + "..."
+            msg = f"line {line}: expected a number, got {shown}"
             raise InstanceError(file, "share", msg) from None
         if not math.isfinite(value) or value < 0:
             raise InstanceError(file, "share", f"line {line}: expected a share >= 0, got {value}")

@@ -34,11 +34,18 @@ from pydantic import (
 from siteopt.data import Dataset, open_dataset
 from siteopt.instance.constraints import ConstraintSpec
 from siteopt.instance.figures import (
+    MAX_CALL_SECONDS,
+    CallSeconds,
     Figure,
+    Growth,
     Identifier,
+    Money,
     NonNegative,
-    OpenShare,
+    Occupancy,
     Positive,
+    PositiveSeats,
+    Salary,
+    Seats,
     Share,
     Strict,
     TargetShare,
@@ -68,7 +75,7 @@ class Force(Strict):
 
     name: str = Field(min_length=1)
     current_site: Identifier
-    current_staff: Figure[Annotated[int, Field(ge=0)]]
+    current_staff: Figure[Annotated[int, Field(ge=0, le=100_000)]]
 
 
 class Stream(Strict):
@@ -80,12 +87,12 @@ class Stream(Strict):
     """
 
     label: str = Field(min_length=1)
-    aht_s: Figure[Positive]
+    aht_s: Figure[CallSeconds]
     target_share: Figure[TargetShare]
-    target_within_s: Figure[NonNegative]
-    patience_s: Figure[Positive] | None = None
+    target_within_s: Figure[Annotated[float, Field(ge=0, le=MAX_CALL_SECONDS)]]
+    patience_s: Figure[CallSeconds] | None = None
     redial_share: Figure[Annotated[float, Field(ge=0, lt=1)]] | None = None
-    redial_delay_s: Figure[Positive] | None = None
+    redial_delay_s: Figure[CallSeconds] | None = None
 
     @model_validator(mode="after")
     def _redials_need_patience(self) -> Stream:
@@ -104,7 +111,7 @@ class Demand(Strict):
     """Annual call volumes per force and stream, growth and the hour-of-week profile."""
 
     profile: str = "default"
-    growth: Figure[Positive]
+    growth: Figure[Growth]
     streams: dict[Identifier, Stream] = Field(min_length=1)
     volumes: dict[Identifier, dict[Identifier, Volume]] = Field(min_length=1)
 
@@ -194,8 +201,8 @@ class Staffing(Strict):
     )
     interval_minutes: Literal[30, 60] = 60
     stream_teams: Literal["separate", "blended", "priority"] = "separate"
-    max_occupancy: Figure[OpenShare]
-    min_positions_per_site: Figure[Annotated[int, Field(ge=1)]]
+    max_occupancy: Figure[Occupancy]
+    min_positions_per_site: Figure[PositiveSeats]
     contract_hours_per_week: Figure[Annotated[float, Field(gt=0, le=60)]]
     supervisor_ratio: Figure[Share] | None = None
     shrinkage: Shrinkage
@@ -206,22 +213,22 @@ class Staffing(Strict):
 class Pay(Strict):
     """Pay of control-room staff; the area allowance follows the force area of the site."""
 
-    call_handler_salary_gbp: Figure[Positive]
-    supervisor_salary_gbp: Figure[Positive]
+    call_handler_salary_gbp: Figure[Salary]
+    supervisor_salary_gbp: Figure[Salary]
     shift_allowance_rate: Figure[Share]
     employer_pension_rate: Figure[Share]
     employer_ni_rate: Figure[Share]
-    area_allowance_gbp: dict[Identifier, Figure[NonNegative]]
+    area_allowance_gbp: dict[Identifier, Figure[Money]]
 
 
 class SiteCosts(Strict):
     """Cost and capacity figures of a candidate building (all assumptions until a planner sets)."""
 
-    existing_seats: Figure[Annotated[int, Field(ge=0)]] | None = None
-    max_seats: Figure[Annotated[int, Field(ge=1)]] | None = None
-    running_cost_gbp: Figure[NonNegative] | None = None
-    fit_out_per_seat_gbp: Figure[NonNegative] | None = None
-    move_one_off_gbp: Figure[NonNegative] | None = None
+    existing_seats: Figure[Seats] | None = None
+    max_seats: Figure[PositiveSeats] | None = None
+    running_cost_gbp: Figure[Money] | None = None
+    fit_out_per_seat_gbp: Figure[Money] | None = None
+    move_one_off_gbp: Figure[Money] | None = None
 
 
 class CustomSite(Strict):
@@ -230,10 +237,11 @@ class CustomSite(Strict):
     name: str = Field(min_length=1)
     force: Identifier
     postcode: str | None = None
-    easting: float | None = None
-    northing: float | None = None
-    lon: Annotated[float, Field(ge=-180, le=180)] | None = None
-    lat: Annotated[float, Field(ge=-90, le=90)] | None = None
+    easting: Annotated[float, Field(ge=0, le=700_000)] | None = None
+    northing: Annotated[float, Field(ge=0, le=1_300_000)] | None = None
+    # Great Britain: the British National Grid's extent, or its longitudes and latitudes.
+    lon: Annotated[float, Field(ge=-9, le=2)] | None = None
+    lat: Annotated[float, Field(ge=49, le=61)] | None = None
     source: str = Field(min_length=1)
 
     @model_validator(mode="after")
@@ -257,17 +265,15 @@ class Greenfield(Strict):
     """Generic new-build candidates on a grid over the region: where the ideal site would be."""
 
     grid_km: Annotated[float, Field(ge=1, le=100)]
-    new_build_one_off_gbp: Figure[NonNegative]
-    running_cost_gbp: Figure[NonNegative]
-    fit_out_per_seat_gbp: Figure[NonNegative]
-    max_seats: Figure[Annotated[int, Field(ge=1)]]
+    new_build_one_off_gbp: Figure[Money]
+    running_cost_gbp: Figure[Money]
+    fit_out_per_seat_gbp: Figure[Money]
+    max_seats: Figure[PositiveSeats]
 
     def costs(self) -> SiteCosts:
         """Cost figures of one greenfield candidate (no seats today; the build is its move)."""
         return SiteCosts(
-            existing_seats=Figure[Annotated[int, Field(ge=0)]](
-                value=0, assumption="greenfield: no building yet"
-            ),
+            existing_seats=Figure[Seats](value=0, assumption="greenfield: no building yet"),
             max_seats=self.max_seats,
             running_cost_gbp=self.running_cost_gbp,
             fit_out_per_seat_gbp=self.fit_out_per_seat_gbp,
@@ -316,7 +322,7 @@ class Costs(Strict):
     appraisal_years: Figure[Annotated[int, Field(ge=1, le=60)]]
     discount_rate: Figure[Annotated[float, Field(ge=0, lt=1)]]
     optimism_bias: Figure[Annotated[float, Field(ge=0, le=3)]]
-    ict_one_off_gbp: Figure[NonNegative]
+    ict_one_off_gbp: Figure[Money]
 
 
 class DoMinimum(Strict):
@@ -357,11 +363,11 @@ class Transition(Strict):
 
     home_decay_per_minute: Figure[Positive]
     excess_travel_years: Figure[NonNegative]
-    excess_travel_gbp_per_km: Figure[NonNegative]
+    excess_travel_gbp_per_km: Figure[Money]
     working_days_per_year: Figure[Annotated[float, Field(gt=0, le=366)]]
     retention_scale_minutes: Figure[Positive]
-    redundancy_gbp: Figure[NonNegative]
-    recruit_train_gbp: Figure[NonNegative]
+    redundancy_gbp: Figure[Money]
+    recruit_train_gbp: Figure[Money]
 
 
 class Network(Strict):
@@ -439,10 +445,10 @@ class Dispatch(Strict):
     label: str = "dispatch"
     incident_share: dict[Identifier, Figure[Share]] = Field(min_length=1)
     minutes_per_incident: Figure[Positive]
-    max_occupancy: Figure[OpenShare]
+    max_occupancy: Figure[Occupancy]
     min_dispatchers: Figure[Annotated[int, Field(ge=1)]]
     supervisor_ratio: Figure[Share]
-    salary_gbp: Figure[Positive]
+    salary_gbp: Figure[Salary]
     areas: dict[Identifier, dict[Identifier, DispatchArea]] = Field(default_factory=dict)
     night_sharing: NightSharing | None = None
 
@@ -468,7 +474,7 @@ class RoomFunction(Strict):
     """
 
     label: str = Field(min_length=1)
-    salary_gbp: Figure[Positive]
+    salary_gbp: Figure[Salary]
     shift_work: bool = True
     positions_per_room: Figure[NonNegative] | None = None
     posts_per_room: Figure[NonNegative] | None = None

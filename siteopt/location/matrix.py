@@ -146,6 +146,8 @@ def read_cost_matrix(path: Path) -> CostMatrix:
     except MemoryError:
         raise _out_of_memory(path, len(header) - 2) from None
     _check_unique(path, "id", ids, "demand id")
+    if len(weights) and not np.any(weights > 0):  # every model would answer "no sites"
+        raise InstanceError(path, header[1], "expected some demand: every weight is 0")
     candidates = tuple(header[2:])
     between = None
     if set(candidates) <= set(ids):

@@ -78,6 +78,17 @@ class EdgeList:
         return self.divided
 
 
+#: OSM highway classes no car may use: an edge of one of them in a GraphML graph is not a road
+#: (a graph of footways alone has no drivable road). Other unknown classes count as roads.
+NOT_DRIVABLE = frozenset(
+    {
+        "footway", "path", "cycleway", "pedestrian", "steps", "bridleway", "corridor",
+        "elevator", "escalator", "platform", "proposed", "construction", "abandoned", "razed",
+        "bus_guideway", "busway", "raceway", "via_ferrata",
+    }
+)  # fmt: skip
+
+
 def check_road_file(path: Path) -> None:
     """Raise :class:`NetworkError` if a road file is missing or empty."""
     if not path.exists():
@@ -156,7 +167,7 @@ def read_osm_ways(path: Path) -> EdgeList:
                     ),
                 )
             )
-    except RuntimeError as exc:  # libosmium: bad header, truncated block, XML syntax ...
+    except (RuntimeError, osmium.InvalidLocationError) as exc:  # bad header, lat="952.2" ...
         raise NetworkError(f"{path}: not a readable OpenStreetMap file ({exc})") from None
     if not ways:
         raise no_roads_error(path, "no way with a drivable highway tag")
@@ -241,6 +252,12 @@ def read_graphml_edges(path: Path) -> EdgeList:
         lat = np.array([float(graph.nodes[n]["y"]) for n in ids])
     except (KeyError, ValueError):
         raise NetworkError(f"{path}: GraphML nodes need lon 'x' and lat 'y' values") from None
+    bad = ~((np.abs(lon) <= 180) & (np.abs(lat) <= 90))  # also NaN
+    if bad.any():
+        i = int(np.argmax(bad))
+        got = f"{lon[i]}, {lat[i]}"
+        msg = f"{path}: node {ids[i]}: expected lon 'x' and lat 'y' in degrees, got {got}"
+        raise NetworkError(msg)
     src: list[int] = []
     dst: list[int] = []
     metres: list[float] = []
@@ -249,6 +266,8 @@ def read_graphml_edges(path: Path) -> EdgeList:
     caps: list[float] = []
     for u, v, data in graph.edges(data=True):
         highway = _first(data.get("highway"))
+        if highway in NOT_DRIVABLE:
+            continue
         if highway not in DRIVABLE_HIGHWAYS:
             highway = "road" if highway else ""
         if not highway:

@@ -134,9 +134,22 @@ def _network_from_file(
             cap_kph=edges.cap_kph,
             speeds_kph=dict(speeds_kph or {}),
             source=str(path),
-            provenance=_file_provenance(what, path, one_way=one_way_data),
+            provenance=_with_overrides(
+                _file_provenance(what, path, one_way=one_way_data), speeds_kph
+            ),
             max_snap_m=1000.0,
         )
+    )
+
+
+def _with_overrides(provenance: str, speeds_kph: Mapping[str, float] | None) -> str:
+    """The note, followed by the class speeds the instance set (the calibration is not theirs)."""
+    if not speeds_kph:
+        return provenance
+    shown = ", ".join(f"{k} {v:g} km/h" for k, v in sorted(speeds_kph.items()))
+    return (
+        f"{provenance}. Speeds set by the instance: {shown} (what is said above of the default "
+        "speeds and their calibration does not hold for these classes)"
     )
 
 
@@ -182,7 +195,7 @@ def embedded_network(
         extra_s=edges["extra_s"],
         speeds_kph=speeds,
         source=f"{dataset.root.name} embedded network",
-        provenance=str(calibration["provenance"]),
+        provenance=_with_overrides(str(calibration["provenance"]), speeds_kph),
         max_snap_m=float(calibration["max_snap_m"]),
         access_kph=float(calibration["access_kph"]),
         access_detour=float(calibration["access_detour"]),

@@ -10,6 +10,7 @@ import csv
 import hashlib
 import math
 import os
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -18,7 +19,7 @@ import numpy as np
 import numpy.typing as npt
 
 from siteopt.atomic import atomic_write
-from siteopt.errors import NetworkError
+from siteopt.errors import CacheWarning, NetworkError, SiteoptError
 from siteopt.network.graph import _frozen
 from siteopt.network.points import Points, lsoa_points, site_points
 from siteopt.network.sources import load_network
@@ -274,7 +275,10 @@ def travel_times(
         seconds += network.access_seconds(t.distance_m)[None, :]
         src_snap, dst_snap = s.distance_m, t.distance_m
         if cache:
-            _atomic_save(path, seconds=seconds, source_snap_m=src_snap, target_snap_m=dst_snap)
+            try:
+                _atomic_save(path, seconds=seconds, source_snap_m=src_snap, target_snap_m=dst_snap)
+            except SiteoptError as exc:  # only a cache: the run goes on without it
+                warnings.warn(f"travel-time cache not written: {exc}", CacheWarning, stacklevel=2)
     bad_i, bad_j = np.nonzero(~np.isfinite(seconds))
     unreachable = tuple((sources.ids[i], targets.ids[j]) for i, j in zip(bad_i, bad_j, strict=True))
     if unreachable and not allow_unreachable:
@@ -326,23 +330,29 @@ def instance_travel_times(
 
 
 def write_matrix_csv(times: TravelTimes, path: Path) -> None:
-    """Write minutes (rows = sources, columns = targets); a pair with no route: ``unreachable``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Write minutes (rows = sources, columns = targets); a pair with no route: ``unreachable``.
+
+    Atomically: a failed write (a full disk) leaves no file behind.
+    """
     minutes = times.minutes
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(["lsoa11cd", *times.targets.ids])
-        for i, sid in enumerate(times.sources.ids):
-            writer.writerow(
-                [sid, *(f"{v:.2f}" if math.isfinite(v) else "unreachable" for v in minutes[i])]
-            )
+
+    def write(temporary: Path) -> None:
+        with temporary.open("w", encoding="utf-8", newline="") as handle:
+            writer = csv.writer(handle, lineterminator="\n")
+            writer.writerow(["lsoa11cd", *times.targets.ids])
+            for i, sid in enumerate(times.sources.ids):
+                writer.writerow(
+                    [sid, *(f"{v:.2f}" if math.isfinite(v) else "unreachable" for v in minutes[i])]
+                )
+
+    atomic_write(path, write)
 
 
 def write_weights_csv(instance: Instance, path: Path) -> None:
-    """Write each LSOA's force and population (the instance's population year)."""
+    """Write each LSOA's force and population (the instance's population year), atomically."""
     lsoas = instance.dataset().lsoas()
     year = instance.data.population_year
-    path.parent.mkdir(parents=True, exist_ok=True)
-    lsoas[["lsoa11cd", "force", f"pop_mid{year}"]].rename(
+    table = lsoas[["lsoa11cd", "force", f"pop_mid{year}"]].rename(
         columns={f"pop_mid{year}": "population"}
-    ).to_csv(path, index=False, lineterminator="\n")
+    )
+    atomic_write(path, lambda temporary: table.to_csv(temporary, index=False, lineterminator="\n"))

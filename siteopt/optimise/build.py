@@ -16,6 +16,7 @@ from siteopt.costs.functions import function_cost_per_fte
 from siteopt.costs.prices import annuity_factor, employment_cost_per_fte, site_cost_table
 from siteopt.costs.transition import transition_parameters, transition_table
 from siteopt.demand.volumes import WEEKS_PER_YEAR
+from siteopt.errors import InstanceError
 from siteopt.network.points import lsoa_points, site_points
 from siteopt.network.sources import load_network
 from siteopt.network.travel import travel_distances_km, travel_times
@@ -189,6 +190,27 @@ def problem_from_instance(
         (1 - stay_share) * redundancy + moves.excess_travel_pv_gbp[:, :n_cand]
     )
     room_rank = np.argsort(np.argsort(room_min, axis=1, kind="stable"), axis=1, kind="stable")
+    _check_model_range(
+        instance,
+        {
+            "sites.running_cost_gbp / move_one_off_gbp": fixed.sum(),
+            "sites.fit_out_per_seat_gbp": (seat * costs.max_seats).sum(),
+            "pay (salaries)": (
+                np.asarray(agent_cost) * costs.max_seats * table.rates_per_hour.shape[2]
+            ).sum(),
+            "transition (redundancy_gbp, excess_travel_gbp_per_km)": (
+                move_gbp.max(axis=1).sum() * annual * MONEY_UNITS_PER_GBP
+            ),
+            "transition.recruit_train_gbp": trans.recruit_train_gbp.value
+            * annual
+            * MONEY_UNITS_PER_GBP
+            * staff_fte.sum(),
+            "costs.ict_one_off_gbp": instance.costs.ict_one_off_gbp.value
+            * (1 + bias)
+            * annual
+            * MONEY_UNITS_PER_GBP,
+        },
+    )
 
     problem_constraints = compile_constraints(
         CompileContext(
@@ -244,6 +266,30 @@ def problem_from_instance(
         home_km=home_km[:, :n_cand],
         home_km_today=home_km[:, n_cand:],
     )
+
+
+#: Largest total a year the integer model may reach (money units): CP-SAT sums coefficient times
+#: bound in 64 bits (9.2e18), and the solver's own sums need headroom beyond the objective.
+MAX_MODEL_UNITS = 2.0**60
+
+
+def _check_model_range(instance: Instance, terms: dict[str, float]) -> None:
+    """Refuse money figures whose worst case would overflow the integer model, naming the largest.
+
+    ``terms`` maps the fields behind each cost term to its largest possible value a year (money
+    units: every candidate open at its maximum seats).
+    """
+    total = sum(terms.values())
+    if np.isfinite(total) and total <= MAX_MODEL_UNITS:
+        return
+    field = max(terms, key=lambda name: terms[name])
+    limit_gbp = MAX_MODEL_UNITS / MONEY_UNITS_PER_GBP
+    msg = (
+        f"too large for the integer model: every candidate open at its max_seats would cost "
+        f"£{total / MONEY_UNITS_PER_GBP:,.3g} a year (limit £{limit_gbp:,.3g}); lower these "
+        "figures, max_seats or the number of candidates"
+    )
+    raise InstanceError(instance.file, field, msg)
 
 
 class _FunctionFields(TypedDict, total=False):

@@ -477,13 +477,47 @@ def _instance_path(data: Mapping[str, Any], file: Path) -> Path:
 
 
 def _check_sites(result: Result, instance: Instance, file: Path) -> None:
-    """Every open site of a saved result is a candidate of the instance it is read with."""
+    """A saved plan fits the instance it is read with: candidates, counts and money in range.
+
+    The types are the contract's (:meth:`Result.from_dict`); these are the values a hand-edited
+    file can get wrong while keeping the types: negative seats, an agents row of the wrong
+    length, a negative or absurd cost.
+    """
     known = set(instance.candidate_ids())
-    sites = result.solution.site_ids if result.solution is not None else ()
-    for i, sid in enumerate(sites):
-        if sid not in known:
-            msg = f"site {sid!r} is not a candidate of {instance.file.name}"
+    solution = result.solution
+    if solution is None:
+        return
+    intervals = 7 * 24 * 60 // instance.staffing.interval_minutes
+    for i, site in enumerate(solution.sites):
+        if site.id not in known:
+            msg = f"site {site.id!r} is not a candidate of {instance.file.name}"
             raise InstanceError(file, f"sites.{i}.id", msg)
+        for key in ("seats", "existing_seats", "peak_agents", "fte"):
+            _check_count(file, f"sites.{i}.{key}", getattr(site, key))
+        if len(site.agents) != intervals:
+            msg = f"expected {intervals} intervals of the week, got {len(site.agents)}"
+            raise InstanceError(file, f"sites.{i}.agents", msg)
+        for t, agents in enumerate(site.agents):
+            _check_count(file, f"sites.{i}.agents.{t}", agents)
+    for key, value in (
+        ("objective_gbp", solution.objective_gbp),
+        *((f"costs.{k}", v) for k, v in solution.costs.items()),
+    ):
+        if not 0 <= value <= MAX_CONTRACT_GBP:
+            msg = f"expected £0 to £{MAX_CONTRACT_GBP:,.0f} a year, got {value!r}"
+            raise InstanceError(file, key, msg)
+
+
+#: Largest count (seats, agents, FTE) and money a year a saved plan may hold: the instance
+#: limits (:mod:`siteopt.instance.figures`) keep real plans far below them.
+MAX_CONTRACT_COUNT = 1_000_000
+MAX_CONTRACT_GBP = 1e14
+
+
+def _check_count(file: Path, path: str, value: float) -> None:
+    if not 0 <= value <= MAX_CONTRACT_COUNT:
+        msg = f"expected a count from 0 to {MAX_CONTRACT_COUNT:,}, got {value!r}"
+        raise InstanceError(file, path, msg)
 
 
 def contract_schema() -> dict[str, Any]:

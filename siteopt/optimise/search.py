@@ -7,6 +7,8 @@ infeasible instance.
 
 from __future__ import annotations
 
+import signal
+import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -246,7 +248,7 @@ def infeasible_core(
         built.cp.clear_assumptions()
         built.cp.add_assumptions([guards[n] for n in subset])
         solver = _solver(max(0.01, deadline - time.perf_counter()), workers)
-        if solver.solve(built.cp) != cp_model.INFEASIBLE:
+        if _run(solver, built.cp) != cp_model.INFEASIBLE:
             return None
         core = set(solver.sufficient_assumptions_for_infeasibility())
         return [n for n in subset if guards[n].index in core]
@@ -295,7 +297,7 @@ def _solve(
     if hint is not None:
         _add_hint(problem, built, hint)
     solver = _solver(time_limit_s, workers)
-    status = _status_of(solver.solve(built.cp), built.cp)
+    status = _status_of(_run(solver, built.cp), built.cp)
     if status not in {Status.OPTIMAL, Status.FEASIBLE}:
         return ModelResult(status, None, None, None, None, time.perf_counter() - start, False)
     option = _extract_option(problem, active, built, solver)
@@ -321,6 +323,20 @@ def _check_costs(problem: ProblemData) -> None:
             raise ValueError(msg)
 
 
+def _run(solver: cp_model.CpSolver, model: cp_model.CpModel) -> object:
+    """Solve, then give Ctrl-C back to Python: OR-Tools leaves SIGINT at the system default.
+
+    Without this, a Ctrl-C after the solve killed the process outright: no cleanup of the output
+    staging folder, no message, exit -2 (#16 item 6).
+    """
+    handler = signal.getsignal(signal.SIGINT)
+    try:
+        return solver.solve(model)
+    finally:
+        if handler is not None and threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGINT, handler)  # reinstalls Python's own C-level handler
+
+
 def _solver(time_limit_s: float, workers: int) -> cp_model.CpSolver:
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = float(time_limit_s)
@@ -331,7 +347,8 @@ def _solver(time_limit_s: float, workers: int) -> cp_model.CpSolver:
 def _status_of(status: object, model: cp_model.CpModel) -> Status:
     """The package's status of a CP-SAT outcome; an invalid model is a bug, raised."""
     if status == cp_model.MODEL_INVALID:
-        fault = " ".join(model.validate().split())  # one line
+        fault = " ".join(model.validate().split())  # one line, not the whole constraint
+        fault = fault if len(fault) <= 300 else fault[:297] + "..."
         raise SolverError(f"CP-SAT rejected the model as invalid: {fault}")
     mapping: dict[object, Status] = {
         cp_model.OPTIMAL: Status.OPTIMAL,

@@ -17,10 +17,14 @@ import time
 from dataclasses import replace
 from typing import TYPE_CHECKING, Literal, cast
 
+import numpy as np
+
 from siteopt.errors import ArgumentError, InstanceError
 from siteopt.network.sources import load_network
 from siteopt.optimise.appraise import appraise_options
+from siteopt.optimise.arrays import frozen_int
 from siteopt.optimise.build import problem_from_instance
+from siteopt.optimise.option import CAPACITY
 from siteopt.optimise.options import Option, OptionTable, best_options, option_table
 from siteopt.optimise.problem import MONEY_UNITS_PER_GBP, ProblemData
 from siteopt.optimise.result import (
@@ -102,6 +106,10 @@ def explain_infeasibility(problem: ProblemData, *, time_limit_s: float = 60.0) -
 
         kept = [n for n in infeasible_core(problem, time_limit_s=time_limit_s) if n in names]
     relaxations = []
+    capacity = _capacity_relaxation(problem, time_limit_s) if CAPACITY in kept or not kept else None
+    if capacity is not None:  # seats or staffing, not a named constraint, stand in the way
+        kept = [n for n in kept if n != CAPACITY]
+        relaxations.append(capacity)
     for name in kept:
         best = _feasible_best(_without(problem, {name}), time_limit_s)
         if best is None:  # a minimal conflict always frees; only a time-out lands here
@@ -109,7 +117,39 @@ def explain_infeasibility(problem: ProblemData, *, time_limit_s: float = 60.0) -
         shown = replace(best, failed=(name,))
         result = next(r for r in constraint_results(problem, shown) if r.name == name)
         relaxations.append(_relaxation(problem, name, best, result))
-    return Infeasibility(tuple(kept), tuple(relaxations))
+    conflict = (*kept, CAPACITY) if capacity is not None else tuple(kept)
+    return Infeasibility(conflict, tuple(relaxations))
+
+
+def _capacity_relaxation(problem: ProblemData, time_limit_s: float) -> Relaxation | None:
+    """What room for every agent would buy, when seats (``max_seats``) stand in the way.
+
+    The relaxed problem lets every candidate seat the busiest hour of all forces (or the minimum
+    crew); its cheapest option shows at which site, and by how many seats, the capacity falls
+    short. ``None`` when more seats would not make the problem feasible.
+    """
+    peak = int(problem.group_agents[-1].max())
+    roomy = replace(
+        problem, max_seats=frozen_int(np.maximum(problem.max_seats, max(peak, problem.min_crew)))
+    )
+    best = _feasible_best(roomy, time_limit_s)
+    if best is None:
+        return None
+    over = [int(best.seats[i]) - int(problem.max_seats[j]) for i, j in enumerate(best.sites)]
+    i = int(np.argmax(over))
+    j = best.sites[i]
+    detail = (
+        f"seats needed at {problem.site_ids[j]} (max_seats; the busiest hour of all forces needs "
+        f"{peak:,} agents, min_positions_per_site is {problem.min_crew:,} a room)"
+    )
+    return Relaxation(
+        constraint=CAPACITY,
+        best_sites=tuple(problem.site_ids[k] for k in best.sites),
+        best_total_gbp=round(best.total / MONEY_UNITS_PER_GBP, 2),
+        value=float(best.seats[i]),
+        limit=float(problem.max_seats[j]),
+        detail=detail,
+    )
 
 
 def why_not(problem: ProblemData, best: Option, *, time_limit_s: float) -> tuple[Relaxation, ...]:

@@ -28,15 +28,20 @@ FIGURE_CAPTIONS: Mapping[str, str] = MappingProxyType(
 )
 
 
+def _md_text(text: str) -> str:
+    """Text for Markdown: a name's ``<script>`` shows as text, not raw HTML a viewer runs."""
+    return text.replace("<", "&lt;").replace(">", "&gt;")
+
+
 def _md_escape(text: str) -> str:
-    """A table cell's text with its pipes escaped."""
-    return text.replace("|", "\\|")
+    """A table cell's text with its pipes and angle brackets escaped."""
+    return _md_text(text).replace("|", "\\|")
 
 
 def _markdown_table(table: ReportTable) -> list[str]:
     cells = table.formatted()
     lines = [
-        f"**{table.title}**",
+        f"**{_md_text(table.title)}**",
         "",
         "| " + " | ".join(_md_escape(c) for c in table.columns) + " |",
         "|" + "|".join("---" if k in {"text", "bool"} else "---:" for k in table.kinds) + "|",
@@ -47,11 +52,11 @@ def _markdown_table(table: ReportTable) -> list[str]:
 
 def report_markdown(report: BusinessReport) -> str:
     """Return the business case as Markdown (maps referenced as files under ``maps/``)."""
-    lines = [f"# {report.title}", "", f"_{report.subtitle}_", ""]
+    lines = [f"# {_md_text(report.title)}", "", f"_{_md_text(report.subtitle)}_", ""]
     for section in report.sections:
-        lines += [f"## {section.title}", ""]
+        lines += [f"## {_md_text(section.title)}", ""]
         for paragraph in section.paragraphs:
-            lines += [paragraph, ""]
+            lines += [_md_text(paragraph), ""]
         for table in section.tables:
             lines += _markdown_table(table)
         for key in section.figures:

@@ -557,7 +557,18 @@ def _view_with(data: ExportData, keep: Any, role: str) -> ExportData:
 
 
 def map_figures(data: ExportData, layers: dict[str, gpd.GeoDataFrame]) -> dict[str, Figure]:
-    """Return the maps that apply to a solution (no sites: none; no surface: no cost map)."""
+    """Return the maps that apply to a solution (no sites: none; no surface: no cost map).
+
+    Texts are drawn as written: a ``$`` in a site name is not mathtext (an unclosed fraction
+    would stop the drawing).
+    """
+    import matplotlib as mpl  # noqa: PLC0415 (lazy: matplotlib is slow to import)
+
+    with mpl.rc_context({"text.parse_math": False}):
+        return _map_figures(data, layers)
+
+
+def _map_figures(data: ExportData, layers: dict[str, gpd.GeoDataFrame]) -> dict[str, Figure]:
     figures: dict[str, Figure] = {}
     if data.chosen_ids:
         figures["overview"] = overview_map(data, layers)

@@ -19,7 +19,10 @@ __all__ = ["write_workbook"]
 def write_workbook(data: ExportData, path: Path) -> None:
     """Write the Excel workbook: the report's tables with formatted headers and number formats.
 
-    Values are plain numbers with Excel number formats (£, minutes, %); there are no formulas.
+    Values are plain numbers with Excel number formats (£, minutes, %); there are no formulas:
+    every text is a text cell, even one starting with ``=`` (an assumption such as
+    ``=HYPERLINK(...)`` would otherwise be a live formula), and characters XML cannot hold
+    (control characters) are dropped.
     """
     from openpyxl import Workbook  # noqa: PLC0415 (lazy: openpyxl is slow to import)
     from openpyxl.cell import WriteOnlyCell  # noqa: PLC0415 (lazy: openpyxl is slow to import)
@@ -43,7 +46,7 @@ def write_workbook(data: ExportData, path: Path) -> None:
             sheet.column_dimensions[get_column_letter(col + 1)].width = min(max(10, width + 2), 80)
         header = []
         for name in table.columns:
-            cell = WriteOnlyCell(sheet, value=name)
+            cell = _text_cell(WriteOnlyCell(sheet), name)
             cell.font = header_font
             cell.fill = header_fill
             cell.alignment = Alignment(wrap_text=True, vertical="top")
@@ -51,8 +54,13 @@ def write_workbook(data: ExportData, path: Path) -> None:
         sheet.append(header)
         for r, row in enumerate(table.rows):
             cells = []
-            for c, value in enumerate(row):
-                cell = WriteOnlyCell(sheet, value=_cell_value(value))
+            for c, raw in enumerate(row):
+                value = _cell_value(raw)
+                cell = (
+                    _text_cell(WriteOnlyCell(sheet), value)
+                    if isinstance(value, str)
+                    else WriteOnlyCell(sheet, value=value)
+                )
                 fmt = _NUMBER_FORMATS.get(table.kind(r, c))
                 if fmt is not None:
                     cell.number_format = fmt
@@ -85,6 +93,15 @@ _NUMBER_FORMATS = MappingProxyType(
         "number": "General",
     }
 )
+
+
+def _text_cell(cell: Any, text: str) -> Any:
+    """The cell holding ``text`` as text: never a formula, without XML-illegal characters."""
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE  # noqa: PLC0415 (lazy: openpyxl is slow to import)
+
+    cell.value = ILLEGAL_CHARACTERS_RE.sub("", text)
+    cell.data_type = "s"  # openpyxl makes any text starting with "=" a formula
+    return cell
 
 
 def _cell_value(value: Any) -> Any:

@@ -7,6 +7,7 @@ format succeeded; a failure leaves the destination as it was.
 
 from __future__ import annotations
 
+import glob
 import json
 import os
 import shutil
@@ -89,14 +90,58 @@ def parse_formats(formats: str | Iterable[str] | None) -> tuple[str, ...]:
 
 
 def check_out_folder(out: Path) -> None:
-    """The output folder is a folder (or can be made one); raise :class:`ArgumentError` if not."""
+    """The output folder is a folder (or can be made one) we may write; raise if not.
+
+    Checked before a solve, so that a read-only place or a dangling link fails in a second, not
+    after the whole run: a trial folder is made (and removed) where the outputs would be staged,
+    and inside ``out`` when it exists.
+
+    Raises
+    ------
+    ArgumentError
+        One line naming ``out`` and what is wrong with it.
+    """
+    if out.is_symlink() and not out.exists():
+        raise ArgumentError("out", f"{out}: a symbolic link to a missing target")
     if out.exists() and not out.is_dir():
         raise ArgumentError("out", f"{out}: expected a folder, found a file")
-    for parent in out.parents:
-        if parent.exists():
-            if not parent.is_dir():
-                raise ArgumentError("out", f"{out}: {parent} is a file, not a folder")
-            break
+    nearest = next((p for p in out.parents if p.exists()), Path.cwd())
+    if not nearest.is_dir():
+        raise ArgumentError("out", f"{out}: {nearest} is a file, not a folder")
+    for place in (out, nearest) if out.exists() else (nearest,):
+        try:
+            Path(tempfile.mkdtemp(dir=place, prefix=".siteopt-check-")).rmdir()
+        except OSError as exc:
+            raise ArgumentError(
+                "out", f"{out}: cannot write into {place} ({_reason(exc)})"
+            ) from None
+
+
+def _reason(exc: OSError) -> str:
+    return exc.strerror or str(exc) or type(exc).__name__
+
+
+def _staging_prefix(out: Path, pid: int) -> str:
+    """Prefix of the hidden staging folder beside ``out`` (the pid tells a live run's apart)."""
+    return f".{out.name}-siteopt{pid}-"
+
+
+def _remove_stale_staging(out: Path) -> None:
+    """Remove staging folders beside ``out`` left by runs that were killed (their pid is gone)."""
+    for folder in out.parent.glob(f".{glob.escape(out.name)}-siteopt*-*"):
+        pid = folder.name[len(f".{out.name}-siteopt") :].split("-", 1)[0]
+        if folder.is_dir() and pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
 
 
 def write_outputs(
@@ -133,10 +178,18 @@ def write_outputs(
     out = Path(out)
     check_out_folder(out)
     data = result if isinstance(result, ExportData) else export_data(result)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}-"))
     try:
-        _write_all(data, staging, chosen, out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        _remove_stale_staging(out)
+        staging = Path(tempfile.mkdtemp(dir=out.parent, prefix=_staging_prefix(out, os.getpid())))
+    except OSError as exc:
+        raise ArgumentError("out", f"{out}: cannot write there ({_reason(exc)})") from None
+    try:
+        try:
+            _write_all(data, staging, chosen, out)
+        except OSError as exc:  # a full disk, a folder made read-only meanwhile
+            msg = f"{out}: writing the outputs failed ({_reason(exc)}); nothing was written"
+            raise ArgumentError("out", msg) from None
         if not out.exists():
             umask = os.umask(0)
             os.umask(umask)

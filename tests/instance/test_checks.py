@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from siteopt.errors import InstanceError
 from siteopt.instance.loading import load_instance
-from tests.conftest import INSTANCES
+from tests.conftest import INSTANCES, CliResult
 
 
 def child_of(tmp_path: Path, parent: str, body: str) -> Path:
@@ -49,3 +50,40 @@ def test_mid_2015_population_is_refused_for_welsh_forces(tmp_path: Path) -> None
     with pytest.raises(InstanceError, match="no mid-2015 LSOA population for 'dyfed-powys'") as err:
         load_instance(child)
     assert err.value.path == "data.population_year"
+
+
+def test_a_candidate_listed_twice_is_refused_at_its_index(tmp_path: Path) -> None:
+    """The same site twice in candidates would let the solver open it twice (#16 item 1)."""
+    child = child_of(
+        tmp_path, "toy.toml", '[sites]\ncandidates = ["kempston", "luton", "kempston"]\n'
+    )
+    with pytest.raises(InstanceError, match="'kempston' is listed twice") as err:
+        load_instance(child)
+    assert err.value.path == "sites.candidates.2"
+    assert err.value.file == str(child)
+
+
+def test_a_custom_site_also_listed_in_candidates_is_refused(tmp_path: Path) -> None:
+    """A custom site is a candidate already; listing it again would double it (#16 item 1)."""
+    body = (
+        '[sites]\ncandidates = ["kempston", "newhq"]\n'
+        '[sites.custom.newhq]\nname = "New HQ"\nforce = "bedfordshire"\n'
+        'easting = 505000.0\nnorthing = 245000.0\nsource = "test"\n'
+    )
+    with pytest.raises(InstanceError, match="'newhq' is a custom site") as err:
+        load_instance(child_of(tmp_path, "toy.toml", body))
+    assert err.value.path == "sites.candidates.1"
+
+
+def test_cli_refuses_repeated_candidates_in_one_line(
+    tmp_path: Path, run_cli: Callable[..., CliResult]
+) -> None:
+    """`solve` exits 2 with one stderr line naming file and field, no traceback."""
+    child = child_of(tmp_path, "toy.toml", '[sites]\ncandidates = ["kempston", "kempston"]\n')
+    result = run_cli("solve", str(child), "--method", "enumerate")
+    assert result.code == 2
+    lines = result.err.strip().splitlines()
+    assert len(lines) == 1
+    assert str(child) in lines[0]
+    assert "sites.candidates.1" in lines[0]
+    assert "Traceback" not in result.err

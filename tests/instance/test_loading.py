@@ -11,7 +11,7 @@ import pytest
 
 from siteopt.errors import InstanceError
 from siteopt.instance.figures import Figure, PerHeadEstimate
-from siteopt.instance.loading import load_instance
+from siteopt.instance.loading import InstanceTemplate, load_instance
 from siteopt.instance.schema import Instance
 from tests.conftest import BAD, INSTANCES, REPO, CliResult
 
@@ -22,7 +22,7 @@ MALFORMED = [
     ("wrong_type", "wrong_type", "solver.k_max", "valid integer"),
     ("allowance_missing_for_candidate_area", "allowance_missing_for_candidate_area", "pay.area_allowance_gbp", "candidate site 'welwyn'"),
     ("negative_volume", "negative_volume", "demand.volumes.bedfordshire.emergency.value", "greater than or equal to 0"),
-    ("share_above_one", "share_above_one", "demand.streams.emergency.target_share.value", "less than or equal to 1"),
+    ("share_above_one", "share_above_one", "demand.streams.emergency.target_share.value", "expected at most 1, got 1.5"),
     ("both_provenances", "both_provenances", "costs.discount_rate", "exactly one of 'source'"),
     ("unknown_site", "unknown_site", "forces.bedfordshire.current_site", "did you mean 'kempston'"),
     ("k_order", "k_order", "solver.k_min", "k_min <= k_max"),
@@ -332,3 +332,214 @@ def test_template_variants_validate_overrides_and_label_them(tmp_path: Path) -> 
     assert info.value.path == "solver.k_max"
     with pytest.raises(InstanceError, match="dotted field path"):
         template.variant({"solver.": 1}, sweep)
+
+
+def _toy_child(tmp_path: Path, body: str) -> Path:
+    child = tmp_path / "child.toml"
+    child.write_text(f'extends = "{(INSTANCES / "toy.toml").as_posix()}"\n{body}', encoding="utf-8")
+    return child
+
+
+def test_a_measured_figure_replaces_a_per_head_estimate(tmp_path: Path) -> None:
+    """A variant can put a measured volume where the base estimated one per head (#16 item 8)."""
+    body = (
+        "[demand.volumes.hertfordshire]\n"
+        'emergency = { value = 200000, source = "Herts 999 calls 2015" }\n'
+    )
+    volume = load_instance(_toy_child(tmp_path, body)).demand.volumes["hertfordshire"]["emergency"]
+    assert isinstance(volume, Figure)
+    assert volume.value == 200000
+    assert volume.source == "Herts 999 calls 2015"
+
+
+@pytest.mark.parametrize(
+    "dotted",
+    ["demand.volumes.hertfordshire.emergency", "demand.volumes.hertfordshire.emergency.value"],
+)
+def test_a_what_if_number_replaces_a_per_head_estimate(dotted: str) -> None:
+    """A sweep axis over an estimated volume becomes a labelled what-if figure (#16 item 8)."""
+    template = InstanceTemplate.read(INSTANCES / "toy.toml")
+    volume = template.variant({dotted: 150000}).demand.volumes["hertfordshire"]["emergency"]
+    assert isinstance(volume, Figure)
+    assert volume.value == 150000
+    assert volume.assumption is not None
+    assert "per-head estimate from bedfordshire, cambridgeshire" in volume.assumption
+
+
+def test_an_estimate_replaces_a_measured_figure(tmp_path: Path) -> None:
+    """And the other way round: a per-head estimate in place of a figure."""
+    body = (
+        "[demand.volumes.cambridgeshire]\n"
+        'emergency = { per_head_of = ["bedfordshire"], assumption = "estimate" }\n'
+        "[demand.volumes.hertfordshire]\n"
+        'emergency = { value = 1000, assumption = "t" }\n'
+    )
+    volume = load_instance(_toy_child(tmp_path, body)).demand.volumes["cambridgeshire"]["emergency"]
+    assert isinstance(volume, PerHeadEstimate)
+
+
+def test_unknown_key_in_a_per_head_estimate_suggests_its_own_keys(tmp_path: Path) -> None:
+    """The suggestion comes from the union member pydantic tried, not the first one (#16 item 8)."""
+    body = (
+        "[demand.volumes.hertfordshire]\n"
+        'emergency = { per_head_of = ["bedfordshire"], assumption = "x", valeu = 3 }\n'
+    )
+    with pytest.raises(InstanceError, match=r"expected one of: assumption, per_head_of\)") as err:
+        load_instance(_toy_child(tmp_path, body))
+    assert "did you mean 'value'" not in str(err.value)
+
+
+def test_unknown_key_in_a_constraint_suggests_that_types_keys(tmp_path: Path) -> None:
+    """A constraint's misspelt key is matched against the keys of its own ``type``."""
+    body = (
+        '[constraints.separation]\ntype = "site_separation"\nmin_minute = 3\n'
+        'max_minutes = { value = 60, assumption = "t" }\n'
+    )
+    child = _toy_child(tmp_path, body.replace('type = "site_separation"\n', ""))
+    with pytest.raises(InstanceError, match="did you mean 'min_minutes'"):
+        load_instance(child)
+
+
+HUGE = [
+    ("[demand]\ngrowth = { value = inf, assumption = 'x' }", "demand.growth.value", "finite"),
+    ("[demand]\ngrowth = { value = true, assumption = 'x' }", "demand.growth.value", "a number"),
+    (
+        "[demand.volumes.bedfordshire]\nemergency = { value = 1e12, assumption = 'x' }",
+        "demand.volumes.bedfordshire.emergency.value",
+        "at most 100,000,000",
+    ),
+    (
+        "[demand.volumes.bedfordshire]\nemergency = { value = nan, assumption = 'x' }",
+        "demand.volumes.bedfordshire.emergency.value",
+        "finite",
+    ),
+    (
+        "[demand.streams.emergency]\naht_s = { value = 1e9, assumption = 'x' }",
+        "demand.streams.emergency.aht_s.value",
+        "at most 86,400",
+    ),
+    (
+        "[pay]\ncall_handler_salary_gbp = { value = inf, assumption = 'x' }",
+        "pay.call_handler_salary_gbp.value",
+        "finite",
+    ),
+    (
+        "[sites.defaults]\nrunning_cost_gbp = { value = 1e16, assumption = 'x' }",
+        "sites.defaults.running_cost_gbp.value",
+        "at most 1,000,000,000",
+    ),
+    (
+        "[sites.defaults]\nrunning_cost_gbp = { value = 1e308, assumption = 'x' }",
+        "sites.defaults.running_cost_gbp.value",
+        "at most 1,000,000,000",
+    ),
+    (
+        "[staffing]\nmin_positions_per_site = { value = 100000, assumption = 'x' }",
+        "staffing.min_positions_per_site.value",
+        "at most 10,000",
+    ),
+    ("[solver]\ntime_limit_s = nan", "solver.time_limit_s", "finite"),
+    (
+        "[staffing]\nmax_occupancy = { value = 1e-154, assumption = 'x' }",
+        "staffing.max_occupancy.value",
+        "greater than or equal to 0.05",
+    ),
+    ("[forces.bedfordshire]\nname = 'Beds \\u0001'", "forces.bedfordshire.name", "control"),
+    (
+        "[sites.custom.far]\nname = 'x'\nforce = 'bedfordshire'\neasting = inf\n"
+        "northing = 200000\nsource = 'x'",
+        "sites.custom.far.easting",
+        "finite",
+    ),
+    (
+        "[sites.custom.far]\nname = 'x'\nforce = 'bedfordshire'\nlon = 40.0\nlat = 52.0\n"
+        "source = 'x'",
+        "sites.custom.far.lon",
+        "at most 2",
+    ),
+]
+
+
+@pytest.mark.parametrize(("body", "path", "phrase"), HUGE)
+def test_huge_or_non_finite_figures_are_refused_up_front_with_the_limit(
+    tmp_path: Path, body: str, path: str, phrase: str
+) -> None:
+    """inf, nan, true and runaway values fail at validation naming file, field and limit (#16)."""
+    with pytest.raises(InstanceError) as err:
+        load_instance(_toy_child(tmp_path, body.replace("'", '"')))
+    assert err.value.path == path
+    assert err.value.file.endswith("child.toml")
+    assert phrase in err.value.message
+
+
+def test_national_call_volumes_are_within_range(tmp_path: Path) -> None:
+    """England and Wales as one force (tens of millions of calls a year) still validates."""
+    body = "[demand.volumes.bedfordshire]\nnon_emergency = { value = 4e7, assumption = 'x' }"
+    load_instance(_toy_child(tmp_path, body.replace("'", '"')))
+
+
+def test_a_long_extends_chain_is_one_error_not_a_recursion_error(tmp_path: Path) -> None:
+    """An extends chain of 1,000 files ended in RecursionError (#16 item 9)."""
+    for i in range(1000):
+        parent = f"c{i + 1}.toml" if i < 999 else (INSTANCES / "toy.toml").as_posix()
+        (tmp_path / f"c{i}.toml").write_text(f'extends = "{parent}"\n', encoding="utf-8")
+    with pytest.raises(InstanceError, match="at most 32 files in an extends chain from") as err:
+        load_instance(tmp_path / "c0.toml")
+    assert err.value.path == "extends"
+
+
+@pytest.mark.parametrize("nested", ["[" * 1000 + "]" * 1000, "{a=" * 1000 + "1" + "}" * 1000])
+def test_tables_nested_1000_deep_are_one_error(tmp_path: Path, nested: str) -> None:
+    """TOML nested ~1,000 deep ended in RecursionError (#16 item 9)."""
+    with pytest.raises(InstanceError, match="nested deeper than 32 levels"):
+        load_instance(_toy_child(tmp_path, f"x = {nested}\n"))
+
+
+def test_an_unreadable_parent_is_one_error_naming_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A parent file without read permission gave a PermissionError traceback (#16 item 9)."""
+    parent = tmp_path / "parent.toml"
+    parent.write_text((INSTANCES / "toy.toml").read_text(encoding="utf-8"), encoding="utf-8")
+    child = tmp_path / "child.toml"
+    child.write_text('extends = "parent.toml"\n', encoding="utf-8")
+    opened = Path.open
+
+    def denied(self: Path, *args: object, **kwargs: object) -> object:
+        if self.name == "parent.toml":
+            raise PermissionError(13, "Permission denied", str(self))
+        return opened(self, *args, **kwargs)  # type: ignore[call-overload]
+
+    monkeypatch.setattr(Path, "open", denied)
+    with pytest.raises(InstanceError, match=r"parent\.toml: cannot read the file \(Permission"):
+        load_instance(child)
+
+
+@pytest.mark.parametrize(
+    ("prefix", "tail", "ok"),
+    [(b"\xef\xbb\xbf", b"", True), (b"", b"x" * 140_000 + b"\n", False)],
+    ids=["byte-order-mark", "giant-cell"],
+)
+def test_profile_csv_with_a_bom_reads_and_a_giant_cell_is_one_error(
+    tmp_path: Path, prefix: bytes, tail: bytes, ok: bool
+) -> None:
+    """Excel's BOM was refused; a 140,000-character cell was a csv.Error traceback (#16 9, 13)."""
+    rows = "".join(f"{1 / 168!r}\n" for _ in range(168))
+    (tmp_path / "p.csv").write_bytes(prefix + f"share\n{rows}".encode() + tail)
+    child = _toy_child(tmp_path, '[demand]\nprofile = "p.csv"\n')
+    if ok:
+        load_instance(child)
+        return
+    with pytest.raises(InstanceError, match=r"p\.csv: cannot read profile CSV: field larger"):
+        load_instance(child)
+
+
+def test_an_unknown_key_with_a_newline_is_one_line(
+    tmp_path: Path, run_cli: Callable[..., CliResult]
+) -> None:
+    """A key ``"extra\\nkey"`` gave a two-line error (#16 item 13)."""
+    child = _toy_child(tmp_path, '"extra\\nkey" = 1\n')
+    result = run_cli("validate", str(child))
+    assert result.code == 2
+    assert result.err.count("\n") == 1
+    assert "unknown key 'extra\\nkey'" in result.err

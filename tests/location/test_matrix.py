@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +14,7 @@ from hypothesis import strategies as st
 from siteopt.errors import InstanceError
 from siteopt.location import matrix as matrix_module
 from siteopt.location.matrix import CostMatrix, read_cost_matrix
+from tests.conftest import CliResult
 from tests.location.helpers import write
 
 UNREACHABLE_SPELLINGS = ["", "unreachable", "Unreachable", "UNREACHABLE", "inf", "Inf", "INF"]
@@ -46,9 +48,13 @@ def test_fast_and_checked_readers_agree(tmp_path: Path, file: tuple[str, int, in
     text, n, m = file
     path = tmp_path / "costs.csv"
     path.write_text(text, encoding="utf-8")
-    fast = read_cost_matrix(path)
     header = matrix_module._header(path)
     ids, weights, minutes = matrix_module._read_checked(path, header)
+    if n and not (weights > 0).any():  # nothing to locate: refused
+        with pytest.raises(InstanceError, match="every weight is 0"):
+            read_cost_matrix(path)
+        return
+    fast = read_cost_matrix(path)
     assert fast.demand_ids == ids and fast.minutes.shape == (n, m)
     assert np.array_equal(fast.weights, weights)
     assert np.array_equal(fast.minutes, minutes)
@@ -103,3 +109,16 @@ def test_the_matrix_is_read_only_and_not_copied_again(tmp_path: Path) -> None:
         source="same arrays",
     )
     assert again.minutes is matrix.minutes
+
+
+def test_a_matrix_whose_weights_are_all_zero_is_one_error(
+    tmp_path: Path, run_cli: Callable[..., CliResult]
+) -> None:
+    """lscp said OPTIMAL with no site at all on all-zero weights (#16 item 13)."""
+    path = tmp_path / "z.csv"
+    path.write_text("id,weight,a,b\nx,0,5,20\ny,0,30,10\n", encoding="utf-8")
+    result = run_cli("locate", str(path), "--model", "lscp", "--within", "15")
+    assert result.code == 2
+    assert (
+        result.err == f"siteopt: error: {path}: weight: expected some demand: every weight is 0\n"
+    )

@@ -514,6 +514,50 @@ def test_cli_matrix_writes_minutes_and_weights(
     assert pops["population"].sum() == 652_223 + 832_835 + 1_164_366
 
 
+def test_cli_matrix_to_a_folder_or_a_full_disk_is_one_line_and_leaves_nothing(
+    run_cli: Callable[..., CliResult], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--out a folder was IsADirectoryError; a full disk left a 0-byte file (#16 item 10)."""
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    cache = str(tmp_path / "c")
+    result = run_cli("matrix", str(BCH), "--out", str(folder), "--cache-dir", cache)
+    assert (result.code, result.err.count("\n")) == (2, 1)
+    assert "folder: expected a file name, found a folder" in result.err
+    import csv
+    import errno
+
+    def full(*args: object, **kwargs: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(csv, "writer", full)
+    out = tmp_path / "m.csv"
+    result = run_cli("matrix", str(BCH), "--out", str(out), "--cache-dir", cache)
+    assert (result.code, result.err.count("\n")) == (2, 1)
+    assert "m.csv: cannot write the file (No space left on device)" in result.err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c", "folder"]
+
+
+def test_a_failing_cache_write_warns_in_one_line_and_the_run_goes_on(tmp_path: Path) -> None:
+    """A --cache-dir that cannot be written stopped the run although it is only a cache (#16 10)."""
+    import subprocess
+    import sys
+
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("x", encoding="utf-8")
+    out = tmp_path / "m.csv"
+    done = subprocess.run(
+        [sys.executable, "-m", "siteopt", "matrix", str(BCH), "--out", str(out),
+         "--cache-dir", str(blocker / "cache")],
+        capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert out.is_file()
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith("siteopt: warning: travel-time cache not written: ")
+
+
 # ---------------------------------------------------------------------------------------------
 # Distances along the fastest routes
 

@@ -47,3 +47,13 @@ def test_kent_to_essex_goes_round_by_the_dartford_crossing() -> None:
     minutes = travel_times(network, pts, pts, cache=False).minutes
     assert d[i, j] < 3_000
     assert minutes[0, 1] > 15
+
+
+def test_overridden_speeds_are_named_in_the_travel_note() -> None:
+    """The note claimed the default speeds and calibration after an override (#16 item 13)."""
+    from siteopt.data import open_dataset
+    from siteopt.network.sources import embedded_network
+
+    note = embedded_network(open_dataset("bch"), speeds_kph={"local_urban": 20.0}).provenance
+    assert "Speeds set by the instance: local_urban 20 km/h" in note
+    assert "Speeds set by the instance" not in embedded_network(open_dataset("bch")).provenance

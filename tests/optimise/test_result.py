@@ -340,6 +340,36 @@ def test_read_result_errors_name_the_file_and_the_field(toy_result: Result, tmp_
         read_result(elsewhere, instance=instance)
 
 
+@pytest.mark.parametrize(
+    ("path", "value", "phrase"),
+    [
+        ("sites.0.seats", -5, "expected a count from 0"),
+        ("sites.0.fte", 1e30, "expected a count from 0"),
+        ("sites.0.agents", [4, 4, 4], "expected 168 intervals of the week, got 3"),
+        ("sites.0.agents.7", -1, "expected a count from 0"),
+        ("objective_gbp", -1e9, "expected £0 to"),
+        ("costs.staff", -1.0, "expected £0 to"),
+    ],
+)
+def test_read_result_refuses_values_that_keep_the_type_but_cannot_be(
+    toy_result: Result, tmp_path: Path, path: str, value: object, phrase: str
+) -> None:
+    """Negative seats, a short agents row, negative costs were accepted with exit 0 (#16 9)."""
+    document = toy_result.to_dict()
+    *parents, last = path.split(".")
+    node: Any = document
+    for key in parents:
+        node = node[int(key)] if key.isdigit() else node[key]
+    node[int(last) if last.isdigit() else last] = value
+    edited = tmp_path / "edited.json"
+    edited.write_text(json.dumps(document), encoding="utf-8")
+    instance = load_instance(INSTANCES / "toy.toml")
+    with pytest.raises(InstanceError) as err:
+        read_result(edited, instance=instance)
+    assert err.value.path == path
+    assert phrase in err.value.message
+
+
 # ---------------------------------------------------------------------------------------------
 # The published JSON Schema
 

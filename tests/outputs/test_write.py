@@ -126,7 +126,7 @@ def test_write_outputs_leaves_nothing_behind_when_a_format_fails(
         raise OSError("disk full")
 
     monkeypatch.setattr(siteopt.outputs.write, "write_workbook", broken)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(ArgumentError, match=r"disk full\); nothing was written"):
         write_outputs(toy_data, out, formats=("json", "md", "xlsx"))
     assert sorted(p.name for p in out.iterdir()) == ["solution.json"]
     assert (out / "solution.json").read_text(encoding="utf-8") == "older"
@@ -322,3 +322,111 @@ def test_functions_sheet_and_section_reconcile_today_and_the_plan(default_output
     assert {"call handling", "dispatch", "duty managers", "management"} <= set(rows)
     report = (default_outputs / "report.md").read_text(encoding="utf-8")
     assert "## Functions: today and proposed" in report
+
+
+# ---------------------------------------------------------------------------------------------
+# Faults: where --out cannot be written, Ctrl-C, killed runs (#16 items 6 and 9)
+
+
+def _dangling(tmp: Path) -> Path:
+    link = tmp / "out"
+    link.symlink_to(tmp / "missing" / "target")
+    return link
+
+
+def _file_parent(tmp: Path) -> Path:
+    (tmp / "afile").write_text("x", encoding="utf-8")
+    return tmp / "afile" / "out"
+
+
+@pytest.mark.parametrize(
+    ("make", "phrase"),
+    [
+        (_dangling, "a symbolic link to a missing target"),
+        (lambda tmp: Path("/proc/siteopt-out"), "cannot write into /proc"),
+        (_file_parent, "is a file, not a folder"),
+    ],
+    ids=["dangling-symlink", "unwritable-place", "file-in-the-path"],
+)
+def test_an_unwritable_out_fails_before_the_solve_in_one_line(
+    tmp_path: Path,
+    run_cli: Callable[..., CliResult],
+    monkeypatch: pytest.MonkeyPatch,
+    make: Callable[[Path], Path],
+    phrase: str,
+) -> None:
+    """A dangling link or a place nobody may write failed with a traceback after the solve."""
+    import siteopt
+
+    def no_solve(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("the solve ran before --out was checked")
+
+    monkeypatch.setattr(siteopt, "solve", no_solve)
+    result = run_cli("solve", str(INSTANCES / "toy.toml"), "--out", str(make(tmp_path)))
+    assert result.code == 2
+    assert result.err.count("\n") == 1 and result.err.startswith("siteopt: error: --out: ")
+    assert phrase in result.err
+
+
+def test_a_full_disk_while_writing_is_one_line_and_leaves_nothing(
+    tmp_path: Path, run_cli: Callable[..., CliResult], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ENOSPC in a writer: exit 2, one line naming --out, no staging folder, no partial out."""
+    import errno
+
+    from siteopt.outputs import write
+
+    def full(*args: Any, **kwargs: Any) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(write, "write_workbook", full)
+    out = tmp_path / "out"
+    result = run_cli(
+        "solve", str(INSTANCES / "toy.toml"), "--out", str(out), "--format", "json,xlsx"
+    )
+    assert result.code == 2
+    assert result.err.count("\n") == 1
+    assert "No space left on device" in result.err and "nothing was written" in result.err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_stale_staging_folders_of_killed_runs_are_removed_on_the_next_run(
+    tmp_path: Path, toy_data: ExportData
+) -> None:
+    """SIGKILL leaves a hidden staging folder; the next write removes it, not a live run's."""
+    import os
+
+    out = tmp_path / "out"
+    dead = tmp_path / ".out-siteopt99999999-abcd"
+    live = tmp_path / f".out-siteopt{os.getpid()}-efgh"
+    for folder in (dead, live):
+        folder.mkdir()
+        (folder / "solution.json").write_text("{}", encoding="utf-8")
+    write_outputs(toy_data, out, formats="json")
+    assert not dead.exists()
+    assert live.exists()
+
+
+def test_ctrl_c_after_the_solver_exits_130_in_one_line_and_leaves_nothing(tmp_path: Path) -> None:
+    """OR-Tools left SIGINT at the system default: rc -2, no message, a staging folder left."""
+    import subprocess
+    import sys
+
+    out = tmp_path / "out"
+    script = (
+        "import os, signal, sys, time\n"
+        "import siteopt.outputs.write as write\n"
+        "from siteopt.cli import main\n"
+        "def interrupted(*a, **k):\n"
+        "    os.kill(os.getpid(), signal.SIGINT)\n"
+        "    time.sleep(5)\n"
+        "write.write_workbook = interrupted\n"
+        f"sys.exit(main(['solve', {str(INSTANCES / 'toy.toml')!r}, '--method', 'cp-sat',"
+        f" '--out', {str(out)!r}, '--format', 'json,xlsx']))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 130, done.stderr
+    assert done.stderr == "siteopt: error: interrupted; no output was left half-written\n"
+    assert list(tmp_path.iterdir()) == []
