@@ -86,36 +86,6 @@ def test_roster_covers_the_requirement_in_every_interval() -> None:
     )
 
 
-def test_a_roster_solve_gives_ctrl_c_back_to_python() -> None:
-    """OR-Tools left SIGINT at the system default after the roster's CP-SAT: Ctrl-C killed (rc -2).
-
-    ``signal.getsignal`` still reports Python's handler then, so only a real signal shows it.
-    """
-    import subprocess
-    import sys
-
-    script = (
-        "import os, signal, time\n"
-        "from tests.queueing.test_roster import MENU, weekly_curve\n"
-        "from siteopt.queueing.shifts import roster_week\n"
-        "roster_week(weekly_curve(2, 6), MENU)\n"
-        "try:\n"
-        "    os.kill(os.getpid(), signal.SIGINT)\n"
-        "    time.sleep(5)\n"
-        "except KeyboardInterrupt:\n"
-        "    print('interrupted')\n"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", script],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        cwd=Path(__file__).parents[2],
-    )
-    assert (done.returncode, done.stdout) == (0, "interrupted\n"), done.stderr
-
-
 def test_week_wraps_so_a_sunday_night_shift_covers_monday_morning() -> None:
     """With only 22:00 starts of 12-hour shifts, Monday 00:00-10:00 is covered from Sunday."""
     menu = ShiftMenu(
