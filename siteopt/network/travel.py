@@ -25,6 +25,8 @@ from siteopt.network.points import Points, lsoa_points, site_points
 from siteopt.network.sources import load_network
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from scipy.sparse import csr_matrix
 
     from siteopt.instance.schema import Instance
@@ -132,6 +134,33 @@ def _read_cache(
     return out if out[0].shape == shape else None
 
 
+def _cached(
+    path: Path,
+    names: tuple[str, ...],
+    shape: tuple[int, int],
+    compute: Callable[[], tuple[FloatArray, ...]],
+    *,
+    cache: bool,
+) -> tuple[tuple[FloatArray, ...], bool]:
+    """The arrays ``names`` read from the cache file ``path``, else computed (and cached).
+
+    Returns the arrays and whether they came from the cache. The first array is the matrix of
+    ``shape``. A cache that cannot be written (read-only
+    folder, full disk) is only a warning: the run goes on with the computed arrays.
+    """
+    if cache:
+        found = _read_cache(path, shape, names=names)
+        if found is not None:
+            return found, True
+    arrays = compute()
+    if cache:
+        try:
+            _atomic_save(path, **dict(zip(names, arrays, strict=True)))
+        except SiteoptError as exc:
+            warnings.warn(f"travel-time cache not written: {exc}", CacheWarning, stacklevel=3)
+    return arrays, False
+
+
 def node_times(
     network: RoadNetwork, source_nodes: npt.ArrayLike, target_nodes: npt.ArrayLike
 ) -> FloatArray:
@@ -219,20 +248,18 @@ def travel_distances_km(
     Includes the off-network legs (snap distance × the network's access detour) at both ends.
     Cached on disk like :func:`travel_times` (its own key: the same points give both).
     """
-    shape = (len(sources), len(targets))
+
+    def compute() -> tuple[FloatArray, ...]:
+        s = network.snap(sources.x, sources.y, labels=sources.ids)
+        t = network.snap(targets.x, targets.y, labels=targets.ids)
+        metres = node_metres(network, s.node, t.node)
+        metres += (s.distance_m * network.access_detour)[:, None]
+        metres += (t.distance_m * network.access_detour)[None, :]
+        return (metres / 1000.0,)
+
     path = (cache_dir or default_cache_dir()) / f"{_cache_key('km', network, sources, targets)}.npz"
-    cached = _read_cache(path, shape, names=("km",)) if cache else None
-    if cached is not None:
-        return cached[0]
-    s = network.snap(sources.x, sources.y, labels=sources.ids)
-    t = network.snap(targets.x, targets.y, labels=targets.ids)
-    metres = node_metres(network, s.node, t.node)
-    metres += (s.distance_m * network.access_detour)[:, None]
-    metres += (t.distance_m * network.access_detour)[None, :]
-    out: FloatArray = metres / 1000.0
-    if cache:
-        _atomic_save(path, km=out)
-    return out
+    (km,), _ = _cached(path, ("km",), (len(sources), len(targets)), compute, cache=cache)
+    return km
 
 
 def travel_times(
@@ -262,23 +289,18 @@ def travel_times(
         target; if true, such pairs are listed in :attr:`TravelTimes.unreachable`.
 
     """
-    shape = (len(sources), len(targets))
-    path = (cache_dir or default_cache_dir()) / f"{_cache_key('s', network, sources, targets)}.npz"
-    cached = _read_cache(path, shape) if cache else None
-    if cached is not None:
-        seconds, src_snap, dst_snap = cached
-    else:
+
+    def compute() -> tuple[FloatArray, ...]:
         s = network.snap(sources.x, sources.y, labels=sources.ids)
         t = network.snap(targets.x, targets.y, labels=targets.ids)
         seconds = node_times(network, s.node, t.node)
         seconds += network.access_seconds(s.distance_m)[:, None]
         seconds += network.access_seconds(t.distance_m)[None, :]
-        src_snap, dst_snap = s.distance_m, t.distance_m
-        if cache:
-            try:
-                _atomic_save(path, seconds=seconds, source_snap_m=src_snap, target_snap_m=dst_snap)
-            except SiteoptError as exc:  # only a cache: the run goes on without it
-                warnings.warn(f"travel-time cache not written: {exc}", CacheWarning, stacklevel=2)
+        return seconds, s.distance_m, t.distance_m
+
+    path = (cache_dir or default_cache_dir()) / f"{_cache_key('s', network, sources, targets)}.npz"
+    shape = (len(sources), len(targets))
+    (seconds, src_snap, dst_snap), from_cache = _cached(path, _TIMES, shape, compute, cache=cache)
     bad_i, bad_j = np.nonzero(~np.isfinite(seconds))
     unreachable = tuple((sources.ids[i], targets.ids[j]) for i, j in zip(bad_i, bad_j, strict=True))
     if unreachable and not allow_unreachable:
@@ -291,7 +313,7 @@ def travel_times(
         target_snap_m=dst_snap,
         unreachable=unreachable,
         provenance=network.provenance,
-        from_cache=cached is not None,
+        from_cache=from_cache,
     )
 
 

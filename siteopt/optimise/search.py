@@ -7,8 +7,6 @@ infeasible instance.
 
 from __future__ import annotations
 
-import signal
-import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -21,6 +19,7 @@ from siteopt.optimise.bounds import size_lower_bounds
 from siteopt.optimise.cpsat import _add_hint, _build_model, _extract_option
 from siteopt.optimise.options import CAPACITY, Option, OptionTable, best_options, option_table
 from siteopt.optimise.problem import ProblemData
+from siteopt.sigint import solve_keeping_sigint as _run
 from siteopt.status import Status
 
 if TYPE_CHECKING:
@@ -321,20 +320,6 @@ def _check_costs(problem: ProblemData) -> None:
         if getattr(problem, name) < 0:
             msg = f"{name}: expected a non-negative value, got {getattr(problem, name)}"
             raise ValueError(msg)
-
-
-def _run(solver: cp_model.CpSolver, model: cp_model.CpModel) -> object:
-    """Solve, then give Ctrl-C back to Python: OR-Tools leaves SIGINT at the system default.
-
-    Without this, a Ctrl-C after the solve killed the process outright: no cleanup of the output
-    staging folder, no message, exit -2 (#16 item 6).
-    """
-    handler = signal.getsignal(signal.SIGINT)
-    try:
-        return solver.solve(model)
-    finally:
-        if handler is not None and threading.current_thread() is threading.main_thread():
-            signal.signal(signal.SIGINT, handler)  # reinstalls Python's own C-level handler
 
 
 def _solver(time_limit_s: float, workers: int) -> cp_model.CpSolver:

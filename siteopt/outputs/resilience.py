@@ -2,7 +2,7 @@
 
 :func:`plan_rooms` reads the plan's rooms from a solution (its agents per interval, seats and,
 by force, the forces of each room); :func:`plan_simulation` runs
-:func:`~siteopt.queueing.simulate.simulate_plan` on them; :func:`resilience_summary` is its
+:func:`~siteopt.queueing.plan_simulation.simulate_plan` on them; :func:`resilience_summary` is its
 JSON-ready form (``resilience.json``, ``siteopt simulate --solution … --json`` and the report's
 and workbook's "Resilience" table); :func:`export_resilience` computes it once per export.
 """
@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from siteopt.demand.volumes import WEEKS_PER_YEAR
-from siteopt.queueing.simulate import PlanRooms, PlanSimulation, WindowStats, simulate_plan
+from siteopt.queueing.plan_simulation import PlanRooms, PlanSimulation, simulate_plan
+from siteopt.queueing.simulate import WindowStats
 
 if TYPE_CHECKING:
     from siteopt.instance.schema import Instance
@@ -82,7 +83,7 @@ def plan_simulation(
 ) -> PlanSimulation:
     """Simulate a solution's rooms for a week, then each room failing for ``fail_hours``.
 
-    See :func:`~siteopt.queueing.simulate.simulate_plan` for the model and the parameters.
+    See :func:`~siteopt.queueing.plan_simulation.simulate_plan` for the model and the parameters.
     """
     return simulate_plan(
         instance,
@@ -135,7 +136,7 @@ def resilience_summary(sim: PlanSimulation) -> dict[str, Any]:
     return {
         "model": (
             "discrete-event simulation of the plan's agents per room and interval "
-            "(siteopt.queueing.simulate.simulate_plan): Poisson arrivals per interval, "
+            "(siteopt.queueing.plan_simulation.simulate_plan): Poisson arrivals per interval, "
             "exponential handling and patience, each team of the staffing model its own queue"
         ),
         "sites": list(sim.sites),

@@ -39,6 +39,7 @@ import numpy as np
 import numpy.typing as npt
 
 from siteopt.errors import StaffingError
+from siteopt.sigint import solve_keeping_sigint
 
 if TYPE_CHECKING:
     from siteopt.instance.schema import Instance
@@ -291,7 +292,7 @@ def cover_cyclic(
     solver.parameters.max_time_in_seconds = float(time_limit_s)
     solver.parameters.num_workers = int(workers)
     began = time.perf_counter()
-    status = solver.solve(model)
+    status = solve_keeping_sigint(solver, model)
     wall = time.perf_counter() - began
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         raise StaffingError(

@@ -27,7 +27,7 @@ from siteopt.queueing.shifts import (
 
 if TYPE_CHECKING:
     from siteopt.instance.schema import Instance
-    from siteopt.queueing.simulate import PlanRooms
+    from siteopt.queueing.plan_simulation import PlanRooms
 
 __all__ = [
     "SiteRoster",
@@ -193,7 +193,7 @@ def plan_rosters(
     instance
         The instance the plan answers (its shift menu, contract hours, shrinkage).
     plan
-        The plan's rooms (:class:`~siteopt.queueing.simulate.PlanRooms`), e.g. from a
+        The plan's rooms (:class:`~siteopt.queueing.plan_simulation.PlanRooms`), e.g. from a
         solution by :func:`siteopt.outputs.resilience.plan_rooms`.
     sites
         Rooms to roster (default: every room of the plan).

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from geodata import BCH_DIR
 from siteopt.data import open_dataset
-from siteopt.errors import InstanceError, NetworkError
+from siteopt.errors import CacheWarning, InstanceError, NetworkError
 from siteopt.instance.loading import load_instance
 from siteopt.network.graph import RoadNetwork, network_from_edges
 from siteopt.network.points import Points, lsoa_points, site_points
@@ -212,6 +212,23 @@ def test_distances_are_cached_apart_from_times(
     np.testing.assert_array_equal(
         travel_distances_km(embedded, homes, targets, cache_dir=tmp_path), first
     )
+
+
+@pytest.mark.parametrize("kind", ["times", "km"])
+def test_a_cache_that_cannot_be_written_only_warns(
+    embedded: RoadNetwork, tmp_path: Path, kind: str
+) -> None:
+    """Road km stopped the run when their cache could not be written; times only warned."""
+    homes, targets = homes_and_two_rooms()
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x", encoding="utf-8")
+    with pytest.warns(CacheWarning, match="travel-time cache not written"):
+        if kind == "km":
+            km = travel_distances_km(embedded, homes, targets, cache_dir=blocker / "cache")
+            assert km.shape == (len(homes), 2) and np.isfinite(km).all()
+        else:
+            times = travel_times(embedded, homes, targets, cache_dir=blocker / "cache")
+            assert not times.from_cache and np.isfinite(times.seconds).all()
 
 
 def test_times_respect_the_triangle_inequality_and_the_speed_limit(embedded: RoadNetwork) -> None:

@@ -11,7 +11,7 @@ from siteopt.errors import StaffingError
 from siteopt.instance.loading import load_instance
 from siteopt.instance.schema import Instance
 from siteopt.queueing.fte import staffing_table
-from siteopt.queueing.simulate import PlanRooms, apportion, simulate_plan, split_into_teams
+from siteopt.queueing.plan_simulation import PlanRooms, apportion, simulate_plan, split_into_teams
 from siteopt.queueing.site_roster import plan_requirement, plan_rosters
 from tests.conftest import INSTANCES
 
