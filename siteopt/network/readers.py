@@ -17,10 +17,10 @@ read, is empty, or holds no drivable road.
 from __future__ import annotations
 
 import ast
-import itertools
 import math
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from xml.etree.ElementTree import ParseError
@@ -102,17 +102,8 @@ def no_roads_error(path: Path, what: str) -> NetworkError:
     return NetworkError(f"{path}: no drivable roads found ({what})")
 
 
-@dataclass
-class _Way:
-    refs: list[int]
-    highway: str
-    oneway: int  # 0 both ways, 1 forward, -1 reverse
-    name: str
-    cap_kph: float
-
-
-def _oneway(tags: dict[str, str]) -> int:
-    value = tags.get("oneway", "").lower()
+def _oneway(tags: Mapping[str, str | None]) -> int:
+    value = (tags.get("oneway") or "").lower()
     if value in ONEWAY_YES:
         return 1
     if value in ONEWAY_REVERSE:
@@ -123,7 +114,7 @@ def _oneway(tags: dict[str, str]) -> int:
     return 1 if implied else 0
 
 
-def _drivable(tags: dict[str, str]) -> bool:
+def _drivable(tags: Mapping[str, str | None]) -> bool:
     if tags.get("highway") not in DRIVABLE_HIGHWAYS or tags.get("area") == "yes":
         return False
     if tags.get("service") in {"parking_aisle", "driveway", "emergency_access"}:
@@ -132,95 +123,131 @@ def _drivable(tags: dict[str, str]) -> bool:
 
 
 def read_osm_ways(path: Path) -> EdgeList:
-    """Drivable ways of an OSM file as edges between junction nodes (and way ends)."""
+    """Drivable ways of an OSM file as edges between junction nodes (and way ends).
+
+    Node locations stay inside libosmium (its location cache) and ways without a drivable
+    ``highway`` value are dropped there too; Python sees each remaining way as a few tags and one
+    WKB line of its node locations, so a 1M-node extract reads in seconds. A node is identified by
+    its location (OSM's 1e-7 degree grid): two OSM nodes at exactly the same place count as one
+    (OSM's validators flag such duplicates as errors). Chains of nodes used by one way only are
+    contracted into one edge (:func:`_split_ways`).
+    """
     import osmium  # noqa: PLC0415 (lazy: osmium is slow to import)
 
     check_road_file(path)
-    ways: list[_Way] = []
-    locations: dict[int, tuple[float, float]] = {}
+    ways = _WayColumns()
+    wkb = osmium.geom.WKBFactory()
+    drivable = osmium.filter.TagFilter(*(("highway", value) for value in sorted(DRIVABLE_HIGHWAYS)))
     try:
-        processor = osmium.FileProcessor(str(path)).with_locations()
-        for obj in processor:
-            if not isinstance(obj, osmium.osm.Way):
-                continue
-            tags = {t.k: t.v for t in obj.tags}
-            if not _drivable(tags):
-                continue
-            refs: list[int] = []
-            for node in obj.nodes:
-                if not node.location.valid():
-                    continue  # clipped at the extract's edge
-                locations[node.ref] = (node.location.lon, node.location.lat)
-                refs.append(node.ref)
-            if len(refs) < 2:
-                continue
-            ways.append(
-                _Way(
-                    refs=refs,
-                    highway=tags["highway"],
-                    oneway=_oneway(tags),
-                    name=tags.get("ref") or tags.get("name", ""),
-                    cap_kph=edge_cap_kph(
-                        tags["highway"],
-                        parse_maxspeed(tags.get("maxspeed")),
-                        roundabout=tags.get("junction") in ROUNDABOUT,
-                    ),
-                )
-            )
+        processor = (
+            osmium.FileProcessor(str(path))
+            .with_locations()
+            .with_filter(osmium.filter.EntityFilter(osmium.osm.WAY))
+            .with_filter(drivable)
+        )
+        for way in processor:
+            tags = {key: way.tags.get(key) for key in _WAY_KEYS}
+            if _drivable(tags):
+                ways.add(tags, _way_lonlat(way, wkb, osmium))
     except (RuntimeError, osmium.InvalidLocationError) as exc:  # bad header, lat="952.2" ...
         raise NetworkError(f"{path}: not a readable OpenStreetMap file ({exc})") from None
-    if not ways:
+    if not ways.lengths:
         raise no_roads_error(path, "no way with a drivable highway tag")
-    return _split_ways(ways, locations)
+    return _split_ways(ways)
 
 
-def _split_ways(ways: list[_Way], locations: dict[int, tuple[float, float]]) -> EdgeList:
-    uses: dict[int, int] = {}
-    for way in ways:
-        for ref in way.refs:
-            uses[ref] = uses.get(ref, 0) + 1
-        uses[way.refs[0]] += 1  # way ends are always kept
-        uses[way.refs[-1]] += 1
-    ids = sorted(locations)
-    index = {ref: i for i, ref in enumerate(ids)}
-    lon = np.array([locations[r][0] for r in ids])
-    lat = np.array([locations[r][1] for r in ids])
-    x, y = to_bng(lon, lat)
-    src: list[int] = []
-    dst: list[int] = []
-    metres: list[float] = []
-    cls: list[str] = []
-    names: list[str] = []
-    two_way: list[bool] = []
-    caps: list[float] = []
-    for way in ways:
-        refs = way.refs if way.oneway >= 0 else way.refs[::-1]
-        start, length = index[refs[0]], 0.0
-        for a, b in itertools.pairwise(refs):
-            ia, ib = index[a], index[b]
-            length += math.hypot(x[ib] - x[ia], y[ib] - y[ia])
-            if uses[b] > 1:
-                src.append(start)
-                dst.append(ib)
-                metres.append(length)
-                cls.append(way.highway)
-                names.append(way.name)
-                two_way.append(way.oneway == 0)
-                caps.append(way.cap_kph)
-                start, length = ib, 0.0
+#: The tags of a way the network uses (read one by one: cheaper than every tag of the way).
+_WAY_KEYS = (
+    "highway", "area", "service", "access", "motor_vehicle", "motorcar", "oneway", "junction",
+    "ref", "name", "maxspeed",
+)  # fmt: skip
+
+
+def _way_lonlat(way: Any, wkb: Any, osmium: Any) -> FloatArray:
+    """A way's node (lon, lat) in order; nodes without a location (extract edge) dropped."""
+    try:
+        raw = bytes.fromhex(wkb.create_linestring(way, use_nodes=osmium.geom.ALL))
+    except (osmium.InvalidLocationError, RuntimeError):  # a node clipped away, or < 2 nodes
+        kept = [(n.lon, n.lat) for n in way.nodes if n.location.valid()]
+        return np.asarray(kept, dtype=np.float64).reshape(-1, 2)
+    # a WKB line: byte order (1 byte), geometry type (4), number of points (4), x y doubles
+    order = "<" if raw[0] == 1 else ">"
+    return np.frombuffer(raw, dtype=f"{order}f8", offset=9).reshape(-1, 2)
+
+
+@dataclass
+class _WayColumns:
+    """The drivable ways read so far, column by column (one entry per way)."""
+
+    lonlat: list[FloatArray] = field(default_factory=list)
+    lengths: list[int] = field(default_factory=list)
+    highway: list[str] = field(default_factory=list)
+    oneway: list[int] = field(default_factory=list)  # 0 both ways, 1 forward, -1 reverse
+    names: list[str] = field(default_factory=list)
+    cap_kph: list[float] = field(default_factory=list)
+    _caps: dict[tuple[str, str | None, bool], float] = field(default_factory=dict)
+
+    def add(self, tags: dict[str, str | None], lonlat: FloatArray) -> None:
+        """Keep a way of two nodes or more."""
+        if len(lonlat) < 2:
+            return
+        highway = str(tags["highway"])
+        cap_key = (highway, tags["maxspeed"], tags["junction"] in ROUNDABOUT)
+        if cap_key not in self._caps:  # a few hundred distinct keys in a county
+            self._caps[cap_key] = edge_cap_kph(
+                highway, parse_maxspeed(cap_key[1]), roundabout=cap_key[2]
+            )
+        self.lonlat.append(lonlat)
+        self.lengths.append(len(lonlat))
+        self.highway.append(highway)
+        self.oneway.append(_oneway(tags))
+        self.names.append(tags["ref"] or tags["name"] or "")
+        self.cap_kph.append(self._caps[cap_key])
+
+
+def _split_ways(ways: _WayColumns) -> EdgeList:
+    """Edges between the nodes where ways meet or end, vectorised over every node of every way.
+
+    A node is kept when more than one way position uses it or it ends a way; the nodes between
+    two kept ones (a chain used by this way only) become one edge with their summed length.
+    One-way ways against their drawing (``oneway = -1``) are reversed first. Nodes are numbered
+    in the order of their locations (west to east, then south to north).
+    """
+    lengths = np.asarray(ways.lengths, dtype=np.int64)
+    starts = np.concatenate([[0], np.cumsum(lengths)])
+    way_of = np.repeat(np.arange(len(lengths)), lengths)
+    position = np.arange(starts[-1])
+    reverse = (np.asarray(ways.oneway) == -1)[way_of]
+    take = np.where(reverse, starts[way_of] + starts[way_of + 1] - 1 - position, position)
+    lonlat = np.concatenate(ways.lonlat)[take]
+    grid = np.rint(lonlat * 1e7).astype(np.int64)  # OSM's integer coordinates, exactly
+    key = ((grid[:, 0] + 2**31) << 32) | (grid[:, 1] + 2**31)
+    _, first_at, node_of = np.unique(key, return_index=True, return_inverse=True)
+    x, y = to_bng(lonlat[first_at, 0], lonlat[first_at, 1])
+    uses = np.bincount(node_of, minlength=len(first_at))
+    np.add.at(uses, node_of[starts[:-1]], 1)  # way ends are always kept
+    np.add.at(uses, node_of[starts[1:] - 1], 1)
+    step = np.hypot(np.diff(x[node_of], prepend=0.0), np.diff(y[node_of], prepend=0.0))
+    step[starts[:-1]] = 0.0
+    along = np.cumsum(step)
+    kept = np.flatnonzero(uses[node_of] > 1)
+    same_way = way_of[kept[1:]] == way_of[kept[:-1]]
+    a, b = kept[:-1][same_way], kept[1:][same_way]
+    edge_way = way_of[b]
+    src, dst = node_of[a], node_of[b]
     used = np.unique(np.concatenate([src, dst]))
-    remap = np.full(len(ids), -1, dtype=np.int64)
+    remap = np.full(len(first_at), -1, dtype=np.int64)
     remap[used] = np.arange(len(used))
     return EdgeList(
         x=x[used],
         y=y[used],
-        src=remap[np.asarray(src, dtype=np.int64)],
-        dst=remap[np.asarray(dst, dtype=np.int64)],
-        metres=np.asarray(metres),
-        road_class=cls,
-        names=names,
-        two_way=np.asarray(two_way, dtype=bool),
-        cap_kph=np.asarray(caps),
+        src=remap[src],
+        dst=remap[dst],
+        metres=along[b] - along[a],
+        road_class=[ways.highway[w] for w in edge_way.tolist()],
+        names=[ways.names[w] for w in edge_way.tolist()],
+        two_way=(np.asarray(ways.oneway) == 0)[edge_way],
+        cap_kph=np.asarray(ways.cap_kph, dtype=np.float64)[edge_way],
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import math
+import multiprocessing
 import os
 import warnings
 from dataclasses import dataclass
@@ -162,26 +163,88 @@ def _cached(
 
 
 def node_times(
-    network: RoadNetwork, source_nodes: npt.ArrayLike, target_nodes: npt.ArrayLike
+    network: RoadNetwork,
+    source_nodes: npt.ArrayLike,
+    target_nodes: npt.ArrayLike,
+    *,
+    max_seconds: float | None = None,
+    workers: int | None = None,
 ) -> FloatArray:
     """Node-to-node fastest seconds, ``len(source_nodes) × len(target_nodes)`` (``inf``: none).
 
     Runs Dijkstra from whichever side has fewer distinct nodes (on the reversed graph when
-    starting from the targets), so 1,558 homes × 30 sites costs 30 searches.
+    starting from the targets), so 1,558 homes × 30 sites costs 30 searches. The searches run in
+    chunks whose distance rows fit in about 64 MB (memory grows with chunk × nodes, not with
+    searches × nodes) and, for large graphs, in ``workers`` processes (default: every core when
+    searches × nodes exceeds 5e7). ``max_seconds`` stops each search there: longer pairs are
+    ``inf``, like pairs with no route.
     """
-    from scipy.sparse.csgraph import dijkstra  # noqa: PLC0415 (lazy: scipy is slow to import)
-
     src = np.asarray(source_nodes, dtype=np.int64)
     dst = np.asarray(target_nodes, dtype=np.int64)
     usrc, src_inv = np.unique(src, return_inverse=True)
     udst, dst_inv = np.unique(dst, return_inverse=True)
     if len(udst) < len(usrc):
-        dist = dijkstra(network._reverse_graph, directed=True, indices=udst, min_only=False)
-        out: FloatArray = dist[:, usrc][dst_inv][:, src_inv].T
+        dist = _searches(network._reverse_graph, udst, usrc, max_seconds, workers)
+        out: FloatArray = dist[dst_inv][:, src_inv].T
     else:
-        dist = dijkstra(network.graph, directed=True, indices=usrc, min_only=False)
-        out = dist[:, udst][src_inv][:, dst_inv]
+        dist = _searches(network.graph, usrc, udst, max_seconds, workers)
+        out = dist[src_inv][:, dst_inv]
     return np.ascontiguousarray(out)
+
+
+#: Bytes of Dijkstra distance rows held at once by one search chunk.
+_CHUNK_BYTES = 64 * 2**20
+
+
+#: Searches × nodes above which the searches are spread over processes.
+_PARALLEL_WORK = 5e7
+
+
+def _searches(
+    graph: csr_matrix,
+    roots: IntArray,
+    columns: IntArray,
+    max_seconds: float | None,
+    workers: int | None,
+) -> FloatArray:
+    """Fastest seconds from each root to each column node, ``roots × columns``, in chunks."""
+    n_nodes = graph.shape[0]
+    size = max(1, min(len(roots), _CHUNK_BYTES // (8 * max(n_nodes, 1))))
+    chunks = [roots[i : i + size] for i in range(0, len(roots), size)]
+    if workers is None:
+        workers = (os.cpu_count() or 1) if len(roots) * n_nodes > _PARALLEL_WORK else 1
+    workers = min(workers, len(chunks))
+    if workers > 1 and not multiprocessing.current_process().daemon:  # no children in a daemon
+        import concurrent.futures  # noqa: PLC0415 (lazy: only for large graphs)
+
+        context = multiprocessing.get_context("spawn")  # no fork of a process with threads
+        with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
+            parts = list(
+                pool.map(
+                    _search_chunk,
+                    [graph] * len(chunks),
+                    chunks,
+                    [columns] * len(chunks),
+                    [max_seconds] * len(chunks),
+                )
+            )
+    else:
+        parts = [_search_chunk(graph, chunk, columns, max_seconds) for chunk in chunks]
+    if not parts:
+        return np.zeros((0, len(columns)))
+    return np.vstack(parts)
+
+
+def _search_chunk(
+    graph: csr_matrix, roots: IntArray, columns: IntArray, max_seconds: float | None
+) -> FloatArray:
+    """One chunk of :func:`_searches` (a module-level function: it runs in worker processes)."""
+    from scipy.sparse.csgraph import dijkstra  # noqa: PLC0415 (lazy: scipy is slow to import)
+
+    limit = np.inf if max_seconds is None else float(max_seconds)
+    dist = dijkstra(graph, directed=True, indices=roots, min_only=False, limit=limit)
+    out: FloatArray = dist[:, columns]
+    return out
 
 
 def node_metres(

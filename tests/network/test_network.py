@@ -20,6 +20,7 @@ from siteopt.errors import CacheWarning, InstanceError, NetworkError
 from siteopt.instance.loading import load_instance
 from siteopt.network.graph import RoadNetwork, network_from_edges
 from siteopt.network.points import Points, lsoa_points, site_points
+from siteopt.network.readers import to_bng
 from siteopt.network.route import route
 from siteopt.network.sources import (
     embedded_network,
@@ -154,6 +155,36 @@ def test_cambridge_osm_matrix_equals_networkx(cambridge_osm: RoadNetwork) -> Non
     got = node_times(cambridge_osm, nodes, nodes)
     np.testing.assert_allclose(got, nx_times(cambridge_osm, nodes, nodes), rtol=1e-12)
     assert not np.allclose(got, got.T)  # one-way streets make it directed
+
+
+@pytest.mark.parametrize("n_sources", [3, 40])
+def test_chunked_and_parallel_searches_give_the_same_matrix(
+    embedded: RoadNetwork, n_sources: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Chunks of one search, and two worker processes, give the one-chunk matrix exactly."""
+    from siteopt.network import travel
+
+    rng = np.random.default_rng(5)
+    sources = rng.choice(embedded.n_nodes, n_sources, replace=False).tolist()
+    targets = rng.choice(embedded.n_nodes, 12, replace=False).tolist()
+    whole = node_times(embedded, sources, targets)
+    monkeypatch.setattr(travel, "_CHUNK_BYTES", 8 * embedded.n_nodes)  # one root per chunk
+    np.testing.assert_array_equal(node_times(embedded, sources, targets), whole)
+    np.testing.assert_array_equal(node_times(embedded, sources, targets, workers=2), whole)
+
+
+def test_searches_cut_at_max_seconds_are_exact_below_and_inf_beyond(embedded: RoadNetwork) -> None:
+    """A cut-off search keeps every time up to the cut and marks the longer pairs ``inf``."""
+    rng = np.random.default_rng(6)
+    sources = rng.choice(embedded.n_nodes, 5, replace=False).tolist()
+    targets = rng.choice(embedded.n_nodes, 30, replace=False).tolist()
+    whole = node_times(embedded, sources, targets)
+    cut = float(np.median(whole))
+    limited = node_times(embedded, sources, targets, max_seconds=cut)
+    within = whole <= cut
+    assert within.any() and (~within).any()
+    np.testing.assert_array_equal(limited[within], whole[within])
+    assert np.isinf(limited[~within]).all()
 
 
 @pytest.fixture(scope="module")
@@ -313,17 +344,24 @@ def test_hand_made_osm_honours_one_way_streets_and_drops_what_cars_cannot_use(
 ) -> None:
     """Footway, private drive and the unconnected island are gone; one-way is directed."""
     assert tiny.n_nodes == 4  # square corners; motorway inner nodes merged; 7, 8, 20, 21 gone
+    # the fixture's OSM node ids 1-4 → network nodes, found by their locations
+    x, y = to_bng(np.array([0.12, 0.13, 0.13, 0.12]), np.array([52.2, 52.2, 52.206, 52.206]))
+    node = {
+        osm_id: int(np.argmin(np.hypot(tiny.x - x[k], tiny.y - y[k])))
+        for k, osm_id in enumerate((1, 2, 3, 4))
+    }
+    assert sorted(node.values()) == [0, 1, 2, 3]
     pairs = {(int(u), int(v)) for u, v in zip(tiny.sources, tiny.indices, strict=True)}
-    assert (1, 2) in pairs and (2, 1) not in pairs  # Mill Road one-way
-    assert (3, 0) in pairs and (0, 3) not in pairs  # Tenison Road oneway=-1
+    assert (node[2], node[3]) in pairs and (node[3], node[2]) not in pairs  # Mill Road one-way
+    assert (node[4], node[1]) in pairs and (node[1], node[4]) not in pairs  # Tenison Road -1
     names = {tiny.names[i] for i in tiny.road_name}
     assert "Island Lane" not in names and "M11" in names
     motorway = [e for e in range(tiny.n_edges) if tiny.class_of(e) == "motorway"]
     assert len(motorway) == 1  # implied one-way
     capped = tiny.cap_kph[np.isfinite(tiny.cap_kph)]
     np.testing.assert_allclose(capped, 30 * 1.609344)
-    t = node_times(tiny, [0, 1, 2, 3], [0, 1, 2, 3])
-    assert t[1, 2] < t[2, 1]  # 2 -> 3 direct, 3 -> 2 around the square
+    t = node_times(tiny, [node[2]], [node[3]])[0, 0], node_times(tiny, [node[3]], [node[2]])[0, 0]
+    assert t[0] < t[1]  # 2 -> 3 direct, 3 -> 2 around the square
 
 
 def test_generated_pbf_gives_the_same_network_as_the_xml(tiny: RoadNetwork, tmp_path: Path) -> None:

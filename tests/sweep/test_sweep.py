@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -422,12 +423,27 @@ def _one_error_line(text: str) -> str:
 def test_a_second_sweep_on_the_same_store_is_refused_and_a_dead_ones_lock_taken_over(
     reference: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """A running sweep's lock names it; a second writer is refused; a dead writer's lock is taken.
+
+    The refusal is tested against a stand-in holder (a live process named in the lock), not a
+    racing second sweep: the toy sweep can finish before a second interpreter has started.
+    """
     file, reference_out = reference
     out = file.parent / "locked"
     first = _sweep_process(file, out, "--workers", "1", "--batch-size", "1")
     try:
         _wait_for(lambda: _parts(out) >= 1, "a stored batch")
-        assert json.loads((out / "sweep.lock").read_text(encoding="utf-8"))["pid"] == first.pid
+        if first.poll() is None:  # still running: its lock names it
+            held = json.loads((out / "sweep.lock").read_text(encoding="utf-8"))
+            assert (held["pid"], held["host"]) == (first.pid, socket.gethostname())
+    finally:
+        with contextlib.suppress(ProcessLookupError):  # it may have finished on its own
+            os.killpg(first.pid, signal.SIGKILL)
+        first.wait()
+    holder = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(300)"])
+    try:
+        lock = {"pid": holder.pid, "host": socket.gethostname()}
+        (out / "sweep.lock").write_text(json.dumps(lock), encoding="utf-8")
         entry = "from siteopt.cli import entry_point; entry_point()"
         second = subprocess.run(
             [sys.executable, "-c", entry, "sweep", str(file), "--out", str(out), "--quiet"],
@@ -438,18 +454,13 @@ def test_a_second_sweep_on_the_same_store_is_refused_and_a_dead_ones_lock_taken_
         )
         assert second.returncode == 2, second.stderr
         line = _one_error_line(second.stderr)
-        assert f"pid {first.pid}" in line
+        assert f"pid {holder.pid}" in line
         assert "sweep.lock" in line
     finally:
-        finished = first.poll() is not None
-        os.killpg(first.pid, signal.SIGKILL)
-        first.wait()
-    if finished:  # it ended on its own (and let go of the lock): leave a dead writer's lock
-        lock = {"pid": first.pid, "host": socket.gethostname()}
-        (out / "sweep.lock").write_text(json.dumps(lock), encoding="utf-8")
-    assert (out / "sweep.lock").is_file()  # the killed sweep could not remove it
+        holder.kill()
+        holder.wait()
     run = run_sweep(load_sweep(file), out, workers=1, progress=False, report=False)
-    assert f"took over the lock of a sweep that is no longer running (pid {first.pid}" in (
+    assert f"took over the lock of a sweep that is no longer running (pid {holder.pid}" in (
         capsys.readouterr().err
     )
     assert run.skipped + run.ran == 24
