@@ -127,11 +127,27 @@ def home_shares(
     return shares
 
 
-def _weighted_quantile(values: FloatArray, weights: FloatArray, q: float) -> float:
-    order = np.argsort(values, kind="stable")
-    cumulative = np.cumsum(weights[order])
-    index = int(np.searchsorted(cumulative, q * cumulative[-1], side="left"))
-    return float(values[order][min(index, len(values) - 1)])
+def _weighted_quantiles(
+    values: FloatArray, weights: FloatArray, qs: tuple[float, ...], *, chunk: int = 1024
+) -> FloatArray:
+    """Weighted quantiles of each column of ``values`` (rows weighted by ``weights``).
+
+    Returns ``(len(qs), columns)``: for each quantile the smallest value whose cumulative weight
+    (rows sorted by value, ties in row order) reaches ``q`` of the total. Columns are sorted a
+    ``chunk`` at a time so the sort's index array stays small.
+    """
+    out = np.empty((len(qs), values.shape[1]))
+    last = values.shape[0] - 1
+    for start in range(0, values.shape[1], chunk):
+        block = values[:, start : start + chunk]
+        order = np.argsort(block, axis=0, kind="stable")
+        cumulative = np.cumsum(weights[order], axis=0)
+        for k, q in enumerate(qs):
+            reached = cumulative >= q * cumulative[-1]
+            index = np.where(reached.any(axis=0), reached.argmax(axis=0), last)
+            rows = np.take_along_axis(order, index[None, :], axis=0)
+            out[k, start : start + chunk] = np.take_along_axis(block, rows, axis=0)[0]
+    return out
 
 
 def transition_table(
@@ -172,9 +188,7 @@ def transition_table(
         out["stay"][f] = w @ stay
         out["pv"][f] = w @ (stay * extra_km) * yearly_days * pv_factor
         out["mean"][f] = w @ extra_t
-        for j in range(t.shape[1]):
-            out["median"][f, j] = _weighted_quantile(extra_t[:, j], w, 0.5)
-            out["p90"][f, j] = _weighted_quantile(extra_t[:, j], w, 0.9)
+        out["median"][f], out["p90"][f] = _weighted_quantiles(extra_t, w, (0.5, 0.9))
     for array in (*out.values(), homes):
         array.setflags(write=False)
     return TransitionTable(
