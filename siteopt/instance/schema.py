@@ -19,6 +19,7 @@ the offending key, the dotted field path and what was expected.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -271,14 +272,31 @@ class Greenfield(Strict):
     max_seats: Figure[PositiveSeats]
 
     def costs(self) -> SiteCosts:
-        """Cost figures of one greenfield candidate (no seats today; the build is its move)."""
-        return SiteCosts(
-            existing_seats=Figure[Seats](value=0, assumption="greenfield: no building yet"),
-            max_seats=self.max_seats,
-            running_cost_gbp=self.running_cost_gbp,
-            fit_out_per_seat_gbp=self.fit_out_per_seat_gbp,
-            move_one_off_gbp=self.new_build_one_off_gbp,
-        )
+        """Cost figures of one greenfield candidate (no seats today; the build is its move).
+
+        Shared by every candidate of the grid (built per candidate, they cost 1 s at 1 km).
+        """
+        return _greenfield_costs(
+            self.max_seats, self.running_cost_gbp, self.fit_out_per_seat_gbp,
+            self.new_build_one_off_gbp,
+        )  # fmt: skip
+
+
+@functools.lru_cache(maxsize=64)
+def _greenfield_costs(
+    max_seats: Figure[PositiveSeats],
+    running_cost_gbp: Figure[Money],
+    fit_out_per_seat_gbp: Figure[Money],
+    new_build_one_off_gbp: Figure[Money],
+) -> SiteCosts:
+    """The cost figures of a greenfield candidate, keyed by the grid's (immutable) figures."""
+    return SiteCosts(
+        existing_seats=Figure[Seats](value=0, assumption="greenfield: no building yet"),
+        max_seats=max_seats,
+        running_cost_gbp=running_cost_gbp,
+        fit_out_per_seat_gbp=fit_out_per_seat_gbp,
+        move_one_off_gbp=new_build_one_off_gbp,
+    )
 
 
 @dataclass(frozen=True)
@@ -553,6 +571,7 @@ class Instance(Strict):
     _chain: tuple[Path, ...] = PrivateAttr(default=())
     _greenfield: tuple[GreenfieldSite, ...] = PrivateAttr(default=())
     _opened: tuple[tuple[str, tuple[str, ...] | None], Dataset] | None = PrivateAttr(default=None)
+    _districts: tuple[tuple[GreenfieldSite, ...], dict[str, str]] | None = PrivateAttr(default=None)
 
     @property
     def file(self) -> Path:
@@ -588,7 +607,11 @@ class Instance(Strict):
         if sid in self.sites.custom:
             return self.sites.custom[sid].name
         grid = sid.removeprefix(GREENFIELD_PREFIX).replace("_", ".")
-        where = next((f" in {g.district}" for g in self._greenfield if g.id == sid), "")
+        if self._districts is None or self._districts[0] is not self._greenfield:
+            # one lookup table per grid (a name per candidate was a scan of the whole grid)
+            self._districts = (self._greenfield, {g.id: g.district for g in self._greenfield})
+        district = self._districts[1].get(sid)
+        where = f" in {district}" if district else ""
         return f"greenfield site at grid {grid} km{where}"
 
     def candidate_ids(self) -> list[str]:

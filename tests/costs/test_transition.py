@@ -15,6 +15,7 @@ from siteopt.costs.transition import (
     TransitionParameters,
     _offers_lp,
     _one_room_offers,
+    _weighted_quantiles,
     commute_share_within,
     home_shares,
     staff_transport,
@@ -191,3 +192,34 @@ def test_one_room_offers_reach_the_lp_optimum(
     assert np.all(greedy >= 0) and np.all(greedy <= limit + 1e-9)
     assert float(retention @ greedy) <= posts + 1e-6
     assert float(cost @ greedy) == pytest.approx(float(cost @ lp), rel=1e-7, abs=1e-4)
+
+
+def _one_weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> float:
+    """The textbook definition, one column at a time: sort, accumulate, first to reach q."""
+    order = np.argsort(values, kind="stable")
+    cumulative = np.cumsum(weights[order])
+    index = int(np.searchsorted(cumulative, q * cumulative[-1], side="left"))
+    return float(values[order][min(index, len(values) - 1)])
+
+
+@given(
+    values=hnp.arrays(
+        np.float64,
+        st.tuples(st.integers(1, 30), st.integers(1, 12)),
+        elements=st.sampled_from([0.0, 0.5, 1.0, 2.0, 7.25, 30.0]),  # ties on purpose
+    ),
+    seed=st.integers(0, 2**16),
+    chunk=st.integers(1, 5),
+)
+def test_weighted_quantiles_of_every_column_equal_one_column_at_a_time(
+    values: np.ndarray, seed: int, chunk: int
+) -> None:
+    """The vectorised quantiles (chunks of columns) equal the per-column definition exactly."""
+    rng = np.random.default_rng(seed)
+    n = values.shape[0]
+    weights = np.where(rng.random(n) > 0.2, rng.random(n), 0.0)
+    weights[0] += 0.1  # at least one weighted row
+    got = _weighted_quantiles(values, weights, (0.5, 0.9), chunk=chunk)
+    for j in range(values.shape[1]):
+        for k, q in enumerate((0.5, 0.9)):
+            assert got[k, j] == _one_weighted_quantile(values[:, j], weights, q)
