@@ -316,6 +316,12 @@ class _Checker:
         road_file = self.instance.network.path
         if road_file is not None and not Path(road_file).exists():
             raise self.error(("network", "path"), f"road data file {road_file!r} not found")
+        congestion = self.instance.network.congestion
+        if congestion is not None and congestion.file is not None:
+            if not Path(congestion.file).is_file():
+                msg = f"congestion file {congestion.file!r} not found"
+                raise self.error(("network", "congestion", "file"), msg)
+            congestion.commute_factors()  # reads and checks the file (errors name its line)
 
 
 def _minutes_of_day(hhmm: str) -> int:

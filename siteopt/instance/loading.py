@@ -30,7 +30,12 @@ from siteopt.instance.schema import GreenfieldSite, Instance
 __all__ = ["InstanceTemplate", "load_instance"]
 
 
-PATH_FIELDS = (("data", "dataset"), ("demand", "profile"), ("network", "path"))
+PATH_FIELDS = (
+    ("data", "dataset"),
+    ("demand", "profile"),
+    ("network", "path"),
+    ("network", "congestion", "file"),
+)
 
 
 def load_instance(path: Path | str) -> Instance:
@@ -250,17 +255,20 @@ def _replace_estimate(base: dict[str, Any], over: Any, file: Path) -> Any:
 
 def _resolve_relative_paths(raw: dict[str, Any], origins: Origins) -> None:
     """Make file paths relative to the file that set them (so ``extends`` keeps them valid)."""
-    for section, key in PATH_FIELDS:
-        table = raw.get(section)
+    for field_path in PATH_FIELDS:
+        table: Any = raw
+        for part in field_path[:-1]:
+            table = table.get(part) if isinstance(table, dict) else None
+        key = field_path[-1]
         if not isinstance(table, dict) or not isinstance(table.get(key), str):
             continue
         value = table[key]
-        if section == "data" and "/" not in value and "\\" not in value:
+        if field_path[0] == "data" and "/" not in value and "\\" not in value:
             continue  # an embedded dataset name
-        if section == "demand" and value == "default":
+        if field_path[0] == "demand" and value == "default":
             continue
         if not Path(value).is_absolute():
-            table[key] = os.path.normpath(origins[(section, key)].parent / value)
+            table[key] = os.path.normpath(origins[field_path].parent / value)
 
 
 def _instance_error(exc: ValidationError, origins: Origins, file: Path) -> InstanceError:

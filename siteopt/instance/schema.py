@@ -33,6 +33,8 @@ from pydantic import (
 )
 
 from siteopt.data import Dataset, open_dataset
+from siteopt.errors import InstanceError
+from siteopt.instance.congestion import MAX_CONGESTION, load_congestion_csv
 from siteopt.instance.constraints import ConstraintSpec
 from siteopt.instance.figures import (
     MAX_CALL_SECONDS,
@@ -52,6 +54,7 @@ from siteopt.instance.figures import (
     TargetShare,
     Volume,
 )
+from siteopt.roadclasses import ROAD_CLASSES
 
 __all__ = ["Instance"]
 
@@ -137,6 +140,9 @@ class Shrinkage(Strict):
             msg = f"expected the shrinkage components to sum to less than 1, got {total:.3f}"
             raise ValueError(msg)
         return self
+
+
+CongestionFactor = Annotated[float, Field(ge=1, le=MAX_CONGESTION)]
 
 
 HHMM = Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]
@@ -388,6 +394,81 @@ class Transition(Strict):
     recruit_train_gbp: Figure[Money]
 
 
+HourOfDay = Annotated[int, Field(ge=0, le=23)]
+
+
+class Congestion(Strict):
+    """Drive-time multipliers per road class at the hours staff travel to and from a shift.
+
+    Used for staff commutes only (the staff-commute constraint, the staff transition costs and
+    the commute maps); population cover, force-centre, fallback and separation times stay
+    free-flow. ``factors`` gives a labelled multiplier per road class at those hours; ``file``
+    (with ``file_source``) gives measured multipliers per class and hour of the day, of which the
+    mean at ``hours`` is used (:mod:`siteopt.instance.congestion`). Classes named in neither
+    keep their free-flow time.
+    """
+
+    hours: Figure[list[HourOfDay]]
+    factors: dict[str, Figure[CongestionFactor]] = Field(default_factory=dict)
+    file: str | None = None
+    file_source: str | None = None
+
+    @model_validator(mode="after")
+    def _factors_or_file(self) -> Congestion:
+        if not self.hours.value:
+            raise ValueError("hours: expected at least one hour of the day (0-23)")
+        if (self.file is None) != (self.file_source is None):
+            raise ValueError(
+                "expected 'file' and 'file_source' (where its figures come from) together"
+            )
+        if not self.factors and self.file is None:
+            raise ValueError("expected 'factors' per road class, or a measured 'file'")
+        unknown = sorted(set(self.factors) - set(ROAD_CLASSES))
+        if unknown:
+            classes = ", ".join(ROAD_CLASSES)
+            msg = f"factors: unknown road class {unknown[0]!r} (expected one of {classes})"
+            raise ValueError(msg)
+        return self
+
+    def commute_factors(self) -> dict[str, float]:
+        """The drive-time multiplier of each road class for staff commutes (file, then figures).
+
+        Raises
+        ------
+        InstanceError
+            When the file cannot be read, or lacks a listed hour for a class it names.
+        """
+        out = {name: float(figure.value) for name, figure in self.factors.items()}
+        if self.file is None:
+            return out
+        measured = load_congestion_csv(self.file)
+        for road_class in sorted({c for c, _ in measured}):
+            missing = [h for h in self.hours.value if (road_class, h) not in measured]
+            if missing:
+                msg = f"{road_class} has no factor for hour {missing[0]}"
+                raise InstanceError(self.file, "", msg)
+            if road_class in out:
+                msg = f"{road_class} is also given in [network.congestion] factors; give it once"
+                raise InstanceError(self.file, "", msg)
+            at_hours = [measured[road_class, h] for h in self.hours.value]
+            out[road_class] = sum(at_hours) / len(at_hours)
+        return out
+
+    def note(self) -> str:
+        """One sentence for travel notes: which hours, which multipliers, where they come from."""
+        hours = ", ".join(f"{h:02d}:00" for h in self.hours.value)
+        shown = ", ".join(f"{k} ×{v:.2f}" for k, v in sorted(self.commute_factors().items()))
+        where = [f"hours: {self.hours.provenance}"]
+        if self.factors:
+            where += [f"{k}: {f.provenance}" for k, f in sorted(self.factors.items())]
+        if self.file is not None:
+            where.append(f"measured file {Path(self.file).name}: source: {self.file_source}")
+        return (
+            f"Staff commutes at shift change ({hours}) with drive times multiplied by road class "
+            f"({shown}; {'; '.join(where)}); every other time is free-flow."
+        )
+
+
 class Network(Strict):
     """Where the road graph comes from, and the speed per road class.
 
@@ -403,6 +484,7 @@ class Network(Strict):
     path: str | None = None
     speeds_kph: dict[str, Figure[Positive]] = Field(default_factory=dict)
     allow_unreachable: bool = False
+    congestion: Congestion | None = None
 
     @model_validator(mode="after")
     def _path_for_files(self) -> Network:

@@ -44,6 +44,19 @@ def _frozen(array: npt.ArrayLike, dtype: Any) -> Any:
     return out
 
 
+def check_congestion(factors: Mapping[str, float], *, where: str = "congestion") -> None:
+    """Raise :class:`NetworkError` if a congestion table names an unknown class or a factor < 1."""
+    unknown = sorted(set(factors) - set(ROAD_CLASSES))
+    if unknown:
+        classes = ", ".join(ROAD_CLASSES)
+        msg = f"{where}: unknown road class {unknown[0]!r} (expected one of {classes})"
+        raise NetworkError(msg)
+    for name, factor in factors.items():
+        if not (math.isfinite(factor) and factor >= 1.0):
+            msg = f"{where}: {name}: expected a drive-time multiplier of at least 1, got {factor}"
+            raise NetworkError(msg)
+
+
 def check_speeds(speeds_kph: Mapping[str, float], *, where: str = "speed table") -> None:
     """Raise :class:`NetworkError` if a speed table names an unknown class or a bad speed."""
     unknown = sorted(set(speeds_kph) - set(ROAD_CLASSES))
@@ -114,6 +127,7 @@ class RoadNetwork:
     access_kph: float = 20.0
     access_detour: float = 1.3
     terminal_s: float = 0.0
+    congestion: Mapping[str, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         n = len(self.x)
@@ -131,6 +145,8 @@ class RoadNetwork:
         set_(self, "names", tuple(self.names))
         check_speeds(self.speeds_kph, where=self.source or "speed table")
         set_(self, "speeds_kph", MappingProxyType({**DEFAULT_SPEEDS_KPH, **self.speeds_kph}))
+        check_congestion(self.congestion, where=self.source or "congestion")
+        set_(self, "congestion", MappingProxyType(dict(self.congestion)))
         if len(self.y) != n or len(self.indptr) != n + 1 or int(self.indptr[-1]) != m:
             raise NetworkError(f"{self.source}: inconsistent node or CSR arrays")
         for name in ("metres", "road_class", "road_name", "cap_kph", "extra_s"):
@@ -168,6 +184,9 @@ class RoadNetwork:
         table = np.array([self.speeds_kph[c] for c in ROAD_CLASSES], dtype=np.float64)
         kph = np.minimum(table[self.road_class], self.cap_kph)
         out: FloatArray = self.metres / (kph / 3.6) + self.extra_s
+        if self.congestion:
+            slower = np.array([self.congestion.get(c, 1.0) for c in ROAD_CLASSES])
+            out = out * slower[self.road_class]
         out.flags.writeable = False
         return out
 
@@ -234,6 +253,17 @@ class RoadNetwork:
         check_speeds(speeds_kph, where=f"{self.source}: speed table")
 
         return replace(self, speeds_kph={**self.speeds_kph, **speeds_kph})
+
+    def with_congestion(self, factors: Mapping[str, float], note: str) -> RoadNetwork:
+        """Return a copy whose edge times are multiplied per road class.
+
+        ``note`` joins the provenance; classes not named keep their time. Unknown classes or
+        factors below 1 raise :class:`NetworkError`.
+        """
+        check_congestion(factors, where=f"{self.source}: congestion")
+        return replace(
+            self, congestion=dict(factors), provenance=f"{self.provenance} {note}".strip()
+        )
 
     def to_networkx(self) -> nx.DiGraph[int]:
         """Return a ``networkx.DiGraph`` (fastest parallel edge kept; attributes per edge).

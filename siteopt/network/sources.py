@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from siteopt.network.readers import EdgeList
 
 __all__ = [
+    "commute_network",
     "embedded_network",
     "load_network",
     "network_from_graphml",
@@ -148,8 +149,8 @@ def _with_overrides(provenance: str, speeds_kph: Mapping[str, float] | None) -> 
         return provenance
     shown = ", ".join(f"{k} {v:g} km/h" for k, v in sorted(speeds_kph.items()))
     return (
-        f"{provenance}. Speeds set by the instance: {shown} (what is said above of the default "
-        "speeds and their calibration does not hold for these classes)"
+        f"{provenance.rstrip('.')}. Speeds set by the instance: {shown} (what is said above of "
+        "the default speeds and their calibration does not hold for these classes)."
     )
 
 
@@ -237,3 +238,14 @@ def load_network(instance: Instance) -> RoadNetwork:
     if config.kind == "osm":
         return network_from_osm(path, speeds_kph=speeds)
     return network_from_os_open_roads(path, speeds_kph=speeds)
+
+
+def commute_network(instance: Instance, network: RoadNetwork) -> RoadNetwork:
+    """The network staff drive to and from a shift: ``network`` with the instance's congestion.
+
+    Without ``[network.congestion]`` this is ``network`` itself (free-flow).
+    """
+    congestion = instance.network.congestion
+    if congestion is None:
+        return network
+    return network.with_congestion(congestion.commute_factors(), congestion.note())

@@ -18,7 +18,7 @@ from siteopt.costs.transition import transition_parameters, transition_table
 from siteopt.demand.volumes import WEEKS_PER_YEAR
 from siteopt.errors import InstanceError
 from siteopt.network.points import lsoa_points, site_points
-from siteopt.network.sources import load_network
+from siteopt.network.sources import commute_network, load_network
 from siteopt.network.travel import travel_distances_km, travel_times
 from siteopt.optimise.arrays import FTE_UNITS_PER_FTE, MONEY_UNITS_PER_GBP, frozen_int
 from siteopt.optimise.constraints import CompileContext, compile_constraints
@@ -27,6 +27,7 @@ from siteopt.optimise.problem import ProblemData
 if TYPE_CHECKING:
     from siteopt.instance.schema import Instance
     from siteopt.network.graph import RoadNetwork
+    from siteopt.network.points import Points
     from siteopt.queueing.fte import StaffingTable
     from siteopt.queueing.functions import FunctionModel
 
@@ -53,6 +54,25 @@ class TravelInputs:
     home_km: npt.NDArray[np.float64]
     site_minutes: npt.NDArray[np.float64]  # candidates × candidates
     room_minutes: npt.NDArray[np.float64]  # rooms × candidates
+    # staff commutes at shift change ([network.congestion]); None: the free-flow home matrices
+    commute_minutes: npt.NDArray[np.float64] | None = None
+    commute_km: npt.NDArray[np.float64] | None = None
+    commute_network: RoadNetwork | None = None
+
+    @property
+    def staff_minutes(self) -> npt.NDArray[np.float64]:
+        """``(LSOAs, candidates + rooms)`` drive minutes of staff commutes (congested if set)."""
+        return self.home_minutes if self.commute_minutes is None else self.commute_minutes
+
+    @property
+    def staff_km(self) -> npt.NDArray[np.float64]:
+        """Road km of staff commutes along their fastest routes (congested if set)."""
+        return self.home_km if self.commute_km is None else self.commute_km
+
+    @property
+    def note(self) -> str:
+        """The travel note of outputs: the network's provenance and the commute congestion."""
+        return (self.commute_network or self.network).provenance
 
 
 def travel_inputs(instance: Instance) -> TravelInputs:
@@ -64,18 +84,10 @@ def travel_inputs(instance: Instance) -> TravelInputs:
     cand_points = site_points(instance, candidates)
     room_points = site_points(instance, rooms)
     allow = instance.network.allow_unreachable
-    home_min = np.hstack(
-        [
-            travel_times(network, homes, cand_points, allow_unreachable=allow).minutes,
-            travel_times(network, homes, room_points, allow_unreachable=allow).minutes,
-        ]
-    )
-    home_km = np.hstack(
-        [
-            travel_distances_km(network, homes, cand_points),
-            travel_distances_km(network, homes, room_points),
-        ]
-    )
+    home_min = _home_matrix(network, homes, (cand_points, room_points), allow)
+    home_km = _home_matrix(network, homes, (cand_points, room_points), None)
+    commuting = commute_network(instance, network)
+    congested = commuting is not network
     return TravelInputs(
         candidates=tuple(candidates),
         rooms=tuple(rooms),
@@ -83,12 +95,30 @@ def travel_inputs(instance: Instance) -> TravelInputs:
         populations=populations,
         home_minutes=home_min,
         home_km=home_km,
+        commute_minutes=(
+            _home_matrix(commuting, homes, (cand_points, room_points), allow) if congested else None
+        ),
+        commute_km=(
+            _home_matrix(commuting, homes, (cand_points, room_points), None) if congested else None
+        ),
+        commute_network=commuting if congested else None,
         site_minutes=travel_times(
             network, cand_points, cand_points, allow_unreachable=allow
         ).minutes,
         room_minutes=travel_times(
             network, room_points, cand_points, allow_unreachable=allow
         ).minutes,
+    )
+
+
+def _home_matrix(
+    network: RoadNetwork, homes: Points, targets: tuple[Points, ...], allow: bool | None
+) -> npt.NDArray[np.float64]:
+    """Homes → each group of targets side by side: minutes (``allow`` given) or road km."""
+    if allow is None:
+        return np.hstack([travel_distances_km(network, homes, t) for t in targets])
+    return np.hstack(
+        [travel_times(network, homes, t, allow_unreachable=allow).minutes for t in targets]
     )
 
 
@@ -122,7 +152,7 @@ def problem_from_instance(
     network = travel.network
     population = travel.populations[:, 0 if instance.data.population_year == 2015 else 1]
     home_min = travel.home_minutes
-    home_km = travel.home_km
+    staff_min, staff_km = travel.staff_minutes, travel.staff_km  # at shift change
     site_min = travel.site_minutes
     room_min = travel.room_minutes
 
@@ -182,7 +212,11 @@ def problem_from_instance(
     n_cand = len(candidates)
     room_cols = np.arange(n_cand, n_cand + n_forces)
     moves = transition_table(
-        population=population, minutes=home_min, km=home_km, current_room=room_cols, params=params
+        population=population,
+        minutes=staff_min,
+        km=staff_km,
+        current_room=room_cols,
+        params=params,
     )
     stay_share = moves.stay_share[:, :n_cand]
     redundancy = trans.redundancy_gbp.value
@@ -220,6 +254,7 @@ def problem_from_instance(
             population=population,
             home_minutes=home_min,
             site_minutes=site_min,
+            commute_minutes=travel.commute_minutes,
             staff_fte=staff_fte,
             peak_positions=int(group_agents[2**n_forces - 1].max()),
             max_seats=costs.max_seats,
@@ -261,10 +296,10 @@ def problem_from_instance(
         **(functions.arrays() if functions is not None else {}),
         constraints=problem_constraints,
         home_share=moves.home_share,
-        home_minutes=home_min[:, :n_cand],
-        home_minutes_today=home_min[:, n_cand:],
-        home_km=home_km[:, :n_cand],
-        home_km_today=home_km[:, n_cand:],
+        home_minutes=staff_min[:, :n_cand],
+        home_minutes_today=staff_min[:, n_cand:],
+        home_km=staff_km[:, :n_cand],
+        home_km_today=staff_km[:, n_cand:],
     )
 
 

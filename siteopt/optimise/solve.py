@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Literal, cast
 import numpy as np
 
 from siteopt.errors import ArgumentError, InstanceError
-from siteopt.network.sources import load_network
+from siteopt.network.sources import commute_network, load_network
 from siteopt.optimise.appraise import appraise_options
 from siteopt.optimise.arrays import frozen_int
 from siteopt.optimise.build import problem_from_instance
@@ -390,5 +390,5 @@ def baseline_instance(instance: Instance) -> Instance:
 
 
 def _travel_note(instance: Instance) -> str:
-
-    return load_network(instance).provenance
+    """The network's provenance, and the congestion of staff commutes when the instance sets it."""
+    return commute_network(instance, load_network(instance)).provenance

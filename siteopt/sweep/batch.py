@@ -144,7 +144,7 @@ def _solved_row(
         time_limit=batch.time_limit_s,
         problem=problem,
         baseline=baseline,
-        travel_note=shared.network.provenance,
+        travel_note=shared.note,
         explain=False,
     )
     message = ""

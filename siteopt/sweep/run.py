@@ -7,6 +7,7 @@ batches, resubmission after a lost worker, resume, progress.
 from __future__ import annotations
 
 import itertools
+import math
 import os
 import sys
 import time
@@ -393,39 +394,52 @@ class _client:  # noqa: N801 - used as a context manager, like a function
 
 
 class _Bar:
-    """A rich progress bar: done/total, rate, ETA, failures (or nothing when quiet)."""
+    """Progress: a rich bar on a terminal; else a plain line every 10 % or 30 s (or nothing).
+
+    Rich draws nothing until the end when stderr is a file or a pipe, so a sweep logged to a file
+    looked stuck; there it writes lines such as ``sweep: 250/1000 scenarios, 24.1/s, ...``.
+    """
 
     def __init__(self, enabled: bool, total: int) -> None:
         self.enabled = enabled
         self.total = total
         self.progress: Any = None
         self.task: Any = None
+        self.done = 0
+        self.found = 0  # already stored when the sweep started
+        self.started = time.monotonic()
+        self.last_line = (0, self.started)  # (scenarios done, time) of the last plain line
 
     def __enter__(self) -> _Bar:
-        if self.enabled:
-            from rich.console import Console  # noqa: PLC0415 (lazy: rich is slow to import)
-            from rich.progress import (  # noqa: PLC0415 (lazy: rich is slow to import)
-                BarColumn,
-                MofNCompleteColumn,
-                Progress,
-                TextColumn,
-                TimeElapsedColumn,
-                TimeRemainingColumn,
-            )
+        if not self.enabled:
+            return self
+        from rich.console import Console  # noqa: PLC0415 (lazy: rich is slow to import)
 
-            self.progress = Progress(
-                TextColumn("sweep"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TextColumn("{task.fields[rate]}"),
-                TextColumn("ETA"),
-                TimeRemainingColumn(),
-                TimeElapsedColumn(),
-                TextColumn("failures {task.fields[failed]} lost {task.fields[lost]}"),
-                console=Console(stderr=True),
-            )
-            self.progress.__enter__()
-            self.task = self.progress.add_task("sweep", total=self.total, rate="", failed=0, lost=0)
+        console = Console(stderr=True)
+        if not console.is_terminal:
+            return self
+        from rich.progress import (  # noqa: PLC0415 (lazy: rich is slow to import)
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+
+        self.progress = Progress(
+            TextColumn("sweep"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[rate]}"),
+            TextColumn("ETA"),
+            TimeRemainingColumn(),
+            TimeElapsedColumn(),
+            TextColumn("failures {task.fields[failed]} lost {task.fields[lost]}"),
+            console=console,
+        )
+        self.progress.__enter__()
+        self.task = self.progress.add_task("sweep", total=self.total, rate="", failed=0, lost=0)
         return self
 
     def note(self, text: str) -> None:
@@ -437,12 +451,17 @@ class _Bar:
 
     def advance(self, n: int) -> None:
         """Count ``n`` scenarios found already done."""
+        self.done += n
+        self.found += n
+        self.last_line = (self.done, self.last_line[1])
         if self.progress is not None:
             self.progress.update(self.task, advance=n)
 
     def update(self, n: int, counts: Mapping[str, int]) -> None:
         """Count ``n`` newly finished scenarios and refresh the rate and failures."""
+        self.done += n
         if self.progress is None:
+            self._plain_line(counts)
             return
         task = self.progress.tasks[0]
         speed = task.speed
@@ -450,6 +469,24 @@ class _Bar:
         self.progress.update(
             self.task, advance=n, rate=rate, failed=counts["failed"], lost=counts["lost"]
         )
+
+    def _plain_line(self, counts: Mapping[str, int]) -> None:
+        if not self.enabled:
+            return
+        now = time.monotonic()
+        since_done, since_time = self.last_line
+        step = max(1, self.total // 10)
+        if self.done < self.total and self.done - since_done < step and now - since_time < 30:
+            return
+        rate = (self.done - self.found) / max(now - self.started, 1e-9)  # this run's own
+        left = (self.total - self.done) / rate if rate > 0 else float("inf")
+        eta = f", about {left:.0f} s left" if math.isfinite(left) and self.done < self.total else ""
+        sys.stderr.write(
+            f"sweep: {self.done:,}/{self.total:,} scenarios, {rate:.1f}/s, "
+            f"{counts['failed']} failed, {counts['lost']} lost{eta}\n"
+        )
+        sys.stderr.flush()
+        self.last_line = (self.done, now)
 
     def __exit__(self, *exc: object) -> None:
         if self.progress is not None:

@@ -30,6 +30,7 @@ from siteopt.network.sources import (
     network_from_osm,
 )
 from siteopt.network.travel import node_metres, node_times, travel_distances_km, travel_times
+from siteopt.roadclasses import ROAD_CLASSES
 from tests.conftest import INSTANCES, SHARED_GEODATA, CliResult
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "network"
@@ -643,3 +644,18 @@ def test_travel_distances_are_at_least_the_straight_line() -> None:
     straight = np.hypot(homes.x[:, None] - sites.x[None, :], homes.y[:, None] - sites.y[None, :])
     assert np.isfinite(km).all()
     assert np.all(km * 1000 >= straight * 0.999)
+
+
+def test_congestion_multiplies_edge_times_per_class_and_refuses_speed_ups(
+    embedded: RoadNetwork,
+) -> None:
+    """``with_congestion`` slows the named classes only, keys caches apart, and checks factors."""
+    slow = embedded.with_congestion({"motorway": 2.0}, "Peak.")
+    motorway = embedded.road_class == ROAD_CLASSES.index("motorway")
+    np.testing.assert_allclose(slow.seconds[motorway], 2 * embedded.seconds[motorway])
+    np.testing.assert_array_equal(slow.seconds[~motorway], embedded.seconds[~motorway])
+    assert slow.fingerprint != embedded.fingerprint and slow.provenance.endswith("Peak.")
+    with pytest.raises(NetworkError, match="motorway: expected a drive-time multiplier"):
+        embedded.with_congestion({"motorway": 0.9}, "")
+    with pytest.raises(NetworkError, match="unknown road class 'lanes'"):
+        embedded.with_congestion({"lanes": 1.2}, "")

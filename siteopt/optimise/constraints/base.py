@@ -92,6 +92,9 @@ class CompileContext:
         room today.
     site_minutes
         ``(J, J)`` drive minutes between candidates.
+    commute_minutes
+        ``(Z, J + F)`` like ``home_minutes`` for staff commutes at shift change
+        (``[network.congestion]``); ``None``: free-flow, :attr:`home_minutes`.
     staff_fte
         ``(F,)`` today's staff of each force (the model's FTE of its own room).
     peak_positions
@@ -109,6 +112,12 @@ class CompileContext:
     staff_fte: FloatArray
     peak_positions: int
     max_seats: IntArray
+    commute_minutes: FloatArray | None = None
+
+    @property
+    def staff_minutes(self) -> FloatArray:
+        """``(Z, J + F)`` drive minutes of staff commutes (congested when the instance says)."""
+        return self.home_minutes if self.commute_minutes is None else self.commute_minutes
 
     @property
     def candidate_minutes(self) -> FloatArray:

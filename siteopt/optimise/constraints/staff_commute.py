@@ -54,7 +54,7 @@ class StaffCommute(Constraint):
         table = spec_as(spec, StaffCommuteSpec)
         share = commute_share_within(
             population=context.population,
-            minutes=context.home_minutes,
+            minutes=context.staff_minutes,
             current_room=context.room_columns,
             decay_per_minute=context.instance.transition.home_decay_per_minute.value,
             max_minutes=table.max_minutes.value,
