@@ -224,7 +224,7 @@ def solve(
     if out is not None:  # a bad --format or --out fails before the solve, not after
         chosen = parse_formats(formats)
         check_out_folder(out)
-    result = siteopt.solve(instance, method=method, time_limit=time_limit)
+    result = siteopt.solve(instance, method=method, time_limit=time_limit, decision=out is not None)
     written = siteopt.write_outputs(result, out, formats=chosen) if out is not None else None
     if as_json:
         print_json(result.to_dict(relative_to=out))
