@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from siteopt.optimise.result import Result
-from siteopt.optimise.robustness import decision_robustness
+from siteopt.optimise.robustness import decision_robustness, default_draws
 from siteopt.optimise.switching import switching_values
 from siteopt.status import Status
 
@@ -38,5 +38,5 @@ def with_decision_analysis(result: Result) -> Result:
         if runner_up is not None and len(runner_up) <= 2
         else None
     )
-    robustness = decision_robustness(instance, problem, chosen)
+    robustness = decision_robustness(instance, problem, chosen, draws=default_draws(problem))
     return replace(result, switching=switching, robustness=robustness)

@@ -22,8 +22,9 @@ choice (independent errors would largely cancel in sums and minimums and oversta
 A trip's group is its origin's: an LSOA's, a room's or a site's force gives the data kind, and
 it is ``urban`` only when both ends are urban LSOAs or sites. Distances (km, for excess travel)
 are left as they are (the error model is of times); the times a constraint takes straight from
-the network are perturbed the same way where the constraint exposes them (force centres:
-:class:`~siteopt.optimise.constraints.ForceReach`), and not otherwise (a fallback's named site).
+the network are perturbed the same way where the constraint re-checks them
+(:meth:`~siteopt.optimise.constraints.base.Constraint.with_drive_times`: force centres to
+sites), and not otherwise (a fallback's times to a named site).
 """
 
 from __future__ import annotations
@@ -37,24 +38,35 @@ import numpy.typing as npt
 
 from siteopt.errors import NetworkError
 from siteopt.network.error import instance_travel_time_error
-from siteopt.optimise.arrays import frozen_bool
 from siteopt.optimise.build import problem_from_instance, travel_inputs
-from siteopt.optimise.constraints import ForceReach
 from siteopt.optimise.options import option_table
 
 if TYPE_CHECKING:
     from siteopt.instance.schema import Instance
     from siteopt.network.error import TravelTimeError
     from siteopt.optimise.build import TravelInputs
-    from siteopt.optimise.constraints.base import Constraint
     from siteopt.optimise.problem import ProblemData
 
-__all__ = ["CORRELATION", "DRAWS", "RivalWins", "Robustness", "decision_robustness"]
+__all__ = [
+    "CORRELATION",
+    "DRAWS",
+    "FEW_DRAWS",
+    "MANY_SITES",
+    "RivalWins",
+    "Robustness",
+    "decision_robustness",
+    "default_draws",
+]
 
 
 #: Draws by default, and the share of a group's error that is common to its trips.
 DRAWS = 200
 CORRELATION = 0.75
+
+#: Beyond this many candidates (a greenfield grid) a draw rebuilds problem data for hundreds of
+#: sites (~0.2 s): :data:`FEW_DRAWS` keep ``solve --out`` within seconds, not minutes.
+MANY_SITES = 64
+FEW_DRAWS = 50
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -170,6 +182,11 @@ def decision_robustness(
     )
 
 
+def default_draws(problem: ProblemData) -> int:
+    """:data:`DRAWS`, or :data:`FEW_DRAWS` beyond :data:`MANY_SITES` candidates."""
+    return DRAWS if problem.n_sites <= MANY_SITES else FEW_DRAWS
+
+
 def _not_computed(seed: int, correlation: float, why: str) -> Robustness:
     return Robustness(0, 0, None, seed, correlation, not_computed=why)
 
@@ -219,8 +236,6 @@ class _TripGroups:
         self.centre = self._index(
             [kind(f) for f in forces], np.zeros(len(forces), dtype=bool), urban(candidates)
         )
-        self.forces = forces
-        self.instance = instance
 
     def _index(
         self,
@@ -283,17 +298,13 @@ class _TripGroups:
         rng: np.random.Generator,
         correlation: float,
     ) -> ProblemData:
-        """The problem with each force-centre constraint's times drawn the same way."""
-        out: list[Constraint] = []
-        for c in problem.constraints:
-            if isinstance(c, ForceReach) and c.minutes is not None:
-                real = self._real(c.minutes, self.centre, shocks, rng, correlation)
-                spec = self.instance.constraints[c.name]
-                chosen = getattr(spec, "forces", "all")
-                rows = [self.forces.index(f) for f in (self.forces if chosen == "all" else chosen)]
-                reach = np.ones_like(c.reach)
-                reach[rows] = real[rows] <= c.limit
-                out.append(replace(c, reach=frozen_bool(reach), minutes=real))
-                continue
-            out.append(c)
-        return replace(problem, constraints=tuple(out))
+        """The problem with the times its constraints measured themselves drawn the same way.
+
+        Force centres to sites (``forces × candidates``; :meth:`Constraint.with_drive_times`).
+        """
+
+        def real(minutes: FloatArray) -> FloatArray:
+            return self._real(minutes, self.centre, shocks, rng, correlation)
+
+        constraints = tuple(c.with_drive_times(real) for c in problem.constraints)
+        return replace(problem, constraints=constraints)
