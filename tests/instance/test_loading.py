@@ -547,12 +547,7 @@ def test_an_unknown_key_with_a_newline_is_one_line(
 
 def test_an_error_in_a_bare_number_of_a_what_if_names_the_what_if_file(tmp_path: Path) -> None:
     """`target_share = 95` in a variant: the error names the variant, not the parent (#18 7)."""
-    child = tmp_path / "typo.toml"
-    child.write_text(
-        f'extends = "{(INSTANCES / "bch-2015.toml").as_posix()}"\n'
-        "[demand.streams.emergency]\ntarget_share = 95\n",
-        encoding="utf-8",
-    )
+    child = _toy_child(tmp_path, "[demand.streams.emergency]\ntarget_share = 95\n")
     with pytest.raises(InstanceError) as info:
         load_instance(child)
     assert info.value.file == str(child)
@@ -567,16 +562,11 @@ def test_a_bare_number_in_a_what_if_is_one_rule_for_new_and_existing_figures(
     expected: over a figure the parent sets, and for one it leaves out (#18 7)."""
     toy = load_instance(INSTANCES / "toy.toml")
     assert toy.demand.streams["emergency"].patience_s is None  # the parent leaves it out
-    child = tmp_path / "patience.toml"
-    child.write_text(
-        f'extends = "{(INSTANCES / "toy.toml").as_posix()}"\n'
-        "[demand.streams.emergency]\npatience_s = 600\naht_s = 250\n",
-        encoding="utf-8",
-    )
+    child = _toy_child(tmp_path, "[demand.streams.emergency]\npatience_s = 600\naht_s = 250\n")
     merged = load_instance(child)
     new, existing = (merged.demand.streams["emergency"].patience_s,
                      merged.demand.streams["emergency"].aht_s)  # fmt: skip
     assert new is not None and new.value == 600 and existing.value == 250
-    assert new.assumption is not None and "what-if set in patience.toml" in new.assumption
+    assert new.assumption is not None and "what-if set in child.toml" in new.assumption
     assert "no base value" in new.assumption
-    assert existing.assumption is not None and "what-if set in patience.toml" in existing.assumption
+    assert existing.assumption is not None and "what-if set in child.toml" in existing.assumption
