@@ -56,6 +56,7 @@ __all__ = [
     "Robustness",
     "decision_robustness",
     "default_draws",
+    "not_computed",
 ]
 
 
@@ -139,17 +140,26 @@ def decision_robustness(
         options go beyond two sites (the option table's reach).
     """
     if problem.k_min > 2:
-        return _not_computed(seed, correlation, "plans of more than two sites (option table)")
+        return not_computed(
+            "plans of more than two sites (option table)", seed=seed, correlation=correlation
+        )
     try:
         model = instance_travel_time_error(instance)
     except NetworkError as exc:
-        return _not_computed(seed, correlation, f"the network has no validated error model ({exc})")
+        return not_computed(
+            f"the {instance.dataset().name} network has no validated error model "
+            f"({str(exc).rsplit(': ', 1)[-1]})",
+            seed=seed,
+            correlation=correlation,
+        )
     if model is None:
-        return _not_computed(seed, correlation, "a road file's drive times carry no validation")
+        return not_computed(
+            "a road file's drive times carry no validation", seed=seed, correlation=correlation
+        )
     try:
         groups = _TripGroups(instance, model)
     except NetworkError as exc:
-        return _not_computed(seed, correlation, str(exc))
+        return not_computed(str(exc), seed=seed, correlation=correlation)
     from siteopt.queueing.fte import staffing_table  # noqa: PLC0415 (lazy: pulls in scipy)
 
     travel = travel_inputs(instance)
@@ -187,7 +197,8 @@ def default_draws(problem: ProblemData) -> int:
     return DRAWS if problem.n_sites <= MANY_SITES else FEW_DRAWS
 
 
-def _not_computed(seed: int, correlation: float, why: str) -> Robustness:
+def not_computed(why: str, *, seed: int = 0, correlation: float = CORRELATION) -> Robustness:
+    """A :class:`Robustness` with no draws, saying why."""
     return Robustness(0, 0, None, seed, correlation, not_computed=why)
 
 

@@ -867,9 +867,14 @@ def _switching_table(data: ExportData) -> ReportTable:
 
 
 def _switching_paragraphs(data: ExportData) -> tuple[str, ...]:
-    switching = data.result.switching
+    switching, robust = data.result.switching, data.result.robustness
     if switching is None:
-        return (f"Switching values were {NOT_COMPUTED}.",)
+        if robust is None:
+            return (f"Switching values were {NOT_COMPUTED}.",)
+        if not any(o.feasible for o in data.result.alternatives):
+            return ("Switching values were not computed: no alternative meets every constraint, "
+                    "so there is no runner-up to compare with.",)  # fmt: skip
+        return (f"Switching values were not computed: {robust.not_computed}.",)
     names = _site_names(data)
     chosen = " and ".join(names.get(i, i) for i in switching.chosen)
     runner = " and ".join(names.get(i, i) for i in switching.runner_up)

@@ -96,3 +96,19 @@ def test_each_trip_keeps_the_measured_error_and_groups_move_together(toy: Instan
     measured = model.distributions[groups.names[0]]
     assert np.median(errors[:, 0]) == pytest.approx(measured.median_bias, abs=0.01)
     assert np.corrcoef(errors[:, 0], errors[:, 1])[0, 1] == pytest.approx(0.75, abs=0.06)
+
+
+def test_a_plan_not_proven_optimal_gets_a_reason_instead_of_numbers(toy_result: Result) -> None:
+    """FEASIBLE (time limit) or beyond two rooms: no draws, and the result says why."""
+    from dataclasses import replace
+
+    from siteopt.optimise.decision import with_decision_analysis
+    from siteopt.status import Status
+
+    cut_short = with_decision_analysis(replace(toy_result, status=Status.FEASIBLE))
+    assert cut_short.switching is None and cut_short.robustness is not None
+    assert cut_short.robustness.not_computed is not None
+    assert "not proven optimal (FEASIBLE)" in cut_short.robustness.not_computed
+    full = with_decision_analysis(toy_result)
+    assert full.switching is not None and full.robustness is not None
+    assert full.robustness.draws == 200 and full.robustness.not_computed is None
