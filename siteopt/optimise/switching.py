@@ -1,7 +1,8 @@
 """Switching values: how far each modelled figure must move before the runner-up wins.
 
 For the chosen option (its set of open sites) against the runner-up (the cheapest feasible
-alternative of the options table), each figure of the instance labelled ``assumption`` is varied
+alternative of the options table), each figure of the instance labelled ``assumption`` (and
+each call volume estimated per head of other forces, :func:`assumed_figures`) is varied
 on its own, the two site sets are re-priced exactly with the figure changed (the problem data is
 rebuilt from the changed instance, :func:`~siteopt.optimise.build.problem_from_instance`, and each
 set priced by the enumeration, :func:`~siteopt.optimise.options.site_set_options`) and the value
@@ -34,7 +35,7 @@ import numpy as np
 from pydantic import BaseModel
 
 from siteopt.errors import InstanceError
-from siteopt.instance.figures import Figure
+from siteopt.instance.figures import Calls, Figure, PerHeadEstimate
 from siteopt.optimise.build import problem_from_instance, travel_inputs
 from siteopt.optimise.options import site_set_options
 
@@ -49,6 +50,7 @@ __all__ = [
     "LOW_FACTOR",
     "SwitchingValue",
     "SwitchingValues",
+    "assumed_figures",
     "runner_up_wins",
     "switching_values",
     "with_figure",
@@ -165,13 +167,11 @@ def switching_values(
         msg = f"expected {chosen} feasible and no dearer than {runner_up} (the ranking)"
         raise ValueError(msg)
     values, unaffected, zero = [], [], []
-    for path, figure in instance.figures():
-        if not figure.assumption or not _is_number(figure.value):
-            continue
-        if figure.value == 0:
+    for path, today in assumed_figures(instance):
+        if today == 0:
             zero.append(path)
             continue
-        found = _figure_switch(pricer, path, figure, base)
+        found = _figure_switch(pricer, path, today, base)
         if found is None:
             unaffected.append(path)
         else:
@@ -185,6 +185,28 @@ def switching_values(
         unaffected=tuple(unaffected),
         zero=tuple(zero),
     )
+
+
+def assumed_figures(instance: Instance) -> list[tuple[str, float]]:
+    """Every number of the instance labelled ``assumption``, with its dotted path and value.
+
+    The figures (``Instance.figures``) and the call volumes estimated per head of other forces
+    (their calls a year before growth, to the call: each stands for the figure it replaces).
+    """
+    from siteopt.demand.volumes import annual_volumes  # noqa: PLC0415 (lazy: reads the LSOAs)
+
+    found: list[tuple[str, float]] = [
+        (path, figure.value)
+        for path, figure in instance.figures()
+        if figure.assumption and _is_number(figure.value)
+    ]
+    growth = instance.demand.growth.value
+    found += [
+        (f"demand.volumes.{v.force}.{v.stream}", float(round(v.calls / growth)))
+        for v in annual_volumes(instance)
+        if v.estimated
+    ]
+    return found
 
 
 def _money_per_gbp() -> int:
@@ -282,6 +304,9 @@ def with_figure(instance: Instance, path: str, value: float) -> Instance:
     keys = path.split(".")
 
     def replaced(node: Any, rest: list[str]) -> Any:
+        if not rest and isinstance(node, PerHeadEstimate):  # a figure in place of the estimate
+            note = f"varied from a per-head estimate ({node.assumption})"
+            return Figure[Calls].model_validate({"value": value, "assumption": note})
         if not rest:
             figure: Figure[Any] = node
             label = {"source": figure.source, "assumption": figure.assumption}
@@ -295,12 +320,10 @@ def with_figure(instance: Instance, path: str, value: float) -> Instance:
     return variant
 
 
-def _figure_switch(
-    pricer: _Pricer, path: str, figure: Figure[Any], base: _State
-) -> SwitchingValue | None:
+def _figure_switch(pricer: _Pricer, path: str, value: float, base: _State) -> SwitchingValue | None:
     """The figure's switching value, or ``None`` when it changes neither option in range."""
-    today = float(figure.value)
-    whole = isinstance(figure.value, int)
+    today = float(value)
+    whole = isinstance(value, int)
     cache: dict[float, _State | None] = {today: base}
 
     def at(x: float) -> _State | None:

@@ -16,6 +16,7 @@ from siteopt.optimise.switching import (
     LOW_FACTOR,
     SwitchingValue,
     SwitchingValues,
+    assumed_figures,
     switching_values,
     with_figure,
 )
@@ -57,6 +58,9 @@ def test_every_assumption_figure_is_varied_listed_unaffected_or_zero(
 ) -> None:
     """Each numeric assumption figure lands in exactly one list; sourced figures in none."""
     assumed = {p for p, f in toy.figures() if f.assumption and not isinstance(f.value, bool)}
+    estimated = {p for p, _ in assumed_figures(toy) if p.startswith("demand.volumes.")}
+    assert estimated - assumed, "the toy estimates a volume per head: it is varied too"
+    assumed |= estimated
     listed = [v.figure for v in toy_switching.values]
     listed += [*toy_switching.unaffected, *toy_switching.zero]
     assert sorted(listed) == sorted(assumed)
