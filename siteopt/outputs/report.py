@@ -860,7 +860,7 @@ def _switching_table(data: ExportData) -> ReportTable:
         f"{' + '.join(switching.runner_up)} (runner-up) beats {' + '.join(switching.chosen)}",
         sheet="Switching values",
         columns=("figure", "today", "runner-up wins at", "change", "how found", "range searched"),
-        kinds=("text", "float", "float", "share", "text", "text"),
+        kinds=("text", "float", "float", "change", "text", "text"),
         rows=tuple(rows),
         cell_kinds=kinds,
     )  # fmt: skip
@@ -885,7 +885,7 @@ def _switching_paragraphs(data: ExportData) -> tuple[str, ...]:
         kind = figure_kind(v.figure)
         nearest = (
             f" The nearest: {v.figure} at {_shown(v.switch or 0.0, kind)} (today "
-            f"{format_value(v.today, kind)}, {format_value(v.change, 'share')})."
+            f"{format_value(v.today, kind)}, {format_value(v.change, 'change')})."
         )
     return (
         f"How far each modelled figure (an 'assumption') must move, on its own, before the "

@@ -29,6 +29,8 @@ def test_format_value_shows_pounds_minutes_shares_and_missing_values() -> None:
     assert format_value(-1500.4, "gbp") == "−£1,500"
     assert format_value(56.63, "minutes") == "56.6 min"
     assert format_value(0.9119, "share") == "91.2 %"
+    assert format_value(-0.0273, "change") == "−2.7 %"
+    assert format_value(3.68, "change") == "+368.0 %"
     assert format_value(0.95, "years") == "0.95 years"
     assert format_value(None, "gbp") == "–"
     assert format_value(True, "bool") == "yes"

@@ -294,7 +294,7 @@ def test_switching_values_and_robustness_agree_across_json_workbook_and_report(
         assert row[2] == significant(v["switch"]) and row[3] == significant(v["change"])
         line = f"| {v['figure']} | {format_value(v['today'], kind)} | "
         line += f"{format_value(significant(v['switch']), kind)} | "
-        line += f"{format_value(significant(v['change']), 'share')} |"
+        line += f"{format_value(significant(v['change']), 'change')} |"
         assert line in report
     robust = solution["robustness"]
     assert robust["draws"] == 200 and robust["not_computed"] is None
