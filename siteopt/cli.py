@@ -224,8 +224,16 @@ def solve(
     if out is not None:  # a bad --format or --out fails before the solve, not after
         chosen = parse_formats(formats)
         check_out_folder(out)
-    result = siteopt.solve(instance, method=method, time_limit=time_limit)
-    written = siteopt.write_outputs(result, out, formats=chosen) if out is not None else None
+    written = None
+    with console(stderr=True).status("solving") as status:  # shown only on a terminal
+        result = siteopt.solve(instance, method=method, time_limit=time_limit)
+        if out is not None:
+            from siteopt.optimise.decision import with_decision_analysis  # noqa: PLC0415 (lazy: only with --out)
+
+            status.update("switching values and robustness to drive-time error (re-pricing)")
+            result = with_decision_analysis(result)
+            status.update(f"writing the outputs into {out}")
+            written = siteopt.write_outputs(result, out, formats=chosen)
     if as_json:
         print_json(result.to_dict(relative_to=out))
     else:

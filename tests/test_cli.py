@@ -257,6 +257,22 @@ def test_solve_out_and_export_print_what_they_wrote(
     assert again.out == f"Wrote 1 file to {tmp_path / 'b'}:\n  xlsx     siteopt.xlsx\n"
 
 
+def test_solve_out_shows_what_it_is_doing_on_a_terminal(
+    run_cli: Callable[..., CliResult], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A slow --out (greenfield: tens of seconds) says on stderr what it is doing meanwhile;
+    piped output stays clean (the other tests run without a terminal). #18 item 6."""
+    monkeypatch.setenv("FORCE_COLOR", "1")  # rich then treats stderr as a terminal
+    out = tmp_path / "out"
+    result = run_cli("solve", str(INSTANCES / "toy.toml"), "--out", str(out), "--format", "json")
+    assert result.code == 0, result.err
+    # the status redraws ~12 times a second: the re-pricing (seconds, even on the toy) shows
+    assert "switching values and robustness to drive-time error" in result.err
+    assert "re-pricing" not in result.out
+    solution = json.loads((out / "solution.json").read_text(encoding="utf-8"))
+    assert solution["robustness"]["draws"] == 200 and "switching" in solution
+
+
 def test_export_of_a_malformed_solution_names_the_file_and_field(
     run_cli: Callable[..., CliResult], tmp_path: Path
 ) -> None:

@@ -102,6 +102,7 @@ class InstanceTemplate:
                 over = {key: over}
             raw = _merge(raw, over, origin, ())
             _record_origins(value, keys, origin, origins)
+            _claim_below(keys, value, origin, origins)
         _resolve_relative_paths(raw, origins)
         try:
             instance = Instance.model_validate(raw)
@@ -184,7 +185,30 @@ def _merged_toml(
     base, origins, chain = _merged_toml(parent_file, (*seen, resolved))
     merged = _merge(base, own, file, ())
     origins.update(own_origins)
+    for keys, _ in _leaves(own, ()):
+        _claim_below(keys, None, file, origins)
     return merged, origins, (file, *chain)
+
+
+def _leaves(node: Any, prefix: tuple[str, ...]) -> list[tuple[tuple[str, ...], Any]]:
+    """Every key path of a table whose value is not a table, with the value."""
+    if not isinstance(node, dict):
+        return [(prefix, node)]
+    return [leaf for key, value in node.items() for leaf in _leaves(value, (*prefix, key))]
+
+
+def _claim_below(keys: tuple[str, ...], value: Any, file: Path, origins: Origins) -> None:
+    """A value that is not a table replaces what was below its key: ``file`` set all of it.
+
+    A bare number over a parent's figure table (``target_share = 95``) becomes that figure's
+    ``value``; an error in it must name the file that wrote the number, not the parent whose
+    ``value`` key it replaced.
+    """
+    if isinstance(value, dict):
+        return
+    depth = len(keys)
+    for path in [p for p in origins if len(p) > depth and p[:depth] == keys]:
+        origins[path] = file
 
 
 def _record_origins(node: Any, prefix: tuple[str, ...], file: Path, out: Origins) -> None:
@@ -234,9 +258,26 @@ def _merge(base: Any, over: Any, file: Path, path: tuple[str, ...]) -> Any:
     if isinstance(base, dict) and isinstance(over, dict):
         out = dict(base)
         for key, value in over.items():
-            out[key] = _merge(base[key], value, file, (*path, key)) if key in base else value
+            where = (*path, key)
+            out[key] = (
+                _merge(base[key], value, file, where) if key in base else _new(value, file, where)
+            )
         return out
     return over
+
+
+def _new(value: Any, file: Path, path: tuple[str, ...]) -> Any:
+    """A key the base lacks, with bare numbers where the schema expects figures made what-ifs.
+
+    The same rule as over a figure the base sets; tables are looked through.
+    """
+    if isinstance(value, dict):
+        return {k: _new(v, file, (*path, k)) for k, v in value.items()}
+    bare = isinstance(value, int | float) and not isinstance(value, bool)
+    model = _model_at(path) if bare else None
+    if model is not None and issubclass(model, Figure):
+        return {"value": value, "assumption": f"what-if set in {file.name} (no base value)"}
+    return value
 
 
 def _replace_estimate(base: dict[str, Any], over: Any, file: Path) -> Any:

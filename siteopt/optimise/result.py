@@ -26,7 +26,9 @@ from siteopt.costs.appraisal import Appraisal
 from siteopt.errors import ContractError, InstanceError
 from siteopt.instance.loading import load_instance
 from siteopt.optimise.plain import attribute_docs, from_plain, json_schema, plain_text, to_plain
+from siteopt.optimise.robustness import Robustness
 from siteopt.optimise.solution import OptionSummary, Solution, SurfacePoint
+from siteopt.optimise.switching import SwitchingValues
 from siteopt.status import Status
 
 if TYPE_CHECKING:
@@ -203,11 +205,15 @@ CONTRACT_KEYS: tuple[tuple[str, str], ...] = (
     ("recurring_saving_gbp", "solution.recurring_saving_gbp"),
     ("why_not", "result.why_not"),
     ("appraisal", "result.appraisal"),
+    ("switching", "result.switching"),
+    ("robustness", "result.robustness"),
     ("infeasibility", "result.infeasibility"),
 )
 
 #: Keys a reader does not require (older documents of the same version lack them).
-OPTIONAL_KEYS = frozenset({"schema_version", "infeasibility", "appraisal", "why_not"})
+OPTIONAL_KEYS = frozenset(
+    {"schema_version", "infeasibility", "appraisal", "why_not", "switching", "robustness"}
+)
 
 
 @dataclass(frozen=True)
@@ -246,6 +252,13 @@ class Result:
         The Green Book cash flows: do nothing first, then do minimum (when the instance defines
         one), the chosen plan and the alternatives (:mod:`siteopt.optimise.appraise`); empty
         when nothing was found.
+    switching
+        For the chosen option against the runner-up, the value of each assumption figure at
+        which the runner-up wins (:mod:`siteopt.optimise.switching`); ``None`` when not computed
+        (``solve(..., decision=True)`` and ``siteopt solve --out`` compute it).
+    robustness
+        How often the recommendation holds when drive times carry the network's measured error
+        (:mod:`siteopt.optimise.robustness`); ``None`` when not computed, as ``switching``.
     instance
         The instance solved; not serialised (``None`` when read from JSON without one).
     problem
@@ -265,6 +278,8 @@ class Result:
     cost_surface: tuple[SurfacePoint, ...] = ()
     why_not: tuple[Relaxation, ...] = ()
     appraisal: tuple[Appraisal, ...] = ()
+    switching: SwitchingValues | None = None
+    robustness: Robustness | None = None
     instance: Instance | None = field(default=None, compare=False, repr=False)
     problem: ProblemData | None = field(default=None, compare=False, repr=False)
 
@@ -310,7 +325,7 @@ class Result:
         for key, source in CONTRACT_KEYS:
             if source.startswith("result."):
                 value = getattr(self, source.removeprefix("result."))
-                if key == "infeasibility" and value is None:
+                if key in {"infeasibility", "switching", "robustness"} and value is None:
                     continue
                 values.setdefault(key, to_plain(value))
             out[key] = values[key]
@@ -389,9 +404,17 @@ class Result:
             appraisal=from_plain(
                 tuple[Appraisal, ...], data.get("appraisal", []), where="appraisal"
             ),
+            switching=_optional(SwitchingValues, data, "switching"),
+            robustness=_optional(Robustness, data, "robustness"),
             instance=instance,
             problem=problem,
         )
+
+
+def _optional(kind: Any, data: Mapping[str, Any], key: str) -> Any:
+    """An optional key of the contract read as ``kind`` (``None`` when absent)."""
+    value = data.get(key)
+    return from_plain(kind, value, where=key) if value is not None else None
 
 
 def _check_version(data: Mapping[str, Any]) -> None:
@@ -566,6 +589,8 @@ def contract_schema() -> dict[str, Any]:
         elif name == "infeasibility":  # the key is absent, not null, without an explanation
             schema = {"$ref": "#/$defs/Infeasibility"}
             defs["Infeasibility"] = schema_of(Infeasibility)
+        elif name in {"switching", "robustness"}:  # absent, not null, when not computed
+            schema = schema_of(SwitchingValues if name == "switching" else Robustness)
         else:
             schema = schema_of(hints[name])
         if docs.get(name):
@@ -575,7 +600,7 @@ def contract_schema() -> dict[str, Any]:
         "type": "string",
         "description": "the instance file, relative to the document's folder (--out only)",
     }
-    required = [k for k, _ in CONTRACT_KEYS if k not in {"infeasibility", "appraisal", "why_not"}]
+    required = [k for k, _ in CONTRACT_KEYS if k not in OPTIONAL_KEYS - {"schema_version"}]
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": "https://github.com/siteopt/siteopt/docs/solution.schema.json",

@@ -24,6 +24,7 @@ from siteopt.network.sources import commute_network, load_network
 from siteopt.optimise.appraise import appraise_options
 from siteopt.optimise.arrays import frozen_int
 from siteopt.optimise.build import problem_from_instance
+from siteopt.optimise.decision import with_decision_analysis
 from siteopt.optimise.option import CAPACITY
 from siteopt.optimise.options import Option, OptionTable, best_options, option_table
 from siteopt.optimise.problem import MONEY_UNITS_PER_GBP, ProblemData
@@ -196,6 +197,7 @@ def solve(
     baseline: ProblemData | None = None,
     travel_note: str | None = None,
     explain: bool = True,
+    decision: bool = False,
 ) -> Result:
     """Solve an instance: the cheapest plan meeting every constraint, or why none exists.
 
@@ -216,6 +218,10 @@ def solve(
     explain
         Also answer "why not cheaper?" (:func:`why_not`, ``Result.why_not``); a sweep, which
         keeps only the costs, turns it off.
+    decision
+        Also compute the switching values and the robustness to drive-time error
+        (:func:`~siteopt.optimise.decision.with_decision_analysis`: seconds, not milliseconds;
+        ``siteopt solve --out`` turns it on).
 
     Returns
     -------
@@ -270,7 +276,7 @@ def solve(
         solution_from_option(problem, instance, best, baseline=base) if best is not None else None
     )
     baseline_gbp = {k: gbp(v) for k, v in base.items()}
-    return Result(
+    result = Result(
         instance_name=instance.name,
         status=status,
         solution=solution,
@@ -304,6 +310,7 @@ def solve(
         instance=instance,
         problem=problem,
     )
+    return with_decision_analysis(result) if decision else result
 
 
 def _method(method: str) -> Method:

@@ -382,6 +382,7 @@ def format_value(value: Any, kind: str) -> str:
         "gbp": lambda v: f"£{v:,.0f}" if v >= 0 else f"−£{-v:,.0f}",
         "minutes": lambda v: f"{v:,.1f} min",
         "share": lambda v: f"{100 * v:.1f} %",
+        "change": lambda v: f"{100 * v:+.1f} %".replace("-", "−"),
         "fte": lambda v: f"{v:,.2f}",
         "int": lambda v: f"{v:,.0f}",
         "float": lambda v: f"{v:,.1f}",

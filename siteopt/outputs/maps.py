@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
+    from siteopt.optimise.solution import SurfacePoint
     from siteopt.outputs.data import ExportData
 
 __all__ = [
@@ -446,6 +447,18 @@ def _grid_spacing(x: Any, y: Any) -> float:
     return float(positive.min()) if len(positive) else 5000.0
 
 
+#: Opacity of a greenfield cell that breaks a constraint on the cost-surface map.
+FADED = 0.3
+
+
+def surface_label(point: SurfacePoint) -> str:
+    """What a reader can find on a map: the building's name, or the district of a grid cell."""
+    if not point.greenfield:
+        return point.name
+    _, found, district = point.name.rpartition(" in ")
+    return f"new build in {district}" if found else "new build (grid cell)"
+
+
 def cost_surface_map(data: ExportData, layers: dict[str, gpd.GeoDataFrame]) -> Figure | None:
     """Map 3: total cost a year of a single room at each candidate (``None`` without a surface)."""
     import matplotlib as mpl  # noqa: PLC0415 (lazy: matplotlib is slow to import)
@@ -468,11 +481,11 @@ def cost_surface_map(data: ExportData, layers: dict[str, gpd.GeoDataFrame]) -> F
     norm = mpl.colors.Normalize(vmin=float(scale.min()), vmax=float(np.percentile(scale, 95)))
     cmap = _plt().get_cmap("cividis")
     for xi, yi, ci, ok, gf in zip(x, y, cost, feasible, greenfield, strict=True):
-        if gf:
+        if gf:  # a cell breaking a constraint is faded, not hatched: most cells can break one
             ax.add_patch(
                 Rectangle((xi - size / 2, yi - size / 2), size, size, facecolor=cmap(norm(ci)),
-                          edgecolor=(0, 0, 0, 0.3) if not ok else "none", linewidth=0,
-                          hatch="///" if not ok else None, zorder=1)
+                          alpha=1.0 if ok else FADED, edgecolor="white" if ok else "none",
+                          linewidth=0.4, zorder=1)
             )  # fmt: skip
         else:
             ax.scatter([xi], [yi], s=40, color=cmap(norm(ci)), edgecolors="black",
@@ -489,7 +502,7 @@ def cost_surface_map(data: ExportData, layers: dict[str, gpd.GeoDataFrame]) -> F
         ax.scatter([x[best]], [y[best]], s=300 if marker == "*" else 110, marker=marker,
                    c=colour, edgecolors="black", linewidths=0.8, zorder=13)  # fmt: skip
         ax.annotate(
-            f"{surface[best].id}\n£{cost[best]:.2f}M a year",
+            f"{surface_label(surface[best])}\n£{cost[best]:.2f}M a year",
             (x[best], y[best]), xytext=(10, -22 if marker == "*" else 10),
             textcoords="offset points", fontsize=8, fontweight="bold", zorder=15,
             bbox={"boxstyle": "round", "facecolor": "white", "alpha": 0.85, "lw": 0.4},
@@ -499,9 +512,8 @@ def cost_surface_map(data: ExportData, layers: dict[str, gpd.GeoDataFrame]) -> F
                    ms=14 if marker == "*" else 9, label=what)
         )  # fmt: skip
     handles += [
-        Patch(facecolor=cmap(0.5), label="greenfield cell (colour: £ a year)"),
-        Patch(facecolor=cmap(0.5), edgecolor=(0, 0, 0, 0.3), linewidth=0, hatch="///",
-              label="greenfield cell breaking a constraint"),
+        Patch(facecolor=cmap(0.5), label="greenfield cell meeting every constraint (£ a year)"),
+        Patch(facecolor=cmap(0.5), alpha=FADED, label="greenfield cell breaking a constraint"),
         Line2D([], [], marker="o", ls="", color=cmap(0.5), mec="black", label="existing building"),
         Line2D([], [], marker="X", ls="", color=cmap(0.5), mec="black",
                label="existing building, breaks a constraint"),

@@ -20,6 +20,7 @@ from siteopt.demand.volumes import annual_volumes
 from siteopt.instance.profile import DEFAULT_PROFILE_NOTE
 from siteopt.optimise.appraise import DO_MINIMUM, DO_NOTHING
 from siteopt.optimise.arrays import FTE_UNITS_PER_FTE
+from siteopt.optimise.switching import HIGH_FACTOR, LOW_FACTOR
 from siteopt.outputs.data import COST_LABELS, figure_kind, format_value, room_answers
 from siteopt.status import Status, status_note
 
@@ -807,6 +808,168 @@ def _why_not_lines(data: ExportData) -> tuple[str, ...]:
     return tuple(lines)
 
 
+#: How the robustness line is computed, said under it.
+ROBUSTNESS_METHOD = (
+    "Each draw replaces every drive time the decision uses (homes to sites, rooms to sites, "
+    "sites to sites, force centres to sites) by a plausible real time, drawn from the error "
+    "measured when the network was validated out of sample, per county road data (real A roads "
+    "or strategic roads) and urban or rural trip. The draws share one shock per group (most of "
+    "the error) and add a smaller one per trip, because trips in one county share roads and "
+    "speed assumptions. Every one- and two-room option is then re-priced and re-checked; the "
+    "recommendation holds when it is still the cheapest meeting every constraint "
+    "(siteopt/optimise/robustness.py, docs/outputs.md)."
+)
+
+
+#: What the report says when the switching values and robustness were not computed.
+NOT_COMPUTED = (
+    "not computed for this run (`siteopt solve --out` computes them; in Python, "
+    "`solve(..., decision=True)`)"
+)
+
+
+def significant(value: float) -> float:
+    """A computed switching value at the four significant digits the report shows."""
+    return float(f"{value:.4g}")
+
+
+def _shown(value: float, kind: str) -> str:
+    """A computed figure value at four significant digits, with its unit."""
+    return format_value(significant(value), kind)
+
+
+def _switching_table(data: ExportData) -> ReportTable:
+    """Per assumption figure: today's value, the value at which the runner-up wins, the change."""
+    switching = data.result.switching
+    assert switching is not None  # only when computed
+    rows: list[tuple[Any, ...]] = []
+    kinds: dict[tuple[int, int], str] = {}
+    for r, v in enumerate(switching.values):
+        kind = figure_kind(v.figure)
+        kinds[r, 1] = kind
+        searched = f"{_shown(v.low, kind)} to {_shown(v.high, kind)}"
+        if v.switch is None:
+            kinds[r, 2] = "text"
+            rows.append((v.figure, v.today, "does not flip", None, "", searched))
+        else:
+            kinds[r, 2] = kind
+            rows.append((v.figure, v.today, significant(v.switch), significant(v.change or 0.0),
+                         v.how or "", searched))  # fmt: skip
+    return ReportTable(
+        title=f"Switching values: each assumption figure, alone, at which "
+        f"{' + '.join(switching.runner_up)} (runner-up) beats {' + '.join(switching.chosen)}",
+        sheet="Switching values",
+        columns=("figure", "today", "runner-up wins at", "change", "how found", "range searched"),
+        kinds=("text", "float", "float", "change", "text", "text"),
+        rows=tuple(rows),
+        cell_kinds=kinds,
+    )  # fmt: skip
+
+
+def _switching_paragraphs(data: ExportData) -> tuple[str, ...]:
+    switching, robust = data.result.switching, data.result.robustness
+    if switching is None:
+        if robust is None:
+            return (f"Switching values were {NOT_COMPUTED}.",)
+        if not any(o.feasible for o in data.result.alternatives):
+            return ("Switching values were not computed: no alternative meets every constraint, "
+                    "so there is no runner-up to compare with.",)  # fmt: skip
+        return (f"Switching values were not computed: {robust.not_computed}.",)
+    names = _site_names(data)
+    chosen = " and ".join(names.get(i, i) for i in switching.chosen)
+    runner = " and ".join(names.get(i, i) for i in switching.runner_up)
+    flips = [v for v in switching.values if v.switch is not None]
+    nearest = ""
+    if flips:
+        v = flips[0]
+        kind = figure_kind(v.figure)
+        nearest = (
+            f" The nearest: {v.figure} at {_shown(v.switch or 0.0, kind)} (today "
+            f"{format_value(v.today, kind)}, {format_value(v.change, 'change')})."
+        )
+    return (
+        f"How far each modelled figure (an 'assumption') must move, on its own, before the "
+        f"runner-up, {runner}, becomes the cheaper option meeting every constraint; {chosen} is "
+        f"{format_value(switching.margin_gbp, 'gbp')} a year cheaper today. Both options are "
+        f"re-priced exactly with the figure changed, over ×{LOW_FACTOR:g} to ×{HIGH_FACTOR:g} "
+        "of today's value (narrowed to what the figure allows); a switching value is found by "
+        "bisection, or as the root of a straight-line cost difference checked either side, to "
+        f"0.1 % of today's value. {len(flips)} of {len(switching.values)} figures that move "
+        f"either option flip the ranking within their range.{nearest}",
+        f"Figures that change neither option's cost nor feasibility within their range: "
+        f"{', '.join(switching.unaffected) or 'none'}."
+        + (f" Valued 0 today, so not varied: {', '.join(switching.zero)}."
+           if switching.zero else ""),
+    )  # fmt: skip
+
+
+def _robustness_table(data: ExportData) -> ReportTable:
+    robust = data.result.robustness
+    assert robust is not None and robust.not_computed is None  # only when computed
+    rows: list[tuple[str, Any, str]] = [
+        ("draws", robust.draws, "int"),
+        ("draws in which the recommendation holds", robust.held, "int"),
+        ("share of draws in which it holds", robust.share, "share"),
+        ("draws with no option meeting every constraint", robust.no_option, "int"),
+        ("random seed", robust.seed, "int"),
+        ("correlation of errors within a group (ρ)", robust.correlation, "share"),
+    ]
+    rows += [(f"draws won instead by {' + '.join(w.sites)}", w.draws, "int") for w in robust.rivals]
+    return _labelled_values(
+        "Robustness to drive-time error (Monte-Carlo over the network's measured error)",
+        "Robustness", ("item", "value"), rows,
+    )  # fmt: skip
+
+
+def _error_bias_line(data: ExportData) -> tuple[str, ...]:
+    """How far the measured errors are from centred (why most draws move one way)."""
+    from siteopt.errors import NetworkError  # noqa: PLC0415 (lazy: only with the analysis)
+    from siteopt.network.error import instance_travel_time_error  # noqa: PLC0415 (lazy: only with the analysis)
+
+    robust = data.result.robustness
+    if robust is None or robust.not_computed is not None:
+        return ()
+    try:
+        model = instance_travel_time_error(data.instance)
+    except NetworkError:
+        return ()
+    if model is None:
+        return ()
+    parts = [
+        f"{kind.replace('_', ' ')} {area} trips {format_value(d.median_bias, 'share')}"
+        for (kind, area), d in sorted(model.distributions.items())
+    ]
+    return (
+        "The measured errors are not centred on zero: the median of network time over real "
+        f"time, minus one, is {', '.join(parts)}. A positive bias means the network's times "
+        "run long there, so most draws shorten those drive times; a limit a rival misses by "
+        "less than the bias is then often met.",
+    )
+
+
+def robustness_line(data: ExportData) -> str:
+    """The executive summary's line on robustness to drive-time error."""
+    robust = data.result.robustness
+    if robust is None:
+        return f"Robustness to drive-time error: {NOT_COMPUTED}."
+    if robust.not_computed is not None or robust.share is None:
+        return f"Robustness to drive-time error was not computed: {robust.not_computed}."
+    names = _site_names(data)
+    line = (
+        f"Robustness: the recommendation holds in {format_value(robust.share, 'share')} of "
+        f"{robust.draws} draws when drive times are off by the network's measured error "
+        "(errors correlated within each county's road data and area type; see Robustness)."
+    )
+    if robust.rivals:
+        top = robust.rivals[0]
+        rival = " and ".join(names.get(i, i) for i in top.sites)
+        line += (
+            f" Most often {rival} wins instead "
+            f"({format_value(top.draws / robust.draws, 'share')} of draws)."
+        )
+    return line
+
+
 def business_tables(data: ExportData) -> list[ReportTable]:
     """Return every table of the business case (the workbook's sheets, in order)."""
     hourly, staffing = _staffing_tables(data)
@@ -821,6 +984,11 @@ def business_tables(data: ExportData) -> list[ReportTable]:
     tables.append(_constraint_table(data))
     if data.solution is not None and data.result.why_not:
         tables.append(_why_not_table(data))
+    if data.solution is not None and data.result.switching is not None:
+        tables.append(_switching_table(data))
+    robust = data.result.robustness
+    if data.solution is not None and robust is not None and robust.not_computed is None:
+        tables.append(_robustness_table(data))
     tables.append(_staff_table(data))
     if data.solution is not None:
         tables += [_room_staff_table(data), _force_staff_table(data)]
@@ -879,6 +1047,7 @@ def _executive_summary(data: ExportData) -> tuple[str, ...]:
         f" the annualised one-offs) of {format_value(s.recurring_saving_gbp, 'gbp')} a year.",
         *_npv_line(data),
         *(f"Why not cheaper: {line}" for line in _why_not_lines(data)[:1]),
+        robustness_line(data),
     )
 
 
@@ -1040,6 +1209,21 @@ def business_report(data: ExportData) -> BusinessReport:
                 (tables["Why not"],),
             )
         )  # fmt: skip
+    if has_sites:
+        sections.append(
+            ReportSection(
+                "Switching values",
+                _switching_paragraphs(data),
+                tuple(tables[k] for k in ("Switching values",) if k in tables),
+            )
+        )
+        sections.append(
+            ReportSection(
+                "Robustness to drive-time error",
+                (robustness_line(data), ROBUSTNESS_METHOD, *_error_bias_line(data)),
+                tuple(tables[k] for k in ("Robustness",) if k in tables),
+            )
+        )
     staff_figs = ("commute",) if has_sites else ()
     sections.append(
         ReportSection(

@@ -74,6 +74,7 @@ _NUMBER_FORMATS = MappingProxyType(
         "gbp": "£#,##0",
         "minutes": '0.0 "min"',
         "share": "0.0%",
+        "change": "+0.0%;-0.0%;0.0%",
         "fte": "#,##0.00",
         "int": "#,##0",
         "float": "#,##0.0",

@@ -50,7 +50,7 @@ SHARE = "constraints.share.min_share"
         (share("0"), f"{SHARE}.value", "greater than 0"),
         (share("1e-9"), f"{SHARE}.value", "six decimals"),
         ("", SHARE, "required key missing"),
-        ("min_share = 0.3", SHARE, "expected a figure table"),
+        ('min_share = "0.3"', SHARE, "expected a figure table"),
         (share("0.3") + "\nminimum_share = 3", "constraints.share.minimum_share", "unknown key"),
     ],
 )

@@ -543,3 +543,30 @@ def test_an_unknown_key_with_a_newline_is_one_line(
     assert result.code == 2
     assert result.err.count("\n") == 1
     assert "unknown key 'extra\\nkey'" in result.err
+
+
+def test_an_error_in_a_bare_number_of_a_what_if_names_the_what_if_file(tmp_path: Path) -> None:
+    """`target_share = 95` in a variant: the error names the variant, not the parent (#18 7)."""
+    child = _toy_child(tmp_path, "[demand.streams.emergency]\ntarget_share = 95\n")
+    with pytest.raises(InstanceError) as info:
+        load_instance(child)
+    assert info.value.file == str(child)
+    assert info.value.path.startswith("demand.streams.emergency.target_share")
+    assert "at most 1" in info.value.message
+
+
+def test_a_bare_number_in_a_what_if_is_one_rule_for_new_and_existing_figures(
+    tmp_path: Path,
+) -> None:
+    """A bare number in a file that extends another is a what-if value wherever a figure is
+    expected: over a figure the parent sets, and for one it leaves out (#18 7)."""
+    toy = load_instance(INSTANCES / "toy.toml")
+    assert toy.demand.streams["emergency"].patience_s is None  # the parent leaves it out
+    child = _toy_child(tmp_path, "[demand.streams.emergency]\npatience_s = 600\naht_s = 250\n")
+    merged = load_instance(child)
+    new, existing = (merged.demand.streams["emergency"].patience_s,
+                     merged.demand.streams["emergency"].aht_s)  # fmt: skip
+    assert new is not None and new.value == 600 and existing.value == 250
+    assert new.assumption is not None and "what-if set in child.toml" in new.assumption
+    assert "no base value" in new.assumption
+    assert existing.assumption is not None and "what-if set in child.toml" in existing.assumption

@@ -12,7 +12,14 @@ import pytest
 from siteopt.optimise.solution import SurfacePoint
 from siteopt.outputs.data import ExportData, export_data
 from siteopt.outputs.gis import gis_layers
-from siteopt.outputs.maps import EMBED_DPI, PNG_DPI, cost_surface_map, map_figures, render_maps
+from siteopt.outputs.maps import (
+    EMBED_DPI,
+    FADED,
+    PNG_DPI,
+    cost_surface_map,
+    map_figures,
+    render_maps,
+)
 from tests.conftest import without_solution
 
 
@@ -26,9 +33,10 @@ def hand_made_surface(data: ExportData) -> tuple[SurfacePoint, ...]:
     for e in np.arange(chosen["x"] - 20_000, chosen["x"] + 20_001, 5_000):
         for n in np.arange(chosen["y"] - 20_000, chosen["y"] + 20_001, 5_000):
             distance = float(np.hypot(e - chosen["x"], n - chosen["y"]))
-            name = f"gf-{e / 1000:g}-{n / 1000:g}"
+            name = f"greenfield site at grid {e / 1000:g}-{n / 1000:g} km in Bedford"
             points.append(
-                SurfacePoint(id=name, name=name, easting=float(e), northing=float(n),
+                SurfacePoint(id=f"gf-{e / 1000:g}-{n / 1000:g}", name=name, easting=float(e),
+                             northing=float(n),
                              total_gbp=1e6 + 10 * distance, feasible=distance < 15_000,
                              greenfield=True)
             )  # fmt: skip
@@ -91,8 +99,10 @@ def test_every_map_has_title_legend_scale_north_arrow_and_attribution(
 
 
 def test_cost_surface_map_marks_the_cheapest_feasible_cell(toy_data: ExportData) -> None:
-    """The best feasible grid cell of the surface is labelled with its id and cost."""
+    """The best feasible grid cell is labelled by its district (not "gf-522_5-272_5") and
+    cost; cells breaking a constraint are faded, not hatched (#18 item 4)."""
     import matplotlib.pyplot as plt
+    from matplotlib.patches import Rectangle
 
     surface = hand_made_surface(toy_data)
     data = with_surface(toy_data, surface)
@@ -101,7 +111,14 @@ def test_cost_surface_map_marks_the_cheapest_feasible_cell(toy_data: ExportData)
     try:
         grid = [p for p in surface if p.greenfield and p.feasible]
         best = min(grid, key=lambda p: p.total_gbp)
-        assert best.id in _texts(fig)
+        text = _texts(fig)
+        assert f"new build in Bedford\n£{best.total_gbp / 1e6:.2f}M a year" in text
+        assert "gf-" not in text
+        cells = [p for p in fig.axes[0].patches if isinstance(p, Rectangle)]
+        assert len(cells) == sum(p.greenfield for p in surface)
+        assert not [p for p in cells if p.get_hatch()]
+        faded = [p for p in cells if p.get_alpha() == FADED]
+        assert len(faded) == sum(p.greenfield and not p.feasible for p in surface)
     finally:
         plt.close(fig)
 

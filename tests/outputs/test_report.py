@@ -17,7 +17,8 @@ from siteopt.outputs.report import AT_MOST_TYPES, business_report, business_tabl
 SECTIONS = (
     "Executive summary", "Scope and terms", "Options appraisal", "Cost breakdown", "Demand",
     "Green Book appraisal", "Chosen rooms and staffing", "Constraints", "Why not cheaper?",
-    "Staff impact", "Access and maps", "Resilience", "How travel times were obtained",
+    "Switching values", "Robustness to drive-time error", "Staff impact", "Access and maps",
+    "Resilience", "How travel times were obtained",
     "Assumptions and sources", "Data attribution",
 )  # fmt: skip
 
@@ -28,6 +29,8 @@ def test_format_value_shows_pounds_minutes_shares_and_missing_values() -> None:
     assert format_value(-1500.4, "gbp") == "−£1,500"
     assert format_value(56.63, "minutes") == "56.6 min"
     assert format_value(0.9119, "share") == "91.2 %"
+    assert format_value(-0.0273, "change") == "−2.7 %"
+    assert format_value(3.68, "change") == "+368.0 %"
     assert format_value(0.95, "years") == "0.95 years"
     assert format_value(None, "gbp") == "–"
     assert format_value(True, "bool") == "yes"
@@ -185,3 +188,30 @@ def test_drive_time_constraints_show_their_margin_in_typical_errors(toy_data: Ex
         typical, ratio = row[col["typical error ±"]], row[col["slack in typical errors"]]
         if typical is not None and row[col["slack"]] is not None:
             assert ratio == pytest.approx(row[col["slack"]] / typical, abs=0.01)
+
+
+def test_without_the_decision_analysis_the_report_says_it_was_not_computed(
+    toy_data: ExportData,
+) -> None:
+    """A plain solve has no switching values or robustness: the report says so, with how."""
+    assert toy_data.result.switching is None and toy_data.result.robustness is None
+    report = report_markdown(business_report(toy_data))
+    summary = report.split("## Scope and terms")[0]
+    assert "Robustness to drive-time error: not computed for this run" in summary
+    assert "Switching values were not computed for this run" in report
+    assert "decision=True" in report
+
+
+def test_an_unvalidated_network_gets_a_robustness_line_saying_why(toy_data: ExportData) -> None:
+    """No error model (national): the summary line says it was not computed and why."""
+    from dataclasses import replace
+
+    from siteopt.optimise.robustness import Robustness
+    from siteopt.outputs.data import export_data
+
+    why = "the network has no validated error model (no error_model)"
+    result = replace(toy_data.result, robustness=Robustness(0, 0, None, 0, 0.75, not_computed=why))
+    report = business_report(export_data(result))
+    assert "Robustness" not in {t.sheet for s in report.sections for t in s.tables}
+    summary = report_markdown(report).split("## Scope and terms")[0]
+    assert f"Robustness to drive-time error was not computed: {why}." in summary

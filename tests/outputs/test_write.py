@@ -17,8 +17,9 @@ from siteopt.errors import ArgumentError
 from siteopt.instance.loading import load_instance
 from siteopt.optimise.result import Result
 from siteopt.optimise.solve import solve
-from siteopt.outputs.data import BAND_EDGES, ExportData, export_data, format_value
+from siteopt.outputs.data import BAND_EDGES, ExportData, export_data, figure_kind, format_value
 from siteopt.outputs.gis import drive_time_bands, gis_layers
+from siteopt.outputs.report import significant
 from siteopt.outputs.write import FORMATS, parse_formats, write_outputs
 from tests.conftest import INSTANCES, CliResult, without_solution
 
@@ -270,6 +271,39 @@ def test_report_workbook_and_json_show_the_same_numbers(default_outputs: Path) -
     for s in solution["sites"]:
         assert sites[s["id"]][6] == s["fte"]
         assert format_value(s["fte"], "fte") in report
+
+
+def test_switching_values_and_robustness_agree_across_json_workbook_and_report(
+    default_outputs: Path,
+) -> None:
+    """Each switching value and the robustness line: the same numbers in JSON, xlsx and md."""
+    solution = json.loads((default_outputs / "solution.json").read_text(encoding="utf-8"))
+    workbook = default_outputs / "siteopt.xlsx"
+    report = (default_outputs / "report.md").read_text(encoding="utf-8")
+    switching = solution["switching"]
+    rows = {row[0]: row for row in _sheet(workbook, "Switching values")[1:]}
+    assert [v["figure"] for v in switching["values"]] == list(rows)
+    assert "## Switching values" in report
+    for v in switching["values"]:
+        row = rows[v["figure"]]
+        assert row[1] == v["today"]
+        kind = figure_kind(v["figure"])
+        if v["switch"] is None:
+            assert row[2] == "does not flip"
+            continue
+        assert row[2] == significant(v["switch"]) and row[3] == significant(v["change"])
+        line = f"| {v['figure']} | {format_value(v['today'], kind)} | "
+        line += f"{format_value(significant(v['switch']), kind)} | "
+        line += f"{format_value(significant(v['change']), 'change')} |"
+        assert line in report
+    robust = solution["robustness"]
+    assert robust["draws"] == 200 and robust["not_computed"] is None
+    sheet = dict(_sheet(workbook, "Robustness")[1:])
+    assert sheet["draws in which the recommendation holds"] == robust["held"]
+    assert sheet["share of draws in which it holds"] == robust["share"]
+    summary = report.split("## Scope and terms")[0]
+    holds = f"holds in {format_value(robust['share'], 'share')} of {robust['draws']} draws"
+    assert holds in summary
 
 
 def test_an_infeasible_solution_still_exports_its_report_layers_and_workbook(

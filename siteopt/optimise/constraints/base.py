@@ -27,7 +27,7 @@ reads the same integers, so the enumerator, the option table and CP-SAT agree to
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar, Literal, Self, TypeVar
 
@@ -280,6 +280,16 @@ class Constraint(ABC):
     def allowed_sites(self, problem: ProblemArrays) -> BoolArray | None:
         """Sites that may open at all (``None``: every site), for the size bounds."""
         return None
+
+    def with_drive_times(self, real: Callable[[FloatArray], FloatArray]) -> Self:
+        """The constraint with the drive times it holds itself replaced by ``real(minutes)``.
+
+        For a Monte-Carlo over drive-time error (:mod:`siteopt.optimise.robustness`): the times
+        of the problem's matrices are perturbed there; a type that measured its own times on the
+        network (force centres to sites: ``forces × candidates``) re-checks them here. Default:
+        it holds none.
+        """
+        return self
 
     # -- model --------------------------------------------------------------------------------
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import TYPE_CHECKING, Self
 
@@ -47,6 +47,7 @@ class ForceReach(Constraint):
     reach: BoolArray
     minutes: FloatArray | None = None
     limit: float = math.inf
+    bound: BoolArray | None = None  # the forces the limit applies to (the others reach freely)
 
     @classmethod
     def from_spec(cls, name: str, spec: ConstraintSpecBase, context: CompileContext) -> Self:
@@ -59,7 +60,17 @@ class ForceReach(Constraint):
         rows = [forces.index(f) for f in chosen]
         reach = np.ones((len(forces), len(context.candidates)), dtype=bool)  # others: free
         reach[rows] = minutes[rows] <= table.max_minutes.value
-        return cls(name, frozen_bool(reach), minutes, table.max_minutes.value)
+        bound = np.zeros(len(forces), dtype=bool)
+        bound[rows] = True
+        return cls(name, frozen_bool(reach), minutes, table.max_minutes.value, frozen_bool(bound))
+
+    def with_drive_times(self, real: Callable[[FloatArray], FloatArray]) -> Self:
+        """The centre-to-site times replaced by ``real(minutes)`` and reach checked again."""
+        if self.minutes is None or self.bound is None:
+            return self
+        minutes = real(self.minutes)
+        reach = np.where(self.bound[:, np.newaxis], minutes <= self.limit, True)
+        return replace(self, reach=frozen_bool(reach), minutes=minutes)
 
     @cached_property
     def _reached_by(self) -> list[int]:

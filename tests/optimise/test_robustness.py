@@ -1,0 +1,114 @@
+"""Tests for siteopt/optimise/robustness.py: the recommendation under drive-time error."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from siteopt.errors import NetworkError
+from siteopt.instance.loading import load_instance
+from siteopt.instance.schema import Instance
+from siteopt.network.error import ErrorDistribution, TravelTimeError, instance_travel_time_error
+from siteopt.optimise import robustness
+from siteopt.optimise.result import Result
+from siteopt.optimise.robustness import _TripGroups, decision_robustness
+from siteopt.optimise.solve import solve
+from tests.conftest import INSTANCES
+
+
+@pytest.fixture(scope="module")
+def toy() -> Instance:
+    return load_instance(INSTANCES / "toy.toml")
+
+
+@pytest.fixture(scope="module")
+def toy_result(toy: Instance) -> Result:
+    return solve(toy)
+
+
+def _chosen(result: Result) -> tuple[str, ...]:
+    assert result.solution is not None
+    return result.solution.site_ids
+
+
+def test_draws_are_seeded_and_every_draw_is_counted_once(toy: Instance, toy_result: Result) -> None:
+    """Same seed, same answer; held + rivals + no option = draws."""
+    assert toy_result.problem is not None
+    first = decision_robustness(toy, toy_result.problem, _chosen(toy_result), draws=12, seed=3)
+    again = decision_robustness(toy, toy_result.problem, _chosen(toy_result), draws=12, seed=3)
+    assert first == again and first.not_computed is None
+    assert first.held + first.no_option + sum(r.draws for r in first.rivals) == 12
+    assert first.share == pytest.approx(first.held / 12)
+    assert all(set(r.sites) != set(_chosen(toy_result)) for r in first.rivals)
+
+
+def _exact(model: TravelTimeError) -> TravelTimeError:
+    """The same groups with no error at all."""
+    zero = {
+        key: ErrorDistribution(d.data_kind, d.area_type, d.pairs, d.levels, d.quantiles * 0.0)
+        for key, d in model.distributions.items()
+    }
+    return TravelTimeError(zero, model.county_data, model.definition)
+
+
+def test_without_error_the_recommendation_holds_in_every_draw(
+    toy: Instance, toy_result: Result, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With drive times exactly right every draw is the solve itself: it holds every time."""
+    model = instance_travel_time_error(toy)
+    assert model is not None and toy_result.problem is not None
+    monkeypatch.setattr(robustness, "instance_travel_time_error", lambda _: _exact(model))
+    found = decision_robustness(toy, toy_result.problem, _chosen(toy_result), draws=5)
+    assert (found.held, found.share, found.rivals) == (5, 1.0, ())
+
+
+def test_a_network_without_an_error_model_says_why_nothing_was_computed(
+    toy: Instance, toy_result: Result, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A dataset whose network was never validated (national) gets a reason, not a number."""
+
+    def missing(_: Instance) -> TravelTimeError:
+        raise NetworkError("network_calibration.json: no error_model")
+
+    monkeypatch.setattr(robustness, "instance_travel_time_error", missing)
+    assert toy_result.problem is not None
+    found = decision_robustness(toy, toy_result.problem, _chosen(toy_result))
+    assert found.share is None and found.draws == 0
+    assert found.not_computed is not None and "no validated error model" in found.not_computed
+
+
+def test_each_trip_keeps_the_measured_error_and_groups_move_together(toy: Instance) -> None:
+    """The copula keeps every trip's marginal error (its median) and correlates a group."""
+    model = instance_travel_time_error(toy)
+    assert model is not None
+    groups = _TripGroups(toy, model)
+    rng = np.random.default_rng(0)
+    draws = 4000
+    minutes = np.full((2, 1), 30.0)
+    index = np.array([[0], [0]])
+    samples = np.array(
+        [
+            groups._real(minutes, index, rng.standard_normal(len(groups.names)), rng, 0.75)[:, 0]
+            for _ in range(draws)
+        ]
+    )
+    errors = 30.0 / samples - 1.0  # back to e = shown / real - 1
+    measured = model.distributions[groups.names[0]]
+    assert np.median(errors[:, 0]) == pytest.approx(measured.median_bias, abs=0.01)
+    assert np.corrcoef(errors[:, 0], errors[:, 1])[0, 1] == pytest.approx(0.75, abs=0.06)
+
+
+def test_a_plan_not_proven_optimal_gets_a_reason_instead_of_numbers(toy_result: Result) -> None:
+    """FEASIBLE (time limit) or beyond two rooms: no draws, and the result says why."""
+    from dataclasses import replace
+
+    from siteopt.optimise.decision import with_decision_analysis
+    from siteopt.status import Status
+
+    cut_short = with_decision_analysis(replace(toy_result, status=Status.FEASIBLE))
+    assert cut_short.switching is None and cut_short.robustness is not None
+    assert cut_short.robustness.not_computed is not None
+    assert "not proven optimal (FEASIBLE)" in cut_short.robustness.not_computed
+    full = with_decision_analysis(toy_result)
+    assert full.switching is not None and full.robustness is not None
+    assert full.robustness.draws == 200 and full.robustness.not_computed is None
