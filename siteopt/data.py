@@ -198,6 +198,50 @@ class Dataset:
         """
         return self._lsoa_table.copy()  # a copy: callers may add columns
 
+    def district_populations(self, year: int) -> dict[str, dict[str, float]]:
+        """Population of each force's local-authority districts (``lad_name``), mid-``year``.
+
+        Summed once per year and kept (what-if re-solves ask for it hundreds of times); callers
+        must not change the dictionaries returned.
+        """
+        found = self._district_populations.get(year)
+        if found is None:
+            totals = self._lsoa_table.groupby(["force", "lad_name"], sort=True)[f"pop_mid{year}"]
+            found = {}
+            summed = totals.sum()
+            for (force, district), population in zip(
+                summed.index.tolist(), summed.tolist(), strict=True
+            ):
+                found.setdefault(str(force), {})[str(district)] = float(population)
+            self._district_populations[year] = found
+        return found
+
+    @cached_property
+    def _district_populations(self) -> dict[int, dict[str, dict[str, float]]]:
+        return {}
+
+    def population_centres(self, year: int) -> dict[str, tuple[float, float]]:
+        """Each force's population-weighted centre (EPSG:27700 x, y) at mid-``year``, kept."""
+        import numpy as np  # noqa: PLC0415 (lazy: this module reads files only)
+
+        found = self._population_centres.get(year)
+        if found is None:
+            table = self._lsoa_table
+            weight = table[f"pop_mid{year}"].to_numpy(dtype=float)
+            found = {}
+            for force, rows in table.groupby("force", sort=True).indices.items():
+                w = weight[rows]
+                found[str(force)] = (
+                    float(np.average(table["x"].to_numpy()[rows], weights=w)),
+                    float(np.average(table["y"].to_numpy()[rows], weights=w)),
+                )
+            self._population_centres[year] = found
+        return found
+
+    @cached_property
+    def _population_centres(self) -> dict[int, dict[str, tuple[float, float]]]:
+        return {}
+
     @cached_property
     def _lsoa_table(self) -> pd.DataFrame:
         import pandas as pd  # noqa: PLC0415 (lazy: pandas is slow to import)

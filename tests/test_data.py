@@ -139,3 +139,20 @@ def test_district_columns_follow_the_dataset(bch: Dataset, kent_essex: Dataset) 
     assert kent_essex.district_columns == ["lad22cd", "lad_name"]
     assert bch.force_scalers() is None
     assert bch.boundary_note == ""
+
+
+@pytest.mark.parametrize("year", [2015, 2019])
+def test_district_populations_and_centres_are_summed_once_and_add_up(
+    bch: Dataset, year: int
+) -> None:
+    """Per-district totals add up to each force's population; centres lie among its LSOAs."""
+    lsoas = bch.lsoas()
+    by_district = bch.district_populations(year)
+    centres = bch.population_centres(year)
+    for force in FORCE_IDS:
+        mine = lsoas[lsoas["force"] == force]
+        assert sum(by_district[force].values()) == pytest.approx(mine[f"pop_mid{year}"].sum())
+        x, y = centres[force]
+        assert mine["x"].min() < x < mine["x"].max() and mine["y"].min() < y < mine["y"].max()
+    assert bch.district_populations(year) is by_district  # kept, not recomputed
+    assert bch.population_centres(year) is centres

@@ -334,15 +334,11 @@ def _dispatch_areas(
 
 def _district_shares(instance: Instance) -> dict[str, dict[str, float]]:
     """Each force's districts and their share of its population (the instance's year)."""
-    lsoas = instance.dataset().lsoas()
-    column = f"pop_mid{instance.data.population_year}"
-    totals = lsoas.groupby(["force", "lad_name"], sort=True)[column].sum().reset_index()
+    by_force = instance.dataset().district_populations(instance.data.population_year)
     shares: dict[str, dict[str, float]] = {}
-    for force, district, population in totals.itertuples(index=False, name=None):
-        shares.setdefault(str(force), {})[_slug(str(district))] = float(population)
-    for force, by_district in shares.items():
+    for force, by_district in by_force.items():
         total = sum(by_district.values())
-        shares[force] = {d: p / total for d, p in by_district.items()}
+        shares[force] = {_slug(d): p / total for d, p in by_district.items()}
     return shares
 
 

@@ -120,15 +120,9 @@ def _centre_minutes(
     if centre == "hq":
         points = site_points(instance, [instance.forces[f].current_site for f in forces])
     else:
-        lsoas = instance.dataset().lsoas()
-        column = f"pop_mid{instance.data.population_year}"
-        xs, ys = [], []
-        for f in forces:
-            part = lsoas[lsoas["force"] == f]
-            weight = part[column].to_numpy(dtype=float)
-            xs.append(float(np.average(part["x"], weights=weight)))
-            ys.append(float(np.average(part["y"], weights=weight)))
-        points = Points(tuple(f"centre:{f}" for f in forces), np.array(xs), np.array(ys))
+        centres = instance.dataset().population_centres(instance.data.population_year)
+        xs, ys = (np.array([centres[f][axis] for f in forces]) for axis in (0, 1))
+        points = Points(tuple(f"centre:{f}" for f in forces), xs, ys)
     targets = site_points(instance, list(candidates))
     allow = instance.network.allow_unreachable
     minutes: FloatArray = travel_times(network, points, targets, allow_unreachable=allow).minutes
