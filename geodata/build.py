@@ -14,14 +14,11 @@ from __future__ import annotations
 
 import argparse
 import csv
-import hashlib
 import io
-import json
 import re
 import shutil
 import sys
 import tempfile
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -30,6 +27,7 @@ import numpy as np
 
 from geodata import BuildError, default_shared
 from geodata.network_build import build_network, network_inputs, network_readme_rows, write_network
+from geodata.publish import publish, sha256_of
 from siteopt.data import normalise_postcode
 
 if TYPE_CHECKING:
@@ -145,11 +143,6 @@ class Inputs:
         files += [self.population_csv, self.district_summary_csv, self.sites_csv]
         files += [self.postcode_csv(a) for a in POSTCODE_AREAS]
         return files
-
-
-def sha256_of(path: Path) -> str:
-    """Return the hex SHA-256 of a file's bytes."""
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def read_population(inputs: Inputs) -> pd.DataFrame:
@@ -590,39 +583,6 @@ def build(shared: Path, out: Path) -> dict[str, Any]:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return manifest
-
-
-def publish(
-    staging: Path,
-    out: Path,
-    manifest: dict[str, Any],
-    attribution: dict[str, str],
-    readme: Callable[[dict[str, Any]], str],
-) -> None:
-    """Write attribution, manifest (a checksum per output) and README, then swap ``staging`` in."""
-    (staging / "attribution.json").write_text(
-        json.dumps(attribution, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
-    )
-    manifest["outputs"] = {
-        p.name: {"sha256": sha256_of(p), "bytes": p.stat().st_size}
-        for p in sorted(staging.iterdir())
-    }
-    (staging / "manifest.json").write_text(
-        json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
-    )
-    (staging / "README.md").write_text(readme(manifest), encoding="utf-8")
-    replace_dir(staging, out)
-
-
-def replace_dir(staging: Path, out: Path) -> None:
-    """Move ``staging`` to ``out``, replacing any previous build (the old one is removed last)."""
-    old = out.with_name(f".{out.name}-old")
-    shutil.rmtree(old, ignore_errors=True)
-    if out.exists():
-        out.rename(old)
-    staging.rename(out)
-    out.chmod(0o755)  # mkdtemp made the staging folder private
-    shutil.rmtree(old, ignore_errors=True)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from geodata import BuildError
-from geodata.build import publish, sha256_of
 from geodata.national.areas import AREA_NOTE, area_layers, land_mask, separated
 from geodata.national.mesh import build_national_network, national_network_inputs
 from geodata.national.tables import (
@@ -30,6 +29,7 @@ from geodata.national.tables import (
     police_sites,
 )
 from geodata.network_build import PAIRS_FILE
+from geodata.publish import publish, sha256_of
 from siteopt.network.sources import CALIBRATION_FILE, EDGES_FILE, NODES_FILE
 
 if TYPE_CHECKING:
