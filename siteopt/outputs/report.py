@@ -1034,7 +1034,7 @@ def _executive_summary(data: ExportData) -> tuple[str, ...]:
     payback = s.payback_years
     proof = "proved optimal" if r.proved_optimal else f"best found, {status_note(r.status, r.gap)}"
     return (
-        f"Recommended: {len(s.sites)} control room(s) at {opened}, {s.routing} routing ({proof}).",
+        f"Recommended: {_rooms_in_words(len(s.sites))} at {opened}, {s.routing} routing ({proof}).",
         f"Staff: {format_value(s.staff_impact.posts_fte, 'fte')} FTE of posts (of which "
         f"{format_value(s.total_fte, 'fte')} call handlers and supervisors), against "
         f"{format_value(s.staff_impact.staff_today_fte, 'fte')} FTE in today's rooms (modelled).",
@@ -1087,12 +1087,31 @@ GLOSSARY: tuple[tuple[str, str], ...] = (
      "option's, year by year (Green Book)"),
 )  # fmt: skip
 
-#: What the model leaves out, said once in every report.
+#: What the model leaves out, said once in every report (after what it says of traffic).
 NOT_MODELLED = (
-    "Not modelled: traffic congestion by time of day (free-flow drive times), the seating of "
-    "dispatch desks, officers' deployment, ICT integration risk beyond the optimism bias, and "
-    "the consultation and HR process of a move."
+    "the seating of dispatch desks, officers' deployment, ICT integration risk beyond the "
+    "optimism bias, and the consultation and HR process of a move."
 )
+
+
+def _not_modelled(data: ExportData) -> str:
+    """The "not modelled" sentence: congestion is left out unless the instance slows commutes."""
+    if data.instance.network.congestion is None:
+        return (
+            "Not modelled: traffic congestion by time of day (free-flow drive times; "
+            "`[network.congestion]` can slow staff commutes at shift change), " + NOT_MODELLED
+        )
+    return (
+        "Not modelled: congestion outside staff commutes (population cover, force centres, "
+        "fallback and separation use free-flow drive times), " + NOT_MODELLED
+    )
+
+
+def _rooms_in_words(n: int) -> str:
+    """``"one control room"``, ``"two control rooms"`` … (digits from ten)."""
+    words = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+    count = words[n] if n < len(words) else f"{n:,}"
+    return f"{count} control room{'' if n == 1 else 's'}"
 
 
 def _scope_paragraphs(data: ExportData) -> tuple[str, ...]:
@@ -1111,7 +1130,7 @@ def _scope_paragraphs(data: ExportData) -> tuple[str, ...]:
     return (
         f"In scope (moves to the new rooms): {', '.join(moving)}."
         + (f" Stays with the forces as today: {', '.join(staying)}." if staying else ""),
-        NOT_MODELLED,
+        _not_modelled(data),
         fte_note,
         *(f"{term}: {meaning}." for term, meaning in GLOSSARY),
     )

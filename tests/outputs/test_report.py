@@ -171,9 +171,11 @@ def test_report_says_what_made_it_its_scope_and_its_terms(toy_data: ExportData) 
     scope = next(s for s in report.sections if s.title == "Scope and terms")
     text = " ".join(scope.paragraphs)
     assert "In scope (moves to the new rooms): call_handling" in text
-    assert "Not modelled:" in text
+    assert "Not modelled: traffic congestion by time of day" in text  # no [network.congestion]
     for term in ("OPTIMAL:", "pooled routing:", "room:", "NPV:"):
         assert term in text
+    summary = next(s for s in report.sections if s.title == "Executive summary")
+    assert re.match(r"Recommended: (one|two) control rooms? at ", summary.paragraphs[0])
 
 
 def test_drive_time_constraints_show_their_margin_in_typical_errors(toy_data: ExportData) -> None:
