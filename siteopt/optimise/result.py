@@ -465,7 +465,9 @@ def read_result(
     """
     file = Path(path)
     if not file.is_file():
-        raise InstanceError(file, "", "expected a solution.json written by 'siteopt solve --out'")
+        what = "a folder" if file.is_dir() else "not found"
+        msg = f"{what}; expected a solution.json written by 'siteopt solve --out'"
+        raise InstanceError(file, "", msg)
     try:
         data = json.loads(file.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:

@@ -317,8 +317,10 @@ def test_read_result_finds_the_instance_relative_to_the_file(
 
 def test_read_result_errors_name_the_file_and_the_field(toy_result: Result, tmp_path: Path) -> None:
     """Missing file, invalid JSON, a malformed field, an unknown site: one line each."""
-    with pytest.raises(InstanceError, match=r"nope\.json: expected a solution\.json"):
+    with pytest.raises(InstanceError, match=r"nope\.json: not found; expected a solution\.json"):
         read_result(tmp_path / "nope.json")
+    with pytest.raises(InstanceError, match=r": a folder; expected a solution\.json"):
+        read_result(tmp_path)
     bad = tmp_path / "bad.json"
     bad.write_text("{not json", encoding="utf-8")
     with pytest.raises(InstanceError, match=r"bad\.json: not valid JSON"):
