@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -78,23 +79,46 @@ def transition_parameters(instance: Instance) -> TransitionParameters:
     )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class TransitionTable:
     """Per force and candidate (arrays ``forces × candidates``): who stays and what they cost.
 
     ``home_share``: share of each force's staff living in each zone, ``forces × zones``.
     ``stay_share``: expected share of the force's current staff who move with the job.
     ``excess_travel_pv_gbp``: present value, per member of current staff, of excess-travel
-    payments to those who stay. ``median_extra_minutes`` / ``p90_extra_minutes``: extra one-way
-    commute of current staff, weighted by where they live.
+    payments to those who stay. ``mean_extra_minutes``, ``median_extra_minutes`` and
+    ``p90_extra_minutes``: extra one-way commute of current staff, weighted by where they live
+    (the two quantiles are sorted out on first use: the optimiser needs neither, and a
+    re-solve per what-if paid for them each time).
     """
 
     home_share: FloatArray
     stay_share: FloatArray
     excess_travel_pv_gbp: FloatArray
     mean_extra_minutes: FloatArray
-    median_extra_minutes: FloatArray
-    p90_extra_minutes: FloatArray
+    minutes: FloatArray  # (zones, candidates): the drive minutes the table was built from
+    current_room: IntArray
+
+    @cached_property
+    def _quantiles(self) -> FloatArray:
+        out = np.zeros((2, *self.stay_share.shape))
+        for f, room in enumerate(self.current_room.tolist()):
+            extra_t = np.maximum(self.minutes - self.minutes[:, [room]], 0.0)
+            out[:, f] = _weighted_quantiles(extra_t, self.home_share[f], (0.5, 0.9))
+        out.setflags(write=False)
+        return out
+
+    @property
+    def median_extra_minutes(self) -> FloatArray:
+        """Weighted median extra one-way commute, ``forces × candidates``."""
+        median: FloatArray = self._quantiles[0]
+        return median
+
+    @property
+    def p90_extra_minutes(self) -> FloatArray:
+        """Weighted 90th percentile of the extra one-way commute, ``forces × candidates``."""
+        p90: FloatArray = self._quantiles[1]
+        return p90
 
 
 def home_shares(
@@ -177,7 +201,7 @@ def transition_table(
     yearly_days = 2 * params.working_days_per_year * params.excess_travel_gbp_per_km
     pv_factor = params.excess_travel_years_factor()
     shape = (len(rooms), t.shape[1])
-    out = {name: np.zeros(shape) for name in ("stay", "pv", "mean", "median", "p90")}
+    out = {name: np.zeros(shape) for name in ("stay", "pv", "mean")}
     homes = np.zeros((len(rooms), t.shape[0]))
     for f, room in enumerate(rooms):
         w = home_shares(population, t[:, room], decay_per_minute=params.home_decay_per_minute)
@@ -188,7 +212,6 @@ def transition_table(
         out["stay"][f] = w @ stay
         out["pv"][f] = w @ (stay * extra_km) * yearly_days * pv_factor
         out["mean"][f] = w @ extra_t
-        out["median"][f], out["p90"][f] = _weighted_quantiles(extra_t, w, (0.5, 0.9))
     for array in (*out.values(), homes):
         array.setflags(write=False)
     return TransitionTable(
@@ -196,8 +219,8 @@ def transition_table(
         stay_share=out["stay"],
         excess_travel_pv_gbp=out["pv"],
         mean_extra_minutes=out["mean"],
-        median_extra_minutes=out["median"],
-        p90_extra_minutes=out["p90"],
+        minutes=t,
+        current_room=rooms,
     )
 
 
