@@ -1,0 +1,180 @@
+"""The page in a real browser: Debian's Chromium driven by Playwright, networking off.
+
+A server is started on a free local port (``live_server``); the round trip of issue 22: open the
+default instance, change the 999 target and solve (the page shows the API's cost), switch
+Kempston off (it leaves the answer), type a negative volume (the field shows the loader's
+error), save a variant (``siteopt validate`` accepts it). Screenshots are kept as artefacts in
+``test-artifacts/serve/`` (``$SITEOPT_TEST_ARTIFACTS`` to change it).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import siteopt
+from siteopt.instance.loading import InstanceTemplate
+from tests.conftest import REPO
+from tests.outputs.test_webmap import chromium
+from tests.serve.conftest import LiveServer
+
+sync_api = pytest.importorskip("playwright.sync_api")
+
+TARGET = "demand.streams.emergency.target_share"
+VOLUME = "demand.volumes.bedfordshire.emergency"
+
+# networking off: only the loopback server answers
+OFFLINE_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--proxy-server=127.0.0.1:9",
+    "--proxy-bypass-list=127.0.0.1",
+    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+]
+
+
+@pytest.fixture(scope="module")
+def artifacts() -> Path:
+    """Where the screenshots go (kept after the run; ignored by git)."""
+    folder = Path(os.environ.get("SITEOPT_TEST_ARTIFACTS", REPO / "test-artifacts")) / "serve"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def browser_page(live_server: LiveServer) -> Iterator[Any]:
+    """One page of headless Chromium, offline; fails the test if it asks for anything remote."""
+    binary = chromium()
+    outside: list[str] = []
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=binary, args=OFFLINE_ARGS)
+        page = browser.new_page(viewport={"width": 1500, "height": 1100})
+        page.on(
+            "request",
+            lambda r: None if r.url.startswith(live_server.url) else outside.append(r.url),
+        )
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.set_default_timeout(60_000)
+        yield page
+        browser.close()
+    assert outside == [], f"the page asked for {outside}"
+    assert errors == [], errors
+
+
+def api_cost(folder: Path, overrides: dict[str, Any]) -> float:
+    instance = InstanceTemplate.read(folder / "bch-2015.toml").variant(overrides)
+    solution = siteopt.solve(instance).solution
+    assert solution is not None
+    return solution.objective_gbp
+
+
+def solve_and_wait(page: Any) -> None:
+    """Press Solve and wait for the status line to say the job ended."""
+    before = page.get_attribute("body", "data-job")
+    page.click("#solve")
+    page.wait_for_function(
+        "b => document.body.getAttribute('data-job') !== b"
+        " && !document.querySelector('#solve').disabled",
+        arg=before,
+    )
+
+
+def set_figure(page: Any, path: str, value: str, reason: str = "") -> None:
+    page.fill(f'input.figure[name="{path}"]', value)
+    if reason:
+        page.fill(f'input.reason[name="{path}.reason"]', reason)
+
+
+def test_open_change_the_999_target_and_see_the_api_cost(
+    browser_page: Any, live_server: LiveServer, artifacts: Path
+) -> None:
+    page = browser_page
+    page.goto(live_server.url + "/")
+    page.wait_for_selector("#objective")  # the file's own answer is solved on opening
+    default = float(page.get_attribute("#objective", "data-gbp"))
+    assert default == pytest.approx(api_cost(live_server.folder, {}), abs=0.01)
+    page.screenshot(path=str(artifacts / "1-default.png"), full_page=False)
+    set_figure(page, TARGET, "0.95", "a tighter 999 target")
+    assert page.is_visible(f'input.reason[name="{TARGET}.reason"]')
+    solve_and_wait(page)
+    shown = float(page.get_attribute("#objective", "data-gbp"))
+    assert shown == pytest.approx(api_cost(live_server.folder, {TARGET: 0.95}), abs=0.01)
+    assert shown != default
+    assert "Cost a year" in page.inner_text("#summary")
+    assert "previous run" in page.inner_text("#compare")
+    page.screenshot(path=str(artifacts / "2-target-95.png"), full_page=False)
+
+
+def test_switch_kempston_off_and_see_it_leave_the_answer(
+    browser_page: Any, live_server: LiveServer, artifacts: Path
+) -> None:
+    page = browser_page
+    assert "kempston" in page.get_attribute("#rooms", "data-sites")
+    page.uncheck('input.site-toggle[value="kempston"]')
+    solve_and_wait(page)
+    rooms = page.get_attribute("#rooms", "data-sites")
+    assert rooms and "kempston" not in rooms.split(",")
+    frame = page.frame_locator("#map")
+    status = frame.locator("#siteopt-status")
+    status.wait_for(state="attached")
+    page.wait_for_function(
+        "() => { const d = document.querySelector('#map').contentDocument;"
+        " const s = d && d.getElementById('siteopt-status');"
+        " return s && Number(s.getAttribute('data-site-markers')) > 0; }"
+    )
+    assert status.get_attribute("data-errors") == "0"
+    page.locator("#map").scroll_into_view_if_needed()
+    page.screenshot(path=str(artifacts / "3-no-kempston.png"), full_page=True)
+
+
+def test_a_negative_volume_shows_the_field_error(
+    browser_page: Any, live_server: LiveServer, artifacts: Path
+) -> None:
+    page = browser_page
+    page.click("#reset")
+    set_figure(page, VOLUME, "-5")
+    before = page.get_attribute("body", "data-job")
+    page.click("#solve")
+    error = page.locator(f'[data-error-for="{VOLUME}"]')
+    error.wait_for(state="visible")
+    assert error.inner_text().endswith(
+        "bch-2015.toml: demand.volumes.bedfordshire.emergency.value: "
+        "input should be greater than or equal to 0, got -5"
+    )
+    assert page.get_attribute("body", "data-job") == before  # nothing was solved
+    page.screenshot(path=str(artifacts / "4-negative-volume.png"), full_page=False)
+
+
+def test_save_a_variant_and_validate_it(
+    browser_page: Any, live_server: LiveServer, artifacts: Path
+) -> None:
+    page = browser_page
+    page.click("#reset")
+    set_figure(page, TARGET, "0.95", "the planner's tighter 999 target")
+    page.uncheck('input.site-toggle[value="kempston"]')
+    page.fill("#variant-file", "browser-what-if")
+    page.fill("#variant-title", "999 at 95 %, no Kempston")
+    page.click("#save-variant")
+    page.locator("#saved a").wait_for(state="visible")
+    assert "browser-what-if.toml" in page.inner_text("#saved")
+    page.locator("#save").scroll_into_view_if_needed()
+    page.screenshot(path=str(artifacts / "5-saved.png"), full_page=False)
+    saved = live_server.folder / "browser-what-if.toml"
+    checked = subprocess.run(
+        [sys.executable, "-m", "siteopt", "validate", str(saved)],
+        capture_output=True, text=True, check=False, cwd=REPO,
+    )  # fmt: skip
+    assert checked.returncode == 0, checked.stderr
+    assert "ok" in checked.stdout
+    assert "the planner's tighter 999 target" in saved.read_text()
+    page.click("#saved a")  # the saved variant opens, solved, without Kempston
+    page.wait_for_selector("#objective")
+    assert "kempston" not in page.get_attribute("#rooms", "data-sites").split(",")
+    assert page.get_attribute("body", "data-instance") == "browser-what-if.toml"
