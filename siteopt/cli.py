@@ -671,9 +671,9 @@ def serve(
     ] = "127.0.0.1",
 ) -> None:
     """A local web page: change the assumptions, solve, see the answer move, save a variant."""
-    from siteopt.serve.app import run  # noqa: PLC0415 (lazy: starlette and uvicorn, only here)
+    from siteopt.serve import serve as serve_page  # noqa: PLC0415 (lazy: only here)
 
-    run(instances, host=host, port=port)
+    serve_page(instances, host=host, port=port)
 
 
 def _show_error(exc: SiteoptError) -> None:

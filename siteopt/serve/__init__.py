@@ -13,3 +13,39 @@ Modules: :mod:`~siteopt.serve.files` (which files the browser may open),
 variant file), :mod:`~siteopt.serve.jobs` (solves in worker threads), :mod:`~siteopt.serve.views`
 (HTML), :mod:`~siteopt.serve.app` (routes).
 """
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from siteopt.errors import SiteoptError
+
+__all__ = ["serve"]
+
+
+def serve(folder: Path | str = "instances", *, host: str = "127.0.0.1", port: int = 8765) -> None:
+    """Serve the page for the instance files under ``folder`` until interrupted.
+
+    Parameters
+    ----------
+    folder
+        The instances folder: the only place the page lists, opens and saves files.
+    host, port
+        Where to listen (default: this machine only).
+
+    Raises
+    ------
+    SiteoptError
+        If the web packages are not installed (``pip install 'siteopt[serve]'``).
+    ArgumentError
+        If ``folder`` is not a folder.
+    """
+    try:
+        from siteopt.serve.app import run  # noqa: PLC0415 (lazy: starlette, only when serving)
+    except ModuleNotFoundError as exc:
+        package = (exc.name or "").split(".")[0]
+        if package not in {"starlette", "uvicorn"}:
+            raise
+        msg = f"siteopt serve needs {package}: pip install -e '.[serve]'"
+        raise SiteoptError(msg) from None
+    run(folder, host=host, port=port)

@@ -11,6 +11,8 @@ import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import REPO, CliResult
 from tests.serve.conftest import free_port
 
@@ -65,3 +67,17 @@ def test_serve_answers_on_the_port_it_was_given(folder: Path) -> None:
         server.wait(timeout=30)
         if server.stdout is not None:
             server.stdout.close()
+
+
+def test_serve_without_the_web_packages_says_what_to_install(
+    run_cli: Callable[..., CliResult], monkeypatch: pytest.MonkeyPatch, folder: Path
+) -> None:
+    monkeypatch.delitem(sys.modules, "siteopt.serve.app", raising=False)
+    for name in [m for m in sys.modules if m == "starlette" or m.startswith("starlette.")]:
+        monkeypatch.setitem(sys.modules, name, None)  # None: "not installed" to the import system
+    monkeypatch.setitem(sys.modules, "starlette", None)
+    result = run_cli("serve", "--instances", str(folder))
+    assert result.code == 2
+    assert (
+        result.err == "siteopt: error: siteopt serve needs starlette: pip install -e '.[serve]'\n"
+    )
