@@ -54,6 +54,7 @@ from siteopt.serve.views import (
 if TYPE_CHECKING:
     from starlette.requests import Request
 
+    from siteopt.instance.schema import Instance
     from siteopt.optimise.result import Result
     from siteopt.serve.jobs import Job
 
@@ -100,6 +101,16 @@ class Server:
             opened.groups, changes, excluded, opened.site_ids, opened.base_excluded
         )
         return opened, change, errors
+
+    def checked(
+        self, body: dict[str, Any]
+    ) -> tuple[OpenedInstance, WhatIf, Instance | None, list[FieldError]]:
+        """The request's what-if validated: the instance, or ``None`` and the field errors."""
+        opened, change, errors = self.parse(body)
+        if errors:
+            return opened, change, None, errors
+        instance, errors = opened.validate(change)
+        return opened, change, instance, errors
 
 
 def _text(body: dict[str, Any], key: str) -> str:
@@ -189,28 +200,25 @@ def create_app(
             return _refused(exc)
         return JSONResponse(_instance_json(opened))
 
-    async def validate(request: Request) -> Response:
+    async def what_if_of(request: Request) -> Response | tuple[OpenedInstance, WhatIf, Instance]:
+        """The request's validated what-if, or the response refusing it."""
         try:
-            opened, change, errors = server.parse(await _json_body(request))
+            opened, change, checked, errors = server.checked(await _json_body(request))
         except SiteoptError as exc:
             return _refused(exc)
-        if not errors:
-            _, errors = opened.validate(change)
-        return (
-            _errors(errors)
-            if errors
-            else JSONResponse({"ok": True, "overrides": change.overrides()})
-        )
+        return _errors(errors) if checked is None else (opened, change, checked)
+
+    async def validate(request: Request) -> Response:
+        got = await what_if_of(request)
+        if isinstance(got, Response):
+            return got
+        return JSONResponse({"ok": True, "overrides": got[1].overrides()})
 
     async def solve(request: Request) -> Response:
-        try:
-            opened, change, errors = server.parse(await _json_body(request))
-        except SiteoptError as exc:
-            return _refused(exc)
-        if not errors:
-            checked, errors = opened.validate(change)
-        if errors or checked is None:
-            return _errors(errors)
+        got = await what_if_of(request)
+        if isinstance(got, Response):
+            return got
+        opened, _, checked = got
         job = server.jobs.submit(opened.relative, lambda: _solve(checked))
         return JSONResponse(_job_json(job), status_code=202)
 
@@ -301,7 +309,7 @@ def _unknown_job() -> JSONResponse:
     )
 
 
-def _solve(instance: Any) -> Result:
+def _solve(instance: Instance) -> Result:
     import siteopt  # noqa: PLC0415 (lazy: the solver stages)
 
     return siteopt.solve(instance)

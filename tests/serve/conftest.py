@@ -98,3 +98,14 @@ def wait_for_job(client: Any, job_id: str, previous: str | None = None) -> dict[
             return job
         time.sleep(0.05)
     pytest.fail(f"job {job_id} did not end")
+
+
+def api_cost(folder: Path, overrides: dict[str, Any]) -> float:
+    """The API's cost a year of a what-if of bch-2015.toml (what the page must show)."""
+    import siteopt
+    from siteopt.instance.loading import InstanceTemplate
+
+    instance = InstanceTemplate.read(folder / "bch-2015.toml").variant(overrides)
+    solution = siteopt.solve(instance).solution
+    assert solution is not None
+    return solution.objective_gbp

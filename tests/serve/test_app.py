@@ -13,8 +13,7 @@ from typing import Any
 import pytest
 
 import siteopt
-from siteopt.instance.loading import InstanceTemplate
-from tests.serve.conftest import wait_for_job
+from tests.serve.conftest import api_cost, wait_for_job
 
 TARGET = "demand.streams.emergency.target_share"
 
@@ -23,14 +22,6 @@ def solved(client: Any, body: dict[str, Any], previous: str | None = None) -> di
     reply = client.post("/api/solve", json=body)
     assert reply.status_code == 202, reply.text
     return wait_for_job(client, reply.json()["id"], previous)
-
-
-def api_cost(folder: Path, overrides: dict[str, Any]) -> float:
-    """The API's cost a year of the same what-if (what the page must show)."""
-    instance = InstanceTemplate.read(folder / "bch-2015.toml").variant(overrides)
-    solution = siteopt.solve(instance).solution
-    assert solution is not None
-    return solution.objective_gbp
 
 
 def test_the_page_opens_the_default_instance_with_its_figures_and_sites(client: Any) -> None:

@@ -18,11 +18,9 @@ from typing import Any
 
 import pytest
 
-import siteopt
-from siteopt.instance.loading import InstanceTemplate
 from tests.conftest import REPO
 from tests.outputs.test_webmap import chromium
-from tests.serve.conftest import LiveServer
+from tests.serve.conftest import LiveServer, api_cost
 
 sync_api = pytest.importorskip("playwright.sync_api")
 
@@ -66,13 +64,6 @@ def browser_page(live_server: LiveServer) -> Iterator[Any]:
         browser.close()
     assert outside == [], f"the page asked for {outside}"
     assert errors == [], errors
-
-
-def api_cost(folder: Path, overrides: dict[str, Any]) -> float:
-    instance = InstanceTemplate.read(folder / "bch-2015.toml").variant(overrides)
-    solution = siteopt.solve(instance).solution
-    assert solution is not None
-    return solution.objective_gbp
 
 
 def solve_and_wait(page: Any) -> None:
