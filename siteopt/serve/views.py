@@ -153,7 +153,7 @@ def _field_html(field: FigureField) -> str:
         )
     return f"""<div class="field" data-field="{path}">
 <label><span class="key">{escape(field.key)}</span>{control}
-<span class="unit">{escape(unit)}</span></label>
+<span class="unit">{"in the file: " + escape(unit) if unit else ""}</span></label>
 <p class="note {field.provenance}"><b>{field.provenance}:</b> {escape(field.note)}</p>
 <input class="reason" type="text" name="{path}.reason" hidden
  placeholder="your reason for the change (saved as its assumption)">
@@ -171,6 +171,7 @@ def _results_html() -> str:
     return """<section id="results">
 <div id="summary"><p class="hint">Press <b>Solve</b> to see the answer.</p></div>
 <div id="links" hidden><a id="export" href="#" download>Export the business case (zip)</a></div>
+<p id="map-status" class="hint" hidden>drawing the map…</p>
 <iframe id="map" title="map of the answer" hidden></iframe>
 <h3>Cost a year against today</h3><div id="costs"></div>
 <h3>Constraints</h3><div id="constraints"></div>

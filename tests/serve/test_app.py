@@ -266,3 +266,26 @@ def test_variant_of_an_invalid_what_if_is_not_saved(client: Any, folder: Path) -
     assert reply.json()["errors"][0]["field"] == "demand.growth"
     assert not (folder / "neg.toml").exists()
     assert not list(folder.glob(".neg*"))
+
+
+def test_an_infeasible_what_if_shows_the_conflict_not_a_blank_page(client: Any) -> None:
+    share = "constraints.staff_commute.min_share"
+    job = solved(client, {"instance": "toy.toml", "changes": {share: {"value": "0.99"}}})
+    assert job["state"] == "done" and job["result"]["status"] == "INFEASIBLE"
+    assert "These constraints cannot all hold: staff_commute" in job["html"]["summary"]
+    assert "No plan to price" in job["html"]["costs"]
+    assert client.get(f"/jobs/{job['id']}/map").status_code == 404
+
+
+def test_a_solve_that_fails_shows_its_error(client: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from siteopt.errors import SolverError
+    from siteopt.serve import app
+
+    def fail(instance: Any) -> Any:
+        raise SolverError("CP-SAT refused the model: MODEL_INVALID")
+
+    monkeypatch.setattr(app, "_solve", fail)
+    job = solved(client, {"instance": "toy.toml"})
+    assert job["state"] == "failed"
+    assert job["error"] == "CP-SAT refused the model: MODEL_INVALID"
+    assert "result" not in job

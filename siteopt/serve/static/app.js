@@ -109,6 +109,7 @@
     var map = $("map");
     if (job.result.sites.length) {
       map.hidden = false;
+      $("map-status").hidden = false;
       map.src = "/jobs/" + job.id + "/map";
     } else {
       map.hidden = true;
@@ -180,6 +181,7 @@
   $("export").addEventListener("click", function () {
     setStatus("preparing the business case (report, maps, workbook, GIS)… the download starts when it is ready", "running");
   });
+  $("map").addEventListener("load", function () { $("map-status").hidden = true; });
   $("solve").addEventListener("click", solve);
   $("cancel").addEventListener("click", cancel);
   $("reset").addEventListener("click", reset);
