@@ -125,7 +125,7 @@ def _sites_html(opened: OpenedInstance) -> str:
         for sid, name in opened.sites
     )
     return f"""<fieldset id="sites">
-<legend>Candidate sites <small>untick to rule a site out</small></legend>
+<legend>Candidate sites <small>untick to rule a site out, or click it on the map</small></legend>
 <div class="site-list">{boxes}</div>
 <p class="field-error" data-error-for="sites.exclude" hidden></p></fieldset>"""
 

@@ -66,6 +66,23 @@ def browser_page(live_server: LiveServer) -> Iterator[Any]:
     assert errors == [], errors
 
 
+#: Where a site's marker is on the page (pixels), from the map's own axes.
+MARKER_XY = """site => {
+  const frame = document.querySelector('#map');
+  const plot = frame.contentDocument.getElementById('siteopt-map');
+  const layout = plot._fullLayout;
+  for (let k = 0; k < plot.data.length; k++) {
+    const text = plot.data[k].text;
+    const i = Array.isArray(text) ? text.findIndex(t => t.includes('<br>' + site + ' · ')) : -1;
+    if (i < 0 || !String(plot.data[k].uid).startsWith('siteopt-site-')) continue;
+    const point = plot.calcdata[k][i], box = plot.getBoundingClientRect();
+    const outer = frame.getBoundingClientRect();
+    return [outer.left + box.left + layout.xaxis._offset + layout.xaxis.c2p(point.x),
+            outer.top + box.top + layout.yaxis._offset + layout.yaxis.c2p(point.y)];
+  }
+}"""
+
+
 def solve_and_wait(page: Any) -> None:
     """Press Solve and wait for the status line to say the job ended."""
     before = page.get_attribute("body", "data-job")
@@ -121,6 +138,11 @@ def test_switch_kempston_off_and_see_it_leave_the_answer(
         " return s && Number(s.getAttribute('data-site-markers')) > 0; }"
     )
     assert status.get_attribute("data-errors") == "0"
+    x, y = page.evaluate(MARKER_XY, "welwyn")
+    page.mouse.click(x, y)  # a real click on Welwyn's marker switches it off
+    assert not page.is_checked('input.site-toggle[value="welwyn"]')
+    assert "switched off: Hertfordshire" in page.inner_text("#status")
+    page.check('input.site-toggle[value="welwyn"]')
     page.locator("#map").scroll_into_view_if_needed()
     page.screenshot(path=str(artifacts / "3-no-kempston.png"), full_page=True)
 

@@ -120,6 +120,40 @@
     previous = job.id;
   }
 
+  /* The site marker within 12 px of a clicked point (a drive-time area's invisible hover point
+     may be closer to the pointer than the marker itself, and Plotly reports that one). */
+  function siteNear(plot, point) {
+    var layout = plot._fullLayout, best = null, bestPx = 12;
+    plot.data.forEach(function (trace, k) {
+      if (String(trace.uid || "").indexOf("siteopt-site-") !== 0 || !plot.calcdata[k]) { return; }
+      plot.calcdata[k].forEach(function (site, i) {
+        var px = Math.hypot(layout.xaxis.c2p(site.x) - layout.xaxis.c2p(point.x),
+                            layout.yaxis.c2p(site.y) - layout.yaxis.c2p(point.y));
+        if (px <= bestPx) { bestPx = px; best = String(trace.text[i]); }
+      });
+    });
+    return best;
+  }
+
+  /* A click on a site of the map switches it (the map's hover text carries "<br>id · area"). */
+  function listenToMapClicks() {
+    var doc = $("map").contentDocument;
+    var plot = doc && doc.getElementById("siteopt-map");
+    if (!plot || !plot.on) { return; }
+    plot.on("plotly_click", function (event) {
+      var point = event.points && event.points[0];
+      if (!point) { return; }
+      var pattern = /<br>([a-z0-9][a-z0-9_-]*) · /;
+      var match = pattern.exec(String(point.text || "")) || pattern.exec(siteNear(plot, point) || "");
+      var box = match && document.querySelector('.site-toggle[value="' + match[1] + '"]');
+      if (!box) { return; }
+      box.checked = !box.checked;
+      stale();
+      setStatus((box.checked ? "switched on: " : "switched off: ") +
+        box.parentNode.textContent.trim() + "; press Solve", "");
+    });
+  }
+
   function cancel() {
     if (!current) { return; }
     var id = current;
@@ -181,7 +215,10 @@
   $("export").addEventListener("click", function () {
     setStatus("preparing the business case (report, maps, workbook, GIS)… the download starts when it is ready", "running");
   });
-  $("map").addEventListener("load", function () { $("map-status").hidden = true; });
+  $("map").addEventListener("load", function () {
+    $("map-status").hidden = true;
+    listenToMapClicks();
+  });
   $("solve").addEventListener("click", solve);
   $("cancel").addEventListener("click", cancel);
   $("reset").addEventListener("click", reset);
