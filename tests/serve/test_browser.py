@@ -129,22 +129,26 @@ def test_switch_kempston_off_and_see_it_leave_the_answer(
     solve_and_wait(page)
     rooms = page.get_attribute("#rooms", "data-sites")
     assert rooms and "kempston" not in rooms.split(",")
-    frame = page.frame_locator("#map")
-    status = frame.locator("#siteopt-status")
-    status.wait_for(state="attached")
+    job = page.get_attribute("body", "data-job")
+    page.wait_for_selector(f'#map[data-loaded="{job}"]')  # this answer's map, labelled
     page.wait_for_function(
         "() => { const d = document.querySelector('#map').contentDocument;"
-        " const s = d && d.getElementById('siteopt-status');"
-        " return s && Number(s.getAttribute('data-site-markers')) > 0; }"
+        " const s = d.getElementById('siteopt-status');"
+        " return Number(s.getAttribute('data-site-markers')) > 0; }"
     )
+    status = page.frame_locator("#map").locator("#siteopt-status")
     assert status.get_attribute("data-errors") == "0"
+    labels = page.evaluate(
+        "() => document.querySelector('#map').contentDocument.getElementById('siteopt-map')"
+        ".layout.annotations.map(a => a.text)"
+    )
+    assert labels == [r.split(" (")[0] for r in page.inner_text("#rooms").split(", ")]
+    page.screenshot(path=str(artifacts / "3-no-kempston.png"), full_page=True)
     x, y = page.evaluate(MARKER_XY, "welwyn")
     page.mouse.click(x, y)  # a real click on Welwyn's marker switches it off
     assert not page.is_checked('input.site-toggle[value="welwyn"]')
     assert "switched off: Hertfordshire" in page.inner_text("#status")
     page.check('input.site-toggle[value="welwyn"]')
-    page.locator("#map").scroll_into_view_if_needed()
-    page.screenshot(path=str(artifacts / "3-no-kempston.png"), full_page=True)
 
 
 def test_a_negative_volume_shows_the_field_error(

@@ -110,6 +110,7 @@
     if (job.result.sites.length) {
       map.hidden = false;
       $("map-status").hidden = false;
+      map.setAttribute("data-job", job.id);
       map.src = "/jobs/" + job.id + "/map";
     } else {
       map.hidden = true;
@@ -133,6 +134,24 @@
       });
     });
     return best;
+  }
+
+  /* Write each proposed room's name beside its star (the offline map shows it on hover only). */
+  function labelRooms() {
+    var frame = $("map").contentWindow;
+    var plot = frame && frame.document.getElementById("siteopt-map");
+    if (!plot || !frame.Plotly) { return null; }
+    var notes = [];
+    plot.data.forEach(function (trace, k) {
+      if (trace.name !== "proposed room" || !plot.calcdata[k]) { return; }
+      plot.calcdata[k].forEach(function (room, i) {
+        var name = /<b>(.*?)<\/b>/.exec(String(trace.text[i]));
+        notes.push({ x: room.x, y: room.y, text: name ? name[1] : "", showarrow: true, arrowhead: 0,
+                     ax: 40, ay: -30, bgcolor: "rgba(255,255,255,0.85)", bordercolor: "#D55E00",
+                     font: { size: 13 }, name: "siteopt-room-label" });
+      });
+    });
+    return frame.Plotly.relayout(plot, { annotations: notes });
   }
 
   /* A click on a site of the map switches it (the map's hover text carries "<br>id · area"). */
@@ -217,7 +236,11 @@
   });
   $("map").addEventListener("load", function () {
     $("map-status").hidden = true;
+    var map = $("map");
     listenToMapClicks();
+    Promise.resolve(labelRooms()).then(function () {
+      map.setAttribute("data-loaded", map.getAttribute("data-job"));  /* tests wait for this */
+    });
   });
   $("solve").addEventListener("click", solve);
   $("cancel").addEventListener("click", cancel);
