@@ -675,6 +675,22 @@ def locate(
         raise typer.Exit(STATUS_EXIT[result.status])
 
 
+@app.command()
+def serve(
+    instances: Annotated[
+        Path, typer.Option(help="Folder of instance files: the only files the page opens or saves.")
+    ] = Path("instances"),
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8765,
+    host: Annotated[
+        str, typer.Option(help="Address to bind (default: this machine only).")
+    ] = "127.0.0.1",
+) -> None:
+    """A local web page: change the assumptions, solve, see the answer move, save a variant."""
+    from siteopt.serve import serve as serve_page  # noqa: PLC0415 (lazy: only here)
+
+    serve_page(instances, host=host, port=port)
+
+
 def _show_error(exc: SiteoptError) -> None:
     if isinstance(exc, ArgumentError):  # the library names a parameter; say the flag
         text = f"{FLAGS.get(exc.field, exc.field)}: {exc.message}"

@@ -242,11 +242,20 @@ def _options_figure(data: ExportData) -> Any:
     return fig
 
 
-def webmap_html(data: ExportData, layers: dict[str, gpd.GeoDataFrame]) -> str:
-    """Return the offline interactive map as one HTML document (Plotly inlined)."""
+def webmap_html(
+    data: ExportData, layers: dict[str, gpd.GeoDataFrame], *, plotly_src: str | None = None
+) -> str:
+    """Return the offline interactive map as one HTML document.
+
+    Plotly's JavaScript is inlined; with ``plotly_src`` (a URL, e.g. the copy ``siteopt serve``
+    serves from the package) the page loads it from there instead.
+    """
     config = {"displaylogo": False, "responsive": True}
     map_div = _map_figure(data, layers).to_html(
-        full_html=False, include_plotlyjs=True, div_id="siteopt-map", config=config
+        full_html=False,
+        include_plotlyjs=plotly_src if plotly_src is not None else True,
+        div_id="siteopt-map",
+        config=config,
     )
     options_div = _options_figure(data).to_html(
         full_html=False, include_plotlyjs=False, div_id="siteopt-options", config=config
