@@ -115,6 +115,8 @@ FLAGS = MappingProxyType(
         "out": "--out",
         "instance": "--instance",
         "seed": "--seed",
+        "port": "--port",
+        "instances": "--instances",
     }
 )
 
@@ -688,7 +690,10 @@ def serve(
     """A local web page: change the assumptions, solve, see the answer move, save a variant."""
     from siteopt.serve import serve as serve_page  # noqa: PLC0415 (lazy: only here)
 
-    serve_page(instances, host=host, port=port)
+    try:
+        serve_page(instances, host=host, port=port)
+    except Interrupted:  # Ctrl-C is how a server is stopped: not an error
+        sys.stderr.write("siteopt serve: stopped\n")
 
 
 def _show_error(exc: SiteoptError) -> None:

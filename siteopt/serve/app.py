@@ -19,6 +19,7 @@ from another site).
 
 from __future__ import annotations
 
+import errno
 import io
 import shutil
 import tempfile
@@ -417,5 +418,24 @@ def run(folder: Path | str = "instances", *, host: str = "127.0.0.1", port: int 
 
     extra = (host,) if host not in {"127.0.0.1", "localhost"} else ()
     app = create_app(folder, hosts=extra)
+    _check_port_free(host, port)
     print(f"siteopt serve: open http://{host}:{port}/ (Ctrl+C to stop)", flush=True)
     uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
+def _check_port_free(host: str, port: int) -> None:
+    """Raise :class:`ArgumentError` naming ``--port`` if the address cannot be bound.
+
+    uvicorn would print its own log line and exit with 3, the code of an infeasible plan.
+    """
+    import socket  # noqa: PLC0415 (lazy: only when serving)
+
+    try:
+        with socket.create_server((host, port)):
+            pass
+    except OSError as exc:
+        reason = (
+            "in use (another siteopt serve?)" if exc.errno == errno.EADDRINUSE else exc.strerror
+        )
+        msg = f"cannot listen on {host}:{port}: {reason}; choose another with --port"
+        raise ArgumentError("port", msg) from None

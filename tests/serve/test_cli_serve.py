@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import socket
 import subprocess
 import sys
 import time
@@ -22,9 +24,10 @@ def test_serve_of_a_missing_folder_is_one_line_and_exit_2(
 ) -> None:
     result = run_cli("serve", "--instances", str(tmp_path / "nope"))
     assert result.code == 2
+    missing = tmp_path / "nope"
     assert (
         result.err
-        == f"siteopt: error: instances: {tmp_path / 'nope'}: expected a folder of instance files\n"
+        == f"siteopt: error: --instances: {missing}: expected a folder of instance files\n"
     )
 
 
@@ -41,7 +44,9 @@ def test_serve_answers_on_the_port_it_was_given(folder: Path) -> None:
         "--port",
         str(port),
     ]
-    server = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.PIPE, text=True)
+    server = subprocess.Popen(
+        command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     try:
         assert server.stdout is not None
         line = server.stdout.readline()
@@ -62,9 +67,13 @@ def test_serve_answers_on_the_port_it_was_given(folder: Path) -> None:
             "bch-one-site.toml",
             "toy.toml",
         ]
+        server.send_signal(signal.SIGINT)  # Ctrl-C is how a server stops: not an error
+        _, err = server.communicate(timeout=30)
+        assert (server.returncode, err) == (0, "siteopt serve: stopped\n")
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        if server.poll() is None:
+            server.terminate()
+            server.wait(timeout=30)
         if server.stdout is not None:
             server.stdout.close()
 
@@ -80,4 +89,18 @@ def test_serve_without_the_web_packages_says_what_to_install(
     assert result.code == 2
     assert (
         result.err == "siteopt: error: siteopt serve needs starlette: pip install -e '.[serve]'\n"
+    )
+
+
+def test_serve_on_a_port_in_use_is_one_line_and_exit_2(
+    run_cli: Callable[..., CliResult], folder: Path
+) -> None:
+    """uvicorn printed its own log line and exited with 3, the code of an infeasible plan."""
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        result = run_cli("serve", "--instances", str(folder), "--port", str(port))
+    assert (result.code, result.out) == (2, "")
+    assert result.err == (
+        f"siteopt: error: --port: cannot listen on 127.0.0.1:{port}: in use (another siteopt "
+        "serve?); choose another with --port\n"
     )
