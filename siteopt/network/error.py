@@ -236,7 +236,8 @@ def travel_time_error(dataset: Dataset) -> TravelTimeError:
     except (OSError, json.JSONDecodeError) as exc:
         raise NetworkError(f"{path}: not a readable network calibration file ({exc})") from None
     if "error_model" not in data:
-        raise NetworkError(f"{path}: no error_model (rebuild it with `python -m geodata.build`)")
+        msg = f"{path}: its drive times were not validated out of sample (no error_model)"
+        raise NetworkError(msg)
     return TravelTimeError.from_dict(data["error_model"], where=str(path))
 
 
