@@ -22,13 +22,11 @@ from tests.optimise.test_cpsat import KINDS, ints, random_constraints, random_pr
 @st.composite
 def pooled_problems(draw: st.DrawFn) -> ProblemData:
     """Random pooled problems of three to six sites, one to three forces, up to four rooms."""
-    seed = draw(st.integers(0, 2**32 - 1))
-    kinds = draw(st.sets(st.sampled_from(KINDS)))
-    rng = np.random.default_rng(seed)
-    problem = random_problem(
-        rng, n_sites=int(rng.integers(3, 7)), routings=("pooled",), k_min=1, k_max=4
-    )
-    return replace(problem, constraints=random_constraints(rng, problem, kinds))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    n_sites = int(rng.integers(3, 7))
+    problem = random_problem(rng, n_sites=n_sites, routings=("pooled",), k_min=1, k_max=4)
+    constraints = random_constraints(rng, problem, draw(st.sets(st.sampled_from(KINDS))))
+    return replace(problem, constraints=constraints)
 
 
 @settings(max_examples=80, deadline=None)
