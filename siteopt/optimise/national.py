@@ -66,12 +66,19 @@ def solve_pooled_by_size(
     sizes = list(range(max(problem.k_min, 3), problem.k_max + 1))
     for i, k in enumerate(sizes):
         budget = max(1.0, (deadline - time.perf_counter()) / (len(sizes) - i))
-        parts.append(_settle(problem, k, allowed=allowed, budget=budget))
+        before = next((p.option for p in reversed(parts) if p.option is not None), None)
+        parts.append(_settle(problem, k, allowed=allowed, budget=budget, before=before))
     return _overall(parts, time.perf_counter() - start), tuple(parts)
 
 
-def _settle(problem: ProblemData, k: int, *, allowed: IntArray, budget: float) -> SizePart:
-    """Bound ``k`` rooms by the relaxation, then search from its sites for the best plan."""
+def _settle(
+    problem: ProblemData, k: int, *, allowed: IntArray, budget: float, before: Option | None
+) -> SizePart:
+    """Bound ``k`` rooms by the relaxation, then search from its sites for the best plan.
+
+    ``before``: the best plan of fewer rooms, completed greedily as a second start (more rooms
+    only cover more, so it is often feasible when the relaxation ran out of time).
+    """
     start = time.perf_counter()
     relaxed = relaxed_bound(problem, k, allowed=allowed, time_limit_s=RELAXATION_SHARE * budget)
     if relaxed.bound is None:
@@ -86,7 +93,7 @@ def _settle(problem: ProblemData, k: int, *, allowed: IntArray, budget: float) -
             k,
             allowed=allowed,
             deadline=start + budget,
-            starts=[relaxed.sites] if relaxed.sites else [],
+            starts=[s for s in (relaxed.sites, before.sites if before else ()) if s],
         )
         found = searched if searched is not None and searched.feasible else None
     proved = found is not None and found.total <= relaxed.bound

@@ -138,7 +138,8 @@ def local_search(
 ) -> Option | None:
     """The best set of ``k`` sites found by greedy addition and interchange before ``deadline``.
 
-    Each start (and a greedy construction from nothing) is improved by first-improvement
+    Each start (one with fewer than ``k`` sites, e.g. the best plan of ``k − 1`` rooms, is first
+    completed greedily; then a greedy construction from nothing) is improved by first-improvement
     swaps of one open site for one closed one until no swap helps or time runs out. Options
     that break constraints are ranked behind every feasible one (:func:`search_key`), so the
     search walks from infeasible sets towards feasible ones. ``None`` without any set of ``k``.
@@ -146,21 +147,30 @@ def local_search(
     if len(allowed) < k:
         return None
     best: Option | None = None
-    seeds = [tuple(int(j) for j in s) for s in starts if len(set(s)) == k]
+    seeds: list[tuple[int, ...] | None] = [
+        tuple(sorted({int(j) for j in s})) for s in starts if 0 < len(set(s)) <= k
+    ]
     for seed in [*seeds, None]:  # None: the greedy construction, when time is left
         if seed is None and best is not None and time.perf_counter() > deadline:
             break
-        start = _greedy(problem, k, allowed, deadline) if seed is None else seed
+        partial = list(seed) if seed is not None else []
+        start = (
+            seed
+            if seed is not None and len(seed) == k
+            else _greedy(problem, k, allowed, deadline, partial)
+        )
         found = _interchange(problem, start, allowed, deadline)
         if best is None or search_key(problem, found) < search_key(problem, best):
             best = found
     return best
 
 
-def _greedy(problem: ProblemData, k: int, allowed: IntArray, deadline: float) -> tuple[int, ...]:
-    """Add the site that makes the cheapest (least broken) set, ``k`` times."""
-    chosen: list[int] = []
-    for _ in range(k):
+def _greedy(
+    problem: ProblemData, k: int, allowed: IntArray, deadline: float, chosen: list[int]
+) -> tuple[int, ...]:
+    """Add to ``chosen`` the site that makes the cheapest (least broken) set, up to ``k``."""
+    chosen = list(chosen)
+    for _ in range(k - len(chosen)):
         trial = [j for j in allowed.tolist() if j not in chosen]
         if time.perf_counter() > deadline:
             chosen.extend(trial[: k - len(chosen)])

@@ -134,3 +134,33 @@ def test_group_rows_of_a_pooled_problem_hold_only_single_forces_and_all() -> Non
         sparse.group_row(0)
     with pytest.raises(ValueError, match="group_masks: only with pooled routing"):
         replace(sparse, routings=("pooled", "by_force"))
+
+
+def test_the_terminal_report_prints_the_cost_curve_with_bounds_and_gaps() -> None:
+    """Sizes with a plan each print cost, bound and gap; a closed size says no plan exists."""
+    import io
+    from pathlib import Path
+
+    from rich.console import Console
+
+    from siteopt.console import print_result
+    from siteopt.instance.loading import load_instance
+    from siteopt.optimise.result import SizeRecord
+    from siteopt.optimise.solve import solve
+
+    toy = Path(__file__).resolve().parents[2] / "instances" / "toy.toml"
+    result = solve(load_instance(toy), method="enumerate")
+    sizes = (
+        SizeRecord(3, "closed", True, None),
+        SizeRecord(4, "relaxation", False, 99_000 * 10_000, cost=100_000 * 10_000, sites=("a",)),
+    )
+    shown = replace(result, statistics=replace(result.statistics, sizes=sizes))
+    printed = io.StringIO()
+    print_result(shown, Console(file=printed, width=200))
+    text = printed.getvalue()
+    assert "Cost against number of rooms" in text
+    assert "no plan meets the constraints" in text
+    assert "100,000" in text and "99,000" in text and "1.00%" in text
+    printed = io.StringIO()
+    print_result(result, Console(file=printed, width=200))
+    assert "Cost against number of rooms" not in printed.getvalue()  # no curve: no table
