@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from siteopt.data import FORCE_IDS
+from siteopt.optimise.arrays import MONEY_UNITS_PER_GBP
 from siteopt.outputs.summaries import _stream_order
 from siteopt.queueing.site_roster import _label
 from siteopt.status import Status, status_note
@@ -495,7 +496,31 @@ def print_result(result: Result, out: Console) -> None:
         )
     _print_alternatives(result, out)
     _print_cost_surface(result, out)
+    _print_size_curve(result, out)
     out.print(f"[dim]Travel times: {result.travel_times}[/dim]")
+
+
+def _print_size_curve(result: Result, out: Console) -> None:
+    """Cost against number of rooms, with each size's proven bound and gap (national route)."""
+    from rich.table import Table  # noqa: PLC0415 (lazy: rich is slow to import)
+
+    sizes = result.statistics.sizes
+    if not any(s.cost is not None for s in sizes):
+        return
+    table = Table(title="Cost against number of rooms (best plan found, proven bound)")
+    for col in ("rooms", "cost £ a year", "bound £ a year", "gap", "settled by"):
+        table.add_column(col, justify="left" if col == "settled by" else "right")
+    for s in sizes:
+        cost = f"{s.cost / MONEY_UNITS_PER_GBP:,.0f}" if s.cost is not None else "none found"
+        bound = f"{s.bound / MONEY_UNITS_PER_GBP:,.0f}" if s.bound is not None else "-"
+        if s.bound is None and s.proved:
+            gap, cost = "-", "no plan meets the constraints"
+        elif s.cost is not None and s.bound is not None:
+            gap = f"{max(0, s.cost - s.bound) / s.cost:.2%}"
+        else:
+            gap = "-"
+        table.add_row(str(s.k), cost, bound, gap, s.settled_by)
+    out.print(table)
 
 
 def print_written(written: Mapping[str, Sequence[Path]], out_dir: Path, out: Console) -> None:

@@ -82,6 +82,8 @@ class ProblemArrays:
     group_agents
         ``(2^F, T)``: agents one room needs per interval for the force group whose bit mask is
         the row (bit ``f`` set = force ``f`` in the group), minimum crew applied; row 0 is zero.
+        With ``group_masks`` given, only the rows of those groups (``(len(group_masks), T)``):
+        read a row with :meth:`group_row`.
     pooled_levels, level_weights, level_of_interval
         The distinct pooled (all forces) requirements before the minimum crew, how many
         intervals of the week have each, and the level of each interval.
@@ -129,6 +131,10 @@ class ProblemArrays:
     agent_extra_cost, agent_extra_fte
         ``(J,)`` money a year and FTE units the room functions' per-FTE shares add to one agent
         on duty in one interval of every week (``agent_extra_fte`` is one number).
+    group_masks
+        ``None``: ``group_agents`` holds every group. Otherwise the sorted bit masks of the groups
+        it holds (each force alone and all forces): pooled routing of many forces, where ``2^F``
+        rows cannot be built and only these are read.
     """
 
     site_ids: tuple[str, ...]
@@ -162,12 +168,14 @@ class ProblemArrays:
     group_fte: IntArray | None = None
     agent_extra_cost: IntArray | None = None
     agent_extra_fte: int = 0
+    group_masks: IntArray | None = None
 
     def __post_init__(self) -> None:
         n_sites, n_forces = len(self.site_ids), len(self.force_ids)
         n_intervals = self.group_agents.shape[1]
+        rows = 2**n_forces if self.group_masks is None else len(self.group_masks)
         checks = {
-            "group_agents": (self.group_agents.shape[0], 2**n_forces),
+            "group_agents": (self.group_agents.shape[0], rows),
             "agent_cost": (len(self.agent_cost), n_sites),
             "existing_seats": (len(self.existing_seats), n_sites),
             "max_seats": (len(self.max_seats), n_sites),
@@ -213,6 +221,26 @@ class ProblemArrays:
             )
         if not self.routings or set(self.routings) - {"pooled", "by_force"}:
             raise ValueError(f"routings: expected 'pooled' and/or 'by_force', got {self.routings}")
+        if self.group_masks is not None and (
+            "by_force" in self.routings or self.group_cost is not None
+        ):
+            raise ValueError("group_masks: only with pooled routing and no functions priced")
+
+    @property
+    def dense_groups(self) -> bool:
+        """Whether ``group_agents`` holds every force group (``2^F`` rows)."""
+        return self.group_masks is None
+
+    def group_row(self, mask: int) -> IntArray:
+        """Agents per interval of one room answering the force group ``mask``."""
+        if self.group_masks is None:
+            row: IntArray = self.group_agents[mask]
+            return row
+        at = int(np.searchsorted(self.group_masks, mask))
+        if at == len(self.group_masks) or int(self.group_masks[at]) != mask:
+            raise KeyError(f"group {mask:#x}: only each force alone and all forces are held")
+        held: IntArray = self.group_agents[at]
+        return held
 
     @property
     def n_sites(self) -> int:
@@ -232,7 +260,7 @@ class ProblemArrays:
     @property
     def peak_positions(self) -> int:
         """Peak agents of one room answering every force's calls (``P*``)."""
-        return int(self.group_agents[self.all_forces].max())
+        return int(self.group_row(self.all_forces).max())
 
     @property
     def has_functions(self) -> bool:

@@ -160,10 +160,12 @@ def problem_from_instance(
     table = staffing_table if staffing_table is not None else build_staffing_table(instance)
     min_crew = instance.staffing.min_positions_per_site.value
     n_forces = len(forces)
-    group_agents = np.zeros((2**n_forces, table.rates_per_hour.shape[2]), dtype=np.int64)
-    for mask in range(1, 2**n_forces):
-        group = [forces[f] for f in range(n_forces) if mask >> f & 1]
-        group_agents[mask] = np.maximum(table.agents_for(group), min_crew)
+    masks = _group_masks(instance)
+    group_agents = np.zeros((len(masks), table.rates_per_hour.shape[2]), dtype=np.int64)
+    for row, mask in enumerate(masks):
+        if mask:
+            group = [forces[f] for f in range(n_forces) if mask >> f & 1]
+            group_agents[row] = np.maximum(table.agents_for(group), min_crew)
     levels, level_of_interval, weights = np.unique(
         table.agents_for(forces), return_inverse=True, return_counts=True
     )
@@ -256,7 +258,7 @@ def problem_from_instance(
             site_minutes=site_min,
             commute_minutes=travel.commute_minutes,
             staff_fte=staff_fte,
-            peak_positions=int(group_agents[2**n_forces - 1].max()),
+            peak_positions=int(group_agents[-1].max()),
             max_seats=costs.max_seats,
         )
     )
@@ -294,6 +296,7 @@ def problem_from_instance(
         force_calls=frozen_int(np.rint(interval_calls.sum(axis=1) * WEEKS_PER_YEAR)),
         interval_calls=interval_calls,
         **(functions.arrays() if functions is not None else {}),
+        group_masks=None if len(masks) == 2**n_forces else frozen_int(masks),
         constraints=problem_constraints,
         home_share=moves.home_share,
         home_minutes=staff_min[:, :n_cand],
@@ -325,6 +328,38 @@ def _check_model_range(instance: Instance, terms: dict[str, float]) -> None:
         "figures, max_seats or the number of candidates"
     )
     raise InstanceError(instance.file, field, msg)
+
+
+#: Up to this many forces every force group's staffing is tabulated (``2^F`` rows: by-force
+#: routing and the non-call functions price any group); beyond, pooled routing only.
+DENSE_FORCES = 12
+
+
+def _group_masks(instance: Instance) -> list[int]:
+    """Bit masks of the force groups whose staffing the problem holds, ascending.
+
+    Every group for a few forces; for many (a national run) each force alone (today's rooms)
+    and all forces (the pooled rooms), which is all that pooled routing reads.
+    """
+    n_forces = len(instance.forces)
+    if n_forces <= DENSE_FORCES:
+        return list(range(2**n_forces))
+    if list(instance.staffing.routing) != ["pooled"]:
+        msg = (
+            f'expected ["pooled"] with more than {DENSE_FORCES} forces ({n_forces}): routing '
+            "by force prices every group of forces, 2^F of them"
+        )
+        raise InstanceError(instance.file, "staffing.routing", msg)
+    functions = instance.functions
+    penalty = functions.local_knowledge_penalty
+    if functions.in_scope != ["call_handling"] or (penalty is not None and penalty.value > 0):
+        msg = (
+            f"expected call handling only in scope and no local-knowledge penalty with more "
+            f"than {DENSE_FORCES} forces ({n_forces}): "
+            "the functions are priced per group of forces, 2^F of them"
+        )
+        raise InstanceError(instance.file, "functions.in_scope", msg)
+    return sorted({1 << f for f in range(n_forces)} | {2**n_forces - 1})
 
 
 class _FunctionFields(TypedDict, total=False):

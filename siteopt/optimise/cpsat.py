@@ -72,9 +72,11 @@ def _group_rows(problem: ProblemData) -> IntArray:
     The all-forces room is the pooled single room: it is only chosen with one open site, which the
     enumerator prices pooled.
     """
+    single = problem.pooled_totals(1)[problem.level_of_interval]
+    if not problem.dense_groups:  # pooled routing only: no group is ever chosen by force
+        return np.array([single], dtype=np.int64)
     rows = np.array(problem.group_agents, dtype=np.int64)
-    single = problem.pooled_totals(1)
-    rows[problem.all_forces] = single[problem.level_of_interval]
+    rows[problem.all_forces] = single
     return rows
 
 

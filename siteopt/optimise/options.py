@@ -148,7 +148,7 @@ def _by_force(problem: ProblemData, sites: tuple[int, ...], assignment: tuple[in
     floor = _seat_floor(problem, len(sites))
     agents = np.stack(
         [
-            problem.group_agents[force_mask([f for f, g in enumerate(assignment) if g == j])]
+            problem.group_row(force_mask([f for f, g in enumerate(assignment) if g == j]))
             for j in sites
         ]
     )
@@ -492,7 +492,9 @@ class _PairContext:
         self.intervals_a = (n_a * weights).sum(axis=1)
         self.intervals_b = (n_b * weights).sum(axis=1)
         self.pooled_ok = _split_holds(problem, 2, None)
-        self.masks = np.arange(1, problem.all_forces, dtype=np.int64)  # proper, non-empty groups
+        by_force = "by_force" in problem.routings
+        # proper, non-empty groups (by force only: pooled routing never reads them)
+        self.masks = np.arange(1, problem.all_forces if by_force else 1, dtype=np.int64)
         rows = problem.group_agents
         self.group_intervals = rows.sum(axis=1)
         self.group_peak = rows.max(axis=1, initial=0)

@@ -56,22 +56,28 @@ SCHEMA_VERSION = 2
 SolverName = Literal["enumeration", "cp-sat", "cp-sat by size"]
 
 
-SettledBy = Literal["enumeration", "bound", "cp-sat", "closed"]
+SettledBy = Literal["enumeration", "bound", "cp-sat", "relaxation", "closed"]
 
 
 @dataclass(frozen=True)
 class SizeRecord:
     """How the size-by-size search settled one number ``k`` of open sites.
 
-    ``settled_by`` is ``"enumeration"``, ``"bound"``, ``"cp-sat"`` or ``"closed"`` (no feasible
-    option of that size); ``bound`` is the proven lower bound (money units) on the cost of a
-    better option of that size, ``None`` when none can exist.
+    ``settled_by`` is ``"enumeration"``, ``"bound"``, ``"cp-sat"``, ``"relaxation"`` (a
+    facility-location relaxation bounds it, a seeded local search finds its best plan: the
+    national route) or ``"closed"`` (no feasible option of that size); ``bound`` is the proven
+    lower bound (money units) on the cost of a better option of that size, ``None`` when none
+    can exist. ``cost`` and ``sites``: the best plan found of that size (the "cost against
+    number of rooms" curve, with ``(cost - bound) / cost`` its proven gap), when the search
+    keeps one per size; ``None`` and ``()`` otherwise.
     """
 
     k: int
     settled_by: SettledBy
     proved: bool
     bound: int | None
+    cost: int | None = None
+    sites: tuple[str, ...] = ()
 
 
 #: The keys of each solver's statistics in the contract, in order.

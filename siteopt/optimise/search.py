@@ -121,9 +121,11 @@ class SizePart:
     """How :func:`solve_by_size` settled one number of open sites.
 
     ``how`` is ``"enumeration"`` (exact, one or two sites), ``"bound"`` (its lower bound is no
-    better than the incumbent), ``"cp-sat"`` (searched, with the incumbent as cutoff) or
-    ``"closed"`` (no feasible option of that size); ``bound`` is the proven lower bound on the
-    cost of a better option of that size (``None`` when none can exist).
+    better than the incumbent), ``"cp-sat"`` (searched, with the incumbent as cutoff),
+    ``"relaxation"`` (bounded by :mod:`siteopt.optimise.relaxation`, searched by
+    :mod:`siteopt.optimise.pooled`) or ``"closed"`` (no feasible option of that size); ``bound``
+    is the proven lower bound on the cost of a better option of that size (``None`` when none
+    can exist). ``option``: the best plan of that size when the search keeps one per size.
     """
 
     k: int
@@ -131,6 +133,7 @@ class SizePart:
     bound: int | None
     proved: bool
     wall_s: float
+    option: Option | None = None
 
 
 def solve_by_size(

@@ -241,7 +241,7 @@ def baseline_costs(problem: ProblemData, instance: Instance) -> dict[str, int]:
         rooms.setdefault(problem.site_ids.index(room), []).append(f)
     costs = dict.fromkeys(("sites", "seats", "staff", "merge", "standby", "transition"), 0)
     for j, forces in rooms.items():
-        agents = problem.group_agents[force_mask(forces)]
+        agents = problem.group_row(force_mask(forces))
         costs["sites"] += int(problem.fixed_cost[j])
         costs["seats"] += int(
             problem.seat_cost[j] * max(0, int(agents.max()) - int(problem.existing_seats[j]))

@@ -356,12 +356,27 @@ def _solve_cp_sat(
             return result.option, result.status, result.best_bound, statistics
         # the time limit stopped CP-SAT first: the enumeration, exact for one or two sites,
         # settles every size instead (size by size, below)
-    result, parts = solve_by_size(problem, time_limit_s=limit, table=table)
+    if problem.dense_groups:
+        result, parts = solve_by_size(problem, time_limit_s=limit, table=table)
+    else:  # many forces, pooled: relaxation bound and local search per size (national)
+        from siteopt.optimise.national import solve_pooled_by_size  # noqa: PLC0415 (lazy: pulls in scipy)
+
+        result, parts = solve_pooled_by_size(problem, time_limit_s=limit, table=table)
     statistics = SolverStatistics(
         name="cp-sat by size",
         wall_s=0.0,
         gap=result.gap,
-        sizes=tuple(SizeRecord(p.k, cast("SettledBy", p.how), p.proved, p.bound) for p in parts),
+        sizes=tuple(
+            SizeRecord(
+                p.k,
+                cast("SettledBy", p.how),
+                p.proved,
+                p.bound,
+                cost=p.option.total if p.option is not None else None,
+                sites=tuple(problem.site_ids[j] for j in p.option.sites) if p.option else (),
+            )
+            for p in parts
+        ),
     )
     return result.option, result.status, result.best_bound, statistics
 

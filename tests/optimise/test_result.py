@@ -220,7 +220,9 @@ def test_statistics_write_only_their_solver_s_keys() -> None:
     assert by_size.to_dict() == {
         "name": "cp-sat by size",
         "gap": 0.01,
-        "sizes": [{"k": 3, "settled_by": "cp-sat", "proved": False, "bound": 7}],
+        "sizes": [
+            {"k": 3, "settled_by": "cp-sat", "proved": False, "bound": 7, "cost": None, "sites": []}
+        ],
         "wall_s": 1.5,
     }
     cp_sat = SolverStatistics(

@@ -212,6 +212,19 @@ def spec_as(spec: ConstraintSpecBase, kind: type[SpecT]) -> SpecT:
     return spec
 
 
+@dataclass(frozen=True)
+class CoverRule:
+    """``Σ_z weight_z [some site of zones[z] is open] ≥ required`` (a covering rule).
+
+    ``zones``: the covering sites of each zone (zones with the same set aggregated, an exact
+    aggregation); ``weights``: each zone's weight (people, or 1 per force).
+    """
+
+    required: int
+    zones: tuple[tuple[int, ...], ...]
+    weights: tuple[int, ...]
+
+
 @dataclass(frozen=True, eq=False)
 class Constraint(ABC):
     """A named constraint compiled for one problem (see the module docstring for the contract).
@@ -290,6 +303,20 @@ class Constraint(ABC):
         it holds none.
         """
         return self
+
+    # -- relax --------------------------------------------------------------------------------
+
+    def covers(self, problem: ProblemArrays) -> tuple[CoverRule, ...]:
+        """Covering rules the constraint implies, for relaxations (``()``: none).
+
+        Each says: the weight of the zones with an open covering site is at least
+        ``required``. A relaxation may keep them (they are implied) or drop them.
+        """
+        return ()
+
+    def conflicts(self, problem: ProblemArrays, k: int) -> IntArray | None:
+        """``(P, 2)`` pairs of sites that may not both be open among ``k`` (``None``: none)."""
+        return None
 
     # -- model --------------------------------------------------------------------------------
 

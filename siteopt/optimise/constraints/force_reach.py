@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Self
 
 import numpy as np
 
+from siteopt.errors import NetworkError
 from siteopt.instance.constraints import ConstraintSpecBase, ForceCentreWithinSpec
 from siteopt.network.points import Points, site_points
 from siteopt.network.travel import travel_times
@@ -18,6 +19,7 @@ from siteopt.optimise.constraints.base import (
     CompileContext,
     Constraint,
     ConstraintResult,
+    CoverRule,
     ModelContext,
     SiteSets,
     spec_as,
@@ -94,6 +96,12 @@ class ForceReach(Constraint):
             reached = reached | self.reach[:, sites.second]
         return np.asarray(reached.all(axis=0), dtype=np.bool_)
 
+    def covers(self, problem: ProblemArrays) -> tuple[CoverRule, ...]:
+        """Each force: one of the sites reaching its centre is open."""
+        return tuple(
+            CoverRule(1, (tuple(int(j) for j in np.flatnonzero(row)),), (1,)) for row in self.reach
+        )
+
     def add_to_model(
         self, problem: ProblemArrays, model: ModelContext, enforce: Sequence[cp_model.IntVar]
     ) -> None:
@@ -121,9 +129,31 @@ def _centre_minutes(
         points = site_points(instance, [instance.forces[f].current_site for f in forces])
     else:
         centres = instance.dataset().population_centres(instance.data.population_year)
-        xs, ys = (np.array([centres[f][axis] for f in forces]) for axis in (0, 1))
-        points = Points(tuple(f"centre:{f}" for f in forces), xs, ys)
+        xs, ys = [], []
+        for f in forces:
+            x, y = centres[f]
+            if not _on_network(network, x, y):
+                # a centre in hills or a bay (Cumbria's in the Lake District): the force's
+                # demand point nearest it stands in, which is on the network
+                lsoas = instance.dataset().lsoas()
+                part = lsoas[lsoas["force"] == f]
+                near = int(
+                    np.argmin((part["x"].to_numpy() - x) ** 2 + (part["y"].to_numpy() - y) ** 2)
+                )
+                x, y = float(part["x"].iloc[near]), float(part["y"].iloc[near])
+            xs.append(x)
+            ys.append(y)
+        points = Points(tuple(f"centre:{f}" for f in forces), np.array(xs), np.array(ys))
     targets = site_points(instance, list(candidates))
     allow = instance.network.allow_unreachable
     minutes: FloatArray = travel_times(network, points, targets, allow_unreachable=allow).minutes
     return minutes
+
+
+def _on_network(network: RoadNetwork, x: float, y: float) -> bool:
+    """Whether a point is near enough a road node to be snapped to it."""
+    try:
+        network.snap([x], [y])
+    except NetworkError:
+        return False
+    return True

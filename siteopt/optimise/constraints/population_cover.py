@@ -23,6 +23,7 @@ from siteopt.optimise.constraints.base import (
     CompileContext,
     Constraint,
     ConstraintResult,
+    CoverRule,
     ModelContext,
     SiteSets,
     spec_as,
@@ -100,6 +101,11 @@ class PopulationCover(Constraint):
         cp.add(weighted_sum(covered, [p for _, p in zones]) >= self.required).only_enforce_if(
             enforce
         )
+
+    def covers(self, problem: ProblemArrays) -> tuple[CoverRule, ...]:
+        """People in zones with an open covering site ≥ required (zones aggregated by cover)."""
+        zones = self._zones_by_cover()
+        return (CoverRule(self.required, tuple(z for z, _ in zones), tuple(p for _, p in zones)),)
 
     def _zones_by_cover(self) -> list[tuple[tuple[int, ...], int]]:
         """People per distinct set of covering sites (zones nobody can cover are left out)."""

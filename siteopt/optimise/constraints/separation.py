@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Self
 import numpy as np
 
 from siteopt.instance.constraints import ConstraintSpecBase, SiteSeparationSpec
-from siteopt.optimise.arrays import BoolArray, FloatArray, ProblemArrays, frozen_bool
+from siteopt.optimise.arrays import BoolArray, FloatArray, IntArray, ProblemArrays, frozen_bool
 from siteopt.optimise.constraints.base import (
     CompileContext,
     Constraint,
@@ -64,6 +64,13 @@ class Separation(Constraint):
         if sites.second is None:
             return None
         return np.asarray(~self.conflict[sites.first, sites.second], dtype=np.bool_)
+
+    def conflicts(self, problem: ProblemArrays, k: int) -> IntArray | None:
+        """The conflicting pairs (none with one room)."""
+        if k < 2:
+            return None
+        pairs: IntArray = np.argwhere(np.triu(self.conflict, 1)).astype(np.int64)
+        return pairs
 
     def add_to_model(
         self, problem: ProblemArrays, model: ModelContext, enforce: Sequence[cp_model.IntVar]
