@@ -312,6 +312,29 @@ class StaffTransport:
 _OFFER_TIE_BREAK_GBP = 1.0
 
 
+#: Offers (force × home zone × room) above which the least valuable are left out of the LP: a
+#: national plan (43 forces × 34,753 zones × 11 rooms) would otherwise be a 16M-variable LP.
+_MAX_OFFERS = 500_000
+
+
+#: Most one-off value (£) the offers left out may hold together: a bound on the error.
+_LEFT_OUT_GBP = 1_000.0
+
+
+def _negligible_offers(value: FloatArray, usable: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
+    """The offers of least value (``staff × take-up × saving``) worth at most £1,000 together.
+
+    Leaving them out of the programme changes its optimum by at most their sum (each offer's
+    contribution is at most its value), so the one-off cost is exact to within £1,000.
+    """
+    candidates = np.flatnonzero(usable)
+    order = candidates[np.argsort(value.ravel()[candidates], kind="stable")]
+    within = np.cumsum(value.ravel()[order]) <= _LEFT_OUT_GBP
+    out = np.zeros(usable.shape, dtype=np.bool_)
+    out.ravel()[order[within]] = True
+    return out
+
+
 def staff_transport(
     *,
     staff: npt.ArrayLike,
@@ -385,6 +408,8 @@ def staff_transport(
     )  # fmt: skip
     gain = redundancy_gbp + recruit_gbp - travel  # (F, Z, K): £ saved per mover
     usable = (group[:, :, None] > 0) & (retention > 0) & (gain > 0)
+    if int(usable.sum()) > _MAX_OFFERS:
+        usable &= ~_negligible_offers(group[:, :, None] * retention * gain, usable)
     f_idx, z_idx, k_idx = np.nonzero(usable)
     offered = np.zeros((n_f, n_z, n_k))
     if len(f_idx):

@@ -223,3 +223,31 @@ def test_weighted_quantiles_of_every_column_equal_one_column_at_a_time(
     for j in range(values.shape[1]):
         for k, q in enumerate((0.5, 0.9)):
             assert got[k, j] == _one_weighted_quantile(values[:, j], weights, q)
+
+
+@pytest.mark.parametrize("posts", [[20.0, 30.0], [60.0, 10.0], [0.0, 500.0]])
+def test_offers_left_out_of_a_large_programme_cost_at_most_a_thousand_pounds(
+    posts: list[float], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Above the size limit the least valuable offers go; the one-off moves by ≤ £1,000."""
+    from siteopt.costs import transition
+
+    zones = np.arange(300.0)  # homes ever farther from both rooms: shares fall to nothing
+    minutes = np.column_stack([zones, zones + 5.0])
+    km = minutes * 1.2
+
+    def one_off() -> tuple[float, int]:
+        share = home_shares(np.ones(300), minutes[:, 0], decay_per_minute=0.1)
+        result = staff_transport(
+            staff=[400.0], home_share=share[np.newaxis, :], minutes=minutes, km=km,
+            minutes_today=minutes[:, [0]], km_today=km[:, [0]], posts=posts, params=PARAMS,
+            redundancy_gbp=10_000.0, recruit_gbp=5_000.0,
+        )  # fmt: skip
+        total = result.redundancy_gbp + result.recruit_gbp + result.excess_travel_gbp
+        return total, int((result.offered > 0).sum())
+
+    exact, offers = one_off()
+    monkeypatch.setattr(transition, "_MAX_OFFERS", 0)  # every programme counts as large
+    pruned, fewer = one_off()
+    assert fewer < offers  # offers were left out
+    assert exact - 1e-6 <= pruned <= exact + 1_000.0 + 1e-6
