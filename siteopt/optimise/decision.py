@@ -35,11 +35,7 @@ def with_decision_analysis(result: Result) -> Result:
         (o.sites for o in result.alternatives if o.feasible and set(o.sites) != set(chosen)),
         None,
     )
-    switching = (
-        switching_values(instance, problem, chosen, tuple(runner_up))
-        if runner_up is not None and len(runner_up) <= 2
-        else None
-    )
+    switching = switching_values(instance, problem, chosen) if runner_up is not None else None
     robustness = decision_robustness(instance, problem, chosen, draws=default_draws(problem))
     return replace(result, switching=switching, robustness=robustness)
 
