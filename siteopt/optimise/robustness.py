@@ -32,7 +32,7 @@ from __future__ import annotations
 import copy
 import math
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -185,6 +185,7 @@ def decision_robustness(
     travel = travel_inputs(instance)
     table = staffing_table(instance)
     target = frozenset(chosen)
+    shared: dict[str, Any] = {}  # the priced non-call functions: drive times do not move them
 
     def run(trip_groups: _TripGroups) -> tuple[int, int, dict[tuple[str, ...], int]]:
         rng = np.random.default_rng(seed)  # the same draws with and without the bias
@@ -193,7 +194,9 @@ def decision_robustness(
         for _ in range(draws):
             shocks = rng.standard_normal(len(trip_groups.names))
             perturbed = trip_groups.perturbed(travel, shocks, rng, correlation)
-            trial = problem_from_instance(instance, travel=perturbed, staffing_table=table)
+            trial = problem_from_instance(
+                instance, travel=perturbed, staffing_table=table, shared=shared
+            )
             trial = trip_groups.with_centres(trial, shocks, rng, correlation)
             winner = _best_site_set(trial)
             if winner is None:

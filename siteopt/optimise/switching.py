@@ -77,8 +77,8 @@ HIGH_FACTOR = 10.0
 REL_TOLERANCE = 1e-3
 
 #: Factors of today's value tried, nearest first, when the figure is not a straight line.
-_GRID_UP = (1.05, 1.25, 1.5, 2.0, 3.0, 5.0, 10.0)
-_GRID_DOWN = (0.95, 0.8, 0.5, 0.33, 0.2, 0.1)
+_GRID_UP = (1.05, 1.25, 1.5, 2.0, 5.0, 10.0)
+_GRID_DOWN = (0.95, 0.8, 0.5, 0.2, 0.1)
 
 #: A total farther than this share of the largest (plus a few units of rounding) from the
 #: straight line through the screen is not on it (a salary's totals lie within ~1e-8).
