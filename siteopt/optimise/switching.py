@@ -11,25 +11,31 @@ every constraint, or any other option meeting every constraint is strictly cheap
 the chosen set); the option that then wins is recorded.
 
 - **Range**: today's value ×0.1 to ×10. Where an end is not a valid instance (a share above 1,
-  existing seats above the maximum), the real limit is found by bisection between the last valid
-  and the first invalid value (to the tolerance below; a round limit such as 1 is tried).
+  existing seats above the maximum) or no finite staffing meets a service target there (the
+  queueing model's :class:`~siteopt.errors.StaffingError`), the real limit is found by bisection
+  between the last valid and the first invalid value (to the tolerance below; a round limit
+  such as 1 is tried). Any other error propagates.
 - **Screen**: the ends, ×0.5, ×2 and today. A figure that changes no option's cost or
   feasibility at any of them is listed as not affecting the choice.
-- **Straight lines**: where every option's total is a straight line through the five screened
+- **Straight lines**: where every option's total is a straight line through the screened
   values and no option's feasibility changes there (a salary, a running cost, a one-off), the
   margin of the chosen set over the best other option is the minimum of straight lines, a
   concave function: it crosses zero at most once on each side, so the side flips exactly when it
   has flipped at its end, and the crossing is narrowed from there.
-- **Otherwise** (staffing steps, thresholds, feasibility) a grid of factors is priced outwards,
-  nearest first; the first grid value at which the chosen set no longer wins brackets the
-  flip, whatever changed (its feasibility, or which option wins).
-- **Narrowing**: each step tries the root of the straight line through the bracket's margins
-  and the value just short of it, else bisects, until the bracket is :data:`REL_TOLERANCE` of
-  today's value (one unit for whole-number figures). The switching value is priced: there the
-  recorded winner wins; just short of it (towards today) the chosen set still does.
+- **Otherwise** (staffing steps, thresholds, feasibility) a grid of factors is priced outwards
+  on both sides at once, nearest first; the first value at which the chosen set no longer wins
+  brackets the flip, whatever changed (its feasibility, or which option wins), and the other
+  side is walked only as far as that flip.
+- **Narrowing**: false position on the margins (the Illinois rule; first the root and the value
+  just short of it, which closes a straight line at once), else bisection, until the bracket is
+  :data:`REL_TOLERANCE` of today's value (one unit for whole-number figures). The switching
+  value is priced: there the recorded winner wins; just short of it (towards today) the chosen
+  set still does.
 
-The switching value is the nearest flip on either side of today's value. A flip that happens and
-un-happens between two grid values of a figure that is not a straight line would be missed.
+The switching value is the nearest flip found on either side of today's value. A flip that
+happens and un-happens between two grid values of a figure that is not a straight line would be
+missed; where the margin steps back and forth inside one bracket (staffing steps) the value is
+one of its crossings, not necessarily the nearest.
 Figures valued 0 today have no multiplicative range and are listed apart.
 """
 

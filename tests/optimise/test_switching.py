@@ -179,3 +179,34 @@ def test_a_bch_switching_value_is_confirmed_by_solving_either_side(bch: Instance
     assert before.solution is not None and before.solution.site_ids == chosen
     assert after.solution is not None and set(after.solution.site_ids) == set(v.winner)
     assert set(v.winner) != {"biggleswade"}
+
+
+def test_every_figure_set_to_todays_value_prices_every_option_the_same(toy: Instance) -> None:
+    """Re-validating the variant changes nothing but the figure (the tables round-trip)."""
+    base = option_table(problem_from_instance(toy))
+    for path, today in assumed_figures(toy)[::3]:
+        again = option_table(problem_from_instance(with_figure(toy, path, today)))
+        assert np.array_equal(again.total, base.total), path
+        assert np.array_equal(again.feasible, base.feasible), path
+
+
+def test_an_error_building_the_problem_is_not_taken_for_the_end_of_the_range(
+    toy: Instance, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only a refused instance (or no finite staffing) ends a range; a bug propagates."""
+    from siteopt.optimise import switching
+
+    result = solve(toy)
+    assert result.solution is not None and result.problem is not None
+    pricer = _Pricer(toy, result.solution.site_ids, result.problem)
+    base = pricer.priced(result.problem)
+    real = switching.problem_from_instance
+
+    def broken(instance: Instance, **kwargs: object) -> object:
+        if instance.pay.call_handler_salary_gbp.value > 100_000:
+            raise ValueError("a bug, not a bound")
+        return real(instance, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(switching, "problem_from_instance", broken)
+    with pytest.raises(ValueError, match="a bug, not a bound"):
+        _figure_switch(pricer, "pay.call_handler_salary_gbp", 20_000.0, base)
