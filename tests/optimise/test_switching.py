@@ -200,7 +200,7 @@ def test_an_error_building_the_problem_is_not_taken_for_the_end_of_the_range(
     assert result.solution is not None and result.problem is not None
     pricer = _Pricer(toy, result.solution.site_ids, result.problem)
     base = pricer.priced(result.problem)
-    real = switching.problem_from_instance
+    real = problem_from_instance
 
     def broken(instance: Instance, **kwargs: object) -> object:
         if instance.pay.call_handler_salary_gbp.value > 100_000:
