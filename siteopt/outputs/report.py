@@ -20,6 +20,7 @@ from siteopt.demand.volumes import annual_volumes
 from siteopt.instance.profile import DEFAULT_PROFILE_NOTE
 from siteopt.optimise.appraise import DO_MINIMUM, DO_NOTHING
 from siteopt.optimise.arrays import FTE_UNITS_PER_FTE
+from siteopt.optimise.decision import switching_not_computed
 from siteopt.optimise.switching import HIGH_FACTOR, LOW_FACTOR
 from siteopt.outputs.data import COST_LABELS, figure_kind, format_value, room_answers
 from siteopt.status import Status, status_note
@@ -894,7 +895,8 @@ def _switching_paragraphs(data: ExportData) -> tuple[str, ...]:
         if not any(o.feasible for o in data.result.alternatives):
             return ("Switching values were not computed: no alternative meets every constraint, "
                     "so there is no runner-up to compare with.",)  # fmt: skip
-        why = robust.not_computed or "no feasible runner-up to measure the margin against"
+        too_many = switching_not_computed(len(data.instance.candidate_ids()))
+        why = robust.not_computed or too_many or "no runner-up to measure the margin against"
         return (f"Switching values were not computed: {why}.",)
     names = _site_names(data)
     chosen = " and ".join(names.get(i, i) for i in switching.chosen)
