@@ -145,6 +145,8 @@ class PerHeadEstimate(Strict):
 
 
 def _volume_tag(raw: Any) -> str:
+    if isinstance(raw, PerHeadEstimate):  # a table re-validated from its parsed values
+        return "per_head"
     return "per_head" if isinstance(raw, Mapping) and "per_head_of" in raw else "figure"
 
 

@@ -127,6 +127,7 @@ def problem_from_instance(
     *,
     travel: TravelInputs | None = None,
     staffing_table: StaffingTable | None = None,
+    shared: dict[str, _FunctionArrays | None] | None = None,
 ) -> ProblemData:
     """Build the integer problem data of an instance (staffing, costs, travel, constraints).
 
@@ -134,6 +135,8 @@ def problem_from_instance(
     uses the gravity model of :mod:`siteopt.costs.transition`. ``travel`` and ``staffing_table``,
     when given, are used instead of being computed (a sweep shares them between scenarios); the
     caller vouches that the staffing table was built from the same demand and staffing fields.
+    ``shared`` keeps the priced non-call functions between calls (same vouching: the functions,
+    demand, staffing and pay fields unchanged).
     """
     from siteopt.queueing.fte import instance_shrinkage, room_fte  # noqa: PLC0415 (lazy: pulls in scipy)
     from siteopt.queueing.fte import staffing_table as build_staffing_table  # noqa: PLC0415 (lazy: pulls in scipy)
@@ -204,9 +207,16 @@ def problem_from_instance(
     staff_fte = np.array(
         [float(room_fte(instance, table.agents_for([f])).total_fte) for f in forces]
     )
-    functions = _function_arrays(
-        instance, table, areas=costs.forces, agent_fte=per_agent_interval_fte * (1 + supervisors)
-    )
+    if shared is None or "functions" not in shared:
+        functions = _function_arrays(
+            instance,
+            table,
+            areas=costs.forces,
+            agent_fte=per_agent_interval_fte * (1 + supervisors),
+        )
+        shared = {} if shared is None else shared
+        shared["functions"] = functions
+    functions = shared["functions"]
     if functions is not None:
         staff_fte = functions.today_fte(instance, staff_fte)
     trans = instance.transition

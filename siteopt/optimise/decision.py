@@ -9,11 +9,31 @@ from __future__ import annotations
 from dataclasses import replace
 
 from siteopt.optimise.result import Result
-from siteopt.optimise.robustness import decision_robustness, default_draws, not_computed
+from siteopt.optimise.robustness import (
+    MANY_SITES,
+    decision_robustness,
+    default_draws,
+    not_computed,
+)
 from siteopt.optimise.switching import switching_values
 from siteopt.status import Status
 
-__all__ = ["with_decision_analysis"]
+__all__ = ["SWITCHING_MAX_SITES", "switching_not_computed", "with_decision_analysis"]
+
+#: Beyond this many candidates switching values are not computed: each of ~1,000 prices
+#: rebuilds the whole problem and re-prices every site pair (hundreds of sites: many minutes).
+SWITCHING_MAX_SITES = MANY_SITES
+
+
+def switching_not_computed(n_sites: int) -> str | None:
+    """Why switching values are not computed for ``n_sites`` candidates (``None``: they are)."""
+    if n_sites <= SWITCHING_MAX_SITES:
+        return None
+    return (
+        f"{n_sites} candidate sites: each switching value re-prices every one- and two-site "
+        f"option of the whole problem many times, which takes minutes beyond "
+        f"{SWITCHING_MAX_SITES} candidates"
+    )
 
 
 def with_decision_analysis(result: Result) -> Result:
@@ -35,11 +55,8 @@ def with_decision_analysis(result: Result) -> Result:
         (o.sites for o in result.alternatives if o.feasible and set(o.sites) != set(chosen)),
         None,
     )
-    switching = (
-        switching_values(instance, problem, chosen, tuple(runner_up))
-        if runner_up is not None and len(runner_up) <= 2
-        else None
-    )
+    computed = runner_up is not None and switching_not_computed(problem.n_sites) is None
+    switching = switching_values(instance, problem, chosen) if computed else None
     robustness = decision_robustness(instance, problem, chosen, draws=default_draws(problem))
     return replace(result, switching=switching, robustness=robustness)
 

@@ -29,9 +29,10 @@ sites), and not otherwise (a fallback's times to a named site).
 
 from __future__ import annotations
 
+import copy
 import math
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -74,6 +75,15 @@ IntArray = npt.NDArray[np.int64]
 
 
 @dataclass(frozen=True)
+class BiasOfGroup:
+    """The median measured error of one group of trips (``0.1``: the network runs 10 % long)."""
+
+    data_kind: str
+    area_type: str
+    median_error: float
+
+
+@dataclass(frozen=True)
 class RivalWins:
     """An option that won some draws instead: its sites and in how many draws."""
 
@@ -101,6 +111,13 @@ class Robustness:
         Draws in which no option met every constraint.
     not_computed
         Why it was not computed (no validated error model, more than two sites), else ``None``.
+    held_unbiased
+        Draws (the same random numbers) in which it holds when each group's median error is
+        taken out, its spread kept: how much of ``held`` the network's bias explains.
+    bias
+        The measured median error of each group (data kind × area type).
+    speeds_note
+        Set when the instance's road speeds differ from those the error was measured at.
     """
 
     draws: int
@@ -111,6 +128,9 @@ class Robustness:
     rivals: tuple[RivalWins, ...] = ()
     no_option: int = 0
     not_computed: str | None = None
+    held_unbiased: int | None = None
+    bias: tuple[BiasOfGroup, ...] = ()
+    speeds_note: str | None = None
 
 
 def decision_robustness(
@@ -164,23 +184,36 @@ def decision_robustness(
 
     travel = travel_inputs(instance)
     table = staffing_table(instance)
-    rng = np.random.default_rng(seed)
     target = frozenset(chosen)
-    held, no_option = 0, 0
-    rivals: dict[tuple[str, ...], int] = {}
-    for _ in range(draws):
-        shocks = rng.standard_normal(len(groups.names))
-        perturbed = groups.perturbed(travel, shocks, rng, correlation)
-        trial = problem_from_instance(instance, travel=perturbed, staffing_table=table)
-        trial = groups.with_centres(trial, shocks, rng, correlation)
-        winner = _best_site_set(trial)
-        if winner is None:
-            no_option += 1
-        elif frozenset(winner) == target:
-            held += 1
-        else:
-            rivals[winner] = rivals.get(winner, 0) + 1
+    shared: dict[str, Any] = {}  # the priced non-call functions: drive times do not move them
+
+    def run(trip_groups: _TripGroups) -> tuple[int, int, dict[tuple[str, ...], int]]:
+        rng = np.random.default_rng(seed)  # the same draws with and without the bias
+        held, no_option = 0, 0
+        rivals: dict[tuple[str, ...], int] = {}
+        for _ in range(draws):
+            shocks = rng.standard_normal(len(trip_groups.names))
+            perturbed = trip_groups.perturbed(travel, shocks, rng, correlation)
+            trial = problem_from_instance(
+                instance, travel=perturbed, staffing_table=table, shared=shared
+            )
+            trial = trip_groups.with_centres(trial, shocks, rng, correlation)
+            winner = _best_site_set(trial)
+            if winner is None:
+                no_option += 1
+            elif frozenset(winner) == target:
+                held += 1
+            else:
+                rivals[winner] = rivals.get(winner, 0) + 1
+        return held, no_option, rivals
+
+    held, no_option, rivals = run(groups)
+    held_unbiased, _, _ = run(groups.with_model(_centred(model)))
     ranked = sorted(rivals.items(), key=lambda kv: (-kv[1], kv[0]))
+    bias = tuple(
+        BiasOfGroup(kind, area, d.median_bias)
+        for (kind, area), d in sorted(model.distributions.items())
+    )
     return Robustness(
         draws=draws,
         held=held,
@@ -189,6 +222,43 @@ def decision_robustness(
         correlation=correlation,
         rivals=tuple(RivalWins(sites, n) for sites, n in ranked),
         no_option=no_option,
+        held_unbiased=held_unbiased,
+        bias=bias,
+        speeds_note=_speeds_note(instance),
+    )
+
+
+def _centred(model: TravelTimeError) -> TravelTimeError:
+    """The error model with each group's median error taken out (its spread kept)."""
+    centred = {
+        key: replace(d, quantiles=(1.0 + d.quantiles) / (1.0 + d.median_bias) - 1.0)
+        for key, d in model.distributions.items()
+    }
+    return replace(model, distributions=centred)
+
+
+def _speeds_note(instance: Instance) -> str | None:
+    """Which road speeds of the instance differ from those the error model was measured at."""
+    import json  # noqa: PLC0415 (only here)
+
+    from siteopt.network.sources import CALIBRATION_FILE  # noqa: PLC0415 (only here)
+
+    try:
+        text = instance.dataset().path(CALIBRATION_FILE).read_text(encoding="utf-8")
+        calibrated = json.loads(text).get("speeds_kph", {})
+    except (OSError, ValueError):
+        return None
+    changed = [
+        f"{road} {figure.value:g} km/h (measured at {calibrated[road]:g})"
+        for road, figure in sorted(instance.network.speeds_kph.items())
+        if road in calibrated and float(figure.value) != float(calibrated[road])
+    ]
+    if not changed:
+        return None
+    return (
+        "the error model was measured at the calibrated road speeds; this instance sets "
+        + ", ".join(changed)
+        + ", so the draws apply that error to times it no longer describes exactly"
     )
 
 
@@ -210,6 +280,30 @@ def _best_site_set(problem: ProblemData) -> tuple[str, ...] | None:
     if not table.feasible[row]:
         return None
     return tuple(problem.site_ids[j] for j in table.site_set(row))
+
+
+def _centre_urban(instance: Instance, areas: dict[str, str]) -> npt.NDArray[np.bool_]:
+    """Whether each force's centre is urban (the trips from it to the candidates).
+
+    With ``centre = "hq"``: its HQ site's area type; else (population-weighted centre) that of
+    the LSOA whose point is nearest it.
+    """
+    forces = list(instance.forces)
+    kinds = {
+        getattr(c, "centre", None)
+        for c in instance.constraints.values()
+        if c.type == "force_centre_within"
+    }
+    if kinds == {"hq"}:
+        return np.array([areas.get(instance.forces[f].current_site) == "urban" for f in forces])
+    lsoas = instance.dataset().lsoas()
+    xs, ys = lsoas["x"].to_numpy(dtype=float), lsoas["y"].to_numpy(dtype=float)
+    codes = list(lsoas["lsoa11cd"])
+    centres = instance.dataset().population_centres(instance.data.population_year)
+    nearest = [
+        int(np.argmin((xs - centres[f][0]) ** 2 + (ys - centres[f][1]) ** 2)) for f in forces
+    ]
+    return np.array([areas.get(codes[i]) == "urban" for i in nearest], dtype=bool)
 
 
 class _TripGroups:
@@ -245,8 +339,16 @@ class _TripGroups:
         )
         forces = list(instance.forces)
         self.centre = self._index(
-            [kind(f) for f in forces], np.zeros(len(forces), dtype=bool), urban(candidates)
+            [kind(f) for f in forces], _centre_urban(instance, areas), urban(candidates)
         )
+
+    def with_model(self, model: TravelTimeError) -> _TripGroups:
+        """The same groups drawing from ``model`` (same groups, other distributions)."""
+        if sorted(model.distributions) != self.names:
+            raise ValueError("expected an error model with the same groups")
+        other = copy.copy(self)
+        other.model = model
+        return other
 
     def _index(
         self,

@@ -20,6 +20,7 @@ from siteopt.demand.volumes import annual_volumes
 from siteopt.instance.profile import DEFAULT_PROFILE_NOTE
 from siteopt.optimise.appraise import DO_MINIMUM, DO_NOTHING
 from siteopt.optimise.arrays import FTE_UNITS_PER_FTE
+from siteopt.optimise.decision import switching_not_computed
 from siteopt.optimise.switching import HIGH_FACTOR, LOW_FACTOR
 from siteopt.outputs.data import COST_LABELS, figure_kind, format_value, room_answers
 from siteopt.status import Status, status_note
@@ -497,6 +498,12 @@ def _assumption_table(data: ExportData) -> ReportTable:
     for sid, custom in data.instance.sites.custom.items():  # where a custom site was placed
         kind = "assumption" if custom.source.lower().startswith("assumption") else "source"
         rows.append((f"sites.custom.{sid}", custom.name, kind, custom.source))
+    robust = data.result.robustness
+    if robust is not None and robust.not_computed is None:  # the analysis's own modelled values
+        rows += [
+            ("robustness.correlation", robust.correlation, "assumption", ROBUSTNESS_CORRELATION),
+            ("robustness.draws", robust.draws, "assumption", ROBUSTNESS_DRAWS),
+        ]
     return ReportTable(
         title="Assumptions and sources (every figure of the instance file)",
         sheet="Assumptions",
@@ -821,6 +828,18 @@ ROBUSTNESS_METHOD = (
 )
 
 
+#: What the robustness analysis's own modelled values stand for (the assumptions list).
+ROBUSTNESS_CORRELATION = (
+    "share of a trip group's drive-time error common to its trips (Gaussian copula); the "
+    "validation measured each trip's error, not how errors co-vary: a high value is the cautious "
+    "choice (siteopt/optimise/robustness.py CORRELATION)"
+)
+ROBUSTNESS_DRAWS = (
+    "Monte-Carlo draws of the robustness analysis (siteopt/optimise/robustness.py DRAWS; fewer "
+    "for a greenfield grid)"
+)
+
+
 #: What the report says when the switching values and robustness were not computed.
 NOT_COMPUTED = (
     "not computed for this run (`siteopt solve --out` computes them; in Python, "
@@ -850,17 +869,19 @@ def _switching_table(data: ExportData) -> ReportTable:
         searched = f"{_shown(v.low, kind)} to {_shown(v.high, kind)}"
         if v.switch is None:
             kinds[r, 2] = "text"
-            rows.append((v.figure, v.today, "does not flip", None, "", searched))
+            rows.append((v.figure, v.today, "does not flip", None, "", "", searched))
         else:
             kinds[r, 2] = kind
+            winner = " + ".join(v.winner or ()) or "no option meets every constraint"
             rows.append((v.figure, v.today, significant(v.switch), significant(v.change or 0.0),
-                         v.how or "", searched))  # fmt: skip
+                         winner, v.how or "", searched))  # fmt: skip
     return ReportTable(
-        title=f"Switching values: each assumption figure, alone, at which "
-        f"{' + '.join(switching.runner_up)} (runner-up) beats {' + '.join(switching.chosen)}",
+        title=f"Switching values: each assumption figure, alone, at which another option "
+        f"beats {' + '.join(switching.chosen)}",
         sheet="Switching values",
-        columns=("figure", "today", "runner-up wins at", "change", "how found", "range searched"),
-        kinds=("text", "float", "float", "change", "text", "text"),
+        columns=("figure", "today", "flips at", "change", "wins there", "how found",
+                 "range searched"),
+        kinds=("text", "float", "float", "change", "text", "text", "text"),
         rows=tuple(rows),
         cell_kinds=kinds,
     )  # fmt: skip
@@ -874,7 +895,9 @@ def _switching_paragraphs(data: ExportData) -> tuple[str, ...]:
         if not any(o.feasible for o in data.result.alternatives):
             return ("Switching values were not computed: no alternative meets every constraint, "
                     "so there is no runner-up to compare with.",)  # fmt: skip
-        return (f"Switching values were not computed: {robust.not_computed}.",)
+        too_many = switching_not_computed(len(data.instance.candidate_ids()))
+        why = robust.not_computed or too_many or "no runner-up to measure the margin against"
+        return (f"Switching values were not computed: {why}.",)
     names = _site_names(data)
     chosen = " and ".join(names.get(i, i) for i in switching.chosen)
     runner = " and ".join(names.get(i, i) for i in switching.runner_up)
@@ -883,20 +906,24 @@ def _switching_paragraphs(data: ExportData) -> tuple[str, ...]:
     if flips:
         v = flips[0]
         kind = figure_kind(v.figure)
+        won = " and ".join(names.get(i, i) for i in v.winner or ()) or "no option"
         nearest = (
             f" The nearest: {v.figure} at {_shown(v.switch or 0.0, kind)} (today "
-            f"{format_value(v.today, kind)}, {format_value(v.change, 'change')})."
+            f"{format_value(v.today, kind)}, {format_value(v.change, 'change')}), where {won} "
+            "wins."
         )
     return (
-        f"How far each modelled figure (an 'assumption') must move, on its own, before the "
-        f"runner-up, {runner}, becomes the cheaper option meeting every constraint; {chosen} is "
-        f"{format_value(switching.margin_gbp, 'gbp')} a year cheaper today. Both options are "
-        f"re-priced exactly with the figure changed, over ×{LOW_FACTOR:g} to ×{HIGH_FACTOR:g} "
-        "of today's value (narrowed to what the figure allows); a switching value is found by "
-        "bisection, or as the root of a straight-line cost difference checked either side, to "
-        f"0.1 % of today's value. {len(flips)} of {len(switching.values)} figures that move "
-        f"either option flip the ranking within their range.{nearest}",
-        f"Figures that change neither option's cost nor feasibility within their range: "
+        f"How far each modelled figure (an 'assumption') must move, on its own, before {chosen} "
+        "stops being the cheapest option meeting every constraint: every one- and two-room "
+        "option is re-priced and re-checked on the whole problem with the figure changed, over "
+        f"×{LOW_FACTOR:g} to ×{HIGH_FACTOR:g} of today's value (ending where the instance would "
+        "no longer be valid); the table says which option wins at the switching value. Today "
+        f"the runner-up is {runner}, {format_value(switching.margin_gbp, 'gbp')} a year dearer. "
+        "A switching value is found by bisection, or as the root of a straight line through "
+        "the margins either side, to 0.1 % of today's value (to one unit for whole numbers), "
+        f"and priced either side. {len(flips)} of {len(switching.values)} figures that move "
+        f"some option flip the recommendation within their range.{nearest}",
+        f"Figures that change no option's cost or feasibility at the values screened: "
         f"{', '.join(switching.unaffected) or 'none'}."
         + (f" Valued 0 today, so not varied: {', '.join(switching.zero)}."
            if switching.zero else ""),
@@ -912,8 +939,19 @@ def _robustness_table(data: ExportData) -> ReportTable:
         ("share of draws in which it holds", robust.share, "share"),
         ("draws with no option meeting every constraint", robust.no_option, "int"),
         ("random seed", robust.seed, "int"),
-        ("correlation of errors within a group (ρ)", robust.correlation, "share"),
-    ]
+        ("correlation of errors within a group (ρ; modelled assumption)", robust.correlation,
+         "share"),
+        ("draws (modelled assumption)", robust.draws,
+         "int"),
+    ]  # fmt: skip
+    if robust.held_unbiased is not None:
+        rows.append(("draws in which it holds with each group's median error taken out",
+                     robust.held_unbiased, "int"))  # fmt: skip
+    rows += [
+        (f"median measured error, {b.data_kind.replace('_', ' ')} {b.area_type} trips",
+         b.median_error, "change")
+        for b in robust.bias
+    ]  # fmt: skip
     rows += [(f"draws won instead by {' + '.join(w.sites)}", w.draws, "int") for w in robust.rivals]
     return _labelled_values(
         "Robustness to drive-time error (Monte-Carlo over the network's measured error)",
@@ -960,6 +998,17 @@ def robustness_line(data: ExportData) -> str:
         f"{robust.draws} draws when drive times are off by the network's measured error "
         "(errors correlated within each county's road data and area type; see Robustness)."
     )
+    worst = max(robust.bias, key=lambda b: abs(b.median_error), default=None)
+    if worst is not None and robust.held_unbiased is not None and robust.draws:
+        way = "long" if worst.median_error > 0 else "short"
+        line += (
+            f" The network's {worst.data_kind.replace('_', ' ')} times run "
+            f"{format_value(abs(worst.median_error), 'share')} {way} at the median; with each "
+            "group's median error taken out (its spread kept) it holds in "
+            f"{format_value(robust.held_unbiased / robust.draws, 'share')}."
+        )
+    if robust.speeds_note is not None:
+        line += f" Note: {robust.speeds_note}."
     if robust.rivals:
         top = robust.rivals[0]
         rival = " and ".join(names.get(i, i) for i in top.sites)

@@ -112,3 +112,37 @@ def test_a_plan_not_proven_optimal_gets_a_reason_instead_of_numbers(toy_result: 
     full = with_decision_analysis(toy_result)
     assert full.switching is not None and full.robustness is not None
     assert full.robustness.draws == 200 and full.robustness.not_computed is None
+
+
+def test_taking_out_the_median_error_keeps_the_spread_and_reruns_the_same_draws(
+    toy: Instance, toy_result: Result
+) -> None:
+    """Centred distributions have median error 0 and the same ratios between quantiles; the
+    result reports each group's bias and the held count without it."""
+    model = instance_travel_time_error(toy)
+    assert model is not None
+    centred = robustness._centred(model)
+    for key, d in model.distributions.items():
+        c = centred.distributions[key]
+        assert c.median_bias == pytest.approx(0.0, abs=1e-12)
+        assert np.allclose((1 + c.quantiles) * (1 + d.median_bias), 1 + d.quantiles)
+    assert toy_result.problem is not None
+    found = decision_robustness(toy, toy_result.problem, _chosen(toy_result), draws=8, seed=1)
+    assert found.held_unbiased is not None and 0 <= found.held_unbiased <= 8
+    assert {(b.data_kind, b.area_type) for b in found.bias} == set(model.distributions)
+    assert all(b.median_error == model.distributions[b.data_kind, b.area_type].median_bias
+               for b in found.bias)  # fmt: skip
+
+
+def test_a_force_centre_trip_takes_the_area_type_of_the_centres_lsoa(toy: Instance) -> None:
+    """A centre is not taken as rural: it has the area type of the LSOA nearest it."""
+    from siteopt.network.error import area_types
+
+    areas = area_types(toy.dataset())
+    urban = robustness._centre_urban(toy, areas)
+    lsoas = toy.dataset().lsoas()
+    centres = toy.dataset().population_centres(toy.data.population_year)
+    for f, fid in enumerate(toy.forces):
+        d2 = (lsoas["x"] - centres[fid][0]) ** 2 + (lsoas["y"] - centres[fid][1]) ** 2
+        nearest = lsoas["lsoa11cd"].iloc[int(np.argmin(d2.to_numpy()))]
+        assert urban[f] == (areas.get(nearest) == "urban")
