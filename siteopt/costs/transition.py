@@ -21,6 +21,7 @@ to which room, who leaves, who is surplus, and how many each room must recruit.
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -495,8 +496,58 @@ def _offers_lp(
     rhs = np.concatenate([limit[first], posts])
     # the interior-point method (with crossover to a vertex): 0.05 s against the simplex's 0.9 s
     # (6,155 degenerate pivots) on the BCH two-room programme, the same optimum
-    solved = linprog(cost, A_ub=matrix, b_ub=rhs, bounds=(0, None), method="highs-ipm")
+    solved = linprog(
+        cost,
+        A_ub=matrix,
+        b_ub=rhs,
+        bounds=(0, None),
+        method="highs-ipm",
+        options={"time_limit": _LP_SECONDS},
+    )
+    if solved.status == 1 or solved.x is None:  # stopped at the time limit (national plans)
+        warnings.warn(
+            f"staff transport of {n:,} offers not solved in {_LP_SECONDS:g} s: offers made "
+            "greedily (most saving per post first), so its one-off cost is an upper bound",
+            TransportWarning,
+            stacklevel=3,
+        )
+        return _greedy_offers(cost, retention, limit=limit, groups=groups, room=room, posts=posts)
     if solved.status != 0:  # pragma: no cover - x = 0 is always feasible and cost is bounded
         raise RuntimeError(f"staff transport LP failed: {solved.message}")
     out: FloatArray = np.maximum(solved.x, 0.0)
     return out
+
+
+#: Seconds the several-room transport LP may take (BCH: 0.05 s) before offers are made greedily.
+_LP_SECONDS = 120.0
+
+
+class TransportWarning(UserWarning):
+    """The staff transport stopped at its time limit: a feasible, not optimal, matching."""
+
+
+def _greedy_offers(
+    cost: FloatArray,
+    retention: FloatArray,
+    *,
+    limit: FloatArray,
+    groups: IntArray,
+    room: IntArray,
+    posts: FloatArray,
+) -> FloatArray:
+    """A feasible matching: offers of most saving per post filled first, within both limits."""
+    x = np.zeros(len(cost))
+    left_group: dict[int, float] = {}
+    left_room = posts.astype(np.float64).copy()
+    for j in np.argsort(cost / retention, kind="stable").tolist():
+        if cost[j] >= 0:
+            break
+        g, k = int(groups[j]), int(room[j])
+        staff = left_group.get(g, float(limit[j]))
+        take = min(staff, left_room[k] / float(retention[j]))
+        if take <= 0:
+            continue
+        x[j] = take
+        left_group[g] = staff - take
+        left_room[k] -= take * float(retention[j])
+    return x

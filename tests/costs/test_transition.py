@@ -251,3 +251,26 @@ def test_offers_left_out_of_a_large_programme_cost_at_most_a_thousand_pounds(
     pruned, fewer = one_off()
     assert fewer < offers  # offers were left out
     assert exact - 1e-6 <= pruned <= exact + 1_000.0 + 1e-6
+
+
+def test_a_transport_lp_out_of_time_makes_feasible_greedy_offers_and_says_so(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """National plans: the LP may not finish; greedy offers respect both limits, cost no less."""
+    import scipy.optimize
+    from scipy.optimize import OptimizeResult
+
+    from siteopt.costs import transition
+
+    exact = transport([3.0, 4.0])
+
+    def out_of_time(*args: object, **kwargs: object) -> OptimizeResult:
+        return OptimizeResult(status=1, x=None, message="Time limit reached")
+
+    monkeypatch.setattr(scipy.optimize, "linprog", out_of_time)
+    with pytest.warns(transition.TransportWarning, match="an upper bound"):
+        greedy = transport([3.0, 4.0])
+    assert (greedy.offered.sum(axis=2) <= greedy.staff + 1e-9).all()
+    assert (greedy.movers.sum(axis=(0, 1)) <= np.asarray([3.0, 4.0]) + 1e-9).all()
+    one_off = [r.redundancy_gbp + r.recruit_gbp + r.excess_travel_gbp for r in (exact, greedy)]
+    assert one_off[1] >= one_off[0] - 1e-6
