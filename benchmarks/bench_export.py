@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -19,6 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchmarks.suite import timing_table
 from siteopt.instance.loading import load_instance
 from siteopt.optimise.result import Result
 from siteopt.optimise.solve import solve
@@ -94,15 +93,8 @@ def main(argv: list[str] | None = None) -> None:
         "already in memory); `cli` is `siteopt export solution.json --out DIR` (every format) "
         "in a new process, imports and cache reads included.",
         "",
-        f"Machine: {platform.platform()}, Python {sys.version.split()[0]}, {os.cpu_count()} cores.",
-        "",
-        "| step | median s | min s | max s |",
-        "|---|---:|---:|---:|",
+        *timing_table(rows),
     ]
-    for name, values in rows.items():
-        lines.append(
-            f"| {name} | {statistics.median(values):.2f} | {min(values):.2f} | {max(values):.2f} |"
-        )
     target = max(statistics.median(rows["total"]), statistics.median(rows["cli"]))
     lines += ["", f"Target ≤ 10 s for every output: {'met' if target <= 10 else 'NOT met'}."]
     RESULTS.write_text("\n".join(lines) + "\n", encoding="utf-8")

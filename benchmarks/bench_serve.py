@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import socket
 import statistics
 import sys
@@ -31,7 +29,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from benchmarks.suite import SuiteRow
+from benchmarks.suite import SuiteRow, timing_table
 from siteopt.atomic import atomic_write_text
 from siteopt.instance.loading import InstanceTemplate
 from siteopt.optimise.solve import solve
@@ -160,13 +158,8 @@ def main(argv: list[str] | None = None) -> None:
         "against today with NPV, constraints, options, comparison with the previous run) comes "
         "back over HTTP; `page map` then builds and fetches the drive-time map of that answer.",
         "",
-        f"Machine: {platform.platform()}, Python {sys.version.split()[0]}, {os.cpu_count()} cores.",
-        "",
-        "| step | median s | min s | max s |",
-        "|---|---:|---:|---:|",
+        *timing_table(rows),
     ]
-    for name, values in rows.items():
-        lines.append(f"| {name} | {medians[name]:.2f} | {min(values):.2f} | {max(values):.2f} |")
     ratio = answer / medians["api"] if medians["api"] > 0 else float("nan")
     verdict = "met" if answer <= TARGET_S else "NOT met"
     lines += [

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import platform
 import statistics
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -61,3 +62,17 @@ def machine() -> str:
         f"{processor}, {os.cpu_count()} cores, {platform.system()} {platform.release()}, "
         f"Python {platform.python_version()}"
     )
+
+
+def timing_table(rows: dict[str, list[float]]) -> list[str]:
+    """Markdown lines: the machine, then a median / min / max row of seconds per step."""
+    lines = [
+        f"Machine: {platform.platform()}, Python {sys.version.split()[0]}, {os.cpu_count()} cores.",
+        "",
+        "| step | median s | min s | max s |",
+        "|---|---:|---:|---:|",
+    ]
+    for name, values in rows.items():
+        median = statistics.median(values)
+        lines.append(f"| {name} | {median:.2f} | {min(values):.2f} | {max(values):.2f} |")
+    return lines
