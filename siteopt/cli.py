@@ -24,46 +24,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 import siteopt
-from siteopt.console import (
-    print_comparison,
-    print_dataset_summary,
-    print_locate,
-    print_plan_simulation,
-    print_pooling_summary,
-    print_queue_summary,
-    print_result,
-    print_roster,
-    print_simulation_summary,
-    print_sites,
-    print_today_summary,
-    print_written,
-)
-from siteopt.data import open_dataset
 from siteopt.errors import ArgumentError, InstanceError, SiteoptError, SolverError
-from siteopt.location.matrix import LocateError, instance_cost_matrix, read_cost_matrix
-from siteopt.location.outputs import write_locate_gpkg, write_locate_outputs
-from siteopt.network.points import place
-from siteopt.network.route import route as fastest_route
-from siteopt.network.route import route_summary
-from siteopt.network.sources import load_network
-from siteopt.network.travel import write_matrix_csv, write_weights_csv
-from siteopt.outputs.summaries import (
-    dataset_summary,
-    pooling_summary,
-    queue_summary,
-    simulation_summary,
-    site_rows,
-    today_summary,
-)
-from siteopt.outputs.write import check_out_folder, parse_formats
-from siteopt.queueing.site_roster import (
-    plan_rosters,
-    roster_summary,
-    site_roster,
-    write_coverage_png,
-)
 from siteopt.status import Status
-from siteopt.sweep.report import write_report
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -164,6 +126,10 @@ def validate(
 @app.command()
 def data(dataset: DatasetOption = "bch", as_json: JsonOption = False) -> None:
     """Summarise the embedded dataset: LSOAs, population per force, sites, sources."""
+    from siteopt.console import print_dataset_summary  # noqa: PLC0415 (lazy: one command's imports)
+    from siteopt.data import open_dataset  # noqa: PLC0415 (lazy: one command's imports)
+    from siteopt.outputs.summaries import dataset_summary  # noqa: PLC0415 (lazy: one command's imports)
+
     summary = dataset_summary(open_dataset(dataset, base=Path.cwd()))
     if as_json:
         print_json(summary)
@@ -180,6 +146,10 @@ def sites(
     as_json: JsonOption = False,
 ) -> None:
     """List candidate sites (all dataset sites, or one instance's candidates)."""
+    from siteopt.console import print_sites  # noqa: PLC0415 (lazy: one command's imports)
+    from siteopt.data import open_dataset  # noqa: PLC0415 (lazy: one command's imports)
+    from siteopt.outputs.summaries import site_rows  # noqa: PLC0415 (lazy: one command's imports)
+
     if instance_file is not None:
         instance = siteopt.load_instance(instance_file)
         rows = site_rows(instance.dataset(), instance)
@@ -219,11 +189,15 @@ def solve(
     as_json: JsonOption = False,
 ) -> None:
     """Solve an instance: which sites, how many staff, what it costs and saves against today."""
+    from siteopt.console import print_result, print_written  # noqa: PLC0415 (lazy: one command's imports)
+
     if formats is not None and out is None:
         raise ArgumentError("formats", "expected --out DIR to write the formats to")
     instance = siteopt.load_instance(instance_file)
     chosen = None
     if out is not None:  # a bad --format or --out fails before the solve, not after
+        from siteopt.outputs.write import check_out_folder, parse_formats  # noqa: PLC0415 (lazy: only with --out)
+
         chosen = parse_formats(formats)
         check_out_folder(out)
     written = None
@@ -264,6 +238,9 @@ def export(
     ] = None,
 ) -> None:
     """Rebuild the report, maps, GIS layers, workbook and offline map of a saved solution."""
+    from siteopt.console import print_written  # noqa: PLC0415 (lazy: one command's imports)
+    from siteopt.outputs.write import check_out_folder, parse_formats  # noqa: PLC0415 (lazy: one command's imports)
+
     chosen = parse_formats(formats)
     check_out_folder(out)
     instance = siteopt.load_instance(instance_file) if instance_file is not None else None
@@ -294,6 +271,9 @@ def staffing(
     as_json: JsonOption = False,
 ) -> None:
     """Agents one queue needs for a service target (Erlang C; A with --patience; X with redials)."""
+    from siteopt.console import print_queue_summary  # noqa: PLC0415 (lazy: one command's imports)
+    from siteopt.outputs.summaries import queue_summary  # noqa: PLC0415 (lazy: one command's imports)
+
     summary = queue_summary(
         calls_per_hour=calls_per_hour,
         aht_s=aht,
@@ -315,6 +295,9 @@ def pooling(
     as_json: JsonOption = False,
 ) -> None:
     """Agents and FTE for every group of forces sharing one room: what pooling saves."""
+    from siteopt.console import print_pooling_summary  # noqa: PLC0415 (lazy: one command's imports)
+    from siteopt.outputs.summaries import pooling_summary  # noqa: PLC0415 (lazy: one command's imports)
+
     summary = pooling_summary(siteopt.load_instance(instance_file))
     if as_json:
         print_json(summary)
@@ -328,6 +311,9 @@ def today(
     as_json: JsonOption = False,
 ) -> None:
     """Today's modelled staff per force and function, next to the published figures."""
+    from siteopt.console import print_today_summary  # noqa: PLC0415 (lazy: one command's imports)
+    from siteopt.outputs.summaries import today_summary  # noqa: PLC0415 (lazy: one command's imports)
+
     summary = today_summary(siteopt.load_instance(instance_file))
     if as_json:
         print_json(summary)
@@ -370,6 +356,9 @@ def simulate(
     as_json: JsonOption = False,
 ) -> None:
     """Simulate a week of calls: a saved plan (--solution) failing each room in turn, or sites."""
+    from siteopt.console import print_plan_simulation, print_simulation_summary  # noqa: PLC0415 (lazy: one command's imports)
+    from siteopt.outputs.summaries import simulation_summary  # noqa: PLC0415 (lazy: one command's imports)
+
     if seed < 0:  # numpy's generators take none
         raise ArgumentError("seed", f"expected a seed >= 0, got {seed}")
     if solution_file is not None:
@@ -449,6 +438,14 @@ def roster(
     as_json: JsonOption = False,
 ) -> None:
     """Weekly shift roster of a room (or of every room of a saved plan): cover, rota, FTE."""
+    from siteopt.console import print_roster  # noqa: PLC0415 (lazy: one command's imports)
+    from siteopt.queueing.site_roster import (  # noqa: PLC0415 (lazy: one command's imports)
+        plan_rosters,
+        roster_summary,
+        site_roster,
+        write_coverage_png,
+    )
+
     if solution_file is not None:
         from siteopt.outputs.resilience import plan_rooms  # noqa: PLC0415 (lazy: pulls in scipy)
 
@@ -502,6 +499,8 @@ def matrix(
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Recompute; do not cache.")] = False,
 ) -> None:
     """Drive times (minutes) from every LSOA demand point to every candidate site."""
+    from siteopt.network.travel import write_matrix_csv, write_weights_csv  # noqa: PLC0415 (lazy: one command's imports)
+
     instance = siteopt.load_instance(instance_file)
     times = siteopt.travel_times(instance, cache=not no_cache, cache_dir=cache_dir)
     write_matrix_csv(times, out)
@@ -524,6 +523,11 @@ def route(
     as_json: JsonOption = False,
 ) -> None:
     """Fastest drive between two places: time, distance and roads used."""
+    from siteopt.network.points import place  # noqa: PLC0415 (lazy: one command's imports)
+    from siteopt.network.route import route as fastest_route  # noqa: PLC0415 (lazy: one command's imports)
+    from siteopt.network.route import route_summary  # noqa: PLC0415 (lazy: one command's imports)
+    from siteopt.network.sources import load_network  # noqa: PLC0415 (lazy: one command's imports)
+
     instance = siteopt.load_instance(instance_file)
     a, b = place(instance, origin), place(instance, destination)
     found = fastest_route(load_network(instance), a[1:], b[1:], labels=(a[0], b[0]))
@@ -595,6 +599,7 @@ def compare(
     ] = None,
 ) -> None:
     """Two runs side by side: rooms, costs by component, NPV, constraints and staff."""
+    from siteopt.console import print_comparison  # noqa: PLC0415 (lazy: one command's imports)
     from siteopt.outputs.compare import comparison, write_comparison  # noqa: PLC0415 (lazy: only here)
 
     compared = comparison(
@@ -619,6 +624,8 @@ def sweep_report(
     out: Annotated[Path, typer.Argument(help="Results store folder written by `siteopt sweep`.")],
 ) -> None:
     """Summarise a sweep's results: optimal options, costs, regret, what flips the decision."""
+    from siteopt.sweep.report import write_report  # noqa: PLC0415 (lazy: one command's imports)
+
     written = write_report(out)
     sys.stdout.write(written.read_text(encoding="utf-8"))
 
@@ -652,6 +659,10 @@ def locate(
     as_json: JsonOption = False,
 ) -> None:
     """Classic location models, solved exactly: p-median, p-center, LSCP, MCLP, p-dispersion."""
+    from siteopt.console import print_locate  # noqa: PLC0415 (lazy: one command's imports)
+    from siteopt.location.matrix import LocateError, instance_cost_matrix, read_cost_matrix  # noqa: PLC0415 (lazy: one command's imports)
+    from siteopt.location.outputs import write_locate_gpkg, write_locate_outputs  # noqa: PLC0415 (lazy: one command's imports)
+
     attribution = None
     if source.suffix.lower() == ".csv":
         matrix = read_cost_matrix(source)

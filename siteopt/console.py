@@ -12,9 +12,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from siteopt.data import FORCE_IDS
-from siteopt.optimise.arrays import MONEY_UNITS_PER_GBP
-from siteopt.outputs.summaries import _stream_order
-from siteopt.queueing.site_roster import _label
 from siteopt.status import Status, status_note
 
 if TYPE_CHECKING:
@@ -46,6 +43,8 @@ __all__ = [
 def print_roster(summary: dict[str, Any], console: Console, *, width: int = 40) -> None:
     """Print a roster summary: hourly coverage chart, shifts, rota lines and FTE."""
     from rich.table import Table  # noqa: PLC0415 (lazy: rich is slow to import)
+
+    from siteopt.queueing.site_roster import _label  # noqa: PLC0415 (lazy: keeps the console light to import)
 
     solver, fte, rota = summary["solver"], summary["fte"], summary["rota"]
     console.print(
@@ -197,6 +196,8 @@ def print_sites(rows: list[dict[str, Any]], out: Console) -> None:
 def print_problem_summary(summary: dict[str, Any], out: Console) -> None:
     """Print a problem summary: forces, annual calls by stream, candidates and constraints."""
     from rich.table import Table  # noqa: PLC0415 (lazy: rich is slow to import)
+
+    from siteopt.outputs.summaries import _stream_order  # noqa: PLC0415 (lazy: keeps the console light to import)
 
     out.print(f"[bold]{summary['instance']['name']}[/bold] ({summary['instance']['file']})")
     forces = Table(title="Forces")
@@ -503,6 +504,8 @@ def print_result(result: Result, out: Console) -> None:
 def _print_size_curve(result: Result, out: Console) -> None:
     """Cost against number of rooms, with each size's proven bound and gap (national route)."""
     from rich.table import Table  # noqa: PLC0415 (lazy: rich is slow to import)
+
+    from siteopt.optimise.arrays import MONEY_UNITS_PER_GBP  # noqa: PLC0415 (lazy: keeps the console light to import)
 
     sizes = result.statistics.sizes
     if not any(s.cost is not None for s in sizes):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -23,14 +24,19 @@ from siteopt.errors import DataError
 
 if TYPE_CHECKING:
     import geopandas as gpd
+    import numpy as np
+    import numpy.typing as npt
     import pandas as pd
 
 __all__ = [
     "FORCE_IDS",
     "Dataset",
+    "LsoaColumns",
     "Site",
     "normalise_postcode",
     "open_dataset",
+    "parquet_column_names",
+    "read_parquet_columns",
 ]
 
 #: Folder of the embedded datasets (``geodata/``, written by ``python -m geodata.build``): beside
@@ -81,6 +87,32 @@ class Site:
     source: str
 
 
+@dataclass(frozen=True)
+class LsoaColumns:
+    """The LSOA columns the optimiser reads, as numpy arrays in the table's row order.
+
+    Read without pandas, whose import costs a quarter of a second of every ``siteopt solve``;
+    :meth:`Dataset.lsoas` is the full table for outputs.
+    """
+
+    code: npt.NDArray[np.object_]
+    force: npt.NDArray[np.object_]
+    lad_name: npt.NDArray[np.object_]
+    x: npt.NDArray[np.float64]
+    y: npt.NDArray[np.float64]
+    #: Population by year (``pop_mid2015`` → 2015); NaN where the source gives none.
+    populations: dict[int, npt.NDArray[np.float64]]
+
+    def population(self, year: int) -> npt.NDArray[np.float64]:
+        """Each LSOA's population at mid-``year``; :class:`DataError` if the table lacks it."""
+        try:
+            return self.populations[year]
+        except KeyError:
+            known = ", ".join(str(y) for y in sorted(self.populations))
+            msg = f"LSOA table: no population for mid-{year} (it has {known})"
+            raise DataError(msg) from None
+
+
 def normalise_postcode(raw: str) -> str:
     """Return a UK postcode in the standard form ``"PE29 6NP"`` (upper case, one space)."""
     compact = "".join(raw.split()).upper()
@@ -127,11 +159,9 @@ class Dataset:
     @cached_property
     def all_force_ids(self) -> tuple[str, ...]:
         """Every force id in the dataset (sorted), whatever the selection."""
-        import pyarrow.parquet as pq  # noqa: PLC0415 (lazy: pyarrow is slow to import)
-
         if (self.root / LSOA_FILES[0]).is_file():
-            column = pq.read_table(self.root / LSOA_FILES[0], columns=["force"]).column("force")
-            return tuple(sorted(set(column.to_pylist())))
+            column = read_parquet_columns(self.root / LSOA_FILES[0], ["force"])["force"]
+            return tuple(sorted(set(column.tolist())))
         with self.path(LSOA_FILES[1]).open(encoding="utf-8", newline="") as handle:
             return tuple(sorted({row["force"] for row in csv.DictReader(handle)}))
 
@@ -198,21 +228,68 @@ class Dataset:
         """
         return self._lsoa_table.copy()  # a copy: callers may add columns
 
+    @cached_property
+    def lsoa_columns(self) -> LsoaColumns:
+        """The selected forces' LSOA codes, forces, districts, points and populations."""
+        import numpy as np  # noqa: PLC0415 (lazy: this module reads files only)
+
+        if (self.root / LSOA_FILES[0]).is_file():
+            columns = _parquet_columns(self.root / LSOA_FILES[0])
+        else:
+            columns = _csv_columns(self.path(LSOA_FILES[1]))
+        keep = [i for i, f in enumerate(columns["force"]) if self._keeps(f)]
+
+        def text(name: str) -> npt.NDArray[np.object_]:
+            values = columns[name]
+            return np.array([values[i] for i in keep], dtype=object)
+
+        def number(name: str) -> npt.NDArray[np.float64]:
+            values = columns[name]
+            return np.array([np.nan if values[i] is None else values[i] for i in keep], float)
+
+        return LsoaColumns(
+            code=text("lsoa11cd"),
+            force=text("force"),
+            lad_name=text("lad_name"),
+            x=number("x"),
+            y=number("y"),
+            populations={
+                int(name.removeprefix("pop_mid")): number(name)
+                for name in columns
+                if name.startswith("pop_mid")
+            },
+        )
+
+    def force_populations(self, year: int) -> dict[str, float]:
+        """Each selected force's population at mid-``year`` (LSOAs without a figure count 0)."""
+        table = self.lsoa_columns
+        totals: dict[str, float] = {}
+        people = table.population(year).tolist()
+        for force, count in zip(table.force.tolist(), people, strict=True):
+            totals[force] = totals.get(force, 0.0) + (0.0 if math.isnan(count) else count)
+        return totals
+
     def district_populations(self, year: int) -> dict[str, dict[str, float]]:
         """Population of each force's local-authority districts (``lad_name``), mid-``year``.
 
         Summed once per year and kept (what-if re-solves ask for it hundreds of times); callers
-        must not change the dictionaries returned.
+        must not change the dictionaries returned. Forces and districts are in sorted order.
         """
         found = self._district_populations.get(year)
         if found is None:
-            totals = self._lsoa_table.groupby(["force", "lad_name"], sort=True)[f"pop_mid{year}"]
-            found = {}
-            summed = totals.sum()
-            for (force, district), population in zip(
-                summed.index.tolist(), summed.tolist(), strict=True
+            table = self.lsoa_columns
+            totals: dict[tuple[str, str], float] = {}
+            for key in zip(
+                table.force.tolist(),
+                table.lad_name.tolist(),
+                table.population(year).tolist(),
+                strict=True,
             ):
-                found.setdefault(str(force), {})[str(district)] = float(population)
+                people = 0.0 if math.isnan(key[2]) else key[2]  # NaN: no figure, counts 0
+                totals[key[:2]] = totals.get(key[:2], 0.0) + people
+            found = {}
+            for (force, district), population in sorted(totals.items()):
+                found.setdefault(force, {})[district] = population
             self._district_populations[year] = found
         return found
 
@@ -226,14 +303,15 @@ class Dataset:
 
         found = self._population_centres.get(year)
         if found is None:
-            table = self._lsoa_table
-            weight = table[f"pop_mid{year}"].to_numpy(dtype=float)
+            table = self.lsoa_columns
+            weight = table.population(year)
             found = {}
-            for force, rows in table.groupby("force", sort=True).indices.items():
+            for force in sorted(set(table.force.tolist())):
+                rows = np.flatnonzero(table.force == force)
                 w = weight[rows]
-                found[str(force)] = (
-                    float(np.average(table["x"].to_numpy()[rows], weights=w)),
-                    float(np.average(table["y"].to_numpy()[rows], weights=w)),
+                found[force] = (
+                    float(np.average(table.x[rows], weights=w)),
+                    float(np.average(table.y[rows], weights=w)),
                 )
             self._population_centres[year] = found
         return found
@@ -276,9 +354,10 @@ class Dataset:
 
     def missing_population(self, year: int) -> list[str]:
         """The selected forces whose LSOAs lack a population for ``year`` (sorted)."""
-        lsoas = self.lsoas()
-        missing = lsoas.loc[lsoas[f"pop_mid{year}"].isna(), "force"]
-        return sorted(set(missing))
+        import numpy as np  # noqa: PLC0415 (lazy: this module reads files only)
+
+        table = self.lsoa_columns
+        return sorted(set(table.force[np.isnan(table.population(year))].tolist()))
 
     def boundaries(self, layer: str = "lsoa") -> gpd.GeoDataFrame:
         """Return a boundary layer (``lsoa``, ``districts`` or ``forces``) in EPSG:27700."""
@@ -307,16 +386,14 @@ class Dataset:
 
         Empty for a dataset without a postcode index (the national one).
         """
-        import pyarrow.parquet as pq  # noqa: PLC0415 (lazy: pyarrow is slow to import)
-
         if not (self.root / "postcodes.parquet").is_file():
             return {}
-        table = pq.read_table(
-            self.path("postcodes.parquet"), columns=["postcode", "easting", "northing"]
+        table = read_parquet_columns(
+            self.path("postcodes.parquet"), ["postcode", "easting", "northing"]
         )
-        codes = table.column("postcode").to_pylist()
-        east = table.column("easting").to_pylist()
-        north = table.column("northing").to_pylist()
+        codes = table["postcode"].tolist()
+        east = table["easting"].tolist()
+        north = table["northing"].tolist()
         return {c: (e, n) for c, e, n in zip(codes, east, north, strict=True)}
 
     def locate_postcode(self, postcode: str) -> tuple[int, int]:
@@ -337,6 +414,110 @@ class Dataset:
                 "created after mid-2014 are absent): give easting/northing or lon/lat instead"
             )
             raise DataError(msg) from None
+
+
+def read_parquet_columns(
+    path: Path, columns: Sequence[str] | None = None
+) -> dict[str, npt.NDArray[Any]]:
+    """Read some ``columns`` (or all) of a Parquet file as numpy arrays, by name.
+
+    Numbers become float64 or int64 arrays (an integer column with nulls: float64 with NaN),
+    text an object array of ``str`` (``None`` for a null). Read through
+    :class:`pyarrow.parquet.ParquetFile` and the columns' buffers: ``read_table`` and pyarrow's
+    own ``to_numpy``/``to_pylist`` import pandas, a quarter of a second for a solve that
+    otherwise never needs it.
+    """
+    import pyarrow.parquet as pq  # noqa: PLC0415 (lazy: pyarrow is slow to import)
+
+    with pq.ParquetFile(path) as handle:
+        table = handle.read(columns=list(columns) if columns is not None else None)
+    return {
+        name: _column_array(table.column(name).combine_chunks(), f"{path}: column {name!r}")
+        for name in table.column_names
+    }
+
+
+def parquet_column_names(path: Path) -> list[str]:
+    """The column names of a Parquet file (its schema only is read)."""
+    import pyarrow.parquet as pq  # noqa: PLC0415 (lazy: pyarrow is slow to import)
+
+    return list(pq.read_schema(path).names)
+
+
+def _column_array(column: Any, where: str) -> npt.NDArray[Any]:
+    """One pyarrow array as a numpy array, read from its buffers (see read_parquet_columns)."""
+    import numpy as np  # noqa: PLC0415 (lazy: this module reads files only)
+    import pyarrow as pa  # noqa: PLC0415 (lazy: pyarrow is slow to import)
+
+    kind, n, offset = column.type, len(column), column.offset
+    valid = _validity(column)
+    if pa.types.is_floating(kind) or pa.types.is_integer(kind):
+        letter = (
+            "f" if pa.types.is_floating(kind) else "i" if pa.types.is_signed_integer(kind) else "u"
+        )
+        dtype = np.dtype(f"<{letter}{kind.bit_width // 8}")
+        data = column.buffers()[1]
+        values = np.frombuffer(data, dtype=dtype, count=n, offset=offset * dtype.itemsize)
+        if valid is None:
+            return values.copy()
+        out = values.astype(np.float64)
+        out[~valid] = np.nan
+        return out
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+        width = np.int64 if pa.types.is_large_string(kind) else np.int32
+        step = np.dtype(width).itemsize
+        ends = np.frombuffer(column.buffers()[1], dtype=width, count=n + 1, offset=offset * step)
+        chars = column.buffers()[2]
+        raw = b"" if chars is None else chars.to_pybytes()
+        bounds = ends.tolist()
+        out = np.empty(n, dtype=object)
+        out[:] = [raw[bounds[i] : bounds[i + 1]].decode("utf-8") for i in range(n)]
+        if valid is not None:
+            out[~valid] = None
+        return out
+    if pa.types.is_boolean(kind):
+        bits = np.unpackbits(np.frombuffer(column.buffers()[1], dtype=np.uint8), bitorder="little")
+        return bits[offset : offset + n].astype(bool)
+    msg = f"{where}: type {kind} is not read by siteopt (expected numbers or text)"
+    raise DataError(msg)
+
+
+def _validity(column: Any) -> npt.NDArray[Any] | None:
+    """Which entries of a pyarrow array are not null, or ``None`` when none is null."""
+    import numpy as np  # noqa: PLC0415 (lazy: this module reads files only)
+
+    if column.null_count == 0:
+        return None
+    bits = np.unpackbits(np.frombuffer(column.buffers()[0], dtype=np.uint8), bitorder="little")
+    return bits[column.offset : column.offset + len(column)].astype(bool)
+
+
+def _csv_columns(path: Path) -> dict[str, list[Any]]:
+    """The LSOA CSV's columns as lists: text as read, numeric columns as floats (blank: None)."""
+    numeric = ("x", "y")
+    with path.open(encoding="utf-8", newline="") as handle:
+        reader = csv.reader(handle)
+        header = next(reader)
+        rows = list(reader)
+    columns: dict[str, list[Any]] = {}
+    for j, name in enumerate(header):
+        values = [row[j] for row in rows]
+        if name in numeric or name.startswith("pop_mid"):
+            columns[name] = [float(v) if v.strip() else None for v in values]
+        else:
+            columns[name] = values
+    return columns
+
+
+def _parquet_columns(path: Path) -> dict[str, list[Any]]:
+    """The LSOA Parquet file's columns the optimiser reads, as lists (nulls: None)."""
+    names = [
+        n
+        for n in parquet_column_names(path)
+        if n in ("lsoa11cd", "force", "lad_name", "x", "y") or n.startswith("pop_mid")
+    ]
+    table = read_parquet_columns(path, names)
+    return {name: table[name].tolist() for name in names}
 
 
 def embedded_dataset_dir(name: str) -> Path:

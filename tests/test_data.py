@@ -2,10 +2,26 @@
 
 from __future__ import annotations
 
-import pytest
+import subprocess
+import sys
+from pathlib import Path
 
-from siteopt.data import FORCE_IDS, Dataset, normalise_postcode, open_dataset
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from siteopt.data import (
+    FORCE_IDS,
+    Dataset,
+    _column_array,
+    normalise_postcode,
+    open_dataset,
+    read_parquet_columns,
+)
 from siteopt.errors import DataError
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
@@ -156,3 +172,76 @@ def test_district_populations_and_centres_are_summed_once_and_add_up(
         assert mine["x"].min() < x < mine["x"].max() and mine["y"].min() < y < mine["y"].max()
     assert bch.district_populations(year) is by_district  # kept, not recomputed
     assert bch.population_centres(year) is centres
+
+
+@pytest.mark.parametrize("name", ["bch", "england-wales"])
+def test_lsoa_columns_match_the_pandas_table(name: str) -> None:
+    """The pandas-free columns the optimiser reads equal the full table's, row for row."""
+    dataset = open_dataset(name, forces=None if name == "bch" else ["gwent", "kent"])
+    table, columns = dataset.lsoas(), dataset.lsoa_columns
+    assert columns.code.tolist() == table["lsoa11cd"].tolist()
+    assert columns.force.tolist() == table["force"].tolist()
+    assert columns.lad_name.tolist() == table["lad_name"].tolist()
+    np.testing.assert_array_equal(columns.x, table["x"].to_numpy(float))
+    np.testing.assert_array_equal(columns.y, table["y"].to_numpy(float))
+    for year in (2015, 2019):
+        np.testing.assert_array_equal(
+            columns.population(year), table[f"pop_mid{year}"].to_numpy(float)
+        )
+    with pytest.raises(DataError, match="no population for mid-2011"):
+        columns.population(2011)
+
+
+@given(
+    values=st.lists(st.one_of(st.none(), st.integers(-(2**40), 2**40)), max_size=30),
+    texts=st.lists(st.one_of(st.none(), st.text(max_size=6)), max_size=30),
+    start=st.integers(0, 5),
+)
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+def test_parquet_columns_are_read_exactly_from_the_buffers(
+    tmp_path: Path, values: list[int | None], texts: list[str | None], start: int
+) -> None:
+    """Numbers, nulls and text read from the buffers equal pyarrow's own conversion."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    n = min(len(values), len(texts))
+    floats = [None if v is None else v / 7 for v in values[:n]]
+    table = pa.table(
+        {
+            "i": pa.array(values[:n], pa.int64()),
+            "f": pa.array(floats, pa.float64()),
+            "s": pa.array(texts[:n], pa.large_string()),
+            "t": pa.array(texts[:n], pa.string()),
+        }
+    )
+    file = tmp_path / "t.parquet"
+    pq.write_table(table.slice(min(start, n)), file)
+    read = read_parquet_columns(file)
+    expected = table.slice(min(start, n)).to_pydict()
+    assert read["s"].tolist() == expected["s"] and read["t"].tolist() == expected["t"]
+    for name in ("i", "f"):
+        got = [None if isinstance(v, float) and np.isnan(v) else v for v in read[name].tolist()]
+        assert got == expected[name]
+    for name in ("i", "f", "s", "t"):  # an array with an offset into its buffers
+        sliced = table.column(name).combine_chunks().slice(min(start, n))
+        got = _column_array(sliced, name).tolist()
+        got = [None if isinstance(v, float) and np.isnan(v) else v for v in got]
+        assert got == sliced.to_pylist()
+
+
+def test_a_solve_does_not_import_pandas() -> None:
+    """`siteopt solve` reads the LSOA table and the network without pandas (0.25 s of import)."""
+    code = (
+        "import contextlib, io, sys\n"
+        "from siteopt.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    main(['solve', 'instances/bch-2015.toml'])\n"
+        "print(sorted(m for m in ('pandas', 'scipy.spatial') if m in sys.modules))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    assert done.stdout.strip().splitlines()[-1] == "[]"

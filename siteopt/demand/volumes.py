@@ -30,9 +30,7 @@ class AnnualVolume:
 
 def force_populations(instance: Instance) -> dict[str, int]:
     """Return each force's population for the instance's population year (from the LSOA table)."""
-    lsoas = instance.dataset().lsoas()
-    column = f"pop_mid{instance.data.population_year}"
-    totals = lsoas.groupby("force")[column].sum()
+    totals = instance.dataset().force_populations(instance.data.population_year)
     return {fid: int(totals.get(fid, 0)) for fid in instance.forces}
 
 

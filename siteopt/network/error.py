@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
+from siteopt.data import read_parquet_columns
 from siteopt.errors import NetworkError
 from siteopt.network.sources import CALIBRATION_FILE, NODES_FILE
 
@@ -250,12 +251,11 @@ def instance_travel_time_error(instance: Instance) -> TravelTimeError | None:
 
 def area_types(dataset: Dataset) -> dict[str, str]:
     """``urban``/``rural`` of every LSOA (by code) and site (by id) of the embedded network."""
-    import pyarrow.parquet as pq  # noqa: PLC0415 (lazy: pyarrow is slow to import)
-
-    table = pq.read_table(dataset.path(NODES_FILE), columns=["kind", "ref", "area_type"])
-    rows = table.to_pydict()
+    rows = read_parquet_columns(dataset.path(NODES_FILE), ["kind", "ref", "area_type"])
     return {
         ref: area
-        for kind, ref, area in zip(rows["kind"], rows["ref"], rows["area_type"], strict=True)
+        for kind, ref, area in zip(
+            rows["kind"].tolist(), rows["ref"].tolist(), rows["area_type"].tolist(), strict=True
+        )
         if kind in {"lsoa", "site"}
     }

@@ -37,6 +37,9 @@ IntArray = npt.NDArray[np.int64]
 
 _MIN_METRES = 0.1  # a zero-length edge (duplicate OSM nodes) still costs a little
 
+# Points × nodes up to which snapping compares every pair (a few MB) instead of a k-d tree.
+_DIRECT_SNAP_CELLS = 2_000_000
+
 
 def _frozen(array: npt.ArrayLike, dtype: Any) -> Any:
     out = np.array(array, dtype=dtype, copy=True)
@@ -309,7 +312,7 @@ class RoadNetwork:
         ys = np.atleast_1d(np.asarray(y, dtype=np.float64))
         if not (np.isfinite(xs).all() and np.isfinite(ys).all()):
             raise NetworkError(f"{self.source}: cannot snap a point with no coordinates")
-        dist, node = self._tree.query(np.column_stack([xs, ys]))
+        dist, node = self._nearest_nodes(xs, ys)
         far = np.flatnonzero(dist > self.max_snap_m)
         if len(far):
             i = int(far[0])
@@ -321,6 +324,19 @@ class RoadNetwork:
             )
             raise NetworkError(msg)
         return Snap(node=np.asarray(node, dtype=np.int64), distance_m=np.asarray(dist))
+
+    def _nearest_nodes(self, xs: FloatArray, ys: FloatArray) -> tuple[FloatArray, IntArray]:
+        """Distance to and index of each point's nearest node.
+
+        A few points (force centres, one site) are compared with every node directly: building
+        a k-d tree, and importing scipy.spatial for it, costs more than the search.
+        """
+        if len(xs) * self.n_nodes > _DIRECT_SNAP_CELLS:
+            dist, node = self._tree.query(np.column_stack([xs, ys]))
+            return np.asarray(dist, dtype=np.float64), np.asarray(node, dtype=np.int64)
+        squared = (xs[:, None] - self.x[None, :]) ** 2 + (ys[:, None] - self.y[None, :]) ** 2
+        node = np.argmin(squared, axis=1)
+        return np.sqrt(squared[np.arange(len(xs)), node]), node.astype(np.int64)
 
     def access_seconds(self, distance_m: FloatArray) -> FloatArray:
         """Seconds from a point to its snapped node: the off-network leg plus terminal time."""

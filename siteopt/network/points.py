@@ -55,11 +55,9 @@ class Points:
 
 def lsoa_points(dataset: Dataset) -> tuple[Points, FloatArray]:
     """LSOA demand points (ids = LSOA codes) and their mid-2015 and mid-2019 populations."""
-    lsoas = dataset.lsoas()
-    points = Points(
-        tuple(lsoas["lsoa11cd"]), lsoas["x"].to_numpy(float), lsoas["y"].to_numpy(float)
-    )
-    pops = lsoas[["pop_mid2015", "pop_mid2019"]].to_numpy(np.float64)
+    lsoas = dataset.lsoa_columns
+    points = Points(tuple(lsoas.code.tolist()), lsoas.x.copy(), lsoas.y.copy())
+    pops = np.column_stack([lsoas.population(2015), lsoas.population(2019)])
     return points, pops
 
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from siteopt.data import parquet_column_names, read_parquet_columns
 from siteopt.network.graph import largest_component, network_from_edges
 from siteopt.network.osm_lines import line_directions, osm_line_edges, osm_lines_frame
 from siteopt.network.readers import read_graphml_edges, read_open_roads, read_osm_ways
@@ -40,6 +41,9 @@ NODES_FILE = "network_nodes.parquet"
 
 
 EDGES_FILE = "network_edges.parquet"
+
+#: The edge columns a network is built from (``cap_kph`` only where the dataset has speed limits).
+EDGE_COLUMNS = ("src", "dst", "metres", "road_class", "road", "cap_kph", "extra_s")
 
 
 CALIBRATION_FILE = "network_calibration.json"
@@ -173,14 +177,14 @@ def embedded_network(
     dataset restricted to some forces gets the part of its network within
     :data:`SELECTION_BUFFER_M` of those forces' LSOA points (its largest strongly connected part).
     """
-    import pyarrow.parquet as pq  # noqa: PLC0415 (lazy: pyarrow is slow to import)
-
-    nodes = pq.read_table(dataset.path(NODES_FILE), columns=["x", "y"])
-    edges = pq.read_table(dataset.path(EDGES_FILE)).to_pydict()
+    nodes = read_parquet_columns(dataset.path(NODES_FILE), ["x", "y"])
+    edges_file = dataset.path(EDGES_FILE)
+    edges = read_parquet_columns(
+        edges_file, [c for c in parquet_column_names(edges_file) if c in EDGE_COLUMNS]
+    )
     calibration = json.loads(dataset.path(CALIBRATION_FILE).read_text(encoding="utf-8"))
     speeds = {**calibration["speeds_kph"], **(speeds_kph or {})}
-    x = nodes.column("x").to_numpy()
-    y = nodes.column("y").to_numpy()
+    x, y = nodes["x"], nodes["y"]
     keep = None if dataset.forces is None else _selection_nodes(dataset, x, y)
     if keep is not None:
         x, y, edges = _subgraph(keep, x, y, edges)

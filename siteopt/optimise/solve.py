@@ -23,8 +23,7 @@ from siteopt.errors import ArgumentError, InstanceError
 from siteopt.network.sources import commute_network, load_network
 from siteopt.optimise.appraise import appraise_options
 from siteopt.optimise.arrays import frozen_int
-from siteopt.optimise.build import problem_from_instance
-from siteopt.optimise.decision import with_decision_analysis
+from siteopt.optimise.build import problem_from_instance, travel_inputs
 from siteopt.optimise.option import CAPACITY
 from siteopt.optimise.options import Option, OptionTable, best_options, option_table
 from siteopt.optimise.problem import MONEY_UNITS_PER_GBP, ProblemData
@@ -241,7 +240,9 @@ def solve(
         chosen = "enumerate" if instance.solver.k_max <= 2 else "cp-sat"
     limit = _time_limit(time_limit if time_limit is not None else instance.solver.time_limit_s)
     if problem is None:
-        problem = problem_from_instance(instance)
+        inputs = travel_inputs(instance)  # built once: the problem and the note share it
+        problem = problem_from_instance(instance, travel=inputs)
+        travel_note = travel_note if travel_note is not None else inputs.note
     travel = travel_note if travel_note is not None else _travel_note(instance)
     started = time.perf_counter()
     table = option_table(problem) if problem.k_min <= 2 else None
@@ -310,7 +311,11 @@ def solve(
         instance=instance,
         problem=problem,
     )
-    return with_decision_analysis(result) if decision else result
+    if not decision:
+        return result
+    from siteopt.optimise.decision import with_decision_analysis  # noqa: PLC0415 (lazy: only when asked)
+
+    return with_decision_analysis(result)
 
 
 def _method(method: str) -> Method:

@@ -135,12 +135,11 @@ def _centre_minutes(
             if not _on_network(network, x, y):
                 # a centre in hills or a bay (Cumbria's in the Lake District): the force's
                 # demand point nearest it stands in, which is on the network
-                lsoas = instance.dataset().lsoas()
-                part = lsoas[lsoas["force"] == f]
-                near = int(
-                    np.argmin((part["x"].to_numpy() - x) ** 2 + (part["y"].to_numpy() - y) ** 2)
-                )
-                x, y = float(part["x"].iloc[near]), float(part["y"].iloc[near])
+                lsoas = instance.dataset().lsoa_columns
+                own = lsoas.force == f
+                px, py = lsoas.x[own], lsoas.y[own]
+                near = int(np.argmin((px - x) ** 2 + (py - y) ** 2))
+                x, y = float(px[near]), float(py[near])
             xs.append(x)
             ys.append(y)
         points = Points(tuple(f"centre:{f}" for f in forces), np.array(xs), np.array(ys))
