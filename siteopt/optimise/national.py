@@ -2,12 +2,14 @@
 
 The route :func:`siteopt.optimise.solve.solve` takes when the problem holds only the pooled
 force groups (more forces than :data:`siteopt.optimise.build.DENSE_FORCES`, a national run).
-One and two sites are enumerated exactly as everywhere else. For each larger ``k`` the
-facility-location relaxation (:func:`siteopt.optimise.relaxation.relaxed_bound`) gives a proven
-lower bound, or proves the size empty; its sites seed the local search
-(:func:`siteopt.optimise.pooled.local_search`), whose best plan is priced exactly. The size is
-proved when the plan's cost meets the bound; otherwise it is reported with its gap. The time
-limit is shared between the sizes still to settle, so every size gets an answer.
+One and two sites are enumerated exactly as everywhere else. For each larger ``k`` the LP of
+the facility-location relaxation (:mod:`siteopt.optimise.relaxation`) gives a proven lower bound
+in seconds, or proves the size empty; its most-open sites seed the local search
+(:func:`siteopt.optimise.pooled.local_search`), whose best plan is priced exactly. While the plan
+is more than :data:`CLOSE_GAP` above the bound the MIP runs with the time left, for a better
+bound and integer sites to search from. The size is proved when the plan's cost meets the bound;
+otherwise it is reported with its gap. The time limit is shared between the sizes still to
+settle, so every size gets an answer.
 """
 
 from __future__ import annotations
@@ -21,17 +23,25 @@ from siteopt.optimise.arrays import IntArray
 from siteopt.optimise.bounds import _allowed_sites
 from siteopt.optimise.option import Option
 from siteopt.optimise.options import OptionTable, _best_of_site_set, option_table
-from siteopt.optimise.pooled import local_search, price_site_set
+from siteopt.optimise.pooled import local_search, price_exact_split
 from siteopt.optimise.problem import ProblemData
-from siteopt.optimise.relaxation import relaxed_bound
+from siteopt.optimise.relaxation import build_relaxation
 from siteopt.optimise.search import ModelResult, SizePart
 from siteopt.status import Status
 
-__all__ = ["RELAXATION_SHARE", "solve_pooled_by_size"]
+__all__ = ["CLOSE_GAP", "LP_SHARE", "SEARCH_SHARE", "solve_pooled_by_size"]
 
 
-#: Share of a size's time the relaxation may take; the local search has the rest.
-RELAXATION_SHARE = 0.8
+#: Shares of a size's time: the LP relaxation at most, then the local search from its sites
+#: (the MIP, if the gap is still open, has what is left but the final search's share).
+LP_SHARE = 0.3
+SEARCH_SHARE = 0.4
+
+#: A plan this close to the LP bound (relative) is not worth the MIP's time.
+CLOSE_GAP = 2e-3
+
+#: Share of a size's time kept after the MIP to search from its integer sites.
+FINAL_SEARCH_SHARE = 0.1
 
 
 def solve_pooled_by_size(
@@ -74,30 +84,67 @@ def solve_pooled_by_size(
 def _settle(
     problem: ProblemData, k: int, *, allowed: IntArray, budget: float, before: Option | None
 ) -> SizePart:
-    """Bound ``k`` rooms by the relaxation, then search from its sites for the best plan.
+    """Bound ``k`` rooms by the relaxation and search for the best plan, within ``budget`` s.
 
-    ``before``: the best plan of fewer rooms, completed greedily as a second start (more rooms
-    only cover more, so it is often feasible when the relaxation ran out of time).
+    The LP relaxation first (a bound in seconds, and how open it holds each site); the local
+    search then starts from the LP's ``k`` most-open sites and from ``before`` (the best plan
+    of fewer rooms, completed greedily: more rooms only cover more, so it is often feasible),
+    trying the most-open sites first. Only if the plan is still more than :data:`CLOSE_GAP`
+    above the bound does the MIP run with the time left (a better bound, and integer sites to
+    search from).
     """
     start = time.perf_counter()
-    relaxed = relaxed_bound(problem, k, allowed=allowed, time_limit_s=RELAXATION_SHARE * budget)
-    if relaxed.bound is None:
+    deadline = start + budget
+    relaxation = build_relaxation(problem, k, allowed=allowed)
+    if relaxation is None:
         return SizePart(k, "closed", None, True, time.perf_counter() - start)
-    found: Option | None = None
-    if relaxed.sites:
-        seeded = price_site_set(problem, relaxed.sites)
-        found = seeded if seeded.feasible and seeded.total <= relaxed.bound else None
-    if found is None:
-        searched = local_search(
-            problem,
-            k,
-            allowed=allowed,
-            deadline=start + budget,
-            starts=[s for s in (relaxed.sites, before.sites if before else ()) if s],
-        )
-        found = searched if searched is not None and searched.feasible else None
-    proved = found is not None and found.total <= relaxed.bound
-    return SizePart(k, "relaxation", relaxed.bound, proved, time.perf_counter() - start, found)
+    lp = relaxation.solve(integer=False, time_limit_s=LP_SHARE * budget)
+    if lp.bound is None:
+        return SizePart(k, "closed", None, True, time.perf_counter() - start)
+    bound = lp.bound
+    order = _ranked_first(allowed, lp.ranked)
+    starts = [s for s in (lp.sites, before.sites if before else ()) if s]
+    search_end = min(time.perf_counter() + SEARCH_SHARE * budget, deadline)
+    # swaps among the sites the LP opens at all first (a few dozen: fast passes), then all
+    support = _ranked_first(np.asarray(sorted(set(lp.ranked).union(*starts)), np.int64), lp.ranked)
+    found = _search(problem, k, support, search_end, starts)
+    wider = _search(problem, k, order, search_end, [found.sites] if found else starts)
+    if wider is not None and (found is None or wider.total < found.total):
+        found = wider
+    if found is None or found.total - bound > CLOSE_GAP * found.total:
+        mip_end = deadline - FINAL_SEARCH_SHARE * budget
+        mip = relaxation.solve(integer=True, time_limit_s=mip_end - time.perf_counter())
+        if mip.bound is None:
+            return SizePart(k, "closed", None, True, time.perf_counter() - start)
+        bound = max(bound, mip.bound)
+        # from the MIP's sites; without them and without a plan, the first starts once more
+        seeds = [mip.sites] if mip.sites else ([] if found is not None else starts)
+        again = _search(problem, k, order, deadline, seeds) if seeds else None
+        if again is not None and (found is None or again.total < found.total):
+            found = again
+    if found is not None:  # the search priced its sets with a greedy split: split exactly
+        exact = price_exact_split(problem, found.sites)
+        if exact is not None and exact.feasible and exact.total < found.total:
+            found = exact
+    proved = found is not None and found.total <= bound
+    return SizePart(k, "relaxation", bound, proved, time.perf_counter() - start, found)
+
+
+def _search(
+    problem: ProblemData, k: int, order: IntArray, deadline: float, starts: list[tuple[int, ...]]
+) -> Option | None:
+    """The local search's plan of ``k`` rooms from ``starts``, if it meets the constraints."""
+    found = local_search(problem, k, allowed=order, deadline=deadline, starts=starts)
+    return found if found is not None and found.feasible else None
+
+
+def _ranked_first(allowed: IntArray, ranked: tuple[int, ...]) -> IntArray:
+    """The allowed sites, those the LP holds most open first (the rest in their order)."""
+    if not ranked:
+        return allowed
+    seen = set(ranked)
+    rest = [int(j) for j in allowed.tolist() if int(j) not in seen]
+    return np.asarray([*ranked, *rest], dtype=np.int64)
 
 
 def _overall(parts: list[SizePart], wall: float) -> ModelResult:

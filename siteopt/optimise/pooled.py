@@ -28,7 +28,7 @@ from siteopt.optimise.options import (
 )
 from siteopt.optimise.problem import ProblemData
 
-__all__ = ["local_search", "price_site_set", "search_key"]
+__all__ = ["local_search", "price_exact_split", "price_site_set", "search_key"]
 
 
 def price_site_set(problem: ProblemData, sites: Sequence[int]) -> Option:
@@ -70,6 +70,86 @@ def price_site_set(problem: ProblemData, sites: Sequence[int]) -> Option:
         seats=seats,
         staff_cost=staff,
         over_capacity=over,
+    )
+
+
+def price_exact_split(problem: ProblemData, sites: Sequence[int]) -> Option | None:
+    """Price pooled routing over ``sites`` with the cheapest split of agents and seats.
+
+    The split :func:`price_site_set` makes greedily, solved exactly instead (a small HiGHS
+    MIP: agents per room and level, each room's seats, new seats where a room has too few):
+    staff at each room's agent cost plus the seats bought, every room at least its crew floor
+    and the rooms' seat floor, none above its building. ``None`` if the buildings cannot hold
+    the agents, or HiGHS does not finish within a few seconds (callers keep the greedy price).
+    """
+    from scipy.optimize import Bounds, LinearConstraint, milp  # noqa: PLC0415 (lazy: scipy is slow to import)
+    from scipy.sparse import coo_array  # noqa: PLC0415 (lazy: scipy is slow to import)
+
+    chosen = tuple(sorted(int(j) for j in sites))
+    k, open_ = len(chosen), np.asarray(sorted(int(j) for j in sites))
+    totals = problem.pooled_totals(k)
+    floor = _crew_floor(problem, k)
+    levels = len(totals)
+    room_floor = max(seat_floor(problem.constraints, problem, k), int(floor.max(initial=0)))
+    caps = problem.max_seats[open_]
+    if (caps < room_floor).any():
+        return None
+    # columns: a_iv (k V), seats_i (k), new_i (k)
+    n_a = k * levels
+    cost = np.zeros(n_a + 2 * k)
+    unit = agent_unit(problem)[open_].astype(np.float64)
+    cost[:n_a] = (unit[:, None] * problem.level_weights[None, :]).reshape(-1)
+    cost[n_a + k :] = problem.seat_cost[open_]
+    rows, cols, data, low, high = [], [], [], [], []
+    for v in range(levels):  # Σ_i a_iv = T_v
+        rows += [v] * k
+        cols += [i * levels + v for i in range(k)]
+        data += [1.0] * k
+        low.append(float(totals[v]))
+        high.append(float(totals[v]))
+    row = levels
+    for i in range(k):
+        for v in range(levels):  # a_iv ≤ seats_i
+            rows += [row, row]
+            cols += [i * levels + v, n_a + i]
+            data += [1.0, -1.0]
+            low.append(-np.inf)
+            high.append(0.0)
+            row += 1
+        rows += [row, row]  # new_i ≥ seats_i − existing_i
+        cols += [n_a + k + i, n_a + i]
+        data += [1.0, -1.0]
+        low.append(-float(problem.existing_seats[open_[i]]))
+        high.append(np.inf)
+        row += 1
+    lower = np.concatenate([np.tile(floor, k), np.full(k, room_floor), np.zeros(k)])
+    upper = np.concatenate([np.full(n_a, np.inf), caps, caps]).astype(np.float64)
+    matrix = coo_array((data, (rows, cols)), shape=(row, len(cost))).tocsr()
+    scale = 1e-4  # money units → pounds: better scaled for HiGHS
+    result = milp(
+        cost * scale,
+        constraints=LinearConstraint(matrix, np.asarray(low), np.asarray(high)),
+        integrality=np.ones(len(cost)),
+        bounds=Bounds(lower.astype(np.float64), upper),
+        options={"time_limit": 5.0, "disp": False, "mip_rel_gap": 0.0},
+    )
+    if result.status != 0 or result.x is None:
+        return None
+    x = np.rint(result.x).astype(np.int64)
+    per_level = x[:n_a].reshape(k, levels)
+    seats = tuple(int(v) for v in x[n_a : n_a + k])
+    agents = per_level[:, problem.level_of_interval]
+    agents.setflags(write=False)
+    staff = int((problem.agent_cost[open_] * (per_level * problem.level_weights).sum(axis=1)).sum())
+    return _priced(
+        problem,
+        sites=chosen,
+        routing="pooled",
+        assignment=_nearest_open(problem, chosen),
+        agents=agents,
+        seats=seats,
+        staff_cost=staff,
+        over_capacity=False,
     )
 
 

@@ -24,16 +24,25 @@ whatever the MIP gap; "infeasible" proves the size closed.
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from siteopt.optimise.arrays import MONEY_UNITS_PER_GBP, IntArray
 from siteopt.optimise.constraints import seat_floor, standby_cost
 from siteopt.optimise.options import _crew_floor, agent_unit
 from siteopt.optimise.problem import ProblemData
 
-__all__ = ["RelaxedBound", "relaxed_bound"]
+__all__ = ["LP_SHARE", "Relaxation", "RelaxedBound", "build_relaxation", "relaxed_bound"]
+
+#: Share of the relaxation's time its LP may take before the MIP gets the rest.
+LP_SHARE = 0.5
+
+#: An LP site value above this counts as (partly) open.
+_OPEN = 1e-6
 
 
 @dataclass(frozen=True)
@@ -47,17 +56,98 @@ class RelaxedBound:
     bound: int | None
     sites: tuple[int, ...]
     proved: bool
+    #: The sites the LP's solution holds open at all, most open first (empty for the MIP).
+    ranked: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class Relaxation:
+    """The relaxation of ``k`` rooms over the ``allowed`` sites, built once, solved as LP or MIP.
+
+    In pounds (``scale``), better scaled for HiGHS; ``constant`` (money units) holds the terms
+    fixed by ``k``.
+    """
+
+    k: int
+    allowed: IntArray
+    cost: npt.NDArray[np.float64]
+    matrix: Any
+    low: npt.NDArray[np.float64]
+    high: npt.NDArray[np.float64]
+    upper: npt.NDArray[np.float64]
+    constant: int
+    fallback: int
+    scale: float
+
+    def solve(self, *, integer: bool, time_limit_s: float) -> RelaxedBound:
+        """The LP (``integer=False``) or the MIP with integer sites: bound, sites, proof.
+
+        A bound is HiGHS's (LP optimum, or the MIP's dual bound when stopped), so it is valid
+        whatever the MIP's gap; ``bound=None`` with ``proved`` means no plan of ``k`` rooms.
+        Without any bound from HiGHS the term-by-term fallback is returned, unproved.
+        """
+        from scipy.optimize import Bounds, LinearConstraint, milp  # noqa: PLC0415 (lazy: scipy is slow to import)
+
+        n = len(self.allowed)
+        integrality = np.zeros(len(self.cost))
+        if integer:
+            integrality[:n] = 1
+        result = milp(
+            self.cost,
+            constraints=LinearConstraint(self.matrix, self.low, self.high),
+            integrality=integrality,
+            bounds=Bounds(np.zeros(len(self.cost)), self.upper),
+            options={"time_limit": max(1.0, time_limit_s), "disp": False, "mip_rel_gap": 2e-3},
+        )
+        if result.status == 2:  # infeasible: no option of this size
+            return RelaxedBound(None, (), True)
+        value = getattr(result, "mip_dual_bound", None) if integer else result.fun
+        bound = _pounds_to_bound(value, self.scale, self.constant)
+        if not integer and result.status != 0:  # an LP stopped early bounds nothing
+            bound = None
+        if bound is None:
+            return RelaxedBound(self.fallback, (), False)
+        if result.x is None:
+            return RelaxedBound(bound, (), result.status == 0)
+        y = np.asarray(result.x[:n])
+        if integer:
+            sites = tuple(int(self.allowed[j]) for j in np.flatnonzero(y > 0.5))
+            return RelaxedBound(bound, sites, result.status == 0)
+        order = np.argsort(-y, kind="stable")
+        sites = tuple(sorted(int(self.allowed[j]) for j in order[: self.k]))
+        ranked = tuple(int(self.allowed[j]) for j in order if y[j] > _OPEN)
+        return RelaxedBound(bound, sites, result.status == 0, ranked)
 
 
 def relaxed_bound(
     problem: ProblemData, k: int, *, allowed: IntArray, time_limit_s: float
 ) -> RelaxedBound:
-    """Solve the relaxation for ``k`` pooled rooms over the ``allowed`` sites (money units)."""
-    from scipy.optimize import Bounds, LinearConstraint, milp  # noqa: PLC0415 (lazy: scipy is slow to import)
+    """Solve the relaxation for ``k`` pooled rooms over the ``allowed`` sites (money units).
+
+    The LP first (seconds even at national size, where HiGHS's MIP can spend minutes before
+    its first dual bound), then the MIP with the rest of the time; the better bound is kept.
+    """
+    started = time.perf_counter()
+    relaxation = build_relaxation(problem, k, allowed=allowed)
+    if relaxation is None:
+        return RelaxedBound(None, (), True)
+    lp = relaxation.solve(integer=False, time_limit_s=LP_SHARE * time_limit_s)
+    if lp.bound is None:
+        return lp
+    mip = relaxation.solve(
+        integer=True, time_limit_s=time_limit_s - (time.perf_counter() - started)
+    )
+    if mip.bound is None:
+        return mip
+    return RelaxedBound(max(lp.bound, mip.bound), mip.sites or lp.sites, mip.proved, lp.ranked)
+
+
+def build_relaxation(problem: ProblemData, k: int, *, allowed: IntArray) -> Relaxation | None:
+    """The relaxation of ``k`` pooled rooms, or ``None`` when fewer than ``k`` sites are allowed."""
     from scipy.sparse import coo_array  # noqa: PLC0415 (lazy: scipy is slow to import)
 
     if len(allowed) < k:
-        return RelaxedBound(None, (), True)
+        return None
     n, n_forces = len(allowed), problem.n_forces
     scale = 1.0 / MONEY_UNITS_PER_GBP  # the MIP in pounds: better scaled for HiGHS
     # columns: y (n), x (F n), new seats (n), surplus, recruits
@@ -65,7 +155,8 @@ def relaxed_bound(
     col_x, col_new, col_surplus = n, n + n_x, n + n_x + n
     zones = _cover_zones(problem, allowed)
     col_zone = col_surplus + 2
-    n_cols = col_zone + sum(len(z) for _, z in zones)
+    col_prefix = col_zone + sum(len(z) for _, z in zones)  # z_fr: force f's x over its r nearest
+    n_cols = col_prefix + n_x
     cost = np.zeros(n_cols)
     floor = _crew_floor(problem, k)
     weights = problem.level_weights
@@ -121,6 +212,9 @@ def relaxed_bound(
             low.append(-np.inf)
             high.append(0.0)
             extra += 1
+    extra = _nearest_rows(problem, allowed, (col_x, col_prefix), extra, (row_idx, col_idx, data))
+    low += [0.0] * (2 * n_x)  # the prefix equalities, then z_f,r(j) − y_j ≥ 0
+    high += [0.0] * n_x + [np.inf] * n_x
     for j in range(n):
         short = max(0, room_floor - int(existing[j])) if k >= 2 else 0
         row_idx += [extra, extra]
@@ -134,27 +228,72 @@ def relaxed_bound(
     upper[:col_new] = 1.0
     upper[col_zone:] = 1.0
     upper[col_new : col_new + n] = caps
-    integrality = np.zeros(n_cols)
-    integrality[:n] = 1
-    result = milp(
-        cost * scale,
-        constraints=LinearConstraint(matrix, np.asarray(low), np.asarray(high)),
-        integrality=integrality,
-        bounds=Bounds(np.zeros(n_cols), upper),
-        options={"time_limit": max(1.0, time_limit_s), "disp": False, "mip_rel_gap": 2e-3},
+    return Relaxation(
+        k=k,
+        allowed=allowed,
+        cost=cost * scale,
+        matrix=matrix,
+        low=np.asarray(low, dtype=np.float64),
+        high=np.asarray(high, dtype=np.float64),
+        upper=upper,
+        constant=constant,
+        fallback=_fallback_bound(problem, k, allowed),
+        scale=scale,
     )
-    if result.status == 2:  # infeasible: no option of this size
-        return RelaxedBound(None, (), True)
-    dual = getattr(result, "mip_dual_bound", None)
-    if dual is None or not math.isfinite(dual):
-        return RelaxedBound(_fallback_bound(problem, k, allowed), (), False)
-    # a hair below HiGHS's bound: its tolerances are relative (1e-9 of £150m is pennies)
-    bound = math.floor((float(dual) * (1 - 1e-7)) / scale) + constant
-    sites: tuple[int, ...] = ()
-    if result.x is not None:
-        y = np.asarray(result.x[:n])
-        sites = tuple(int(allowed[j]) for j in np.flatnonzero(y > 0.5))
-    return RelaxedBound(bound, sites, result.status == 0)
+
+
+def _pounds_to_bound(value: float | None, scale: float, constant: int) -> int | None:
+    """A HiGHS objective bound (pounds) as money units, a hair below; ``None`` if not finite.
+
+    The hair: HiGHS's tolerances are relative (1e-9 of £150m is pennies).
+    """
+    if value is None or not math.isfinite(value):
+        return None
+    return math.floor((float(value) * (1 - 1e-7)) / scale) + constant
+
+
+def _nearest_rows(
+    problem: ProblemData,
+    allowed: IntArray,
+    columns: tuple[int, int],
+    first_row: int,
+    entries: tuple[list[int], list[int], list[float]],
+) -> int:
+    """Rows sending each force to its nearest open room; returns the next free row.
+
+    Staff go to the open room nearest their force's room, so if site ``j`` is open the force is
+    assigned to ``j`` or a site ranked no farther: ``Σ_{l ≤_f j} x_fl ≥ y_j``. Written with
+    prefix sums ``z_fr = z_f,r-1 + x_f,l_r`` (sites in the force's order): first the ``F n``
+    equalities (bounds 0, 0), then the ``F n`` rows ``z_f,r(j) − y_j ≥ 0`` (bounds 0, ∞), where
+    ``r(j)`` is the last site ranked level with ``j``.
+    """
+    col_x, col_prefix = columns
+    rows, cols, data = entries
+    n = len(allowed)
+    row = first_row
+    for f in range(problem.n_forces):
+        ranks = problem.room_rank[f, allowed]
+        order = np.argsort(ranks, kind="stable")
+        for r, j in enumerate(order.tolist()):  # z_fr − z_f,r-1 − x_f,l_r = 0
+            rows += [row, row]
+            cols += [col_prefix + f * n + r, col_x + f * n + j]
+            data += [1.0, -1.0]
+            if r:
+                rows.append(row)
+                cols.append(col_prefix + f * n + r - 1)
+                data.append(-1.0)
+            row += 1
+    for f in range(problem.n_forces):
+        ranks = problem.room_rank[f, allowed]
+        order = np.argsort(ranks, kind="stable")
+        sorted_ranks = ranks[order]
+        last = np.searchsorted(sorted_ranks, sorted_ranks, side="right") - 1  # ties: the group
+        for r, j in enumerate(order.tolist()):
+            rows += [row, row]
+            cols += [col_prefix + f * n + int(last[r]), j]
+            data += [1.0, -1.0]
+            row += 1
+    return row
 
 
 def _rest_of_staff(problem: ProblemData, k: int, floor: IntArray, allowed: IntArray) -> int:

@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 
 from siteopt.optimise.bounds import _allowed_sites
 from siteopt.optimise.national import solve_pooled_by_size
-from siteopt.optimise.pooled import local_search, price_site_set
+from siteopt.optimise.option import CAPACITY
+from siteopt.optimise.pooled import local_search, price_exact_split, price_site_set
 from siteopt.optimise.problem import ProblemData
 from siteopt.optimise.relaxation import relaxed_bound
 from siteopt.optimise.search import solve_cp_sat
@@ -70,6 +71,32 @@ def test_priced_site_sets_cost_no_less_than_their_exact_optimum(problem: Problem
         exact = solve_cp_sat(fixed, workers=1)
         assert exact.objective is not None
         assert exact.objective <= option.total
+
+
+@settings(max_examples=60, deadline=None)
+@given(problem=pooled_problems())
+def test_the_exact_split_is_a_real_plan_no_dearer_than_the_greedy_one(problem: ProblemData) -> None:
+    """Exact split: never above the greedy split, never below CP-SAT's optimum on those sites."""
+    for k in range(1, min(4, problem.n_sites) + 1):
+        sites = list(range(k))
+        greedy = price_site_set(problem, sites)
+        exact = price_exact_split(problem, sites)
+        if exact is None:
+            continue
+        assert exact.sites == tuple(sites)
+        if CAPACITY not in greedy.failed:
+            assert exact.total <= greedy.total
+        if not exact.feasible:
+            continue
+        others = frozenset(range(k, problem.n_sites))
+        fixed = replace(
+            problem,
+            k_min=k,
+            k_max=k,
+            max_seats=ints([s if j not in others else 0 for j, s in enumerate(problem.max_seats)]),
+        )
+        optimum = solve_cp_sat(fixed, workers=1).objective
+        assert optimum is not None and optimum <= exact.total
 
 
 @settings(max_examples=40, deadline=None)
