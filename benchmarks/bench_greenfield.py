@@ -1,7 +1,9 @@
 """Greenfield site search at 5, 2.5 and 1 km grids, one room and up to two, end to end.
 
-``python -m benchmarks.bench_greenfield [--repeats 3]`` writes ``benchmarks/RESULTS-greenfield.md``;
-``python -m benchmarks --only greenfield`` adds its rows to ``RESULTS.md``. Each row is
+``python -m benchmarks.bench_greenfield [--repeats 3] [--before DIR]`` writes
+``benchmarks/RESULTS-greenfield.md`` (``--before``: a checkout of older code, e.g. ``git archive
+main | tar -x -C DIR``, run row by row beside this one); ``python -m benchmarks --only
+greenfield`` adds its rows to ``RESULTS.md``. Each row is
 ``siteopt solve --json`` of ``instances/bch-greenfield.toml`` with ``[sites.greenfield] grid_km``
 and ``[solver] k_max`` changed (a variant file with ``extends``), each run a fresh process, as a
 user runs it: seconds are the wall time of the process (median of the repeats, after one
@@ -14,15 +16,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from contextlib import redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from benchmarks.suite import SuiteRow, machine
 from siteopt.atomic import atomic_write_text
@@ -42,16 +43,29 @@ TARGETS: dict[tuple[float, int], tuple[float, float | None]] = {
 
 
 @dataclass(frozen=True)
+class Measured:
+    """Timed runs of one row by one version of the code: median seconds, largest peak, answer."""
+
+    seconds: float
+    cpu_s: float
+    peak_mb: float
+    objective_gbp: float | None
+    sites: tuple[str, ...]
+
+    def same_answer(self, other: Measured) -> bool:
+        """Whether both found the same optimum (objective and sites)."""
+        return (self.objective_gbp, self.sites) == (other.objective_gbp, other.sites)
+
+
+@dataclass(frozen=True)
 class Run:
-    """One row: the median wall seconds and the largest peak of its timed runs, and the answer."""
+    """One row: this code's measurement and, when asked for, the code before's."""
 
     grid_km: float
     k_max: int
     candidates: int
-    seconds: float
-    peak_mb: float
-    objective_gbp: float | None
-    sites: tuple[str, ...]
+    now: Measured
+    before: Measured | None = None
 
     @property
     def target(self) -> str:
@@ -69,7 +83,7 @@ class Run:
         if goal is None:
             return None
         seconds, mb = goal
-        return self.seconds <= seconds and (mb is None or self.peak_mb <= mb)
+        return self.now.seconds <= seconds and (mb is None or self.now.peak_mb <= mb)
 
 
 def variant(folder: Path, grid_km: float, k_max: int) -> Path:
@@ -85,44 +99,58 @@ def variant(folder: Path, grid_km: float, k_max: int) -> Path:
     return path
 
 
-def child(instance: Path, out: Path) -> int:
-    """In the measured process: ``siteopt solve --json``, then its answer and peak memory."""
-    from siteopt.cli import main as cli  # noqa: PLC0415 (lazy: what the run measures)
-
-    with (
-        out.with_suffix(".solve.json").open("w", encoding="utf-8") as handle,
-        redirect_stdout(handle),
-    ):
-        code = cli(["solve", str(instance), "--json"])
-    answer = json.loads(out.with_suffix(".solve.json").read_text(encoding="utf-8"))
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    summary = {
-        "code": code,
-        "peak_mb": peak,
-        "objective_gbp": answer.get("objective_gbp"),
-        "sites": [s["id"] for s in answer.get("sites") or []],
-    }
-    out.write_text(json.dumps(summary), encoding="utf-8")
-    return 0
+#: The measured process: ``siteopt solve --json`` (stdout to a file), then its peak memory.
+#: Run with ``-c`` so that ``siteopt`` is imported from ``PYTHONPATH`` (this code or the code
+#: before), not from the working folder.
+CHILD = """
+import json, resource, sys
+from contextlib import redirect_stdout
+from siteopt.cli import main
+with open(sys.argv[2], "w", encoding="utf-8") as handle, redirect_stdout(handle):
+    code = main(["solve", sys.argv[1], "--json"])
+usage = resource.getrusage(resource.RUSAGE_SELF)
+cpu = usage.ru_utime + usage.ru_stime
+summary = {"code": code, "peak_mb": usage.ru_maxrss / 1024, "cpu_s": cpu}
+with open(sys.argv[3], "w", encoding="utf-8") as handle:
+    json.dump(summary, handle)
+"""
 
 
-def _one(instance: Path, folder: Path) -> tuple[float, dict[str, object]]:
-    """Wall seconds and summary of one fresh ``solve`` process."""
-    out = folder / "summary.json"
-    env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
-    }
+def _one(instance: Path, folder: Path, code: Path) -> tuple[float, float, float, dict[str, Any]]:
+    """Wall seconds, CPU seconds, peak MB and the JSON answer of one fresh ``solve`` process."""
+    answer, summary = folder / "answer.json", folder / "summary.json"
+    env = {**os.environ, "PYTHONPATH": str(code)}
     started = time.perf_counter()
     subprocess.run(
-        [sys.executable, "-m", "benchmarks.bench_greenfield", "--child", str(instance), str(out)],
+        [sys.executable, "-c", CHILD, str(instance), str(answer), str(summary)],
         check=True,
-        cwd=REPO,
+        cwd=folder,
         env=env,
     )
     wall = time.perf_counter() - started
-    summary: dict[str, object] = json.loads(out.read_text(encoding="utf-8"))
-    return wall, summary
+    usage = json.loads(summary.read_text(encoding="utf-8"))
+    answer_json: dict[str, Any] = json.loads(answer.read_text(encoding="utf-8"))
+    return wall, float(usage["cpu_s"]), float(usage["peak_mb"]), answer_json
+
+
+def _measured(instance: Path, folder: Path, code: Path, repeats: int) -> Measured:
+    """One warm-up process (fills the travel-time cache), then ``repeats`` timed ones."""
+    _one(instance, folder, code)
+    walls, cpus, peaks = [], [], []
+    answer: dict[str, Any] = {}
+    for _ in range(max(1, repeats)):
+        wall, cpu, peak, answer = _one(instance, folder, code)
+        walls.append(wall)
+        cpus.append(cpu)
+        peaks.append(peak)
+    objective = answer.get("objective_gbp")
+    return Measured(
+        seconds=statistics.median(walls),
+        cpu_s=statistics.median(cpus),
+        peak_mb=max(peaks),
+        objective_gbp=float(objective) if objective is not None else None,
+        sites=tuple(str(s["id"]) for s in answer.get("sites") or []),
+    )
 
 
 def _candidates(instance: Path) -> int:
@@ -131,31 +159,24 @@ def _candidates(instance: Path) -> int:
     return len(load_instance(instance).candidate_ids())
 
 
-def measure(repeats: int) -> list[Run]:
-    """Every row of :data:`CASES`: one warm-up process, then ``repeats`` timed ones."""
+def measure(repeats: int, before: Path | None = None, before_repeats: int = 1) -> list[Run]:
+    """Every row of :data:`CASES`, with this code and (``before``: a checkout) the code before."""
     runs = []
     with tempfile.TemporaryDirectory() as name:
         folder = Path(name)
         for grid_km, k_max in CASES:
             instance = variant(folder, grid_km, k_max)
-            _one(instance, folder)  # warm the travel-time cache
-            walls, peaks = [], []
-            summary: dict[str, object] = {}
-            for _ in range(max(1, repeats)):
-                wall, summary = _one(instance, folder)
-                walls.append(wall)
-                peaks.append(float(summary["peak_mb"]))  # type: ignore[arg-type]
-            objective = summary.get("objective_gbp")
-            sites = summary.get("sites") or []
             runs.append(
                 Run(
                     grid_km=grid_km,
                     k_max=k_max,
                     candidates=_candidates(instance),
-                    seconds=statistics.median(walls),
-                    peak_mb=max(peaks),
-                    objective_gbp=float(objective) if isinstance(objective, int | float) else None,
-                    sites=tuple(str(s) for s in sites) if isinstance(sites, list) else (),
+                    now=_measured(instance, folder, REPO, repeats),
+                    before=(
+                        _measured(instance, folder, before, before_repeats)
+                        if before is not None
+                        else None
+                    ),
                 )
             )
     return runs
@@ -165,7 +186,11 @@ def _met(run: Run) -> str:
     return {True: "met", False: "**not met**", None: "—"}[run.met]
 
 
-def results_text(runs: list[Run], repeats: int) -> str:
+def _mb(value: float) -> str:
+    return f"{value:,.0f}"
+
+
+def results_text(runs: list[Run], repeats: int, before: str | None) -> str:
     """The RESULTS-greenfield.md text."""
     lines = [
         "# Greenfield grid: seconds and memory of `siteopt solve`, end to end",
@@ -173,22 +198,47 @@ def results_text(runs: list[Run], repeats: int) -> str:
         "`python -m benchmarks.bench_greenfield` — `instances/bch-greenfield.toml` with "
         "`grid_km` and `k_max` changed; each run a fresh `siteopt solve --json` process (imports, "
         "instance, travel matrices from the warm cache, problem build, enumeration, why-not, "
-        f"cost surface); seconds: median of {repeats} runs after a warm-up run; peak MB: the "
-        "largest resident memory of those runs. Target (issue #21): 1 km grid, one room ≤ 5 s "
-        "and ≤ 500 MB; two rooms ≤ 15 s.",
+        f"cost surface); seconds: median wall time of {repeats} runs after a warm-up run (CPU s: "
+        "user + system time of the process, which other work on the cores does not inflate); "
+        "peak MB: the largest resident memory of those runs. Target (issue #21): 1 km grid, "
+        "one room ≤ 5 s and ≤ 500 MB; two rooms ≤ 15 s.",
         "",
+    ]
+    if before is not None:
+        lines += [
+            f"Before: {before}, run in the same session one row after the other (one timed "
+            "run after a warm-up); same answer = the same optimum (objective and sites).",
+            "",
+        ]
+    lines += [
         f"Machine: {machine()} (shared with other work while it ran).",
         "",
-        "| grid | rooms | candidates | seconds | peak MB | optimum a year | sites | target | |",
-        "|---|---:|---:|---:|---:|---:|---|---|---|",
+        "| grid | rooms | candidates | seconds | CPU s | peak MB | before s | before CPU s | "
+        "before MB | faster | same answer | optimum a year | sites | target | |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---|---|---|",
     ]
     for run in runs:
-        cost = f"£{run.objective_gbp:,.0f}" if run.objective_gbp is not None else "—"
-        lines.append(
-            f"| {run.grid_km:g} km | ≤ {run.k_max} | {run.candidates:,} | {run.seconds:.2f} | "
-            f"{run.peak_mb:.0f} | {cost} | {', '.join(run.sites) or '—'} | {run.target} | "
-            f"{_met(run)} |"
-        )
+        now, old = run.now, run.before
+        cost = f"£{now.objective_gbp:,.0f}" if now.objective_gbp is not None else "—"
+        prior = ["—"] * 5
+        if old is not None:
+            same = "yes" if now.same_answer(old) else "**NO**"
+            speedup = f"{old.seconds / now.seconds:.1f}×"
+            prior = [f"{old.seconds:.2f}", f"{old.cpu_s:.2f}", _mb(old.peak_mb), speedup, same]
+        cells = [
+            f"{run.grid_km:g} km",
+            f"≤ {run.k_max}",
+            f"{run.candidates:,}",
+            f"{now.seconds:.2f}",
+            f"{now.cpu_s:.2f}",
+            _mb(now.peak_mb),
+            *prior,
+            cost,
+            ", ".join(now.sites) or "—",
+            run.target,
+            _met(run),
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
 
@@ -199,26 +249,30 @@ def suite_rows(repeats: int) -> list[SuiteRow]:
         SuiteRow(
             task=f"greenfield {run.grid_km:g} km grid ({run.candidates:,} candidates), "
             f"≤ {run.k_max} room(s), solve end to end",
-            siteopt_s=run.seconds,
+            siteopt_s=run.now.seconds,
             peer="—",
             peer_s=None,
             same_answer=None,
-            note=f"peak {run.peak_mb:.0f} MB; target {run.target}: {_met(run)}",
+            note=f"peak {run.now.peak_mb:.0f} MB; target {run.target}: {_met(run)}",
         )
         for run in runs
     ]
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the rows and write RESULTS-greenfield.md (or, with ``--child``, one measured run)."""
+    """Run the rows and write RESULTS-greenfield.md."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_greenfield")
     parser.add_argument("--repeats", type=int, default=3, help="timed runs per row (median)")
-    parser.add_argument("--child", nargs=2, metavar=("INSTANCE", "OUT"), help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--before",
+        type=Path,
+        help="a checkout of the code to compare with (git archive <commit> | tar -x -C DIR)",
+    )
+    parser.add_argument("--before-label", default=None, help="how to name it (e.g. a commit)")
     args = parser.parse_args(argv)
-    if args.child:
-        return child(Path(args.child[0]), Path(args.child[1]))
-    runs = measure(args.repeats)
-    text = results_text(runs, args.repeats)
+    runs = measure(args.repeats, args.before)
+    label = (args.before_label or str(args.before)) if args.before is not None else None
+    text = results_text(runs, args.repeats, label)
     atomic_write_text(RESULTS, text)
     sys.stdout.write(text)
     return 0
