@@ -31,7 +31,7 @@ from itertools import combinations, product
 
 import numpy as np
 
-from siteopt.optimise.arrays import BoolArray, FloatArray, IntArray, assigned_sum
+from siteopt.optimise.arrays import BoolArray, IntArray, assigned_sum
 from siteopt.optimise.constraints import SiteSets, seat_floor, split_holds, standby_cost
 from siteopt.optimise.option import CAPACITY, Option
 from siteopt.optimise.problem import ProblemData, Routing, force_mask
@@ -643,9 +643,9 @@ def bounded_table(problem: ProblemData, n: int) -> OptionTable | None:
         total, feasible = _single_totals(problem)
         parts.append((sites, np.full_like(sites, -1), total, feasible))
     known = np.sort(np.concatenate([p[2][p[3]] for p in parts])) if parts else np.zeros(0)
-    threshold = float(known[n - 1]) if len(known) >= n else None
+    threshold = int(known[n - 1]) if len(known) >= n else None
     least = bound.least()
-    step = max(abs(least), 1.0) * 1e-3
+    step = max(abs(least) // 1000, 1)
     context = _PairContext(problem)
     while True:
         limit = threshold if threshold is not None else least + step
@@ -685,9 +685,9 @@ class _PairBound:
     cheaper-first order of every pair.
     """
 
-    first: FloatArray  # (2^F, J): g_P plus the agent term
-    second: FloatArray  # (2^F, J): g_{P̄}
-    constant: float
+    first: IntArray  # (2^F, J): g_P plus the agent term (money units: sums stay exact)
+    second: IntArray  # (2^F, J): g_{P̄}
+    constant: int
 
     @classmethod
     def of(cls, problem: ProblemData) -> _PairBound | None:
@@ -714,30 +714,32 @@ class _PairBound:
         if not intervals:
             return None
         masks = range(problem.all_forces + 1)
-        g = np.stack([cls._site_terms(problem, mask) for mask in masks]).astype(np.float64)
+        g = np.stack([cls._site_terms(problem, mask) for mask in masks])
         complement = [problem.all_forces ^ mask for mask in masks]
         return cls(
-            first=g + unit[np.newaxis, :].astype(np.float64) * min(intervals),
+            first=g + unit[np.newaxis, :] * min(intervals),
             second=g[complement],
-            constant=float(problem.merge_cost + _standby_cost(problem, 2)),
+            constant=int(problem.merge_cost + _standby_cost(problem, 2)),
         )
 
     @staticmethod
     def _site_terms(problem: ProblemData, mask: int) -> IntArray:
         """``g_P`` for ``P = mask``: fixed cost, functions of group ``P`` and its staff leaving."""
-        terms = problem.fixed_cost.copy()
-        if problem.post_cost is not None and problem.group_cost is not None:
-            terms += problem.post_cost + problem.group_cost[:, mask]
+        terms = problem.fixed_cost.astype(np.int64)
+        post, group = problem.post_cost, problem.group_cost
+        others = (problem.post_fte, problem.group_fte, problem.agent_extra_cost)
+        if post is not None and group is not None and all(x is not None for x in others):
+            terms += post + group[:, mask]  # a room's functions, as _functions_of prices them
         for f in range(problem.n_forces):
             if mask >> f & 1:
                 terms += problem.move_cost[f]
         return terms
 
-    def least(self) -> float:
+    def least(self) -> int:
         """The least bound of any pair (sites may repeat: a bound on the least)."""
-        return float((self.first.min(axis=1) + self.second.min(axis=1)).min() + self.constant)
+        return int((self.first.min(axis=1) + self.second.min(axis=1)).min() + self.constant)
 
-    def pairs_within(self, limit: float) -> tuple[IntArray, IntArray] | None:
+    def pairs_within(self, limit: int) -> tuple[IntArray, IntArray] | None:
         """Pairs ``a < b`` whose bound is at most ``limit``; ``None``: more than can be priced."""
         n_sites = self.first.shape[1]
         keys: list[IntArray] = []
