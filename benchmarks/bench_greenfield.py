@@ -253,7 +253,8 @@ def suite_rows(repeats: int) -> list[SuiteRow]:
             peer="—",
             peer_s=None,
             same_answer=None,
-            note=f"peak {run.now.peak_mb:.0f} MB; target {run.target}: {_met(run)}",
+            note=f"median of {repeats} fresh processes; peak {run.now.peak_mb:.0f} MB; "
+            f"target {run.target}: {_met(run)}",
         )
         for run in runs
     ]
