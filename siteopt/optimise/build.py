@@ -17,6 +17,7 @@ from siteopt.costs.prices import annuity_factor, employment_cost_per_fte, site_c
 from siteopt.costs.transition import transition_parameters, transition_table
 from siteopt.demand.volumes import WEEKS_PER_YEAR
 from siteopt.errors import InstanceError
+from siteopt.network.pairs import PairMinutes
 from siteopt.network.points import lsoa_points, site_points
 from siteopt.network.sources import commute_network, load_network
 from siteopt.network.travel import travel_distances_km, travel_times
@@ -52,7 +53,8 @@ class TravelInputs:
     populations: npt.NDArray[np.float64]  # LSOAs × (mid-2015, mid-2019)
     home_minutes: npt.NDArray[np.float64]  # LSOAs × (candidates, then rooms)
     home_km: npt.NDArray[np.float64]
-    site_minutes: npt.NDArray[np.float64]  # candidates × candidates
+    # candidates × candidates; None above DENSE_SITES candidates (measured pair by pair)
+    site_minutes: npt.NDArray[np.float64] | None
     room_minutes: npt.NDArray[np.float64]  # rooms × candidates
     # staff commutes at shift change ([network.congestion]); None: the free-flow home matrices
     commute_minutes: npt.NDArray[np.float64] | None = None
@@ -75,8 +77,17 @@ class TravelInputs:
         return (self.commute_network or self.network).provenance
 
 
-def travel_inputs(instance: Instance) -> TravelInputs:
-    """Return the travel matrices of an instance: homes → sites and rooms, rooms → sites."""
+#: Up to this many candidates the candidate × candidate minutes are one dense matrix (8 MB);
+#: beyond (a greenfield grid: 6,122 at 1 km, 300 MB) the constraints measure the pairs they
+#: need (:class:`~siteopt.network.pairs.PairMinutes`).
+DENSE_SITES = 1024
+
+
+def travel_inputs(instance: Instance, *, dense_sites: int = DENSE_SITES) -> TravelInputs:
+    """Return the travel matrices of an instance: homes → sites and rooms, rooms → sites.
+
+    The candidate × candidate minutes are left out (``None``) above ``dense_sites`` candidates.
+    """
     candidates = instance.candidate_ids()
     rooms = [instance.forces[f].current_site for f in instance.forces]
     network = load_network(instance)
@@ -102,9 +113,11 @@ def travel_inputs(instance: Instance) -> TravelInputs:
             _home_matrix(commuting, homes, (cand_points, room_points), None) if congested else None
         ),
         commute_network=commuting if congested else None,
-        site_minutes=travel_times(
-            network, cand_points, cand_points, allow_unreachable=allow
-        ).minutes,
+        site_minutes=(
+            travel_times(network, cand_points, cand_points, allow_unreachable=allow).minutes
+            if len(candidates) <= dense_sites
+            else None
+        ),
         room_minutes=travel_times(
             network, room_points, cand_points, allow_unreachable=allow
         ).minutes,
@@ -114,12 +127,22 @@ def travel_inputs(instance: Instance) -> TravelInputs:
 def _home_matrix(
     network: RoadNetwork, homes: Points, targets: tuple[Points, ...], allow: bool | None
 ) -> npt.NDArray[np.float64]:
-    """Homes → each group of targets side by side: minutes (``allow`` given) or road km."""
-    if allow is None:
-        return np.hstack([travel_distances_km(network, homes, t) for t in targets])
-    return np.hstack(
-        [travel_times(network, homes, t, allow_unreachable=allow).minutes for t in targets]
-    )
+    """Homes → each group of targets side by side: minutes (``allow`` given) or road km.
+
+    Each group is written into its columns as it comes (a 1 km grid's group is 76 MB: no
+    stacked copies).
+    """
+    out = np.empty((len(homes), sum(len(t) for t in targets)))
+    start = 0
+    for group in targets:
+        columns = out[:, start : start + len(group)]
+        if allow is None:
+            columns[...] = travel_distances_km(network, homes, group)
+        else:
+            seconds = travel_times(network, homes, group, allow_unreachable=allow).seconds
+            np.divide(seconds, 60.0, out=columns)  # as TravelTimes.minutes
+        start += len(group)
+    return out
 
 
 def problem_from_instance(
@@ -156,7 +179,13 @@ def problem_from_instance(
     population = travel.populations[:, 0 if instance.data.population_year == 2015 else 1]
     home_min = travel.home_minutes
     staff_min, staff_km = travel.staff_minutes, travel.staff_km  # at shift change
-    site_min = travel.site_minutes
+    site_min: npt.NDArray[np.float64] | PairMinutes | None = travel.site_minutes
+    if site_min is None:
+        site_min = PairMinutes.on_network(
+            network,
+            site_points(instance, candidates),
+            allow_unreachable=instance.network.allow_unreachable,
+        )
     room_min = travel.room_minutes
 
     # Staffing per force group.

@@ -37,11 +37,13 @@ from siteopt.optimise.option import CAPACITY, Option
 from siteopt.optimise.problem import ProblemData, Routing, force_mask
 
 __all__ = [
+    "BOUNDED_PAIRS",
     "CAPACITY",
     "Option",
     "OptionTable",
     "agent_unit",
     "best_options",
+    "bounded_table",
     "enumerate_options",
     "option_table",
     "site_set_options",
@@ -315,9 +317,12 @@ def best_options(
     """Return the best option of each site set, feasible ones first, cheapest first (top ``n``).
 
     The first is the proven optimum over one and two sites when it is feasible. The site sets
-    are ranked from :func:`option_table` (``table``, when the caller already has it); the
-    returned options are rebuilt one by one.
+    are ranked from :func:`option_table` (``table``, when the caller already has it; without
+    one, a problem with many pairs prices only the pairs that can reach the top ``n``:
+    :func:`bounded_table`); the returned options are rebuilt one by one.
     """
+    if table is None and _pair_count(problem) > BOUNDED_PAIRS:
+        table = bounded_table(problem, n)
     table = table if table is not None else option_table(problem)
     return [_best_of_site_set(problem, table.site_set(row)) for row in table.ranked()[:n]]
 
@@ -598,3 +603,162 @@ class _PairContext:
         fits = (peak_a <= problem.max_seats[a]) & (peak_b <= problem.max_seats[b])
         ok = fits & _assignment_holds(problem, assignment) & _split_holds(problem, 2, (mask, other))
         return total, np.asarray(ok, dtype=np.bool_)
+
+
+#: Above this many pairs, :func:`best_options` without a table prices only the pairs whose
+#: lower bound can reach its top ``n`` (:func:`bounded_table`).
+BOUNDED_PAIRS = 100_000
+
+
+#: Most pairs :func:`bounded_table` prices before it gives up for the whole table.
+_BOUNDED_MAX_PAIRS = 4_000_000
+
+
+#: Forces up to which the bound splits them between the two rooms every way (``2^F``).
+_BOUNDED_FORCES = 6
+
+
+def _pair_count(problem: ProblemData) -> int:
+    if problem.k_max < 2 or problem.k_min > 2:
+        return 0
+    return problem.n_sites * (problem.n_sites - 1) // 2
+
+
+def bounded_table(problem: ProblemData, n: int) -> OptionTable | None:
+    """The rows of :func:`option_table` that can rank in its top ``n``; ``None``: not here.
+
+    Every single site is priced; a pair only when a lower bound on its total (:class:`_PairBound`)
+    is at most a threshold ``T`` at or above which ``n`` feasible site sets are known, so no
+    pair left out can rank among the first ``n`` (its total exceeds ``T``). ``T`` starts at the
+    ``n``-th cheapest feasible single site, or grows from the least bound until ``n`` feasible
+    sets are in. ``None`` when the bound does not apply (negative coefficients, many forces)
+    or would leave too many pairs: the caller prices them all.
+    """
+    bound = _PairBound.of(problem)
+    if bound is None or n < 1:
+        return None
+    parts: list[tuple[IntArray, IntArray, IntArray, BoolArray]] = []
+    if problem.k_min == 1:
+        sites = np.arange(problem.n_sites, dtype=np.int64)
+        total, feasible = _single_totals(problem)
+        parts.append((sites, np.full_like(sites, -1), total, feasible))
+    known = np.sort(np.concatenate([p[2][p[3]] for p in parts])) if parts else np.zeros(0)
+    threshold = int(known[n - 1]) if len(known) >= n else None
+    least = bound.least()
+    step = max(abs(least) // 1000, 1)
+    context = _PairContext(problem)
+    while True:
+        limit = threshold if threshold is not None else least + step
+        pairs = bound.pairs_within(limit)
+        if pairs is None:
+            return None
+        a, b = pairs
+        priced = [
+            context.best(a[i : i + _PAIR_BATCH], b[i : i + _PAIR_BATCH])
+            for i in range(0, len(a), _PAIR_BATCH)
+        ]
+        total = np.concatenate([t for t, _ in priced]) if priced else np.zeros(0, np.int64)
+        feasible = np.concatenate([f for _, f in priced]) if priced else np.zeros(0, np.bool_)
+        within = np.concatenate([known[known <= limit], total[feasible & (total <= limit)]])
+        if len(within) >= n or len(a) == _pair_count(problem):
+            parts.append((a, b, total.astype(np.int64), feasible))
+            break
+        step *= 4
+    return OptionTable(
+        first=np.concatenate([p[0] for p in parts]),
+        second=np.concatenate([p[1] for p in parts]),
+        total=np.concatenate([p[2] for p in parts]),
+        feasible=np.concatenate([p[3] for p in parts]),
+    )
+
+
+@dataclass(frozen=True, eq=False)
+class _PairBound:
+    """A lower bound on the total of every pair's best option, as sums of per-site terms.
+
+    With forces ``P`` at room ``a`` and the rest at ``b`` (any routing gives some such split),
+    a pair's total is at least ``g_P[a] + g_{P̄}[b] + u[cheaper] I + c``: sites' fixed costs, the
+    functions' posts and groups at each room and the staff leaving each force's room (all exact
+    for that split), the agent-intervals ``I`` (fewest of any routing) at the cheaper room's
+    rate, the merge and standby costs. Left out, being ``≥ 0``: seats, redundancy and
+    recruitment. Enumerating ordered pairs with the agent term on the first site covers the
+    cheaper-first order of every pair.
+    """
+
+    first: IntArray  # (2^F, J): g_P plus the agent term (money units: sums stay exact)
+    second: IntArray  # (2^F, J): g_{P̄}
+    constant: int
+
+    @classmethod
+    def of(cls, problem: ProblemData) -> _PairBound | None:
+        """The bound's terms, or ``None`` when it does not hold or would be too slow."""
+        if problem.n_forces > _BOUNDED_FORCES or problem.k_max < 2:
+            return None
+        unit = agent_unit(problem)
+        coefficients = [
+            unit,
+            problem.seat_cost,
+            np.array([problem.redundancy_cost, problem.recruit_cost]),
+        ]
+        if any((np.asarray(c) < 0).any() for c in coefficients):
+            return None
+        routings = problem.routings
+        intervals: list[int] = []
+        if "pooled" in routings:
+            weights = problem.level_weights
+            intervals.append(int((weights * problem.pooled_totals(2)).sum()))
+        if "by_force" in routings and problem.n_forces >= 2:
+            rows = problem.group_agents.sum(axis=1)
+            full = problem.all_forces
+            intervals.extend(int(rows[m] + rows[full ^ m]) for m in range(1, full))
+        if not intervals:
+            return None
+        masks = range(problem.all_forces + 1)
+        g = np.stack([cls._site_terms(problem, mask) for mask in masks])
+        complement = [problem.all_forces ^ mask for mask in masks]
+        return cls(
+            first=g + unit[np.newaxis, :] * min(intervals),
+            second=g[complement],
+            constant=int(problem.merge_cost + _standby_cost(problem, 2)),
+        )
+
+    @staticmethod
+    def _site_terms(problem: ProblemData, mask: int) -> IntArray:
+        """``g_P`` for ``P = mask``: fixed cost, functions of group ``P`` and its staff leaving."""
+        terms = problem.fixed_cost.astype(np.int64)
+        post, group = problem.post_cost, problem.group_cost
+        others = (problem.post_fte, problem.group_fte, problem.agent_extra_cost)
+        if post is not None and group is not None and all(x is not None for x in others):
+            terms += post + group[:, mask]  # a room's functions, as _functions_of prices them
+        for f in range(problem.n_forces):
+            if mask >> f & 1:
+                terms += problem.move_cost[f]
+        return terms
+
+    def least(self) -> int:
+        """The least bound of any pair (sites may repeat: a bound on the least)."""
+        return int((self.first.min(axis=1) + self.second.min(axis=1)).min() + self.constant)
+
+    def pairs_within(self, limit: int) -> tuple[IntArray, IntArray] | None:
+        """Pairs ``a < b`` whose bound is at most ``limit``; ``None``: more than can be priced."""
+        n_sites = self.first.shape[1]
+        keys: list[IntArray] = []
+        count = 0
+        for first, second in zip(self.first, self.second, strict=True):
+            order = np.argsort(second, kind="stable")
+            ranked = second[order]
+            room = limit - self.constant - first
+            counts = np.searchsorted(ranked, room, side="right")
+            count += int(counts.sum())
+            if count > 2 * _BOUNDED_MAX_PAIRS:
+                return None
+            a = np.repeat(np.arange(n_sites, dtype=np.int64), counts)
+            starts = np.repeat(np.cumsum(counts) - counts, counts)
+            b = order[np.arange(len(a), dtype=np.int64) - starts]
+            apart = a != b
+            low, high = np.minimum(a, b)[apart], np.maximum(a, b)[apart]
+            keys.append(low * n_sites + high)
+        unique = np.unique(np.concatenate(keys)) if keys else np.zeros(0, dtype=np.int64)
+        if len(unique) > _BOUNDED_MAX_PAIRS:
+            return None
+        return unique // n_sites, unique % n_sites

@@ -40,7 +40,7 @@ import numpy.typing as npt
 from siteopt.errors import NetworkError
 from siteopt.network.error import instance_travel_time_error
 from siteopt.optimise.build import problem_from_instance, travel_inputs
-from siteopt.optimise.options import option_table
+from siteopt.optimise.options import best_options
 
 if TYPE_CHECKING:
     from siteopt.instance.schema import Instance
@@ -273,13 +273,10 @@ def not_computed(why: str, *, seed: int = 0, correlation: float = CORRELATION) -
 
 
 def _best_site_set(problem: ProblemData) -> tuple[str, ...] | None:
-    table = option_table(problem)
-    if not len(table.total):
+    best = best_options(problem, n=1)  # only the pairs that can win are priced (many sites)
+    if not best or not best[0].feasible:
         return None
-    row = int(table.ranked()[0])
-    if not table.feasible[row]:
-        return None
-    return tuple(problem.site_ids[j] for j in table.site_set(row))
+    return tuple(problem.site_ids[j] for j in best[0].sites)
 
 
 def _centre_urban(instance: Instance, areas: dict[str, str]) -> npt.NDArray[np.bool_]:
@@ -400,7 +397,11 @@ class _TripGroups:
         return replace(
             travel,
             home_minutes=self._real(travel.home_minutes, self.home, shocks, rng, correlation),
-            site_minutes=self._real(travel.site_minutes, self.site, shocks, rng, correlation),
+            site_minutes=(  # None: too many candidates for a dense matrix; not perturbed
+                None
+                if travel.site_minutes is None
+                else self._real(travel.site_minutes, self.site, shocks, rng, correlation)
+            ),
             room_minutes=self._real(travel.room_minutes, self.room, shocks, rng, correlation),
         )
 

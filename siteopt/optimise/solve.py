@@ -245,10 +245,12 @@ def solve(
         travel_note = travel_note if travel_note is not None else inputs.note
     travel = travel_note if travel_note is not None else _travel_note(instance)
     started = time.perf_counter()
-    table = option_table(problem) if problem.k_min <= 2 else None
+    # The enumeration ranks the best site sets only: without a table best_options prices just
+    # the pairs that can reach them (thousands of candidates); CP-SAT is hinted from the table.
+    table = option_table(problem) if problem.k_min <= 2 and chosen != "enumerate" else None
     ranked = (
         best_options(problem, n=instance.solver.options_to_rank + 1, table=table)
-        if table is not None
+        if problem.k_min <= 2
         else []
     )
     if chosen == "enumerate":

@@ -23,7 +23,10 @@ from siteopt.optimise.constraints import (
 from siteopt.optimise.options import (
     CAPACITY,
     Option,
+    OptionTable,
+    _PairBound,
     best_options,
+    bounded_table,
     enumerate_options,
     option_table,
     site_set_options,
@@ -379,3 +382,45 @@ def test_site_set_options_price_one_set_and_reject_bad_sets() -> None:
         site_set_options(problem, (0, 0))
     with pytest.raises(ValueError, match="one or two distinct"):
         site_set_options(problem, (0, 1, 2))
+
+
+def _pairs_priced(problem: ProblemData) -> bool:
+    """Whether the option table prices pairs (by force with one force cannot split it)."""
+    return problem.k_max >= 2 and ("pooled" in problem.routings or problem.n_forces >= 2)
+
+
+def _top(table: OptionTable, n: int) -> list[tuple[tuple[int, ...], int, bool]]:
+    return [
+        (table.site_set(int(r)), int(table.total[r]), bool(table.feasible[r]))
+        for r in table.ranked()[:n]
+    ]
+
+
+@given(problem=st.one_of(small_problems(), small_problems_with_functions()), n=st.integers(1, 8))
+@settings(max_examples=80, deadline=None)
+def test_bounded_table_ranks_the_top_n_of_the_whole_table(problem: ProblemData, n: int) -> None:
+    """Pricing only the pairs whose bound can reach the top n changes nothing in it."""
+    bounded = bounded_table(problem, n)
+    if not _pairs_priced(problem):
+        assert bounded is None  # nothing to leave out: no pairs
+        return
+    assert bounded is not None
+    assert _top(bounded, n) == _top(option_table(problem), n)
+
+
+@given(problem=st.one_of(small_problems(), small_problems_with_functions()))
+@settings(max_examples=60, deadline=None)
+def test_pair_bound_is_below_every_pair_total(problem: ProblemData) -> None:
+    """The per-site bound never exceeds a pair's priced best total (any routing, split)."""
+    bound = _PairBound.of(problem)
+    if not _pairs_priced(problem):
+        assert bound is None
+        return
+    assert bound is not None
+    table = option_table(replace(problem, k_min=2))
+    a, b = table.first, table.second
+    least = np.full(len(a), np.inf)
+    for first, second in zip(bound.first, bound.second, strict=True):
+        least = np.minimum(least, np.minimum(first[a] + second[b], first[b] + second[a]))
+    assert (least + bound.constant <= table.total).all()
+    assert bound.least() <= least.min(initial=np.inf) + bound.constant

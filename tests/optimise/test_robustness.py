@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -10,6 +12,7 @@ from siteopt.instance.loading import load_instance
 from siteopt.instance.schema import Instance
 from siteopt.network.error import ErrorDistribution, TravelTimeError, instance_travel_time_error
 from siteopt.optimise import robustness
+from siteopt.optimise.build import problem_from_instance, travel_inputs
 from siteopt.optimise.result import Result
 from siteopt.optimise.robustness import _TripGroups, decision_robustness
 from siteopt.optimise.solve import solve
@@ -146,3 +149,19 @@ def test_a_force_centre_trip_takes_the_area_type_of_the_centres_lsoa(toy: Instan
         d2 = (lsoas["x"] - centres[fid][0]) ** 2 + (lsoas["y"] - centres[fid][1]) ** 2
         nearest = lsoas["lsoa11cd"].iloc[int(np.argmin(d2.to_numpy()))]
         assert urban[f] == (areas.get(nearest) == "urban")
+
+
+def test_site_to_site_minutes_left_out_stay_out_of_a_draw(toy: Instance) -> None:
+    """Above the dense limit travel has no site × site matrix: a draw keeps it measured."""
+    model = instance_travel_time_error(toy)
+    assert model is not None
+    groups = _TripGroups(toy, model)
+    travel = replace(travel_inputs(toy), site_minutes=None)
+    rng = np.random.default_rng(3)
+    drawn = groups.perturbed(travel, rng.standard_normal(len(groups.names)), rng, 0.5)
+    assert drawn.site_minutes is None
+    assert not np.array_equal(drawn.home_minutes, travel.home_minutes)
+    same = travel_inputs(toy, dense_sites=0)
+    assert same.site_minutes is None
+    problem = problem_from_instance(toy, travel=drawn)  # pairs measured on the network
+    assert problem.n_sites == len(travel.candidates)

@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, ClassVar, Literal, Self, TypeVar
 import numpy as np
 
 from siteopt.instance.constraints import ConstraintSpecBase
+from siteopt.network.pairs import PairMinutes
 from siteopt.optimise.arrays import BoolArray, FloatArray, IntArray, ProblemArrays
 from siteopt.optimise.option import Option
 
@@ -91,7 +92,9 @@ class CompileContext:
         ``(Z, J + F)`` drive minutes from each zone to each candidate, then to each force's
         room today.
     site_minutes
-        ``(J, J)`` drive minutes between candidates.
+        ``(J, J)`` drive minutes between candidates, or the same served pair by pair
+        (:class:`~siteopt.network.pairs.PairMinutes`: large candidate sets); read it through
+        :attr:`site_pairs`.
     commute_minutes
         ``(Z, J + F)`` like ``home_minutes`` for staff commutes at shift change
         (``[network.congestion]``); ``None``: free-flow, :attr:`home_minutes`.
@@ -108,7 +111,7 @@ class CompileContext:
     candidates: tuple[str, ...]
     population: FloatArray
     home_minutes: FloatArray
-    site_minutes: FloatArray
+    site_minutes: FloatArray | PairMinutes
     staff_fte: FloatArray
     peak_positions: int
     max_seats: IntArray
@@ -118,6 +121,13 @@ class CompileContext:
     def staff_minutes(self) -> FloatArray:
         """``(Z, J + F)`` drive minutes of staff commutes (congested when the instance says)."""
         return self.home_minutes if self.commute_minutes is None else self.commute_minutes
+
+    @property
+    def site_pairs(self) -> PairMinutes:
+        """Drive minutes between candidates, asked for pair by pair or row by row."""
+        if isinstance(self.site_minutes, PairMinutes):
+            return self.site_minutes
+        return PairMinutes.from_matrix(self.site_minutes)
 
     @property
     def candidate_minutes(self) -> FloatArray:

@@ -10,12 +10,14 @@ from typing import TYPE_CHECKING, Self
 import numpy as np
 
 from siteopt.instance.constraints import ConstraintSpecBase, FallbackSpec
+from siteopt.network.pairs import ROUNDING_MINUTES, PairMinutes
 from siteopt.network.points import site_points
 from siteopt.network.travel import travel_times
 from siteopt.optimise.arrays import (
     MONEY_UNITS_PER_GBP,
     BoolArray,
     FloatArray,
+    IntArray,
     ProblemArrays,
     frozen_bool,
 )
@@ -60,16 +62,14 @@ class Fallback(Constraint):
         table = spec_as(spec, FallbackSpec)
         instance, candidates = context.instance, list(context.candidates)
         need = math.ceil(table.min_share.value * context.peak_positions)
-        site_min = context.site_minutes
         if table.site == "nearest":
             # A fallback is a building that stands: greenfield grid points are not.
             greenfield = {g.id for g in instance.greenfield_sites}
             standing = np.array([sid not in greenfield for sid in candidates])
-            big_enough = (context.max_seats >= need) & standing
-            ok = (site_min <= table.max_minutes.value) & big_enough[None, :]
-            np.fill_diagonal(ok, False)
-            available = np.asarray(ok.any(axis=1), dtype=bool)
-            nearest = np.argmin(np.where(ok, site_min, np.inf), axis=1)
+            columns = np.flatnonzero((context.max_seats >= need) & standing)
+            available, nearest = _nearest_within(
+                context.site_pairs, columns, table.max_minutes.value
+            )
             fallbacks = tuple(
                 candidates[int(b)] if available[j] else "" for j, b in enumerate(nearest)
             )
@@ -113,6 +113,36 @@ class Fallback(Constraint):
             return self.result(None, None, holds, "not applicable: two or more rooms")
         building = self.fallback_of[option.sites[0]] if self.fallback_of else ""
         return self.result(None, None, holds, f"fallback building: {building or 'none in reach'}")
+
+
+def _nearest_within(
+    pairs: PairMinutes, columns: IntArray, limit: float
+) -> tuple[BoolArray, IntArray]:
+    """Whether each site has another of ``columns`` within ``limit`` minutes, and the nearest.
+
+    The minutes to the few columns are searched from them (fast); rows whose answer could
+    turn on the last bits (a time within rounding of the limit or of the runner-up) are
+    measured again from the site itself, as the dense matrix is, so the answer is the same.
+    """
+    n = pairs.size
+    nearest = np.zeros(n, dtype=np.int64)
+    if not len(columns):
+        return np.zeros(n, dtype=np.bool_), nearest
+    to = pairs.columns(columns)
+    to[columns, np.arange(len(columns))] = np.inf  # not itself
+    close = np.abs(to - limit) <= ROUNDING_MINUTES
+    if len(columns) > 1:
+        two = np.partition(to, 1, axis=1)[:, :2]
+        close[:, 0] |= (two[:, 1] - two[:, 0]) <= ROUNDING_MINUTES
+    again = np.flatnonzero(close.any(axis=1))
+    if len(again):
+        to[again] = pairs.rows(again, columns)
+        itself = again[np.isin(again, columns)]
+        to[itself, np.searchsorted(columns, itself)] = np.inf
+    ok = to <= limit
+    available = np.asarray(ok.any(axis=1), dtype=np.bool_)
+    nearest = columns[np.argmin(np.where(ok, to, np.inf), axis=1)]  # first of equals
+    return available, nearest
 
 
 def _minutes_to(

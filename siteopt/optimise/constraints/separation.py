@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING, Self
 import numpy as np
 
 from siteopt.instance.constraints import ConstraintSpecBase, SiteSeparationSpec
-from siteopt.optimise.arrays import BoolArray, FloatArray, IntArray, ProblemArrays, frozen_bool
+from siteopt.network.pairs import PairMinutes
+from siteopt.optimise.arrays import BoolArray, IntArray, ProblemArrays
 from siteopt.optimise.constraints.base import (
     CompileContext,
     Constraint,
@@ -32,28 +33,34 @@ __all__ = ["Separation"]
 class Separation(Constraint):
     """No two open sites with ``conflict[j, j']`` (too close, or too far to decamp).
 
-    ``minutes`` (for reports): drive minutes between sites; ``limits``: (min apart, max apart).
+    ``given``: the conflicting pairs as a matrix; else they are measured from ``minutes`` (drive
+    minutes between sites, also for reports) against ``limits`` (min apart, max apart) the first
+    time a pair is asked about, so one room never builds the candidate × candidate table.
     CP-SAT: ``y_j + y_j' ≤ 1`` per conflicting pair, or per site ``Σ_{j' conflicting} y_j' ≤
     min(deg, k_max − 1) (1 − y_j)``.
     """
 
     kind = "site_separation"
     value_kind = "minutes"
-    conflict: BoolArray
-    minutes: FloatArray | None = None
+    given: BoolArray | None = None
+    minutes: PairMinutes | None = None
     limits: tuple[float, float] = (0.0, math.inf)
 
     @classmethod
     def from_spec(cls, name: str, spec: ConstraintSpecBase, context: CompileContext) -> Self:
         """Pairs closer than ``min_minutes`` (either way) or farther than ``max_minutes``."""
         table = spec_as(spec, SiteSeparationSpec)
-        site_min = context.site_minutes
-        apart = np.minimum(site_min, site_min.T)
-        reach = np.maximum(site_min, site_min.T)
-        conflict = (apart < table.min_minutes.value) | (reach > table.max_minutes.value)
-        np.fill_diagonal(conflict, False)
         limits = (table.min_minutes.value, table.max_minutes.value)
-        return cls(name, frozen_bool(conflict), site_min, limits)
+        return cls(name, None, context.site_pairs, limits)
+
+    @property
+    def conflict(self) -> BoolArray:
+        """``(J, J)`` symmetric: whether two sites may not both be open (diagonal ``False``)."""
+        if self.given is not None:
+            return self.given
+        if self.minutes is None:
+            raise ValueError(f"{self.name}: neither conflicting pairs nor minutes given")
+        return self.minutes.outside(*self.limits)
 
     def holds(self, problem: ProblemArrays, option: Option) -> bool:
         """No two open sites conflict."""
@@ -96,9 +103,11 @@ class Separation(Constraint):
         open_ = list(option.sites)
         if len(open_) < 2 or self.minutes is None:
             return self.result(None, None, holds, "not applicable: one room")
-        pairs = list(combinations(open_, 2))
-        apart = min(min(self.minutes[a, b], self.minutes[b, a]) for a, b in pairs)
-        far = max(max(self.minutes[a, b], self.minutes[b, a]) for a, b in pairs)
+        first, second = np.array(list(combinations(open_, 2)), dtype=np.int64).T
+        both = np.concatenate(
+            [self.minutes.pairs(first, second), self.minutes.pairs(second, first)]
+        )
+        apart, far = float(both.min()), float(both.max())
         low, high = self.limits
         spread = f"{apart:.0f}" if round(apart) == round(far) else f"{apart:.0f}-{far:.0f}"
         detail = (

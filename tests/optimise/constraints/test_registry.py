@@ -216,6 +216,7 @@ def test_a_new_type_compiles_from_its_table_through_a_registry() -> None:
         problem_from_instance(variant)
     assert info.value.path == "constraints.must.type"
     travel = travel_inputs(toy)
+    assert travel.site_minutes is not None  # a few candidates: the dense matrix
     context = CompileContext(
         instance=variant,
         network=travel.network,
