@@ -195,7 +195,7 @@ def embedded_network(
         edges["dst"],
         edges["metres"],
         edges["road_class"],
-        names=edges["road"],
+        names=edges["road"].tolist(),
         cap_kph=edges.get("cap_kph"),
         extra_s=edges["extra_s"],
         speeds_kph=speeds,
@@ -219,7 +219,7 @@ def _selection_nodes(dataset: Dataset, x: Any, y: Any) -> Any:
     return np.isfinite(distance)
 
 
-def _subgraph(keep: Any, x: Any, y: Any, edges: dict[str, list[Any]]) -> tuple[Any, Any, Any]:
+def _subgraph(keep: Any, x: Any, y: Any, edges: dict[str, Any]) -> tuple[Any, Any, Any]:
     """The kept nodes (renumbered) and the edges between them."""
     new_id = np.cumsum(keep) - 1
     src = np.asarray(edges["src"], dtype=np.int64)
