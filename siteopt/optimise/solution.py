@@ -39,6 +39,7 @@ __all__ = [
     "Allocation",
     "ConstraintResult",
     "OptionSummary",
+    "PlanFigures",
     "SiteResult",
     "Solution",
     "StaffImpact",
@@ -47,6 +48,7 @@ __all__ = [
     "constraint_results",
     "cost_surface",
     "option_summary",
+    "plan_figures",
     "solution_from_option",
 ]
 
@@ -352,10 +354,38 @@ def option_summary(problem: ProblemData, option: Option) -> OptionSummary:
     )
 
 
-def solution_from_option(
+@dataclass(frozen=True)
+class PlanFigures:
+    """An option's money and staff in pounds and FTE, without its staff transition plan.
+
+    The fields :class:`Solution` shares with it (same meaning); a sweep, which stores only these,
+    skips the transport problem behind ``staff_impact`` and ``allocation``.
+    """
+
+    objective_gbp: float
+    sites: tuple[SiteResult, ...]
+    routing: Routing
+    costs: dict[str, float]
+    saving_gbp: float
+    one_off_gbp: float
+    payback_years: float | None
+    recurring_saving_gbp: float
+
+    @property
+    def site_ids(self) -> tuple[str, ...]:
+        """Ids of the open rooms."""
+        return tuple(s.id for s in self.sites)
+
+    @property
+    def total_fte(self) -> float:
+        """Staff FTE over every open room."""
+        return sum(s.fte for s in self.sites)
+
+
+def plan_figures(
     problem: ProblemData, instance: Instance, option: Option, *, baseline: Mapping[str, int]
-) -> Solution:
-    """Return the chosen option of an instance as a :class:`Solution` in pounds and FTE.
+) -> PlanFigures:
+    """Return an option's costs, saving, one-off and payback in pounds and its rooms' FTE.
 
     ``baseline`` is today's cost a year by component in money units (:func:`baseline_costs`).
     """
@@ -370,12 +400,7 @@ def solution_from_option(
     yearly_gain = (recurring_now - recurring_option) / MONEY_UNITS_PER_GBP
     one_off = _one_off_gbp(problem, instance, option)
     payback = round(one_off / yearly_gain, 2) if yearly_gain > 0 else None
-    transport = plan_transport(problem, instance, option)
-    allocation = plan_allocation(problem, option, transport)
-    annual = 1 / annuity_factor(
-        instance.costs.discount_rate.value, instance.costs.appraisal_years.value
-    )
-    return Solution(
+    return PlanFigures(
         objective_gbp=gbp(option.total),
         sites=_site_results(problem, instance, option),
         routing=option.routing,
@@ -384,6 +409,31 @@ def solution_from_option(
         one_off_gbp=one_off,
         payback_years=payback if payback is None or math.isfinite(payback) else None,
         recurring_saving_gbp=round(yearly_gain, 2),
+    )
+
+
+def solution_from_option(
+    problem: ProblemData, instance: Instance, option: Option, *, baseline: Mapping[str, int]
+) -> Solution:
+    """Return the chosen option of an instance as a :class:`Solution` in pounds and FTE.
+
+    ``baseline`` is today's cost a year by component in money units (:func:`baseline_costs`).
+    """
+    figures = plan_figures(problem, instance, option, baseline=baseline)
+    transport = plan_transport(problem, instance, option)
+    allocation = plan_allocation(problem, option, transport)
+    annual = 1 / annuity_factor(
+        instance.costs.discount_rate.value, instance.costs.appraisal_years.value
+    )
+    return Solution(
+        objective_gbp=figures.objective_gbp,
+        sites=figures.sites,
+        routing=figures.routing,
+        costs=figures.costs,
+        saving_gbp=figures.saving_gbp,
+        one_off_gbp=figures.one_off_gbp,
+        payback_years=figures.payback_years,
+        recurring_saving_gbp=figures.recurring_saving_gbp,
         constraints=constraint_results(problem, option),
         staff_impact=_staff_impact(transport, allocation, option, annual),
         allocation=allocation,
