@@ -411,18 +411,20 @@ def _tabulate(tables: Sequence[StaffingTable], keys: Sequence[frozenset[str]]) -
             continue
         for s, (target, patience) in enumerate(zip(table.targets, table.patience_s, strict=True)):
             cells.setdefault((target, patience is None), []).append((t, s))
+    group_rates = {
+        t: np.stack([tables[t].group_rates(k) for k in keys])
+        for t in {t for m in cells.values() for t, _ in m}
+    }  # table → (groups, streams, intervals)
     agents: dict[tuple[int, int], IntArray] = {}  # (table, stream) → (groups, intervals)
     for (target, no_patience), members in cells.items():
-        rates = np.stack(
-            [np.stack([tables[t].group_rates(k)[s] for k in keys]) for t, s in members]
-        )
+        rates = np.stack([group_rates[t][:, s] for t, s in members])
         aht = np.array([tables[t].aht_s[s] for t, s in members])[:, None, None]
-        patience = (
+        patience_s = (
             None
             if no_patience
             else np.array([tables[t].patience_s[s] or 0.0 for t, s in members])[:, None, None]
         )
-        found = required_agents(rates, aht_s=aht, target=target, patience_s=patience)
+        found = required_agents(rates, aht_s=aht, target=target, patience_s=patience_s)
         for i, member in enumerate(members):
             agents[member] = found[i]
     for t, table in enumerate(tables):

@@ -218,14 +218,14 @@ def _solved_row(scenario: Scenario, batch: Batch, context: BatchContext) -> dict
         message = _conflict_message(result.infeasibility)
     elif result.solution is None:
         message = f"no solution ({result.status})"
-    table = option_table(problem) if problem.k_min <= 2 else None
+    options = option_table(problem) if problem.k_min <= 2 else None
     return _row(
         status=result.status,
         message=message,
         method=method,
         plan=result.solution,
         baseline_gbp=result.baseline_gbp,
-        options=_option_costs(problem, table),
+        options=_option_costs(problem, options),
     )
 
 
