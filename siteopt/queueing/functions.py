@@ -87,11 +87,13 @@ class _DispatchMemo:
     """Dispatch figures of a model that depend only on a force (group), computed once.
 
     ``day``: day dispatchers of each (force, penalised); ``channels``: the minimum crew of each
-    force group (:func:`dispatch_channels`). A model is priced for every candidate and force
+    force group (:func:`dispatch_channels`); ``fte``: :meth:`FunctionModel.dispatch_fte` of each
+    (group, penalised members). A model is priced for every candidate and force
     group; these were recomputed area by area for each.
     """
 
     day: dict[tuple[int, bool], IntArray] = field(default_factory=dict)
+    fte: dict[tuple[tuple[int, ...], tuple[int, ...]], float] = field(default_factory=dict)
     channels: dict[frozenset[int], IntArray] = field(default_factory=dict)
 
 
@@ -167,8 +169,12 @@ class FunctionModel:
         group = sorted(set(forces))
         if not self.has_dispatch or not group:
             return 0.0
-        positions = dispatchers_per_interval(self, group, outside)
-        return self.fte_of_positions(positions) * (1 + self.dispatch_supervisor_ratio)
+        key = (tuple(group), tuple(sorted(set(outside) & set(group))))
+        if key not in self._memo.fte:
+            positions = dispatchers_per_interval(self, group, outside)
+            fte = self.fte_of_positions(positions) * (1 + self.dispatch_supervisor_ratio)
+            self._memo.fte[key] = fte
+        return self._memo.fte[key]
 
     def local_knowledge_fte(self, outside: Iterable[int]) -> float:
         """Extra call-handling FTE (supervisors included) of forces answered outside their area."""

@@ -11,7 +11,7 @@ import os
 import socket
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from siteopt.optimise.build import BuildCache, problem_from_instance, travel_inputs
@@ -115,11 +115,14 @@ class BatchContext:
         batch in one vectorised call (:func:`~siteopt.queueing.fte.tabulate_groups`).
     build
         Parts of the problem build keyed on their inputs (transition tables).
+    staffing_keys
+        Each scenario's staffing key, by scenario id.
     """
 
     travel: Mapping[str, TravelInputs]
     tables: dict[str, StaffingTable]
     build: BuildCache
+    staffing_keys: dict[str, str] = field(default_factory=dict)
 
 
 def batch_context(
@@ -134,11 +137,13 @@ def batch_context(
 
     _share_datasets(scenarios)
     tables: dict[str, StaffingTable] = {}
+    keys: dict[str, str] = {}
     groups: dict[tuple[str, ...], list[StaffingTable]] = {}
     for scenario in scenarios:
         try:
             inst = scenario.instance
             key = staffing_key(inst)
+            keys[scenario.id] = key
             if key not in tables:
                 tables[key] = staffing_table(inst)
                 groups.setdefault(tuple(inst.forces), []).append(tables[key])
@@ -153,7 +158,7 @@ def batch_context(
             tabulate_groups(members, subsets)
         except Exception:  # a table that cannot be tabulated raises when solved
             continue
-    return BatchContext(travel=travel, tables=tables, build=BuildCache())
+    return BatchContext(travel=travel, tables=tables, build=BuildCache(), staffing_keys=keys)
 
 
 def _share_datasets(scenarios: Sequence[Scenario]) -> None:
@@ -210,7 +215,7 @@ def _solved_row(scenario: Scenario, batch: Batch, context: BatchContext) -> dict
     from siteopt.queueing.fte import staffing_table  # noqa: PLC0415 (lazy: pulls in scipy)
 
     inst = scenario.instance
-    skey = staffing_key(inst)
+    skey = context.staffing_keys.get(scenario.id) or staffing_key(inst)
     if skey not in context.tables:
         context.tables[skey] = staffing_table(inst)
     table = context.tables[skey]
