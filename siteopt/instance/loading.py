@@ -73,6 +73,7 @@ class InstanceTemplate:
         self._origins = origins
         self._chain = chain
         self._grids: dict[tuple[str, str, float], tuple[GreenfieldSite, ...]] = {}
+        self._datasets: dict[tuple[str, str], Instance] = {}  # the first variant to open each
 
     @classmethod
     def read(cls, path: Path | str) -> InstanceTemplate:
@@ -110,6 +111,13 @@ class InstanceTemplate:
             raise _instance_error(exc, origins, self.file) from None
         instance._file = self.file
         instance._chain = self._chain
+        # Variants naming the same dataset share one opened dataset (and what it reads and
+        # derives, once): each opening its own re-read the LSOA table per variant.
+        first = self._datasets.setdefault(
+            (str(instance.data.dataset), str(instance.data.forces)), instance
+        )
+        if first is not instance:
+            instance._opened = first._opened
         if instance.sites.greenfield is not None:
             grid_km = instance.sites.greenfield.grid_km
             grid = (str(instance.data.dataset), str(instance.data.forces), grid_km)
