@@ -35,7 +35,15 @@ if TYPE_CHECKING:
     from siteopt.optimise.solution import PlanFigures, Solution
     from siteopt.queueing.fte import StaffingTable
 
-__all__ = ["COST_KEYS", "ERROR", "BatchContext", "batch_context", "run_batch"]
+__all__ = [
+    "COST_KEYS",
+    "ERROR",
+    "BatchContext",
+    "batch_context",
+    "params_key",
+    "run_batch",
+    "travel_keys_needed",
+]
 
 
 #: Cost components of an option, in the order the results store has them.
@@ -67,6 +75,30 @@ def staffing_key(instance: Instance) -> str:
     return hashlib.sha256(_canonical(parts).encode()).hexdigest()[:16]
 
 
+#: Override paths under which scenarios of one sweep may differ in their travel inputs, and in
+#: their staffing tables: scenarios whose overrides agree under them share those inputs.
+TRAVEL_PATHS = ("data", "network", "sites", "forces")
+STAFFING_PATHS = ("data", "forces", "demand", "staffing")
+
+
+def params_key(scenario: Scenario, paths: tuple[str, ...]) -> str:
+    """A scenario's overrides under the top-level ``paths`` (canonical JSON).
+
+    Scenarios of one sweep (one base) with equal keys have equal fields under ``paths``: the
+    sweep groups them without validating each (the workers do); a worker still looks its
+    inputs up by the validated instance's own key.
+    """
+    return _canonical({k: v for k, v in scenario.params.items() if k.split(".")[0] in paths})
+
+
+def travel_keys_needed(instance: Instance) -> frozenset[str]:
+    """Keys of the travel inputs a scenario reads (its own, and today's rooms alone)."""
+    keys = {travel_key(instance)}
+    if _needs_baseline_travel(instance):
+        keys.add(travel_key(baseline_instance(instance)))
+    return frozenset(keys)
+
+
 def _needs_baseline_travel(instance: Instance) -> bool:
     candidates = set(instance.candidate_ids())
     return any(f.current_site not in candidates for f in instance.forces.values())
@@ -85,6 +117,15 @@ def shared_travel(scenarios: Sequence[Scenario]) -> dict[str, TravelInputs]:
             if key not in out:
                 out[key] = travel_inputs(one)
     return out
+
+
+def _travel_of(context: BatchContext, instance: Instance) -> TravelInputs:
+    """The shared travel inputs of an instance, or its own (built here) if none were sent."""
+    key = travel_key(instance)
+    found = context.travel.get(key) or context.own_travel.get(key)
+    if found is None:
+        found = context.own_travel[key] = travel_inputs(instance)
+    return found
 
 
 @dataclass(frozen=True)
@@ -117,12 +158,15 @@ class BatchContext:
         Parts of the problem build keyed on their inputs (transition tables).
     staffing_keys
         Each scenario's staffing key, by scenario id.
+    own_travel
+        Travel inputs a scenario needed that were not sent (built here, then shared).
     """
 
     travel: Mapping[str, TravelInputs]
     tables: dict[str, StaffingTable]
     build: BuildCache
     staffing_keys: dict[str, str] = field(default_factory=dict)
+    own_travel: dict[str, TravelInputs] = field(default_factory=dict)
 
 
 def batch_context(
@@ -219,10 +263,9 @@ def _solved_row(scenario: Scenario, batch: Batch, context: BatchContext) -> dict
     if skey not in context.tables:
         context.tables[skey] = staffing_table(inst)
     table = context.tables[skey]
-    travel = context.travel
-    shared = travel[travel_key(inst)]
+    shared = _travel_of(context, inst)
     problem = problem_from_instance(inst, travel=shared, staffing_table=table, cache=context.build)
-    rooms_travel = travel[travel_key(_baseline(inst))] if _needs_baseline_travel(inst) else None
+    rooms_travel = _travel_of(context, _baseline(inst)) if _needs_baseline_travel(inst) else None
     baseline = baseline_problem(inst, problem, travel=rooms_travel, staffing_table=table)
     method = batch.method
     if method == "auto":
