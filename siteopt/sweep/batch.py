@@ -179,7 +179,6 @@ def batch_context(
     """
     from siteopt.queueing.fte import staffing_table, tabulate_groups  # noqa: PLC0415 (lazy: pulls in scipy)
 
-    _share_datasets(scenarios)
     tables: dict[str, StaffingTable] = {}
     keys: dict[str, str] = {}
     groups: dict[tuple[str, ...], list[StaffingTable]] = {}
@@ -203,25 +202,6 @@ def batch_context(
         except Exception:  # a table that cannot be tabulated raises when solved
             continue
     return BatchContext(travel=travel, tables=tables, build=BuildCache(), staffing_keys=keys)
-
-
-def _share_datasets(scenarios: Sequence[Scenario]) -> None:
-    """Give the scenarios that name the same dataset (and forces) one opened dataset.
-
-    Each validated instance opens its own; the dataset keeps what it derives from its files
-    (district populations, force centres), which the scenarios of a batch then derive once.
-    """
-    opened: dict[tuple[str, tuple[str, ...] | None], Instance] = {}
-    for scenario in scenarios:
-        try:
-            inst = scenario.instance
-            inst.dataset()
-        except Exception:  # an invalid scenario: its row records the error
-            continue
-        forces = tuple(inst.data.forces) if inst.data.forces is not None else None
-        first = opened.setdefault((inst.data.dataset, forces), inst)
-        if first is not inst:
-            inst._opened = first._opened  # the same key: Instance.dataset() keeps it
 
 
 #: Up to this many forces a batch tabulates every force group's staffing together (each
