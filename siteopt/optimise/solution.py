@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -158,7 +158,36 @@ class SurfacePoint:
 
 
 @dataclass(frozen=True)
-class Solution:
+class PlanFigures:
+    """An option's money and staff in pounds and FTE, without its staff transition plan.
+
+    The first fields of :class:`Solution`, which extends it (see there for their meaning); a
+    sweep, which stores only these, skips the transport problem behind ``staff_impact`` and
+    ``allocation`` (:func:`plan_figures`).
+    """
+
+    objective_gbp: float
+    sites: tuple[SiteResult, ...]
+    routing: Routing
+    costs: dict[str, float]
+    saving_gbp: float
+    one_off_gbp: float
+    payback_years: float | None
+    recurring_saving_gbp: float
+
+    @property
+    def site_ids(self) -> tuple[str, ...]:
+        """Ids of the open rooms."""
+        return tuple(s.id for s in self.sites)
+
+    @property
+    def total_fte(self) -> float:
+        """Staff FTE over every open room."""
+        return sum(s.fte for s in self.sites)
+
+
+@dataclass(frozen=True)
+class Solution(PlanFigures):
     """The chosen plan, in pounds a year and FTE.
 
     Attributes
@@ -188,27 +217,9 @@ class Solution:
         What each open room answers and who fills its posts (same order as ``sites``).
     """
 
-    objective_gbp: float
-    sites: tuple[SiteResult, ...]
-    routing: Routing
-    costs: dict[str, float]
-    saving_gbp: float
-    one_off_gbp: float
-    payback_years: float | None
-    recurring_saving_gbp: float
     constraints: tuple[ConstraintResult, ...]
     staff_impact: StaffImpact
     allocation: Allocation
-
-    @property
-    def site_ids(self) -> tuple[str, ...]:
-        """Ids of the open rooms."""
-        return tuple(s.id for s in self.sites)
-
-    @property
-    def total_fte(self) -> float:
-        """Staff FTE over every open room."""
-        return sum(s.fte for s in self.sites)
 
     def to_dict(self) -> dict[str, Any]:
         """Return the solution as plain JSON data (:meth:`from_dict` reads it back exactly)."""
@@ -354,34 +365,6 @@ def option_summary(problem: ProblemData, option: Option) -> OptionSummary:
     )
 
 
-@dataclass(frozen=True)
-class PlanFigures:
-    """An option's money and staff in pounds and FTE, without its staff transition plan.
-
-    The fields :class:`Solution` shares with it (same meaning); a sweep, which stores only these,
-    skips the transport problem behind ``staff_impact`` and ``allocation``.
-    """
-
-    objective_gbp: float
-    sites: tuple[SiteResult, ...]
-    routing: Routing
-    costs: dict[str, float]
-    saving_gbp: float
-    one_off_gbp: float
-    payback_years: float | None
-    recurring_saving_gbp: float
-
-    @property
-    def site_ids(self) -> tuple[str, ...]:
-        """Ids of the open rooms."""
-        return tuple(s.id for s in self.sites)
-
-    @property
-    def total_fte(self) -> float:
-        """Staff FTE over every open room."""
-        return sum(s.fte for s in self.sites)
-
-
 def plan_figures(
     problem: ProblemData, instance: Instance, option: Option, *, baseline: Mapping[str, int]
 ) -> PlanFigures:
@@ -426,14 +409,7 @@ def solution_from_option(
         instance.costs.discount_rate.value, instance.costs.appraisal_years.value
     )
     return Solution(
-        objective_gbp=figures.objective_gbp,
-        sites=figures.sites,
-        routing=figures.routing,
-        costs=figures.costs,
-        saving_gbp=figures.saving_gbp,
-        one_off_gbp=figures.one_off_gbp,
-        payback_years=figures.payback_years,
-        recurring_saving_gbp=figures.recurring_saving_gbp,
+        **{f.name: getattr(figures, f.name) for f in fields(PlanFigures)},
         constraints=constraint_results(problem, option),
         staff_impact=_staff_impact(transport, allocation, option, annual),
         allocation=allocation,

@@ -723,7 +723,7 @@ def test_staffing_table_partition_rows_are_the_groups_own_rooms() -> None:
 
 @settings(max_examples=25, deadline=None)
 @given(
-    scales=st.lists(st.floats(0.0, 3.0), min_size=2, max_size=4),
+    scales=st.lists(st.one_of(st.just(0.0), st.floats(0.05, 3.0)), min_size=2, max_size=4),
     aht=st.lists(st.floats(60.0, 900.0), min_size=4, max_size=4),
     share=st.lists(st.sampled_from([0.8, 0.9, 0.95]), min_size=4, max_size=4),
     patience=st.lists(st.one_of(st.none(), st.floats(30.0, 900.0)), min_size=4, max_size=4),
