@@ -27,7 +27,12 @@ class _Checker:
         self.instance = instance
         self.origins = origins
         try:
-            whole = open_dataset(instance.data.dataset)
+            # the instance's own when it selects no forces (a sweep's variants share theirs)
+            whole = (
+                instance.dataset()
+                if instance.data.forces is None
+                else open_dataset(instance.data.dataset)
+            )
             whole.all_force_ids  # noqa: B018 (reads the LSOA table: a broken dataset fails here)
         except DataError as exc:
             raise self.error(("data", "dataset"), str(exc)) from None

@@ -13,7 +13,7 @@ import os
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, cast, get_args, get_origin
+from typing import TYPE_CHECKING, Any, cast, get_args, get_origin
 
 from pydantic import (
     BaseModel,
@@ -26,6 +26,9 @@ from siteopt.instance.constraints import CONSTRAINT_TYPES, ConstraintSpec
 from siteopt.instance.figures import Figure, PerHeadEstimate
 from siteopt.instance.greenfield import greenfield_grid
 from siteopt.instance.schema import GreenfieldSite, Instance
+
+if TYPE_CHECKING:
+    from siteopt.data import Dataset
 
 __all__ = ["InstanceTemplate", "load_instance"]
 
@@ -73,6 +76,11 @@ class InstanceTemplate:
         self._origins = origins
         self._chain = chain
         self._grids: dict[tuple[str, str, float], tuple[GreenfieldSite, ...]] = {}
+        # each dataset (and forces) opened by a variant, shared by the next ones (and pickled
+        # with the template, with what it has read: a sweep worker does not open it again)
+        self._datasets: dict[
+            tuple[str, str], tuple[tuple[str, tuple[str, ...] | None], Dataset]
+        ] = {}
 
     @classmethod
     def read(cls, path: Path | str) -> InstanceTemplate:
@@ -110,6 +118,11 @@ class InstanceTemplate:
             raise _instance_error(exc, origins, self.file) from None
         instance._file = self.file
         instance._chain = self._chain
+        # Variants naming the same dataset share one opened dataset (and what it reads and
+        # derives, once): each opening its own re-read the LSOA table per variant.
+        dataset_key = (str(instance.data.dataset), str(instance.data.forces))
+        if dataset_key in self._datasets:
+            instance._opened = self._datasets[dataset_key]
         if instance.sites.greenfield is not None:
             grid_km = instance.sites.greenfield.grid_km
             grid = (str(instance.data.dataset), str(instance.data.forces), grid_km)
@@ -117,6 +130,8 @@ class InstanceTemplate:
                 self._grids[grid] = greenfield_grid(instance.dataset(), grid_km)
             instance._greenfield = self._grids[grid]
         _Checker(instance, origins).check_all()
+        if instance._opened is not None:
+            self._datasets.setdefault(dataset_key, instance._opened)
         return instance
 
 

@@ -6,7 +6,7 @@ matrices, staffing per group of forces, costs, staff transition and constraints.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypedDict
 
 import numpy as np
@@ -26,13 +26,14 @@ from siteopt.optimise.constraints import CompileContext, compile_constraints
 from siteopt.optimise.problem import ProblemData
 
 if TYPE_CHECKING:
+    from siteopt.costs.transition import TransitionParameters, TransitionTable
     from siteopt.instance.schema import Instance
     from siteopt.network.graph import RoadNetwork
     from siteopt.network.points import Points
     from siteopt.queueing.fte import StaffingTable
     from siteopt.queueing.functions import FunctionModel
 
-__all__ = ["TravelInputs", "problem_from_instance", "travel_inputs"]
+__all__ = ["BuildCache", "TravelInputs", "problem_from_instance", "travel_inputs"]
 
 
 IntArray = npt.NDArray[np.int64]
@@ -145,12 +146,51 @@ def _home_matrix(
     return out
 
 
+@dataclass(frozen=True)
+class BuildCache:
+    """Parts of problems that many builds share (a sweep batch), each keyed on its own inputs.
+
+    :func:`problem_from_instance` looks a part up by every figure it is computed from, so a
+    build that varies one of them computes its own: the staff transition tables are keyed on
+    the travel inputs (held here, so their identity stays valid), the population year and
+    the transition figures.
+    """
+
+    transitions: dict[
+        tuple[int, int, TransitionParameters], tuple[TravelInputs, TransitionTable]
+    ] = field(default_factory=dict)
+
+    def transition(
+        self, travel: TravelInputs, year: int, params: TransitionParameters
+    ) -> TransitionTable:
+        """The staff transition table of ``travel``'s staff commutes at ``year``'s population."""
+        key = (id(travel), year, params)
+        if key not in self.transitions:
+            self.transitions[key] = (travel, _transition_table(travel, year, params))
+        return self.transitions[key][1]
+
+
+def _transition_table(
+    travel: TravelInputs, year: int, params: TransitionParameters
+) -> TransitionTable:
+    """Stay shares and excess travel of every force's staff for every candidate (and room)."""
+    n_cand = len(travel.candidates)
+    return transition_table(
+        population=travel.populations[:, 0 if year == 2015 else 1],
+        minutes=travel.staff_minutes,
+        km=travel.staff_km,
+        current_room=np.arange(n_cand, n_cand + len(travel.rooms)),
+        params=params,
+    )
+
+
 def problem_from_instance(
     instance: Instance,
     *,
     travel: TravelInputs | None = None,
     staffing_table: StaffingTable | None = None,
     shared: dict[str, _FunctionArrays | None] | None = None,
+    cache: BuildCache | None = None,
 ) -> ProblemData:
     """Build the integer problem data of an instance (staffing, costs, travel, constraints).
 
@@ -159,7 +199,8 @@ def problem_from_instance(
     when given, are used instead of being computed (a sweep shares them between scenarios); the
     caller vouches that the staffing table was built from the same demand and staffing fields.
     ``shared`` keeps the priced non-call functions between calls (same vouching: the functions,
-    demand, staffing and pay fields unchanged).
+    demand, staffing and pay fields unchanged). ``cache`` shares parts keyed on their inputs
+    between builds (:class:`BuildCache`).
     """
     from siteopt.queueing.fte import instance_shrinkage, room_fte  # noqa: PLC0415 (lazy: pulls in scipy)
     from siteopt.queueing.fte import staffing_table as build_staffing_table  # noqa: PLC0415 (lazy: pulls in scipy)
@@ -251,13 +292,11 @@ def problem_from_instance(
     trans = instance.transition
     params = transition_parameters(instance)
     n_cand = len(candidates)
-    room_cols = np.arange(n_cand, n_cand + n_forces)
-    moves = transition_table(
-        population=population,
-        minutes=staff_min,
-        km=staff_km,
-        current_room=room_cols,
-        params=params,
+    year = instance.data.population_year
+    moves = (
+        cache.transition(travel, year, params)
+        if cache is not None
+        else _transition_table(travel, year, params)
     )
     stay_share = moves.stay_share[:, :n_cand]
     redundancy = trans.redundancy_gbp.value

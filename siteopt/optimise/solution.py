@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -39,6 +39,7 @@ __all__ = [
     "Allocation",
     "ConstraintResult",
     "OptionSummary",
+    "PlanFigures",
     "SiteResult",
     "Solution",
     "StaffImpact",
@@ -47,6 +48,7 @@ __all__ = [
     "constraint_results",
     "cost_surface",
     "option_summary",
+    "plan_figures",
     "solution_from_option",
 ]
 
@@ -156,7 +158,36 @@ class SurfacePoint:
 
 
 @dataclass(frozen=True)
-class Solution:
+class PlanFigures:
+    """An option's money and staff in pounds and FTE, without its staff transition plan.
+
+    The first fields of :class:`Solution`, which extends it (see there for their meaning); a
+    sweep, which stores only these, skips the transport problem behind ``staff_impact`` and
+    ``allocation`` (:func:`plan_figures`).
+    """
+
+    objective_gbp: float
+    sites: tuple[SiteResult, ...]
+    routing: Routing
+    costs: dict[str, float]
+    saving_gbp: float
+    one_off_gbp: float
+    payback_years: float | None
+    recurring_saving_gbp: float
+
+    @property
+    def site_ids(self) -> tuple[str, ...]:
+        """Ids of the open rooms."""
+        return tuple(s.id for s in self.sites)
+
+    @property
+    def total_fte(self) -> float:
+        """Staff FTE over every open room."""
+        return sum(s.fte for s in self.sites)
+
+
+@dataclass(frozen=True)
+class Solution(PlanFigures):
     """The chosen plan, in pounds a year and FTE.
 
     Attributes
@@ -186,27 +217,9 @@ class Solution:
         What each open room answers and who fills its posts (same order as ``sites``).
     """
 
-    objective_gbp: float
-    sites: tuple[SiteResult, ...]
-    routing: Routing
-    costs: dict[str, float]
-    saving_gbp: float
-    one_off_gbp: float
-    payback_years: float | None
-    recurring_saving_gbp: float
     constraints: tuple[ConstraintResult, ...]
     staff_impact: StaffImpact
     allocation: Allocation
-
-    @property
-    def site_ids(self) -> tuple[str, ...]:
-        """Ids of the open rooms."""
-        return tuple(s.id for s in self.sites)
-
-    @property
-    def total_fte(self) -> float:
-        """Staff FTE over every open room."""
-        return sum(s.fte for s in self.sites)
 
     def to_dict(self) -> dict[str, Any]:
         """Return the solution as plain JSON data (:meth:`from_dict` reads it back exactly)."""
@@ -352,10 +365,10 @@ def option_summary(problem: ProblemData, option: Option) -> OptionSummary:
     )
 
 
-def solution_from_option(
+def plan_figures(
     problem: ProblemData, instance: Instance, option: Option, *, baseline: Mapping[str, int]
-) -> Solution:
-    """Return the chosen option of an instance as a :class:`Solution` in pounds and FTE.
+) -> PlanFigures:
+    """Return an option's costs, saving, one-off and payback in pounds and its rooms' FTE.
 
     ``baseline`` is today's cost a year by component in money units (:func:`baseline_costs`).
     """
@@ -370,12 +383,7 @@ def solution_from_option(
     yearly_gain = (recurring_now - recurring_option) / MONEY_UNITS_PER_GBP
     one_off = _one_off_gbp(problem, instance, option)
     payback = round(one_off / yearly_gain, 2) if yearly_gain > 0 else None
-    transport = plan_transport(problem, instance, option)
-    allocation = plan_allocation(problem, option, transport)
-    annual = 1 / annuity_factor(
-        instance.costs.discount_rate.value, instance.costs.appraisal_years.value
-    )
-    return Solution(
+    return PlanFigures(
         objective_gbp=gbp(option.total),
         sites=_site_results(problem, instance, option),
         routing=option.routing,
@@ -384,6 +392,24 @@ def solution_from_option(
         one_off_gbp=one_off,
         payback_years=payback if payback is None or math.isfinite(payback) else None,
         recurring_saving_gbp=round(yearly_gain, 2),
+    )
+
+
+def solution_from_option(
+    problem: ProblemData, instance: Instance, option: Option, *, baseline: Mapping[str, int]
+) -> Solution:
+    """Return the chosen option of an instance as a :class:`Solution` in pounds and FTE.
+
+    ``baseline`` is today's cost a year by component in money units (:func:`baseline_costs`).
+    """
+    figures = plan_figures(problem, instance, option, baseline=baseline)
+    transport = plan_transport(problem, instance, option)
+    allocation = plan_allocation(problem, option, transport)
+    annual = 1 / annuity_factor(
+        instance.costs.discount_rate.value, instance.costs.appraisal_years.value
+    )
+    return Solution(
+        **{f.name: getattr(figures, f.name) for f in fields(PlanFigures)},
         constraints=constraint_results(problem, option),
         staff_impact=_staff_impact(transport, allocation, option, annual),
         allocation=allocation,

@@ -33,6 +33,7 @@ __all__ = [
     "instance_shrinkage",
     "room_fte",
     "staffing_table",
+    "tabulate_groups",
 ]
 
 
@@ -262,8 +263,7 @@ class StaffingTable:
 
     def team_agents(self, forces: Iterable[str]) -> IntArray:
         """Return agents per team and interval (``teams() × intervals``) for a force group."""
-        index = [self.forces.index(f) for f in sorted(self._key(forces))]
-        rates = self.rates_per_hour[index].sum(axis=0)
+        rates = self.group_rates(forces)
         if self.stream_teams == "separate":
             teams = [self._stream_agents(s, rates[s]) for s in range(len(self.streams))]
             return np.asarray(teams, dtype=np.int64)
@@ -279,6 +279,24 @@ class StaffingTable:
                 patience_s=self._blended_patience(rates),
             )
         return team[np.newaxis, :]
+
+    def group_rates(self, forces: Iterable[str]) -> FloatArray:
+        """Return calls per hour of a force group, ``(streams, intervals)`` (its forces' sum)."""
+        index = [self.forces.index(f) for f in sorted(self._key(forces))]
+        rates: FloatArray = self.rates_per_hour[index].sum(axis=0)
+        return rates
+
+    @property
+    def plain_erlang(self) -> bool:
+        """Whether each stream is its own team, staffed by Erlang C or A (no roster, no redials).
+
+        Such tables can be tabulated together (:func:`tabulate_groups`).
+        """
+        return (
+            self.stream_teams == "separate"
+            and self.roster_menu is None
+            and all(r is None for r in self.redials)
+        )
 
     def _stream_agents(self, s: int, rates: FloatArray) -> IntArray:
         """Agents of one stream's own team: Erlang C, A, or X with redials."""
@@ -358,6 +376,66 @@ def staffing_table(instance: Instance) -> StaffingTable:
             for s in streams
         ),
     )
+
+
+#: Most cells (tables × groups × intervals) one vectorised call of :func:`tabulate_groups` holds.
+_TABULATE_CELLS = 1 << 21
+
+
+def tabulate_groups(tables: Sequence[StaffingTable], groups: Sequence[Iterable[str]]) -> None:
+    """Fill the memo of each table's :meth:`StaffingTable.agents_for` for ``groups`` at once.
+
+    The staffing tables of many scenarios (a sweep batch) differ in their rates, handling times
+    and targets; each stream's requirement of every table and group whose stream has the same
+    target (and is Erlang C, or Erlang A) is one call of :func:`required_agents` (vectorised
+    cell by cell, so each cell is what the table would compute alone). Tables not
+    :attr:`~StaffingTable.plain_erlang` are left to compute their groups when asked.
+    """
+    keys = [frozenset(g) for g in groups]
+    plain = [t for t in tables if t.plain_erlang]
+    if not plain or not keys:
+        return
+    n_intervals = plain[0].rates_per_hour.shape[2]
+    per_call = max(1, _TABULATE_CELLS // (len(keys) * n_intervals))
+    for start in range(0, len(plain), per_call):
+        _tabulate(plain[start : start + per_call], keys)
+
+
+def _tabulate(tables: Sequence[StaffingTable], keys: Sequence[frozenset[str]]) -> None:
+    """:func:`tabulate_groups` of a chunk of tables (memory bounded by the caller)."""
+    # (table, stream) cells grouped by what required_agents takes as one scalar: the target
+    # and whether callers abandon (Erlang A) or not (Erlang C).
+    cells: dict[tuple[ServiceTarget, bool], list[tuple[int, int]]] = {}
+    for t, table in enumerate(tables):
+        if any(k - set(table.forces) for k in keys):
+            continue
+        for s, (target, patience) in enumerate(zip(table.targets, table.patience_s, strict=True)):
+            cells.setdefault((target, patience is None), []).append((t, s))
+    group_rates = {
+        t: np.stack([tables[t].group_rates(k) for k in keys])
+        for t in {t for m in cells.values() for t, _ in m}
+    }  # table → (groups, streams, intervals)
+    agents: dict[tuple[int, int], IntArray] = {}  # (table, stream) → (groups, intervals)
+    for (target, no_patience), members in cells.items():
+        rates = np.stack([group_rates[t][:, s] for t, s in members])
+        aht = np.array([tables[t].aht_s[s] for t, s in members])[:, None, None]
+        patience_s = (
+            None
+            if no_patience
+            else np.array([tables[t].patience_s[s] or 0.0 for t, s in members])[:, None, None]
+        )
+        found = required_agents(rates, aht_s=aht, target=target, patience_s=patience_s)
+        for i, member in enumerate(members):
+            agents[member] = found[i]
+    for t, table in enumerate(tables):
+        streams = range(len(table.streams))
+        if not all((t, s) in agents for s in streams):
+            continue
+        for g, key in enumerate(keys):
+            team = np.asarray([agents[t, s][g] for s in streams], dtype=np.int64)
+            total = np.asarray(team.sum(axis=0), dtype=np.int64)
+            total.setflags(write=False)
+            table._memo.setdefault(key, total)
 
 
 def instance_shrinkage(instance: Instance) -> ShrinkageRates:

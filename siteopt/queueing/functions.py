@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
@@ -82,6 +82,21 @@ class RoomFunctionSpec:
     per_fte: float
 
 
+@dataclass(frozen=True)
+class _DispatchMemo:
+    """Dispatch figures of a model that depend only on a force (group), computed once.
+
+    ``day``: day dispatchers of each (force, penalised); ``channels``: the minimum crew of each
+    force group (:func:`dispatch_channels`); ``fte``: :meth:`FunctionModel.dispatch_fte` of each
+    (group, penalised members). A model is priced for every candidate and force
+    group; these were recomputed area by area for each.
+    """
+
+    day: dict[tuple[int, bool], IntArray] = field(default_factory=dict)
+    fte: dict[tuple[tuple[int, ...], tuple[int, ...]], float] = field(default_factory=dict)
+    channels: dict[frozenset[int], IntArray] = field(default_factory=dict)
+
+
 @dataclass(frozen=True, eq=False)
 class FunctionModel:
     """What sizing the non-call functions needs, read once from an instance.
@@ -133,6 +148,7 @@ class FunctionModel:
     call_supervisor_ratio: float
     penalty: float
     rooms: tuple[RoomFunctionSpec, ...]
+    _memo: _DispatchMemo = field(default_factory=_DispatchMemo, init=False, repr=False)
 
     @property
     def has_dispatch(self) -> bool:
@@ -153,8 +169,12 @@ class FunctionModel:
         group = sorted(set(forces))
         if not self.has_dispatch or not group:
             return 0.0
-        positions = dispatchers_per_interval(self, group, outside)
-        return self.fte_of_positions(positions) * (1 + self.dispatch_supervisor_ratio)
+        key = (tuple(group), tuple(sorted(set(outside) & set(group))))
+        if key not in self._memo.fte:
+            positions = dispatchers_per_interval(self, group, outside)
+            fte = self.fte_of_positions(positions) * (1 + self.dispatch_supervisor_ratio)
+            self._memo.fte[key] = fte
+        return self._memo.fte[key]
 
     def local_knowledge_fte(self, outside: Iterable[int]) -> float:
         """Extra call-handling FTE (supervisors included) of forces answered outside their area."""
@@ -353,7 +373,17 @@ def dispatch_channels(model: FunctionModel, forces: Iterable[int]) -> IntArray:
     intervals the open areas merge into ``⌈areas / areas_per_channel⌉`` channels (per force
     unless ``across_forces``), each with the dispatch minimum.
     """
-    group = set(forces)
+    group = frozenset(forces)
+    memo = model._memo.channels
+    if group not in memo:
+        found = _dispatch_channels(model, group)
+        found.setflags(write=False)
+        memo[group] = found
+    return memo[group]
+
+
+def _dispatch_channels(model: FunctionModel, group: frozenset[int]) -> IntArray:
+    """:func:`dispatch_channels` (not memoised)."""
     mine = [a for a in model.areas if a.force in group]
     day = np.zeros(len(model.night), dtype=np.int64)
     for area in mine:
@@ -389,20 +419,9 @@ def dispatchers_per_interval(
     load = {
         f: model.incident_load[f] * (1 + model.penalty if f in penalised else 1.0) for f in group
     }
-    mine = [a for a in model.areas if a.force in set(group)]
-    open_share = {f: np.zeros(n_intervals) for f in group}
-    for area in mine:
-        open_share[area.force] += area.open * area.share
     day = np.zeros(n_intervals, dtype=np.int64)
-    for area in mine:
-        share = np.divide(
-            area.share * area.open,
-            open_share[area.force],
-            out=np.zeros(n_intervals),
-            where=open_share[area.force] > 0,
-        )
-        busy = np.ceil(load[area.force] * share / model.dispatch_occupancy - _EPS).astype(np.int64)
-        day += area.open * np.maximum(area.min_dispatchers, busy)
+    for f in group:
+        day += _force_day_dispatchers(model, f, load[f], penalised=f in penalised)
     if not model.night.any():
         return day
     total = sum(load.values())
@@ -410,6 +429,52 @@ def dispatchers_per_interval(
     night = np.maximum(dispatch_channels(model, group), busy_all)
     result: IntArray = np.where(model.night, night, day)
     return result
+
+
+def _force_day_dispatchers(
+    model: FunctionModel, force: int, load: FloatArray, *, penalised: bool
+) -> IntArray:
+    """Day dispatchers per interval of one force's open areas (``load``: its incident load).
+
+    Each open area ``max(min, ⌈load × area share / occupancy⌉)``, summed over the force's
+    areas; memoised in the model per force and penalty (the load is a function of both).
+    """
+    memo = model._memo.day
+    key = (force, penalised)
+    if key not in memo:
+        share, open_, minimum = _force_areas(model, force)
+        busy = np.ceil(load * share / model.dispatch_occupancy - _EPS).astype(np.int64)
+        found = (open_ * np.maximum(minimum, busy)).sum(axis=0, dtype=np.int64)
+        found.setflags(write=False)
+        memo[key] = found
+    return memo[key]
+
+
+def _force_areas(model: FunctionModel, force: int) -> tuple[FloatArray, BoolArray, IntArray]:
+    """One force's dispatch areas as arrays: share, open intervals and minimum crew.
+
+    The share of the force's load each area takes per interval (renormalised over the areas
+    open then) and whether it is open, ``(areas, T)``; its minimum crew ``(areas, 1)``.
+    """
+    n_intervals = len(model.night)
+    mine = [a for a in model.areas if a.force == force]
+    open_share = np.zeros(n_intervals)
+    for area in mine:
+        open_share += area.open * area.share
+    shares = [
+        np.divide(
+            area.share * area.open,
+            open_share,
+            out=np.zeros(n_intervals),
+            where=open_share > 0,
+        )
+        for area in mine
+    ]
+    return (
+        np.asarray(shares, dtype=np.float64).reshape(len(mine), n_intervals),
+        np.asarray([a.open for a in mine], dtype=np.bool_).reshape(len(mine), n_intervals),
+        np.asarray([[a.min_dispatchers] for a in mine], dtype=np.int64).reshape(len(mine), 1),
+    )
 
 
 def today_establishment(

@@ -11,22 +11,39 @@ import os
 import socket
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from siteopt.optimise.build import problem_from_instance, travel_inputs
-from siteopt.optimise.options import option_table
-from siteopt.optimise.solution import gbp
-from siteopt.optimise.solve import baseline_instance, baseline_problem, solve
+from siteopt.optimise.build import BuildCache, problem_from_instance, travel_inputs
+from siteopt.optimise.options import best_options, option_table
+from siteopt.optimise.solution import baseline_costs, gbp, plan_figures
+from siteopt.optimise.solve import (
+    baseline_instance,
+    baseline_problem,
+    explain_infeasibility,
+    solve,
+)
+from siteopt.status import Status
 from siteopt.sweep.spec import Scenario, SweepMethod, _canonical
 
 if TYPE_CHECKING:
     from siteopt.instance.schema import Instance
     from siteopt.optimise.build import TravelInputs
+    from siteopt.optimise.options import OptionTable
     from siteopt.optimise.problem import ProblemData
+    from siteopt.optimise.result import Infeasibility
+    from siteopt.optimise.solution import PlanFigures, Solution
     from siteopt.queueing.fte import StaffingTable
 
-__all__ = ["COST_KEYS", "ERROR", "run_batch"]
+__all__ = [
+    "COST_KEYS",
+    "ERROR",
+    "BatchContext",
+    "batch_context",
+    "params_key",
+    "run_batch",
+    "travel_keys_needed",
+]
 
 
 #: Cost components of an option, in the order the results store has them.
@@ -58,6 +75,30 @@ def staffing_key(instance: Instance) -> str:
     return hashlib.sha256(_canonical(parts).encode()).hexdigest()[:16]
 
 
+#: Override paths under which scenarios of one sweep may differ in their travel inputs, and in
+#: their staffing tables: scenarios whose overrides agree under them share those inputs.
+TRAVEL_PATHS = ("data", "network", "sites", "forces")
+STAFFING_PATHS = ("data", "forces", "demand", "staffing")
+
+
+def params_key(scenario: Scenario, paths: tuple[str, ...]) -> str:
+    """A scenario's overrides under the top-level ``paths`` (canonical JSON).
+
+    Scenarios of one sweep (one base) with equal keys have equal fields under ``paths``: the
+    sweep groups them without validating each (the workers do); a worker still looks its
+    inputs up by the validated instance's own key.
+    """
+    return _canonical({k: v for k, v in scenario.params.items() if k.split(".")[0] in paths})
+
+
+def travel_keys_needed(instance: Instance) -> frozenset[str]:
+    """Keys of the travel inputs a scenario reads (its own, and today's rooms alone)."""
+    keys = {travel_key(instance)}
+    if _needs_baseline_travel(instance):
+        keys.add(travel_key(baseline_instance(instance)))
+    return frozenset(keys)
+
+
 def _needs_baseline_travel(instance: Instance) -> bool:
     candidates = set(instance.candidate_ids())
     return any(f.current_site not in candidates for f in instance.forces.values())
@@ -78,6 +119,15 @@ def shared_travel(scenarios: Sequence[Scenario]) -> dict[str, TravelInputs]:
     return out
 
 
+def _travel_of(context: BatchContext, instance: Instance) -> TravelInputs:
+    """The shared travel inputs of an instance, or its own (built here) if none were sent."""
+    key = travel_key(instance)
+    found = context.travel.get(key) or context.own_travel.get(key)
+    if found is None:
+        found = context.own_travel[key] = travel_inputs(instance)
+    return found
+
+
 @dataclass(frozen=True)
 class Batch:
     """Scenarios sent to one worker task, with the solver settings of the sweep."""
@@ -93,18 +143,85 @@ class Batch:
         return "siteopt-sweep-" + hashlib.sha256(ids.encode()).hexdigest()[:20]
 
 
+@dataclass(frozen=True)
+class BatchContext:
+    """What the scenarios of one batch share, each part keyed on the fields it depends on.
+
+    Attributes
+    ----------
+    travel
+        Travel matrices by :func:`travel_key` (computed once for the sweep, scattered).
+    tables
+        Staffing tables by :func:`staffing_key`, their force groups tabulated for the whole
+        batch in one vectorised call (:func:`~siteopt.queueing.fte.tabulate_groups`).
+    build
+        Parts of the problem build keyed on their inputs (transition tables).
+    staffing_keys
+        Each scenario's staffing key, by scenario id.
+    own_travel
+        Travel inputs a scenario needed that were not sent (built here, then shared).
+    """
+
+    travel: Mapping[str, TravelInputs]
+    tables: dict[str, StaffingTable]
+    build: BuildCache
+    staffing_keys: dict[str, str] = field(default_factory=dict)
+    own_travel: dict[str, TravelInputs] = field(default_factory=dict)
+
+
+def batch_context(
+    scenarios: Sequence[Scenario], travel: Mapping[str, TravelInputs]
+) -> BatchContext:
+    """Build the staffing tables of every distinct staffing key of a batch at once.
+
+    A scenario whose table cannot be built is left out (its row records the error when it is
+    solved); so is tabulating when it fails (each table then computes its own groups).
+    """
+    from siteopt.queueing.fte import staffing_table, tabulate_groups  # noqa: PLC0415 (lazy: pulls in scipy)
+
+    tables: dict[str, StaffingTable] = {}
+    keys: dict[str, str] = {}
+    groups: dict[tuple[str, ...], list[StaffingTable]] = {}
+    for scenario in scenarios:
+        try:
+            inst = scenario.instance
+            key = staffing_key(inst)
+            keys[scenario.id] = key
+            if key not in tables:
+                tables[key] = staffing_table(inst)
+                groups.setdefault(tuple(inst.forces), []).append(tables[key])
+        except Exception:  # recorded when the scenario is solved
+            continue
+    for forces, members in groups.items():
+        if len(members) < 2 or len(forces) > TABULATED_FORCES:
+            continue
+        masks = range(1, 2 ** len(forces))
+        subsets = [[f for i, f in enumerate(forces) if mask >> i & 1] for mask in masks]
+        try:
+            tabulate_groups(members, subsets)
+        except Exception:  # a table that cannot be tabulated raises when solved
+            continue
+    return BatchContext(travel=travel, tables=tables, build=BuildCache(), staffing_keys=keys)
+
+
+#: Up to this many forces a batch tabulates every force group's staffing together (each
+#: problem reads all ``2^F - 1`` groups); beyond, each table computes the groups it is asked for.
+TABULATED_FORCES = 6
+
+
 def run_batch(batch: Batch, travel: Mapping[str, TravelInputs]) -> list[dict[str, Any]]:
     """Solve every scenario of a batch; a scenario that raises is recorded, the rest go on.
 
-    Staffing tables are built once per distinct staffing key within the batch.
+    Staffing tables are built once per distinct staffing key within the batch, their Erlang
+    requirements in one vectorised call (:func:`batch_context`).
     """
     worker = f"{socket.gethostname()}:{os.getpid()}"
-    tables: dict[str, StaffingTable] = {}
+    context = batch_context(batch.scenarios, travel)
     rows = []
     for scenario in batch.scenarios:
         started = time.perf_counter()
         try:
-            row = _solved_row(scenario, batch, travel, tables)
+            row = _solved_row(scenario, batch, context)
         except Exception as exc:  # a scenario that raises is recorded, not fatal
             row = _error_row(f"{type(exc).__name__}: {exc}")
         row |= {
@@ -118,26 +235,23 @@ def run_batch(batch: Batch, travel: Mapping[str, TravelInputs]) -> list[dict[str
     return rows
 
 
-def _solved_row(
-    scenario: Scenario,
-    batch: Batch,
-    travel: Mapping[str, TravelInputs],
-    tables: dict[str, StaffingTable],
-) -> dict[str, Any]:
+def _solved_row(scenario: Scenario, batch: Batch, context: BatchContext) -> dict[str, Any]:
     from siteopt.queueing.fte import staffing_table  # noqa: PLC0415 (lazy: pulls in scipy)
 
     inst = scenario.instance
-    skey = staffing_key(inst)
-    if skey not in tables:
-        tables[skey] = staffing_table(inst)
-    table = tables[skey]
-    shared = travel[travel_key(inst)]
-    problem = problem_from_instance(inst, travel=shared, staffing_table=table)
-    rooms_travel = travel[travel_key(_baseline(inst))] if _needs_baseline_travel(inst) else None
+    skey = context.staffing_keys.get(scenario.id) or staffing_key(inst)
+    if skey not in context.tables:
+        context.tables[skey] = staffing_table(inst)
+    table = context.tables[skey]
+    shared = _travel_of(context, inst)
+    problem = problem_from_instance(inst, travel=shared, staffing_table=table, cache=context.build)
+    rooms_travel = _travel_of(context, _baseline(inst)) if _needs_baseline_travel(inst) else None
     baseline = baseline_problem(inst, problem, travel=rooms_travel, staffing_table=table)
     method = batch.method
     if method == "auto":
         method = "enumerate" if problem.k_max <= 2 else "cp-sat"
+    if method == "enumerate" and problem.k_max <= 2:
+        return _enumerated_row(inst, problem, baseline, batch.time_limit_s)
     result = solve(
         inst,
         method=method,
@@ -149,14 +263,63 @@ def _solved_row(
     )
     message = ""
     if result.infeasibility is not None:
-        message = "conflicting constraints: " + ", ".join(result.infeasibility.conflict)
+        message = _conflict_message(result.infeasibility)
     elif result.solution is None:
         message = f"no solution ({result.status})"
-    plan = result.solution
+    options = option_table(problem) if problem.k_min <= 2 else None
+    return _row(
+        status=result.status,
+        message=message,
+        method=method,
+        plan=result.solution,
+        baseline_gbp=result.baseline_gbp,
+        options=_option_costs(problem, options),
+    )
+
+
+def _enumerated_row(
+    inst: Instance, problem: ProblemData, baseline: ProblemData, time_limit_s: float | None
+) -> dict[str, Any]:
+    """The row :func:`solve` with the enumeration gives, from one option table.
+
+    Only what the row holds is computed: no staff transition plan, ranked alternatives or
+    appraisal (a sweep stores none of them).
+    """
+    table = option_table(problem)
+    ranked = best_options(problem, n=1, table=table)
+    best = ranked[0] if ranked and ranked[0].feasible else None
+    base = baseline_costs(baseline, inst)
+    message = ""
+    if best is None:
+        limit = time_limit_s if time_limit_s is not None else inst.solver.time_limit_s
+        message = _conflict_message(explain_infeasibility(problem, time_limit_s=limit))
+    return _row(
+        status=Status.OPTIMAL if best is not None else Status.INFEASIBLE,
+        message=message,
+        method="enumerate",
+        plan=plan_figures(problem, inst, best, baseline=base) if best is not None else None,
+        baseline_gbp=gbp(sum(base.values())),
+        options=_option_costs(problem, table),
+    )
+
+
+def _conflict_message(infeasibility: Infeasibility) -> str:
+    return "conflicting constraints: " + ", ".join(infeasibility.conflict)
+
+
+def _row(
+    *,
+    status: Status,
+    message: str,
+    method: str,
+    plan: PlanFigures | Solution | None,
+    baseline_gbp: float | None,
+    options: tuple[list[str], list[float | None]],
+) -> dict[str, Any]:
     sites = list(plan.site_ids) if plan is not None else []
-    names, totals = _option_costs(problem)
+    names, totals = options
     return {
-        "status": str(result.status),
+        "status": str(status),
         "message": message,
         "method": method,
         "option": "+".join(sorted(sites)) if sites else None,
@@ -166,7 +329,7 @@ def _solved_row(
         "site_fte": [s.fte for s in plan.sites] if plan is not None else [],
         "objective_gbp": plan.objective_gbp if plan is not None else None,
         **{f"cost_{k}_gbp": plan.costs.get(k) if plan else None for k in COST_KEYS},
-        "baseline_gbp": result.baseline_gbp,
+        "baseline_gbp": baseline_gbp,
         "saving_gbp": plan.saving_gbp if plan is not None else None,
         "one_off_gbp": plan.one_off_gbp if plan is not None else None,
         "payback_years": plan.payback_years if plan is not None else None,
@@ -175,20 +338,26 @@ def _solved_row(
     }
 
 
-def _option_costs(problem: ProblemData) -> tuple[list[str], list[float | None]]:
+def _option_costs(
+    problem: ProblemData, table: OptionTable | None
+) -> tuple[list[str], list[float | None]]:
     """Every one- and two-site option's best total (pounds; ``None`` when infeasible)."""
-    if problem.k_min > 2:
+    if table is None:
         return [], []
-    table = option_table(problem)
-    names = [
-        "+".join(sorted(problem.site_ids[j] for j in table.site_set(row)))
-        for row in range(len(table.total))
-    ]
+    names = _site_set_names(problem.site_ids, table)
     totals = [
         gbp(int(total)) if ok else None
-        for total, ok in zip(table.total, table.feasible, strict=True)
+        for total, ok in zip(table.total.tolist(), table.feasible.tolist(), strict=True)
     ]
     return names, totals
+
+
+def _site_set_names(site_ids: tuple[str, ...], table: OptionTable) -> list[str]:
+    """Each row's sites by id, sorted and joined with ``+``."""
+    return [
+        "+".join(sorted((site_ids[a],) if b < 0 else (site_ids[a], site_ids[b])))
+        for a, b in zip(table.first.tolist(), table.second.tolist(), strict=True)
+    ]
 
 
 def _error_row(message: str) -> dict[str, Any]:

@@ -10,6 +10,7 @@ import itertools
 import math
 import os
 import sys
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -19,13 +20,13 @@ from typing import TYPE_CHECKING, Any
 from siteopt.errors import SiteoptError
 from siteopt.status import Status
 from siteopt.sweep.batch import (
+    STAFFING_PATHS,
+    TRAVEL_PATHS,
     Batch,
-    _baseline,
-    _needs_baseline_travel,
+    params_key,
     run_batch,
     shared_travel,
-    staffing_key,
-    travel_key,
+    travel_keys_needed,
 )
 from siteopt.sweep.report import write_report
 from siteopt.sweep.spec import MAX_SCENARIOS, Scenario, Sweep, load_sweep
@@ -60,14 +61,18 @@ class SweepRun:
 
 
 def batches_of(scenarios: Sequence[Scenario], size: int) -> list[list[Scenario]]:
-    """Group scenarios by travel and staffing key (so shared inputs are reused), then chunk."""
-    ordered = sorted(
-        scenarios, key=lambda s: (travel_key(s.instance), staffing_key(s.instance), s.index)
-    )
+    """Group scenarios by travel and staffing overrides (so shared inputs are reused), then chunk.
+
+    Grouped by their overrides (:func:`~siteopt.sweep.batch.params_key`), not their validated
+    instances: a worker validates its scenarios, in parallel.
+    """
+
+    def key(s: Scenario) -> tuple[str, str]:
+        return (params_key(s, TRAVEL_PATHS), params_key(s, STAFFING_PATHS))
+
+    ordered = sorted(scenarios, key=lambda s: (*key(s), s.index))
     out: list[list[Scenario]] = []
-    for _, group in itertools.groupby(
-        ordered, key=lambda s: (travel_key(s.instance), staffing_key(s.instance))
-    ):
+    for _, group in itertools.groupby(ordered, key=key):
         members = list(group)
         out.extend(members[i : i + size] for i in range(0, len(members), size))
     # Merge small groups so a Monte-Carlo sweep (every scenario its own key) is not one task each.
@@ -162,18 +167,20 @@ def _run_locked(
     done = stored_ids(out)
     todo = [s for s in sweep.scenarios if s.id not in done]
     size = batch_size or sweep.spec.batch_size
-    batches = [
-        Batch(tuple(b), sweep.spec.method, sweep.spec.time_limit_s) for b in batches_of(todo, size)
-    ]
     counts = {"ran": 0, "failed": 0, "lost": 0}
-    if batches:
-        travel = shared_travel(todo)
-        with (
-            _client(scheduler, workers) as client,
-            _progress(progress, len(sweep.scenarios)) as bar,
-        ):
-            bar.advance(len(done))
-            _submit_all(client, batches, travel, out, set(done), counts=counts, bar=bar)
+    if todo:
+        # The cluster starts in the background while the scenarios are validated and grouped
+        # and the travel inputs built (each took seconds; one after the other, they added up).
+        with _client(scheduler, workers) as starting:
+            batches = [
+                Batch(tuple(b), sweep.spec.method, sweep.spec.time_limit_s)
+                for b in batches_of(todo, size)
+            ]
+            travel = _Travel.of(todo)
+            client = starting.ready()
+            with _progress(progress, len(sweep.scenarios)) as bar:
+                bar.advance(len(done))
+                _submit_all(client, batches, travel, out, set(done), counts=counts, bar=bar)
     written = None
     if report and counts["lost"] == 0:
         written = write_report(out)
@@ -192,7 +199,7 @@ def _run_locked(
 def _submit_all(
     client: Any,
     batches: list[Batch],
-    travel: dict[str, TravelInputs],
+    travel: _Travel,
     out: Path,
     stored: set[str],
     *,
@@ -205,11 +212,11 @@ def _submit_all(
     died, a dependency was lost) or whose scattered inputs the cluster lost is resubmitted,
     its inputs scattered again, up to :data:`MAX_RESUBMITS` times.
     """
-    shared = _Shared(client, travel)
+    shared = _Shared(client, travel.inputs)
     pending: dict[Any, tuple[Batch, int]] = {}
 
     def submit(batch: Batch, attempt: int) -> None:
-        needed = _needed_travel(batch)
+        needed = travel.needed(batch)
         try:
             inputs = shared.futures(needed)
         except _ScatterError as exc:
@@ -234,7 +241,7 @@ def _submit_all(
     while pending:
         finished = [f for f in pending if f.done()]
         if not finished:
-            _resubmit_orphans(pending, shared, retry)
+            _resubmit_orphans(pending, shared, travel, retry)
             time.sleep(POLL_S)
             continue
         for future in finished:
@@ -253,6 +260,7 @@ def _submit_all(
 def _resubmit_orphans(
     pending: dict[Any, tuple[Batch, int]],
     shared: _Shared,
+    travel: _Travel,
     retry: Callable[[Batch, int, BaseException], None],
 ) -> None:
     """Cancel and resubmit the batches waiting on scattered inputs the cluster lost."""
@@ -260,21 +268,40 @@ def _resubmit_orphans(
     if not lost:
         return
     for future, (batch, attempt) in list(pending.items()):
-        if _needed_travel(batch) & lost:
+        if travel.needed(batch) & lost:
             del pending[future]
             future.cancel()
             retry(batch, attempt, _ScatterError(f"inputs {sorted(lost)} lost with their worker"))
 
 
-def _needed_travel(batch: Batch) -> set[str]:
-    """Keys of the travel inputs a batch reads (its scenarios', and today's rooms alone)."""
-    keys = {travel_key(s.instance) for s in batch.scenarios}
-    keys |= {
-        travel_key(_baseline(s.instance))
-        for s in batch.scenarios
-        if _needs_baseline_travel(s.instance)
-    }
-    return keys
+@dataclass(frozen=True)
+class _Travel:
+    """The travel inputs a sweep's batches read: one set per distinct travel overrides.
+
+    ``needs`` maps a scenario's travel overrides (:func:`params_key`) to the keys of the inputs
+    it reads; one scenario of each is validated here to build them.
+    """
+
+    inputs: dict[str, TravelInputs]
+    needs: dict[str, frozenset[str]]
+
+    @classmethod
+    def of(cls, scenarios: Sequence[Scenario]) -> _Travel:
+        """Travel inputs of one scenario per distinct travel overrides."""
+        firsts: dict[str, Scenario] = {}
+        for scenario in scenarios:
+            firsts.setdefault(params_key(scenario, TRAVEL_PATHS), scenario)
+        return cls(
+            inputs=shared_travel(list(firsts.values())),
+            needs={k: travel_keys_needed(s.instance) for k, s in firsts.items()},
+        )
+
+    def needed(self, batch: Batch) -> set[str]:
+        """Keys of the travel inputs a batch reads (its scenarios', and today's rooms alone)."""
+        keys: set[str] = set()
+        for scenario in batch.scenarios:
+            keys |= self.needs[params_key(scenario, TRAVEL_PATHS)]
+        return keys
 
 
 #: Seconds between checks of the running batches.
@@ -357,25 +384,49 @@ def _check_scheduler(address: str) -> None:
 
 
 class _client:  # noqa: N801 - used as a context manager, like a function
-    """A Dask client on ``scheduler``, or on a LocalCluster started (and closed) here."""
+    """A Dask client on ``scheduler``, or on a LocalCluster started (and closed) here.
+
+    Entering starts the connection (or the cluster) in a background thread and returns at once;
+    :meth:`ready` waits for it and returns the client, or raises what starting it raised.
+    """
 
     def __init__(self, scheduler: str | None, workers: int | None) -> None:
         self.scheduler = scheduler
         self.workers = workers
         self.cluster: Any = None
         self.client: Any = None
+        self.failed: BaseException | None = None
+        self.thread: threading.Thread | None = None
 
-    def __enter__(self) -> Any:
+    def __enter__(self) -> _client:
+        self.thread = threading.Thread(target=self._start, name="siteopt-cluster", daemon=True)
+        self.thread.start()
+        return self
+
+    def ready(self) -> Any:
+        """The connected client (waits for the cluster to start)."""
+        if self.thread is not None:
+            self.thread.join()
+        if self.failed is not None:
+            raise self.failed
+        return self.client
+
+    def _start(self) -> None:
+        try:
+            self.client = self._connect()
+        except BaseException as exc:  # raised by ready(), in the caller's thread
+            self.failed = exc
+
+    def _connect(self) -> Any:
         import distributed  # noqa: PLC0415 (lazy: distributed is slow to import)
 
         dist: Any = distributed  # untyped library
         if self.scheduler is not None:
             try:
-                self.client = dist.Client(self.scheduler, timeout=30)
+                return dist.Client(self.scheduler, timeout=30)
             except (OSError, ValueError) as exc:
                 msg = f"--scheduler {self.scheduler}: cannot connect ({exc})"
                 raise SiteoptError(msg) from None
-            return self.client
         self.cluster = dist.LocalCluster(
             n_workers=self.workers or os.cpu_count() or 1,
             threads_per_worker=1,
@@ -383,10 +434,11 @@ class _client:  # noqa: N801 - used as a context manager, like a function
             dashboard_address=":0",  # any free port: never "8787 is already in use"
             silence_logs=50,
         )
-        self.client = dist.Client(self.cluster)
-        return self.client
+        return dist.Client(self.cluster)
 
     def __exit__(self, *exc: object) -> None:
+        if self.thread is not None:
+            self.thread.join()
         if self.client is not None:
             self.client.close()
         if self.cluster is not None:

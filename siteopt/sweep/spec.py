@@ -153,6 +153,15 @@ class Scenario:
         """The overrides as canonical JSON (sorted keys)."""
         return _canonical(self.params)
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle without the instance: a worker validates the overrides again.
+
+        Validating takes a few milliseconds; unpickling an instance made every worker rebuild
+        pydantic's parametrised figure classes, and the sweep validated every draw on the client
+        one after the other.
+        """
+        return (Scenario, (self.index, self.id, self.params, self.validator, self.section))
+
 
 @dataclass(frozen=True)
 class Sweep:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from fractions import Fraction
 from pathlib import Path
 
@@ -28,7 +29,13 @@ from siteopt.queueing.erlang import (
     occupancy,
     offered_load,
 )
-from siteopt.queueing.fte import ShrinkageRates, fte_from_agents, room_fte, staffing_table
+from siteopt.queueing.fte import (
+    ShrinkageRates,
+    fte_from_agents,
+    room_fte,
+    staffing_table,
+    tabulate_groups,
+)
 from siteopt.queueing.simulate import simulate_queue
 from siteopt.queueing.teams import (
     PoolingCalculator,
@@ -712,3 +719,42 @@ def test_staffing_table_partition_rows_are_the_groups_own_rooms() -> None:
     assert rows[1].tolist() == table.agents_for(["hertfordshire"]).tolist()
     with pytest.raises(StaffingError, match="disjoint"):
         table.agents_for_partition([["bedfordshire"], ["bedfordshire", "hertfordshire"]])
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    scales=st.lists(st.one_of(st.just(0.0), st.floats(0.05, 3.0)), min_size=2, max_size=4),
+    aht=st.lists(st.floats(60.0, 900.0), min_size=4, max_size=4),
+    share=st.lists(st.sampled_from([0.8, 0.9, 0.95]), min_size=4, max_size=4),
+    patience=st.lists(st.one_of(st.none(), st.floats(30.0, 900.0)), min_size=4, max_size=4),
+)
+def test_tabulated_groups_are_what_each_table_computes_alone(
+    scales: list[float], aht: list[float], share: list[float], patience: list[float | None]
+) -> None:
+    """Tables of different rates, handling times, targets and patience tabulated together."""
+    base = staffing_table(load_instance(INSTANCES / "bch-2015.toml"))
+    tables = []
+    for i, scale in enumerate(scales):
+        stream = i % len(base.streams)
+        tables.append(
+            replace(
+                base,
+                rates_per_hour=base.rates_per_hour * scale,
+                aht_s=tuple(aht[i] if s == stream else a for s, a in enumerate(base.aht_s)),
+                targets=tuple(
+                    replace(t, share=share[i]) if s == stream else t
+                    for s, t in enumerate(base.targets)
+                ),
+                patience_s=tuple(
+                    patience[i] if s == stream else p for s, p in enumerate(base.patience_s)
+                ),
+                _memo={},
+            )
+        )
+    groups = [["bedfordshire"], ["cambridgeshire", "hertfordshire"], list(base.forces)]
+    tabulate_groups(tables, groups)
+    for table in tables:
+        assert len(table._memo) == len(groups)
+        alone = replace(table, _memo={})
+        for group in groups:
+            assert np.array_equal(table.agents_for(group), alone.agents_for(group))
