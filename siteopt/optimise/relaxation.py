@@ -243,13 +243,14 @@ def build_relaxation(problem: ProblemData, k: int, *, allowed: IntArray) -> Rela
 
 
 def _pounds_to_bound(value: float | None, scale: float, constant: int) -> int | None:
-    """A HiGHS objective bound (pounds) as money units, a hair below; ``None`` if not finite.
+    """A HiGHS objective bound (pounds) as money units, rounded up; ``None`` if not finite.
 
-    The hair: HiGHS's tolerances are relative (1e-9 of £150m is pennies).
+    Every plan costs a whole number of money units, so a bound of 5,059.9995 units proves
+    5,060; it is first lowered by 10^-7 relative for HiGHS's tolerances (pennies of £150m).
     """
     if value is None or not math.isfinite(value):
         return None
-    return math.floor((float(value) * (1 - 1e-7)) / scale) + constant
+    return math.ceil((float(value) * (1 - 1e-7)) / scale) + constant
 
 
 def _nearest_rows(

@@ -122,16 +122,29 @@ def test_national_route_brackets_the_exact_optimum(problem: ProblemData) -> None
 
 
 def test_a_bound_that_cannot_close_returns_the_plan_with_its_gap() -> None:
-    """The relaxation lets a force's staff go anywhere; they go to the nearest room: a gap.
+    """A size whose relaxation stays below its optimum is FEASIBLE with that gap, not nothing.
 
-    Site 0 is nearly free to run and every plan opens it, and it is nearest the one force's
-    room, but moving there costs dear: the relaxation sends the staff to a cheap-to-reach room
-    instead, so its bound stays below every plan. The answer is FEASIBLE with that gap, not
-    nothing.
+    Two forces, five sites, three rooms (seed 0): the relaxation's bound is 3,999 money units
+    and CP-SAT's optimum 4,266; the route finds the optimum but cannot prove it.
     """
-    rng = np.random.default_rng(7)
-    problem = random_problem(rng, n_sites=5, n_forces=1, routings=("pooled",), k_min=3, k_max=3)
-    problem = replace(
+    problem = random_problem(
+        np.random.default_rng(0), n_sites=5, n_forces=2, routings=("pooled",), k_min=3, k_max=3
+    )
+    optimum = solve_cp_sat(problem, workers=1).objective
+    result, parts = solve_pooled_by_size(problem, time_limit_s=5)
+    assert result.status is Status.FEASIBLE
+    assert result.best_bound is not None and result.objective is not None
+    assert optimum is not None and result.best_bound < optimum <= result.objective
+    assert result.gap is not None and result.gap > 0
+    assert parts[0].how == "relaxation" and not parts[0].proved
+
+
+def test_a_size_the_relaxation_closes_is_proved_optimal() -> None:
+    """Costs are whole money units, so a bound within HiGHS's tolerance of the plan proves it."""
+    problem = random_problem(
+        np.random.default_rng(7), n_sites=5, n_forces=1, routings=("pooled",), k_min=3, k_max=3
+    )
+    problem = replace(  # moving to site 0, the force's nearest, is dear: the bound sees it
         problem,
         fixed_cost=ints([0, 500, 500, 500, 500]),
         move_cost=ints([[50_000, 0, 0, 0, 0]]),
@@ -140,11 +153,9 @@ def test_a_bound_that_cannot_close_returns_the_plan_with_its_gap() -> None:
         existing_seats=ints([100] * 5),
     )
     result, parts = solve_pooled_by_size(problem, time_limit_s=5)
-    assert result.status is Status.FEASIBLE
-    assert result.best_bound is not None and result.objective is not None
-    assert result.gap is not None and result.gap > 0
-    assert result.best_bound < result.objective
-    assert parts[0].how == "relaxation" and not parts[0].proved
+    assert result.status is Status.OPTIMAL
+    assert result.objective == result.best_bound == solve_cp_sat(problem, workers=1).objective
+    assert parts[0].proved
 
 
 def test_group_rows_of_a_pooled_problem_hold_only_single_forces_and_all() -> None:
