@@ -1,6 +1,6 @@
 """National site optimiser: ``instances/england-regions.toml``, each number of rooms on its own.
 
-Run ``python -m benchmarks.bench_national_solve [--time-limit 600] [--k 1-15]``; writes
+Run ``python -m benchmarks.bench_national_solve [--time-limit 300,900] [--k 1-15]``; writes
 ``benchmarks/RESULTS-national-solve.md``. One process builds the problem once (43 forces, 406
 candidates, 34,753 LSOAs), then solves ``k_min..k_max`` in one call by the national route
 (:func:`siteopt.optimise.national.solve_pooled_by_size`: facility-location relaxation bound with
@@ -13,6 +13,8 @@ cost, the proven bound, the gap, the seconds and the process's peak resident mem
 from __future__ import annotations
 
 import argparse
+import os
+import platform
 import resource
 import time
 from dataclasses import replace
@@ -30,8 +32,14 @@ def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def rows(time_limit: float, sizes: range) -> tuple[float, list[dict[str, object]]]:
-    """Build seconds, and one row per ``k`` of one solve over ``sizes`` (as ``siteopt solve``)."""
+def rows(
+    limits: list[float], sizes: range
+) -> tuple[float, dict[float, tuple[float, list[dict[str, object]]]]]:
+    """Build seconds, and per time limit: its wall seconds and one row per ``k``.
+
+    The problem is built once; each limit is one solve over ``sizes`` (as ``siteopt solve``),
+    so the rows show how the gap falls as the limit grows.
+    """
     from siteopt.instance.loading import load_instance  # noqa: PLC0415 (lazy: heavy)
     from siteopt.optimise.build import problem_from_instance  # noqa: PLC0415 (lazy: heavy)
     from siteopt.optimise.national import solve_pooled_by_size  # noqa: PLC0415 (lazy: heavy)
@@ -40,19 +48,25 @@ def rows(time_limit: float, sizes: range) -> tuple[float, list[dict[str, object]
     problem = problem_from_instance(load_instance(INSTANCE))
     build_s = time.perf_counter() - start
     ranged = replace(problem, k_min=sizes.start, k_max=sizes.stop - 1)
-    _, parts = solve_pooled_by_size(ranged, time_limit_s=time_limit)
-    out: list[dict[str, object]] = [
-        {
-            "k": part.k,
-            "how": part.how,
-            "cost": part.option.total if part.option is not None else None,
-            "bound": part.bound,
-            "proved": part.proved,
-            "seconds": part.wall_s,
-            "peak_mb": peak_mb(),
-        }
-        for part in parts
-    ]
+    out: dict[float, tuple[float, list[dict[str, object]]]] = {}
+    for limit in limits:
+        began = time.perf_counter()
+        _, parts = solve_pooled_by_size(ranged, time_limit_s=limit)
+        out[limit] = (
+            time.perf_counter() - began,
+            [
+                {
+                    "k": part.k,
+                    "how": part.how,
+                    "cost": part.option.total if part.option is not None else None,
+                    "bound": part.bound,
+                    "proved": part.proved,
+                    "seconds": part.wall_s,
+                    "peak_mb": peak_mb(),
+                }
+                for part in parts
+            ],
+        )
     return build_s, out
 
 
@@ -60,46 +74,77 @@ def _money(units: object) -> str:
     return "—" if not isinstance(units, int) else f"£{units / 10_000 / 1e6:,.3f}m"
 
 
-def results_text(time_limit: float, build_s: float, table: list[dict[str, object]]) -> str:
-    """The RESULTS-national-solve.md table."""
+def _gap(row: dict[str, object]) -> str:
+    cost, bound = row["cost"], row["bound"]
+    if row["how"] == "closed" or (bound is None and row["proved"]):
+        return "closed"
+    if isinstance(cost, int) and isinstance(bound, int):
+        return f"{max(cost - bound, 0) / cost:.3%}"
+    return "—"
+
+
+def results_text(build_s: float, runs: dict[float, tuple[float, list[dict[str, object]]]]) -> str:
+    """The RESULTS-national-solve.md tables: one per time limit, then the gaps side by side."""
+    limits = sorted(runs)
+    first = runs[limits[0]][1]
     lines = [
         "# National site optimiser: england-regions, cost against number of rooms",
         "",
         "`python -m benchmarks.bench_national_solve` (2 shared cores). Problem built once "
         f"({build_s:.0f} s: travel matrices from the cache, the staff-transition table); then "
-        f"k = {table[0]['k']}..{table[-1]['k']} solved in one call with {time_limit:.0f} s shared "
-        "between the sizes still to settle (as `siteopt solve`). Cost: the best plan found "
-        "(a priced, feasible plan); bound: proven lower bound on any plan with k rooms (the "
-        "facility-location relaxation solved by HiGHS; `closed`: it proves no plan of k rooms "
-        "meets the constraints); gap = (cost − bound) / cost. Peak MB: the process so far.",
+        f"k = {first[0]['k']}..{first[-1]['k']} solved in one call per time limit "
+        f"({', '.join(f'{t:.0f} s' for t in limits)}), the limit shared between the sizes still "
+        "to settle (as `siteopt solve`). Cost: the best plan found (a priced, feasible plan); "
+        "bound: proven lower bound on any plan with k rooms (the facility-location relaxation "
+        "solved by HiGHS; `closed`: it proves no plan of k rooms meets the constraints); "
+        "gap = (cost − bound) / cost. Peak MB: the process so far. Machine: "
+        f"{platform.machine()}, {os.cpu_count()} cores, load average before "
+        f"{LOAD_BEFORE[0]:.2f} / {LOAD_BEFORE[1]:.2f} / {LOAD_BEFORE[2]:.2f}.",
         "",
-        "| k | cost a year | bound | gap | settled by | seconds | peak MB |",
-        "|---:|---:|---:|---:|---|---:|---:|",
     ]
-    for row in table:
-        cost, bound = row["cost"], row["bound"]
-        if row["how"] == "closed" or (bound is None and row["proved"]):
-            gap = "closed"
-        elif isinstance(cost, int) and isinstance(bound, int):
-            gap = f"{(cost - bound) / cost:.3%}"
-        else:
-            gap = "—"
-        lines.append(
-            f"| {row['k']} | {_money(cost)} | {_money(bound)} | {gap} | {row['how']} | "
-            f"{row['seconds']:.0f} | {row['peak_mb']:.0f} |"
-        )
-    return "\n".join(lines) + "\n"
+    for limit in limits:
+        wall, table = runs[limit]
+        lines += [
+            f"## {limit:.0f} s for all sizes (took {wall:.0f} s)",
+            "",
+            "| k | cost a year | bound | gap | settled by | seconds | peak MB |",
+            "|---:|---:|---:|---:|---|---:|---:|",
+        ]
+        lines += [
+            f"| {row['k']} | {_money(row['cost'])} | {_money(row['bound'])} | {_gap(row)} | "
+            f"{row['how']} | {row['seconds']:.0f} | {row['peak_mb']:.0f} |"
+            for row in table
+        ]
+        lines.append("")
+    if len(limits) > 1:
+        lines += [
+            "## The gap as the limit grows",
+            "",
+            "| k | " + " | ".join(f"gap at {t:.0f} s" for t in limits) + " |",
+            "|---:|" + "---:|" * len(limits),
+        ]
+        for i, row in enumerate(first):
+            gaps = [_gap(runs[t][1][i]) for t in limits]
+            lines.append(f"| {row['k']} | " + " | ".join(gaps) + " |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+LOAD_BEFORE = os.getloadavg()
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark and write RESULTS-national-solve.md."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_national_solve")
-    parser.add_argument("--time-limit", type=float, default=600.0, help="seconds for all sizes")
+    parser.add_argument(
+        "--time-limit", default="300,900", help="seconds for all sizes; several: comma list"
+    )
     parser.add_argument("--k", default="1-15", help="range of k, e.g. 3-15")
     args = parser.parse_args(argv)
     low, high = (int(x) for x in args.k.split("-"))
-    build_s, table = rows(args.time_limit, range(low, high + 1))
-    atomic_write_text(RESULTS, results_text(args.time_limit, build_s, table))
+    limits = [float(t) for t in args.time_limit.split(",")]
+    build_s, runs = rows(limits, range(low, high + 1))
+    atomic_write_text(RESULTS, results_text(build_s, runs))
     return 0
 
 
