@@ -249,15 +249,21 @@ def commute_share_within(
 class StaffTransport:
     """Today's staff matched to the new rooms' posts (:func:`staff_transport`), in FTE.
 
+    Sparse: one entry per offer the programme could make (force ``f``'s staff living in zone
+    ``i``, a room ``k`` they can reach and whose post saves money), never a dense
+    ``forces × zones × rooms`` array (43 forces × 34,753 zones × 11 rooms is 16M cells a plane).
+
     Attributes
     ----------
+    force, zone, room
+        ``(offers,)``: force, home zone and room (index into ``posts``) of each offer.
     offered, movers
-        ``(forces, zones, rooms)``: FTE of force ``f``'s staff living in zone ``i`` offered a
-        post at room ``k``, and the expected FTE who accept and move (``retention × offered``).
+        ``(offers,)``: FTE offered the post, and the expected FTE who accept and move
+        (``retention × offered``).
     retention
-        ``(forces, zones, rooms)``: probability that one offered member of staff moves.
+        ``(offers,)``: probability that one offered member of staff moves.
     extra_minutes
-        ``(forces, zones, rooms)``: extra one-way commute of a mover (minutes, ``≥ 0``).
+        ``(offers,)``: extra one-way commute of a mover (minutes, ``≥ 0``).
     posts
         ``(rooms,)``: FTE of posts at each room.
     staff
@@ -266,8 +272,18 @@ class StaffTransport:
         One-off cost (present value) of the three parts: redundancy of everyone who does not
         move (leavers and surplus staff), recruiting and training each room's unfilled posts,
         excess travel paid to the movers.
+    optimal
+        ``True`` when the offers solve the programme (within ``left_out_gbp``); ``False`` when
+        its LP stopped at the time limit and the offers were made greedily: the one-off cost is
+        then an upper bound on the programme's.
+    left_out_gbp
+        Value of the offers left out of a large programme (:data:`_LEFT_OUT_GBP` at most): the
+        optimum one-off cost is no lower than this one's minus it.
     """
 
+    force: IntArray
+    zone: IntArray
+    room: IntArray
     offered: FloatArray
     movers: FloatArray
     retention: FloatArray
@@ -277,29 +293,36 @@ class StaffTransport:
     redundancy_gbp: float
     recruit_gbp: float
     excess_travel_gbp: float
+    optimal: bool = True
+    left_out_gbp: float = 0.0
 
     @property
     def room_movers(self) -> FloatArray:
         """``(forces, rooms)``: FTE of each force's staff who move to each room."""
-        moved: FloatArray = self.movers.sum(axis=1)
+        n_f, n_k = self.staff.shape[0], len(self.posts)
+        cells = self.force * n_k + self.room
+        moved: FloatArray = np.bincount(cells, self.movers, minlength=n_f * n_k).reshape(n_f, n_k)
         return moved
 
     @property
     def recruits(self) -> FloatArray:
         """``(rooms,)``: FTE each room recruits: its posts not filled by movers."""
-        short: FloatArray = np.maximum(self.posts - self.movers.sum(axis=(0, 1)), 0.0)
+        filled = np.bincount(self.room, self.movers, minlength=len(self.posts))
+        short: FloatArray = np.maximum(self.posts - filled, 0.0)
         return short
 
     @property
     def leavers(self) -> FloatArray:
         """``(forces,)``: FTE offered a post who decline it (the extra commute) and leave."""
-        declined: FloatArray = (self.offered - self.movers).sum(axis=(1, 2))
-        return declined
+        declined = self.offered - self.movers
+        out: FloatArray = np.bincount(self.force, declined, minlength=self.staff.shape[0])
+        return out
 
     @property
     def surplus(self) -> FloatArray:
         """``(forces,)``: FTE for whom no room has a post (made redundant)."""
-        left: FloatArray = np.maximum(self.staff.sum(axis=1) - self.offered.sum(axis=(1, 2)), 0.0)
+        offered = np.bincount(self.force, self.offered, minlength=self.staff.shape[0])
+        left: FloatArray = np.maximum(self.staff.sum(axis=1) - offered, 0.0)
         return left
 
     @property
@@ -322,18 +345,113 @@ _MAX_OFFERS = 500_000
 _LEFT_OUT_GBP = 1_000.0
 
 
-def _negligible_offers(value: FloatArray, usable: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
-    """The offers of least value (``staff × take-up × saving``) worth at most £1,000 together.
+@dataclass(frozen=True)
+class _Prices:
+    """What an offer is worth: retention scale, £ of excess travel per km, £ saved per mover."""
 
-    Leaving them out of the programme changes its optimum by at most their sum (each offer's
-    contribution is at most its value), so the one-off cost is exact to within £1,000.
+    retention_scale_minutes: float
+    travel_per_km: float
+    mover_worth: float
+
+
+@dataclass(frozen=True)
+class _Offers:
+    """Offers of one force or of all (flat arrays, ``(force, zone, room)`` in row-major order)."""
+
+    force: IntArray
+    zone: IntArray
+    room: IntArray
+    retention: FloatArray
+    extra_minutes: FloatArray
+    travel: FloatArray
+    value: FloatArray  # staff × take-up × saving (£): the most the offer can save
+
+
+def _force_offers(
+    f: int, group: FloatArray, travel: tuple[FloatArray, ...], prices: _Prices
+) -> _Offers:
+    """Every usable offer of force ``f`` (staff at home, a reachable room, a saving).
+
+    ``travel``: minutes and km from each zone to each room ``(Z, K)`` and to each force's room
+    today ``(Z, F)``. Only the force's own zones (``group[f] > 0``) are touched.
     """
-    candidates = np.flatnonzero(usable)
-    order = candidates[np.argsort(value.ravel()[candidates], kind="stable")]
-    within = np.cumsum(value.ravel()[order]) <= _LEFT_OUT_GBP
-    out = np.zeros(usable.shape, dtype=np.bool_)
-    out.ravel()[order[within]] = True
-    return out
+    t, d, t0, d0 = travel
+    zones = np.flatnonzero(group[f] > 0)
+    extra_t = np.maximum(t[zones] - t0[zones, f][:, None], 0.0)
+    extra_km = np.maximum(d[zones] - d0[zones, f][:, None], 0.0)
+    reach = np.isfinite(extra_t) & np.isfinite(extra_km)
+    retention = np.where(
+        reach, np.exp(-np.where(reach, extra_t, 0.0) / prices.retention_scale_minutes), 0.0
+    )
+    cost = prices.travel_per_km * np.where(reach, extra_km, 0.0)
+    gain = prices.mover_worth - cost
+    z_idx, k_idx = np.nonzero((retention > 0) & (gain > 0))
+    r = retention[z_idx, k_idx]
+    return _Offers(
+        force=np.full(len(z_idx), f, dtype=np.int64),
+        zone=zones[z_idx],
+        room=k_idx.astype(np.int64),
+        retention=r,
+        extra_minutes=extra_t[z_idx, k_idx],
+        travel=cost[z_idx, k_idx],
+        value=group[f, zones[z_idx]] * r * gain[z_idx, k_idx],
+    )
+
+
+def _usable_offers(
+    group: FloatArray, travel: tuple[FloatArray, ...], prices: _Prices
+) -> tuple[_Offers, float]:
+    """Every usable offer, less the least valuable worth ≤ £1,000 together above ``_MAX_OFFERS``.
+
+    Returns the offers and the value left out. Built a force at a time, so nothing
+    ``forces × zones × rooms`` is ever held: a first pass finds the value below which offers go
+    (only offers worth ≤ £1,000 each can), the second keeps the rest.
+    """
+    n_f = group.shape[0]
+    small: list[FloatArray] = []
+    count = 0
+    for f in range(n_f):
+        value = _force_offers(f, group, travel, prices).value
+        count += len(value)
+        small.append(value[value <= _LEFT_OUT_GBP])
+    cut = _negligible_cut(np.concatenate(small)) if count > _MAX_OFFERS else None
+    del small
+    parts: list[_Offers] = []
+    left_out = 0.0
+    ties_left = cut[1] if cut is not None else 0
+    for f in range(n_f):
+        offers = _force_offers(f, group, travel, prices)
+        if cut is not None:
+            drop = offers.value < cut[0]
+            tied = np.flatnonzero(offers.value == cut[0])[:ties_left]
+            drop[tied] = True
+            ties_left -= len(tied)
+            left_out += float(offers.value[drop].sum())
+            offers = _Offers(*(getattr(offers, name)[~drop] for name in _OFFER_FIELDS))
+        parts.append(offers)
+    joined = _Offers(*(np.concatenate([getattr(o, n) for o in parts]) for n in _OFFER_FIELDS))
+    return joined, left_out
+
+
+_OFFER_FIELDS = ("force", "zone", "room", "retention", "extra_minutes", "travel", "value")
+
+
+def _negligible_cut(values: FloatArray) -> tuple[float, int] | None:
+    """Where the least valuable offers worth ≤ £1,000 together stop: ``(value, ties dropped)``.
+
+    ``values``: the offers' values in offer order (only those ≤ £1,000 matter). Offers of lower
+    value than the returned one are left out, and the first ``ties`` of equal value (offer
+    order): the stable sort's prefix whose sum stays within £1,000. Leaving them out changes the
+    programme's optimum by at most that sum (each offer's contribution is at most its value), so
+    the one-off cost is exact to within £1,000. ``None`` when nothing can go.
+    """
+    ordered = np.sort(values, kind="stable")
+    within = int(np.searchsorted(np.cumsum(ordered), _LEFT_OUT_GBP, side="right"))
+    if within == 0:
+        return None
+    last = float(ordered[within - 1])
+    below = int(np.searchsorted(ordered, last, side="left"))
+    return last, within - below
 
 
 def staff_transport(
@@ -348,6 +466,7 @@ def staff_transport(
     params: TransitionParameters,
     redundancy_gbp: float,
     recruit_gbp: float,
+    lp_seconds: float | None = None,
 ) -> StaffTransport:
     """Match today's staff to the new rooms' posts at least one-off cost (a linear programme).
 
@@ -365,7 +484,10 @@ def staff_transport(
              Σ_{f,i} r x[f, i, k] ≤ P_k                (movers fill at most the posts)
 
     A mover is worth ``redundancy + recruit − travel`` wherever they go, so the programme fills
-    the posts with the movers of least extra travel; ties go to the fewest offers.
+    the posts with the movers of least extra travel; ties go to the fewest offers. Above
+    500,000 usable offers the least valuable, worth ≤ £1,000 together, are left out. With
+    several rooms the LP may take ``lp_seconds`` (default 120 s); past that the offers are made
+    greedily and the result says so (``optimal=False``, a :class:`TransportWarning`).
 
     Parameters
     ----------
@@ -383,6 +505,8 @@ def staff_transport(
         Transition figures (retention scale, excess-travel period and rate, discount rate).
     redundancy_gbp, recruit_gbp
         One-off cost of one FTE made redundant, and of recruiting and training one FTE.
+    lp_seconds
+        Time limit of the several-room LP (``None``: 120 s).
     """
     s = np.asarray(staff, dtype=np.float64)
     h = np.asarray(home_share, dtype=np.float64)
@@ -397,45 +521,48 @@ def staff_transport(
     if t0.shape != (n_z, n_f) or d0.shape != t0.shape:
         raise ValueError(f"minutes_today, km_today: expected ({n_z}, {n_f}), got {t0.shape}")
     group = s[:, None] * h  # (F, Z)
-    extra_t = np.maximum(t[None, :, :] - t0.T[:, :, None], 0.0)  # (F, Z, K)
-    extra_km = np.maximum(d[None, :, :] - d0.T[:, :, None], 0.0)
-    reach = np.isfinite(extra_t) & np.isfinite(extra_km)
-    retention = np.where(
-        reach, np.exp(-np.where(reach, extra_t, 0.0) / params.retention_scale_minutes), 0.0
-    )
-    travel = (
-        2 * params.working_days_per_year * params.excess_travel_gbp_per_km
-        * params.excess_travel_years_factor() * np.where(reach, extra_km, 0.0)
+    prices = _Prices(
+        retention_scale_minutes=params.retention_scale_minutes,
+        travel_per_km=2 * params.working_days_per_year * params.excess_travel_gbp_per_km
+        * params.excess_travel_years_factor(),
+        mover_worth=redundancy_gbp + recruit_gbp,
     )  # fmt: skip
-    gain = redundancy_gbp + recruit_gbp - travel  # (F, Z, K): £ saved per mover
-    usable = (group[:, :, None] > 0) & (retention > 0) & (gain > 0)
-    if int(usable.sum()) > _MAX_OFFERS:
-        usable &= ~_negligible_offers(group[:, :, None] * retention * gain, usable)
-    f_idx, z_idx, k_idx = np.nonzero(usable)
-    offered = np.zeros((n_f, n_z, n_k))
-    if len(f_idx):
-        r = retention[f_idx, z_idx, k_idx]
-        cost = -r * gain[f_idx, z_idx, k_idx] + _OFFER_TIE_BREAK_GBP
-        limit = group[f_idx, z_idx]
-        solve = _one_room_offers if n_k == 1 else _offers_lp
-        offered[f_idx, z_idx, k_idx] = solve(
-            cost, r, limit=limit, groups=f_idx * n_z + z_idx, room=k_idx, posts=p
-        )
-    movers = retention * offered
-    stayers = float(movers.sum())
-    recruits = np.maximum(p - movers.sum(axis=(0, 1)), 0.0)
-    for array in (offered, movers, retention, extra_t):
+    offers, left_out = _usable_offers(group, (t, d, t0, d0), prices)
+    offered = np.zeros(len(offers.value))
+    optimal = True
+    if len(offered):
+        r = offers.retention
+        cost = -r * (prices.mover_worth - offers.travel) + _OFFER_TIE_BREAK_GBP
+        limit = group[offers.force, offers.zone]
+        groups = offers.force * n_z + offers.zone
+        if n_k == 1:
+            offered = _one_room_offers(
+                cost, r, limit=limit, groups=groups, room=offers.room, posts=p
+            )
+        else:
+            seconds = _LP_SECONDS if lp_seconds is None else lp_seconds
+            offered, optimal = _offers_lp(
+                cost, r, limit=limit, groups=groups, room=offers.room, posts=p, seconds=seconds
+            )
+    movers = offers.retention * offered
+    recruits = np.maximum(p - np.bincount(offers.room, movers, minlength=n_k), 0.0)
+    for array in (offered, movers, offers.retention, offers.extra_minutes, group):
         array.setflags(write=False)
     return StaffTransport(
+        force=offers.force,
+        zone=offers.zone,
+        room=offers.room,
         offered=offered,
         movers=movers,
-        retention=retention,
-        extra_minutes=extra_t,
+        retention=offers.retention,
+        extra_minutes=offers.extra_minutes,
         posts=p,
         staff=group,
-        redundancy_gbp=redundancy_gbp * (float(s.sum()) - stayers),
+        redundancy_gbp=redundancy_gbp * (float(s.sum()) - float(movers.sum())),
         recruit_gbp=recruit_gbp * float(recruits.sum()),
-        excess_travel_gbp=float((movers * travel).sum()),
+        excess_travel_gbp=float((movers * offers.travel).sum()),
+        optimal=optimal,
+        left_out_gbp=left_out,
     )
 
 
@@ -478,8 +605,13 @@ def _offers_lp(
     groups: IntArray,
     room: IntArray,
     posts: FloatArray,
-) -> FloatArray:
-    """Offers of the transport programme with several rooms (HiGHS through SciPy)."""
+    seconds: float = 120.0,
+) -> tuple[FloatArray, bool]:
+    """Offers of the transport programme with several rooms (HiGHS through SciPy).
+
+    Returns the offers and whether they are the LP's optimum: past ``seconds`` the LP stops and
+    the offers are made greedily (:func:`_greedy_offers`, ``False``), with a warning.
+    """
     from scipy.optimize import linprog  # noqa: PLC0415 (lazy: scipy is slow to import)
     from scipy.sparse import coo_matrix  # noqa: PLC0415 (lazy: scipy is slow to import)
 
@@ -502,20 +634,21 @@ def _offers_lp(
         b_ub=rhs,
         bounds=(0, None),
         method="highs-ipm",
-        options={"time_limit": _LP_SECONDS},
+        options={"time_limit": seconds},
     )
     if solved.status == 1 or solved.x is None:  # stopped at the time limit (national plans)
         warnings.warn(
-            f"staff transport of {n:,} offers not solved in {_LP_SECONDS:g} s: offers made "
+            f"staff transport of {n:,} offers not solved in {seconds:g} s: offers made "
             "greedily (most saving per post first), so its one-off cost is an upper bound",
             TransportWarning,
             stacklevel=3,
         )
-        return _greedy_offers(cost, retention, limit=limit, groups=groups, room=room, posts=posts)
+        greedy = _greedy_offers(cost, retention, limit=limit, groups=groups, room=room, posts=posts)
+        return greedy, False
     if solved.status != 0:  # pragma: no cover - x = 0 is always feasible and cost is bounded
         raise RuntimeError(f"staff transport LP failed: {solved.message}")
     out: FloatArray = np.maximum(solved.x, 0.0)
-    return out
+    return out, True
 
 
 #: Seconds the several-room transport LP may take (BCH: 0.05 s) before offers are made greedily.
