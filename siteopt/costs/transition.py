@@ -273,12 +273,17 @@ class StaffTransport:
         move (leavers and surplus staff), recruiting and training each room's unfilled posts,
         excess travel paid to the movers.
     optimal
-        ``True`` when the offers solve the programme (within ``left_out_gbp``); ``False`` when
-        its LP stopped at the time limit and the offers were made greedily: the one-off cost is
-        then an upper bound on the programme's.
+        ``True`` when the offers solve the programme: the LP's optimum, or greedy offers proven
+        within £1,000 of it (:data:`_PROVEN_GBP`) on the offers kept. ``False``: greedy offers
+        further from the bound, so the one-off cost is an upper bound (``lower_bound_gbp``
+        says how far the optimum can be below it).
     left_out_gbp
         Value of the offers left out of a large programme (:data:`_LEFT_OUT_GBP` at most): the
         optimum one-off cost is no lower than this one's minus it.
+    lower_bound_gbp
+        When the offers were made greedily (too many for the LP, or the LP out of time): a
+        proven lower bound on the programme's optimum one-off cost (the Lagrangian bound of
+        :func:`_dual_bound`, less ``left_out_gbp``); ``None`` after the LP.
     """
 
     force: IntArray
@@ -295,14 +300,15 @@ class StaffTransport:
     excess_travel_gbp: float
     optimal: bool = True
     left_out_gbp: float = 0.0
+    lower_bound_gbp: float | None = None
 
     @property
     def room_movers(self) -> FloatArray:
         """``(forces, rooms)``: FTE of each force's staff who move to each room."""
         n_f, n_k = self.staff.shape[0], len(self.posts)
         cells = self.force * n_k + self.room
-        moved: FloatArray = np.bincount(cells, self.movers, minlength=n_f * n_k).reshape(n_f, n_k)
-        return moved
+        moved = np.bincount(cells, self.movers, minlength=n_f * n_k).reshape(n_f, n_k)
+        return np.asarray(moved, dtype=np.float64)
 
     @property
     def recruits(self) -> FloatArray:
@@ -315,8 +321,8 @@ class StaffTransport:
     def leavers(self) -> FloatArray:
         """``(forces,)``: FTE offered a post who decline it (the extra commute) and leave."""
         declined = self.offered - self.movers
-        out: FloatArray = np.bincount(self.force, declined, minlength=self.staff.shape[0])
-        return out
+        out = np.bincount(self.force, declined, minlength=self.staff.shape[0])
+        return np.asarray(out, dtype=np.float64)
 
     @property
     def surplus(self) -> FloatArray:
@@ -486,8 +492,10 @@ def staff_transport(
     A mover is worth ``redundancy + recruit − travel`` wherever they go, so the programme fills
     the posts with the movers of least extra travel; ties go to the fewest offers. Above
     500,000 usable offers the least valuable, worth ≤ £1,000 together, are left out. With
-    several rooms the LP may take ``lp_seconds`` (default 120 s); past that the offers are made
-    greedily and the result says so (``optimal=False``, a :class:`TransportWarning`).
+    several rooms the LP may take ``lp_seconds`` (default 120 s); past that, or with more than
+    500,000 offers (a national plan: 7M), the offers are made greedily at the rooms' prices of
+    a Lagrangian bound, which proves how far from the optimum they are (``lower_bound_gbp``).
+    Further than £1,000 the result says so (``optimal=False``, a :class:`TransportWarning`).
 
     Parameters
     ----------
@@ -529,7 +537,8 @@ def staff_transport(
     )  # fmt: skip
     offers, left_out = _usable_offers(group, (t, d, t0, d0), prices)
     offered = np.zeros(len(offers.value))
-    optimal = True
+    optimal, lower_bound = True, None
+    seconds = _LP_SECONDS if lp_seconds is None else lp_seconds
     if len(offered):
         r = offers.retention
         cost = -r * (prices.mover_worth - offers.travel) + _OFFER_TIE_BREAK_GBP
@@ -540,15 +549,23 @@ def staff_transport(
                 cost, r, limit=limit, groups=groups, room=offers.room, posts=p
             )
         else:
-            seconds = _LP_SECONDS if lp_seconds is None else lp_seconds
             offered, optimal = _offers_lp(
                 cost, r, limit=limit, groups=groups, room=offers.room, posts=p, seconds=seconds
             )
+            if not optimal:
+                offered, lower = _priced_greedy(
+                    cost - _OFFER_TIE_BREAK_GBP, r, offered,
+                    limit=limit, groups=groups, room=offers.room, posts=p,
+                )  # fmt: skip
+                saving = float((cost - _OFFER_TIE_BREAK_GBP) @ offered)
+                optimal = saving - lower <= _PROVEN_GBP
+                fixed = redundancy_gbp * float(s.sum()) + recruit_gbp * float(p.sum())
+                lower_bound = fixed + lower - left_out
     movers = offers.retention * offered
     recruits = np.maximum(p - np.bincount(offers.room, movers, minlength=n_k), 0.0)
     for array in (offered, movers, offers.retention, offers.extra_minutes, group):
         array.setflags(write=False)
-    return StaffTransport(
+    result = StaffTransport(
         force=offers.force,
         zone=offers.zone,
         room=offers.room,
@@ -563,7 +580,18 @@ def staff_transport(
         excess_travel_gbp=float((movers * offers.travel).sum()),
         optimal=optimal,
         left_out_gbp=left_out,
+        lower_bound_gbp=lower_bound,
     )
+    if not optimal:
+        warnings.warn(
+            f"staff transport of {len(offered):,} offers not solved as an LP (more than "
+            f"{_MAX_LP_OFFERS:,}, or past {seconds:g} s): offers made greedily, so its one-off "
+            f"cost £{result.one_off_gbp:,.0f} is an upper bound (the optimum is at least "
+            f"£{lower_bound:,.0f})",
+            TransportWarning,
+            stacklevel=2,
+        )
+    return result
 
 
 def _one_room_offers(
@@ -610,8 +638,13 @@ def _offers_lp(
     """Offers of the transport programme with several rooms (HiGHS through SciPy).
 
     Returns the offers and whether they are the LP's optimum: past ``seconds`` the LP stops and
-    the offers are made greedily (:func:`_greedy_offers`, ``False``), with a warning.
+    the offers are made greedily (:func:`_greedy_offers`, ``False``). A programme of more than
+    :data:`_MAX_LP_OFFERS` offers is not handed to HiGHS at all: a national one (7M offers) held
+    7 GB and ran for 6 minutes whatever its time limit.
     """
+    if len(cost) > _MAX_LP_OFFERS:
+        greedy = _greedy_offers(cost, retention, limit=limit, groups=groups, room=room, posts=posts)
+        return greedy, False
     from scipy.optimize import linprog  # noqa: PLC0415 (lazy: scipy is slow to import)
     from scipy.sparse import coo_matrix  # noqa: PLC0415 (lazy: scipy is slow to import)
 
@@ -636,13 +669,7 @@ def _offers_lp(
         method="highs-ipm",
         options={"time_limit": seconds},
     )
-    if solved.status == 1 or solved.x is None:  # stopped at the time limit (national plans)
-        warnings.warn(
-            f"staff transport of {n:,} offers not solved in {seconds:g} s: offers made "
-            "greedily (most saving per post first), so its one-off cost is an upper bound",
-            TransportWarning,
-            stacklevel=3,
-        )
+    if solved.status == 1 or solved.x is None:  # stopped at the time limit
         greedy = _greedy_offers(cost, retention, limit=limit, groups=groups, room=room, posts=posts)
         return greedy, False
     if solved.status != 0:  # pragma: no cover - x = 0 is always feasible and cost is bounded
@@ -651,12 +678,46 @@ def _offers_lp(
     return out, True
 
 
+#: Greedy offers within this much (£) of the Lagrangian bound count as solving the programme.
+_PROVEN_GBP = 1_000.0
+
+
 #: Seconds the several-room transport LP may take (BCH: 0.05 s) before offers are made greedily.
 _LP_SECONDS = 120.0
 
 
+#: Offers above which the several-room programme is not solved as an LP but greedily, with a
+#: Lagrangian bound (its HiGHS model grows ~1 KB an offer: 500,000 offers ~0.5 GB).
+_MAX_LP_OFFERS = 500_000
+
+
+def _priced_greedy(
+    cost: FloatArray,
+    retention: FloatArray,
+    greedy: FloatArray,
+    *,
+    limit: FloatArray,
+    groups: IntArray,
+    room: IntArray,
+    posts: FloatArray,
+) -> tuple[FloatArray, float]:
+    """The better of two greedy matchings, and a lower bound on the programme's optimum.
+
+    ``cost``: each offer's saving (negative, £ per FTE offered, no tie-break); ``greedy``: the
+    offers ranked by saving per post alone. The second ranking adds the rooms' dual prices of
+    :func:`_dual_bound`, which also proves how far from the optimum either can be.
+    """
+    upper = float(cost @ greedy)
+    bound, prices = _dual_bound(cost, retention, limit=limit, groups=groups, room=room,
+                                posts=posts)  # fmt: skip
+    priced = _greedy_offers(cost, retention, limit=limit, groups=groups, room=room, posts=posts,
+                            prices=prices)  # fmt: skip
+    better = priced if float(cost @ priced) < upper else greedy
+    return better, min(bound, float(cost @ better))
+
+
 class TransportWarning(UserWarning):
-    """The staff transport stopped at its time limit: a feasible, not optimal, matching."""
+    """The staff transport's greedy offers are not proven optimal: its one-off is an upper bound."""
 
 
 def _greedy_offers(
@@ -667,20 +728,124 @@ def _greedy_offers(
     groups: IntArray,
     room: IntArray,
     posts: FloatArray,
+    prices: FloatArray | None = None,
 ) -> FloatArray:
-    """A feasible matching: offers of most saving per post filled first, within both limits."""
+    """A feasible matching: offers of most saving per post filled first, within both limits.
+
+    ``prices``: £ per post of each room; when given, offers rank by their saving per member of
+    staff offered net of the posts they take at those prices (``cost + λ r``, the reduced cost
+    of :func:`_dual_bound`): at the dual's prices each group goes first to the room the
+    relaxation gives it, and the posts of a scarce room to the staff who gain most there.
+    """
+    key = cost / retention if prices is None else _regret(cost + prices[room] * retention, groups)
+    order = np.argsort(key, kind="stable")
+    order = order[cost[order] < 0]  # only offers that save money
     x = np.zeros(len(cost))
     left_group: dict[int, float] = {}
-    left_room = posts.astype(np.float64).copy()
-    for j in np.argsort(cost / retention, kind="stable").tolist():
-        if cost[j] >= 0:
-            break
-        g, k = int(groups[j]), int(room[j])
-        staff = left_group.get(g, float(limit[j]))
-        take = min(staff, left_room[k] / float(retention[j]))
-        if take <= 0:
-            continue
-        x[j] = take
-        left_group[g] = staff - take
-        left_room[k] -= take * float(retention[j])
+    left_room = posts.astype(np.float64).tolist()
+    for start in range(0, len(order), _GREEDY_CHUNK):  # as Python lists a chunk at a time
+        block = order[start : start + _GREEDY_CHUNK]
+        columns = zip(
+            block.tolist(),
+            groups[block].tolist(),
+            room[block].tolist(),
+            retention[block].tolist(),
+            limit[block].tolist(),
+            strict=True,
+        )
+        for j, g, k, r, staff_limit in columns:
+            staff = left_group.get(g, staff_limit)
+            take = min(staff, left_room[k] / r)
+            if take <= 0:
+                continue
+            x[j] = take
+            left_group[g] = staff - take
+            left_room[k] -= take * r
     return x
+
+
+def _regret(reduced: FloatArray, groups: IntArray) -> FloatArray:
+    """Each offer's reduced cost less the group's best other choice (``0``: no offer at all).
+
+    Negative only for a group's best offer: by how much the group would lose going elsewhere.
+    ``groups`` sorted, as :func:`_usable_offers` builds them.
+    """
+    new_group = np.r_[True, groups[1:] != groups[:-1]]
+    starts = np.flatnonzero(new_group)
+    member = np.cumsum(new_group) - 1
+    least = np.minimum.reduceat(reduced, starts)
+    best = np.flatnonzero(reduced == least[member])
+    best = best[np.r_[True, member[best][1:] != member[best][:-1]]]  # the first of a tie
+    others = reduced.copy()
+    others[best] = np.inf
+    second = np.minimum.reduceat(others, starts)
+    alternative = np.minimum(least, 0.0)[member]
+    alternative[best] = np.minimum(second, 0.0)[member[best]]
+    out: FloatArray = reduced - alternative
+    return out
+
+
+#: Offers the greedy matching turns into Python lists at a time (7M at once held 1 GB).
+_GREEDY_CHUNK = 100_000
+
+
+def _dual_bound(
+    cost: FloatArray,
+    retention: FloatArray,
+    *,
+    limit: FloatArray,
+    groups: IntArray,
+    room: IntArray,
+    posts: FloatArray,
+    sweeps: int = 30,
+) -> tuple[float, FloatArray]:
+    """A lower bound on the transport programme's optimum, and the room prices that give it.
+
+    Lagrangian relaxation of the rooms' posts (prices ``λ ≥ 0`` per post): each group then takes
+    the offer of least ``cost + λ r`` in full when it is negative, and
+    ``φ(λ) = −λ·P + Σ_g limit_g min(0, min_k cost + λ_k r)`` is at most the optimum for every
+    ``λ`` (weak duality). ``λ`` rises by coordinate ascent: each room's price in turn is set to
+    the exact maximiser of ``φ`` along it, the price at which the staff who would choose that
+    room fill no more than its posts (:func:`_clearing_price`); sweeps stop when ``φ`` stops
+    rising. ``groups`` must be sorted (a group's offers together, as
+    :func:`_usable_offers` builds them).
+    """
+    new_group = np.r_[True, groups[1:] != groups[:-1]]
+    starts = np.flatnonzero(new_group)
+    member = np.cumsum(new_group) - 1  # group row of each offer
+    group_limit = limit[starts]
+    by_room = [np.flatnonzero(room == k) for k in range(len(posts))]
+    prices = np.zeros(len(posts))
+
+    def dual(prices: FloatArray) -> float:
+        least = np.minimum.reduceat(cost + prices[room] * retention, starts)
+        return float(group_limit @ np.minimum(least, 0.0)) - float(prices @ posts)
+
+    best = dual(prices)
+    for _ in range(sweeps):
+        for k, offers in enumerate(by_room):
+            reduced = cost + prices[room] * retention
+            reduced[offers] = np.inf
+            elsewhere = np.minimum(np.minimum.reduceat(reduced, starts), 0.0)[member[offers]]
+            leave_at = (elsewhere - cost[offers]) / retention[offers]  # k stops being best
+            supply = group_limit[member[offers]] * retention[offers]
+            prices[k] = _clearing_price(leave_at, supply, float(posts[k]))
+        value = dual(prices)
+        rose = value - best
+        best = max(best, value)
+        if rose <= 1e-9 * max(1.0, abs(best)):
+            break
+    return best, prices
+
+
+def _clearing_price(leave_at: FloatArray, supply: FloatArray, posts: float) -> float:
+    """The least price ``λ ≥ 0`` at which the offers still choosing a room fill ≤ its posts.
+
+    An offer chooses the room while ``λ < leave_at`` and then brings ``supply`` movers.
+    """
+    order = np.argsort(-leave_at, kind="stable")
+    filled = np.cumsum(supply[order])
+    over = int(np.searchsorted(filled, posts, side="right"))  # first offer past the posts
+    if over == len(order):
+        return 0.0
+    return max(float(leave_at[order[over]]), 0.0)

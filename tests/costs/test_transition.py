@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
@@ -34,6 +35,7 @@ PARAMS = TransitionParameters(
 POP = np.array([1000.0, 1000.0, 2000.0])
 MIN = np.array([[10.0, 40.0], [20.0, 20.0], [30.0, 60.0]])
 KM = np.array([[8.0, 40.0], [16.0, 16.0], [25.0, 55.0]])
+POP40 = np.linspace(500.0, 2500.0, 40)
 
 
 def test_home_shares_by_hand() -> None:
@@ -198,7 +200,9 @@ def test_one_room_offers_reach_the_lp_optimum(
     room = np.zeros(len(cost), dtype=np.int64)
     rest = {"limit": limit, "groups": groups, "room": room, "posts": np.array([posts])}
     greedy = _one_room_offers(cost, retention, **rest)
-    lp, optimal = _offers_lp(cost, retention, **rest)
+    lp, optimal = _offers_lp(
+        cost, retention, limit=limit, groups=groups, room=room, posts=np.array([posts])
+    )
     assert optimal
     assert np.all(greedy >= 0) and np.all(greedy <= limit + 1e-9)
     assert float(retention @ greedy) <= posts + 1e-6
@@ -267,7 +271,7 @@ def test_offers_left_out_of_a_large_programme_cost_at_most_a_thousand_pounds(
 def test_a_transport_lp_out_of_time_makes_feasible_greedy_offers_and_says_so(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """National plans: the LP may not finish; greedy offers respect both limits, cost no less."""
+    """The LP may not finish: greedy offers respect both limits, cost no less, and say so."""
     import scipy.optimize
     from scipy.optimize import OptimizeResult
 
@@ -279,10 +283,53 @@ def test_a_transport_lp_out_of_time_makes_feasible_greedy_offers_and_says_so(
         return OptimizeResult(status=1, x=None, message="Time limit reached")
 
     monkeypatch.setattr(scipy.optimize, "linprog", out_of_time)
+    monkeypatch.setattr(transition, "_PROVEN_GBP", -1.0)  # no greedy matching counts as proven
     with pytest.warns(transition.TransportWarning, match="an upper bound"):
         greedy = transport([3.0, 4.0])
-    assert exact.optimal and not greedy.optimal
+    assert exact.optimal and exact.lower_bound_gbp is None
+    assert not greedy.optimal and greedy.lower_bound_gbp is not None
     assert (offered_by_group(greedy) <= greedy.staff + 1e-9).all()
     assert (greedy.room_movers.sum(axis=0) <= np.asarray([3.0, 4.0]) + 1e-9).all()
-    one_off = [r.redundancy_gbp + r.recruit_gbp + r.excess_travel_gbp for r in (exact, greedy)]
-    assert one_off[1] >= one_off[0] - 1e-6
+    assert greedy.one_off_gbp >= exact.one_off_gbp - 1e-6
+    assert greedy.lower_bound_gbp <= exact.one_off_gbp + 1e-6
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    posts=st.lists(st.floats(0.0, 40.0), min_size=3, max_size=3),
+    staff=st.lists(st.floats(0.5, 40.0), min_size=2, max_size=2),
+    seed=st.integers(0, 2**16),
+)
+def test_greedy_offers_at_lagrangian_prices_are_bracketed_by_the_lp_optimum(
+    posts: list[float], staff: list[float], seed: int
+) -> None:
+    """Too many offers for the LP: lower bound ≤ the LP's one-off ≤ the greedy one-off (+ £1)."""
+    from siteopt.costs import transition
+
+    rng = np.random.default_rng(seed)
+    minutes = rng.uniform(0.0, 120.0, (40, 3))
+    today = rng.uniform(0.0, 60.0, (40, 2))
+    km, km_today = minutes * 1.1, today * 1.1
+    share = np.vstack([home_shares(POP40, today[:, f], decay_per_minute=0.05) for f in (0, 1)])
+    args = {
+        "staff": staff, "home_share": share, "minutes": minutes, "km": km,
+        "minutes_today": today, "km_today": km_today, "posts": posts, "params": PARAMS,
+        "redundancy_gbp": 10_000.0, "recruit_gbp": 5_000.0,
+    }  # fmt: skip
+    lp = staff_transport(**args)  # type: ignore[arg-type]
+    limit = transition._MAX_LP_OFFERS
+    try:
+        transition._MAX_LP_OFFERS = 0
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", transition.TransportWarning)
+            greedy = staff_transport(**args)  # type: ignore[arg-type]
+    finally:
+        transition._MAX_LP_OFFERS = limit
+    assert greedy.lower_bound_gbp is not None
+    # the LP's optimum includes its £1 an offer tie-break: its one-off is within £1 x staff
+    assert greedy.lower_bound_gbp <= lp.one_off_gbp + 1e-6
+    assert greedy.one_off_gbp >= greedy.lower_bound_gbp - 1e-6
+    if greedy.optimal:  # proven: within £1,000 of the bound
+        assert greedy.one_off_gbp <= greedy.lower_bound_gbp + 1_000.0 + 1e-6
+    assert (greedy.room_movers.sum(axis=0) <= np.asarray(posts) + 1e-6).all()
+    assert (offered_by_group(greedy) <= greedy.staff + 1e-9).all()
