@@ -488,6 +488,13 @@ def print_result(result: Result, out: Console) -> None:
         f"extra commute median {impact.median_extra_minutes} min, "
         f"90th percentile {impact.p90_extra_minutes} min."
     )
+    if impact.transition_one_off_basis == "upper_bound":
+        lower = impact.transition_one_off_lower_gbp
+        out.print(
+            f"[yellow]Transition one-off £{impact.transition_one_off_gbp:,.0f} is an upper "
+            "bound:[/yellow] today's staff were matched to the posts greedily, not proven optimal"
+            + (f" (the optimum is at least £{lower:,.0f})." if lower is not None else ".")
+        )
     if result.status is Status.FEASIBLE and result.gap is not None:
         out.print(
             f"[yellow]Not proven optimal:[/yellow] the time limit stopped the search; this plan "

@@ -330,6 +330,14 @@ def _staff_table(data: ExportData) -> ReportTable:
     def measure(name: str) -> Any:
         return getattr(impact, name) if impact is not None else None
 
+    upper = impact is not None and impact.transition_one_off_basis == "upper_bound"
+    bound = ": an upper bound, greedy matching" if upper else ""
+    lower: list[tuple[str, Any, str]] = (
+        [("transition one-off: proven lower bound", measure("transition_one_off_lower_gbp"),
+          "gbp")]
+        if upper
+        else []
+    )  # fmt: skip
     rows: list[tuple[str, Any, str]] = [
         ("staff today (FTE, modelled)", measure("staff_today_fte"), "fte"),
         ("posts at the new rooms (FTE)", measure("posts_fte"), "fte"),
@@ -342,8 +350,11 @@ def _staff_table(data: ExportData) -> ReportTable:
         ("extra one-way commute of movers, median", measure("median_extra_minutes"), "minutes"),
         ("extra one-way commute of movers, 90th percentile", measure("p90_extra_minutes"),
          "minutes"),
-        ("transition one-off (transport problem)", measure("transition_one_off_gbp"), "gbp"),
-        ("transition a year (transport problem, annualised)", measure("transition_gbp"), "gbp"),
+        (f"transition one-off (transport problem{bound})", measure("transition_one_off_gbp"),
+         "gbp"),
+        *lower,
+        (f"transition a year (transport problem, annualised{bound})", measure("transition_gbp"),
+         "gbp"),
         ("transition a year as priced in the objective", measure("priced_transition_gbp"), "gbp"),
     ]  # fmt: skip
     title = "Staff impact (modelled: gravity-model homes, retention falling with extra commute)"
@@ -1075,7 +1086,8 @@ def _executive_summary(data: ExportData) -> tuple[str, ...]:
             )
             why = "More time for the solver ([solver] time_limit_s) may find one or prove why not."
         return (
-            f"{lead} Today's three rooms cost {format_value(r.baseline_gbp, 'gbp')} a year on "
+            f"{lead} Today's rooms of the {_forces_in_words(len(data.problem.force_ids))} cost "
+            f"{format_value(r.baseline_gbp, 'gbp')} a year on "
             "the same model.",
             why,
         )
@@ -1094,9 +1106,29 @@ def _executive_summary(data: ExportData) -> tuple[str, ...]:
         f"{format_value(payback, 'years') if payback is not None else 'never (no yearly gain)'}"
         " by the recurring saving (staff, other functions, running and standby costs, without"
         f" the annualised one-offs) of {format_value(s.recurring_saving_gbp, 'gbp')} a year.",
+        *transition_bound_line(data),
         *_npv_line(data),
         *(f"Why not cheaper: {line}" for line in _why_not_lines(data)[:1]),
         robustness_line(data),
+    )
+
+
+def transition_bound_line(data: ExportData) -> tuple[str, ...]:
+    """A sentence saying the transport's one-off is an upper bound, when it is (else none)."""
+    s = data.solution
+    if s is None or s.staff_impact.transition_one_off_basis != "upper_bound":
+        return ()
+    impact = s.staff_impact
+    lower = impact.transition_one_off_lower_gbp
+    at_least = (
+        f"; the optimum matching costs at least {format_value(lower, 'gbp')} (a proven bound)"
+        if lower is not None
+        else ""
+    )
+    return (
+        f"The staff transition one-off of {format_value(impact.transition_one_off_gbp, 'gbp')} "
+        "(the transport problem) is an upper bound: today's staff were matched to the new "
+        f"posts greedily, not proven optimal{at_least}.",
     )
 
 
@@ -1161,6 +1193,11 @@ def _rooms_in_words(n: int) -> str:
     words = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
     count = words[n] if n < len(words) else f"{n:,}"
     return f"{count} control room{'' if n == 1 else 's'}"
+
+
+def _forces_in_words(n: int) -> str:
+    """``"one force"``, ``"three forces"`` … (digits from ten)."""
+    return _rooms_in_words(n).replace("control room", "force")
 
 
 def _scope_paragraphs(data: ExportData) -> tuple[str, ...]:
@@ -1302,7 +1339,7 @@ def business_report(data: ExportData) -> BusinessReport:
              "those who can reach the room, taken up with a probability falling with the "
              "extra commute; each room recruits the posts its movers do not fill. The "
              "optimiser priced a simpler term (each force's staff to one room, posts and "
-             "movers over all rooms together); both are shown.",),
+             "movers over all rooms together); both are shown.", *transition_bound_line(data)),
             (tables["Staff impact"], *(tables[k] for k in ("Staff by room", "Staff by force")
                                        if k in tables)),
             staff_figs,
