@@ -409,9 +409,10 @@ def _usable_offers(
 ) -> tuple[_Offers, float]:
     """Every usable offer, less the least valuable worth ≤ £1,000 together above ``_MAX_OFFERS``.
 
-    Returns the offers and the value left out. Built a force at a time, so nothing
-    ``forces × zones × rooms`` is ever held: a first pass finds the value below which offers go
-    (only offers worth ≤ £1,000 each can), the second keeps the rest.
+    Returns the offers (``value`` left empty: only the cut needs it) and the value left out.
+    Built a force at a time, so nothing ``forces × zones × rooms`` is ever held: a first pass
+    finds the value below which offers go (only offers worth ≤ £1,000 each can), the second
+    writes the rest straight into arrays of their final size.
     """
     n_f = group.shape[0]
     small: list[FloatArray] = []
@@ -422,34 +423,45 @@ def _usable_offers(
         small.append(value[value <= _LEFT_OUT_GBP])
     cut = _negligible_cut(np.concatenate(small)) if count > _MAX_OFFERS else None
     del small
-    parts: list[_Offers] = []
-    left_out = 0.0
+    kept = count - (cut[2] if cut is not None else 0)
+    out = {name: np.empty(kept, dtype=_OFFER_DTYPES[name]) for name in _KEPT_FIELDS}
+    left_out, at = 0.0, 0
     ties_left = cut[1] if cut is not None else 0
     for f in range(n_f):
         offers = _force_offers(f, group, travel, prices)
+        keep = np.ones(len(offers.value), dtype=np.bool_)
         if cut is not None:
-            drop = offers.value < cut[0]
-            tied = np.flatnonzero(offers.value == cut[0])[:ties_left]
-            drop[tied] = True
-            ties_left -= len(tied)
-            left_out += float(offers.value[drop].sum())
-            offers = _Offers(*(getattr(offers, name)[~drop] for name in _OFFER_FIELDS))
-        parts.append(offers)
-    joined = _Offers(*(np.concatenate([getattr(o, n) for o in parts]) for n in _OFFER_FIELDS))
+            keep = offers.value > cut[0]
+            tied = np.flatnonzero(offers.value == cut[0])
+            keep[tied[ties_left:]] = True  # the first ``ties`` of equal value go
+            ties_left = max(ties_left - len(tied), 0)
+            left_out += float(offers.value[~keep].sum())
+        n = int(keep.sum())
+        for name in _KEPT_FIELDS:
+            out[name][at : at + n] = getattr(offers, name)[keep]
+        at += n
+    joined = _Offers(
+        force=out["force"], zone=out["zone"], room=out["room"], retention=out["retention"],
+        extra_minutes=out["extra_minutes"], travel=out["travel"], value=np.empty(0),
+    )  # fmt: skip
     return joined, left_out
 
 
-_OFFER_FIELDS = ("force", "zone", "room", "retention", "extra_minutes", "travel", "value")
+_KEPT_FIELDS = ("force", "zone", "room", "retention", "extra_minutes", "travel")
+_OFFER_DTYPES = {
+    "force": np.int64, "zone": np.int64, "room": np.int64,
+    "retention": np.float64, "extra_minutes": np.float64, "travel": np.float64,
+}  # fmt: skip
 
 
-def _negligible_cut(values: FloatArray) -> tuple[float, int] | None:
-    """Where the least valuable offers worth ≤ £1,000 together stop: ``(value, ties dropped)``.
+def _negligible_cut(values: FloatArray) -> tuple[float, int, int] | None:
+    """Where the least valuable offers worth ≤ £1,000 together stop: ``(value, ties, count)``.
 
     ``values``: the offers' values in offer order (only those ≤ £1,000 matter). Offers of lower
     value than the returned one are left out, and the first ``ties`` of equal value (offer
     order): the stable sort's prefix whose sum stays within £1,000. Leaving them out changes the
     programme's optimum by at most that sum (each offer's contribution is at most its value), so
-    the one-off cost is exact to within £1,000. ``None`` when nothing can go.
+    the one-off cost is exact to within £1,000. ``count``: how many go. ``None`` when none can.
     """
     ordered = np.sort(values, kind="stable")
     within = int(np.searchsorted(np.cumsum(ordered), _LEFT_OUT_GBP, side="right"))
@@ -457,7 +469,7 @@ def _negligible_cut(values: FloatArray) -> tuple[float, int] | None:
         return None
     last = float(ordered[within - 1])
     below = int(np.searchsorted(ordered, last, side="left"))
-    return last, within - below
+    return last, within - below, within
 
 
 def staff_transport(
@@ -536,7 +548,7 @@ def staff_transport(
         mover_worth=redundancy_gbp + recruit_gbp,
     )  # fmt: skip
     offers, left_out = _usable_offers(group, (t, d, t0, d0), prices)
-    offered = np.zeros(len(offers.value))
+    offered = np.zeros(len(offers.retention))
     optimal, lower_bound = True, None
     seconds = _LP_SECONDS if lp_seconds is None else lp_seconds
     if len(offered):

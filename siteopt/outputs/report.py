@@ -19,13 +19,14 @@ from siteopt.costs.appraisal import ONE_OFF_CATEGORIES
 from siteopt.demand.volumes import annual_volumes
 from siteopt.instance.profile import DEFAULT_PROFILE_NOTE
 from siteopt.optimise.appraise import DO_MINIMUM, DO_NOTHING
-from siteopt.optimise.arrays import FTE_UNITS_PER_FTE
+from siteopt.optimise.arrays import FTE_UNITS_PER_FTE, MONEY_UNITS_PER_GBP
 from siteopt.optimise.decision import switching_not_computed
 from siteopt.optimise.switching import HIGH_FACTOR, LOW_FACTOR
 from siteopt.outputs.data import COST_LABELS, figure_kind, format_value, room_answers
 from siteopt.status import Status, status_note
 
 if TYPE_CHECKING:
+    from siteopt.optimise.result import SizeRecord
     from siteopt.optimise.solution import ConstraintResult
     from siteopt.outputs.data import ExportData
 
@@ -201,6 +202,51 @@ def _options_table(data: ExportData) -> ReportTable:
         rows=tuple(rows),
         freeze_first_column=True,
     )  # fmt: skip
+
+
+#: What the cost-against-rooms table shows (the national route settles each size apart).
+SIZES_NOTE = (
+    "Each number of rooms is settled apart: one and two rooms by pricing every option, more by "
+    "a facility-location relaxation (a proven lower bound on any plan of that size) and a "
+    "local search from its sites (the best plan found). The gap is how much cheaper a plan of "
+    "that size could still be; the proposal is the cheapest plan of any size, and the run is "
+    "proven optimal only when every size is settled."
+)
+
+
+def _size_table(data: ExportData) -> ReportTable:
+    """Per number of rooms: the best plan's cost, the proven bound and gap (the cost curve)."""
+    rows = []
+    for size in data.result.statistics.sizes:
+        cost = size.cost / MONEY_UNITS_PER_GBP if size.cost is not None else None
+        bound = size.bound / MONEY_UNITS_PER_GBP if size.bound is not None else None
+        gap = (cost - bound) / cost if cost and bound is not None else None
+        rows.append((size.k, cost, bound, max(gap, 0.0) if gap is not None else None,
+                     _size_verdict(size), size.settled_by))  # fmt: skip
+    return ReportTable(
+        title="Cost against number of rooms: each size's best plan, its proven lower bound and gap",
+        sheet="Cost by rooms",
+        columns=(
+            "rooms",
+            "best plan £ a year",
+            "lower bound £ a year",
+            "gap",
+            "verdict",
+            "settled by",
+        ),
+        kinds=("int", "gbp", "gbp", "share", "text", "text"),
+        rows=tuple(rows),
+    )
+
+
+def _size_verdict(size: SizeRecord) -> str:
+    if size.cost is None and size.bound is None and size.proved:
+        return "no plan meets every constraint (proven)"
+    if size.cost is None:
+        return "no plan found in the time (none proven impossible)"
+    if size.proved:
+        return "proved the cheapest of its size"
+    return "not proven: the gap bounds a cheaper plan"
 
 
 def _cost_table(data: ExportData) -> ReportTable:
@@ -1034,6 +1080,8 @@ def business_tables(data: ExportData) -> list[ReportTable]:
     """Return every table of the business case (the workbook's sheets, in order)."""
     hourly, staffing = _staffing_tables(data)
     tables = [_summary_table(data), _options_table(data), _cost_table(data), _volume_table(data)]
+    if data.result.statistics.sizes:
+        tables.append(_size_table(data))
     if data.result.appraisal:
         tables += [_npv_table(data), _cash_flow_table(data)]
     functions = _function_table(data)
@@ -1244,6 +1292,11 @@ def business_report(data: ExportData) -> BusinessReport:
     tables = {t.sheet: t for t in business_tables(data)}
     has_sites = data.solution is not None
     figures_main = ("overview", "today_vs_proposal") if has_sites else ()
+    by_size = tuple(
+        ReportSection("Cost against number of rooms", (SIZES_NOTE,), (tables[sheet],))
+        for sheet in ("Cost by rooms",)
+        if sheet in tables
+    )
     sections = [
         ReportSection("Executive summary", _executive_summary(data), (tables["Summary"],),
                       figures_main[:1]),
@@ -1259,6 +1312,7 @@ def business_report(data: ExportData) -> BusinessReport:
                 ),
             ),
         ),
+        *by_size,
         ReportSection("Cost breakdown", (), (tables["Costs"],)),
         ReportSection(
             "Demand",
