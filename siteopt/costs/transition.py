@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -373,6 +373,23 @@ class _Offers:
     value: FloatArray  # staff × take-up × saving (£): the most the offer can save
 
 
+@dataclass(frozen=True)
+class _Programme:
+    """The transport programme, a column per offer (in group order) and a row per room.
+
+    ``cost``: £ per FTE offered (negative: a saving); ``retention``: take-up of an offer;
+    ``limit``: staff of the offer's group (force and home zone); ``groups``: that group
+    (sorted: a group's offers together); ``room``: the offer's room; ``posts``: each room's.
+    """
+
+    cost: FloatArray
+    retention: FloatArray
+    limit: FloatArray
+    groups: IntArray
+    room: IntArray
+    posts: FloatArray
+
+
 def _force_offers(
     f: int, group: FloatArray, travel: tuple[FloatArray, ...], prices: _Prices
 ) -> _Offers:
@@ -556,19 +573,16 @@ def staff_transport(
         cost = -r * (prices.mover_worth - offers.travel) + _OFFER_TIE_BREAK_GBP
         limit = group[offers.force, offers.zone]
         groups = offers.force * n_z + offers.zone
+        programme = _Programme(
+            cost=cost, retention=r, limit=limit, groups=groups, room=offers.room, posts=p
+        )
         if n_k == 1:
-            offered = _one_room_offers(
-                cost, r, limit=limit, groups=groups, room=offers.room, posts=p
-            )
+            offered = _one_room_offers(programme)
         else:
-            offered, optimal = _offers_lp(
-                cost, r, limit=limit, groups=groups, room=offers.room, posts=p, seconds=seconds
-            )
+            offered, optimal = _offers_lp(programme, seconds=seconds)
             if not optimal:
-                offered, lower = _priced_greedy(
-                    cost - _OFFER_TIE_BREAK_GBP, r, offered,
-                    limit=limit, groups=groups, room=offers.room, posts=p,
-                )  # fmt: skip
+                no_tie_break = replace(programme, cost=cost - _OFFER_TIE_BREAK_GBP)
+                offered, lower = _priced_greedy(no_tie_break, offered)
                 saving = float((cost - _OFFER_TIE_BREAK_GBP) @ offered)
                 optimal = saving - lower <= _PROVEN_GBP
                 fixed = redundancy_gbp * float(s.sum()) + recruit_gbp * float(p.sum())
@@ -606,23 +620,16 @@ def staff_transport(
     return result
 
 
-def _one_room_offers(
-    cost: FloatArray,
-    retention: FloatArray,
-    *,
-    limit: FloatArray,
-    groups: IntArray,
-    room: IntArray,
-    posts: FloatArray,
-) -> FloatArray:
+def _one_room_offers(programme: _Programme) -> FloatArray:
     """Offers of the one-room transport programme, exactly, without an LP solver.
 
     With one room each group has one variable (``0 ≤ x ≤ limit``) and the only coupling
     constraint is the room's posts (``Σ r x ≤ P``): a fractional knapsack, whose optimum takes
     the offers of least cost per post filled (``cost / r``) in order until the posts run out.
-    (``groups`` and ``room`` are the :func:`_offers_lp` arguments this case does not need.)
     """
-    del groups, room
+    cost, retention, limit, posts = (
+        programme.cost, programme.retention, programme.limit, programme.posts
+    )  # fmt: skip
     x = np.zeros(len(cost))
     order = np.argsort(cost / retention, kind="stable")
     order = order[cost[order] < 0]  # only offers that save money
@@ -637,16 +644,7 @@ def _one_room_offers(
     return x
 
 
-def _offers_lp(
-    cost: FloatArray,
-    retention: FloatArray,
-    *,
-    limit: FloatArray,
-    groups: IntArray,
-    room: IntArray,
-    posts: FloatArray,
-    seconds: float = 120.0,
-) -> tuple[FloatArray, bool]:
+def _offers_lp(programme: _Programme, *, seconds: float = 120.0) -> tuple[FloatArray, bool]:
     """Offers of the transport programme with several rooms (HiGHS through SciPy).
 
     Returns the offers and whether they are the LP's optimum: past ``seconds`` the LP stops and
@@ -654,8 +652,10 @@ def _offers_lp(
     :data:`_MAX_LP_OFFERS` offers is not handed to HiGHS at all: a national one (7M offers) held
     7 GB and ran for 6 minutes whatever its time limit.
     """
+    cost, retention, limit = programme.cost, programme.retention, programme.limit
+    groups, room, posts = programme.groups, programme.room, programme.posts
     if len(cost) > _MAX_LP_OFFERS:
-        greedy = _greedy_offers(cost, retention, limit=limit, groups=groups, room=room, posts=posts)
+        greedy = _greedy_offers(programme)
         return greedy, False
     from scipy.optimize import linprog  # noqa: PLC0415 (lazy: scipy is slow to import)
     from scipy.sparse import coo_matrix  # noqa: PLC0415 (lazy: scipy is slow to import)
@@ -682,7 +682,7 @@ def _offers_lp(
         options={"time_limit": seconds},
     )
     if solved.status == 1 or solved.x is None:  # stopped at the time limit
-        greedy = _greedy_offers(cost, retention, limit=limit, groups=groups, room=room, posts=posts)
+        greedy = _greedy_offers(programme)
         return greedy, False
     if solved.status != 0:  # pragma: no cover - x = 0 is always feasible and cost is bounded
         raise RuntimeError(f"staff transport LP failed: {solved.message}")
@@ -703,27 +703,17 @@ _LP_SECONDS = 120.0
 _MAX_LP_OFFERS = 500_000
 
 
-def _priced_greedy(
-    cost: FloatArray,
-    retention: FloatArray,
-    greedy: FloatArray,
-    *,
-    limit: FloatArray,
-    groups: IntArray,
-    room: IntArray,
-    posts: FloatArray,
-) -> tuple[FloatArray, float]:
+def _priced_greedy(programme: _Programme, greedy: FloatArray) -> tuple[FloatArray, float]:
     """The better of two greedy matchings, and a lower bound on the programme's optimum.
 
     ``cost``: each offer's saving (negative, £ per FTE offered, no tie-break); ``greedy``: the
     offers ranked by saving per post alone. The second ranking adds the rooms' dual prices of
     :func:`_dual_bound`, which also proves how far from the optimum either can be.
     """
+    cost = programme.cost
     upper = float(cost @ greedy)
-    bound, prices = _dual_bound(cost, retention, limit=limit, groups=groups, room=room,
-                                posts=posts)  # fmt: skip
-    priced = _greedy_offers(cost, retention, limit=limit, groups=groups, room=room, posts=posts,
-                            prices=prices)  # fmt: skip
+    bound, prices = _dual_bound(programme)
+    priced = _greedy_offers(programme, prices=prices)
     better = priced if float(cost @ priced) < upper else greedy
     return better, min(bound, float(cost @ better))
 
@@ -732,16 +722,7 @@ class TransportWarning(UserWarning):
     """The staff transport's greedy offers are not proven optimal: its one-off is an upper bound."""
 
 
-def _greedy_offers(
-    cost: FloatArray,
-    retention: FloatArray,
-    *,
-    limit: FloatArray,
-    groups: IntArray,
-    room: IntArray,
-    posts: FloatArray,
-    prices: FloatArray | None = None,
-) -> FloatArray:
+def _greedy_offers(programme: _Programme, prices: FloatArray | None = None) -> FloatArray:
     """A feasible matching: offers of most saving per post filled first, within both limits.
 
     ``prices``: £ per post of each room; when given, offers rank by their saving per member of
@@ -749,6 +730,8 @@ def _greedy_offers(
     of :func:`_dual_bound`): at the dual's prices each group goes first to the room the
     relaxation gives it, and the posts of a scarce room to the staff who gain most there.
     """
+    cost, retention, limit = programme.cost, programme.retention, programme.limit
+    groups, room, posts = programme.groups, programme.room, programme.posts
     key = cost / retention if prices is None else _regret(cost + prices[room] * retention, groups)
     order = np.argsort(key, kind="stable")
     order = order[cost[order] < 0]  # only offers that save money
@@ -801,16 +784,7 @@ def _regret(reduced: FloatArray, groups: IntArray) -> FloatArray:
 _GREEDY_CHUNK = 100_000
 
 
-def _dual_bound(
-    cost: FloatArray,
-    retention: FloatArray,
-    *,
-    limit: FloatArray,
-    groups: IntArray,
-    room: IntArray,
-    posts: FloatArray,
-    sweeps: int = 30,
-) -> tuple[float, FloatArray]:
+def _dual_bound(programme: _Programme, sweeps: int = 30) -> tuple[float, FloatArray]:
     """A lower bound on the transport programme's optimum, and the room prices that give it.
 
     Lagrangian relaxation of the rooms' posts (prices ``λ ≥ 0`` per post): each group then takes
@@ -822,6 +796,8 @@ def _dual_bound(
     rising. ``groups`` must be sorted (a group's offers together, as
     :func:`_usable_offers` builds them).
     """
+    cost, retention, limit = programme.cost, programme.retention, programme.limit
+    groups, room, posts = programme.groups, programme.room, programme.posts
     new_group = np.r_[True, groups[1:] != groups[:-1]]
     starts = np.flatnonzero(new_group)
     member = np.cumsum(new_group) - 1  # group row of each offer

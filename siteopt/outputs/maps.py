@@ -213,9 +213,15 @@ def _site_markers(ax: Axes, data: ExportData, *, label_chosen: bool = True) -> l
             Line2D([], [], marker="*", ls="", color=CHOSEN, mec="black", ms=14,
                    label="proposed control room")
         )  # fmt: skip
-    labelled = sites[chosen | current] if label_chosen else sites[current]
+    # at national size (43 rooms today) naming today's rooms too would bury the proposal's names
+    named_today = current & (int(current.sum()) <= _NAMED_ROOMS_TODAY)
+    labelled = sites[chosen | named_today] if label_chosen else sites[named_today]
     _label_sites(ax, labelled)
     return handles
+
+
+#: Today's rooms are named on a map when there are at most this many (BCH: 3; national: 43).
+_NAMED_ROOMS_TODAY = 12
 
 
 def _label_sites(ax: Axes, rows: Any) -> None:
@@ -337,8 +343,13 @@ def _key_figures(fig: Figure, data: ExportData) -> None:
     maps = [ax for ax in fig.axes if ax.get_label() != "<colorbar>"]
     right = max(ax.get_position().x1 for ax in maps)
     rooms = "room" if len(s.sites) == 1 else "rooms"
+    named = (
+        ": " + ", ".join(_short_name(site.name, 30) for site in s.sites)
+        if len(s.sites) <= _NAMED_ROOMS_KEY
+        else " (named on the map)"
+    )
     lines = [
-        f"{len(s.sites)} {rooms}: " + ", ".join(_short_name(site.name, 30) for site in s.sites),
+        f"{len(s.sites)} {rooms}{named}",
         f"posts {format_value(s.staff_impact.posts_fte, 'fte')} FTE "
         f"({format_value(s.total_fte, 'fte')} call handling)",
         f"cost {format_value(s.objective_gbp, 'gbp')} a year",
@@ -349,6 +360,10 @@ def _key_figures(fig: Figure, data: ExportData) -> None:
         right + 0.015, 0.13, "\n".join(lines), fontsize=8.5, va="bottom", ha="left",
         bbox={"boxstyle": "round,pad=0.6", "facecolor": "#F3F6FA", "edgecolor": "#1F4E79"},
     )  # fmt: skip
+
+
+#: Rooms the key figures name; more are named on the map only (11 names overflow the box).
+_NAMED_ROOMS_KEY = 3
 
 
 def _legend(fig: Figure, handles: list[Any], title: str, *, y: float = 0.5) -> None:

@@ -16,6 +16,7 @@ from siteopt.costs.transition import (
     TransitionParameters,
     _offers_lp,
     _one_room_offers,
+    _Programme,
     _weighted_quantiles,
     commute_share_within,
     home_shares,
@@ -198,11 +199,9 @@ def test_one_room_offers_reach_the_lp_optimum(
     cost, retention, limit = columns
     groups = np.arange(len(cost), dtype=np.int64)
     room = np.zeros(len(cost), dtype=np.int64)
-    rest = {"limit": limit, "groups": groups, "room": room, "posts": np.array([posts])}
-    greedy = _one_room_offers(cost, retention, **rest)
-    lp, optimal = _offers_lp(
-        cost, retention, limit=limit, groups=groups, room=room, posts=np.array([posts])
-    )
+    programme = _Programme(cost, retention, limit, groups, room, np.array([posts]))
+    greedy = _one_room_offers(programme)
+    lp, optimal = _offers_lp(programme)
     assert optimal
     assert np.all(greedy >= 0) and np.all(greedy <= limit + 1e-9)
     assert float(retention @ greedy) <= posts + 1e-6
