@@ -221,8 +221,8 @@ def _size_table(data: ExportData) -> ReportTable:
         cost = size.cost / MONEY_UNITS_PER_GBP if size.cost is not None else None
         bound = size.bound / MONEY_UNITS_PER_GBP if size.bound is not None else None
         gap = (cost - bound) / cost if cost and bound is not None else None
-        rows.append((size.k, cost, bound, max(gap, 0.0) if gap is not None else None,
-                     _size_verdict(size), size.settled_by))  # fmt: skip
+        shown = f"{100 * max(gap, 0.0):.2f} %" if gap is not None else None  # 0.04 %, not 0.0
+        rows.append((size.k, cost, bound, shown, _size_verdict(size), size.settled_by))
     return ReportTable(
         title="Cost against number of rooms: each size's best plan, its proven lower bound and gap",
         sheet="Cost by rooms",
@@ -234,7 +234,7 @@ def _size_table(data: ExportData) -> ReportTable:
             "verdict",
             "settled by",
         ),
-        kinds=("int", "gbp", "gbp", "share", "text", "text"),
+        kinds=("int", "gbp", "gbp", "text", "text", "text"),
         rows=tuple(rows),
     )
 

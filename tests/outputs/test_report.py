@@ -239,7 +239,7 @@ def test_a_run_settled_size_by_size_shows_its_cost_against_number_of_rooms(
     section = next(s for s in report.sections if s.title == "Cost against number of rooms")
     (table,) = section.tables
     assert [row[0] for row in table.rows] == [1, 2, 3, 4]
-    assert table.formatted()[1][1:4] == ["£10,000,000", "£9,000,000", "10.0 %"]
+    assert table.formatted()[1][1:4] == ["£10,000,000", "£9,000,000", "10.00 %"]
     verdicts = [row[4] for row in table.rows]
     assert verdicts[0] == "no plan meets every constraint (proven)"
     assert verdicts[1] == "not proven: the gap bounds a cheaper plan"
