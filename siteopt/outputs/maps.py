@@ -572,7 +572,9 @@ def today_vs_proposal_map(data: ExportData, layers: dict[str, gpd.GeoDataFrame])
     # for all 43 forces nationally): the nearest room is the comparison that means something
     pooled = s is not None and s.routing == "pooled" and len(s.sites) > 1
     proposal = (
-        f"Proposal: the nearest room (calls pooled over all {len(s.sites)})"
+        "Proposal: the nearest room (calls pooled over "
+        + ("both" if len(s.sites) == 2 else f"all {len(s.sites)}")
+        + ")"
         if pooled and s is not None
         else "Proposal: the room answering most of its calls"
     )
