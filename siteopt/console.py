@@ -445,6 +445,19 @@ def _simulated_row(row: dict[str, Any]) -> list[str]:
     ]
 
 
+def _forces_served(forces: tuple[str, ...], solution: Solution) -> str:
+    """The forces a room serves, short: "all 43 (pooled)", or the first few of a long list."""
+    if solution.routing == "pooled" and len(solution.sites) > 1:
+        return f"all {len(forces)} (pooled)"
+    if len(forces) > _FORCES_LISTED:
+        return f"{len(forces)}: {', '.join(forces[:_FORCES_LISTED])} …"
+    return ", ".join(forces)
+
+
+#: Forces named in a room's row of the console before the list is cut short.
+_FORCES_LISTED = 4
+
+
 def print_result(result: Result, out: Console) -> None:
     """Print a solved instance: sites, costs against today, constraints, staff, alternatives."""
     from rich.table import Table  # noqa: PLC0415 (lazy: rich is slow to import)
@@ -461,7 +474,7 @@ def print_result(result: Result, out: Console) -> None:
     for s in solution.sites:
         sites.add_row(
             s.id, s.name, s.force_area, f"{s.fte:,.1f}", str(s.peak_agents),
-            f"{s.seats} ({s.existing_seats})", ", ".join(s.forces_served),
+            f"{s.seats} ({s.existing_seats})", _forces_served(s.forces_served, solution),
         )  # fmt: skip
     out.print(sites)
     costs = Table(title="Cost a year (one-offs annualised, Green Book)", min_width=48)
@@ -489,6 +502,13 @@ def print_result(result: Result, out: Console) -> None:
         f"extra commute median {impact.median_extra_minutes} min, "
         f"90th percentile {impact.p90_extra_minutes} min."
     )
+    if impact.transition_one_off_basis == "upper_bound":
+        lower = impact.transition_one_off_lower_gbp
+        out.print(
+            f"[yellow]Transition one-off £{impact.transition_one_off_gbp:,.0f} is an upper "
+            "bound:[/yellow] today's staff were matched to the posts greedily, not proven optimal"
+            + (f" (the optimum is at least £{lower:,.0f})." if lower is not None else ".")
+        )
     if result.status is Status.FEASIBLE and result.gap is not None:
         out.print(
             f"[yellow]Not proven optimal:[/yellow] the time limit stopped the search; this plan "

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -249,15 +249,21 @@ def commute_share_within(
 class StaffTransport:
     """Today's staff matched to the new rooms' posts (:func:`staff_transport`), in FTE.
 
+    Sparse: one entry per offer the programme could make (force ``f``'s staff living in zone
+    ``i``, a room ``k`` they can reach and whose post saves money), never a dense
+    ``forces × zones × rooms`` array (43 forces × 34,753 zones × 11 rooms is 16M cells a plane).
+
     Attributes
     ----------
+    force, zone, room
+        ``(offers,)``: force, home zone and room (index into ``posts``) of each offer.
     offered, movers
-        ``(forces, zones, rooms)``: FTE of force ``f``'s staff living in zone ``i`` offered a
-        post at room ``k``, and the expected FTE who accept and move (``retention × offered``).
+        ``(offers,)``: FTE offered the post, and the expected FTE who accept and move
+        (``retention × offered``).
     retention
-        ``(forces, zones, rooms)``: probability that one offered member of staff moves.
+        ``(offers,)``: probability that one offered member of staff moves.
     extra_minutes
-        ``(forces, zones, rooms)``: extra one-way commute of a mover (minutes, ``≥ 0``).
+        ``(offers,)``: extra one-way commute of a mover (minutes, ``≥ 0``).
     posts
         ``(rooms,)``: FTE of posts at each room.
     staff
@@ -266,8 +272,23 @@ class StaffTransport:
         One-off cost (present value) of the three parts: redundancy of everyone who does not
         move (leavers and surplus staff), recruiting and training each room's unfilled posts,
         excess travel paid to the movers.
+    optimal
+        ``True`` when the offers solve the programme: the LP's optimum, or greedy offers proven
+        within £1,000 of it (:data:`_PROVEN_GBP`) on the offers kept. ``False``: greedy offers
+        further from the bound, so the one-off cost is an upper bound (``lower_bound_gbp``
+        says how far the optimum can be below it).
+    left_out_gbp
+        Value of the offers left out of a large programme (:data:`_LEFT_OUT_GBP` at most): the
+        optimum one-off cost is no lower than this one's minus it.
+    lower_bound_gbp
+        When the offers were made greedily (too many for the LP, or the LP out of time): a
+        proven lower bound on the programme's optimum one-off cost (the Lagrangian bound of
+        :func:`_dual_bound`, less ``left_out_gbp``); ``None`` after the LP.
     """
 
+    force: IntArray
+    zone: IntArray
+    room: IntArray
     offered: FloatArray
     movers: FloatArray
     retention: FloatArray
@@ -277,29 +298,37 @@ class StaffTransport:
     redundancy_gbp: float
     recruit_gbp: float
     excess_travel_gbp: float
+    optimal: bool = True
+    left_out_gbp: float = 0.0
+    lower_bound_gbp: float | None = None
 
     @property
     def room_movers(self) -> FloatArray:
         """``(forces, rooms)``: FTE of each force's staff who move to each room."""
-        moved: FloatArray = self.movers.sum(axis=1)
-        return moved
+        n_f, n_k = self.staff.shape[0], len(self.posts)
+        cells = self.force * n_k + self.room
+        moved = np.bincount(cells, self.movers, minlength=n_f * n_k).reshape(n_f, n_k)
+        return np.asarray(moved, dtype=np.float64)
 
     @property
     def recruits(self) -> FloatArray:
         """``(rooms,)``: FTE each room recruits: its posts not filled by movers."""
-        short: FloatArray = np.maximum(self.posts - self.movers.sum(axis=(0, 1)), 0.0)
+        filled = np.bincount(self.room, self.movers, minlength=len(self.posts))
+        short: FloatArray = np.maximum(self.posts - filled, 0.0)
         return short
 
     @property
     def leavers(self) -> FloatArray:
         """``(forces,)``: FTE offered a post who decline it (the extra commute) and leave."""
-        declined: FloatArray = (self.offered - self.movers).sum(axis=(1, 2))
-        return declined
+        declined = self.offered - self.movers
+        out = np.bincount(self.force, declined, minlength=self.staff.shape[0])
+        return np.asarray(out, dtype=np.float64)
 
     @property
     def surplus(self) -> FloatArray:
         """``(forces,)``: FTE for whom no room has a post (made redundant)."""
-        left: FloatArray = np.maximum(self.staff.sum(axis=1) - self.offered.sum(axis=(1, 2)), 0.0)
+        offered = np.bincount(self.force, self.offered, minlength=self.staff.shape[0])
+        left: FloatArray = np.maximum(self.staff.sum(axis=1) - offered, 0.0)
         return left
 
     @property
@@ -322,18 +351,142 @@ _MAX_OFFERS = 500_000
 _LEFT_OUT_GBP = 1_000.0
 
 
-def _negligible_offers(value: FloatArray, usable: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
-    """The offers of least value (``staff × take-up × saving``) worth at most £1,000 together.
+@dataclass(frozen=True)
+class _Prices:
+    """What an offer is worth: retention scale, £ of excess travel per km, £ saved per mover."""
 
-    Leaving them out of the programme changes its optimum by at most their sum (each offer's
-    contribution is at most its value), so the one-off cost is exact to within £1,000.
+    retention_scale_minutes: float
+    travel_per_km: float
+    mover_worth: float
+
+
+@dataclass(frozen=True)
+class _Offers:
+    """Offers of one force or of all (flat arrays, ``(force, zone, room)`` in row-major order)."""
+
+    force: IntArray
+    zone: IntArray
+    room: IntArray
+    retention: FloatArray
+    extra_minutes: FloatArray
+    travel: FloatArray
+    value: FloatArray  # staff × take-up × saving (£): the most the offer can save
+
+
+@dataclass(frozen=True)
+class _Programme:
+    """The transport programme, a column per offer (in group order) and a row per room.
+
+    ``cost``: £ per FTE offered (negative: a saving); ``retention``: take-up of an offer;
+    ``limit``: staff of the offer's group (force and home zone); ``groups``: that group
+    (sorted: a group's offers together); ``room``: the offer's room; ``posts``: each room's.
     """
-    candidates = np.flatnonzero(usable)
-    order = candidates[np.argsort(value.ravel()[candidates], kind="stable")]
-    within = np.cumsum(value.ravel()[order]) <= _LEFT_OUT_GBP
-    out = np.zeros(usable.shape, dtype=np.bool_)
-    out.ravel()[order[within]] = True
-    return out
+
+    cost: FloatArray
+    retention: FloatArray
+    limit: FloatArray
+    groups: IntArray
+    room: IntArray
+    posts: FloatArray
+
+
+def _force_offers(
+    f: int, group: FloatArray, travel: tuple[FloatArray, ...], prices: _Prices
+) -> _Offers:
+    """Every usable offer of force ``f`` (staff at home, a reachable room, a saving).
+
+    ``travel``: minutes and km from each zone to each room ``(Z, K)`` and to each force's room
+    today ``(Z, F)``. Only the force's own zones (``group[f] > 0``) are touched.
+    """
+    t, d, t0, d0 = travel
+    zones = np.flatnonzero(group[f] > 0)
+    extra_t = np.maximum(t[zones] - t0[zones, f][:, None], 0.0)
+    extra_km = np.maximum(d[zones] - d0[zones, f][:, None], 0.0)
+    reach = np.isfinite(extra_t) & np.isfinite(extra_km)
+    retention = np.where(
+        reach, np.exp(-np.where(reach, extra_t, 0.0) / prices.retention_scale_minutes), 0.0
+    )
+    cost = prices.travel_per_km * np.where(reach, extra_km, 0.0)
+    gain = prices.mover_worth - cost
+    z_idx, k_idx = np.nonzero((retention > 0) & (gain > 0))
+    r = retention[z_idx, k_idx]
+    return _Offers(
+        force=np.full(len(z_idx), f, dtype=np.int64),
+        zone=zones[z_idx],
+        room=k_idx.astype(np.int64),
+        retention=r,
+        extra_minutes=extra_t[z_idx, k_idx],
+        travel=cost[z_idx, k_idx],
+        value=group[f, zones[z_idx]] * r * gain[z_idx, k_idx],
+    )
+
+
+def _usable_offers(
+    group: FloatArray, travel: tuple[FloatArray, ...], prices: _Prices
+) -> tuple[_Offers, float]:
+    """Every usable offer, less the least valuable worth ≤ £1,000 together above ``_MAX_OFFERS``.
+
+    Returns the offers (``value`` left empty: only the cut needs it) and the value left out.
+    Built a force at a time, so nothing ``forces × zones × rooms`` is ever held: a first pass
+    finds the value below which offers go (only offers worth ≤ £1,000 each can), the second
+    writes the rest straight into arrays of their final size.
+    """
+    n_f = group.shape[0]
+    small: list[FloatArray] = []
+    count = 0
+    for f in range(n_f):
+        value = _force_offers(f, group, travel, prices).value
+        count += len(value)
+        small.append(value[value <= _LEFT_OUT_GBP])
+    cut = _negligible_cut(np.concatenate(small)) if count > _MAX_OFFERS else None
+    del small
+    kept = count - (cut[2] if cut is not None else 0)
+    out = {name: np.empty(kept, dtype=_OFFER_DTYPES[name]) for name in _KEPT_FIELDS}
+    left_out, at = 0.0, 0
+    ties_left = cut[1] if cut is not None else 0
+    for f in range(n_f):
+        offers = _force_offers(f, group, travel, prices)
+        keep = np.ones(len(offers.value), dtype=np.bool_)
+        if cut is not None:
+            keep = offers.value > cut[0]
+            tied = np.flatnonzero(offers.value == cut[0])
+            keep[tied[ties_left:]] = True  # the first ``ties`` of equal value go
+            ties_left = max(ties_left - len(tied), 0)
+            left_out += float(offers.value[~keep].sum())
+        n = int(keep.sum())
+        for name in _KEPT_FIELDS:
+            out[name][at : at + n] = getattr(offers, name)[keep]
+        at += n
+    joined = _Offers(
+        force=out["force"], zone=out["zone"], room=out["room"], retention=out["retention"],
+        extra_minutes=out["extra_minutes"], travel=out["travel"], value=np.empty(0),
+    )  # fmt: skip
+    return joined, left_out
+
+
+_KEPT_FIELDS = ("force", "zone", "room", "retention", "extra_minutes", "travel")
+_OFFER_DTYPES = {
+    "force": np.int64, "zone": np.int64, "room": np.int64,
+    "retention": np.float64, "extra_minutes": np.float64, "travel": np.float64,
+}  # fmt: skip
+
+
+def _negligible_cut(values: FloatArray) -> tuple[float, int, int] | None:
+    """Where the least valuable offers worth ≤ £1,000 together stop: ``(value, ties, count)``.
+
+    ``values``: the offers' values in offer order (only those ≤ £1,000 matter). Offers of lower
+    value than the returned one are left out, and the first ``ties`` of equal value (offer
+    order): the stable sort's prefix whose sum stays within £1,000. Leaving them out changes the
+    programme's optimum by at most that sum (each offer's contribution is at most its value), so
+    the one-off cost is exact to within £1,000. ``count``: how many go. ``None`` when none can.
+    """
+    ordered = np.sort(values, kind="stable")
+    within = int(np.searchsorted(np.cumsum(ordered), _LEFT_OUT_GBP, side="right"))
+    if within == 0:
+        return None
+    last = float(ordered[within - 1])
+    below = int(np.searchsorted(ordered, last, side="left"))
+    return last, within - below, within
 
 
 def staff_transport(
@@ -348,6 +501,7 @@ def staff_transport(
     params: TransitionParameters,
     redundancy_gbp: float,
     recruit_gbp: float,
+    lp_seconds: float | None = None,
 ) -> StaffTransport:
     """Match today's staff to the new rooms' posts at least one-off cost (a linear programme).
 
@@ -365,7 +519,12 @@ def staff_transport(
              Σ_{f,i} r x[f, i, k] ≤ P_k                (movers fill at most the posts)
 
     A mover is worth ``redundancy + recruit − travel`` wherever they go, so the programme fills
-    the posts with the movers of least extra travel; ties go to the fewest offers.
+    the posts with the movers of least extra travel; ties go to the fewest offers. Above
+    500,000 usable offers the least valuable, worth ≤ £1,000 together, are left out. With
+    several rooms the LP may take ``lp_seconds`` (default 120 s); past that, or with more than
+    500,000 offers (a national plan: 7M), the offers are made greedily at the rooms' prices of
+    a Lagrangian bound, which proves how far from the optimum they are (``lower_bound_gbp``).
+    Further than £1,000 the result says so (``optimal=False``, a :class:`TransportWarning`).
 
     Parameters
     ----------
@@ -383,6 +542,8 @@ def staff_transport(
         Transition figures (retention scale, excess-travel period and rate, discount rate).
     redundancy_gbp, recruit_gbp
         One-off cost of one FTE made redundant, and of recruiting and training one FTE.
+    lp_seconds
+        Time limit of the several-room LP (``None``: 120 s).
     """
     s = np.asarray(staff, dtype=np.float64)
     h = np.asarray(home_share, dtype=np.float64)
@@ -397,65 +558,78 @@ def staff_transport(
     if t0.shape != (n_z, n_f) or d0.shape != t0.shape:
         raise ValueError(f"minutes_today, km_today: expected ({n_z}, {n_f}), got {t0.shape}")
     group = s[:, None] * h  # (F, Z)
-    extra_t = np.maximum(t[None, :, :] - t0.T[:, :, None], 0.0)  # (F, Z, K)
-    extra_km = np.maximum(d[None, :, :] - d0.T[:, :, None], 0.0)
-    reach = np.isfinite(extra_t) & np.isfinite(extra_km)
-    retention = np.where(
-        reach, np.exp(-np.where(reach, extra_t, 0.0) / params.retention_scale_minutes), 0.0
-    )
-    travel = (
-        2 * params.working_days_per_year * params.excess_travel_gbp_per_km
-        * params.excess_travel_years_factor() * np.where(reach, extra_km, 0.0)
+    prices = _Prices(
+        retention_scale_minutes=params.retention_scale_minutes,
+        travel_per_km=2 * params.working_days_per_year * params.excess_travel_gbp_per_km
+        * params.excess_travel_years_factor(),
+        mover_worth=redundancy_gbp + recruit_gbp,
     )  # fmt: skip
-    gain = redundancy_gbp + recruit_gbp - travel  # (F, Z, K): £ saved per mover
-    usable = (group[:, :, None] > 0) & (retention > 0) & (gain > 0)
-    if int(usable.sum()) > _MAX_OFFERS:
-        usable &= ~_negligible_offers(group[:, :, None] * retention * gain, usable)
-    f_idx, z_idx, k_idx = np.nonzero(usable)
-    offered = np.zeros((n_f, n_z, n_k))
-    if len(f_idx):
-        r = retention[f_idx, z_idx, k_idx]
-        cost = -r * gain[f_idx, z_idx, k_idx] + _OFFER_TIE_BREAK_GBP
-        limit = group[f_idx, z_idx]
-        solve = _one_room_offers if n_k == 1 else _offers_lp
-        offered[f_idx, z_idx, k_idx] = solve(
-            cost, r, limit=limit, groups=f_idx * n_z + z_idx, room=k_idx, posts=p
+    offers, left_out = _usable_offers(group, (t, d, t0, d0), prices)
+    offered = np.zeros(len(offers.retention))
+    optimal, lower_bound = True, None
+    seconds = _LP_SECONDS if lp_seconds is None else lp_seconds
+    if len(offered):
+        r = offers.retention
+        cost = -r * (prices.mover_worth - offers.travel) + _OFFER_TIE_BREAK_GBP
+        limit = group[offers.force, offers.zone]
+        groups = offers.force * n_z + offers.zone
+        programme = _Programme(
+            cost=cost, retention=r, limit=limit, groups=groups, room=offers.room, posts=p
         )
-    movers = retention * offered
-    stayers = float(movers.sum())
-    recruits = np.maximum(p - movers.sum(axis=(0, 1)), 0.0)
-    for array in (offered, movers, retention, extra_t):
+        if n_k == 1:
+            offered = _one_room_offers(programme)
+        else:
+            offered, optimal = _offers_lp(programme, seconds=seconds)
+            if not optimal:
+                no_tie_break = replace(programme, cost=cost - _OFFER_TIE_BREAK_GBP)
+                offered, lower = _priced_greedy(no_tie_break, offered)
+                saving = float((cost - _OFFER_TIE_BREAK_GBP) @ offered)
+                optimal = saving - lower <= _PROVEN_GBP
+                fixed = redundancy_gbp * float(s.sum()) + recruit_gbp * float(p.sum())
+                lower_bound = fixed + lower - left_out
+    movers = offers.retention * offered
+    recruits = np.maximum(p - np.bincount(offers.room, movers, minlength=n_k), 0.0)
+    for array in (offered, movers, offers.retention, offers.extra_minutes, group):
         array.setflags(write=False)
-    return StaffTransport(
+    result = StaffTransport(
+        force=offers.force,
+        zone=offers.zone,
+        room=offers.room,
         offered=offered,
         movers=movers,
-        retention=retention,
-        extra_minutes=extra_t,
+        retention=offers.retention,
+        extra_minutes=offers.extra_minutes,
         posts=p,
         staff=group,
-        redundancy_gbp=redundancy_gbp * (float(s.sum()) - stayers),
+        redundancy_gbp=redundancy_gbp * (float(s.sum()) - float(movers.sum())),
         recruit_gbp=recruit_gbp * float(recruits.sum()),
-        excess_travel_gbp=float((movers * travel).sum()),
+        excess_travel_gbp=float((movers * offers.travel).sum()),
+        optimal=optimal,
+        left_out_gbp=left_out,
+        lower_bound_gbp=lower_bound,
     )
+    if not optimal:
+        warnings.warn(
+            f"staff transport of {len(offered):,} offers not solved as an LP (more than "
+            f"{_MAX_LP_OFFERS:,}, or past {seconds:g} s): offers made greedily, so its one-off "
+            f"cost £{result.one_off_gbp:,.0f} is an upper bound (the optimum is at least "
+            f"£{lower_bound:,.0f})",
+            TransportWarning,
+            stacklevel=2,
+        )
+    return result
 
 
-def _one_room_offers(
-    cost: FloatArray,
-    retention: FloatArray,
-    *,
-    limit: FloatArray,
-    groups: IntArray,
-    room: IntArray,
-    posts: FloatArray,
-) -> FloatArray:
+def _one_room_offers(programme: _Programme) -> FloatArray:
     """Offers of the one-room transport programme, exactly, without an LP solver.
 
     With one room each group has one variable (``0 ≤ x ≤ limit``) and the only coupling
     constraint is the room's posts (``Σ r x ≤ P``): a fractional knapsack, whose optimum takes
     the offers of least cost per post filled (``cost / r``) in order until the posts run out.
-    (``groups`` and ``room`` are the :func:`_offers_lp` arguments this case does not need.)
     """
-    del groups, room
+    cost, retention, limit, posts = (
+        programme.cost, programme.retention, programme.limit, programme.posts
+    )  # fmt: skip
     x = np.zeros(len(cost))
     order = np.argsort(cost / retention, kind="stable")
     order = order[cost[order] < 0]  # only offers that save money
@@ -470,16 +644,19 @@ def _one_room_offers(
     return x
 
 
-def _offers_lp(
-    cost: FloatArray,
-    retention: FloatArray,
-    *,
-    limit: FloatArray,
-    groups: IntArray,
-    room: IntArray,
-    posts: FloatArray,
-) -> FloatArray:
-    """Offers of the transport programme with several rooms (HiGHS through SciPy)."""
+def _offers_lp(programme: _Programme, *, seconds: float = 120.0) -> tuple[FloatArray, bool]:
+    """Offers of the transport programme with several rooms (HiGHS through SciPy).
+
+    Returns the offers and whether they are the LP's optimum: past ``seconds`` the LP stops and
+    the offers are made greedily (:func:`_greedy_offers`, ``False``). A programme of more than
+    :data:`_MAX_LP_OFFERS` offers is not handed to HiGHS at all: a national one (7M offers) held
+    7 GB and ran for 6 minutes whatever its time limit.
+    """
+    cost, retention, limit = programme.cost, programme.retention, programme.limit
+    groups, room, posts = programme.groups, programme.room, programme.posts
+    if len(cost) > _MAX_LP_OFFERS:
+        greedy = _greedy_offers(programme)
+        return greedy, False
     from scipy.optimize import linprog  # noqa: PLC0415 (lazy: scipy is slow to import)
     from scipy.sparse import coo_matrix  # noqa: PLC0415 (lazy: scipy is slow to import)
 
@@ -502,52 +679,161 @@ def _offers_lp(
         b_ub=rhs,
         bounds=(0, None),
         method="highs-ipm",
-        options={"time_limit": _LP_SECONDS},
+        options={"time_limit": seconds},
     )
-    if solved.status == 1 or solved.x is None:  # stopped at the time limit (national plans)
-        warnings.warn(
-            f"staff transport of {n:,} offers not solved in {_LP_SECONDS:g} s: offers made "
-            "greedily (most saving per post first), so its one-off cost is an upper bound",
-            TransportWarning,
-            stacklevel=3,
-        )
-        return _greedy_offers(cost, retention, limit=limit, groups=groups, room=room, posts=posts)
+    if solved.status == 1 or solved.x is None:  # stopped at the time limit
+        greedy = _greedy_offers(programme)
+        return greedy, False
     if solved.status != 0:  # pragma: no cover - x = 0 is always feasible and cost is bounded
         raise RuntimeError(f"staff transport LP failed: {solved.message}")
     out: FloatArray = np.maximum(solved.x, 0.0)
-    return out
+    return out, True
+
+
+#: Greedy offers within this much (£) of the Lagrangian bound count as solving the programme.
+_PROVEN_GBP = 1_000.0
 
 
 #: Seconds the several-room transport LP may take (BCH: 0.05 s) before offers are made greedily.
 _LP_SECONDS = 120.0
 
 
+#: Offers above which the several-room programme is not solved as an LP but greedily, with a
+#: Lagrangian bound (its HiGHS model grows ~1 KB an offer: 500,000 offers ~0.5 GB).
+_MAX_LP_OFFERS = 500_000
+
+
+def _priced_greedy(programme: _Programme, greedy: FloatArray) -> tuple[FloatArray, float]:
+    """The better of two greedy matchings, and a lower bound on the programme's optimum.
+
+    ``cost``: each offer's saving (negative, £ per FTE offered, no tie-break); ``greedy``: the
+    offers ranked by saving per post alone. The second ranking adds the rooms' dual prices of
+    :func:`_dual_bound`, which also proves how far from the optimum either can be.
+    """
+    cost = programme.cost
+    upper = float(cost @ greedy)
+    bound, prices = _dual_bound(programme)
+    priced = _greedy_offers(programme, prices=prices)
+    better = priced if float(cost @ priced) < upper else greedy
+    return better, min(bound, float(cost @ better))
+
+
 class TransportWarning(UserWarning):
-    """The staff transport stopped at its time limit: a feasible, not optimal, matching."""
+    """The staff transport's greedy offers are not proven optimal: its one-off is an upper bound."""
 
 
-def _greedy_offers(
-    cost: FloatArray,
-    retention: FloatArray,
-    *,
-    limit: FloatArray,
-    groups: IntArray,
-    room: IntArray,
-    posts: FloatArray,
-) -> FloatArray:
-    """A feasible matching: offers of most saving per post filled first, within both limits."""
+def _greedy_offers(programme: _Programme, prices: FloatArray | None = None) -> FloatArray:
+    """A feasible matching: offers of most saving per post filled first, within both limits.
+
+    ``prices``: £ per post of each room; when given, offers rank by their saving per member of
+    staff offered net of the posts they take at those prices (``cost + λ r``, the reduced cost
+    of :func:`_dual_bound`): at the dual's prices each group goes first to the room the
+    relaxation gives it, and the posts of a scarce room to the staff who gain most there.
+    """
+    cost, retention, limit = programme.cost, programme.retention, programme.limit
+    groups, room, posts = programme.groups, programme.room, programme.posts
+    key = cost / retention if prices is None else _regret(cost + prices[room] * retention, groups)
+    order = np.argsort(key, kind="stable")
+    order = order[cost[order] < 0]  # only offers that save money
     x = np.zeros(len(cost))
     left_group: dict[int, float] = {}
-    left_room = posts.astype(np.float64).copy()
-    for j in np.argsort(cost / retention, kind="stable").tolist():
-        if cost[j] >= 0:
-            break
-        g, k = int(groups[j]), int(room[j])
-        staff = left_group.get(g, float(limit[j]))
-        take = min(staff, left_room[k] / float(retention[j]))
-        if take <= 0:
-            continue
-        x[j] = take
-        left_group[g] = staff - take
-        left_room[k] -= take * float(retention[j])
+    left_room = posts.astype(np.float64).tolist()
+    for start in range(0, len(order), _GREEDY_CHUNK):  # as Python lists a chunk at a time
+        block = order[start : start + _GREEDY_CHUNK]
+        columns = zip(
+            block.tolist(),
+            groups[block].tolist(),
+            room[block].tolist(),
+            retention[block].tolist(),
+            limit[block].tolist(),
+            strict=True,
+        )
+        for j, g, k, r, staff_limit in columns:
+            staff = left_group.get(g, staff_limit)
+            take = min(staff, left_room[k] / r)
+            if take <= 0:
+                continue
+            x[j] = take
+            left_group[g] = staff - take
+            left_room[k] -= take * r
     return x
+
+
+def _regret(reduced: FloatArray, groups: IntArray) -> FloatArray:
+    """Each offer's reduced cost less the group's best other choice (``0``: no offer at all).
+
+    Negative only for a group's best offer: by how much the group would lose going elsewhere.
+    ``groups`` sorted, as :func:`_usable_offers` builds them.
+    """
+    new_group = np.r_[True, groups[1:] != groups[:-1]]
+    starts = np.flatnonzero(new_group)
+    member = np.cumsum(new_group) - 1
+    least = np.minimum.reduceat(reduced, starts)
+    best = np.flatnonzero(reduced == least[member])
+    best = best[np.r_[True, member[best][1:] != member[best][:-1]]]  # the first of a tie
+    others = reduced.copy()
+    others[best] = np.inf
+    second = np.minimum.reduceat(others, starts)
+    alternative = np.minimum(least, 0.0)[member]
+    alternative[best] = np.minimum(second, 0.0)[member[best]]
+    out: FloatArray = reduced - alternative
+    return out
+
+
+#: Offers the greedy matching turns into Python lists at a time (7M at once held 1 GB).
+_GREEDY_CHUNK = 100_000
+
+
+def _dual_bound(programme: _Programme, sweeps: int = 30) -> tuple[float, FloatArray]:
+    """A lower bound on the transport programme's optimum, and the room prices that give it.
+
+    Lagrangian relaxation of the rooms' posts (prices ``λ ≥ 0`` per post): each group then takes
+    the offer of least ``cost + λ r`` in full when it is negative, and
+    ``φ(λ) = −λ·P + Σ_g limit_g min(0, min_k cost + λ_k r)`` is at most the optimum for every
+    ``λ`` (weak duality). ``λ`` rises by coordinate ascent: each room's price in turn is set to
+    the exact maximiser of ``φ`` along it, the price at which the staff who would choose that
+    room fill no more than its posts (:func:`_clearing_price`); sweeps stop when ``φ`` stops
+    rising. ``groups`` must be sorted (a group's offers together, as
+    :func:`_usable_offers` builds them).
+    """
+    cost, retention, limit = programme.cost, programme.retention, programme.limit
+    groups, room, posts = programme.groups, programme.room, programme.posts
+    new_group = np.r_[True, groups[1:] != groups[:-1]]
+    starts = np.flatnonzero(new_group)
+    member = np.cumsum(new_group) - 1  # group row of each offer
+    group_limit = limit[starts]
+    by_room = [np.flatnonzero(room == k) for k in range(len(posts))]
+    prices = np.zeros(len(posts))
+
+    def dual(prices: FloatArray) -> float:
+        least = np.minimum.reduceat(cost + prices[room] * retention, starts)
+        return float(group_limit @ np.minimum(least, 0.0)) - float(prices @ posts)
+
+    best = dual(prices)
+    for _ in range(sweeps):
+        for k, offers in enumerate(by_room):
+            reduced = cost + prices[room] * retention
+            reduced[offers] = np.inf
+            elsewhere = np.minimum(np.minimum.reduceat(reduced, starts), 0.0)[member[offers]]
+            leave_at = (elsewhere - cost[offers]) / retention[offers]  # k stops being best
+            supply = group_limit[member[offers]] * retention[offers]
+            prices[k] = _clearing_price(leave_at, supply, float(posts[k]))
+        value = dual(prices)
+        rose = value - best
+        best = max(best, value)
+        if rose <= 1e-9 * max(1.0, abs(best)):
+            break
+    return best, prices
+
+
+def _clearing_price(leave_at: FloatArray, supply: FloatArray, posts: float) -> float:
+    """The least price ``λ ≥ 0`` at which the offers still choosing a room fill ≤ its posts.
+
+    An offer chooses the room while ``λ < leave_at`` and then brings ``supply`` movers.
+    """
+    order = np.argsort(-leave_at, kind="stable")
+    filled = np.cumsum(supply[order])
+    over = int(np.searchsorted(filled, posts, side="right"))  # first offer past the posts
+    if over == len(order):
+        return 0.0
+    return max(float(leave_at[order[over]]), 0.0)

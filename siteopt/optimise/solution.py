@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
@@ -113,6 +113,13 @@ class StaffImpact:
     priced_transition_gbp
         The transition term the optimiser priced in the objective (``costs.transition``): each
         force's staff to one room, posts and stayers over all rooms together (``docs/model.md``).
+    transition_one_off_basis
+        ``"optimal"`` when the transport's matching solves its programme (the LP, or greedy
+        offers proven within £1,000 of its bound); ``"upper_bound"`` when greedy offers could not
+        be proven so: ``transition_one_off_gbp`` (and ``transition_gbp``) are then upper bounds.
+    transition_one_off_lower_gbp
+        A proven lower bound on the transport's optimum one-off (Lagrangian), when its offers
+        were made greedily (a national plan); ``None`` when the LP solved it.
     """
 
     staff_today_fte: float
@@ -126,6 +133,8 @@ class StaffImpact:
     transition_one_off_gbp: float
     transition_gbp: float
     priced_transition_gbp: float
+    transition_one_off_basis: Literal["optimal", "upper_bound"] = "optimal"
+    transition_one_off_lower_gbp: float | None = None
 
 
 @dataclass(frozen=True)
@@ -287,6 +296,10 @@ def _staff_impact(
         transition_one_off_gbp=round(transport.one_off_gbp, 2),
         transition_gbp=round(transport.one_off_gbp * annual, 2),
         priced_transition_gbp=gbp(option.costs["transition"]),
+        transition_one_off_basis="optimal" if transport.optimal else "upper_bound",
+        transition_one_off_lower_gbp=(
+            round(transport.lower_bound_gbp, 2) if transport.lower_bound_gbp is not None else None
+        ),
     )
 
 

@@ -152,9 +152,13 @@ def _north_arrow(ax: Axes) -> None:
     )  # fmt: skip
 
 
-def _scale_bar(ax: Axes, km: int = 20) -> None:
+def _scale_bar(ax: Axes, km: int | None = None) -> None:
+    """A black and white bar of ``km`` (``None``: a round length near a fifth of the width)."""
     xmin, xmax = ax.get_xlim()
     ymin, ymax = ax.get_ylim()
+    if km is None:  # 20 km for an alliance, 100 km for England and Wales
+        fifth = (xmax - xmin) / 5_000
+        km = max([k for k in _SCALE_KM if k <= fifth], default=_SCALE_KM[0])
     length = km * 1000
     x0 = xmax - 0.04 * (xmax - xmin) - length
     y0 = ymin + 0.03 * (ymax - ymin)
@@ -167,6 +171,10 @@ def _scale_bar(ax: Axes, km: int = 20) -> None:
     )  # fmt: skip
     for x, text in ((x0, "0"), (x0 + half, f"{km // 2}"), (x0 + length, f"{km} km")):
         ax.text(x, y0 + 1600, text, ha="center", va="bottom", fontsize=7.5, zorder=20)
+
+
+#: Lengths a scale bar may have (km).
+_SCALE_KM = (5, 10, 20, 50, 100, 200)
 
 
 def _attribution(fig: Figure, data: ExportData) -> None:
@@ -213,9 +221,15 @@ def _site_markers(ax: Axes, data: ExportData, *, label_chosen: bool = True) -> l
             Line2D([], [], marker="*", ls="", color=CHOSEN, mec="black", ms=14,
                    label="proposed control room")
         )  # fmt: skip
-    labelled = sites[chosen | current] if label_chosen else sites[current]
+    # at national size (43 rooms today) naming today's rooms too would bury the proposal's names
+    named_today = current & (int(current.sum()) <= _NAMED_ROOMS_TODAY)
+    labelled = sites[chosen | named_today] if label_chosen else sites[named_today]
     _label_sites(ax, labelled)
     return handles
+
+
+#: Today's rooms are named on a map when there are at most this many (BCH: 3; national: 43).
+_NAMED_ROOMS_TODAY = 12
 
 
 def _label_sites(ax: Axes, rows: Any) -> None:
@@ -261,7 +275,7 @@ def _place_names(ax: Axes, data: ExportData) -> Any:
     # boxes (x0, x1, y0, y1) in metres: a site's label runs up to ~30 km right and 12 km up
     taken = [(x - 5_000, x + 30_000, y - 4_000, y + 12_000)
              for x, y in zip(sites["x"], sites["y"], strict=True)]  # fmt: skip
-    for name, row in centres.loc[spread.sort_values().index].iterrows():
+    for name, row in centres.loc[spread.sort_values().index[:_MAX_PLACE_NAMES]].iterrows():
         lines = _short_name(str(name), 16).split("\n")
         half_w, half_h = 420 * max(map(len, lines)), 1_300 * len(lines)
         x0, y0 = row["wx"] / row["w"], row["wy"] / row["w"]
@@ -279,6 +293,10 @@ def _place_names(ax: Axes, data: ExportData) -> Any:
             path_effects=[pe.withStroke(linewidth=2.0, foreground="white")],
         )  # fmt: skip
     return Line2D([], [], ls="", marker="$Aa$", color="#404040", ms=9, label="district name")
+
+
+#: District names tried on a map, most compact first (England and Wales has hundreds).
+_MAX_PLACE_NAMES = 40
 
 
 def _band_colours(n: int, cmap: str = "viridis") -> list[Any]:
@@ -337,8 +355,13 @@ def _key_figures(fig: Figure, data: ExportData) -> None:
     maps = [ax for ax in fig.axes if ax.get_label() != "<colorbar>"]
     right = max(ax.get_position().x1 for ax in maps)
     rooms = "room" if len(s.sites) == 1 else "rooms"
+    named = (
+        ": " + ", ".join(_short_name(site.name, 30) for site in s.sites)
+        if len(s.sites) <= _NAMED_ROOMS_KEY
+        else " (named on the map)"
+    )
     lines = [
-        f"{len(s.sites)} {rooms}: " + ", ".join(_short_name(site.name, 30) for site in s.sites),
+        f"{len(s.sites)} {rooms}{named}",
         f"posts {format_value(s.staff_impact.posts_fte, 'fte')} FTE "
         f"({format_value(s.total_fte, 'fte')} call handling)",
         f"cost {format_value(s.objective_gbp, 'gbp')} a year",
@@ -349,6 +372,10 @@ def _key_figures(fig: Figure, data: ExportData) -> None:
         right + 0.015, 0.13, "\n".join(lines), fontsize=8.5, va="bottom", ha="left",
         bbox={"boxstyle": "round,pad=0.6", "facecolor": "#F3F6FA", "edgecolor": "#1F4E79"},
     )  # fmt: skip
+
+
+#: Rooms the key figures name; more are named on the map only (11 names overflow the box).
+_NAMED_ROOMS_KEY = 3
 
 
 def _legend(fig: Figure, handles: list[Any], title: str, *, y: float = 0.5) -> None:
@@ -540,11 +567,21 @@ def today_vs_proposal_map(data: ExportData, layers: dict[str, gpd.GeoDataFrame])
 
     fig, axes = _new_figure("Today and the proposal: drive time to the control room", panels=2)
     lsoa = layers["lsoa_results"]
-    titles = ("Today: each force's own room", "Proposal: the room answering most of its calls")
+    s = data.solution
+    # pooled over several rooms the "main" room of every force is the largest one (Birmingham
+    # for all 43 forces nationally): the nearest room is the comparison that means something
+    pooled = s is not None and s.routing == "pooled" and len(s.sites) > 1
+    proposal = (
+        "Proposal: the nearest room (calls pooled over "
+        + ("both" if len(s.sites) == 2 else f"all {len(s.sites)}")
+        + ")"
+        if pooled and s is not None
+        else "Proposal: the room answering most of its calls"
+    )
+    titles = ("Today: each force's own room", proposal)
+    columns = ("minutes_today", "minutes_nearest" if pooled else "minutes_main_room")
     handles: dict[str, Any] = {}
-    for ax, column, title, current_only in zip(
-        axes, ("minutes_today", "minutes_main_room"), titles, (True, False), strict=True
-    ):
+    for ax, column, title, current_only in zip(axes, columns, titles, (True, False), strict=True):
         _frame(ax, layers, roads=False)
         index, labels = _time_bins(lsoa[column].to_numpy(float))
         colours = _band_colours(len(labels))

@@ -19,13 +19,14 @@ from siteopt.costs.appraisal import ONE_OFF_CATEGORIES
 from siteopt.demand.volumes import annual_volumes
 from siteopt.instance.profile import DEFAULT_PROFILE_NOTE
 from siteopt.optimise.appraise import DO_MINIMUM, DO_NOTHING
-from siteopt.optimise.arrays import FTE_UNITS_PER_FTE
+from siteopt.optimise.arrays import FTE_UNITS_PER_FTE, MONEY_UNITS_PER_GBP
 from siteopt.optimise.decision import switching_not_computed
 from siteopt.optimise.switching import HIGH_FACTOR, LOW_FACTOR
 from siteopt.outputs.data import COST_LABELS, figure_kind, format_value, room_answers
 from siteopt.status import Status, status_note
 
 if TYPE_CHECKING:
+    from siteopt.optimise.result import SizeRecord
     from siteopt.optimise.solution import ConstraintResult
     from siteopt.outputs.data import ExportData
 
@@ -203,6 +204,51 @@ def _options_table(data: ExportData) -> ReportTable:
     )  # fmt: skip
 
 
+#: What the cost-against-rooms table shows (the national route settles each size apart).
+SIZES_NOTE = (
+    "Each number of rooms is settled apart: one and two rooms by pricing every option, more by "
+    "a facility-location relaxation (a proven lower bound on any plan of that size) and a "
+    "local search from its sites (the best plan found). The gap is how much cheaper a plan of "
+    "that size could still be; the proposal is the cheapest plan of any size, and the run is "
+    "proven optimal only when every size is settled."
+)
+
+
+def _size_table(data: ExportData) -> ReportTable:
+    """Per number of rooms: the best plan's cost, the proven bound and gap (the cost curve)."""
+    rows = []
+    for size in data.result.statistics.sizes:
+        cost = size.cost / MONEY_UNITS_PER_GBP if size.cost is not None else None
+        bound = size.bound / MONEY_UNITS_PER_GBP if size.bound is not None else None
+        gap = (cost - bound) / cost if cost and bound is not None else None
+        shown = f"{100 * max(gap, 0.0):.2f} %" if gap is not None else None  # 0.04 %, not 0.0
+        rows.append((size.k, cost, bound, shown, _size_verdict(size), size.settled_by))
+    return ReportTable(
+        title="Cost against number of rooms: each size's best plan, its proven lower bound and gap",
+        sheet="Cost by rooms",
+        columns=(
+            "rooms",
+            "best plan £ a year",
+            "lower bound £ a year",
+            "gap",
+            "verdict",
+            "settled by",
+        ),
+        kinds=("int", "gbp", "gbp", "text", "text", "text"),
+        rows=tuple(rows),
+    )
+
+
+def _size_verdict(size: SizeRecord) -> str:
+    if size.cost is None and size.bound is None and size.proved:
+        return "no plan meets every constraint (proven)"
+    if size.cost is None:
+        return "no plan found in the time (none proven impossible)"
+    if size.proved:
+        return "proved the cheapest of its size"
+    return "not proven: the gap bounds a cheaper plan"
+
+
 def _cost_table(data: ExportData) -> ReportTable:
     r, s = data.result, data.solution
     rows = []
@@ -330,6 +376,14 @@ def _staff_table(data: ExportData) -> ReportTable:
     def measure(name: str) -> Any:
         return getattr(impact, name) if impact is not None else None
 
+    upper = impact is not None and impact.transition_one_off_basis == "upper_bound"
+    bound = ": an upper bound, greedy matching" if upper else ""
+    lower: list[tuple[str, Any, str]] = (
+        [("transition one-off: proven lower bound", measure("transition_one_off_lower_gbp"),
+          "gbp")]
+        if upper
+        else []
+    )  # fmt: skip
     rows: list[tuple[str, Any, str]] = [
         ("staff today (FTE, modelled)", measure("staff_today_fte"), "fte"),
         ("posts at the new rooms (FTE)", measure("posts_fte"), "fte"),
@@ -342,8 +396,11 @@ def _staff_table(data: ExportData) -> ReportTable:
         ("extra one-way commute of movers, median", measure("median_extra_minutes"), "minutes"),
         ("extra one-way commute of movers, 90th percentile", measure("p90_extra_minutes"),
          "minutes"),
-        ("transition one-off (transport problem)", measure("transition_one_off_gbp"), "gbp"),
-        ("transition a year (transport problem, annualised)", measure("transition_gbp"), "gbp"),
+        (f"transition one-off (transport problem{bound})", measure("transition_one_off_gbp"),
+         "gbp"),
+        *lower,
+        (f"transition a year (transport problem, annualised{bound})", measure("transition_gbp"),
+         "gbp"),
         ("transition a year as priced in the objective", measure("priced_transition_gbp"), "gbp"),
     ]  # fmt: skip
     title = "Staff impact (modelled: gravity-model homes, retention falling with extra commute)"
@@ -1023,6 +1080,8 @@ def business_tables(data: ExportData) -> list[ReportTable]:
     """Return every table of the business case (the workbook's sheets, in order)."""
     hourly, staffing = _staffing_tables(data)
     tables = [_summary_table(data), _options_table(data), _cost_table(data), _volume_table(data)]
+    if data.result.statistics.sizes:
+        tables.append(_size_table(data))
     if data.result.appraisal:
         tables += [_npv_table(data), _cash_flow_table(data)]
     functions = _function_table(data)
@@ -1075,7 +1134,8 @@ def _executive_summary(data: ExportData) -> tuple[str, ...]:
             )
             why = "More time for the solver ([solver] time_limit_s) may find one or prove why not."
         return (
-            f"{lead} Today's three rooms cost {format_value(r.baseline_gbp, 'gbp')} a year on "
+            f"{lead} Today's rooms of the {_forces_in_words(len(data.problem.force_ids))} cost "
+            f"{format_value(r.baseline_gbp, 'gbp')} a year on "
             "the same model.",
             why,
         )
@@ -1094,9 +1154,29 @@ def _executive_summary(data: ExportData) -> tuple[str, ...]:
         f"{format_value(payback, 'years') if payback is not None else 'never (no yearly gain)'}"
         " by the recurring saving (staff, other functions, running and standby costs, without"
         f" the annualised one-offs) of {format_value(s.recurring_saving_gbp, 'gbp')} a year.",
+        *transition_bound_line(data),
         *_npv_line(data),
         *(f"Why not cheaper: {line}" for line in _why_not_lines(data)[:1]),
         robustness_line(data),
+    )
+
+
+def transition_bound_line(data: ExportData) -> tuple[str, ...]:
+    """A sentence saying the transport's one-off is an upper bound, when it is (else none)."""
+    s = data.solution
+    if s is None or s.staff_impact.transition_one_off_basis != "upper_bound":
+        return ()
+    impact = s.staff_impact
+    lower = impact.transition_one_off_lower_gbp
+    at_least = (
+        f"; the optimum matching costs at least {format_value(lower, 'gbp')} (a proven bound)"
+        if lower is not None
+        else ""
+    )
+    return (
+        f"The staff transition one-off of {format_value(impact.transition_one_off_gbp, 'gbp')} "
+        "(the transport problem) is an upper bound: today's staff were matched to the new "
+        f"posts greedily, not proven optimal{at_least}.",
     )
 
 
@@ -1163,6 +1243,11 @@ def _rooms_in_words(n: int) -> str:
     return f"{count} control room{'' if n == 1 else 's'}"
 
 
+def _forces_in_words(n: int) -> str:
+    """``"one force"``, ``"three forces"`` … (digits from ten)."""
+    return _rooms_in_words(n).replace("control room", "force")
+
+
 def _scope_paragraphs(data: ExportData) -> tuple[str, ...]:
     functions = data.instance.functions
     defined = ["call_handling", *(["dispatch"] if functions.dispatch else []), *functions.room]
@@ -1207,6 +1292,11 @@ def business_report(data: ExportData) -> BusinessReport:
     tables = {t.sheet: t for t in business_tables(data)}
     has_sites = data.solution is not None
     figures_main = ("overview", "today_vs_proposal") if has_sites else ()
+    by_size = tuple(
+        ReportSection("Cost against number of rooms", (SIZES_NOTE,), (tables[sheet],))
+        for sheet in ("Cost by rooms",)
+        if sheet in tables
+    )
     sections = [
         ReportSection("Executive summary", _executive_summary(data), (tables["Summary"],),
                       figures_main[:1]),
@@ -1222,6 +1312,7 @@ def business_report(data: ExportData) -> BusinessReport:
                 ),
             ),
         ),
+        *by_size,
         ReportSection("Cost breakdown", (), (tables["Costs"],)),
         ReportSection(
             "Demand",
@@ -1302,7 +1393,7 @@ def business_report(data: ExportData) -> BusinessReport:
              "those who can reach the room, taken up with a probability falling with the "
              "extra commute; each room recruits the posts its movers do not fill. The "
              "optimiser priced a simpler term (each force's staff to one room, posts and "
-             "movers over all rooms together); both are shown.",),
+             "movers over all rooms together); both are shown.", *transition_bound_line(data)),
             (tables["Staff impact"], *(tables[k] for k in ("Staff by room", "Staff by force")
                                        if k in tables)),
             staff_figs,

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
@@ -15,6 +16,7 @@ from siteopt.costs.transition import (
     TransitionParameters,
     _offers_lp,
     _one_room_offers,
+    _Programme,
     _weighted_quantiles,
     commute_share_within,
     home_shares,
@@ -34,6 +36,7 @@ PARAMS = TransitionParameters(
 POP = np.array([1000.0, 1000.0, 2000.0])
 MIN = np.array([[10.0, 40.0], [20.0, 20.0], [30.0, 60.0]])
 KM = np.array([[8.0, 40.0], [16.0, 16.0], [25.0, 55.0]])
+POP40 = np.linspace(500.0, 2500.0, 40)
 
 
 def test_home_shares_by_hand() -> None:
@@ -126,6 +129,13 @@ def transport(posts: list[float], staff: float = 10.0) -> StaffTransport:
     )
 
 
+def offered_by_group(result: StaffTransport) -> np.ndarray:
+    """``(forces, zones)``: FTE offered a post, over every room."""
+    out = np.zeros_like(result.staff)
+    np.add.at(out, (result.force, result.zone), result.offered)
+    return out
+
+
 def test_one_room_with_room_for_everyone_takes_every_willing_mover() -> None:
     """Posts above the expected stayers: everyone is offered, stayers = Σ share × retention."""
     result = transport([0.0, 100.0])
@@ -147,7 +157,10 @@ def test_too_few_posts_go_to_the_movers_of_least_extra_travel() -> None:
     """Two posts at the old room and the new: the old room is filled by staff with no extra km."""
     result = transport([2.0, 0.0])
     assert result.room_movers[0, 0] == pytest.approx(2.0)
-    assert result.movers[0, :, 0] @ np.maximum(KM[:, 0] - KM[:, 0], 0) == pytest.approx(0.0)
+    at_old = result.room == 0
+    assert result.movers[at_old] @ np.maximum(
+        KM[result.zone[at_old], 0] - KM[result.zone[at_old], 0], 0
+    ) == pytest.approx(0.0)
     assert result.surplus[0] == pytest.approx(8.0)
     assert result.recruits == pytest.approx([0.0, 0.0])
 
@@ -161,12 +174,12 @@ def test_transport_accounts_for_every_post_and_every_member_of_staff(
 ) -> None:
     """Posts = movers + recruits per room; staff = movers + leavers + surplus; offers ≤ staff."""
     result = transport(posts, staff)
-    filled = result.movers.sum(axis=(0, 1)) + result.recruits
-    assert filled == pytest.approx(posts, abs=1e-6)
-    assert (result.movers.sum(axis=(0, 1)) <= np.asarray(posts) + 1e-6).all()
+    moved = result.room_movers.sum(axis=0)
+    assert moved + result.recruits == pytest.approx(posts, abs=1e-6)
+    assert (moved <= np.asarray(posts) + 1e-6).all()
     accounted = result.room_movers.sum() + result.leavers.sum() + result.surplus.sum()
     assert accounted == pytest.approx(staff, abs=1e-6)
-    assert (result.offered.sum(axis=2) <= result.staff + 1e-6).all()
+    assert (offered_by_group(result) <= result.staff + 1e-6).all()
 
 
 @given(
@@ -186,9 +199,10 @@ def test_one_room_offers_reach_the_lp_optimum(
     cost, retention, limit = columns
     groups = np.arange(len(cost), dtype=np.int64)
     room = np.zeros(len(cost), dtype=np.int64)
-    rest = {"limit": limit, "groups": groups, "room": room, "posts": np.array([posts])}
-    greedy = _one_room_offers(cost, retention, **rest)
-    lp = _offers_lp(cost, retention, **rest)
+    programme = _Programme(cost, retention, limit, groups, room, np.array([posts]))
+    greedy = _one_room_offers(programme)
+    lp, optimal = _offers_lp(programme)
+    assert optimal
     assert np.all(greedy >= 0) and np.all(greedy <= limit + 1e-9)
     assert float(retention @ greedy) <= posts + 1e-6
     assert float(cost @ greedy) == pytest.approx(float(cost @ lp), rel=1e-7, abs=1e-4)
@@ -256,7 +270,7 @@ def test_offers_left_out_of_a_large_programme_cost_at_most_a_thousand_pounds(
 def test_a_transport_lp_out_of_time_makes_feasible_greedy_offers_and_says_so(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """National plans: the LP may not finish; greedy offers respect both limits, cost no less."""
+    """The LP may not finish: greedy offers respect both limits, cost no less, and say so."""
     import scipy.optimize
     from scipy.optimize import OptimizeResult
 
@@ -268,9 +282,53 @@ def test_a_transport_lp_out_of_time_makes_feasible_greedy_offers_and_says_so(
         return OptimizeResult(status=1, x=None, message="Time limit reached")
 
     monkeypatch.setattr(scipy.optimize, "linprog", out_of_time)
+    monkeypatch.setattr(transition, "_PROVEN_GBP", -1.0)  # no greedy matching counts as proven
     with pytest.warns(transition.TransportWarning, match="an upper bound"):
         greedy = transport([3.0, 4.0])
-    assert (greedy.offered.sum(axis=2) <= greedy.staff + 1e-9).all()
-    assert (greedy.movers.sum(axis=(0, 1)) <= np.asarray([3.0, 4.0]) + 1e-9).all()
-    one_off = [r.redundancy_gbp + r.recruit_gbp + r.excess_travel_gbp for r in (exact, greedy)]
-    assert one_off[1] >= one_off[0] - 1e-6
+    assert exact.optimal and exact.lower_bound_gbp is None
+    assert not greedy.optimal and greedy.lower_bound_gbp is not None
+    assert (offered_by_group(greedy) <= greedy.staff + 1e-9).all()
+    assert (greedy.room_movers.sum(axis=0) <= np.asarray([3.0, 4.0]) + 1e-9).all()
+    assert greedy.one_off_gbp >= exact.one_off_gbp - 1e-6
+    assert greedy.lower_bound_gbp <= exact.one_off_gbp + 1e-6
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    posts=st.lists(st.floats(0.0, 40.0), min_size=3, max_size=3),
+    staff=st.lists(st.floats(0.5, 40.0), min_size=2, max_size=2),
+    seed=st.integers(0, 2**16),
+)
+def test_greedy_offers_at_lagrangian_prices_are_bracketed_by_the_lp_optimum(
+    posts: list[float], staff: list[float], seed: int
+) -> None:
+    """Too many offers for the LP: lower bound ≤ the LP's one-off ≤ the greedy one-off (+ £1)."""
+    from siteopt.costs import transition
+
+    rng = np.random.default_rng(seed)
+    minutes = rng.uniform(0.0, 120.0, (40, 3))
+    today = rng.uniform(0.0, 60.0, (40, 2))
+    km, km_today = minutes * 1.1, today * 1.1
+    share = np.vstack([home_shares(POP40, today[:, f], decay_per_minute=0.05) for f in (0, 1)])
+    args = {
+        "staff": staff, "home_share": share, "minutes": minutes, "km": km,
+        "minutes_today": today, "km_today": km_today, "posts": posts, "params": PARAMS,
+        "redundancy_gbp": 10_000.0, "recruit_gbp": 5_000.0,
+    }  # fmt: skip
+    lp = staff_transport(**args)  # type: ignore[arg-type]
+    limit = transition._MAX_LP_OFFERS
+    try:
+        transition._MAX_LP_OFFERS = 0
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", transition.TransportWarning)
+            greedy = staff_transport(**args)  # type: ignore[arg-type]
+    finally:
+        transition._MAX_LP_OFFERS = limit
+    assert greedy.lower_bound_gbp is not None
+    # the LP's optimum includes its £1 an offer tie-break: its one-off is within £1 x staff
+    assert greedy.lower_bound_gbp <= lp.one_off_gbp + 1e-6
+    assert greedy.one_off_gbp >= greedy.lower_bound_gbp - 1e-6
+    if greedy.optimal:  # proven: within £1,000 of the bound
+        assert greedy.one_off_gbp <= greedy.lower_bound_gbp + 1_000.0 + 1e-6
+    assert (greedy.room_movers.sum(axis=0) <= np.asarray(posts) + 1e-6).all()
+    assert (offered_by_group(greedy) <= greedy.staff + 1e-9).all()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -254,3 +255,37 @@ def test_excluding_a_current_room_keeps_todays_baseline(tmp_path: Path) -> None:
     assert "kempston" not in excluded.solution.site_ids
     assert excluded.baseline_gbp == full.baseline_gbp
     assert excluded.solution.objective_gbp >= full.solution.objective_gbp
+
+
+def test_a_greedy_staff_matching_is_labelled_an_upper_bound_everywhere(
+    run_cli: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Kent and Essex (two rooms) with the transport forced greedy and unproven: the result's
+    typed field, solution.json, the report and the console all call its one-off an upper bound.
+    """
+    from siteopt.costs import transition
+
+    exact = solve(load_instance(INSTANCES / "kent-essex.toml")).solution
+    assert exact is not None and len(exact.sites) == 2
+    assert exact.staff_impact.transition_one_off_basis == "optimal"
+    assert exact.staff_impact.transition_one_off_lower_gbp is None
+    monkeypatch.setattr(transition, "_MAX_LP_OFFERS", 0)  # too many offers for the LP
+    monkeypatch.setattr(transition, "_PROVEN_GBP", -1.0)  # and the greedy matching unproven
+    with warnings.catch_warnings():  # shown by the CLI as one line on stderr
+        warnings.simplefilter("default", transition.TransportWarning)
+        done = run_cli(
+            "solve", str(INSTANCES / "kent-essex.toml"), "--out", str(tmp_path / "out"),
+            "--format", "json,md",
+        )  # fmt: skip
+    assert done.code == 0, done.err
+    assert "offers made greedily, so its one-off cost" in done.err  # the warning line
+    impact = json.loads((tmp_path / "out" / "solution.json").read_text())["staff_impact"]
+    assert impact["transition_one_off_basis"] == "upper_bound"
+    lower, upper = impact["transition_one_off_lower_gbp"], impact["transition_one_off_gbp"]
+    assert lower is not None
+    # the bound brackets the LP's optimum (its £1 an offer tie-break aside)
+    assert lower <= exact.staff_impact.transition_one_off_gbp + 0.01 <= upper + 0.02
+    report = (tmp_path / "out" / "report.md").read_text()
+    assert "upper bound, greedy matching" in report  # the staff table's row
+    assert "is an upper bound: today's staff were matched to the new posts greedily" in report
+    assert "is an upper bound" in done.out  # the console

@@ -217,3 +217,32 @@ def test_an_unvalidated_network_gets_a_robustness_line_saying_why(toy_data: Expo
     assert "Robustness" not in {t.sheet for s in report.sections for t in s.tables}
     summary = report_markdown(report).split("## Scope and terms")[0]
     assert f"Robustness to drive-time error was not computed: {why}." in summary
+
+
+def test_a_run_settled_size_by_size_shows_its_cost_against_number_of_rooms(
+    toy_data: ExportData,
+) -> None:
+    """The national route: one row per number of rooms, its best plan, bound, gap and verdict."""
+    from dataclasses import replace
+
+    from siteopt.optimise.result import SizeRecord
+    from siteopt.outputs.data import export_data
+
+    sizes = (
+        SizeRecord(1, "enumeration", True, None),  # proven empty
+        SizeRecord(2, "relaxation", False, 90_000_000_000, 100_000_000_000, ("a", "b")),
+        SizeRecord(3, "relaxation", True, 95_000_000_000, 95_000_000_000, ("a", "b", "c")),
+        SizeRecord(4, "relaxation", False, 97_000_000_000),  # bounded, nothing found in time
+    )
+    statistics = replace(toy_data.result.statistics, name="cp-sat by size", sizes=sizes)
+    report = business_report(export_data(replace(toy_data.result, statistics=statistics)))
+    section = next(s for s in report.sections if s.title == "Cost against number of rooms")
+    (table,) = section.tables
+    assert [row[0] for row in table.rows] == [1, 2, 3, 4]
+    assert table.formatted()[1][1:4] == ["£10,000,000", "£9,000,000", "10.00 %"]
+    verdicts = [row[4] for row in table.rows]
+    assert verdicts[0] == "no plan meets every constraint (proven)"
+    assert verdicts[1] == "not proven: the gap bounds a cheaper plan"
+    assert verdicts[2] == "proved the cheapest of its size"
+    assert verdicts[3] == "no plan found in the time (none proven impossible)"
+    assert "Cost by rooms" not in {t.sheet for t in business_tables(toy_data)}  # one-off runs
