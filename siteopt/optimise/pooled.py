@@ -57,10 +57,23 @@ def price_site_set(problem: ProblemData, sites: Sequence[int]) -> Option:
             best = (cost, per_level, seats)
     assert best is not None
     _, per_level, seats = best
+    over = any(int(per_level[i].max()) > int(problem.max_seats[j]) for i, j in enumerate(chosen))
+    return _pooled_plan(problem, chosen, per_level, seats, over_capacity=over)
+
+
+def _pooled_plan(
+    problem: ProblemData,
+    chosen: tuple[int, ...],
+    per_level: IntArray,
+    seats: tuple[int, ...],
+    *,
+    over_capacity: bool,
+) -> Option:
+    """The priced option of a split ``per_level`` (rooms × levels) over the ``chosen`` sites."""
     agents = per_level[:, problem.level_of_interval]
     agents.setflags(write=False)
+    open_ = np.asarray(chosen)
     staff = int((problem.agent_cost[open_] * (per_level * problem.level_weights).sum(axis=1)).sum())
-    over = any(int(per_level[i].max()) > int(problem.max_seats[j]) for i, j in enumerate(chosen))
     return _priced(
         problem,
         sites=chosen,
@@ -69,7 +82,7 @@ def price_site_set(problem: ProblemData, sites: Sequence[int]) -> Option:
         agents=agents,
         seats=seats,
         staff_cost=staff,
-        over_capacity=over,
+        over_capacity=over_capacity,
     )
 
 
@@ -138,19 +151,7 @@ def price_exact_split(problem: ProblemData, sites: Sequence[int]) -> Option | No
     x = np.rint(result.x).astype(np.int64)
     per_level = x[:n_a].reshape(k, levels)
     seats = tuple(int(v) for v in x[n_a : n_a + k])
-    agents = per_level[:, problem.level_of_interval]
-    agents.setflags(write=False)
-    staff = int((problem.agent_cost[open_] * (per_level * problem.level_weights).sum(axis=1)).sum())
-    return _priced(
-        problem,
-        sites=chosen,
-        routing="pooled",
-        assignment=_nearest_open(problem, chosen),
-        agents=agents,
-        seats=seats,
-        staff_cost=staff,
-        over_capacity=False,
-    )
+    return _pooled_plan(problem, chosen, per_level, seats, over_capacity=False)
 
 
 def _fill(
