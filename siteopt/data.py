@@ -237,20 +237,15 @@ class Dataset:
             columns = _parquet_columns(self.root / LSOA_FILES[0])
         else:
             columns = _csv_columns(self.path(LSOA_FILES[1]))
-        keep = [i for i, f in enumerate(columns["force"]) if self._keeps(f)]
-
-        def text(name: str) -> npt.NDArray[np.object_]:
-            values = columns[name]
-            return np.array([values[i] for i in keep], dtype=object)
+        keep = np.array([self._keeps(f) for f in columns["force"].tolist()], dtype=bool)
 
         def number(name: str) -> npt.NDArray[np.float64]:
-            values = columns[name]
-            return np.array([np.nan if values[i] is None else values[i] for i in keep], float)
+            return np.asarray(columns[name][keep], dtype=np.float64)
 
         return LsoaColumns(
-            code=text("lsoa11cd"),
-            force=text("force"),
-            lad_name=text("lad_name"),
+            code=columns["lsoa11cd"][keep],
+            force=columns["force"][keep],
+            lad_name=columns["lad_name"][keep],
             x=number("x"),
             y=number("y"),
             populations={
@@ -262,12 +257,10 @@ class Dataset:
 
     def force_populations(self, year: int) -> dict[str, float]:
         """Each selected force's population at mid-``year`` (LSOAs without a figure count 0)."""
-        table = self.lsoa_columns
-        totals: dict[str, float] = {}
-        people = table.population(year).tolist()
-        for force, count in zip(table.force.tolist(), people, strict=True):
-            totals[force] = totals.get(force, 0.0) + (0.0 if math.isnan(count) else count)
-        return totals
+        return {
+            force: sum(districts.values())
+            for force, districts in self.district_populations(year).items()
+        }
 
     def district_populations(self, year: int) -> dict[str, dict[str, float]]:
         """Population of each force's local-authority districts (``lad_name``), mid-``year``.
@@ -492,32 +485,32 @@ def _validity(column: Any) -> npt.NDArray[Any] | None:
     return bits[column.offset : column.offset + len(column)].astype(bool)
 
 
-def _csv_columns(path: Path) -> dict[str, list[Any]]:
-    """The LSOA CSV's columns as lists: text as read, numeric columns as floats (blank: None)."""
-    numeric = ("x", "y")
+def _csv_columns(path: Path) -> dict[str, npt.NDArray[Any]]:
+    """The LSOA CSV's columns: text as object arrays, points and populations as floats (NaN)."""
+    import numpy as np  # noqa: PLC0415 (lazy: this module reads files only)
+
     with path.open(encoding="utf-8", newline="") as handle:
         reader = csv.reader(handle)
         header = next(reader)
         rows = list(reader)
-    columns: dict[str, list[Any]] = {}
+    columns: dict[str, npt.NDArray[Any]] = {}
     for j, name in enumerate(header):
         values = [row[j] for row in rows]
-        if name in numeric or name.startswith("pop_mid"):
-            columns[name] = [float(v) if v.strip() else None for v in values]
+        if name in ("x", "y") or name.startswith("pop_mid"):
+            columns[name] = np.array([float(v) if v.strip() else np.nan for v in values])
         else:
-            columns[name] = values
+            columns[name] = np.array(values, dtype=object)
     return columns
 
 
-def _parquet_columns(path: Path) -> dict[str, list[Any]]:
-    """The LSOA Parquet file's columns the optimiser reads, as lists (nulls: None)."""
+def _parquet_columns(path: Path) -> dict[str, npt.NDArray[Any]]:
+    """The LSOA Parquet file's columns the optimiser reads (see :func:`read_parquet_columns`)."""
     names = [
         n
         for n in parquet_column_names(path)
         if n in ("lsoa11cd", "force", "lad_name", "x", "y") or n.startswith("pop_mid")
     ]
-    table = read_parquet_columns(path, names)
-    return {name: table[name].tolist() for name in names}
+    return read_parquet_columns(path, names)
 
 
 def embedded_dataset_dir(name: str) -> Path:
