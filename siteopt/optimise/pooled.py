@@ -99,7 +99,7 @@ def price_exact_split(problem: ProblemData, sites: Sequence[int]) -> Option | No
     from scipy.sparse import coo_array  # noqa: PLC0415 (lazy: scipy is slow to import)
 
     chosen = tuple(sorted(int(j) for j in sites))
-    k, open_ = len(chosen), np.asarray(sorted(int(j) for j in sites))
+    k, open_ = len(chosen), np.asarray(chosen)
     totals = problem.pooled_totals(k)
     floor = _crew_floor(problem, k)
     levels = len(totals)
