@@ -52,6 +52,17 @@ def test_relaxation_bound_is_below_the_optimum_and_the_search_above(
         assert exact.objective <= found.total
 
 
+def first_sites_optimum(problem: ProblemData, k: int) -> int | None:
+    """CP-SAT's optimum with exactly sites ``0..k-1`` open (the others hold no seats)."""
+    fixed = replace(
+        problem,
+        k_min=k,
+        k_max=k,
+        max_seats=ints([s if j < k else 0 for j, s in enumerate(problem.max_seats)]),
+    )
+    return solve_cp_sat(fixed, workers=1).objective
+
+
 @settings(max_examples=60, deadline=None)
 @given(problem=pooled_problems())
 def test_priced_site_sets_cost_no_less_than_their_exact_optimum(problem: ProblemData) -> None:
@@ -61,16 +72,8 @@ def test_priced_site_sets_cost_no_less_than_their_exact_optimum(problem: Problem
         option = price_site_set(problem, sites)
         if not option.feasible:
             continue
-        others = frozenset(range(k, problem.n_sites))
-        fixed = replace(
-            problem,
-            k_min=k,
-            k_max=k,
-            max_seats=ints([s if j not in others else 0 for j, s in enumerate(problem.max_seats)]),
-        )
-        exact = solve_cp_sat(fixed, workers=1)
-        assert exact.objective is not None
-        assert exact.objective <= option.total
+        optimum = first_sites_optimum(problem, k)
+        assert optimum is not None and optimum <= option.total
 
 
 @settings(max_examples=60, deadline=None)
@@ -88,14 +91,7 @@ def test_the_exact_split_is_a_real_plan_no_dearer_than_the_greedy_one(problem: P
             assert exact.total <= greedy.total
         if not exact.feasible:
             continue
-        others = frozenset(range(k, problem.n_sites))
-        fixed = replace(
-            problem,
-            k_min=k,
-            k_max=k,
-            max_seats=ints([s if j not in others else 0 for j, s in enumerate(problem.max_seats)]),
-        )
-        optimum = solve_cp_sat(fixed, workers=1).objective
+        optimum = first_sites_optimum(problem, k)
         assert optimum is not None and optimum <= exact.total
 
 
