@@ -25,7 +25,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-from scipy import special
 
 from siteopt.errors import StaffingError
 
@@ -95,6 +94,8 @@ def _log_expm1(x: FloatArray) -> FloatArray:
 
 def _log_inverse_erlang_b(n: FloatArray, a: FloatArray) -> tuple[FloatArray, FloatArray]:
     """Return ``log(1/B)`` and ``log(1/B - 1)`` for ``n >= 1`` servers and load ``a > 0``."""
+    from scipy import special  # noqa: PLC0415 (lazy: scipy is slow to import)
+
     cdf = special.pdtr(n, a)
     log_pmf = special.xlogy(n, a) - a - special.gammaln(n + 1.0)
     log_inv = np.empty_like(a)
@@ -126,6 +127,8 @@ def _log_kummer(x: FloatArray, y: FloatArray) -> FloatArray:
 
     ``G(x, y) = Gamma(x+1) e^y y^-x P(x, y)`` with ``P`` the regularised lower incomplete gamma.
     """
+    from scipy import special  # noqa: PLC0415 (lazy: scipy is slow to import)
+
     out = np.zeros_like(y)
     p = special.gammainc(x, y)
     positive = y > 0.0
@@ -169,6 +172,8 @@ def _erlang_a_kernel(
     ``z = exp(-t/patience)``
     (derived from the offered wait V given j waiting ahead: ``e^(-V/patience) ~ Beta(x, j+1)``).
     """
+    from scipy import special  # noqa: PLC0415 (lazy: scipy is slow to import)
+
     x = n * patience / aht
     y = a * patience / aht
     _, log_rest = _log_inverse_erlang_b(n, a)
