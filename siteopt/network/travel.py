@@ -12,6 +12,7 @@ import math
 import multiprocessing
 import os
 import warnings
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -127,10 +128,10 @@ _TIMES = ("seconds", "source_snap_m", "target_snap_m")
 def _read_cache(
     path: Path, shape: tuple[int, int], *, names: tuple[str, ...] = _TIMES
 ) -> tuple[FloatArray, ...] | None:
-    try:
-        with np.load(path) as data:
+    try:  # the handle is ours: np.load leaks its own when the zip is damaged
+        with path.open("rb") as handle, np.load(handle) as data:
             out = tuple(data[name] for name in names)
-    except (OSError, KeyError, ValueError):
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile):
         return None  # missing or unreadable (e.g. truncated by a crash): recompute
     return out if out[0].shape == shape else None
 

@@ -203,7 +203,6 @@ def problem_from_instance(
     between builds (:class:`BuildCache`).
     """
     from siteopt.queueing.fte import instance_shrinkage, room_fte  # noqa: PLC0415 (lazy: pulls in scipy)
-    from siteopt.queueing.fte import staffing_table as build_staffing_table  # noqa: PLC0415 (lazy: pulls in scipy)
 
     candidates = instance.candidate_ids()
     forces = list(instance.forces)
@@ -230,15 +229,22 @@ def problem_from_instance(
     room_min = travel.room_minutes
 
     # Staffing per force group.
-    table = staffing_table if staffing_table is not None else build_staffing_table(instance)
-    min_crew = instance.staffing.min_positions_per_site.value
     n_forces = len(forces)
     masks = _group_masks(instance)
+    groups = {
+        row: [forces[f] for f in range(n_forces) if mask >> f & 1]
+        for row, mask in enumerate(masks)
+        if mask
+    }
+    table = (
+        staffing_table
+        if staffing_table is not None
+        else _stored_staffing_table(instance, [*groups.values(), *([f] for f in forces)])
+    )
+    min_crew = instance.staffing.min_positions_per_site.value
     group_agents = np.zeros((len(masks), table.rates_per_hour.shape[2]), dtype=np.int64)
-    for row, mask in enumerate(masks):
-        if mask:
-            group = [forces[f] for f in range(n_forces) if mask >> f & 1]
-            group_agents[row] = np.maximum(table.agents_for(group), min_crew)
+    for row, group in groups.items():
+        group_agents[row] = np.maximum(table.agents_for(group), min_crew)
     levels, level_of_interval, weights = np.unique(
         table.agents_for(forces), return_inverse=True, return_counts=True
     )
@@ -411,6 +417,21 @@ def _check_model_range(instance: Instance, terms: dict[str, float]) -> None:
 #: Up to this many forces every force group's staffing is tabulated (``2^F`` rows: by-force
 #: routing and the non-call functions price any group); beyond, pooled routing only.
 DENSE_FORCES = 12
+
+
+def _stored_staffing_table(instance: Instance, groups: list[list[str]]) -> StaffingTable:
+    """The instance's staffing table with the requirement of every group in ``groups`` known.
+
+    Read from the staffing cache beside the travel-time cache when an earlier run stored the
+    same table (:mod:`siteopt.queueing.store`), else computed and stored.
+    """
+    from siteopt.queueing.fte import staffing_table  # noqa: PLC0415 (lazy: pulls in scipy)
+    from siteopt.queueing.store import persisted_requirements  # noqa: PLC0415 (lazy: see above)
+
+    with persisted_requirements(staffing_table(instance)) as table:
+        for group in groups:
+            table.agents_for(group)
+    return table
 
 
 def _group_masks(instance: Instance) -> list[int]:

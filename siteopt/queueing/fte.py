@@ -236,6 +236,19 @@ class StaffingTable:
             self._memo[key] = agents
         return self._memo[key]
 
+    def known_requirements(self) -> dict[frozenset[str], IntArray]:
+        """Return the agents per interval of every force group computed (or remembered) so far."""
+        return dict(self._memo)
+
+    def remember(self, requirements: dict[frozenset[str], IntArray]) -> None:
+        """Take agents per interval of force groups from elsewhere (a cache; see :mod:`.store`).
+
+        The caller vouches they are what :meth:`agents_for` would compute for this table; groups
+        already known keep their value.
+        """
+        for group, agents in requirements.items():
+            self._memo.setdefault(self._key(group), agents)
+
     def required_for(self, forces: Iterable[str]) -> IntArray:
         """Return the Erlang requirement per interval of one room serving ``forces``."""
         return np.asarray(self.team_agents(forces).sum(axis=0), dtype=np.int64)
