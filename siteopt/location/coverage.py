@@ -2,7 +2,8 @@
 
 LSCP (fewest sites covering everyone) and MCLP (most demand covered by p sites). Both start from
 a greedy answer, so a time limit that stops HiGHS early still returns a solution, with HiGHS's
-proven bound (or a simple one: one site for LSCP, the p best single-site coverages for MCLP).
+proven bound, or a bound found without a solver where that is better (for LSCP rows that share no
+site, and the greedy cover's guarantee; for MCLP the p best single-site coverages).
 """
 
 from __future__ import annotations
@@ -110,11 +111,42 @@ def _solve_lscp(
     if found.status is Status.OPTIMAL or not len(patterns):
         return found
     greedy = _greedy_cover(patterns)
-    bound = found.bound if found.bound is not None else 1.0
+    # HiGHS stopped in presolve reports a dual bound of 0: keep the better of the two.
+    bound = max(found.bound or 0.0, _cover_lower_bound(patterns, len(greedy)))
     name = found.method.split(":")[0]
     if found.chosen and len(found.chosen) <= len(greedy):
-        return _Found(found.chosen, Status.FEASIBLE, f"{name}: {STOPPED}", bound)
-    return _Found(greedy, Status.FEASIBLE, f"greedy cover ({name} {STOPPED})", bound)
+        chosen, method = found.chosen, f"{name}: {STOPPED}"
+    else:
+        chosen, method = greedy, f"greedy cover ({name} {STOPPED})"
+    if len(chosen) <= bound:
+        return _Found(chosen, Status.OPTIMAL, f"{method}; optimal by the cover bound", bound)
+    return _Found(chosen, Status.FEASIBLE, method, bound)
+
+
+def _cover_lower_bound(patterns: BoolArray, greedy_size: int) -> float:
+    """A proven lower bound on the fewest sites covering every row, found without a solver.
+
+    The larger of two: rows that pairwise share no covering site each need a site of their own
+    (packed greedily, rows with the fewest covering sites first); and Chvátal's guarantee that
+    the greedy cover is at most ``H(d)`` times the optimum, ``d`` being the most rows one site
+    covers (so the optimum is at least ``greedy / H(d)``).
+    """
+    per_site = patterns.sum(axis=0)
+    most = int(per_site.max()) if per_site.size else 0
+    if most == 0:
+        return 0.0
+    harmonic = math.fsum(1.0 / i for i in range(1, most + 1))
+    chvatal = math.ceil(greedy_size / harmonic - 1e-9)
+    used = np.zeros(patterns.shape[1], dtype=np.bool_)
+    packed = 0
+    for row in np.argsort(patterns.sum(axis=1), kind="stable"):
+        sites = patterns[row]
+        if not (sites & used).any():
+            used |= sites
+            packed += 1
+            if used.all():
+                break
+    return float(max(1, chvatal, packed))
 
 
 def _greedy_coverage(patterns: BoolArray, summed: FloatArray, p: int) -> tuple[int, ...]:
@@ -164,9 +196,8 @@ def _solve_mclp(
     if found.status is Status.OPTIMAL:
         return found
     greedy = _greedy_coverage(patterns, summed, p)
-    bound = found.bound
-    if bound is None:
-        bound = _coverage_upper_bound(patterns, summed, p)
+    simple = _coverage_upper_bound(patterns, summed, p)
+    bound = simple if found.bound is None else min(found.bound, simple)
     name = found.method.split(":")[0]
     if found.chosen and _covered_weight(patterns, summed, found.chosen) >= _covered_weight(
         patterns, summed, greedy
