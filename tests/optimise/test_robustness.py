@@ -91,7 +91,7 @@ def test_each_trip_keeps_the_measured_error_and_groups_move_together(toy: Instan
     index = np.array([[0], [0]])
     samples = np.array(
         [
-            groups._real(minutes, index, rng.standard_normal(len(groups.names)), rng, 0.75)[:, 0]
+            groups._real(minutes, index, robustness._Draw(rng, len(groups.names), 0.75))[:, 0]
             for _ in range(draws)
         ]
     )
@@ -158,7 +158,7 @@ def test_site_to_site_minutes_left_out_stay_out_of_a_draw(toy: Instance) -> None
     groups = _TripGroups(toy, model)
     travel = replace(travel_inputs(toy), site_minutes=None)
     rng = np.random.default_rng(3)
-    drawn = groups.perturbed(travel, rng.standard_normal(len(groups.names)), rng, 0.5)
+    drawn = groups.perturbed(travel, robustness._Draw(rng, len(groups.names), 0.5))
     assert drawn.site_minutes is None
     assert not np.array_equal(drawn.home_minutes, travel.home_minutes)
     same = travel_inputs(toy, dense_sites=0)
