@@ -20,12 +20,13 @@ to which room, who leaves, who is surplus, and how many each room must recruit.
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -152,10 +153,14 @@ def _one_blas_thread() -> AbstractContextManager[object]:
     and a Dask worker, whose nanny sets one BLAS thread, disagreed); one thread makes the tables the
     same everywhere. It is also faster here: each product is small (a block of candidates).
     """
-    limits: AbstractContextManager[object] = threadpoolctl.threadpool_limits(
-        limits=1, user_api="blas"
-    )
+    limits: AbstractContextManager[object] = _blas_controller().limit(limits=1, user_api="blas")
     return limits
+
+
+@functools.cache
+def _blas_controller() -> Any:
+    """The process's BLAS libraries, found once (a search of every loaded library: ~3 ms)."""
+    return threadpoolctl.ThreadpoolController()
 
 
 def home_shares(
