@@ -355,6 +355,71 @@ def _centre_urban(instance: Instance, areas: dict[str, str]) -> npt.NDArray[np.b
     return np.array([areas.get(codes[i]) == "urban" for i in nearest], dtype=bool)
 
 
+#: Trips per block of :meth:`_ErrorTables.errors` (its temporaries stay in the cache).
+_BLOCK = 1 << 16
+
+
+@dataclass(frozen=True, eq=False)
+class _ErrorTables:
+    """Every group's inverse error distribution as one table, for groups sharing their levels.
+
+    ``errors`` gives what each group's ``relative_error`` (``np.interp(u, levels, quantiles)``)
+    gives, bit for bit (the same segment, slope and sum as numpy's), for trips of every group
+    at once: one segment search per trip and no per-group masks. With levels ``k / (L - 1)``
+    (the validation's percentiles) the segment is found by arithmetic, not a binary search.
+    """
+
+    levels: FloatArray  # (L,), every group's
+    uniform: bool  # levels are k / (L - 1)
+    slopes: FloatArray  # (groups × L,) slope of the segment from each level (0 from the last)
+    starts: FloatArray  # (groups × L,) the quantile at each level
+
+    @classmethod
+    def of(cls, model: TravelTimeError, names: list[tuple[str, str]]) -> _ErrorTables | None:
+        """The tables of ``model``'s groups ``names`` (``None``: their levels differ)."""
+        dists = [model.distributions[name] for name in names]
+        levels = dists[0].levels
+        if any(not np.array_equal(d.levels, levels) for d in dists):
+            return None
+        last = len(levels) - 1
+        steps = levels[1:] - levels[:-1]
+        slopes = [np.append((d.quantiles[1:] - d.quantiles[:-1]) / steps, 0.0) for d in dists]
+        return cls(
+            levels=levels,
+            uniform=bool(np.array_equal(levels, np.arange(last + 1) / last)),
+            slopes=np.concatenate(slopes),
+            starts=np.concatenate([d.quantiles for d in dists]),
+        )
+
+    def _segments(self, u: FloatArray) -> IntArray:
+        """The largest ``j`` with ``levels[j] ≤ u`` (``u`` in ``[0, 1]``), as numpy's search."""
+        if not self.uniform:
+            found: IntArray = np.searchsorted(self.levels, u, side="right") - 1
+            return found
+        last = len(self.levels) - 1
+        j = (u * last).astype(np.intp)  # within one of the segment (rounding): set right below
+        j -= self.levels[j] > u
+        j += (j < last) & (self.levels[np.minimum(j + 1, last)] <= u)
+        return j
+
+    def errors(self, u: FloatArray, index: IntArray) -> FloatArray:
+        """Relative error of each trip at probability ``u``, from its group's distribution."""
+        flat_u, flat_index = u.reshape(-1), index.reshape(-1)
+        out = np.empty(u.shape)
+        flat_out = out.reshape(-1)
+        width = len(self.levels)
+        for start in range(0, flat_u.size, _BLOCK):
+            block = slice(start, start + _BLOCK)
+            uu = flat_u[block]
+            j = self._segments(uu)
+            cell = flat_index[block] * width + j
+            e = uu - self.levels[j]
+            e *= self.slopes[cell]
+            e += self.starts[cell]
+            flat_out[block] = e
+        return out
+
+
 class _TripGroups:
     """The error group (data kind × area type) of every trip the decision uses."""
 
@@ -363,6 +428,7 @@ class _TripGroups:
 
         self.model = model
         self.names = sorted(model.distributions)
+        self._tables = _ErrorTables.of(model, self.names)
         self._group_masks: dict[int, tuple[IntArray, tuple[npt.NDArray[np.bool_], ...]]] = {}
         dataset = instance.dataset()
         areas = area_types(dataset)
@@ -398,6 +464,7 @@ class _TripGroups:
             raise ValueError("expected an error model with the same groups")
         other = copy.copy(self)
         other.model = model
+        other._tables = _ErrorTables.of(model, self.names)
         return other
 
     def _index(
@@ -428,9 +495,12 @@ class _TripGroups:
     def _real(self, minutes: FloatArray, index: IntArray, draw: _Draw) -> FloatArray:
         """Plausible real times behind ``minutes`` (module note): ``shown / (1 + e)``."""
         u = draw.probabilities(index)
-        e = np.empty_like(minutes)
-        for name, mask in zip(self.names, self._masks(index), strict=True):
-            e[mask] = self.model.distributions[name].relative_error(u[mask])
+        if self._tables is not None:
+            e = self._tables.errors(u, index)
+        else:
+            e = np.empty_like(minutes)
+            for name, mask in zip(self.names, self._masks(index), strict=True):
+                e[mask] = self.model.distributions[name].relative_error(u[mask])
         e += 1.0
         real: FloatArray = np.divide(minutes, e, out=e)
         return real
