@@ -20,14 +20,17 @@ to which room, who leaves, who is surplus, and how many each room must recruit.
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
+import threadpoolctl  # type: ignore[import-untyped]
 
 if TYPE_CHECKING:
     from siteopt.instance.schema import Instance
@@ -104,8 +107,9 @@ class TransitionTable:
     def _quantiles(self) -> FloatArray:
         out = np.zeros((2, *self.stay_share.shape))
         for f, room in enumerate(self.current_room.tolist()):
-            extra_t = np.maximum(self.minutes - self.minutes[:, [room]], 0.0)
-            out[:, f] = _weighted_quantiles(extra_t, self.home_share[f], (0.5, 0.9))
+            for cols in _column_blocks(self.minutes.shape[1]):
+                extra_t = np.maximum(self.minutes[:, cols] - self.minutes[:, [room]], 0.0)
+                out[:, f, cols] = _weighted_quantiles(extra_t, self.home_share[f], (0.5, 0.9))
         out.setflags(write=False)
         return out
 
@@ -120,6 +124,43 @@ class TransitionTable:
         """Weighted 90th percentile of the extra one-way commute, ``forces × candidates``."""
         p90: FloatArray = self._quantiles[1]
         return p90
+
+
+#: Candidates per block of :func:`transition_table` and :func:`commute_share_within`: zones ×
+#: block float64 temporaries (a 1 km grid's 1,558 LSOAs: 6.4 MB each) instead of zones ×
+#: candidates (76 MB each, four at once). A multiple of 4: OpenBLAS's ``w @ matrix`` kernel
+#: sums columns four at a time and the last ``columns % 4`` another way, so blocks of a
+#: multiple of 4 (the remainder kept with the last, :func:`_column_blocks`) leave every
+#: column's sum as the whole-matrix product on one thread gives it.
+_CANDIDATE_BLOCK = 512
+
+
+def _column_blocks(columns: int, block: int = _CANDIDATE_BLOCK) -> list[slice]:
+    """Return slices that cut ``columns`` columns into blocks of ``block``, the last up to twice.
+
+    The remainder joins the last block: a block of a few columns would be summed by BLAS's
+    short-matrix path, not as the whole product sums its last columns.
+    """
+    starts = list(range(0, columns - block + 1, block)) or [0]
+    return [slice(a, b) for a, b in zip(starts, [*starts[1:], columns], strict=True)]
+
+
+def _one_blas_thread() -> AbstractContextManager[object]:
+    """Return a context that runs BLAS on one thread (the weighted column sums).
+
+    Threaded BLAS splits ``w @ matrix`` by columns and sums the last few of each thread's share
+    the other way, so its last bits depended on the number of cores (a laptop, a 2-core CI box
+    and a Dask worker, whose nanny sets one BLAS thread, disagreed); one thread makes the tables the
+    same everywhere. It is also faster here: each product is small (a block of candidates).
+    """
+    limits: AbstractContextManager[object] = _blas_controller().limit(limits=1, user_api="blas")
+    return limits
+
+
+@functools.cache
+def _blas_controller() -> Any:
+    """The process's BLAS libraries, found once (a search of every loaded library: ~3 ms)."""
+    return threadpoolctl.ThreadpoolController()
 
 
 def home_shares(
@@ -204,15 +245,17 @@ def transition_table(
     shape = (len(rooms), t.shape[1])
     out = {name: np.zeros(shape) for name in ("stay", "pv", "mean")}
     homes = np.zeros((len(rooms), t.shape[0]))
-    for f, room in enumerate(rooms):
-        w = home_shares(population, t[:, room], decay_per_minute=params.home_decay_per_minute)
-        homes[f] = w
-        extra_t = np.maximum(t - t[:, [room]], 0.0)
-        extra_km = np.maximum(d - d[:, [room]], 0.0)
-        stay = np.exp(-extra_t / params.retention_scale_minutes)
-        out["stay"][f] = w @ stay
-        out["pv"][f] = w @ (stay * extra_km) * yearly_days * pv_factor
-        out["mean"][f] = w @ extra_t
+    with _one_blas_thread():
+        for f, room in enumerate(rooms):
+            w = home_shares(population, t[:, room], decay_per_minute=params.home_decay_per_minute)
+            homes[f] = w
+            for cols in _column_blocks(t.shape[1]):
+                extra_t = np.maximum(t[:, cols] - t[:, [room]], 0.0)
+                extra_km = np.maximum(d[:, cols] - d[:, [room]], 0.0)
+                stay = np.exp(-extra_t / params.retention_scale_minutes)
+                out["stay"][f, cols] = w @ stay
+                out["pv"][f, cols] = w @ (stay * extra_km) * yearly_days * pv_factor
+                out["mean"][f, cols] = w @ extra_t
     for array in (*out.values(), homes):
         array.setflags(write=False)
     return TransitionTable(
@@ -236,11 +279,12 @@ def commute_share_within(
     """Return, per force and candidate, the share of current staff living ≤ ``max_minutes`` away."""
     t = np.asarray(minutes, dtype=np.float64)
     rooms = np.asarray(current_room, dtype=np.int64)
-    within = (t <= max_minutes).astype(np.float64)
     shares = np.zeros((len(rooms), t.shape[1]))
-    for f, room in enumerate(rooms):
-        w = home_shares(population, t[:, room], decay_per_minute=decay_per_minute)
-        shares[f] = w @ within
+    with _one_blas_thread():
+        for f, room in enumerate(rooms):
+            w = home_shares(population, t[:, room], decay_per_minute=decay_per_minute)
+            for cols in _column_blocks(t.shape[1]):
+                shares[f, cols] = w @ (t[:, cols] <= max_minutes).astype(np.float64)
     shares.setflags(write=False)
     return shares
 

@@ -184,31 +184,22 @@ def decision_robustness(
 
     travel = travel_inputs(instance)
     table = staffing_table(instance)
-    target = frozenset(chosen)
     shared: dict[str, Any] = {}  # the priced non-call functions: drive times do not move them
-
-    def run(trip_groups: _TripGroups) -> tuple[int, int, dict[tuple[str, ...], int]]:
-        rng = np.random.default_rng(seed)  # the same draws with and without the bias
-        held, no_option = 0, 0
-        rivals: dict[tuple[str, ...], int] = {}
-        for _ in range(draws):
-            shocks = rng.standard_normal(len(trip_groups.names))
-            perturbed = trip_groups.perturbed(travel, shocks, rng, correlation)
+    # The same draws with and without the bias: each draw's probabilities are made once and
+    # priced under both error models (they differ only in the errors those probabilities give).
+    models = (groups, groups.with_model(_centred(model)))
+    tallies = (_Tally(frozenset(chosen)), _Tally(frozenset(chosen)))
+    rng = np.random.default_rng(seed)
+    for _ in range(draws):
+        draw = _Draw(rng, len(groups.names), correlation)
+        for trip_groups, tally in zip(models, tallies, strict=True):
+            perturbed = trip_groups.perturbed(travel, draw.replay())
             trial = problem_from_instance(
                 instance, travel=perturbed, staffing_table=table, shared=shared
             )
-            trial = trip_groups.with_centres(trial, shocks, rng, correlation)
-            winner = _best_site_set(trial)
-            if winner is None:
-                no_option += 1
-            elif frozenset(winner) == target:
-                held += 1
-            else:
-                rivals[winner] = rivals.get(winner, 0) + 1
-        return held, no_option, rivals
-
-    held, no_option, rivals = run(groups)
-    held_unbiased, _, _ = run(groups.with_model(_centred(model)))
+            tally.count(_best_site_set(trip_groups.with_centres(trial, draw)))
+    held, no_option, rivals = tallies[0].held, tallies[0].no_option, tallies[0].rivals
+    held_unbiased = tallies[1].held
     ranked = sorted(rivals.items(), key=lambda kv: (-kv[1], kv[0]))
     bias = tuple(
         BiasOfGroup(kind, area, d.median_bias)
@@ -226,6 +217,67 @@ def decision_robustness(
         bias=bias,
         speeds_note=_speeds_note(instance),
     )
+
+
+class _Tally:
+    """Winners of the draws so far: the chosen set's, no option's, each rival's count."""
+
+    def __init__(self, target: frozenset[str]) -> None:
+        self.target = target
+        self.held = 0
+        self.no_option = 0
+        self.rivals: dict[tuple[str, ...], int] = {}
+
+    def count(self, winner: tuple[str, ...] | None) -> None:
+        """Count one draw's winner (``None``: no option met every constraint)."""
+        if winner is None:
+            self.no_option += 1
+        elif frozenset(winner) == self.target:
+            self.held += 1
+        else:
+            self.rivals[winner] = self.rivals.get(winner, 0) + 1
+
+
+class _Draw:
+    """One draw's random numbers: a shock per group, then each trip's probability ``Φ(z)``.
+
+    The probabilities are made in the order the trips ask for them (home, site and room
+    minutes, then each constraint's centre minutes) and kept: :meth:`replay` hands the same
+    ones, in the same order, to a second error model without drawing again (and without
+    computing ``Φ`` of ten million trips again on a 1 km grid).
+    """
+
+    def __init__(self, rng: np.random.Generator, groups: int, correlation: float) -> None:
+        self.rng = rng
+        self.correlation = correlation
+        self.shocks = rng.standard_normal(groups)
+        self._made: list[FloatArray] = []
+        self._next = 0
+
+    def replay(self) -> _Draw:
+        """Return the draw with its probabilities handed out again from the first."""
+        self._next = 0
+        return self
+
+    def probabilities(self, index: IntArray) -> FloatArray:
+        """``Φ(z)`` of each trip of ``index`` (its group's), ``z = √ρ·z_group + √(1-ρ)·z_trip``."""
+        if self._next == len(self._made):
+            self._made.append(self._new(index))
+        u = self._made[self._next]
+        if u.shape != index.shape:
+            raise ValueError("a replayed draw must be asked for the same trips in the same order")
+        self._next += 1
+        return u
+
+    def _new(self, index: IntArray) -> FloatArray:
+        from scipy.special import ndtr  # noqa: PLC0415 (lazy: scipy is slow to import)
+
+        # In place, each element as ``√ρ·shocks[index] + √(1-ρ)·z_trip`` would give it.
+        z = self.rng.standard_normal(index.shape)
+        z *= math.sqrt(1.0 - self.correlation)
+        z += (math.sqrt(self.correlation) * self.shocks)[index]
+        u: FloatArray = ndtr(z, out=z)
+        return u
 
 
 def _centred(model: TravelTimeError) -> TravelTimeError:
@@ -303,6 +355,71 @@ def _centre_urban(instance: Instance, areas: dict[str, str]) -> npt.NDArray[np.b
     return np.array([areas.get(codes[i]) == "urban" for i in nearest], dtype=bool)
 
 
+#: Trips per block of :meth:`_ErrorTables.errors` (its temporaries stay in the cache).
+_BLOCK = 1 << 16
+
+
+@dataclass(frozen=True, eq=False)
+class _ErrorTables:
+    """Every group's inverse error distribution as one table, for groups sharing their levels.
+
+    ``errors`` gives what each group's ``relative_error`` (``np.interp(u, levels, quantiles)``)
+    gives, bit for bit (the same segment, slope and sum as numpy's), for trips of every group
+    at once: one segment search per trip and no per-group masks. With levels ``k / (L - 1)``
+    (the validation's percentiles) the segment is found by arithmetic, not a binary search.
+    """
+
+    levels: FloatArray  # (L,), every group's
+    uniform: bool  # levels are k / (L - 1)
+    slopes: FloatArray  # (groups × L,) slope of the segment from each level (0 from the last)
+    starts: FloatArray  # (groups × L,) the quantile at each level
+
+    @classmethod
+    def of(cls, model: TravelTimeError, names: list[tuple[str, str]]) -> _ErrorTables | None:
+        """The tables of ``model``'s groups ``names`` (``None``: their levels differ)."""
+        dists = [model.distributions[name] for name in names]
+        levels = dists[0].levels
+        if any(not np.array_equal(d.levels, levels) for d in dists):
+            return None
+        last = len(levels) - 1
+        steps = levels[1:] - levels[:-1]
+        slopes = [np.append((d.quantiles[1:] - d.quantiles[:-1]) / steps, 0.0) for d in dists]
+        return cls(
+            levels=levels,
+            uniform=bool(np.array_equal(levels, np.arange(last + 1) / last)),
+            slopes=np.concatenate(slopes),
+            starts=np.concatenate([d.quantiles for d in dists]),
+        )
+
+    def _segments(self, u: FloatArray) -> IntArray:
+        """The largest ``j`` with ``levels[j] ≤ u`` (``u`` in ``[0, 1]``), as numpy's search."""
+        if not self.uniform:
+            found: IntArray = np.searchsorted(self.levels, u, side="right") - 1
+            return found
+        last = len(self.levels) - 1
+        j = (u * last).astype(np.intp)  # within one of the segment (rounding): set right below
+        j -= self.levels[j] > u
+        j += (j < last) & (self.levels[np.minimum(j + 1, last)] <= u)
+        return j
+
+    def errors(self, u: FloatArray, index: IntArray) -> FloatArray:
+        """Relative error of each trip at probability ``u``, from its group's distribution."""
+        flat_u, flat_index = u.reshape(-1), index.reshape(-1)
+        out = np.empty(u.shape)
+        flat_out = out.reshape(-1)
+        width = len(self.levels)
+        for start in range(0, flat_u.size, _BLOCK):
+            block = slice(start, start + _BLOCK)
+            uu = flat_u[block]
+            j = self._segments(uu)
+            cell = flat_index[block] * width + j
+            e = uu - self.levels[j]
+            e *= self.slopes[cell]
+            e += self.starts[cell]
+            flat_out[block] = e
+        return out
+
+
 class _TripGroups:
     """The error group (data kind × area type) of every trip the decision uses."""
 
@@ -311,6 +428,8 @@ class _TripGroups:
 
         self.model = model
         self.names = sorted(model.distributions)
+        self._tables = _ErrorTables.of(model, self.names)
+        self._group_masks: dict[int, tuple[IntArray, tuple[npt.NDArray[np.bool_], ...]]] = {}
         dataset = instance.dataset()
         areas = area_types(dataset)
         lsoas = dataset.lsoas()
@@ -345,6 +464,7 @@ class _TripGroups:
             raise ValueError("expected an error model with the same groups")
         other = copy.copy(self)
         other.model = model
+        other._tables = _ErrorTables.of(model, self.names)
         return other
 
     def _index(
@@ -364,61 +484,48 @@ class _TripGroups:
             raise NetworkError(f"error model: a trip has no measured distribution (known: {known})")
         return out
 
-    def _real(
-        self,
-        minutes: FloatArray,
-        index: IntArray,
-        shocks: FloatArray,
-        rng: np.random.Generator,
-        correlation: float,
-    ) -> FloatArray:
-        """Plausible real times behind ``minutes`` (module note): ``shown / (1 + e)``."""
-        from scipy.special import ndtr  # noqa: PLC0415 (lazy: scipy is slow to import)
+    def _masks(self, index: IntArray) -> tuple[npt.NDArray[np.bool_], ...]:
+        """``index == g`` for every group ``g``: made once per trip set, not once a draw."""
+        key = id(index)
+        if key not in self._group_masks:
+            masks = tuple(index == g for g in range(len(self.names)))
+            self._group_masks[key] = (index, masks)  # the index held: its id stays its own
+        return self._group_masks[key][1]
 
-        z = math.sqrt(correlation) * shocks[index] + math.sqrt(1.0 - correlation) * (
-            rng.standard_normal(minutes.shape)
-        )
-        u = ndtr(z)
-        e = np.empty_like(minutes)
-        for g, name in enumerate(self.names):
-            mask = index == g
-            e[mask] = self.model.distributions[name].relative_error(u[mask])
-        real: FloatArray = minutes / (1.0 + e)
+    def _real(self, minutes: FloatArray, index: IntArray, draw: _Draw) -> FloatArray:
+        """Plausible real times behind ``minutes`` (module note): ``shown / (1 + e)``."""
+        u = draw.probabilities(index)
+        if self._tables is not None:
+            e = self._tables.errors(u, index)
+        else:
+            e = np.empty_like(minutes)
+            for name, mask in zip(self.names, self._masks(index), strict=True):
+                e[mask] = self.model.distributions[name].relative_error(u[mask])
+        e += 1.0
+        real: FloatArray = np.divide(minutes, e, out=e)
         return real
 
-    def perturbed(
-        self,
-        travel: TravelInputs,
-        shocks: FloatArray,
-        rng: np.random.Generator,
-        correlation: float,
-    ) -> TravelInputs:
+    def perturbed(self, travel: TravelInputs, draw: _Draw) -> TravelInputs:
         """The travel matrices with every drive time replaced by a draw of the real one."""
         return replace(
             travel,
-            home_minutes=self._real(travel.home_minutes, self.home, shocks, rng, correlation),
+            home_minutes=self._real(travel.home_minutes, self.home, draw),
             site_minutes=(  # None: too many candidates for a dense matrix; not perturbed
                 None
                 if travel.site_minutes is None
-                else self._real(travel.site_minutes, self.site, shocks, rng, correlation)
+                else self._real(travel.site_minutes, self.site, draw)
             ),
-            room_minutes=self._real(travel.room_minutes, self.room, shocks, rng, correlation),
+            room_minutes=self._real(travel.room_minutes, self.room, draw),
         )
 
-    def with_centres(
-        self,
-        problem: ProblemData,
-        shocks: FloatArray,
-        rng: np.random.Generator,
-        correlation: float,
-    ) -> ProblemData:
+    def with_centres(self, problem: ProblemData, draw: _Draw) -> ProblemData:
         """The problem with the times its constraints measured themselves drawn the same way.
 
         Force centres to sites (``forces × candidates``; :meth:`Constraint.with_drive_times`).
         """
 
         def real(minutes: FloatArray) -> FloatArray:
-            return self._real(minutes, self.centre, shocks, rng, correlation)
+            return self._real(minutes, self.centre, draw)
 
         constraints = tuple(c.with_drive_times(real) for c in problem.constraints)
         return replace(problem, constraints=constraints)

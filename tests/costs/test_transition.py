@@ -7,6 +7,7 @@ import warnings
 
 import numpy as np
 import pytest
+import threadpoolctl  # type: ignore[import-untyped]
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
@@ -14,6 +15,7 @@ from hypothesis.extra import numpy as hnp
 from siteopt.costs.transition import (
     StaffTransport,
     TransitionParameters,
+    _column_blocks,
     _offers_lp,
     _one_room_offers,
     _Programme,
@@ -99,6 +101,70 @@ def test_staying_never_exceeds_one_and_the_current_room_keeps_everyone(
     assert table.stay_share[1, 2] == pytest.approx(1.0)
     assert table.excess_travel_pv_gbp[0, 0] == 0.0
     assert math.isfinite(float(table.p90_extra_minutes.max()))
+
+
+def whole_matrix_tables(
+    population: np.ndarray, minutes: np.ndarray, km: np.ndarray, rooms: list[int]
+) -> dict[str, np.ndarray]:
+    """The tables as one product per force over every candidate at once (BLAS on one thread)."""
+    out: dict[str, list[np.ndarray]] = {"stay": [], "pv": [], "mean": [], "within": []}
+    with threadpoolctl.threadpool_limits(limits=1, user_api="blas"):
+        for room in rooms:
+            w = home_shares(population, minutes[:, room], decay_per_minute=0.1)
+            extra_t = np.maximum(minutes - minutes[:, [room]], 0.0)
+            stay = np.exp(-extra_t / 30.0)
+            out["stay"].append(w @ stay)
+            out["pv"].append(w @ (stay * np.maximum(km - km[:, [room]], 0.0)) * 2 * 200 * 0.25)
+            out["mean"].append(w @ extra_t)
+            out["within"].append(w @ (minutes <= 45.0).astype(np.float64))
+    return {name: np.array(rows) for name, rows in out.items()}
+
+
+@pytest.mark.parametrize(("candidates", "threads"), [(1101, 1), (1101, 2), (1538, 2)])
+def test_tables_by_blocks_of_candidates_are_the_whole_matrix_products_bit_for_bit(
+    candidates: int, threads: int
+) -> None:
+    """Blocked sums equal the whole-matrix products exactly, whatever BLAS's thread count.
+
+    More candidates than a block, the last block not a multiple of four: its columns must still
+    be summed as the whole product sums them (and not as a threaded BLAS splits them).
+    """
+    rng = np.random.default_rng(candidates)
+    population = rng.uniform(100.0, 3000.0, 300)
+    minutes = rng.uniform(0.0, 120.0, (300, candidates))
+    km = minutes * rng.uniform(0.6, 1.4, minutes.shape)
+    rooms = [0, candidates - 1]
+    want = whole_matrix_tables(population, minutes, km, rooms)
+    with threadpoolctl.threadpool_limits(limits=threads, user_api="blas"):
+        table = transition_table(
+            population=population, minutes=minutes, km=km, current_room=rooms, params=PARAMS
+        )
+        within = commute_share_within(
+            population=population,
+            minutes=minutes,
+            current_room=rooms,
+            decay_per_minute=0.1,
+            max_minutes=45.0,
+        )
+    assert np.array_equal(table.stay_share, want["stay"])
+    assert np.array_equal(table.excess_travel_pv_gbp, want["pv"])
+    assert np.array_equal(table.mean_extra_minutes, want["mean"])
+    assert np.array_equal(within, want["within"])
+    extra_t = np.maximum(minutes - minutes[:, [rooms[1]]], 0.0)
+    median = _weighted_quantiles(extra_t, table.home_share[1], (0.5,))[0]
+    assert np.array_equal(table.median_extra_minutes[1], median)
+
+
+@given(columns=st.integers(0, 5000), block=st.sampled_from([4, 64, 512]))
+def test_column_blocks_cover_every_column_once_in_blocks_of_at_least_a_block(
+    columns: int, block: int
+) -> None:
+    """Blocks start at multiples of ``block``; each but a lone first is at least ``block`` long."""
+    blocks = _column_blocks(columns, block)
+    assert [c for cols in blocks for c in range(columns)[cols]] == list(range(columns))
+    assert all(cols.start % block == 0 for cols in blocks)
+    assert all(block <= cols.stop - cols.start < 2 * block for cols in blocks[1:])
+    assert blocks[0].stop - blocks[0].start >= min(columns, block)
 
 
 def test_far_rooms_do_not_underflow() -> None:

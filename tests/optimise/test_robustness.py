@@ -6,6 +6,8 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from siteopt.errors import NetworkError
 from siteopt.instance.loading import load_instance
@@ -91,7 +93,7 @@ def test_each_trip_keeps_the_measured_error_and_groups_move_together(toy: Instan
     index = np.array([[0], [0]])
     samples = np.array(
         [
-            groups._real(minutes, index, rng.standard_normal(len(groups.names)), rng, 0.75)[:, 0]
+            groups._real(minutes, index, robustness._Draw(rng, len(groups.names), 0.75))[:, 0]
             for _ in range(draws)
         ]
     )
@@ -158,10 +160,71 @@ def test_site_to_site_minutes_left_out_stay_out_of_a_draw(toy: Instance) -> None
     groups = _TripGroups(toy, model)
     travel = replace(travel_inputs(toy), site_minutes=None)
     rng = np.random.default_rng(3)
-    drawn = groups.perturbed(travel, rng.standard_normal(len(groups.names)), rng, 0.5)
+    drawn = groups.perturbed(travel, robustness._Draw(rng, len(groups.names), 0.5))
     assert drawn.site_minutes is None
     assert not np.array_equal(drawn.home_minutes, travel.home_minutes)
     same = travel_inputs(toy, dense_sites=0)
     assert same.site_minutes is None
     problem = problem_from_instance(toy, travel=drawn)  # pairs measured on the network
     assert problem.n_sites == len(travel.candidates)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    levels=st.integers(3, 120),
+    uniform=st.booleans(),
+    seed=st.integers(0, 2**16),
+)
+def test_error_tables_give_each_groups_interpolated_error_bit_for_bit(
+    levels: int, uniform: bool, seed: int
+) -> None:
+    """One table lookup per trip equals ``relative_error`` of the trip's group exactly.
+
+    Probabilities at, just below and just above every level, 0 and 1, and random ones; levels
+    ``k / (L - 1)`` (the segment found by arithmetic) or uneven ones (a search).
+    """
+    rng = np.random.default_rng(seed)
+    if uniform:
+        grid = np.arange(levels) / (levels - 1)
+    else:
+        grid = np.concatenate([[0.0], np.sort(rng.uniform(0.0, 1.0, levels - 2)), [1.0]])
+        grid = np.unique(grid)
+    names = [("real_a_roads", "rural"), ("real_a_roads", "urban"), ("strategic_mesh", "rural")]
+    quantiles = np.sort(rng.normal(0.0, 0.2, (len(names), len(grid))), axis=1)
+    quantiles[:, 1] = quantiles[:, 2]  # a flat segment
+    model = TravelTimeError(
+        {
+            name: ErrorDistribution(name[0], name[1], 100, grid, q)
+            for name, q in zip(names, quantiles, strict=True)
+        }
+    )
+    tables = robustness._ErrorTables.of(model, names)
+    assert tables is not None and tables.uniform == uniform
+    u = np.concatenate(
+        [
+            rng.random(5000),
+            grid,
+            np.nextafter(grid[1:], 0.0),
+            np.nextafter(grid[:-1], 1.0),
+            [0.0, 1.0],
+        ]
+    )
+    index = rng.integers(0, len(names), u.size)
+    got = tables.errors(u, index)
+    for g, name in enumerate(names):
+        assert np.array_equal(
+            got[index == g], model.distributions[name].relative_error(u[index == g])
+        )
+
+
+def test_error_tables_are_not_made_for_groups_of_different_levels(toy: Instance) -> None:
+    """Levels that differ between groups: no shared table (each group interpolates its own)."""
+    model = instance_travel_time_error(toy)
+    assert model is not None
+    names = sorted(model.distributions)
+    first = model.distributions[names[0]]
+    levels, quantiles = np.array([0.0, 0.3, 1.0]), np.array([-0.1, 0.0, 0.2])
+    other = ErrorDistribution(first.data_kind, first.area_type, first.pairs, levels, quantiles)
+    uneven = TravelTimeError({**model.distributions, names[0]: other})
+    assert robustness._ErrorTables.of(uneven, names) is None
+    assert robustness._ErrorTables.of(model, names) is not None
