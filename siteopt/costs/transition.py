@@ -30,7 +30,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
-import threadpoolctl  # type: ignore[import-untyped]
 
 if TYPE_CHECKING:
     from siteopt.instance.schema import Instance
@@ -160,6 +159,8 @@ def _one_blas_thread() -> AbstractContextManager[object]:
 @functools.cache
 def _blas_controller() -> Any:
     """The process's BLAS libraries, found once (a search of every loaded library: ~3 ms)."""
+    import threadpoolctl  # type: ignore[import-untyped]  # noqa: PLC0415 (lazy: threadpoolctl is slow to import)
+
     return threadpoolctl.ThreadpoolController()
 
 
