@@ -357,27 +357,49 @@ def _erlang_c_required_chunk(a: FloatArray, aht: FloatArray, target: ServiceTarg
 def _erlang_a_required(
     a: FloatArray, aht: FloatArray, patience: FloatArray, target: ServiceTarget
 ) -> FloatArray:
-    """Vectorised bisection on ``N`` between the occupancy floor and the proven upper bound.
+    """Smallest ``N`` between the occupancy floor and the proven upper bound meeting the target.
 
-    All Erlang A measures are monotone in ``N`` (an extra agent never lengthens anyone's wait).
+    All Erlang A measures are monotone in ``N`` (an extra agent never lengthens anyone's wait),
+    so the smallest ``N`` is unique and any search that keeps it bracketed finds it. Erlang C's
+    requirement ``N_C`` is a close guess (patience usually saves an agent or two, but counting
+    abandoned calls as failures can cost one): the first probe is ``N_C - 1``, the second its
+    neighbour on the side the first pointed to (``N_C - 2`` if met, else ``N_C``), and the
+    few cells still open are bisected. Most cells need two Erlang A evaluations; a bisection
+    from the bounds needed five or six (the evaluations are most of a sweep's staffing time).
     """
     lo = np.maximum(_occupancy_floor(a, target.max_occupancy), 1.0)
     hi = np.maximum(_staffing_upper_bound(a, aht, patience, target), lo)
-    tolerance = 1.0 - target.share
     active = np.flatnonzero(lo < hi)
+    if not active.size:
+        return hi
+    guess = _erlang_c_required(a[active], aht[active], target) - 1.0
+    probe = np.clip(guess, lo[active], hi[active] - 1.0)
+    first = True
     while active.size:
-        mid = np.floor((lo[active] + hi[active]) / 2.0)
-        pa, pw, ph = a[active], aht[active], patience[active]
-        _, p_ab, p_late = _erlang_a_kernel(mid, pa, pw, ph, np.full_like(pa, target.wait_s))
-        ok = p_ab + p_late <= tolerance
-        if target.max_asa_s is not None:
-            ok &= p_ab * ph <= target.max_asa_s
-        if target.max_abandon_share is not None:
-            ok &= p_ab <= target.max_abandon_share
-        hi[active[ok]] = mid[ok]
-        lo[active[~ok]] = mid[~ok] + 1.0
-        active = active[lo[active] < hi[active]]
+        ok = _erlang_a_met(probe, a[active], aht[active], patience[active], target)
+        hi[active[ok]] = probe[ok]
+        lo[active[~ok]] = probe[~ok] + 1.0
+        still = lo[active] < hi[active]
+        active, ok = active[still], ok[still]
+        if first:  # the guess's neighbour, below it if it was met (both within [lo, hi))
+            probe = np.where(ok, hi[active] - 1.0, lo[active])
+            first = False
+        else:
+            probe = np.floor((lo[active] + hi[active]) / 2.0)
     return hi
+
+
+def _erlang_a_met(
+    n: FloatArray, a: FloatArray, aht: FloatArray, patience: FloatArray, target: ServiceTarget
+) -> npt.NDArray[np.bool_]:
+    """Whether ``n`` agents meet every part of the target under Erlang A, cell by cell."""
+    _, p_ab, p_late = _erlang_a_kernel(n, a, aht, patience, np.full_like(a, target.wait_s))
+    ok: npt.NDArray[np.bool_] = p_ab + p_late <= 1.0 - target.share
+    if target.max_asa_s is not None:
+        ok &= p_ab * patience <= target.max_asa_s
+    if target.max_abandon_share is not None:
+        ok &= p_ab <= target.max_abandon_share
+    return ok
 
 
 def required_agents(

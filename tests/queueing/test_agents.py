@@ -1,0 +1,92 @@
+"""The Erlang A staffing search: the same answers as a plain bisection, cell by cell."""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from siteopt.queueing.agents import (
+    ServiceTarget,
+    _erlang_a_met,
+    _erlang_a_required,
+    _erlang_c_required,
+    _occupancy_floor,
+    _staffing_upper_bound,
+)
+
+FloatArray = npt.NDArray[np.float64]
+
+
+def bisected(
+    a: FloatArray, aht: FloatArray, patience: FloatArray, target: ServiceTarget
+) -> FloatArray:
+    """The search the guided one replaced: bisection between the occupancy floor and the bound."""
+    lo = np.maximum(_occupancy_floor(a, target.max_occupancy), 1.0)
+    hi = np.maximum(_staffing_upper_bound(a, aht, patience, target), lo)
+    active = np.flatnonzero(lo < hi)
+    while active.size:
+        mid = np.floor((lo[active] + hi[active]) / 2.0)
+        ok = _erlang_a_met(mid, a[active], aht[active], patience[active], target)
+        hi[active[ok]] = mid[ok]
+        lo[active[~ok]] = mid[~ok] + 1.0
+        active = active[lo[active] < hi[active]]
+    return hi
+
+
+cell = st.tuples(
+    st.floats(1e-3, 400.0),  # load (Erlangs)
+    st.floats(5.0, 900.0),  # handling time (s)
+    st.floats(1.0, 5000.0),  # patience (s)
+)
+targets = st.builds(
+    ServiceTarget,
+    share=st.floats(0.05, 0.99),
+    wait_s=st.sampled_from([0.0, 5.0, 10.0, 20.0, 60.0, 300.0]),
+    max_asa_s=st.none() | st.floats(0.5, 120.0),
+    max_occupancy=st.none() | st.floats(0.5, 1.0),
+    max_abandon_share=st.none() | st.floats(0.005, 0.5),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(cells=st.lists(cell, min_size=1, max_size=40), target=targets)
+def test_guided_search_equals_bisection_cell_by_cell(
+    cells: list[tuple[float, float, float]], target: ServiceTarget
+) -> None:
+    a, aht, patience = (np.array(column) for column in zip(*cells, strict=True))
+    found = _erlang_a_required(a.copy(), aht, patience, target)
+    assert found.tolist() == bisected(a.copy(), aht, patience, target).tolist()
+
+
+@settings(max_examples=100, deadline=None)
+@given(cells=st.lists(cell, min_size=1, max_size=20), target=targets)
+def test_guided_search_finds_the_smallest_staffing_meeting_the_target(
+    cells: list[tuple[float, float, float]], target: ServiceTarget
+) -> None:
+    a, aht, patience = (np.array(column) for column in zip(*cells, strict=True))
+    n = _erlang_a_required(a.copy(), aht, patience, target)
+    floor = np.maximum(_occupancy_floor(a, target.max_occupancy), 1.0)
+    bound = np.maximum(_staffing_upper_bound(a, aht, patience, target), floor)
+    assert ((n >= floor) & (n <= bound)).all()
+    met = _erlang_a_met(n, a, aht, patience, target)
+    assert (met | (n == bound)).all()
+    below = n > floor
+    if below.any():
+        assert not _erlang_a_met(
+            n[below] - 1.0, a[below], aht[below], patience[below], target
+        ).any()
+
+
+def test_guided_search_handles_cells_where_erlang_a_needs_more_than_erlang_c() -> None:
+    # Near its threshold the first cell needs 2 agents under Erlang A and 1 under Erlang C
+    # (tests/queueing/test_staffing.py): the guess (Erlang C's answer) is below the answer.
+    a = np.array([3.0 * 100.0 / 3600.0, 5.0, 40.0])
+    aht = np.array([100.0, 300.0, 240.0])
+    patience = np.array([6000.0, 60.0, 180.0])
+    target = ServiceTarget(share=0.9519, wait_s=60.0)
+    assert _erlang_c_required(a, aht, target)[0] == 1
+    found = _erlang_a_required(a.copy(), aht, patience, target)
+    assert found[0] == 2
+    assert found.tolist() == bisected(a.copy(), aht, patience, target).tolist()
