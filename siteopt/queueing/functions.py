@@ -88,13 +88,15 @@ class _DispatchMemo:
 
     ``day``: day dispatchers of each (force, penalised); ``channels``: the minimum crew of each
     force group (:func:`dispatch_channels`); ``fte``: :meth:`FunctionModel.dispatch_fte` of each
-    (group, penalised members). A model is priced for every candidate and force
-    group; these were recomputed area by area for each.
+    (group, penalised members); ``areas``: each force's areas as arrays (:func:`_force_areas`).
+    A model is priced for every candidate and force group; these were recomputed area by area
+    for each.
     """
 
     day: dict[tuple[int, bool], IntArray] = field(default_factory=dict)
     fte: dict[tuple[tuple[int, ...], tuple[int, ...]], float] = field(default_factory=dict)
     channels: dict[frozenset[int], IntArray] = field(default_factory=dict)
+    areas: dict[int, tuple[FloatArray, BoolArray, IntArray]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, eq=False)
@@ -170,11 +172,13 @@ class FunctionModel:
         if not self.has_dispatch or not group:
             return 0.0
         key = (tuple(group), tuple(sorted(set(outside) & set(group))))
-        if key not in self._memo.fte:
+        memo = self._memo.fte
+        if not memo and len(self.forces) <= TABULATED_DISPATCH_FORCES:
+            memo.update(_every_dispatch_fte(self))
+        if key not in memo:
             positions = dispatchers_per_interval(self, group, outside)
-            fte = self.fte_of_positions(positions) * (1 + self.dispatch_supervisor_ratio)
-            self._memo.fte[key] = fte
-        return self._memo.fte[key]
+            memo[key] = self.fte_of_positions(positions) * (1 + self.dispatch_supervisor_ratio)
+        return memo[key]
 
     def local_knowledge_fte(self, outside: Iterable[int]) -> float:
         """Extra call-handling FTE (supervisors included) of forces answered outside their area."""
@@ -431,6 +435,55 @@ def dispatchers_per_interval(
     return result
 
 
+#: Up to this many forces a model's first :meth:`FunctionModel.dispatch_fte` prices every
+#: (group, penalised members) pair at once (``3^F - 1`` of them, one vectorised pass); beyond,
+#: each pair is priced when asked.
+TABULATED_DISPATCH_FORCES = 6
+
+
+def _every_dispatch_fte(
+    model: FunctionModel,
+) -> dict[tuple[tuple[int, ...], tuple[int, ...]], float]:
+    """:meth:`FunctionModel.dispatch_fte` of every force group and penalised subset of it.
+
+    The same figures as :func:`dispatchers_per_interval` pair by pair, bit for bit: the
+    dispatchers are whole numbers, and each pair's night load is summed force by force in
+    ascending order as there. A model is priced for every candidate and force group (a
+    sweep's scenario, 18 pairs of 3 forces); one pass over all 26 costs less than one call each.
+    """
+    n_forces, n_intervals = len(model.forces), len(model.night)
+    pairs = [
+        (tuple(f for f in range(n_forces) if mask >> f & 1), penalised)
+        for mask in range(1, 2**n_forces)
+        for penalised in _subsets(tuple(f for f in range(n_forces) if mask >> f & 1))
+    ]
+    day = np.zeros((len(pairs), n_intervals), dtype=np.int64)
+    total = np.zeros((len(pairs), n_intervals))
+    for f in range(n_forces):
+        for penalised in (False, True):
+            rows = [i for i, (g, out) in enumerate(pairs) if f in g and (f in out) == penalised]
+            load = model.incident_load[f] * (1 + model.penalty if penalised else 1.0)
+            day[rows] += _force_day_dispatchers(model, f, load, penalised=penalised)
+            total[rows] += load
+    positions = day
+    if model.night.any():
+        busy_all = np.ceil(total / model.dispatch_occupancy - _EPS).astype(np.int64)
+        channels = np.stack([dispatch_channels(model, group) for group, _ in pairs])
+        positions = np.where(model.night, np.maximum(channels, busy_all), day)
+    ratio = 1 + model.dispatch_supervisor_ratio
+    return {
+        pair: model.fte_of_positions(weekly) * ratio
+        for pair, weekly in zip(pairs, positions.sum(axis=1).tolist(), strict=True)
+    }
+
+
+def _subsets(items: tuple[int, ...]) -> list[tuple[int, ...]]:
+    """Every subset of ``items``, each in the order of ``items``."""
+    return [
+        tuple(x for i, x in enumerate(items) if mask >> i & 1) for mask in range(2 ** len(items))
+    ]
+
+
 def _force_day_dispatchers(
     model: FunctionModel, force: int, load: FloatArray, *, penalised: bool
 ) -> IntArray:
@@ -442,7 +495,9 @@ def _force_day_dispatchers(
     memo = model._memo.day
     key = (force, penalised)
     if key not in memo:
-        share, open_, minimum = _force_areas(model, force)
+        if force not in model._memo.areas:
+            model._memo.areas[force] = _force_areas(model, force)
+        share, open_, minimum = model._memo.areas[force]
         busy = np.ceil(load * share / model.dispatch_occupancy - _EPS).astype(np.int64)
         found = (open_ * np.maximum(minimum, busy)).sum(axis=0, dtype=np.int64)
         found.setflags(write=False)

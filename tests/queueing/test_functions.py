@@ -210,3 +210,20 @@ def test_out_of_scope_functions_are_still_part_of_today(bch: Instance) -> None:
 def test_penalty_figure_is_labelled(bch: Instance) -> None:
     penalty = bch.functions.local_knowledge_penalty
     assert isinstance(penalty, Figure) and penalty.assumption
+
+
+@settings(max_examples=300, deadline=None)
+@given(model=dispatch_models(), ratio=st.floats(0, 0.5))
+def test_dispatch_fte_of_every_pair_at_once_equals_pair_by_pair(
+    model: FunctionModel, ratio: float
+) -> None:
+    """The first dispatch_fte prices every (group, penalised) pair at once: the same floats."""
+    model = replace(model, dispatch_supervisor_ratio=ratio)
+    n_forces = len(model.forces)
+    for mask in range(1, 2**n_forces):
+        group = [f for f in range(n_forces) if mask >> f & 1]
+        for sub in range(2 ** len(group)):
+            outside = [f for i, f in enumerate(group) if sub >> i & 1]
+            alone = model.fte_of_positions(dispatchers_per_interval(model, group, outside))
+            assert model.dispatch_fte(group, outside) == alone * (1 + ratio)
+    assert len(model._memo.fte) == 3**n_forces - 1
