@@ -359,16 +359,78 @@ def _erlang_a_required(
 ) -> FloatArray:
     """Smallest ``N`` between the occupancy floor and the proven upper bound meeting the target.
 
-    All Erlang A measures are monotone in ``N`` (an extra agent never lengthens anyone's wait),
-    so the smallest ``N`` is unique and any search that keeps it bracketed finds it. Erlang C's
-    requirement ``N_C`` is a close guess (patience usually saves an agent or two, but counting
-    abandoned calls as failures can cost one): the first probe is ``N_C - 1``, the second its
-    neighbour on the side the first pointed to (``N_C - 2`` if met, else ``N_C``), and the
-    few cells still open are bisected. Most cells need two Erlang A evaluations; a bisection
-    from the bounds needed five or six (the evaluations are most of a sweep's staffing time).
+    All Erlang A measures are monotone in ``N`` (an extra agent never lengthens anyone's wait)
+    and in the load (an extra call never shortens one), so cells of one stream (same handling
+    time and patience) sorted by load need non-decreasing staffing. Each such run is solved at
+    its two ends; a stretch between two solved cells that need the same staffing needs it
+    throughout, and any other stretch is split at its middle cell, searched within its
+    neighbours' answers (:func:`_erlang_a_searched`). A week of intervals of a few force
+    groups needs a dozen distinct staffing levels, so a few percent of the cells are searched.
     """
-    lo = np.maximum(_occupancy_floor(a, target.max_occupancy), 1.0)
-    hi = np.maximum(_staffing_upper_bound(a, aht, patience, target), lo)
+    floor = np.maximum(_occupancy_floor(a, target.max_occupancy), 1.0)
+    bound = np.maximum(_staffing_upper_bound(a, aht, patience, target), floor)
+    order = np.lexsort((a, patience, aht))
+    a_s, aht_s, pat_s, floor_s, bound_s = (x[order] for x in (a, aht, patience, floor, bound))
+    found = np.zeros_like(a_s)
+
+    def search(cells: IntArray, lo: FloatArray, hi: FloatArray) -> None:
+        # neighbours that disagree with a cell's own bounds (no monotone order): its bounds
+        loose = lo > hi
+        lo, hi = np.where(loose, floor_s[cells], lo), np.where(loose, bound_s[cells], hi)
+        found[cells] = _erlang_a_searched(
+            a_s[cells], aht_s[cells], pat_s[cells], target, lo=lo, hi=hi
+        )
+
+    same_stream = (aht_s[1:] == aht_s[:-1]) & (pat_s[1:] == pat_s[:-1])
+    left = np.flatnonzero(np.concatenate(([True], ~same_stream)))
+    right = np.concatenate((left[1:], [a_s.size])) - 1
+    ends = np.unique(np.concatenate((left, right)))
+    search(ends, floor_s[ends], bound_s[ends])
+    while left.size:
+        inner = right - left > 1
+        left, right = left[inner], right[inner]
+        same = found[left] == found[right]
+        _fill_between(found, left[same], right[same])
+        left, right = left[~same], right[~same]
+        middle = (left + right) // 2
+        search(
+            middle,
+            np.maximum(floor_s[middle], found[left]),
+            np.minimum(bound_s[middle], found[right]),
+        )
+        left, right = np.concatenate((left, middle)), np.concatenate((middle, right))
+    out = np.empty_like(found)
+    out[order] = found
+    return out
+
+
+def _fill_between(values: FloatArray, left: IntArray, right: IntArray) -> None:
+    """Set every cell strictly between ``left[i]`` and ``right[i]`` to ``values[left[i]]``."""
+    lengths = right - left - 1
+    if not lengths.sum():
+        return
+    offsets = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    values[np.repeat(left + 1, lengths) + offsets] = np.repeat(values[left], lengths)
+
+
+def _erlang_a_searched(
+    a: FloatArray,
+    aht: FloatArray,
+    patience: FloatArray,
+    target: ServiceTarget,
+    *,
+    lo: FloatArray,
+    hi: FloatArray,
+) -> FloatArray:
+    """Smallest ``N`` in ``[lo, hi]`` meeting the target (``hi`` if none below it does).
+
+    Erlang C's requirement ``N_C`` is a close guess (patience usually saves an agent or two,
+    but counting abandoned calls as failures can cost one): the first probe is ``N_C - 1``,
+    the second its neighbour on the side the first pointed to (``N_C - 2`` if met, else
+    ``N_C``), and the few cells still open are bisected. Most cells need two Erlang A
+    evaluations; a bisection from the bounds needed five or six.
+    """
+    lo, hi = lo.copy(), hi.copy()
     active = np.flatnonzero(lo < hi)
     if not active.size:
         return hi

@@ -1,12 +1,16 @@
-"""The Erlang A staffing search: the same answers as a plain bisection, cell by cell."""
+"""The Erlang A staffing search: the same answers as a plain bisection of each cell alone."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import numpy.typing as npt
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from siteopt.queueing import agents
 from siteopt.queueing.agents import (
     ServiceTarget,
     _erlang_a_met,
@@ -90,3 +94,47 @@ def test_guided_search_handles_cells_where_erlang_a_needs_more_than_erlang_c() -
     found = _erlang_a_required(a.copy(), aht, patience, target)
     assert found[0] == 2
     assert found.tolist() == bisected(a.copy(), aht, patience, target).tolist()
+
+
+streams = st.tuples(st.floats(5.0, 900.0), st.floats(1.0, 5000.0))  # handling time, patience
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    pairs=st.lists(streams, min_size=1, max_size=4),
+    loads=st.lists(
+        st.tuples(st.integers(0, 3), st.floats(1e-3, 60.0) | st.sampled_from([0.5, 2.0, 7.25])),
+        min_size=1,
+        max_size=200,
+    ),
+    target=targets,
+)
+def test_cells_of_one_stream_solved_from_their_neighbours_equal_bisection(
+    pairs: list[tuple[float, float]], loads: list[tuple[int, float]], target: ServiceTarget
+) -> None:
+    """Many loads per stream (repeated ones too): the stretches filled between equal answers."""
+    which = np.array([i % len(pairs) for i, _ in loads])
+    a = np.array([load for _, load in loads])
+    aht = np.array([pairs[i][0] for i in which])
+    patience = np.array([pairs[i][1] for i in which])
+    found = _erlang_a_required(a.copy(), aht, patience, target)
+    assert found.tolist() == bisected(a.copy(), aht, patience, target).tolist()
+
+
+def test_a_week_of_one_stream_searches_few_cells() -> None:
+    """2,000 loads of one stream: a few percent of the cells are evaluated, the rest filled."""
+    a = np.linspace(0.2, 25.0, 2000)
+    aht, patience = np.full_like(a, 240.0), np.full_like(a, 180.0)
+    target = ServiceTarget(share=0.8, wait_s=30.0, max_occupancy=0.85)
+    evaluated: list[int] = []
+    real = agents._erlang_a_met
+
+    def counting(n: FloatArray, *rest: Any) -> npt.NDArray[np.bool_]:
+        evaluated.append(n.size)
+        return real(n, *rest)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(agents, "_erlang_a_met", counting)
+        found = _erlang_a_required(a.copy(), aht, patience, target)
+    assert found.tolist() == bisected(a.copy(), aht, patience, target).tolist()
+    assert sum(evaluated) < 0.1 * a.size
