@@ -25,7 +25,7 @@ contract hours).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -388,16 +388,14 @@ def dispatch_channels(model: FunctionModel, forces: Iterable[int]) -> IntArray:
 
 def _dispatch_channels(model: FunctionModel, group: frozenset[int]) -> IntArray:
     """:func:`dispatch_channels` (not memoised)."""
-    mine = [a for a in model.areas if a.force in group]
+    _, open_, crews = _areas_of_forces(model, sorted(group))
     day = np.zeros(len(model.night), dtype=np.int64)
-    for area in mine:
-        day += area.open * area.min_dispatchers
+    for force_open, force_minimum in zip(open_, crews, strict=True):
+        day += (force_open * force_minimum).sum(axis=0, dtype=np.int64)
     if not model.night.any():
         return day
-    open_count = np.zeros((len(group), len(model.night)), dtype=np.int64)
-    order = sorted(group)
-    for area in mine:
-        open_count[order.index(area.force)] += area.open
+    open_count = np.array([force_open.sum(axis=0, dtype=np.int64) for force_open in open_])
+    open_count = open_count.reshape(len(group), len(model.night))
     per = model.areas_per_channel
     if model.across_forces:
         channels = -(-open_count.sum(axis=0) // per)
@@ -452,36 +450,33 @@ def _every_dispatch_fte(
     sweep's scenario, 18 pairs of 3 forces); one pass over all 26 costs less than one call each.
     """
     n_forces, n_intervals = len(model.forces), len(model.night)
-    pairs = [
-        (tuple(f for f in range(n_forces) if mask >> f & 1), penalised)
-        for mask in range(1, 2**n_forces)
-        for penalised in _subsets(tuple(f for f in range(n_forces) if mask >> f & 1))
-    ]
-    day = np.zeros((len(pairs), n_intervals), dtype=np.int64)
-    total = np.zeros((len(pairs), n_intervals))
+    masks = [(g, p) for g in range(1, 2**n_forces) for p in range(2**n_forces) if p & ~g == 0]
+    bits = np.arange(n_forces)
+    groups, penalised = (np.array([m[i] for m in masks])[:, None] >> bits & 1 for i in (0, 1))
+    day = np.zeros((len(masks), n_intervals), dtype=np.int64)
+    total = np.zeros((len(masks), n_intervals))
     for f in range(n_forces):
-        for penalised in (False, True):
-            rows = [i for i, (g, out) in enumerate(pairs) if f in g and (f in out) == penalised]
-            load = model.incident_load[f] * (1 + model.penalty if penalised else 1.0)
-            day[rows] += _force_day_dispatchers(model, f, load, penalised=penalised)
+        for penalty in (False, True):
+            rows = (groups[:, f] == 1) & (penalised[:, f] == penalty)
+            load = model.incident_load[f] * (1 + model.penalty if penalty else 1.0)
+            day[rows] += _force_day_dispatchers(model, f, load, penalised=penalty)
             total[rows] += load
     positions = day
     if model.night.any():
         busy_all = np.ceil(total / model.dispatch_occupancy - _EPS).astype(np.int64)
-        channels = np.stack([dispatch_channels(model, group) for group, _ in pairs])
+        by_group = [dispatch_channels(model, _members(g)) for g in range(1, 2**n_forces)]
+        channels = np.stack(by_group)[[g - 1 for g, _ in masks]]
         positions = np.where(model.night, np.maximum(channels, busy_all), day)
     ratio = 1 + model.dispatch_supervisor_ratio
     return {
-        pair: model.fte_of_positions(weekly) * ratio
-        for pair, weekly in zip(pairs, positions.sum(axis=1).tolist(), strict=True)
+        (_members(g), _members(p)): model.fte_of_positions(weekly) * ratio
+        for (g, p), weekly in zip(masks, positions.sum(axis=1).tolist(), strict=True)
     }
 
 
-def _subsets(items: tuple[int, ...]) -> list[tuple[int, ...]]:
-    """Every subset of ``items``, each in the order of ``items``."""
-    return [
-        tuple(x for i, x in enumerate(items) if mask >> i & 1) for mask in range(2 ** len(items))
-    ]
+def _members(mask: int) -> tuple[int, ...]:
+    """The force indices of a bit mask, ascending."""
+    return tuple(f for f in range(mask.bit_length()) if mask >> f & 1)
 
 
 def _force_day_dispatchers(
@@ -495,14 +490,24 @@ def _force_day_dispatchers(
     memo = model._memo.day
     key = (force, penalised)
     if key not in memo:
-        if force not in model._memo.areas:
-            model._memo.areas[force] = _force_areas(model, force)
-        share, open_, minimum = model._memo.areas[force]
+        (share,), (open_,), (minimum,) = _areas_of_forces(model, [force])
         busy = np.ceil(load * share / model.dispatch_occupancy - _EPS).astype(np.int64)
         found = (open_ * np.maximum(minimum, busy)).sum(axis=0, dtype=np.int64)
         found.setflags(write=False)
         memo[key] = found
     return memo[key]
+
+
+def _areas_of_forces(
+    model: FunctionModel, forces: Sequence[int]
+) -> tuple[list[FloatArray], list[BoolArray], list[IntArray]]:
+    """Each force's :func:`_force_areas` (shares, open intervals, minimum crews), kept per model."""
+    memo = model._memo.areas
+    for force in forces:
+        if force not in memo:
+            memo[force] = _force_areas(model, force)
+    found = [memo[force] for force in forces]
+    return [f[0] for f in found], [f[1] for f in found], [f[2] for f in found]
 
 
 def _force_areas(model: FunctionModel, force: int) -> tuple[FloatArray, BoolArray, IntArray]:
