@@ -425,17 +425,22 @@ def _erlang_a_searched(
     """Smallest ``N`` in ``[lo, hi]`` meeting the target (``hi`` if none below it does).
 
     Erlang C's requirement ``N_C`` is a close guess (patience usually saves an agent or two,
-    but counting abandoned calls as failures can cost one): the first probe is ``N_C - 1``,
-    the second its neighbour on the side the first pointed to (``N_C - 2`` if met, else
-    ``N_C``), and the few cells still open are bisected. Most cells need two Erlang A
-    evaluations; a bisection from the bounds needed five or six.
+    but counting abandoned calls as failures can cost one): the first probe is ``N_C - 1``
+    (the middle of a bracket of at most three), the second its neighbour on the side the
+    first pointed to (``N_C - 2`` if met, else ``N_C``), and the few cells still open are
+    bisected. Most cells need two Erlang A evaluations; a bisection from the bounds needed
+    five or six.
     """
     lo, hi = lo.copy(), hi.copy()
     active = np.flatnonzero(lo < hi)
     if not active.size:
         return hi
-    guess = _erlang_c_required(a[active], aht[active], target) - 1.0
-    probe = np.clip(guess, lo[active], hi[active] - 1.0)
+    probe = np.floor((lo[active] + hi[active]) / 2.0)
+    wide = hi[active] - lo[active] > 2.0  # else the middle is as good a first probe
+    if wide.any():
+        cells = active[wide]
+        guess = _erlang_c_required(a[cells], aht[cells], target) - 1.0
+        probe[wide] = np.clip(guess, lo[cells], hi[cells] - 1.0)
     first = True
     while active.size:
         ok = _erlang_a_met(probe, a[active], aht[active], patience[active], target)
