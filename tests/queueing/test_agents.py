@@ -56,21 +56,12 @@ targets = st.builds(
 
 @settings(max_examples=150, deadline=None)
 @given(cells=st.lists(cell, min_size=1, max_size=40), target=targets)
-def test_guided_search_equals_bisection_cell_by_cell(
-    cells: list[tuple[float, float, float]], target: ServiceTarget
-) -> None:
-    a, aht, patience = (np.array(column) for column in zip(*cells, strict=True))
-    found = _erlang_a_required(a.copy(), aht, patience, target)
-    assert found.tolist() == bisected(a.copy(), aht, patience, target).tolist()
-
-
-@settings(max_examples=100, deadline=None)
-@given(cells=st.lists(cell, min_size=1, max_size=20), target=targets)
-def test_guided_search_finds_the_smallest_staffing_meeting_the_target(
+def test_search_equals_bisection_and_finds_the_smallest_staffing_meeting_the_target(
     cells: list[tuple[float, float, float]], target: ServiceTarget
 ) -> None:
     a, aht, patience = (np.array(column) for column in zip(*cells, strict=True))
     n = _erlang_a_required(a.copy(), aht, patience, target)
+    assert n.tolist() == bisected(a.copy(), aht, patience, target).tolist()
     floor = np.maximum(_occupancy_floor(a, target.max_occupancy), 1.0)
     bound = np.maximum(_staffing_upper_bound(a, aht, patience, target), floor)
     assert ((n >= floor) & (n <= bound)).all()
