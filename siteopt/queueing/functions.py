@@ -83,6 +83,23 @@ class RoomFunctionSpec:
 
 
 @dataclass(frozen=True)
+class _ForceAreas:
+    """One force's dispatch areas as arrays (:func:`_force_areas`).
+
+    ``share``: the share of the force's load each area takes per interval (renormalised over
+    the areas open then), ``open``: whether it is open, both ``(areas, T)``; ``minimum``: its
+    minimum crew ``(areas, 1)``; ``crew``: the minimum crews of the open areas summed ``(T,)``;
+    ``count``: how many areas are open ``(T,)``.
+    """
+
+    share: FloatArray
+    open: BoolArray
+    minimum: IntArray
+    crew: IntArray
+    count: IntArray
+
+
+@dataclass(frozen=True)
 class _DispatchMemo:
     """Dispatch figures of a model that depend only on a force (group), computed once.
 
@@ -96,7 +113,7 @@ class _DispatchMemo:
     day: dict[tuple[int, bool], IntArray] = field(default_factory=dict)
     fte: dict[tuple[tuple[int, ...], tuple[int, ...]], float] = field(default_factory=dict)
     channels: dict[frozenset[int], IntArray] = field(default_factory=dict)
-    areas: dict[int, tuple[FloatArray, BoolArray, IntArray]] = field(default_factory=dict)
+    areas: dict[int, _ForceAreas] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, eq=False)
@@ -388,14 +405,13 @@ def dispatch_channels(model: FunctionModel, forces: Iterable[int]) -> IntArray:
 
 def _dispatch_channels(model: FunctionModel, group: frozenset[int]) -> IntArray:
     """:func:`dispatch_channels` (not memoised)."""
-    _, open_, crews = _areas_of_forces(model, sorted(group))
+    forces = _areas_of_forces(model, sorted(group))
     day = np.zeros(len(model.night), dtype=np.int64)
-    for force_open, force_minimum in zip(open_, crews, strict=True):
-        day += (force_open * force_minimum).sum(axis=0, dtype=np.int64)
+    for force in forces:
+        day += force.crew
     if not model.night.any():
         return day
-    open_count = np.array([force_open.sum(axis=0, dtype=np.int64) for force_open in open_])
-    open_count = open_count.reshape(len(group), len(model.night))
+    open_count = np.array([force.count for force in forces]).reshape(len(group), len(model.night))
     per = model.areas_per_channel
     if model.across_forces:
         channels = -(-open_count.sum(axis=0) // per)
@@ -490,50 +506,45 @@ def _force_day_dispatchers(
     memo = model._memo.day
     key = (force, penalised)
     if key not in memo:
-        (share,), (open_,), (minimum,) = _areas_of_forces(model, [force])
-        busy = np.ceil(load * share / model.dispatch_occupancy - _EPS).astype(np.int64)
-        found = (open_ * np.maximum(minimum, busy)).sum(axis=0, dtype=np.int64)
+        (areas,) = _areas_of_forces(model, [force])
+        busy = np.ceil(load * areas.share / model.dispatch_occupancy - _EPS).astype(np.int64)
+        found = (areas.open * np.maximum(areas.minimum, busy)).sum(axis=0, dtype=np.int64)
         found.setflags(write=False)
         memo[key] = found
     return memo[key]
 
 
-def _areas_of_forces(
-    model: FunctionModel, forces: Sequence[int]
-) -> tuple[list[FloatArray], list[BoolArray], list[IntArray]]:
-    """Each force's :func:`_force_areas` (shares, open intervals, minimum crews), kept per model."""
+def _areas_of_forces(model: FunctionModel, forces: Sequence[int]) -> list[_ForceAreas]:
+    """Each force's :func:`_force_areas`, kept per model."""
     memo = model._memo.areas
     for force in forces:
         if force not in memo:
             memo[force] = _force_areas(model, force)
-    found = [memo[force] for force in forces]
-    return [f[0] for f in found], [f[1] for f in found], [f[2] for f in found]
+    return [memo[force] for force in forces]
 
 
-def _force_areas(model: FunctionModel, force: int) -> tuple[FloatArray, BoolArray, IntArray]:
-    """One force's dispatch areas as arrays: share, open intervals and minimum crew.
+def _force_areas(model: FunctionModel, force: int) -> _ForceAreas:
+    """One force's dispatch areas as arrays (see :class:`_ForceAreas`).
 
-    The share of the force's load each area takes per interval (renormalised over the areas
-    open then) and whether it is open, ``(areas, T)``; its minimum crew ``(areas, 1)``.
+    The open areas' shares are summed area by area in their order (a running sum), as the
+    per-area loop this replaced did.
     """
     n_intervals = len(model.night)
     mine = [a for a in model.areas if a.force == force]
-    open_share = np.zeros(n_intervals)
-    for area in mine:
-        open_share += area.open * area.share
-    shares = [
-        np.divide(
-            area.share * area.open,
-            open_share,
-            out=np.zeros(n_intervals),
-            where=open_share > 0,
-        )
-        for area in mine
-    ]
-    return (
-        np.asarray(shares, dtype=np.float64).reshape(len(mine), n_intervals),
-        np.asarray([a.open for a in mine], dtype=np.bool_).reshape(len(mine), n_intervals),
-        np.asarray([[a.min_dispatchers] for a in mine], dtype=np.int64).reshape(len(mine), 1),
+    open_ = np.asarray([a.open for a in mine], dtype=np.bool_).reshape(len(mine), n_intervals)
+    share = np.asarray([a.share for a in mine], dtype=np.float64).reshape(len(mine), 1)
+    minimum = np.asarray([a.min_dispatchers for a in mine], dtype=np.int64).reshape(len(mine), 1)
+    weighted = open_ * share
+    open_share = np.add.accumulate(weighted)[-1] if mine else np.zeros(n_intervals)
+    shares = np.divide(
+        weighted, open_share, out=np.zeros((len(mine), n_intervals)), where=open_share > 0
+    )
+    return _ForceAreas(
+        share=shares,
+        open=open_,
+        minimum=minimum,
+        crew=(open_ * minimum).sum(axis=0, dtype=np.int64),
+        count=open_.sum(axis=0, dtype=np.int64),
     )
 
 

@@ -17,6 +17,7 @@ from siteopt.queueing.fte import staffing_table
 from siteopt.queueing.functions import (
     DispatchAreaSpec,
     FunctionModel,
+    _force_areas,
     dispatch_channels,
     dispatchers_per_interval,
     function_model,
@@ -227,3 +228,32 @@ def test_dispatch_fte_of_every_pair_at_once_equals_pair_by_pair(
             alone = model.fte_of_positions(dispatchers_per_interval(model, group, outside))
             assert model.dispatch_fte(group, outside) == alone * (1 + ratio)
     assert len(model._memo.fte) == 3**n_forces - 1
+
+
+@settings(max_examples=200, deadline=None)
+@given(model=dispatch_models())
+def test_each_forces_area_arrays_equal_the_area_by_area_sums(model: FunctionModel) -> None:
+    """Shares renormalised by a running sum over the areas, in their order: the same floats."""
+    n_intervals = len(model.night)
+    for force in range(len(model.forces)):
+        mine = [a for a in model.areas if a.force == force]
+        open_share = np.zeros(n_intervals)
+        for area in mine:
+            open_share += area.open * area.share
+        expected = [
+            np.divide(
+                area.share * area.open,
+                open_share,
+                out=np.zeros(n_intervals),
+                where=open_share > 0,
+            )
+            for area in mine
+        ]
+        found = _force_areas(model, force)
+        assert found.share.tolist() == [e.tolist() for e in expected]
+        crew, count = np.zeros(n_intervals, dtype=int), np.zeros(n_intervals, dtype=int)
+        for area in mine:
+            crew += area.open * area.min_dispatchers
+            count += area.open
+        assert found.crew.tolist() == crew.tolist()
+        assert found.count.tolist() == count.tolist()
