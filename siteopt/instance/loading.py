@@ -98,7 +98,7 @@ class InstanceTemplate:
 
         ``source`` is the file the overrides come from (it labels the overridden figures).
         """
-        raw: Any = copy.deepcopy(self._raw)
+        raw: Any = _toml_copy(self._raw)
         origins = dict(self._origins)
         origin = source or self.file
         for dotted, value in overrides.items():
@@ -133,6 +133,19 @@ class InstanceTemplate:
         if instance._opened is not None:
             self._datasets.setdefault(dataset_key, instance._opened)
         return instance
+
+
+def _toml_copy(node: Any) -> Any:
+    """A copy of merged TOML: tables and arrays copied, values (immutable) shared.
+
+    What ``copy.deepcopy`` gives for TOML data (no table or array appears twice in it) at a
+    third of its cost: a sweep copies its base's merged TOML for every scenario.
+    """
+    if isinstance(node, dict):
+        return {key: _toml_copy(value) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_toml_copy(value) for value in node]
+    return node
 
 
 #: Longest ``extends`` chain and deepest nesting of tables and arrays an instance file may have

@@ -357,27 +357,116 @@ def _erlang_c_required_chunk(a: FloatArray, aht: FloatArray, target: ServiceTarg
 def _erlang_a_required(
     a: FloatArray, aht: FloatArray, patience: FloatArray, target: ServiceTarget
 ) -> FloatArray:
-    """Vectorised bisection on ``N`` between the occupancy floor and the proven upper bound.
+    """Smallest ``N`` between the occupancy floor and the proven upper bound meeting the target.
 
-    All Erlang A measures are monotone in ``N`` (an extra agent never lengthens anyone's wait).
+    All Erlang A measures are monotone in ``N`` (an extra agent never lengthens anyone's wait)
+    and in the load (an extra call never shortens one), so cells of one stream (same handling
+    time and patience) sorted by load need non-decreasing staffing. Each such run is solved at
+    its two ends; a stretch between two solved cells that need the same staffing needs it
+    throughout, and any other stretch is split at its middle cell, searched within its
+    neighbours' answers (:func:`_erlang_a_searched`). A week of intervals of a few force
+    groups needs a dozen distinct staffing levels, so a few percent of the cells are searched.
     """
-    lo = np.maximum(_occupancy_floor(a, target.max_occupancy), 1.0)
-    hi = np.maximum(_staffing_upper_bound(a, aht, patience, target), lo)
-    tolerance = 1.0 - target.share
+    floor = np.maximum(_occupancy_floor(a, target.max_occupancy), 1.0)
+    bound = np.maximum(_staffing_upper_bound(a, aht, patience, target), floor)
+    order = np.lexsort((a, patience, aht))
+    a_s, aht_s, pat_s, floor_s, bound_s = (x[order] for x in (a, aht, patience, floor, bound))
+    found = np.zeros_like(a_s)
+
+    def search(cells: IntArray, lo: FloatArray, hi: FloatArray) -> None:
+        # neighbours that disagree with a cell's own bounds (no monotone order): its bounds
+        loose = lo > hi
+        lo, hi = np.where(loose, floor_s[cells], lo), np.where(loose, bound_s[cells], hi)
+        found[cells] = _erlang_a_searched(
+            a_s[cells], aht_s[cells], pat_s[cells], target, lo=lo, hi=hi
+        )
+
+    same_stream = (aht_s[1:] == aht_s[:-1]) & (pat_s[1:] == pat_s[:-1])
+    left = np.flatnonzero(np.concatenate(([True], ~same_stream)))
+    right = np.concatenate((left[1:], [a_s.size])) - 1
+    ends = np.unique(np.concatenate((left, right)))
+    search(ends, floor_s[ends], bound_s[ends])
+    while left.size:
+        inner = right - left > 1
+        left, right = left[inner], right[inner]
+        same = found[left] == found[right]
+        _fill_between(found, left[same], right[same])
+        left, right = left[~same], right[~same]
+        middle = (left + right) // 2
+        search(
+            middle,
+            np.maximum(floor_s[middle], found[left]),
+            np.minimum(bound_s[middle], found[right]),
+        )
+        left, right = np.concatenate((left, middle)), np.concatenate((middle, right))
+    out = np.empty_like(found)
+    out[order] = found
+    return out
+
+
+def _fill_between(values: FloatArray, left: IntArray, right: IntArray) -> None:
+    """Set every cell strictly between ``left[i]`` and ``right[i]`` to ``values[left[i]]``."""
+    lengths = right - left - 1
+    if not lengths.sum():
+        return
+    offsets = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    values[np.repeat(left + 1, lengths) + offsets] = np.repeat(values[left], lengths)
+
+
+def _erlang_a_searched(
+    a: FloatArray,
+    aht: FloatArray,
+    patience: FloatArray,
+    target: ServiceTarget,
+    *,
+    lo: FloatArray,
+    hi: FloatArray,
+) -> FloatArray:
+    """Smallest ``N`` in ``[lo, hi]`` meeting the target (``hi`` if none below it does).
+
+    Erlang C's requirement ``N_C`` is a close guess (patience usually saves an agent or two,
+    but counting abandoned calls as failures can cost one): the first probe is ``N_C - 1``
+    (the middle of a bracket of at most three), the second its neighbour on the side the
+    first pointed to (``N_C - 2`` if met, else ``N_C``), and the few cells still open are
+    bisected. Most cells need two Erlang A evaluations; a bisection from the bounds needed
+    five or six.
+    """
+    lo, hi = lo.copy(), hi.copy()
     active = np.flatnonzero(lo < hi)
+    if not active.size:
+        return hi
+    probe = np.floor((lo[active] + hi[active]) / 2.0)
+    wide = hi[active] - lo[active] > 2.0  # else the middle is as good a first probe
+    if wide.any():
+        cells = active[wide]
+        guess = _erlang_c_required(a[cells], aht[cells], target) - 1.0
+        probe[wide] = np.clip(guess, lo[cells], hi[cells] - 1.0)
+    first = True
     while active.size:
-        mid = np.floor((lo[active] + hi[active]) / 2.0)
-        pa, pw, ph = a[active], aht[active], patience[active]
-        _, p_ab, p_late = _erlang_a_kernel(mid, pa, pw, ph, np.full_like(pa, target.wait_s))
-        ok = p_ab + p_late <= tolerance
-        if target.max_asa_s is not None:
-            ok &= p_ab * ph <= target.max_asa_s
-        if target.max_abandon_share is not None:
-            ok &= p_ab <= target.max_abandon_share
-        hi[active[ok]] = mid[ok]
-        lo[active[~ok]] = mid[~ok] + 1.0
-        active = active[lo[active] < hi[active]]
+        ok = _erlang_a_met(probe, a[active], aht[active], patience[active], target)
+        hi[active[ok]] = probe[ok]
+        lo[active[~ok]] = probe[~ok] + 1.0
+        still = lo[active] < hi[active]
+        active, ok = active[still], ok[still]
+        if first:  # the guess's neighbour, below it if it was met (both within [lo, hi))
+            probe = np.where(ok, hi[active] - 1.0, lo[active])
+            first = False
+        else:
+            probe = np.floor((lo[active] + hi[active]) / 2.0)
     return hi
+
+
+def _erlang_a_met(
+    n: FloatArray, a: FloatArray, aht: FloatArray, patience: FloatArray, target: ServiceTarget
+) -> npt.NDArray[np.bool_]:
+    """Whether ``n`` agents meet every part of the target under Erlang A, cell by cell."""
+    _, p_ab, p_late = _erlang_a_kernel(n, a, aht, patience, np.full_like(a, target.wait_s))
+    ok: npt.NDArray[np.bool_] = p_ab + p_late <= 1.0 - target.share
+    if target.max_asa_s is not None:
+        ok &= p_ab * patience <= target.max_asa_s
+    if target.max_abandon_share is not None:
+        ok &= p_ab <= target.max_abandon_share
+    return ok
 
 
 def required_agents(

@@ -25,7 +25,7 @@ contract hours).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -83,18 +83,37 @@ class RoomFunctionSpec:
 
 
 @dataclass(frozen=True)
+class _ForceAreas:
+    """One force's dispatch areas as arrays (:func:`_force_areas`).
+
+    ``share``: the share of the force's load each area takes per interval (renormalised over
+    the areas open then), ``open``: whether it is open, both ``(areas, T)``; ``minimum``: its
+    minimum crew ``(areas, 1)``; ``crew``: the minimum crews of the open areas summed ``(T,)``;
+    ``count``: how many areas are open ``(T,)``.
+    """
+
+    share: FloatArray
+    open: BoolArray
+    minimum: IntArray
+    crew: IntArray
+    count: IntArray
+
+
+@dataclass(frozen=True)
 class _DispatchMemo:
     """Dispatch figures of a model that depend only on a force (group), computed once.
 
     ``day``: day dispatchers of each (force, penalised); ``channels``: the minimum crew of each
     force group (:func:`dispatch_channels`); ``fte``: :meth:`FunctionModel.dispatch_fte` of each
-    (group, penalised members). A model is priced for every candidate and force
-    group; these were recomputed area by area for each.
+    (group, penalised members); ``areas``: each force's areas as arrays (:func:`_force_areas`).
+    A model is priced for every candidate and force group; these were recomputed area by area
+    for each.
     """
 
     day: dict[tuple[int, bool], IntArray] = field(default_factory=dict)
     fte: dict[tuple[tuple[int, ...], tuple[int, ...]], float] = field(default_factory=dict)
     channels: dict[frozenset[int], IntArray] = field(default_factory=dict)
+    areas: dict[int, _ForceAreas] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, eq=False)
@@ -170,11 +189,13 @@ class FunctionModel:
         if not self.has_dispatch or not group:
             return 0.0
         key = (tuple(group), tuple(sorted(set(outside) & set(group))))
-        if key not in self._memo.fte:
+        memo = self._memo.fte
+        if not memo and len(self.forces) <= TABULATED_DISPATCH_FORCES:
+            memo.update(_every_dispatch_fte(self))
+        if key not in memo:
             positions = dispatchers_per_interval(self, group, outside)
-            fte = self.fte_of_positions(positions) * (1 + self.dispatch_supervisor_ratio)
-            self._memo.fte[key] = fte
-        return self._memo.fte[key]
+            memo[key] = self.fte_of_positions(positions) * (1 + self.dispatch_supervisor_ratio)
+        return memo[key]
 
     def local_knowledge_fte(self, outside: Iterable[int]) -> float:
         """Extra call-handling FTE (supervisors included) of forces answered outside their area."""
@@ -384,16 +405,13 @@ def dispatch_channels(model: FunctionModel, forces: Iterable[int]) -> IntArray:
 
 def _dispatch_channels(model: FunctionModel, group: frozenset[int]) -> IntArray:
     """:func:`dispatch_channels` (not memoised)."""
-    mine = [a for a in model.areas if a.force in group]
+    forces = _areas_of_forces(model, sorted(group))
     day = np.zeros(len(model.night), dtype=np.int64)
-    for area in mine:
-        day += area.open * area.min_dispatchers
+    for force in forces:
+        day += force.crew
     if not model.night.any():
         return day
-    open_count = np.zeros((len(group), len(model.night)), dtype=np.int64)
-    order = sorted(group)
-    for area in mine:
-        open_count[order.index(area.force)] += area.open
+    open_count = np.array([force.count for force in forces]).reshape(len(group), len(model.night))
     per = model.areas_per_channel
     if model.across_forces:
         channels = -(-open_count.sum(axis=0) // per)
@@ -431,6 +449,52 @@ def dispatchers_per_interval(
     return result
 
 
+#: Up to this many forces a model's first :meth:`FunctionModel.dispatch_fte` prices every
+#: (group, penalised members) pair at once (``3^F - 1`` of them, one vectorised pass); beyond,
+#: each pair is priced when asked.
+TABULATED_DISPATCH_FORCES = 6
+
+
+def _every_dispatch_fte(
+    model: FunctionModel,
+) -> dict[tuple[tuple[int, ...], tuple[int, ...]], float]:
+    """:meth:`FunctionModel.dispatch_fte` of every force group and penalised subset of it.
+
+    The same figures as :func:`dispatchers_per_interval` pair by pair, bit for bit: the
+    dispatchers are whole numbers, and each pair's night load is summed force by force in
+    ascending order as there. A model is priced for every candidate and force group (a
+    sweep's scenario, 18 pairs of 3 forces); one pass over all 26 costs less than one call each.
+    """
+    n_forces, n_intervals = len(model.forces), len(model.night)
+    masks = [(g, p) for g in range(1, 2**n_forces) for p in range(2**n_forces) if p & ~g == 0]
+    bits = np.arange(n_forces)
+    groups, penalised = (np.array([m[i] for m in masks])[:, None] >> bits & 1 for i in (0, 1))
+    day = np.zeros((len(masks), n_intervals), dtype=np.int64)
+    total = np.zeros((len(masks), n_intervals))
+    for f in range(n_forces):
+        for penalty in (False, True):
+            rows = (groups[:, f] == 1) & (penalised[:, f] == penalty)
+            load = model.incident_load[f] * (1 + model.penalty if penalty else 1.0)
+            day[rows] += _force_day_dispatchers(model, f, load, penalised=penalty)
+            total[rows] += load
+    positions = day
+    if model.night.any():
+        busy_all = np.ceil(total / model.dispatch_occupancy - _EPS).astype(np.int64)
+        by_group = [dispatch_channels(model, _members(g)) for g in range(1, 2**n_forces)]
+        channels = np.stack(by_group)[[g - 1 for g, _ in masks]]
+        positions = np.where(model.night, np.maximum(channels, busy_all), day)
+    ratio = 1 + model.dispatch_supervisor_ratio
+    return {
+        (_members(g), _members(p)): model.fte_of_positions(weekly) * ratio
+        for (g, p), weekly in zip(masks, positions.sum(axis=1).tolist(), strict=True)
+    }
+
+
+def _members(mask: int) -> tuple[int, ...]:
+    """The force indices of a bit mask, ascending."""
+    return tuple(f for f in range(mask.bit_length()) if mask >> f & 1)
+
+
 def _force_day_dispatchers(
     model: FunctionModel, force: int, load: FloatArray, *, penalised: bool
 ) -> IntArray:
@@ -442,38 +506,45 @@ def _force_day_dispatchers(
     memo = model._memo.day
     key = (force, penalised)
     if key not in memo:
-        share, open_, minimum = _force_areas(model, force)
-        busy = np.ceil(load * share / model.dispatch_occupancy - _EPS).astype(np.int64)
-        found = (open_ * np.maximum(minimum, busy)).sum(axis=0, dtype=np.int64)
+        (areas,) = _areas_of_forces(model, [force])
+        busy = np.ceil(load * areas.share / model.dispatch_occupancy - _EPS).astype(np.int64)
+        found = (areas.open * np.maximum(areas.minimum, busy)).sum(axis=0, dtype=np.int64)
         found.setflags(write=False)
         memo[key] = found
     return memo[key]
 
 
-def _force_areas(model: FunctionModel, force: int) -> tuple[FloatArray, BoolArray, IntArray]:
-    """One force's dispatch areas as arrays: share, open intervals and minimum crew.
+def _areas_of_forces(model: FunctionModel, forces: Sequence[int]) -> list[_ForceAreas]:
+    """Each force's :func:`_force_areas`, kept per model."""
+    memo = model._memo.areas
+    for force in forces:
+        if force not in memo:
+            memo[force] = _force_areas(model, force)
+    return [memo[force] for force in forces]
 
-    The share of the force's load each area takes per interval (renormalised over the areas
-    open then) and whether it is open, ``(areas, T)``; its minimum crew ``(areas, 1)``.
+
+def _force_areas(model: FunctionModel, force: int) -> _ForceAreas:
+    """One force's dispatch areas as arrays (see :class:`_ForceAreas`).
+
+    The open areas' shares are summed area by area in their order (a running sum), as the
+    per-area loop this replaced did.
     """
     n_intervals = len(model.night)
     mine = [a for a in model.areas if a.force == force]
-    open_share = np.zeros(n_intervals)
-    for area in mine:
-        open_share += area.open * area.share
-    shares = [
-        np.divide(
-            area.share * area.open,
-            open_share,
-            out=np.zeros(n_intervals),
-            where=open_share > 0,
-        )
-        for area in mine
-    ]
-    return (
-        np.asarray(shares, dtype=np.float64).reshape(len(mine), n_intervals),
-        np.asarray([a.open for a in mine], dtype=np.bool_).reshape(len(mine), n_intervals),
-        np.asarray([[a.min_dispatchers] for a in mine], dtype=np.int64).reshape(len(mine), 1),
+    open_ = np.asarray([a.open for a in mine], dtype=np.bool_).reshape(len(mine), n_intervals)
+    share = np.asarray([a.share for a in mine], dtype=np.float64).reshape(len(mine), 1)
+    minimum = np.asarray([a.min_dispatchers for a in mine], dtype=np.int64).reshape(len(mine), 1)
+    weighted = open_ * share
+    open_share = np.add.accumulate(weighted)[-1] if mine else np.zeros(n_intervals)
+    shares = np.divide(
+        weighted, open_share, out=np.zeros((len(mine), n_intervals)), where=open_share > 0
+    )
+    return _ForceAreas(
+        share=shares,
+        open=open_,
+        minimum=minimum,
+        crew=(open_ * minimum).sum(axis=0, dtype=np.int64),
+        count=open_.sum(axis=0, dtype=np.int64),
     )
 
 

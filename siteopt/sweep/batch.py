@@ -6,11 +6,13 @@ each scenario solved into one results row (or an error row).
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import os
 import socket
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -160,6 +162,9 @@ class BatchContext:
         Each scenario's staffing key, by scenario id.
     own_travel
         Travel inputs a scenario needed that were not sent (built here, then shared).
+    option_names
+        Each option table layout's site-set names (``a+b``), keyed on the candidate ids and
+        the table's site indices: scenarios with the same candidates name the same options.
     """
 
     travel: Mapping[str, TravelInputs]
@@ -167,6 +172,9 @@ class BatchContext:
     build: BuildCache
     staffing_keys: dict[str, str] = field(default_factory=dict)
     own_travel: dict[str, TravelInputs] = field(default_factory=dict)
+    option_names: dict[
+        tuple[tuple[str, ...], tuple[int, ...], tuple[int, ...]], tuple[str, ...]
+    ] = field(default_factory=dict)
 
 
 def batch_context(
@@ -213,8 +221,14 @@ def run_batch(batch: Batch, travel: Mapping[str, TravelInputs]) -> list[dict[str
     """Solve every scenario of a batch; a scenario that raises is recorded, the rest go on.
 
     Staffing tables are built once per distinct staffing key within the batch, their Erlang
-    requirements in one vectorised call (:func:`batch_context`).
+    requirements in one vectorised call (:func:`batch_context`); what existed before the batch
+    is left out of the garbage collector's passes while it runs.
     """
+    with _older_objects_left_to_rest():
+        return _batch_rows(batch, travel)
+
+
+def _batch_rows(batch: Batch, travel: Mapping[str, TravelInputs]) -> list[dict[str, Any]]:
     worker = f"{socket.gethostname()}:{os.getpid()}"
     context = batch_context(batch.scenarios, travel)
     rows = []
@@ -235,6 +249,26 @@ def run_batch(batch: Batch, travel: Mapping[str, TravelInputs]) -> list[dict[str
     return rows
 
 
+@contextmanager
+def _older_objects_left_to_rest() -> Iterator[None]:
+    """While a batch runs, the cyclic garbage collector does not walk what existed before it.
+
+    A batch makes many short-lived containers (each scenario's merged TOML, its validated
+    models), so the collector runs often, and each full pass also walked the worker's
+    long-lived objects (road network, travel inputs, datasets, modules) to no avail: they are
+    frozen for the batch (:func:`gc.freeze`) and unfrozen after it, when they are collectable
+    again. Nothing is frozen if something else froze objects already (not undone here).
+    """
+    if gc.get_freeze_count():
+        yield
+        return
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
 def _solved_row(scenario: Scenario, batch: Batch, context: BatchContext) -> dict[str, Any]:
     from siteopt.queueing.fte import staffing_table  # noqa: PLC0415 (lazy: pulls in scipy)
 
@@ -251,7 +285,7 @@ def _solved_row(scenario: Scenario, batch: Batch, context: BatchContext) -> dict
     if method == "auto":
         method = "enumerate" if problem.k_max <= 2 else "cp-sat"
     if method == "enumerate" and problem.k_max <= 2:
-        return _enumerated_row(inst, problem, baseline, batch.time_limit_s)
+        return _enumerated_row(inst, problem, baseline, batch.time_limit_s, context)
     result = solve(
         inst,
         method=method,
@@ -273,12 +307,16 @@ def _solved_row(scenario: Scenario, batch: Batch, context: BatchContext) -> dict
         method=method,
         plan=result.solution,
         baseline_gbp=result.baseline_gbp,
-        options=_option_costs(problem, options),
+        options=_option_costs(problem, options, context),
     )
 
 
 def _enumerated_row(
-    inst: Instance, problem: ProblemData, baseline: ProblemData, time_limit_s: float | None
+    inst: Instance,
+    problem: ProblemData,
+    baseline: ProblemData,
+    time_limit_s: float | None,
+    context: BatchContext,
 ) -> dict[str, Any]:
     """The row :func:`solve` with the enumeration gives, from one option table.
 
@@ -299,7 +337,7 @@ def _enumerated_row(
         method="enumerate",
         plan=plan_figures(problem, inst, best, baseline=base) if best is not None else None,
         baseline_gbp=gbp(sum(base.values())),
-        options=_option_costs(problem, table),
+        options=_option_costs(problem, table, context),
     )
 
 
@@ -339,12 +377,15 @@ def _row(
 
 
 def _option_costs(
-    problem: ProblemData, table: OptionTable | None
+    problem: ProblemData, table: OptionTable | None, context: BatchContext
 ) -> tuple[list[str], list[float | None]]:
     """Every one- and two-site option's best total (pounds; ``None`` when infeasible)."""
     if table is None:
         return [], []
-    names = _site_set_names(problem.site_ids, table)
+    key = (problem.site_ids, tuple(table.first.tolist()), tuple(table.second.tolist()))
+    if key not in context.option_names:
+        context.option_names[key] = tuple(_site_set_names(problem.site_ids, table))
+    names = list(context.option_names[key])
     totals = [
         gbp(int(total)) if ok else None
         for total, ok in zip(table.total.tolist(), table.feasible.tolist(), strict=True)

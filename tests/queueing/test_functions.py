@@ -17,6 +17,7 @@ from siteopt.queueing.fte import staffing_table
 from siteopt.queueing.functions import (
     DispatchAreaSpec,
     FunctionModel,
+    _force_areas,
     dispatch_channels,
     dispatchers_per_interval,
     function_model,
@@ -210,3 +211,49 @@ def test_out_of_scope_functions_are_still_part_of_today(bch: Instance) -> None:
 def test_penalty_figure_is_labelled(bch: Instance) -> None:
     penalty = bch.functions.local_knowledge_penalty
     assert isinstance(penalty, Figure) and penalty.assumption
+
+
+@settings(max_examples=300, deadline=None)
+@given(model=dispatch_models(), ratio=st.floats(0, 0.5))
+def test_dispatch_fte_of_every_pair_at_once_equals_pair_by_pair(
+    model: FunctionModel, ratio: float
+) -> None:
+    """The first dispatch_fte prices every (group, penalised) pair at once: the same floats."""
+    model = replace(model, dispatch_supervisor_ratio=ratio)
+    n_forces = len(model.forces)
+    for mask in range(1, 2**n_forces):
+        group = [f for f in range(n_forces) if mask >> f & 1]
+        for sub in range(2 ** len(group)):
+            outside = [f for i, f in enumerate(group) if sub >> i & 1]
+            alone = model.fte_of_positions(dispatchers_per_interval(model, group, outside))
+            assert model.dispatch_fte(group, outside) == alone * (1 + ratio)
+    assert len(model._memo.fte) == 3**n_forces - 1
+
+
+@settings(max_examples=200, deadline=None)
+@given(model=dispatch_models())
+def test_each_forces_area_arrays_equal_the_area_by_area_sums(model: FunctionModel) -> None:
+    """Shares renormalised by a running sum over the areas, in their order: the same floats."""
+    n_intervals = len(model.night)
+    for force in range(len(model.forces)):
+        mine = [a for a in model.areas if a.force == force]
+        open_share = np.zeros(n_intervals)
+        for area in mine:
+            open_share += area.open * area.share
+        expected = [
+            np.divide(
+                area.share * area.open,
+                open_share,
+                out=np.zeros(n_intervals),
+                where=open_share > 0,
+            )
+            for area in mine
+        ]
+        found = _force_areas(model, force)
+        assert found.share.tolist() == [e.tolist() for e in expected]
+        crew, count = np.zeros(n_intervals, dtype=int), np.zeros(n_intervals, dtype=int)
+        for area in mine:
+            crew += area.open * area.min_dispatchers
+            count += area.open
+        assert found.crew.tolist() == crew.tolist()
+        assert found.count.tolist() == count.tolist()

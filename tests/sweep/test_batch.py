@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import gc
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -169,3 +170,44 @@ def test_one_scenario_that_raises_is_an_error_row_and_the_others_are_unchanged(
     assert "cannot be met" in batch[1]["message"]
     alone = _solved_alone(_sweep_of(tmp_path, [rows[0], rows[2]]))
     assert [{k: r[k] for k in _FIELDS} for r in (batch[0], batch[2])] == alone
+
+
+def test_scenarios_with_other_candidates_name_their_own_options(tmp_path: Path) -> None:
+    """Option names are shared by scenarios with the same candidates only."""
+    rows = [
+        {"sites.exclude": exclude, "demand.growth": g}
+        for exclude, g in [([], 1.0), (["kempston"], 1.1), ([], 1.2)]
+    ]
+    sweep = _sweep_of(tmp_path, rows)
+    batch = run_batch(Batch(sweep.scenarios, "auto", None), shared_travel(sweep.scenarios))
+    names = [row["option_names"] for row in sorted(batch, key=lambda r: r["index"])]
+    assert names[0] == names[2]
+    assert any("kempston" in n for n in names[0])
+    assert not any("kempston" in n for n in names[1])
+    for row, scenario in zip(sorted(batch, key=lambda r: r["index"]), sweep.scenarios, strict=True):
+        problem = problem_from_instance(scenario.instance)
+        table = option_table(problem)
+        expected = [
+            "+".join(sorted(problem.site_ids[j] for j in (a, b) if j >= 0))
+            for a, b in zip(table.first.tolist(), table.second.tolist(), strict=True)
+        ]
+        assert row["option_names"] == expected
+    names[0].append("changed")  # each row holds its own list
+    assert names[2][-1] != "changed"
+
+
+def test_a_batch_leaves_the_garbage_collector_as_it_found_it(tmp_path: Path) -> None:
+    """Objects frozen for the batch are unfrozen after it; a freeze made before is kept."""
+    sweep = _sweep_of(tmp_path, [{"demand.growth": 1.0}])
+    batch = Batch(sweep.scenarios, "auto", None)
+    travel = shared_travel(sweep.scenarios)
+    assert gc.get_freeze_count() == 0
+    run_batch(batch, travel)
+    assert gc.get_freeze_count() == 0
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        run_batch(batch, travel)
+        assert gc.get_freeze_count() == frozen
+    finally:
+        gc.unfreeze()

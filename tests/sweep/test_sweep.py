@@ -828,3 +828,25 @@ seed = 1
         load_sweep(file)
     assert caught.value.file == str(file)
     assert caught.value.path == "monte_carlo.fields.demand.growth"
+
+
+def test_validating_scenarios_leaves_the_base_template_unchanged(tmp_path: Path) -> None:
+    """Each scenario's TOML is a copy of the base's: overrides and resolved paths stay in it."""
+    sweep_file = tmp_path / "sweep.toml"
+    base = (Path(__file__).resolve().parents[2] / "instances" / "bch-2015.toml").as_posix()
+    sweep_file.write_text(
+        f'name = "template"\nbase = "{base}"\n[grid]\n'
+        '"demand.growth" = [1.0, 1.2]\n"sites.exclude" = [[], ["kempston"]]\n'
+        '"data.population_year" = [2015, 2019]\n',
+        encoding="utf-8",
+    )
+    sweep = load_sweep(sweep_file)
+    template = sweep.scenarios[0].validator.template
+    before = template.merged()
+    again = [s.validator.instance(s.params, s.section, s.index) for s in sweep.scenarios]
+    assert template.merged() == before
+    for scenario, instance in zip(sweep.scenarios, again, strict=True):
+        assert instance == scenario.instance
+        assert instance.demand.growth.value == scenario.params["demand.growth"]
+        assert instance.sites.exclude == scenario.params["sites.exclude"]
+        assert instance.data.dataset == sweep.base.data.dataset  # resolved once, the same
