@@ -105,3 +105,39 @@ def test_lsoas_are_areas_by_band_and_the_page_shows_no_debug_text(
     assert "EPSG" not in figure.layout.title.text
     html = page.read_text(encoding="utf-8")
     assert "#siteopt-status{display:none}" in html
+
+
+def test_lsoa_hover_names_every_lsoa_once_with_its_force_written_once(
+    toy_data: ExportData,
+) -> None:
+    """Each LSOA is one hover point; what its force shares (the force's name, who answers its
+    calls, by room name) is in the trace's template, not repeated in every point."""
+    from siteopt.outputs.webmap import _map_figure
+
+    figure = _map_figure(toy_data, gis_layers(toy_data))
+    hover = [t for t in figure.data if t.name == "LSOA details (hover)"]
+    codes = [row[1] for t in hover for row in t.customdata]
+    assert sorted(codes) == sorted(toy_data.lsoas["lsoa11cd"])
+    solution = toy_data.solution
+    assert solution is not None
+    names = dict(zip(toy_data.sites["id"], toy_data.sites["name"], strict=True))
+    force_of = dict(zip(toy_data.lsoas["lsoa11cd"], toy_data.lsoas["force"], strict=True))
+    forces = {force_of[t.customdata[0][1]]: t for t in hover}
+    assert len(forces) == len(hover) == toy_data.lsoas["force"].nunique()
+    for force, trace in forces.items():
+        template = trace.hovertemplate
+        assert toy_data.instance.forces[force].name in template
+        assert names[solution.allocation.main_room(force)] in template
+        fields = re.findall(r"%\{([^}]*)\}", template)
+        assert fields and all(f.startswith("customdata[") for f in fields)
+        assert {force_of[row[1]] for row in trace.customdata} == {force}
+        assert len(trace.customdata[0]) == 10
+
+
+def test_options_chart_labels_stay_short_for_many_rooms() -> None:
+    """A national option of eleven rooms is labelled by its first two and a count."""
+    from siteopt.outputs.webmap import _option_sites
+
+    sites = tuple(f"room-{i}" for i in range(11))
+    assert _option_sites(sites) == "11 rooms: room-0 + room-1 + 9 more"
+    assert _option_sites(sites[:3]) == "room-0 + room-1 + room-2"
