@@ -141,3 +141,38 @@ def test_options_chart_labels_stay_short_for_many_rooms() -> None:
     sites = tuple(f"room-{i}" for i in range(11))
     assert _option_sites(sites) == "11 rooms: room-0 + room-1 + 9 more"
     assert _option_sites(sites[:3]) == "room-0 + room-1 + room-2"
+
+
+_HOVER_SCRIPT = """<script>window.addEventListener("load", function () { setTimeout(function () {
+  var gd = document.getElementById("siteopt-map");
+  var idx = gd.data.findIndex(function (t) { return t.name === "LSOA details (hover)"; });
+  Plotly.Fx.hover(gd, [{curveNumber: idx, pointNumber: 0}]);
+  setTimeout(function () {
+    var h = document.querySelector("#siteopt-map .hoverlayer");
+    document.body.setAttribute("data-hover", h ? h.textContent : "none");
+  }, 300);
+}, 500); });</script></body>"""
+
+
+def test_hovering_an_lsoa_in_the_browser_shows_its_figures(
+    page: Path, toy_data: ExportData, tmp_path: Path
+) -> None:
+    """Plotly fills the hover template in: the first LSOA's name, code, force and drive times
+    show as text (no ``%{`` left unfilled)."""
+    probe = tmp_path / "hover.html"
+    probe.write_text(
+        page.read_text(encoding="utf-8").replace("</body>", _HOVER_SCRIPT), encoding="utf-8"
+    )
+    result = run_chromium("--dump-dom", probe.as_uri())
+    found = re.search(r'data-hover="([^"]*)"', result.stdout)
+    assert found is not None, result.stderr[-2000:]
+    hover = found.group(1)
+    from siteopt.outputs.webmap import _map_figure
+
+    first = next(
+        t for t in _map_figure(toy_data, gis_layers(toy_data)).data
+        if t.name == "LSOA details (hover)"
+    ).customdata[0]  # fmt: skip
+    assert first[0] in hover and first[1] in hover
+    assert "room answering most" in hover and " min" in hover
+    assert "%{" not in hover and "customdata" not in hover
