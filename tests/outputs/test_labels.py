@@ -56,7 +56,7 @@ def distance_pt(ax: Any, box: Any, point: tuple[float, float]) -> float:
     px, py = ax.transData.transform(point)
     dx = max(box.x0 - px, 0.0, px - box.x1)
     dy = max(box.y0 - py, 0.0, py - box.y1)
-    return math.hypot(dx, dy) * 72.0 / ax.get_figure().dpi
+    return float(math.hypot(dx, dy) * 72.0 / ax.get_figure().dpi)
 
 
 def test_a_crowded_cluster_gets_labels_that_do_not_overlap(axes: Any) -> None:
