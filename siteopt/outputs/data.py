@@ -37,6 +37,7 @@ __all__ = [
     "ExportData",
     "export_data",
     "format_value",
+    "plan_title",
     "room_answers",
 ]
 
@@ -365,6 +366,25 @@ COST_LABELS: Mapping[str, str] = MappingProxyType(
         "recruiting; annualised; the staff impact shows the per-room transport figure)",
     }
 )
+
+
+def plan_title(data: ExportData) -> str:
+    """What the plan is, in a title: ``"Proposal: 11 control rooms for 43 forces (43 today)"``.
+
+    Built from the plan itself, not from the instance's name (a national instance is named for
+    the question, "k regional control rooms", not for the answer). Without a plan: today's rooms.
+    """
+    forces = len(data.instance.forces)
+    today = len(set(data.current_ids))
+    served = f"for {forces} {_plural(forces, 'force')}"
+    if not data.chosen_ids:
+        return f"Today: {today} {_plural(today, 'control room')} {served}"
+    rooms = len(data.chosen_ids)
+    return f"Proposal: {rooms} {_plural(rooms, 'control room')} {served} ({today} today)"
+
+
+def _plural(count: int, noun: str) -> str:
+    return noun if count == 1 else f"{noun}s"
 
 
 def format_value(value: Any, kind: str) -> str:

@@ -45,11 +45,15 @@ def _layers(data: ExportData) -> dict[str, gpd.GeoDataFrame]:
     boundaries = dataset.boundaries("lsoa")[["lsoa11cd", "geometry"]]
     lsoa = boundaries.merge(data.lsoas, on="lsoa11cd", how="inner", validate="one_to_one")
     lsoa = gpd.GeoDataFrame(lsoa, geometry="geometry", crs=boundaries.crs).to_crs(crs)
+    forces = dataset.boundaries("forces").to_crs(crs)
+    # the force's name as the instance writes it ("Avon and Somerset"), beside its id
+    names = {fid: force.name for fid, force in data.instance.forces.items()}
+    forces.insert(1, "name", forces["force"].map(names))
     return {
         "sites": sites,
         "lsoa_results": lsoa,
         "districts": dataset.boundaries("districts").to_crs(crs),
-        "forces": dataset.boundaries("forces").to_crs(crs),
+        "forces": forces,
         "roads": road_layer(data),
         "drive_time_bands": drive_time_bands(lsoa),
     }

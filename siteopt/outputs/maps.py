@@ -25,8 +25,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from siteopt.outputs.data import format_value
+from siteopt.outputs.data import format_value, plan_title
 from siteopt.outputs.gis import dissolve_classes, gis_layers
+from siteopt.outputs.labels import label_box, marker_boxes, place_labels
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -224,7 +225,7 @@ def _site_markers(ax: Axes, data: ExportData, *, label_chosen: bool = True) -> l
     # at national size (43 rooms today) naming today's rooms too would bury the proposal's names
     named_today = current & (int(current.sum()) <= _NAMED_ROOMS_TODAY)
     labelled = sites[chosen | named_today] if label_chosen else sites[named_today]
-    _label_sites(ax, labelled)
+    _label_sites(ax, labelled, sites)
     return handles
 
 
@@ -232,26 +233,42 @@ def _site_markers(ax: Axes, data: ExportData, *, label_chosen: bool = True) -> l
 _NAMED_ROOMS_TODAY = 12
 
 
-def _label_sites(ax: Axes, rows: Any) -> None:
+def _label_sites(ax: Axes, rows: Any, sites: Any) -> None:
+    """Name ``rows`` beside their markers, clear of each other and of the rooms' markers."""
     import matplotlib.patheffects as pe  # noqa: PLC0415 (lazy: matplotlib is slow to import)
 
-    xmin, xmax = ax.get_xlim()
-    for _, row in rows.iterrows():
-        left = row["x"] > xmin + 0.7 * (xmax - xmin)
-        ax.annotate(
-            _short_name(str(row["name"])), (row["x"], row["y"]),
-            xytext=(-9 if left else 9, 6), textcoords="offset points",
-            ha="right" if left else "left", fontsize=8, fontweight="bold", zorder=15,
-            path_effects=[pe.withStroke(linewidth=2.5, foreground="white")],
-        )  # fmt: skip
+    major, minor = _room_boxes(ax, sites)
+    place_labels(
+        ax, list(zip(rows["x"], rows["y"], strict=True)),
+        [_short_name(str(name)) for name in rows["name"]],
+        taken=[], markers=major, minor_markers=minor,
+        fontsize=8, fontweight="bold", zorder=15,
+        path_effects=[pe.withStroke(linewidth=2.5, foreground="white")],
+    )  # fmt: skip
+
+
+def _room_boxes(ax: Axes, sites: Any) -> tuple[list[Any], list[Any]]:
+    """Display boxes of the rooms' markers: proposed rooms (and named rooms), then the others.
+
+    Today's rooms are minor obstacles when there are too many to name (43 nationally): a label
+    may cover one of them sooner than move far from its own point.
+    """
+    chosen = sites["role"].str.contains("chosen")
+    current = sites["role"].str.contains("current")
+    major = chosen | (current & (int(current.sum()) <= _NAMED_ROOMS_TODAY))
+    minor = current & ~major
+    return (
+        marker_boxes(ax, sites.loc[major, "x"], sites.loc[major, "y"], _ROOM_MARKER_PT),
+        marker_boxes(ax, sites.loc[minor, "x"], sites.loc[minor, "y"], _ROOM_MARKER_PT),
+    )
+
+
+#: Width of a room's marker (points): the star of ``s=260`` is about 16 pt across.
+_ROOM_MARKER_PT = 16.0
 
 
 def _short_name(name: str, width: int = 24) -> str:
     return "\n".join(textwrap.wrap(name, width=width)[:3])
-
-
-def _overlap(a: tuple[float, ...], b: tuple[float, ...]) -> bool:
-    return a[0] < b[1] and b[0] < a[1] and a[2] < b[3] and b[2] < a[3]
 
 
 def _place_names(ax: Axes, data: ExportData) -> Any:
@@ -271,28 +288,23 @@ def _place_names(ax: Axes, data: ExportData) -> Any:
     spread = (centres["wxx"] + centres["wyy"]) / centres["w"] - (
         (centres["wx"] / centres["w"]) ** 2 + (centres["wy"] / centres["w"]) ** 2
     )
-    sites = data.sites[data.sites["role"].str.contains("chosen|current")]
-    # boxes (x0, x1, y0, y1) in metres: a site's label runs up to ~30 km right and 12 km up
-    taken = [(x - 5_000, x + 30_000, y - 4_000, y + 12_000)
-             for x, y in zip(sites["x"], sites["y"], strict=True)]  # fmt: skip
-    for name, row in centres.loc[spread.sort_values().index[:_MAX_PLACE_NAMES]].iterrows():
-        lines = _short_name(str(name), 16).split("\n")
-        half_w, half_h = 420 * max(map(len, lines)), 1_300 * len(lines)
-        x0, y0 = row["wx"] / row["w"], row["wy"] / row["w"]
-        for dy in (0, -3_000, 3_000):  # a small step past a label already there, else left off
-            x, y = x0, y0 + dy
-            box = (x - half_w, x + half_w, y - half_h, y + half_h)
-            if not any(_overlap(box, other) for other in taken):
-                break
-        else:
-            continue  # no room near its centre: the district boundary still shows it
-        taken.append(box)
-        ax.text(
-            x, y, _short_name(str(name), 16),
-            ha="center", va="center", fontsize=6.5, style="italic", color="#404040", zorder=8,
-            path_effects=[pe.withStroke(linewidth=2.0, foreground="white")],
-        )  # fmt: skip
+    major, minor = _room_boxes(ax, data.sites)
+    named = centres.loc[spread.sort_values().index[:_MAX_PLACE_NAMES]]
+    # a name goes at its centre or a line above or below it, clear of the rooms' names and
+    # markers and of the names placed before it; else it is left off (the boundary shows it)
+    place_labels(
+        ax, list(zip(named["wx"] / named["w"], named["wy"] / named["w"], strict=True)),
+        [_short_name(str(name), 16) for name in named.index],
+        taken=[label_box(text) for text in ax.texts],
+        markers=major, minor_markers=minor, optional=True, offsets_pt=_PLACE_NAME_OFFSETS_PT,
+        fontsize=6.5, style="italic", color="#404040", zorder=8,
+        path_effects=[pe.withStroke(linewidth=2.0, foreground="white")],
+    )  # fmt: skip
     return Line2D([], [], ls="", marker="$Aa$", color="#404040", ms=9, label="district name")
+
+
+#: Where a district name may go (points from its centre): on it, a line below, a line above.
+_PLACE_NAME_OFFSETS_PT = ((0.0, 0.0), (0.0, -8.0), (0.0, 8.0))
 
 
 #: District names tried on a map, most compact first (England and Wales has hundreds).
@@ -395,7 +407,7 @@ def overview_map(data: ExportData, layers: dict[str, gpd.GeoDataFrame]) -> Figur
     """Map 1: force areas, roads by class, drive-time bands and the sites."""
     from matplotlib.patches import Patch  # noqa: PLC0415 (lazy: matplotlib is slow to import)
 
-    fig, (ax,) = _new_figure(f"Proposed control rooms: {data.result.instance_name}")
+    fig, (ax,) = _new_figure(plan_title(data))
     _frame(ax, layers)
     lsoa = layers["lsoa_results"]
     handles: list[Any] = []

@@ -22,7 +22,7 @@ from siteopt.optimise.appraise import DO_MINIMUM, DO_NOTHING
 from siteopt.optimise.arrays import FTE_UNITS_PER_FTE, MONEY_UNITS_PER_GBP
 from siteopt.optimise.decision import switching_not_computed
 from siteopt.optimise.switching import HIGH_FACTOR, LOW_FACTOR
-from siteopt.outputs.data import COST_LABELS, figure_kind, format_value, room_answers
+from siteopt.outputs.data import COST_LABELS, figure_kind, format_value, plan_title, room_answers
 from siteopt.status import Status, status_note
 
 if TYPE_CHECKING:
@@ -141,6 +141,7 @@ def _summary_table(data: ExportData) -> ReportTable:
     opened = "; ".join(f"{names.get(i, i)} ({i})" for i in data.chosen_ids)
     rows: list[tuple[str, Any, str]] = [
         ("instance", r.instance_name, "text"),
+        ("plan", plan_title(data), "text"),
         ("status", str(r.status), "text"),
         ("proved optimal", r.proved_optimal, "bool"),
         ("rooms opened", opened or f"none ({_no_solution(data)})", "text"),
@@ -148,7 +149,7 @@ def _summary_table(data: ExportData) -> ReportTable:
         ("posts (FTE) at the new rooms", impact.posts_fte if impact else None, "fte"),
         (
             "of which call handlers and supervisors",
-            (s.total_fte if s is not None else 0) or None,
+            round(s.total_fte, 2) if s is not None and s.total_fte else None,
             "fte",
         ),
         ("staff FTE today (modelled)", impact.staff_today_fte if impact else None, "fte"),

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from siteopt.outputs.data import BAND_EDGES, COST_LABELS
+from siteopt.outputs.data import BAND_EDGES, COST_LABELS, plan_title
 from siteopt.outputs.gis import dissolve_classes
 
 if TYPE_CHECKING:
@@ -73,7 +73,7 @@ def _lines(geoms: Any) -> tuple[Any, Any]:
     # a NaN row after each line breaks the trace there
     breaks = np.flatnonzero(np.diff(index)) + 1
     xy = np.insert(coords.round(0), breaks, np.nan, axis=0)
-    xy = np.vstack([xy, [np.nan, np.nan]])
+    xy = np.vstack([xy, [np.nan, np.nan]]).astype(np.float32)
     return xy[:, 0], xy[:, 1]
 
 
@@ -114,41 +114,20 @@ def _map_figure(data: ExportData, layers: dict[str, gpd.GeoDataFrame]) -> Any:
             )  # fmt: skip
     lsoa = data.lsoas
     if data.chosen_ids:
-        hover = [
-            f"<b>{r.lsoa11nm}</b> ({r.lsoa11cd})<br>{r.lad_name}, {r.force}<br>"
-            f"population {r.population:,} · {r.calls_per_year:,.0f} calls a year<br>"
-            f"answered by {r.answered_by}<br>"
-            f"room answering most: {r.main_room}: {r.minutes_main_room:.1f} min<br>"
-            f"nearest open room {r.nearest_site}: {r.minutes_nearest:.1f} min<br>"
-            f"today's room: {r.minutes_today:.1f} min<br>"
-            f"staff commute change {r.commute_change_min:+.1f} min"
-            for r in lsoa.itertuples(index=False)
-        ]
         minutes = lsoa["minutes_nearest"]
         title = "min to nearest proposed room"
     else:
-        hover = [
-            f"<b>{r.lsoa11nm}</b> ({r.lsoa11cd})<br>population {r.population:,}<br>"
-            f"today's room: {r.minutes_today:.1f} min"
-            for r in lsoa.itertuples(index=False)
-        ]
         minutes = lsoa["minutes_today"]
         title = "min to today's room"
     _band_areas(fig, layers["lsoa_results"], minutes.to_numpy(float), title)
-    fig.add_trace(
-        go.Scatter(
-            x=lsoa["x"], y=lsoa["y"], mode="markers", name="LSOA details (hover)",
-            text=hover, hoverinfo="text", showlegend=False,
-            marker={"size": 7, "color": "rgba(0,0,0,0)"},  # invisible: the areas show the bands
-        )
-    )  # fmt: skip
+    _lsoa_hover_traces(fig, data)
     _site_traces(fig, data)
     xmin, ymin, xmax, ymax = layers["forces"].total_bounds
     pad = 0.03 * max(xmax - xmin, ymax - ymin)
     fig.update_xaxes(range=[xmin - pad, xmax + pad])
     fig.update_yaxes(range=[ymin - pad, ymax + pad])
     fig.update_layout(
-        title=f"{data.result.instance_name}: {title.replace('min', 'drive time', 1)} "
+        title=f"{plan_title(data)}: {title.replace('min', 'drive time', 1)} "
         "(click a legend entry to show or hide a layer)",
         height=820, template="plotly_white", hovermode="closest",
         legend={"itemclick": "toggle", "groupclick": "toggleitem", "x": 0, "y": 1,
@@ -157,6 +136,82 @@ def _map_figure(data: ExportData, layers: dict[str, gpd.GeoDataFrame]) -> Any:
         margin={"l": 10, "r": 10, "t": 50, "b": 10},
     )  # fmt: skip
     return fig
+
+
+#: What the hover box of an LSOA shows: its own figures (``customdata``) and what is the same
+#: for every LSOA of its force (``{force}``, ``{answered}``, ``{main}``, filled in per force).
+_LSOA_HOVER = (
+    "<b>%{customdata[0]}</b> (%{customdata[1]})<br>%{customdata[2]}, {force}<br>"
+    "population %{customdata[3]:,} · %{customdata[4]:,.0f} calls a year<br>"
+)
+
+
+_PLAN_HOVER = (
+    "{answered}<br>room answering most: {main}: %{customdata[5]:.1f} min<br>"
+    "nearest open room %{customdata[6]}: %{customdata[7]:.1f} min<br>"
+    "today's room: %{customdata[8]:.1f} min<br>"
+    "staff commute change %{customdata[9]:+.1f} min<extra></extra>"
+)
+
+
+def _lsoa_hover_traces(fig: Any, data: ExportData) -> None:
+    """Invisible markers at the LSOAs' demand points that show their figures on hover.
+
+    One trace per force: what all its LSOAs share (the force, who answers its calls) is written
+    once in the trace's hover template, and each LSOA carries only its own figures, so a
+    national map (34,753 LSOAs) does not repeat the 11-room split in every point.
+    """
+    import plotly.graph_objects as go  # noqa: PLC0415 (lazy: plotly is slow to import)
+
+    names = dict(zip(data.sites["id"], data.sites["name"], strict=True))
+    solution = data.solution if data.chosen_ids else None
+    columns = ["lsoa11nm", "lsoa11cd", "lad_name", "population", "calls_per_year"]
+    columns += (
+        ["minutes_main_room", "nearest_site", "minutes_nearest", "minutes_today",
+         "commute_change_min"]
+        if solution is not None
+        else ["minutes_today"]
+    )  # fmt: skip
+    for force, rows in data.lsoas.groupby("force", sort=False):
+        custom = rows[columns].copy()
+        if solution is not None:
+            custom["nearest_site"] = custom["nearest_site"].map(names)
+            shares = solution.allocation.force_shares(str(force))
+            main = names[solution.allocation.main_room(str(force))]
+            template = (
+                (_LSOA_HOVER + _PLAN_HOVER)
+                .replace("{answered}", _answered_by(shares, names))
+                .replace("{main}", _template_text(main))
+            )
+        else:
+            template = _LSOA_HOVER + "today's room: %{customdata[5]:.1f} min<extra></extra>"
+        known = data.instance.forces.get(str(force))
+        force_name = known.name if known is not None else str(force)
+        fig.add_trace(
+            go.Scatter(
+                x=rows["x"].to_numpy(np.float32), y=rows["y"].to_numpy(np.float32),
+                mode="markers", name="LSOA details (hover)", showlegend=False,
+                customdata=custom.to_numpy(object),
+                hovertemplate=template.replace("{force}", _template_text(force_name)),
+                marker={"size": 7, "color": "rgba(0,0,0,0)"},  # invisible: areas show the bands
+            )
+        )  # fmt: skip
+
+
+def _answered_by(shares: dict[str, float], names: dict[str, str]) -> str:
+    """Who answers a force's calls (hover template text), one room a line, largest share first."""
+    if len(shares) == 1:
+        return f"answered by {_template_text(names[next(iter(shares))])}"
+    ranked = sorted(shares.items(), key=lambda item: -item[1])
+    lines = "".join(
+        f"<br>  {_template_text(names[site])} {100 * share:.1f} %" for site, share in ranked
+    )
+    return f"calls pooled over {len(shares)} rooms:{lines}"
+
+
+def _template_text(text: str) -> str:
+    """``text`` as literal text of a Plotly hover template (no ``{``: ``%{`` starts a field)."""
+    return escape(text, quote=False).replace("{", "&#123;")
 
 
 def _band_areas(fig: Any, lsoas: gpd.GeoDataFrame, minutes: Any, title: str) -> None:
@@ -174,6 +229,7 @@ def _band_areas(fig: Any, lsoas: gpd.GeoDataFrame, minutes: Any, title: str) -> 
             if polygon.geom_type == "Polygon"
         ]
         xy = np.vstack([np.vstack([ring.round(0), [np.nan, np.nan]]) for ring in rings])
+        xy = xy.astype(np.float32)  # sent as 4-byte floats: 0.125 m steps at 1,300 km north
         low, high = BAND_EDGES[k], BAND_EDGES[k + 1]
         label = f"{low:.0f}–{high:.0f} min" if np.isfinite(high) else f"{low:.0f}+ min"
         r, g, b, _ = (int(255 * c) for c in colours[k])
@@ -219,15 +275,17 @@ def _options_figure(data: ExportData) -> Any:
     options = data.ranked_options
     baseline = data.result.baseline_gbp
     labels = [
-        f"{i}. {' + '.join(o.sites)}" + ("" if o.feasible else f" (fails {', '.join(o.failed)})")
+        f"{i}. {_option_sites(o.sites)}" + ("" if o.feasible else f" (fails {', '.join(o.failed)})")
         for i, o in enumerate(options, start=1)
     ]
+    every_site = [_template_text(" + ".join(o.sites)) for o in options]
     fig = go.Figure()
     for key in COST_LABELS:
         fig.add_trace(
             go.Bar(
                 y=labels, x=[o.costs.get(key, 0.0) for o in options], name=key,
-                orientation="h", hovertemplate="%{y}<br>" + key + ": £%{x:,.0f}<extra></extra>",
+                orientation="h", customdata=every_site,
+                hovertemplate="%{customdata}<br>" + key + ": £%{x:,.0f}<extra></extra>",
             )
         )  # fmt: skip
     fig.add_vline(x=baseline, line_dash="dash", line_color="#0072B2",
@@ -240,6 +298,21 @@ def _options_figure(data: ExportData) -> Any:
         margin={"l": 10, "r": 10, "t": 50, "b": 40},
     )  # fmt: skip
     return fig
+
+
+def _option_sites(sites: tuple[str, ...]) -> str:
+    """An option's rooms for a bar label: all of up to three, else the first two and a count.
+
+    Eleven site ids in one label (a national plan) squeezed the bars to a sliver; the hover box
+    still names every room.
+    """
+    if len(sites) <= _NAMED_OPTION_SITES:
+        return " + ".join(sites)
+    return f"{len(sites)} rooms: {' + '.join(sites[:2])} + {len(sites) - 2} more"
+
+
+#: Rooms an option's bar label names in full.
+_NAMED_OPTION_SITES = 3
 
 
 def webmap_html(
@@ -265,7 +338,7 @@ def webmap_html(
         [
             "<!DOCTYPE html>",
             '<html lang="en"><head><meta charset="utf-8">',
-            f"<title>siteopt map: {escape(data.result.instance_name)}</title>",
+            f"<title>siteopt map: {escape(plan_title(data))}</title>",
             "<style>body{font-family:Arial,sans-serif;margin:1em}"
             "#siteopt-status{display:none}"
             "footer{font-size:.75em;color:#444;margin-top:1em}</style>",

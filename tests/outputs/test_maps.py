@@ -159,3 +159,47 @@ def test_overview_names_places_and_keeps_todays_room_visible(toy_data: ExportDat
     assert squares and max(squares) > 12  # hollow squares above the proposal stars (zorder 12)
     key = " ".join(t.get_text() for t in figure.texts)
     assert "posts" in key and "room(s)" not in key
+
+
+def test_overview_title_says_what_the_plan_is_not_the_instance_name(toy_data: ExportData) -> None:
+    """The title counts the plan's rooms, the forces and today's rooms; an instance named for
+    its question ("k regional control rooms") does not leak into it (#natout item 2)."""
+    import matplotlib.pyplot as plt
+
+    from siteopt.outputs.data import plan_title
+
+    data = replace(toy_data, result=replace(toy_data.result, instance_name="E&W: k rooms"))
+    rooms = len(data.chosen_ids)
+    forces = len(data.instance.forces)
+    today = len(set(data.current_ids))
+    noun = "control room" if rooms == 1 else "control rooms"
+    assert plan_title(data) == (f"Proposal: {rooms} {noun} for {forces} forces ({today} today)")
+    figures = map_figures(data, gis_layers(data))
+    try:
+        title = figures["overview"].get_suptitle()
+        assert title == plan_title(data)
+        assert "k rooms" not in title
+    finally:
+        for fig in figures.values():
+            plt.close(fig)
+    assert plan_title(export_data(without_solution(data.result))) == (
+        f"Today: {today} control rooms for {forces} forces"
+    )
+
+
+def test_room_names_on_the_maps_do_not_overlap(toy_data: ExportData) -> None:
+    """On every map panel the rooms' names (bold labels) share no area with each other."""
+    import matplotlib.pyplot as plt
+
+    from siteopt.outputs.labels import label_box
+    from tests.outputs.test_labels import overlapping_pairs
+
+    figures = map_figures(toy_data, gis_layers(toy_data))
+    try:
+        for key, fig in figures.items():
+            for ax in fig.axes:
+                boxes = [label_box(t, pad_pt=0) for t in ax.texts if t.get_text().strip()]
+                assert overlapping_pairs(boxes) == [], key
+    finally:
+        for fig in figures.values():
+            plt.close(fig)

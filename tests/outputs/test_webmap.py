@@ -105,3 +105,74 @@ def test_lsoas_are_areas_by_band_and_the_page_shows_no_debug_text(
     assert "EPSG" not in figure.layout.title.text
     html = page.read_text(encoding="utf-8")
     assert "#siteopt-status{display:none}" in html
+
+
+def test_lsoa_hover_names_every_lsoa_once_with_its_force_written_once(
+    toy_data: ExportData,
+) -> None:
+    """Each LSOA is one hover point; what its force shares (the force's name, who answers its
+    calls, by room name) is in the trace's template, not repeated in every point."""
+    from siteopt.outputs.webmap import _map_figure
+
+    figure = _map_figure(toy_data, gis_layers(toy_data))
+    hover = [t for t in figure.data if t.name == "LSOA details (hover)"]
+    codes = [row[1] for t in hover for row in t.customdata]
+    assert sorted(codes) == sorted(toy_data.lsoas["lsoa11cd"])
+    solution = toy_data.solution
+    assert solution is not None
+    names = dict(zip(toy_data.sites["id"], toy_data.sites["name"], strict=True))
+    force_of = dict(zip(toy_data.lsoas["lsoa11cd"], toy_data.lsoas["force"], strict=True))
+    forces = {force_of[t.customdata[0][1]]: t for t in hover}
+    assert len(forces) == len(hover) == toy_data.lsoas["force"].nunique()
+    for force, trace in forces.items():
+        template = trace.hovertemplate
+        assert toy_data.instance.forces[force].name in template
+        assert names[solution.allocation.main_room(force)] in template
+        fields = re.findall(r"%\{([^}]*)\}", template)
+        assert fields and all(f.startswith("customdata[") for f in fields)
+        assert {force_of[row[1]] for row in trace.customdata} == {force}
+        assert len(trace.customdata[0]) == 10
+
+
+def test_options_chart_labels_stay_short_for_many_rooms() -> None:
+    """A national option of eleven rooms is labelled by its first two and a count."""
+    from siteopt.outputs.webmap import _option_sites
+
+    sites = tuple(f"room-{i}" for i in range(11))
+    assert _option_sites(sites) == "11 rooms: room-0 + room-1 + 9 more"
+    assert _option_sites(sites[:3]) == "room-0 + room-1 + room-2"
+
+
+_HOVER_SCRIPT = """<script>window.addEventListener("load", function () { setTimeout(function () {
+  var gd = document.getElementById("siteopt-map");
+  var idx = gd.data.findIndex(function (t) { return t.name === "LSOA details (hover)"; });
+  Plotly.Fx.hover(gd, [{curveNumber: idx, pointNumber: 0}]);
+  setTimeout(function () {
+    var h = document.querySelector("#siteopt-map .hoverlayer");
+    document.body.setAttribute("data-hover", h ? h.textContent : "none");
+  }, 300);
+}, 500); });</script></body>"""
+
+
+def test_hovering_an_lsoa_in_the_browser_shows_its_figures(
+    page: Path, toy_data: ExportData, tmp_path: Path
+) -> None:
+    """Plotly fills the hover template in: the first LSOA's name, code, force and drive times
+    show as text (no ``%{`` left unfilled)."""
+    probe = tmp_path / "hover.html"
+    probe.write_text(
+        page.read_text(encoding="utf-8").replace("</body>", _HOVER_SCRIPT), encoding="utf-8"
+    )
+    result = run_chromium("--dump-dom", probe.as_uri())
+    found = re.search(r'data-hover="([^"]*)"', result.stdout)
+    assert found is not None, result.stderr[-2000:]
+    hover = found.group(1)
+    from siteopt.outputs.webmap import _map_figure
+
+    first = next(
+        t for t in _map_figure(toy_data, gis_layers(toy_data)).data
+        if t.name == "LSOA details (hover)"
+    ).customdata[0]  # fmt: skip
+    assert first[0] in hover and first[1] in hover
+    assert "room answering most" in hover and " min" in hover
+    assert "%{" not in hover and "customdata" not in hover

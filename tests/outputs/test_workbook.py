@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from siteopt.cli import main
 from tests.conftest import INSTANCES
+
+if TYPE_CHECKING:
+    from siteopt.outputs.data import ExportData
 
 FORMULA = '=HYPERLINK("http://evil.example","click")'
 
@@ -75,3 +79,18 @@ def test_html_in_names_is_escaped_in_the_markdown_report(hostile_out: Path) -> N
     text = (hostile_out / "report.md").read_text(encoding="utf-8")
     assert "<script>" not in text
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text
+
+
+def test_summary_sheet_says_what_the_plan_is(toy_data: ExportData, tmp_path: Path) -> None:
+    """The summary names the plan (rooms, forces, today's rooms) beside the instance's name, and
+    FTE figures are rounded to the hundredth shown (no 4257.899999999999 on copying)."""
+    from openpyxl import load_workbook
+
+    from siteopt.outputs.data import plan_title
+    from siteopt.outputs.workbook import write_workbook
+
+    write_workbook(toy_data, tmp_path / "w.xlsx")
+    rows = dict(load_workbook(tmp_path / "w.xlsx")["Summary"].iter_rows(values_only=True))
+    assert rows["plan"] == plan_title(toy_data)
+    handlers = rows["of which call handlers and supervisors"]
+    assert handlers == round(handlers, 2)
