@@ -381,7 +381,8 @@ def main(argv: list[str] | None = None) -> None:
     if args.bch_only and RESULTS.is_file() and "## Synthetic" in RESULTS.read_text():
         kept = RESULTS.read_text()[RESULTS.read_text().index("## Synthetic") :]
         title, _, rest = kept.partition("\n")
-        synthetic = [f"{title} (kept from the previous full run)", rest]
+        note = " (kept from the previous full run)"
+        synthetic = [title if title.endswith(note) else f"{title}{note}", rest]
     else:
         synthetic, _ = synthetic_rows(args.sites, args.seed, args.time_limit, args.workers)
     lines += bch + synthetic
