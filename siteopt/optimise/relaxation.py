@@ -24,7 +24,6 @@ whatever the MIP gap; "infeasible" proves the size closed.
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,10 +35,7 @@ from siteopt.optimise.constraints import seat_floor, standby_cost
 from siteopt.optimise.options import _crew_floor, agent_unit
 from siteopt.optimise.problem import ProblemData
 
-__all__ = ["LP_SHARE", "Relaxation", "RelaxedBound", "build_relaxation", "relaxed_bound"]
-
-#: Share of the relaxation's time its LP may take before the MIP gets the rest.
-LP_SHARE = 0.5
+__all__ = ["Relaxation", "RelaxedBound", "build_relaxation"]
 
 #: An LP site value above this counts as (partly) open.
 _OPEN = 1e-6
@@ -117,29 +113,6 @@ class Relaxation:
         sites = tuple(sorted(int(self.allowed[j]) for j in order[: self.k]))
         ranked = tuple(int(self.allowed[j]) for j in order if y[j] > _OPEN)
         return RelaxedBound(bound, sites, result.status == 0, ranked)
-
-
-def relaxed_bound(
-    problem: ProblemData, k: int, *, allowed: IntArray, time_limit_s: float
-) -> RelaxedBound:
-    """Solve the relaxation for ``k`` pooled rooms over the ``allowed`` sites (money units).
-
-    The LP first (seconds even at national size, where HiGHS's MIP can spend minutes before
-    its first dual bound), then the MIP with the rest of the time; the better bound is kept.
-    """
-    started = time.perf_counter()
-    relaxation = build_relaxation(problem, k, allowed=allowed)
-    if relaxation is None:
-        return RelaxedBound(None, (), True)
-    lp = relaxation.solve(integer=False, time_limit_s=LP_SHARE * time_limit_s)
-    if lp.bound is None:
-        return lp
-    mip = relaxation.solve(
-        integer=True, time_limit_s=time_limit_s - (time.perf_counter() - started)
-    )
-    if mip.bound is None:
-        return mip
-    return RelaxedBound(max(lp.bound, mip.bound), mip.sites or lp.sites, mip.proved, lp.ranked)
 
 
 def build_relaxation(problem: ProblemData, k: int, *, allowed: IntArray) -> Relaxation | None:
